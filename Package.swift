@@ -1,0 +1,41 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every target shares.
+let swiftSettings: [SwiftSetting] = [
+  // `any P` spelled out: existentials are visible at the use site.
+  .enableUpcomingFeature("ExistentialAny"),
+  // Imports are internal unless stated: no accidental API leaks.
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  // Members are visible only through modules imported in that file.
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "tokengap",
+  products: [
+    .library(name: "EstimateModel", targets: ["EstimateModel"]),
+    .library(name: "Compare", targets: ["Compare"]),
+    .executable(name: "tokengap", targets: ["tokengap"]),
+  ],
+  targets: [
+    .target(name: "EstimateModel", swiftSettings: swiftSettings),
+    .target(
+      name: "Compare", dependencies: ["EstimateModel"],
+      swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "tokengap", dependencies: ["Compare", "EstimateModel"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "EstimateModelTests", dependencies: ["EstimateModel"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "CompareTests", dependencies: ["Compare", "EstimateModel"],
+      exclude: ["Fixtures"],
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "tokengapTests", dependencies: ["tokengap", "Compare", "EstimateModel"],
+      swiftSettings: swiftSettings),
+  ],
+  swiftLanguageModes: [.v6]
+)

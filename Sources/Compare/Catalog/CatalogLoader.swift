@@ -1,0 +1,200 @@
+public import EstimateModel
+
+/// Why a catalog file could not be used.
+public struct CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
+  public var reason: String
+
+  public var description: String { "catalog: \(reason)" }
+}
+
+/// Reads catalog JSON into a ``ModelCatalog``.
+public enum CatalogLoader {
+  /// The catalog compiled into the binary (`datasets/catalog.json`).
+  public static func embedded() -> ModelCatalog {
+    // The embedded copy is tested to load; a failure here is a build defect.
+    (try? load(Array(EmbeddedCatalog.json.utf8)))
+      ?? ModelCatalog(
+        version: "invalid", sha256: "", models: [],
+        modifiers: PriceModifiers(
+          batch: .one, usGeo: .one, webSearch: .zero, source: ""),
+        rateLimitTables: [], sources: [])
+  }
+
+  /// The embedded catalog's bytes, as in `datasets/catalog.json`.
+  public static var embeddedBytes: [UInt8] { Array(EmbeddedCatalog.json.utf8) }
+
+  /// Decodes catalog JSON bytes.
+  public static func load(_ bytes: [UInt8]) throws(CatalogError) -> ModelCatalog {
+    let root: JSONValue
+    do {
+      root = try JSONParser.parse(bytes)
+    } catch {
+      throw CatalogError(reason: "not JSON: \(error)")
+    }
+    guard let version = root["version"]?.string else { throw missing("version") }
+    let sha = SHA256.hex(bytes)
+
+    var sources: [CatalogSource] = []
+    if case .object(let members)? = root["sources"] {
+      for (key, value) in members {
+        sources.append(
+          CatalogSource(
+            key: key, url: value["url"]?.string ?? "", date: value["date"]?.string ?? "",
+            grade: value["grade"]?.string ?? ""))
+      }
+    }
+    let known = Set(sources.map(\.key))
+    func source(_ value: JSONValue?, _ context: String) throws(CatalogError) -> String {
+      guard let key = value?.string else { throw missing("\(context).source") }
+      guard known.contains(key) else {
+        throw CatalogError(reason: "\(context) cites unknown source '\(key)'")
+      }
+      return key
+    }
+
+    guard let mods = root["modifiers"] else { throw missing("modifiers") }
+    guard let batch = mods["batch_multiplier"]?.string.flatMap(Multiplier.init),
+      let geo = mods["us_geo_multiplier"]?.string.flatMap(Multiplier.init),
+      let search = mods["web_search_usd_per_1000"]?.string.flatMap(
+        { TokenRate(perMillionTokens: $0) })
+    else { throw CatalogError(reason: "modifiers are incomplete or not decimals") }
+    // $N per 1,000 searches = N×10¹⁸ / 1,000 attodollars per search; the
+    // rate parser scaled N by 10¹², so multiply by 10³.
+    let modifiers = PriceModifiers(
+      batch: batch, usGeo: geo,
+      webSearch: USD(attodollars: search.attodollarsPerToken * 1000),
+      source: try source(mods["source"], "modifiers"))
+
+    var models: [ModelEntry] = []
+    var seenIDs = Set<String>()
+    for (n, m) in (root["models"]?.array ?? []).enumerated() {
+      guard let id = m["id"]?.string else { throw missing("models[\(n)].id") }
+      let ctx = "model '\(id)'"
+      let aliases = (m["aliases"]?.array ?? []).compactMap(\.string)
+      for name in [id] + aliases {
+        guard seenIDs.insert(name).inserted else {
+          throw CatalogError(reason: "\(ctx): id '\(name)' is listed twice")
+        }
+      }
+      var periods: [PricePeriod] = []
+      for (p, period) in (m["prices"]?.array ?? []).enumerated() {
+        let pctx = "\(ctx) prices[\(p)]"
+        guard let standard = try rates(period["standard"], "\(pctx).standard") else {
+          throw missing("\(pctx).standard")
+        }
+        var long: LongPromptTier?
+        if let lp = period["long_prompt"] {
+          guard let above = lp["above"]?.int64, let card = try rates(lp, "\(pctx).long_prompt")
+          else { throw missing("\(pctx).long_prompt.above") }
+          long = LongPromptTier(
+            above: above, rates: card, source: try source(lp["source"], "\(pctx).long_prompt"))
+        }
+        periods.append(
+          PricePeriod(
+            label: period["label"]?.string ?? "standard",
+            from: try day(period["from"], "\(pctx).from"),
+            until: try day(period["until"], "\(pctx).until"),
+            standard: standard, longPrompt: long,
+            fast: try rates(period["fast"], "\(pctx).fast"),
+            source: try source(period["source"], pctx)))
+      }
+      try checkDisjoint(periods.map { ($0.from, $0.until) }, ctx)
+      var flags: [DatedFlag] = []
+      for (f, flag) in (m["itpm_counts_cache_reads"]?.array ?? []).enumerated() {
+        guard let value = flag["value"]?.bool else {
+          throw missing("\(ctx).itpm_counts_cache_reads[\(f)].value")
+        }
+        flags.append(
+          DatedFlag(
+            from: try day(flag["from"], ctx), until: try day(flag["until"], ctx), value: value,
+            source: try source(flag["source"], "\(ctx).itpm_counts_cache_reads")))
+      }
+      try checkDisjoint(flags.map { ($0.from, $0.until) }, ctx)
+      guard let pool = m["pool"]?.string else { throw missing("\(ctx).pool") }
+      models.append(
+        ModelEntry(
+          id: id, name: m["name"]?.string ?? id, aliases: aliases, pool: pool,
+          status: m["status"]?.string ?? "unknown",
+          released: try day(m["released"], "\(ctx).released"),
+          usGeoMultiplierApplies: m["us_geo"]?.bool ?? false, prices: periods,
+          countsCacheReads: flags))
+    }
+
+    var tables: [RateLimitTable] = []
+    for (t, table) in (root["rate_limits"]?.array ?? []).enumerated() {
+      guard let id = table["id"]?.string else { throw missing("rate_limits[\(t)].id") }
+      let ctx = "rate-limit table '\(id)'"
+      let tiers = (table["tiers"]?.array ?? []).compactMap(\.string)
+      var rows: [RateLimitRow] = []
+      for row in table["rows"]?.array ?? [] {
+        guard let pool = row["pool"]?.string else { throw missing("\(ctx).rows.pool") }
+        var limits: [String: RateLimits] = [:]
+        if case .object(let members)? = row["limits"] {
+          for (tier, triple) in members {
+            guard tiers.contains(tier) else {
+              throw CatalogError(reason: "\(ctx): pool '\(pool)' names unknown tier '\(tier)'")
+            }
+            let values = (triple.array ?? []).compactMap(\.int64)
+            guard values.count == 3, values.allSatisfy({ $0 > 0 }) else {
+              throw CatalogError(reason: "\(ctx): pool '\(pool)' tier '\(tier)' needs [rpm, itpm, otpm]")
+            }
+            limits[tier] = RateLimits(
+              requestsPerMinute: values[0], inputTokensPerMinute: values[1],
+              outputTokensPerMinute: values[2])
+          }
+        }
+        rows.append(RateLimitRow(pool: pool, label: row["label"]?.string ?? pool, limits: limits))
+      }
+      tables.append(
+        RateLimitTable(
+          id: id, from: try day(table["from"], ctx), until: try day(table["until"], ctx),
+          source: try source(table["source"], ctx), note: table["note"]?.string ?? "",
+          tiers: tiers, rows: rows))
+    }
+    return ModelCatalog(
+      version: version, sha256: sha, models: models, modifiers: modifiers,
+      rateLimitTables: tables, sources: sources)
+  }
+
+  private static func missing(_ what: String) -> CatalogError {
+    CatalogError(reason: "'\(what)' is missing or has the wrong type")
+  }
+
+  private static func day(_ value: JSONValue?, _ context: String) throws(CatalogError) -> CivilDay? {
+    guard let value, !value.isNull else { return nil }
+    guard let text = value.string, let day = CivilDay(text) else {
+      throw CatalogError(reason: "\(context): not a YYYY-MM-DD date")
+    }
+    return day
+  }
+
+  private static func rates(_ value: JSONValue?, _ context: String) throws(CatalogError)
+    -> RateCard?
+  {
+    guard let value, !value.isNull else { return nil }
+    func rate(_ key: String) throws(CatalogError) -> TokenRate {
+      guard let text = value[key]?.string, let rate = TokenRate(perMillionTokens: text) else {
+        throw CatalogError(reason: "\(context).\(key): not a decimal price")
+      }
+      return rate
+    }
+    return RateCard(
+      input: try rate("input"), write5m: try rate("write_5m"), write1h: try rate("write_1h"),
+      read: try rate("read"), output: try rate("output"))
+  }
+
+  private static func checkDisjoint(_ spans: [(CivilDay?, CivilDay?)], _ context: String)
+    throws(CatalogError)
+  {
+    for (a, x) in spans.enumerated() {
+      if let f = x.0, let u = x.1, f >= u {
+        throw CatalogError(reason: "\(context): a period ends before it starts")
+      }
+      for y in spans[(a + 1)...] {
+        let lo = max(x.0?.daysSinceEpoch ?? Int64.min, y.0?.daysSinceEpoch ?? Int64.min)
+        let hi = min(x.1?.daysSinceEpoch ?? Int64.max, y.1?.daysSinceEpoch ?? Int64.max)
+        if lo < hi { throw CatalogError(reason: "\(context): dated periods overlap") }
+      }
+    }
+  }
+}

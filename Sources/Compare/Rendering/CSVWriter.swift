@@ -1,0 +1,46 @@
+/// Writes RFC 4180 CSV, neutralizing cells that a spreadsheet would execute.
+package struct CSVWriter {
+  package private(set) var text = ""
+
+  package init(header: [String]) {
+    row(header)
+  }
+
+  /// Appends a row; cells are quoted when needed.
+  package mutating func row(_ cells: [String]) {
+    text += cells.map(CSVWriter.cell).joined(separator: ",")
+    text += "\r\n"
+  }
+
+  /// A cell as written: formula-like text is prefixed with `'` (OWASP), and
+  /// cells holding commas, quotes or line breaks are quoted.
+  package static func cell(_ raw: String) -> String {
+    var value = raw
+    if let first = value.utf8.first,
+      [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
+        .contains(first), !isNumber(value)
+    {
+      value = "'" + value
+    }
+    if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+      return "\"" + value.replacing("\"", with: "\"\"") + "\""
+    }
+    return value
+  }
+
+  /// A plain decimal number such as `-12` or `+3.5`.
+  static func isNumber(_ s: String) -> Bool {
+    var digits = 0
+    var point = false
+    for (n, c) in s.utf8.enumerated() {
+      if n == 0, c == UInt8(ascii: "-") || c == UInt8(ascii: "+") { continue }
+      if c == UInt8(ascii: "."), !point {
+        point = true
+        continue
+      }
+      guard isDigit(c) else { return false }
+      digits += 1
+    }
+    return digits > 0
+  }
+}

@@ -1,0 +1,37 @@
+package import EstimateModel
+
+/// The output formats, spelled as on the command line.
+public enum OutputFormat: String, CaseIterable, Sendable {
+  case table, json, csv
+  case markdown = "md"
+}
+
+/// Number spellings shared by every renderer.
+package enum Fmt {
+  /// `1234567` → `1,234,567`, for tables only.
+  package static func grouped(_ v: Int64) -> String {
+    let digits = String(v.magnitude)
+    var out = ""
+    for (n, c) in digits.enumerated() {
+      if n > 0, (digits.count - n) % 3 == 0 { out += "," }
+      out.append(c)
+    }
+    return v < 0 ? "-" + out : out
+  }
+
+  package static func ratio(_ r: Ratio?) -> String { r?.formatted() ?? "" }
+
+  package static func usd(_ u: USD?) -> String { u?.formatted() ?? "" }
+
+  /// A share as a percentage with one decimal, for tables: `90.0%`.
+  package static func percent(_ r: Ratio?) -> String {
+    guard let r, let scaled = Ratio(r.numerator * 100, r.denominator) else { return "" }
+    return scaled.formatted(decimals: 1) + "%"
+  }
+
+  /// Dollars for tables: `$1.234567`, six decimals at most.
+  package static func dollars(_ u: USD?) -> String {
+    guard let u else { return "n/a" }
+    return "$" + u.formatted(decimals: 6)
+  }
+}

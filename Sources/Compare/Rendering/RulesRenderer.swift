@@ -1,0 +1,164 @@
+public import EstimateModel
+
+/// Renders the catalog as of a day (`tokengap rules`).
+public enum RulesRenderer {
+  /// CSV columns, one row per model.
+  public static let csvColumns = [
+    "model", "name", "aliases", "status", "pool", "price_period", "price_from", "price_until",
+    "input_usd_per_mtok", "write_5m_usd_per_mtok", "write_1h_usd_per_mtok",
+    "read_usd_per_mtok", "output_usd_per_mtok", "read_multiplier", "long_prompt_above",
+    "long_prompt_input_usd_per_mtok", "long_prompt_output_usd_per_mtok", "fast_input_usd_per_mtok",
+    "fast_output_usd_per_mtok", "us_geo_multiplier_applies", "counts_cache_reads", "source",
+    "source_date",
+  ]
+
+  public static func render(_ catalog: ModelCatalog, at day: CivilDay, format: OutputFormat)
+    -> String
+  {
+    switch format {
+    case .json: return json(catalog, at: day)
+    case .csv: return csv(catalog, at: day)
+    case .table: return table(catalog, at: day, markdown: false)
+    case .markdown: return table(catalog, at: day, markdown: true)
+    }
+  }
+
+  private static func readMultiplier(_ p: PricePeriod) -> Ratio? {
+    Ratio(p.standard.read.attodollarsPerToken, p.standard.input.attodollarsPerToken)
+  }
+
+  private static func cells(_ m: ModelEntry, _ catalog: ModelCatalog, _ day: CivilDay) -> [String] {
+    let p = m.pricePeriod(on: day)
+    let src = p.flatMap { catalog.source($0.source) }
+    return [
+      m.id, m.name, m.aliases.joined(separator: " "), m.status, m.pool, p?.label ?? "",
+      p?.from?.description ?? "", p?.until?.description ?? "",
+      p?.standard.input.perMillionTokens ?? "", p?.standard.write5m.perMillionTokens ?? "",
+      p?.standard.write1h.perMillionTokens ?? "", p?.standard.read.perMillionTokens ?? "",
+      p?.standard.output.perMillionTokens ?? "", p.flatMap(readMultiplier)?.formatted() ?? "",
+      p?.longPrompt.map { String($0.above) } ?? "",
+      p?.longPrompt?.rates.input.perMillionTokens ?? "",
+      p?.longPrompt?.rates.output.perMillionTokens ?? "",
+      p?.fast?.input.perMillionTokens ?? "", p?.fast?.output.perMillionTokens ?? "",
+      m.usGeoMultiplierApplies ? "true" : "false",
+      m.countsCacheReads(on: day) ? "true" : "false", src?.url ?? "", src?.date ?? "",
+    ]
+  }
+
+  static func csv(_ catalog: ModelCatalog, at day: CivilDay) -> String {
+    var w = CSVWriter(header: csvColumns)
+    for m in catalog.models { w.row(cells(m, catalog, day)) }
+    return w.text
+  }
+
+  static func json(_ catalog: ModelCatalog, at day: CivilDay) -> String {
+    func card(_ c: RateCard) -> [(String, JSONValue)] {
+      [
+        ("input_usd_per_mtok", .number(c.input.perMillionTokens)),
+        ("write_5m_usd_per_mtok", .number(c.write5m.perMillionTokens)),
+        ("write_1h_usd_per_mtok", .number(c.write1h.perMillionTokens)),
+        ("read_usd_per_mtok", .number(c.read.perMillionTokens)),
+        ("output_usd_per_mtok", .number(c.output.perMillionTokens)),
+      ]
+    }
+    func source(_ key: String) -> JSONValue {
+      let s = catalog.source(key)
+      return .object([
+        ("key", .string(key)), ("url", .text(s?.url)), ("date", .text(s?.date)),
+        ("grade", .text(s?.grade)),
+      ])
+    }
+    let models: [JSONValue] = catalog.models.map { m in
+      let p = m.pricePeriod(on: day)
+      var price: JSONValue = .null
+      if let p {
+        var members: [(String, JSONValue)] = [
+          ("label", .string(p.label)), ("from", .text(p.from?.description)),
+          ("until", .text(p.until?.description)),
+        ]
+        members += card(p.standard)
+        members.append(("read_multiplier", .ratio(readMultiplier(p))))
+        members.append(
+          ("long_prompt", p.longPrompt.map { .object([("above", .int($0.above))] + card($0.rates)) } ?? .null))
+        members.append(("fast", p.fast.map { .object(card($0)) } ?? .null))
+        members.append(("source", source(p.source)))
+        price = .object(members)
+      }
+      return .object([
+        ("id", .string(m.id)), ("name", .string(m.name)),
+        ("aliases", .array(m.aliases.map { .string($0) })), ("status", .string(m.status)),
+        ("pool", .string(m.pool)), ("released", .text(m.released?.description)),
+        ("us_geo_multiplier_applies", .bool(m.usGeoMultiplierApplies)),
+        ("counts_cache_reads", .bool(m.countsCacheReads(on: day))),
+        ("price", price),
+      ])
+    }
+    let tables: [JSONValue] = catalog.rateLimitTables(on: day).map { t in
+      .object([
+        ("id", .string(t.id)), ("from", .text(t.from?.description)),
+        ("until", .text(t.until?.description)), ("source", source(t.source)),
+        ("note", .string(t.note)), ("tiers", .array(t.tiers.map { .string($0) })),
+        ("rows", .array(t.rows.map { r in
+          .object([
+            ("pool", .string(r.pool)), ("label", .string(r.label)),
+            ("limits", .object(t.tiers.compactMap { tier in
+              r.limits[tier].map { l in
+                (tier, .object([
+                  ("rpm", .int(l.requestsPerMinute)), ("itpm", .int(l.inputTokensPerMinute)),
+                  ("otpm", .int(l.outputTokensPerMinute)),
+                ]))
+              }
+            })),
+          ])
+        })),
+      ])
+    }
+    let doc: JSONValue = .object([
+      ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
+      ("catalog", EstimateRenderer.catalogInfo(catalog)), ("at", .string(day.description)),
+      ("modifiers", .object([
+        ("batch_multiplier", .number(catalog.modifiers.batch.description)),
+        ("us_geo_multiplier", .number(catalog.modifiers.usGeo.description)),
+        ("web_search_usd_per_request", .usd(catalog.modifiers.webSearch)),
+      ])),
+      ("models", .array(models)), ("rate_limits", .array(tables)),
+    ])
+    return doc.serialized() + "\n"
+  }
+
+  static func table(_ catalog: ModelCatalog, at day: CivilDay, markdown: Bool) -> String {
+    var t = TextTable(
+      header: ["model", "pool", "period", "input", "write 5m", "write 1h", "read", "read x",
+               "output", "long prompt", "fast in/out", "ITPM counts reads"],
+      rightAligned: [3, 4, 5, 6, 7, 8])
+    for m in catalog.models {
+      let c = cells(m, catalog, day)
+      let long = m.pricePeriod(on: day)?.longPrompt.map {
+        ">\(Fmt.grouped($0.above)): \($0.rates.input.perMillionTokens)/\($0.rates.output.perMillionTokens)"
+      } ?? ""
+      let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
+      t.append([c[0], c[4], c[5].isEmpty ? "(no price)" : c[5], c[8], c[9], c[10], c[11], c[13],
+                c[12], long, fast, c[20] == "true" ? "yes (†)" : "no"])
+    }
+    var out = markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
+    out += markdown ? t.markdown() : t.plain()
+    for table in catalog.rateLimitTables(on: day) {
+      var r = TextTable(
+        header: ["pool"] + table.tiers.map { "\($0) rpm/itpm/otpm" },
+        rightAligned: Set(1...table.tiers.count))
+      for row in table.rows {
+        r.append([row.pool] + table.tiers.map { tier in
+          row.limits[tier].map {
+            "\(Fmt.grouped($0.requestsPerMinute)) / \(Fmt.grouped($0.inputTokensPerMinute)) / \(Fmt.grouped($0.outputTokensPerMinute))"
+          } ?? "-"
+        })
+      }
+      out += "\n" + (markdown ? "## " : "") + "Rate limits \(table.id) (\(table.source))\n\n"
+      out += markdown ? r.markdown() : r.plain()
+    }
+    let m = catalog.modifiers
+    out += "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), web search $\(m.webSearch.formatted()) per request.\n"
+    out += "catalog sha256: \(catalog.sha256)\n"
+    return out
+  }
+}

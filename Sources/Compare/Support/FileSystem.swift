@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+  import Glibc
+  private let systemRead = Glibc.read
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A failed file operation, with the path and the system's reason.
+public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+  public enum Kind: Sendable, Equatable {
+    case missing, unreadable, notRegular, unwritable
+  }
+
+  public var path: String
+  public var kind: Kind
+  public var reason: String
+
+  public var description: String { "'\(path)': \(reason)" }
+}
+
+/// POSIX file access: no Foundation on the data path.
+public enum FileSystem {
+  static func errnoText(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "error \(code)" }
+    return String(cString: s).lowercased()
+  }
+
+  /// Reads a whole regular file (or standard input for `-`).
+  public static func read(_ path: String, limit: Int = 1 << 34) throws(FileError) -> [UInt8] {
+    let fd: Int32
+    if path == "-" {
+      fd = 0
+    } else {
+      fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+      guard fd >= 0 else {
+        let e = errno
+        throw FileError(
+          path: path, kind: e == ENOENT ? .missing : .unreadable, reason: errnoText(e))
+      }
+      var st = stat()
+      guard fstat(fd, &st) == 0 else {
+        let e = errno
+        close(fd)
+        throw FileError(path: path, kind: .unreadable, reason: errnoText(e))
+      }
+      guard (st.st_mode & S_IFMT) == S_IFREG else {
+        close(fd)
+        throw FileError(path: path, kind: .notRegular, reason: "not a regular file")
+      }
+      // Regular files never block; clear O_NONBLOCK for plain reads.
+      _ = fcntl(fd, F_SETFL, 0)
+    }
+    defer { if fd != 0 { close(fd) } }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw FileError(path: path, kind: .unreadable, reason: errnoText(errno))
+      }
+      if n == 0 { break }
+      out.append(contentsOf: chunk[0..<n])
+      if out.count > limit {
+        throw FileError(path: path, kind: .unreadable, reason: "larger than \(limit) bytes")
+      }
+    }
+    return out
+  }
+
+  /// Writes a file whole: to a temporary file beside it, then renamed over it.
+  public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileError) {
+    let dir: String
+    if let slash = path.lastIndex(of: "/") {
+      dir = String(path[..<slash])
+    } else {
+      dir = "."
+    }
+    var template = Array(((dir.isEmpty ? "/" : dir + "/") + ".tokengap-XXXXXX").utf8) + [0]
+    let fd = template.withUnsafeMutableBufferPointer { buf in
+      buf.baseAddress.map { mkstemp(UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? -1
+    }
+    guard fd >= 0 else {
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(errno))
+    }
+    let tmp = String(decoding: template.dropLast(), as: UTF8.self)
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        let e = errno
+        close(fd)
+        unlink(tmp)
+        throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+      }
+      offset += n
+    }
+    fchmod(fd, 0o644)
+    guard fsync(fd) == 0 || errno == EINVAL, close(fd) == 0 else {
+      let e = errno
+      unlink(tmp)
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+    }
+    guard rename(tmp, path) == 0 else {
+      let e = errno
+      unlink(tmp)
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+    }
+  }
+
+  /// The file's identity (device and inode), to refuse writing over an input.
+  public static func identity(_ path: String) -> (UInt64, UInt64)? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return (UInt64(st.st_dev), UInt64(st.st_ino))
+  }
+
+  /// The value of an environment variable.
+  public static func environment(_ name: String) -> String? {
+    guard let v = getenv(name) else { return nil }
+    return String(cString: v)
+  }
+}

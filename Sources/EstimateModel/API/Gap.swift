@@ -1,0 +1,147 @@
+/// How a request was sent, as far as prices depend on it.
+public struct RequestOptions: Sendable, Hashable {
+  /// Message Batches API (`service_tier: "batch"`): 50 % off tokens.
+  public var batch: Bool
+  /// US-only inference (`inference_geo: "us"`).
+  public var usGeo: Bool
+  /// Fast mode (`speed: "fast"`).
+  public var fast: Bool
+
+  public init(batch: Bool = false, usGeo: Bool = false, fast: Bool = false) {
+    self.batch = batch
+    self.usGeo = usGeo
+    self.fast = fast
+  }
+}
+
+/// Why a request has no cost.
+public enum UnpricedReason: String, Sendable, Hashable {
+  /// The model id is not in the catalog.
+  case unknownModel = "unknown_model"
+  /// The catalog knows the model but no price is published for the date.
+  case noPricePeriod = "no_price_period"
+  /// Fast mode was used and its price is not published for the model.
+  case noFastPrice = "no_fast_price"
+}
+
+/// The gap between count_tokens' worst case and what a request really cost.
+///
+/// Definitions (DESIGN.md §1), per request:
+///
+/// | quantity | formula |
+/// |---|---|
+/// | estimate `P` | `in + w + cr` |
+/// | ITPM charge `I` | `in + w + (countsCacheReads ? cr : 0)` |
+/// | OTPM charge `O` | `out` |
+/// | overestimate `E` | `P − I` |
+/// | ratio `R` | `P / I`, undefined when `I = 0` |
+/// | excess share `S` | `E / P` |
+/// | cache hit rate `H` | `cr / P` |
+/// | input cost, estimated `Ce` | `P × price_in` |
+/// | input cost, actual `Ca` | `in×in + w5×w5 + w1h×w1h + wu×w5 + cr×read` |
+/// | output cost `Co` | `out × price_out` |
+public struct Gap: Sendable, Hashable {
+  public var model: String
+  public var usage: TokenUsage
+  public var estimate: Int64
+  public var itpm: Int64
+  public var otpm: Int64
+  public var countsCacheReads: Bool
+  public var pricePeriod: String?
+  /// `standard`, `long_prompt` or `fast`, with `+batch` and `+us_geo` appended.
+  public var priceTier: String?
+  public var inputCostEstimate: USD?
+  public var inputCostActual: USD?
+  public var outputCost: USD?
+  public var webSearchCost: USD?
+  /// The writes of unknown TTL were priced as 5-minute writes: a lower bound.
+  public var lowerBound: Bool
+  public var unpriced: UnpricedReason?
+
+  public var overestimate: Int64 { estimate - itpm }
+  public var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
+  public var excessShare: Ratio? { Ratio(overestimate, estimate) }
+  public var cacheHitRate: Ratio? { Ratio(usage.cacheRead, estimate) }
+
+  /// Input, output and web search: the request's bill.
+  public var costActual: USD? {
+    guard let a = inputCostActual, let o = outputCost else { return nil }
+    return a + o + (webSearchCost ?? .zero)
+  }
+
+  /// `Ce / Ca`: how far a worst-case budget overstates the input bill.
+  public var inputCostRatio: Ratio? {
+    guard let e = inputCostEstimate, let a = inputCostActual else { return nil }
+    return e.ratio(to: a)
+  }
+
+  /// Computes the gap of one request.
+  ///
+  /// - Parameters:
+  ///   - usage: The response's final usage.
+  ///   - model: The model as resolved by the catalog.
+  ///   - day: The UTC day of the request: it selects prices and rules.
+  ///   - options: Batch, geography and speed.
+  ///   - catalog: Modifiers (batch, US geography, web search).
+  public init(
+    usage: TokenUsage, model: ResolvedModel, day: CivilDay,
+    options: RequestOptions = .init(), catalog: ModelCatalog
+  ) throws(UsageError) {
+    self.model = model.id
+    self.usage = usage
+    let writes = try usage.cacheWrite()
+    estimate = try usage.prompt()
+    let entry = model.entry
+    countsCacheReads = entry?.countsCacheReads(on: day) ?? false
+    itpm = try TokenUsage.add(
+      try TokenUsage.add(usage.input, writes, "itpm"),
+      countsCacheReads ? usage.cacheRead : 0, "itpm")
+    otpm = usage.output
+    lowerBound = usage.cacheWriteUnknownTTL > 0
+
+    guard let entry else {
+      unpriced = .unknownModel
+      return
+    }
+    guard let period = entry.pricePeriod(on: day) else {
+      unpriced = .noPricePeriod
+      return
+    }
+    var card: RateCard
+    var tier: String
+    if options.fast {
+      guard let fast = period.fast else {
+        unpriced = .noFastPrice
+        return
+      }
+      card = fast
+      tier = "fast"
+    } else if let long = period.longPrompt, estimate > long.above {
+      card = long.rates
+      tier = "long_prompt"
+    } else {
+      card = period.standard
+      tier = "standard"
+    }
+    var multiplier = Multiplier.one
+    if options.usGeo && entry.usGeoMultiplierApplies {
+      multiplier = multiplier * catalog.modifiers.usGeo
+      tier += "+us_geo"
+    }
+    if options.batch {
+      multiplier = multiplier * catalog.modifiers.batch
+      tier += "+batch"
+    }
+    if multiplier != .one { card = card.scaled(by: multiplier) }
+    pricePeriod = period.label
+    priceTier = tier
+    inputCostEstimate = card.input.cost(estimate)
+    inputCostActual =
+      card.input.cost(usage.input) + card.write5m.cost(usage.cacheWrite5m)
+      + card.write1h.cost(usage.cacheWrite1h) + card.write5m.cost(usage.cacheWriteUnknownTTL)
+      + card.read.cost(usage.cacheRead)
+    outputCost = card.output.cost(usage.output)
+    webSearchCost = USD(
+      attodollars: catalog.modifiers.webSearch.attodollars * Int128(usage.webSearchRequests))
+  }
+}

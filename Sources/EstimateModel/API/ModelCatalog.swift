@@ -1,0 +1,286 @@
+/// The prices of the five token kinds, per token.
+public struct RateCard: Sendable, Hashable {
+  public var input: TokenRate
+  public var write5m: TokenRate
+  public var write1h: TokenRate
+  public var read: TokenRate
+  public var output: TokenRate
+
+  public init(
+    input: TokenRate, write5m: TokenRate, write1h: TokenRate, read: TokenRate,
+    output: TokenRate
+  ) {
+    self.input = input
+    self.write5m = write5m
+    self.write1h = write1h
+    self.read = read
+    self.output = output
+  }
+
+  /// Every rate times `multiplier`.
+  public func scaled(by multiplier: Multiplier) -> RateCard {
+    RateCard(
+      input: input.scaled(by: multiplier), write5m: write5m.scaled(by: multiplier),
+      write1h: write1h.scaled(by: multiplier), read: read.scaled(by: multiplier),
+      output: output.scaled(by: multiplier))
+  }
+}
+
+/// Prices that apply when a request's whole prompt is above a threshold.
+public struct LongPromptTier: Sendable, Hashable {
+  /// The tier applies when `P` is strictly greater than this.
+  public var above: Int64
+  public var rates: RateCard
+  public var source: String
+
+  public init(above: Int64, rates: RateCard, source: String) {
+    self.above = above
+    self.rates = rates
+    self.source = source
+  }
+}
+
+/// A model's prices over a span of days.
+public struct PricePeriod: Sendable, Hashable {
+  /// A name for the period: `standard`, `introductory`, `launch`.
+  public var label: String
+  /// First day the prices apply (inclusive); nil means since the model existed.
+  public var from: CivilDay?
+  /// First day they no longer apply (exclusive); nil means still in force.
+  public var until: CivilDay?
+  public var standard: RateCard
+  public var longPrompt: LongPromptTier?
+  /// Fast mode (`speed: "fast"`), where its price is published.
+  public var fast: RateCard?
+  public var source: String
+
+  public init(
+    label: String, from: CivilDay?, until: CivilDay?, standard: RateCard,
+    longPrompt: LongPromptTier?, fast: RateCard?, source: String
+  ) {
+    self.label = label
+    self.from = from
+    self.until = until
+    self.standard = standard
+    self.longPrompt = longPrompt
+    self.fast = fast
+    self.source = source
+  }
+
+  /// The period covers the day.
+  public func contains(_ day: CivilDay) -> Bool {
+    (from.map { day >= $0 } ?? true) && (until.map { day < $0 } ?? true)
+  }
+}
+
+/// A yes-or-no rule in force over a span of days.
+public struct DatedFlag: Sendable, Hashable {
+  public var from: CivilDay?
+  public var until: CivilDay?
+  public var value: Bool
+  public var source: String
+
+  public init(from: CivilDay?, until: CivilDay?, value: Bool, source: String) {
+    self.from = from
+    self.until = until
+    self.value = value
+    self.source = source
+  }
+
+  public func contains(_ day: CivilDay) -> Bool {
+    (from.map { day >= $0 } ?? true) && (until.map { day < $0 } ?? true)
+  }
+}
+
+/// One model of the catalog, with every id it is logged under.
+public struct ModelEntry: Sendable, Hashable {
+  /// The canonical API id, such as `claude-sonnet-4-5`.
+  public var id: String
+  public var name: String
+  /// Other ids of the same model: dated snapshots, `-latest` aliases.
+  public var aliases: [String]
+  /// The rate-limit pool the model's traffic is counted in.
+  public var pool: String
+  public var status: String
+  public var released: CivilDay?
+  /// US-only `inference_geo` costs the catalog's multiplier (Claude 4.6+).
+  public var usGeoMultiplierApplies: Bool
+  public var prices: [PricePeriod]
+  /// When cache reads count toward ITPM (the docs' † models); false otherwise.
+  public var countsCacheReads: [DatedFlag]
+
+  public init(
+    id: String, name: String, aliases: [String], pool: String, status: String,
+    released: CivilDay?, usGeoMultiplierApplies: Bool, prices: [PricePeriod],
+    countsCacheReads: [DatedFlag]
+  ) {
+    self.id = id
+    self.name = name
+    self.aliases = aliases
+    self.pool = pool
+    self.status = status
+    self.released = released
+    self.usGeoMultiplierApplies = usGeoMultiplierApplies
+    self.prices = prices
+    self.countsCacheReads = countsCacheReads
+  }
+
+  /// The price period in force on a day, if any.
+  public func pricePeriod(on day: CivilDay) -> PricePeriod? {
+    prices.first { $0.contains(day) }
+  }
+
+  /// Whether cache reads count toward ITPM on a day.
+  public func countsCacheReads(on day: CivilDay) -> Bool {
+    countsCacheReads.first { $0.contains(day) }?.value ?? false
+  }
+}
+
+/// Request-wide price modifiers from the catalog.
+public struct PriceModifiers: Sendable, Hashable {
+  public var batch: Multiplier
+  public var usGeo: Multiplier
+  /// The price of one web search request.
+  public var webSearch: USD
+  public var source: String
+
+  public init(batch: Multiplier, usGeo: Multiplier, webSearch: USD, source: String) {
+    self.batch = batch
+    self.usGeo = usGeo
+    self.webSearch = webSearch
+    self.source = source
+  }
+}
+
+/// A cited source of catalog facts.
+public struct CatalogSource: Sendable, Hashable {
+  public var key: String
+  public var url: String
+  public var date: String
+  public var grade: String
+
+  public init(key: String, url: String, date: String, grade: String) {
+    self.key = key
+    self.url = url
+    self.date = date
+    self.grade = grade
+  }
+}
+
+/// The outcome of looking up a model id as logged.
+public enum ResolvedModel: Sendable, Hashable {
+  /// A catalog entry.
+  case known(ModelEntry)
+  /// Not in the catalog: tokens are counted, cost is absent, and it is flagged.
+  case unpriced(String)
+
+  /// The canonical id, or the normalized unknown id.
+  public var id: String {
+    switch self {
+    case .known(let entry): entry.id
+    case .unpriced(let id): id
+    }
+  }
+
+  public var entry: ModelEntry? {
+    if case .known(let entry) = self { return entry }
+    return nil
+  }
+}
+
+/// Models, prices, ITPM rules and rate-limit tables, all dated and sourced.
+public struct ModelCatalog: Sendable {
+  public var version: String
+  /// Hex SHA-256 of the catalog file the values came from.
+  public var sha256: String
+  public var models: [ModelEntry]
+  public var modifiers: PriceModifiers
+  public var rateLimitTables: [RateLimitTable]
+  public var sources: [CatalogSource]
+  private var index: [String: Int]
+
+  public init(
+    version: String, sha256: String, models: [ModelEntry], modifiers: PriceModifiers,
+    rateLimitTables: [RateLimitTable], sources: [CatalogSource]
+  ) {
+    self.version = version
+    self.sha256 = sha256
+    self.models = models
+    self.modifiers = modifiers
+    self.rateLimitTables = rateLimitTables
+    self.sources = sources
+    var index: [String: Int] = [:]
+    for (i, model) in models.enumerated() {
+      for id in [model.id] + model.aliases where index[id] == nil { index[id] = i }
+    }
+    self.index = index
+  }
+
+  /// Resolves an id as logged to a catalog entry, by exact match only.
+  ///
+  /// | form                              | example                                      |
+  /// |-----------------------------------|----------------------------------------------|
+  /// | canonical or dated                | `claude-sonnet-4-5-20250929`                 |
+  /// | alias                             | `claude-3-5-haiku-latest`                    |
+  /// | Bedrock, with or without region   | `us.anthropic.claude-sonnet-4-5-20250929-v1:0` |
+  /// | Vertex                            | `claude-sonnet-4-5@20250929`                 |
+  /// | Claude Code's context suffix      | `claude-opus-4-6[1m]`                        |
+  ///
+  /// Anything else resolves to ``ResolvedModel/unpriced(_:)``: a substring is
+  /// never taken as a match.
+  public func resolve(_ logged: String) -> ResolvedModel {
+    for candidate in ModelCatalog.candidates(for: logged) {
+      if let i = index[candidate] { return .known(models[i]) }
+    }
+    return .unpriced(ModelCatalog.candidates(for: logged).first ?? logged)
+  }
+
+  /// The normalized forms of a logged id, most specific first.
+  static func candidates(for logged: String) -> [String] {
+    var id = logged.lowercased()
+    while let last = id.utf8.last, last == UInt8(ascii: " ") { id.removeLast() }
+    if id.hasSuffix("[1m]") { id.removeLast(4) }
+    // Bedrock: optional region prefix, `anthropic.`, `-vN:M` suffix.
+    if let range = id.firstRange(of: "anthropic.") {
+      let prefix = id[..<range.lowerBound]
+      let regions = ["", "us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."]
+      if regions.contains(String(prefix)) { id = String(id[range.upperBound...]) }
+    }
+    var forms: [String] = []
+    if let at = id.firstIndex(of: "@") {
+      // Vertex: `claude-3-5-sonnet-v2@20241022`, `claude-sonnet-4-5@20250929`.
+      let base = String(id[..<at])
+      let date = String(id[id.index(after: at)...])
+      forms.append(base + "-" + date)
+      if base.hasSuffix("-v2") { forms.append(String(base.dropLast(3)) + "-" + date) }
+      forms.append(base)
+      return forms
+    }
+    forms.append(id)
+    if let stripped = stripBedrockVersion(id) { forms.append(stripped) }
+    return forms
+  }
+
+  /// `claude-…-v1:0` → `claude-…`, `claude-…-v2` → `claude-…`.
+  private static func stripBedrockVersion(_ id: String) -> String? {
+    let bytes = Array(id.utf8)
+    var end = bytes.count
+    // Optional `:N`.
+    if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+      guard colon + 1 < bytes.count,
+        bytes[(colon + 1)...].allSatisfy({ $0 >= 48 && $0 <= 57 })
+      else { return nil }
+      end = colon
+    }
+    var i = end
+    while i > 0, bytes[i - 1] >= 48, bytes[i - 1] <= 57 { i -= 1 }
+    guard i < end, i >= 2, bytes[i - 1] == UInt8(ascii: "v"), bytes[i - 2] == UInt8(ascii: "-")
+    else { return nil }
+    return String(decoding: bytes[..<(i - 2)], as: UTF8.self)
+  }
+
+  /// The sources cited, by key.
+  public func source(_ key: String) -> CatalogSource? {
+    sources.first { $0.key == key }
+  }
+}

@@ -1,0 +1,199 @@
+/// An exact amount of US dollars, counted in attodollars (10⁻¹⁸ USD).
+///
+/// Prices are at most a few dollars per million tokens with a handful of
+/// decimals, so a price per token is an exact integer of attodollars, and
+/// sums over any realistic history fit in 128 bits.
+public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible {
+  public var attodollars: Int128
+
+  public init(attodollars: Int128) { self.attodollars = attodollars }
+
+  public static let zero = USD(attodollars: 0)
+
+  public static func + (a: USD, b: USD) -> USD {
+    USD(attodollars: a.attodollars + b.attodollars)
+  }
+
+  public static func < (a: USD, b: USD) -> Bool { a.attodollars < b.attodollars }
+
+  /// The amount with at most `decimals` digits after the point, rounded half up.
+  public func formatted(decimals: Int = 9) -> String {
+    let decimals = min(max(decimals, 0), 18)
+    var unit: Int128 = 1
+    for _ in 0..<(18 - decimals) { unit *= 10 }
+    let negative = attodollars < 0
+    let magnitude = negative ? -attodollars : attodollars
+    let rounded = (magnitude + unit / 2) / unit
+    var scale: Int128 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let whole = rounded / scale
+    var fraction = String(rounded % scale)
+    if decimals > 0 {
+      fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+      while fraction.last == "0" { fraction.removeLast() }
+    }
+    let sign = negative && rounded != 0 ? "-" : ""
+    return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+  }
+
+  public var description: String { "$" + formatted() }
+
+  /// The ratio of two amounts, rounded to six decimals; nil when `other` is zero.
+  public func ratio(to other: USD) -> Ratio? {
+    Ratio(attodollars, other.attodollars)
+  }
+}
+
+/// A price per token, exact in attodollars.
+public struct TokenRate: Sendable, Hashable, CustomStringConvertible {
+  /// Attodollars per token, which is the same number as micro-micro-dollars per
+  /// million tokens: $3 per MTok is 3×10¹² attodollars per token.
+  public var attodollarsPerToken: Int128
+
+  public init(attodollarsPerToken: Int128) {
+    self.attodollarsPerToken = attodollarsPerToken
+  }
+
+  /// Reads a price written in dollars per million tokens, such as `"3.75"`.
+  public init?(perMillionTokens text: String) {
+    guard let value = Decimal12(text) else { return nil }
+    attodollarsPerToken = value.scaled
+  }
+
+  /// The price of `tokens` tokens.
+  public func cost(_ tokens: Int64) -> USD {
+    USD(attodollars: Int128(tokens) * attodollarsPerToken)
+  }
+
+  /// The rate times an exact multiplier, rounded half up when not exact.
+  public func scaled(by multiplier: Multiplier) -> TokenRate {
+    TokenRate(attodollarsPerToken: multiplier.apply(attodollarsPerToken))
+  }
+
+  /// The rate in dollars per million tokens, as the catalog writes it.
+  public var perMillionTokens: String {
+    USD(attodollars: attodollarsPerToken * 1_000_000).formatted(decimals: 12)
+  }
+
+  public var description: String { "$\(perMillionTokens)/MTok" }
+}
+
+/// An exact decimal multiplier such as 1.1 or 0.5.
+public struct Multiplier: Sendable, Hashable, CustomStringConvertible {
+  public var numerator: Int128
+  public var denominator: Int128
+
+  public static let one = Multiplier(numerator: 1, denominator: 1)
+
+  public init(numerator: Int128, denominator: Int128) {
+    self.numerator = numerator
+    self.denominator = denominator
+  }
+
+  /// Reads a decimal such as `"1.1"`.
+  public init?(_ text: String) {
+    guard let value = Decimal12(text) else { return nil }
+    numerator = value.scaled
+    denominator = 1_000_000_000_000
+  }
+
+  public static func * (a: Multiplier, b: Multiplier) -> Multiplier {
+    Multiplier(
+      numerator: a.numerator * b.numerator,
+      denominator: a.denominator * b.denominator)
+  }
+
+  func apply(_ value: Int128) -> Int128 {
+    let product = value * numerator
+    return (product + denominator / 2) / denominator
+  }
+
+  public var description: String {
+    USD(attodollars: numerator * 1_000_000_000_000_000_000 / denominator).formatted(decimals: 6)
+  }
+}
+
+/// A non-negative decimal with at most 12 fractional digits, scaled by 10¹².
+struct Decimal12 {
+  var scaled: Int128
+
+  init?(_ text: String) {
+    var whole: Int128 = 0
+    var fraction: Int128 = 0
+    var fractionDigits = 0
+    var seenPoint = false
+    var digits = 0
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        digits += 1
+        if digits > 24 { return nil }
+        let d = Int128(byte - UInt8(ascii: "0"))
+        if seenPoint {
+          fractionDigits += 1
+          if fractionDigits > 12 { return nil }
+          fraction = fraction * 10 + d
+        } else {
+          whole = whole * 10 + d
+        }
+      case UInt8(ascii: "."):
+        if seenPoint { return nil }
+        seenPoint = true
+      default:
+        return nil
+      }
+    }
+    if digits == 0 { return nil }
+    for _ in fractionDigits..<12 { fraction *= 10 }
+    scaled = whole * 1_000_000_000_000 + fraction
+  }
+}
+
+/// A ratio of two non-negative integers, kept exact and printed to six decimals.
+public struct Ratio: Sendable, Comparable, CustomStringConvertible {
+  public var numerator: Int128
+  public var denominator: Int128
+
+  /// Nil when the denominator is zero: the ratio is undefined.
+  public init?(_ numerator: Int128, _ denominator: Int128) {
+    guard denominator != 0 else { return nil }
+    self.numerator = numerator
+    self.denominator = denominator
+  }
+
+  public init?(_ numerator: Int64, _ denominator: Int64) {
+    self.init(Int128(numerator), Int128(denominator))
+  }
+
+  public static func < (a: Ratio, b: Ratio) -> Bool {
+    a.numerator * b.denominator < b.numerator * a.denominator
+  }
+
+  public static func == (a: Ratio, b: Ratio) -> Bool {
+    a.numerator * b.denominator == b.numerator * a.denominator
+  }
+
+  /// The value as a `Double`, for charts and percentiles.
+  public var value: Double { Double(numerator) / Double(denominator) }
+
+  /// Six decimals, rounded half up, trailing zeros trimmed: `10`, `0.888889`.
+  public func formatted(decimals: Int = 6) -> String {
+    let decimals = min(max(decimals, 0), 18)
+    var scale: Int128 = 1
+    for _ in 0..<decimals { scale *= 10 }
+    let negative = (numerator < 0) != (denominator < 0)
+    let n = numerator < 0 ? -numerator : numerator
+    let d = denominator < 0 ? -denominator : denominator
+    let rounded = (n * scale * 2 + d) / (2 * d)
+    let whole = rounded / scale
+    var fraction = decimals > 0 ? String(rounded % scale) : ""
+    if decimals > 0 {
+      fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+    }
+    while fraction.last == "0" { fraction.removeLast() }
+    let sign = negative && rounded != 0 ? "-" : ""
+    return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+  }
+
+  public var description: String { formatted() }
+}

@@ -1,0 +1,146 @@
+import Compare
+import EstimateModel
+
+/// `tokengap estimate`: the gap of one request, from its token counts.
+enum EstimateCommand {
+  static let spec = CommandSpec(
+    name: "estimate",
+    abstract: "Compute the gap for one request from its token counts.",
+    usage: """
+      tokengap estimate --model <id> --input <n> [--cache-write <n> | --cache-write-5m <n> --cache-write-1h <n>] [--cache-read <n>] [--output-tokens <n>] [--at <date>] [--geo us] [--speed fast] [--batch] [--format <format>]
+             tokengap estimate --itpm-limit <n> --cache-hit-rate <h>
+      """,
+    options: [
+      OptionSpec(name: "model", value: "id", help: "Model id as logged (dated, alias, Bedrock, Vertex, [1m])."),
+      OptionSpec(name: "input", value: "n", help: "Uncached input tokens (usage.input_tokens).", defaultText: "0"),
+      OptionSpec(name: "cache-write", value: "n", help: "All cache writes (cache_creation_input_tokens); any part not split by TTL is priced as 5-minute and flagged a lower bound."),
+      OptionSpec(name: "cache-write-5m", value: "n", help: "5-minute cache writes.", defaultText: "0"),
+      OptionSpec(name: "cache-write-1h", value: "n", help: "1-hour cache writes.", defaultText: "0"),
+      OptionSpec(name: "cache-read", value: "n", help: "Cache reads (cache_read_input_tokens).", defaultText: "0"),
+      OptionSpec(name: "output-tokens", value: "n", help: "Output tokens.", defaultText: "0"),
+      OptionSpec(name: "web-search", value: "n", help: "Web search requests.", defaultText: "0"),
+      OptionSpec(name: "at", value: "date", help: "Day whose prices and rules apply.", defaultText: "today, UTC"),
+      OptionSpec(name: "geo", value: "geo", help: "Inference geography: 'us' or 'global'.", defaultText: "global"),
+      OptionSpec(name: "speed", value: "speed", help: "'fast' or 'standard'.", defaultText: "standard"),
+      OptionSpec(name: "batch", help: "Priced as a Message Batches request (50 % off)."),
+      OptionSpec(name: "itpm-limit", value: "n", help: "With --cache-hit-rate: print the effective prompt throughput."),
+      OptionSpec(name: "cache-hit-rate", value: "h", help: "Share of prompt tokens read from cache, 0 to 1."),
+      OptionSpec(name: "format", value: "format", help: "table or json.", defaultText: "table"),
+      Common.catalog,
+    ],
+    discussion: """
+      P (what count_tokens returns) = input + cache writes + cache reads.
+      I (what counts toward ITPM) = input + cache writes, plus cache reads only on
+      the legacy models the rate-limit docs mark with a dagger.
+      """)
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    throws -> ExitCode
+  {
+    guard o.positionals.isEmpty else {
+      throw UsageError("unexpected argument '\(o.positionals[0])'")
+    }
+    if o.flag("itpm-limit") || o.flag("cache-hit-rate") {
+      return try throughput(o, output: &output)
+    }
+    guard let modelID = o.value("model") else { throw UsageError("missing '--model <id>'") }
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    guard format == .table || format == .json else {
+      throw UsageError("'--format' must be table or json for estimate")
+    }
+    let w5 = try o.count("cache-write-5m")
+    let w1 = try o.count("cache-write-1h")
+    let total = try o.count("cache-write")
+    if let total, (w5 ?? 0) + (w1 ?? 0) > total {
+      throw UsageError("'--cache-write' (\(total)) is less than its 5-minute and 1-hour parts")
+    }
+    let usage: TokenUsage
+    do {
+      usage = try TokenUsage.fromAPI(
+        input: try o.count("input") ?? 0, cacheCreation: total, cacheWrite5m: w5,
+        cacheWrite1h: w1, cacheRead: try o.count("cache-read"),
+        output: try o.count("output-tokens") ?? 0,
+        webSearchRequests: try o.count("web-search"))
+    } catch {
+      throw UsageError("\(error)")
+    }
+    let day = try o.instant("at")?.day ?? Clock.today()
+    let geo = o.value("geo") ?? "global"
+    guard geo == "us" || geo == "global" else {
+      throw UsageError("'--geo' must be us or global, not '\(geo)'")
+    }
+    let speed = o.value("speed") ?? "standard"
+    guard speed == "fast" || speed == "standard" else {
+      throw UsageError("'--speed' must be fast or standard, not '\(speed)'")
+    }
+    let catalog = try Common.catalog(o)
+    let gap: Gap
+    do {
+      gap = try Gap(
+        usage: usage, model: catalog.resolve(modelID), day: day,
+        options: RequestOptions(batch: o.flag("batch"), usGeo: geo == "us", fast: speed == "fast"),
+        catalog: catalog)
+    } catch {
+      throw UsageError("\(error)")
+    }
+    if gap.unpriced == .unknownModel {
+      errors.write("tokengap: warning: model '\(modelID)' is not in the catalog; tokens are counted, cost is absent\n")
+    }
+    output.write(format == .json ? EstimateRenderer.json(gap, catalog: catalog) : EstimateRenderer.table(gap, catalog: catalog))
+    return .ok
+  }
+
+  private static func throughput(_ o: ParsedOptions, output: inout any TextSink) throws -> ExitCode {
+    guard let limit = try o.count("itpm-limit"), let text = o.value("cache-hit-rate") else {
+      throw UsageError("'--itpm-limit' and '--cache-hit-rate' go together")
+    }
+    guard let m = Multiplier(text), m.numerator <= m.denominator else {
+      throw UsageError("'--cache-hit-rate' must be a decimal from 0 to 1, not '\(text)'")
+    }
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    guard let hit = Ratio(m.numerator, m.denominator) else { throw UsageError("bad hit rate") }
+    let effective = effectivePromptThroughput(itpmLimit: limit, cacheHitRate: hit)
+    let value = effective.map { $0.formatted(decimals: 0) }
+    if format == .json {
+      let doc: JSONValue = .object([
+        ("itpm_limit", .int(limit)), ("cache_hit_rate", .number(hit.formatted())),
+        ("effective_prompt_tokens_per_minute", value.map { .number($0) } ?? .null),
+      ])
+      output.write(doc.serialized() + "\n")
+    } else {
+      output.write(
+        "An ITPM limit of \(limit) at a \(hit.formatted()) cache hit rate admits "
+          + (value.map { "\($0) prompt tokens per minute.\n" } ?? "an unbounded number of prompt tokens (every token is a cache read).\n"))
+    }
+    return .ok
+  }
+}
+
+/// `tokengap rules`: the catalog as of a day.
+enum RulesCommand {
+  static let spec = CommandSpec(
+    name: "rules",
+    abstract: "Print the catalog's prices, ITPM rules and rate limits as of a date.",
+    usage: "tokengap rules [--at <date>] [--format <format>]",
+    options: [
+      OptionSpec(name: "at", value: "date", help: "The day to show.", defaultText: "today, UTC"),
+      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
+      OptionSpec(name: "output", short: "o", value: "file", help: "Write to a file instead of standard output."),
+      Common.catalog,
+    ])
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    throws -> ExitCode
+  {
+    guard o.positionals.isEmpty else {
+      throw UsageError("unexpected argument '\(o.positionals[0])'")
+    }
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let day = try o.instant("at")?.day ?? Clock.today()
+    let catalog = try Common.catalog(o)
+    try Common.emit(
+      RulesRenderer.render(catalog, at: day, format: format), to: o.value("output"),
+      output: &output)
+    return .ok
+  }
+}

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+  import Glibc
+  private let systemWrite = Glibc.write
+#elseif canImport(Musl)
+  import Musl
+  private let systemWrite = Musl.write
+#elseif canImport(Darwin)
+  import Darwin
+  private let systemWrite = Darwin.write
+#endif
+
+/// Somewhere text goes: standard output, standard error, or a buffer in tests.
+protocol TextSink {
+  mutating func write(_ text: String)
+}
+
+/// A file descriptor written with write(2).
+struct FileDescriptorSink: TextSink {
+  let fd: Int32
+
+  mutating func write(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        return
+      }
+      offset += n
+    }
+  }
+}
+
+/// Collects text, for tests.
+struct BufferSink: TextSink {
+  var text = ""
+  mutating func write(_ text: String) { self.text += text }
+}
+
+/// Whether a descriptor is a terminal (progress is shown only then).
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+/// Ends the process with a status.
+func terminate(_ status: Int32) -> Never { exit(status) }
