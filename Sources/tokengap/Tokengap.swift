@@ -13,7 +13,7 @@ enum Tokengap {
 
   /// The subcommands, in the order help lists them.
   static let commands: [CommandSpec] = [
-    EstimateCommand.spec, RulesCommand.spec,
+    AnalyzeCommand.spec, EstimateCommand.spec, RulesCommand.spec,
   ]
 
   static let overview = """
@@ -78,7 +78,7 @@ enum Tokengap {
       case RulesCommand.spec.name:
         return try RulesCommand.run(options, output: &output, errors: &errors).rawValue
       default:
-        throw UsageError("unknown subcommand '\(spec.name)'")
+        return try await AnalyzeCommand.run(options, output: &output, errors: &errors).rawValue
       }
     } catch let error as UsageError {
       errors.write("tokengap: error: \(error.message)\n")

@@ -54,7 +54,8 @@ public struct CivilDay: Sendable, Hashable, Comparable, CustomStringConvertible 
     a.daysSinceEpoch < b.daysSinceEpoch
   }
 
-  static func daysIn(month: Int64, year: Int64) -> Int64 {
+  /// The number of days in a month of a year.
+  public static func daysIn(month: Int64, year: Int64) -> Int64 {
     switch month {
     case 2: (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28
     case 4, 6, 9, 11: 30
@@ -89,7 +90,8 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
   }
 
   /// Parses RFC 3339 bytes; nil for anything else.
-  public static func parse(_ b: ArraySlice<UInt8>) -> Instant? {
+  public static func parse<C: RandomAccessCollection<UInt8>>(_ b: C) -> Instant?
+  where C.Index == Int {
     let s = b.startIndex
     guard b.count >= 10, b[s + 4] == UInt8(ascii: "-"), b[s + 7] == UInt8(ascii: "-"),
       let y = digits(b, s, 4), let mo = digits(b, s + 5, 2), let d = digits(b, s + 8, 2),

@@ -1,0 +1,124 @@
+public import EstimateModel
+
+/// Sums and distributions of a group of requests; merges associatively.
+///
+/// Every ratio is a ratio of sums (`ΣP / ΣI`), never a mean of ratios. The
+/// per-request ratios `R = P / I` are kept exactly as (P, I) pairs, so the
+/// percentiles are exact (nearest rank) rather than sketched; that costs 16
+/// bytes per request, the same order as the de-duplication keys themselves.
+public struct Summary: Sendable {
+  public var requests = 0
+  public var input: Int128 = 0
+  public var cacheWrite5m: Int128 = 0
+  public var cacheWrite1h: Int128 = 0
+  public var cacheWriteUnknownTTL: Int128 = 0
+  public var cacheRead: Int128 = 0
+  public var output: Int128 = 0
+  public var estimate: Int128 = 0
+  public var itpm: Int128 = 0
+  /// Costs of the priced requests only; `unpriced` says how many are missing.
+  public var inputCostEstimate = USD.zero
+  public var inputCostActual = USD.zero
+  public var outputCost = USD.zero
+  public var costActual = USD.zero
+  public var priced = 0
+  public var unpriced = 0
+  /// Requests whose cost is a lower bound (writes of unknown TTL).
+  public var lowerBound = 0
+  /// Requests whose estimate cost less than their actual input (writes dominate).
+  public var estimateBelowActual = 0
+  /// Per-request (P, I) with I > 0, for the ratio distribution.
+  public var ratios: [RatioSample] = []
+
+  public init() {}
+
+  /// One request's P and I.
+  public struct RatioSample: Sendable, Comparable {
+    public var estimate: Int64
+    public var itpm: Int64
+
+    public static func < (a: RatioSample, b: RatioSample) -> Bool {
+      Int128(a.estimate) * Int128(b.itpm) < Int128(b.estimate) * Int128(a.itpm)
+    }
+
+    public static func == (a: RatioSample, b: RatioSample) -> Bool {
+      Int128(a.estimate) * Int128(b.itpm) == Int128(b.estimate) * Int128(a.itpm)
+    }
+
+    public var ratio: Ratio? { Ratio(estimate, itpm) }
+  }
+
+  /// Adds one request.
+  public mutating func add(_ gap: Gap) {
+    requests += 1
+    let u = gap.usage
+    input += Int128(u.input)
+    cacheWrite5m += Int128(u.cacheWrite5m)
+    cacheWrite1h += Int128(u.cacheWrite1h)
+    cacheWriteUnknownTTL += Int128(u.cacheWriteUnknownTTL)
+    cacheRead += Int128(u.cacheRead)
+    output += Int128(u.output)
+    estimate += Int128(gap.estimate)
+    itpm += Int128(gap.itpm)
+    if gap.lowerBound { lowerBound += 1 }
+    if let e = gap.inputCostEstimate, let a = gap.inputCostActual, let o = gap.outputCost,
+      let total = gap.costActual
+    {
+      priced += 1
+      inputCostEstimate = inputCostEstimate + e
+      inputCostActual = inputCostActual + a
+      outputCost = outputCost + o
+      costActual = costActual + total
+      if e < a { estimateBelowActual += 1 }
+    } else {
+      unpriced += 1
+    }
+    if gap.itpm > 0 { ratios.append(RatioSample(estimate: gap.estimate, itpm: gap.itpm)) }
+  }
+
+  /// Adds another summary.
+  public mutating func merge(_ o: Summary) {
+    requests += o.requests
+    input += o.input
+    cacheWrite5m += o.cacheWrite5m
+    cacheWrite1h += o.cacheWrite1h
+    cacheWriteUnknownTTL += o.cacheWriteUnknownTTL
+    cacheRead += o.cacheRead
+    output += o.output
+    estimate += o.estimate
+    itpm += o.itpm
+    inputCostEstimate = inputCostEstimate + o.inputCostEstimate
+    inputCostActual = inputCostActual + o.inputCostActual
+    outputCost = outputCost + o.outputCost
+    costActual = costActual + o.costActual
+    priced += o.priced
+    unpriced += o.unpriced
+    lowerBound += o.lowerBound
+    estimateBelowActual += o.estimateBelowActual
+    ratios += o.ratios
+  }
+
+  public var overestimate: Int128 { estimate - itpm }
+  public var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
+  public var excessShare: Ratio? { Ratio(overestimate, estimate) }
+  public var cacheHitRate: Ratio? { Ratio(cacheRead, estimate) }
+  public var inputCostRatio: Ratio? {
+    priced > 0 ? inputCostEstimate.ratio(to: inputCostActual) : nil
+  }
+
+  /// The costs, or nil when no request in the group is priced.
+  public func cost(_ value: USD) -> USD? { priced > 0 ? value : nil }
+
+  /// Nearest-rank percentiles of the per-request ratio: p50, p90, p99, max.
+  public func ratioPercentiles() -> (p50: Ratio?, p90: Ratio?, p99: Ratio?, max: Ratio?) {
+    guard !ratios.isEmpty else { return (nil, nil, nil, nil) }
+    let sorted = ratios.sorted()
+    func rank(_ p: Int) -> Ratio? {
+      // Smallest value with at least p % of the samples at or below it.
+      let n = sorted.count
+      let index = max(0, (p * n + 99) / 100 - 1)
+      return sorted[min(index, n - 1)].ratio
+    }
+    return (rank(50), rank(90), rank(99), sorted[sorted.count - 1].ratio)
+  }
+}

@@ -1,0 +1,81 @@
+public import EstimateModel
+
+/// One usage-bearing record, normalized from any input format.
+public struct UsageRecord: Sendable {
+  /// The de-duplication key: `message.id` and `requestId`, or the file and line.
+  public var key: String
+  public var messageID: String?
+  public var requestID: String?
+  public var time: Instant?
+  public var session: String
+  public var project: String
+  public var model: String
+  public var agent: String?
+  public var sidechain: Bool
+  public var stopReason: Bool
+  public var usage: TokenUsage
+  public var options: RequestOptions
+  public var file: String
+  public var line: Int
+
+  public init(
+    key: String, messageID: String?, requestID: String?, time: Instant?, session: String,
+    project: String, model: String, agent: String?, sidechain: Bool, stopReason: Bool,
+    usage: TokenUsage, options: RequestOptions, file: String, line: Int
+  ) {
+    self.key = key
+    self.messageID = messageID
+    self.requestID = requestID
+    self.time = time
+    self.session = session
+    self.project = project
+    self.model = model
+    self.agent = agent
+    self.sidechain = sidechain
+    self.stopReason = stopReason
+    self.usage = usage
+    self.options = options
+    self.file = file
+    self.line = line
+  }
+}
+
+/// One API request after de-duplication: every copy's maximum per field.
+public struct Request: Sendable {
+  public var record: UsageRecord
+  /// Every copy was a sidechain copy.
+  public var sidechain: Bool
+  /// Some copy carried a non-null `stop_reason`.
+  public var stopReason: Bool
+  public var usage: TokenUsage
+  public var options: RequestOptions
+  public var copies: Int
+
+  init(_ r: UsageRecord) {
+    record = r
+    sidechain = r.sidechain
+    stopReason = r.stopReason
+    usage = r.usage
+    options = r.options
+    copies = 1
+  }
+
+  /// Folds another copy in; the result does not depend on the order of copies.
+  mutating func absorb(_ other: Request) {
+    usage = usage.maximum(other.usage)
+    sidechain = sidechain && other.sidechain
+    stopReason = stopReason || other.stopReason
+    options = RequestOptions(
+      batch: options.batch || other.options.batch, usGeo: options.usGeo || other.options.usGeo,
+      fast: options.fast || other.options.fast)
+    copies += other.copies
+    // Metadata comes from the earliest copy; ties by file and line.
+    if Request.precedes(other.record, record) { record = other.record }
+  }
+
+  static func precedes(_ a: UsageRecord, _ b: UsageRecord) -> Bool {
+    let ta = a.time?.millisecondsSinceEpoch ?? .max
+    let tb = b.time?.millisecondsSinceEpoch ?? .max
+    return (ta, a.file, a.line) < (tb, b.file, b.line)
+  }
+}

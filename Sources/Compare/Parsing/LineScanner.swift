@@ -1,0 +1,575 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A string value found in a line: its bytes between the quotes.
+struct Span: Equatable {
+  var start: Int
+  var end: Int
+  /// The raw bytes hold a backslash escape and need decoding.
+  var escaped: Bool
+}
+
+/// The usage counts found in one `usage` object; nil where absent or null.
+struct ScannedUsage: Equatable {
+  var input: Int64?
+  var output: Int64?
+  var cacheCreation: Int64?
+  var cacheRead: Int64?
+  var write5m: Int64?
+  var write1h: Int64?
+  var webSearch: Int64?
+  var serviceTier: Span?
+  var inferenceGeo: Span?
+  var speed: Span?
+}
+
+/// The fields tokengap keeps from one record (a line, or a progress line's
+/// embedded message), found by path; everything else is skipped unread.
+struct ScannedFields: Equatable {
+  var type: Span?
+  var timestamp: Span?
+  var sessionID: Span?
+  var requestID: Span?
+  var agentID: Span?
+  var cwd: Span?
+  var isSidechain: Bool?
+  var isAPIError: Bool?
+  var messageID: Span?
+  var model: Span?
+  /// `stop_reason` was present and not null.
+  var stopReason = false
+  var usage: ScannedUsage?
+  /// The first field whose value had the wrong type or range.
+  var problem: String?
+
+  mutating func note(_ text: String) {
+    if problem == nil { problem = text }
+  }
+}
+
+/// One JSON object of a line: the outer record and, for `progress` lines,
+/// the message embedded at `data.message`.
+struct ScannedRecord: Equatable {
+  var outer = ScannedFields()
+  var inner = ScannedFields()
+  var hasInner = false
+}
+
+/// A line that is not valid JSON, and where.
+struct ScanFailure: Error, Equatable {
+  var offset: Int
+  var reason: String
+}
+
+/// The keys the scanner acts on; every other key's value is skipped.
+private enum Key: UInt8 {
+  case other, type, timestamp, sessionId, isSidechain, isApiErrorMessage, requestId, agentId
+  case cwd, message, data, usage, id, model, stopReason, inputTokens, outputTokens
+  case cacheCreationInputTokens, cacheReadInputTokens, cacheCreation, ephemeral5m, ephemeral1h
+  case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed
+
+  static let names: [(String, Key)] = [
+    ("type", .type), ("timestamp", .timestamp), ("sessionId", .sessionId),
+    ("isSidechain", .isSidechain), ("isApiErrorMessage", .isApiErrorMessage),
+    ("requestId", .requestId), ("agentId", .agentId), ("cwd", .cwd), ("message", .message),
+    ("data", .data), ("usage", .usage), ("id", .id), ("model", .model),
+    ("stop_reason", .stopReason), ("input_tokens", .inputTokens),
+    ("output_tokens", .outputTokens), ("cache_creation_input_tokens", .cacheCreationInputTokens),
+    ("cache_read_input_tokens", .cacheReadInputTokens), ("cache_creation", .cacheCreation),
+    ("ephemeral_5m_input_tokens", .ephemeral5m), ("ephemeral_1h_input_tokens", .ephemeral1h),
+    ("server_tool_use", .serverToolUse), ("web_search_requests", .webSearchRequests),
+    ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
+  ]
+
+  static let table: [([UInt8], Key)] = names.map { (Array($0.0.utf8), $0.1) }
+
+  /// Keys by length, for a cheap first cut.
+  static let byLength: [[([UInt8], Key)]] = {
+    var buckets = [[([UInt8], Key)]](repeating: [], count: 32)
+    for entry in table { buckets[entry.0.count].append(entry) }
+    return buckets
+  }()
+}
+
+/// Where in a record the scanner is.
+private enum Context {
+  case root, data, innerRecord, message(inner: Bool), usage(inner: Bool)
+  case cacheCreation(inner: Bool), serverToolUse(inner: Bool)
+}
+
+/// Scans JSON bytes for the fields tokengap needs, without building a tree.
+///
+/// Strings are skipped with `memchr` to the next quote (checking backslash
+/// parity); irrelevant values are skipped with a bracket stack on the heap, so
+/// nesting depth costs memory, never stack. Only the objects on the paths
+/// tokengap reads are descended into, and those are at most six deep.
+struct LineScanner {
+  private var brackets: [UInt8] = []
+  private var b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
+  private var end = 0
+
+  init() {}
+
+  /// Scans the JSON values in `bytes[range]`: one object, several glued
+  /// together, or an array of objects. Calls `body` for each object.
+  mutating func scan(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+    _ body: (ScannedRecord) -> Void
+  ) -> ScanFailure? {
+    b = bytes
+    end = range.upperBound
+    var i = skipSpace(range.lowerBound)
+    if i < end, b[i] == UInt8(ascii: "[") {
+      // An array of objects: each element is a record.
+      i = skipSpace(i + 1)
+      if i < end, b[i] == UInt8(ascii: "]") { return trailing(i + 1) }
+      while true {
+        guard i < end else { return ScanFailure(offset: i, reason: "unterminated array") }
+        guard b[i] == UInt8(ascii: "{") else {
+          return ScanFailure(offset: i, reason: "array element is not an object")
+        }
+        var record = ScannedRecord()
+        switch scanObject(i, .root, &record) {
+        case .failure(let f): return f
+        case .success(let next):
+          body(record)
+          i = skipSpace(next)
+        }
+        guard i < end else { return ScanFailure(offset: i, reason: "unterminated array") }
+        if b[i] == UInt8(ascii: ",") {
+          i = skipSpace(i + 1)
+          continue
+        }
+        guard b[i] == UInt8(ascii: "]") else {
+          return ScanFailure(offset: i, reason: "expected ',' or ']'")
+        }
+        return trailing(i + 1)
+      }
+    }
+    guard i < end else { return ScanFailure(offset: i, reason: "empty") }
+    while i < end {
+      guard b[i] == UInt8(ascii: "{") else {
+        return ScanFailure(offset: i, reason: i == range.lowerBound || i == skipSpace(range.lowerBound)
+          ? "not a JSON object" : "unexpected data after the object")
+      }
+      var record = ScannedRecord()
+      switch scanObject(i, .root, &record) {
+      case .failure(let f): return f
+      case .success(let next):
+        body(record)
+        i = skipSpace(next)
+      }
+    }
+    return nil
+  }
+
+  private func trailing(_ i: Int) -> ScanFailure? {
+    let j = skipSpace(i)
+    return j < end ? ScanFailure(offset: j, reason: "unexpected data after the array") : nil
+  }
+
+  @inline(__always) private func skipSpace(_ start: Int) -> Int {
+    var i = start
+    while i < end {
+      let c = b[i]
+      if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break }
+    }
+    return i
+  }
+
+  /// Finds the closing quote of a string starting at `open`; returns the index after it.
+  @inline(__always) private func stringEnd(_ open: Int) -> (Int, Bool)? {
+    var i = open + 1
+    var escaped = false
+    guard let base = b.baseAddress else { return nil }
+    while i < end {
+      guard let p = memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) else { return nil }
+      let q = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+      // Count backslashes before the quote: an odd number escapes it.
+      var k = q - 1
+      var slashes = 0
+      while k > open, b[k] == UInt8(ascii: "\\") {
+        slashes += 1
+        k -= 1
+      }
+      if slashes > 0 { escaped = true }
+      if slashes % 2 == 0 {
+        // Control characters are invalid inside strings; check only when
+        // cheap (short strings) would miss some, so check all bytes of
+        // strings we keep in `span` instead.
+        return (q + 1, escaped || hasBackslash(open + 1, q))
+      }
+      i = q + 1
+    }
+    return nil
+  }
+
+  @inline(__always) private func hasBackslash(_ s: Int, _ e: Int) -> Bool {
+    guard e > s, let base = b.baseAddress else { return false }
+    return memchr(base + s, Int32(UInt8(ascii: "\\")), e - s) != nil
+  }
+
+  private enum Step {
+    case success(Int)
+    case failure(ScanFailure)
+  }
+
+  /// Skips any JSON value starting at `i`, validating its brackets.
+  private mutating func skipValue(_ start: Int) -> Step {
+    var i = start
+    guard i < end else { return .failure(ScanFailure(offset: i, reason: "missing value")) }
+    switch b[i] {
+    case UInt8(ascii: "\""):
+      guard let (next, _) = stringEnd(i) else {
+        return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+      }
+      return .success(next)
+    case UInt8(ascii: "{"), UInt8(ascii: "["):
+      brackets.removeAll(keepingCapacity: true)
+      while i < end {
+        let c = b[i]
+        switch c {
+        case UInt8(ascii: "\""):
+          guard let (next, _) = stringEnd(i) else {
+            return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+          }
+          i = next
+          continue
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+          brackets.append(c)
+        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+          guard let open = brackets.popLast(), open == (c == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "["))
+          else { return .failure(ScanFailure(offset: i, reason: "mismatched bracket")) }
+          if brackets.isEmpty { return .success(i + 1) }
+        default:
+          break
+        }
+        i += 1
+      }
+      return .failure(ScanFailure(offset: start, reason: "unterminated \(b[start] == UInt8(ascii: "{") ? "object" : "array")"))
+    default:
+      // Number or literal: runs to the next delimiter.
+      while i < end {
+        let c = b[i]
+        if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]")
+          || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
+        {
+          break
+        }
+        i += 1
+      }
+      guard i > start, literalOrNumber(start, i) else {
+        return .failure(ScanFailure(offset: start, reason: "invalid value"))
+      }
+      return .success(i)
+    }
+  }
+
+  private func literalOrNumber(_ s: Int, _ e: Int) -> Bool {
+    let n = e - s
+    let c = b[s]
+    if c == UInt8(ascii: "t") { return n == 4 && b[s + 1] == 0x72 && b[s + 2] == 0x75 && b[s + 3] == 0x65 }
+    if c == UInt8(ascii: "f") {
+      return n == 5 && b[s + 1] == 0x61 && b[s + 2] == 0x6C && b[s + 3] == 0x73 && b[s + 4] == 0x65
+    }
+    if c == UInt8(ascii: "n") { return n == 4 && b[s + 1] == 0x75 && b[s + 2] == 0x6C && b[s + 3] == 0x6C }
+    for k in s..<e {
+      let d = b[k]
+      guard isDigit(d) || d == 0x2D || d == 0x2B || d == 0x2E || d == 0x65 || d == 0x45 else {
+        return false
+      }
+    }
+    return true
+  }
+
+  private func key(_ s: Int, _ e: Int, escaped: Bool) -> Key {
+    let n = e - s
+    guard n < 32, !escaped else {
+      if escaped, let decoded = decode(Span(start: s, end: e, escaped: true)) {
+        let bytes = Array(decoded.utf8)
+        return Key.table.first { $0.0 == bytes }?.1 ?? .other
+      }
+      return .other
+    }
+    for (name, k) in Key.byLength[n] {
+      var same = true
+      for j in 0..<n where name[j] != b[s + j] {
+        same = false
+        break
+      }
+      if same { return k }
+    }
+    return .other
+  }
+
+  /// Decodes a string span to a String; nil for invalid UTF-8 or escapes.
+  func decode(_ span: Span) -> String? {
+    let raw = UnsafeBufferPointer(rebasing: b[span.start..<span.end])
+    if !span.escaped {
+      return String(validating: raw, as: UTF8.self)
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(raw.count)
+    var i = span.start
+    while i < span.end {
+      let c = b[i]
+      if c != UInt8(ascii: "\\") {
+        out.append(c)
+        i += 1
+        continue
+      }
+      guard i + 1 < span.end else { return nil }
+      let e = b[i + 1]
+      i += 2
+      switch e {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+      case UInt8(ascii: "b"): out.append(0x08)
+      case UInt8(ascii: "f"): out.append(0x0C)
+      case UInt8(ascii: "n"): out.append(0x0A)
+      case UInt8(ascii: "r"): out.append(0x0D)
+      case UInt8(ascii: "t"): out.append(0x09)
+      case UInt8(ascii: "u"):
+        guard var scalar = hex4(i, span.end) else { return nil }
+        i += 4
+        if (0xD800..<0xDC00).contains(scalar), i + 6 <= span.end, b[i] == 0x5C, b[i + 1] == 0x75,
+          let low = hex4(i + 2, span.end), (0xDC00..<0xE000).contains(low)
+        {
+          scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          i += 6
+        }
+        let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+        out.append(contentsOf: String(Character(u)).utf8)
+      default:
+        return nil
+      }
+    }
+    return String(validating: out, as: UTF8.self)
+  }
+
+  private func hex4(_ i: Int, _ limit: Int) -> UInt32? {
+    guard i + 4 <= limit else { return nil }
+    var v: UInt32 = 0
+    for k in i..<(i + 4) {
+      let c = b[k]
+      let d: UInt32
+      switch c {
+      case 0x30...0x39: d = UInt32(c - 0x30)
+      case 0x61...0x66: d = UInt32(c - 0x57)
+      case 0x41...0x46: d = UInt32(c - 0x37)
+      default: return nil
+      }
+      v = v << 4 | d
+    }
+    return v
+  }
+
+  /// Scans an object in a context, filling `record`; returns the index after `}`.
+  private mutating func scanObject(_ open: Int, _ ctx: Context, _ record: inout ScannedRecord)
+    -> Step
+  {
+    var i = skipSpace(open + 1)
+    guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated object")) }
+    if b[i] == UInt8(ascii: "}") { return .success(i + 1) }
+    while true {
+      guard i < end, b[i] == UInt8(ascii: "\"") else {
+        return .failure(ScanFailure(offset: i, reason: i < end ? "expected a key" : "unterminated object"))
+      }
+      guard let (keyEnd, keyEscaped) = stringEnd(i) else {
+        return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+      }
+      let k = key(i + 1, keyEnd - 1, escaped: keyEscaped)
+      i = skipSpace(keyEnd)
+      guard i < end, b[i] == UInt8(ascii: ":") else {
+        return .failure(ScanFailure(offset: i, reason: "expected ':'"))
+      }
+      i = skipSpace(i + 1)
+      let step = value(i, k, ctx, &record)
+      switch step {
+      case .failure: return step
+      case .success(let next): i = skipSpace(next)
+      }
+      guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated object")) }
+      if b[i] == UInt8(ascii: ",") {
+        i = skipSpace(i + 1)
+        continue
+      }
+      if b[i] == UInt8(ascii: "}") { return .success(i + 1) }
+      return .failure(ScanFailure(offset: i, reason: "expected ',' or '}'"))
+    }
+  }
+
+  /// What a key means in a context.
+  private enum Action {
+    case skip
+    case descend(Context)
+    case string(WritableKeyPath<ScannedFields, Span?>, inner: Bool)
+    case flag(WritableKeyPath<ScannedFields, Bool?>, inner: Bool)
+    case stopReason(inner: Bool)
+    case count(WritableKeyPath<ScannedUsage, Int64?>, String, inner: Bool)
+    case usageString(WritableKeyPath<ScannedUsage, Span?>, inner: Bool)
+  }
+
+  private func action(_ k: Key, _ ctx: Context) -> Action {
+    switch ctx {
+    case .root, .innerRecord:
+      let inner: Bool
+      if case .innerRecord = ctx { inner = true } else { inner = false }
+      switch k {
+      case .type: return .string(\.type, inner: inner)
+      case .timestamp: return .string(\.timestamp, inner: inner)
+      case .sessionId: return .string(\.sessionID, inner: inner)
+      case .requestId: return .string(\.requestID, inner: inner)
+      case .agentId: return .string(\.agentID, inner: inner)
+      case .cwd: return .string(\.cwd, inner: inner)
+      case .isSidechain: return .flag(\.isSidechain, inner: inner)
+      case .isApiErrorMessage: return .flag(\.isAPIError, inner: inner)
+      case .message: return .descend(.message(inner: inner))
+      case .usage: return .descend(.usage(inner: inner))
+      case .id: return .string(\.messageID, inner: inner)
+      case .model: return .string(\.model, inner: inner)
+      case .stopReason: return .stopReason(inner: inner)
+      case .data where !inner: return .descend(.data)
+      default: return .skip
+      }
+    case .data:
+      return k == .message ? .descend(.innerRecord) : .skip
+    case .message(let inner):
+      switch k {
+      case .id: return .string(\.messageID, inner: inner)
+      case .model: return .string(\.model, inner: inner)
+      case .stopReason: return .stopReason(inner: inner)
+      case .usage: return .descend(.usage(inner: inner))
+      default: return .skip
+      }
+    case .usage(let inner):
+      switch k {
+      case .inputTokens: return .count(\.input, "input_tokens", inner: inner)
+      case .outputTokens: return .count(\.output, "output_tokens", inner: inner)
+      case .cacheCreationInputTokens:
+        return .count(\.cacheCreation, "cache_creation_input_tokens", inner: inner)
+      case .cacheReadInputTokens:
+        return .count(\.cacheRead, "cache_read_input_tokens", inner: inner)
+      case .cacheCreation: return .descend(.cacheCreation(inner: inner))
+      case .serverToolUse: return .descend(.serverToolUse(inner: inner))
+      case .serviceTier: return .usageString(\.serviceTier, inner: inner)
+      case .inferenceGeo: return .usageString(\.inferenceGeo, inner: inner)
+      case .speed: return .usageString(\.speed, inner: inner)
+      default: return .skip
+      }
+    case .cacheCreation(let inner):
+      switch k {
+      case .ephemeral5m: return .count(\.write5m, "ephemeral_5m_input_tokens", inner: inner)
+      case .ephemeral1h: return .count(\.write1h, "ephemeral_1h_input_tokens", inner: inner)
+      default: return .skip
+      }
+    case .serverToolUse(let inner):
+      return k == .webSearchRequests
+        ? .count(\.webSearch, "web_search_requests", inner: inner) : .skip
+    }
+  }
+
+  private mutating func value(
+    _ i: Int, _ k: Key, _ ctx: Context, _ record: inout ScannedRecord
+  ) -> Step {
+    guard k != .other else { return skipValue(i) }
+    guard i < end else { return .failure(ScanFailure(offset: i, reason: "missing value")) }
+    let c = b[i]
+    switch action(k, ctx) {
+    case .skip:
+      return skipValue(i)
+    case .descend(let child):
+      guard c == UInt8(ascii: "{") else {
+        // `null` or another type where an object was expected: skip it.
+        if case .usage(let inner) = child, c != UInt8(ascii: "n") {
+          mutate(&record, inner) { $0.note("'usage' is not an object") }
+        }
+        return skipValue(i)
+      }
+      if case .usage(let inner) = child {
+        mutate(&record, inner) { if $0.usage == nil { $0.usage = ScannedUsage() } }
+      }
+      if case .innerRecord = child { record.hasInner = true }
+      return scanObject(i, child, &record)
+    case .string(let path, let inner):
+      if c == UInt8(ascii: "\"") {
+        guard let (next, escaped) = stringEnd(i) else {
+          return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+        }
+        mutate(&record, inner) { $0[keyPath: path] = Span(start: i + 1, end: next - 1, escaped: escaped) }
+        return .success(next)
+      }
+      if c != UInt8(ascii: "n") {
+        mutate(&record, inner) { $0[keyPath: path] = nil }
+      }
+      return skipValue(i)
+    case .flag(let path, let inner):
+      let step = skipValue(i)
+      if case .success(let next) = step {
+        let isTrue = next - i == 4 && c == UInt8(ascii: "t")
+        let isFalse = next - i == 5 && c == UInt8(ascii: "f")
+        mutate(&record, inner) { $0[keyPath: path] = isTrue ? true : (isFalse ? false : nil) }
+      }
+      return step
+    case .stopReason(let inner):
+      let step = skipValue(i)
+      mutate(&record, inner) { $0.stopReason = c != UInt8(ascii: "n") }
+      return step
+    case .usageString(let path, let inner):
+      if c == UInt8(ascii: "\"") {
+        guard let (next, escaped) = stringEnd(i) else {
+          return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+        }
+        mutate(&record, inner) { $0.usage?[keyPath: path] = Span(start: i + 1, end: next - 1, escaped: escaped) }
+        return .success(next)
+      }
+      return skipValue(i)
+    case .count(let path, let name, let inner):
+      let step = skipValue(i)
+      guard case .success(let next) = step else { return step }
+      if c == UInt8(ascii: "n"), next - i == 4 {
+        mutate(&record, inner) { $0.usage?[keyPath: path] = nil }
+        return step
+      }
+      var v: Int64 = 0
+      var ok = next > i
+      var reason = "'\(name)' is not a whole number"
+      for p in i..<next {
+        let d = b[p]
+        guard isDigit(d) else {
+          if d == UInt8(ascii: "-") { reason = "'\(name)' is negative" }
+          ok = false
+          break
+        }
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.addingReportingOverflow(Int64(d - 48))
+        if o1 || o2 {
+          reason = "'\(name)' is beyond the 64-bit range"
+          ok = false
+          break
+        }
+        v = s
+      }
+      if ok, next - i > 1, b[i] == UInt8(ascii: "0") { ok = false }
+      mutate(&record, inner) {
+        if ok {
+          $0.usage?[keyPath: path] = v
+        } else {
+          $0.usage?[keyPath: path] = nil
+          $0.note(reason)
+        }
+      }
+      return step
+    }
+  }
+
+  @inline(__always) private func mutate(
+    _ record: inout ScannedRecord, _ inner: Bool, _ body: (inout ScannedFields) -> Void
+  ) {
+    if inner { body(&record.inner) } else { body(&record.outer) }
+  }
+}

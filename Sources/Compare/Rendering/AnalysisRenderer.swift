@@ -1,0 +1,185 @@
+public import EstimateModel
+
+/// Renders `analyze` results as CSV, JSON, a terminal table or Markdown.
+public enum AnalysisRenderer {
+  /// How many problems the ledger lists by name.
+  public static let problemsShown = 20
+
+  public static func render(_ r: AnalysisResult, format: OutputFormat) -> String {
+    switch format {
+    case .csv: csv(r)
+    case .json: json(r)
+    case .table: table(r, markdown: false)
+    case .markdown: table(r, markdown: true)
+    }
+  }
+
+  /// The summary columns' values for one group.
+  static func values(_ s: Summary) -> [String] {
+    let p = s.ratioPercentiles()
+    return [
+      String(s.requests), String(s.input), String(s.cacheWrite5m), String(s.cacheWrite1h),
+      String(s.cacheWriteUnknownTTL), String(s.cacheRead), String(s.output), String(s.estimate),
+      String(s.itpm), String(s.overestimate), Fmt.ratio(s.overestimationRatio),
+      Fmt.ratio(s.excessShare), Fmt.ratio(s.cacheHitRate), Fmt.ratio(p.p50), Fmt.ratio(p.p90),
+      Fmt.ratio(p.p99), Fmt.ratio(p.max), Fmt.usd(s.cost(s.inputCostEstimate)),
+      Fmt.usd(s.cost(s.inputCostActual)), Fmt.usd(s.cost(s.outputCost)),
+      Fmt.usd(s.cost(s.costActual)), Fmt.ratio(s.inputCostRatio),
+      s.lowerBound > 0 ? "true" : "false", String(s.unpriced),
+    ]
+  }
+
+  public static func csv(_ r: AnalysisResult) -> String {
+    var w = CSVWriter(header: r.keyColumns + summaryColumns)
+    for row in r.rows { w.row(row.keys + values(row.summary)) }
+    return w.text
+  }
+
+  static func summaryJSON(_ s: Summary) -> [(String, JSONValue)] {
+    let v = values(s)
+    var out: [(String, JSONValue)] = []
+    for (i, name) in summaryColumns.enumerated() {
+      let text = v[i]
+      let value: JSONValue
+      switch name {
+      case "lower_bound": value = .bool(text == "true")
+      default: value = text.isEmpty ? .null : .number(text)
+      }
+      out.append((name, value))
+    }
+    out.append(("estimate_below_actual_requests", .int(s.estimateBelowActual)))
+    return out
+  }
+
+  package static func ledgerJSON(_ l: Ledger) -> JSONValue {
+    let problems = l.problems.sorted()
+    return .object([
+      ("files", .int(l.files)), ("files_skipped", .int(l.filesSkipped)),
+      ("files_skipped_by_time", .int(l.filesSkippedByTime)), ("bytes", .int(l.bytes)),
+      ("lines", .int(l.lines)), ("blank_lines", .int(l.blankLines)),
+      ("records", .int(l.records)), ("usage_lines", .int(l.usageLines)),
+      ("usage_records", .int(l.usageRecords)), ("embedded_copies", .int(l.embeddedCopies)),
+      ("non_usage_lines", .int(l.nonUsageLines)), ("malformed_lines", .int(l.malformedLines)),
+      ("skipped_synthetic", .int(l.skippedSynthetic)),
+      ("skipped_api_error", .int(l.skippedAPIError)), ("filtered_lines", .int(l.filteredLines)),
+      ("filtered_records", .int(l.filteredRecords)),
+      ("records_without_time", .int(l.recordsWithoutTime)),
+      ("duplicates_collapsed", .int(l.duplicatesCollapsed)),
+      ("sidechain_replays_dropped", .int(l.sidechainReplaysDropped)),
+      ("requests", .int(l.requests)), ("unfinished_streaming", .int(l.unfinishedStreaming)),
+      ("unknown_ttl_requests", .int(l.unknownTTLRequests)),
+      ("unpriced_requests", .int(l.unpricedRequests)),
+      ("unpriced_models", .object(l.unpricedModels.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+      ("problems", .int(l.problems.count)),
+      ("problems_first", .array(problems.prefix(problemsShown).map { .string($0.description) })),
+      ("skipped_files", .array(l.skippedFiles.sorted().map { .string($0.description) })),
+    ])
+  }
+
+  public static func json(_ r: AnalysisResult) -> String {
+    let groups: [JSONValue] = r.rows.map { row in
+      var members: [(String, JSONValue)] = []
+      for (i, c) in r.keyColumns.enumerated() {
+        members.append((c, row.keys[i].isEmpty ? .null : .string(row.keys[i])))
+      }
+      return .object(members + summaryJSON(row.summary))
+    }
+    let doc: JSONValue = .object([
+      ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
+      ("catalog", .object([("version", .string(r.catalogVersion)), ("sha256", .string(r.catalogSHA256))])),
+      ("group_by", .array(r.dimensions.map { .string($0.rawValue) })),
+      ("time_zone", .string(r.timeZone)),
+      ("ledger", ledgerJSON(r.ledger)), ("groups", .array(groups)),
+      ("total", .object(summaryJSON(r.total))),
+    ])
+    return doc.serialized() + "\n"
+  }
+
+  /// The headline: what a worst-case planner budgets against what counted.
+  public static func headline(_ s: Summary) -> [(String, String)] {
+    let p = s.ratioPercentiles()
+    var rows: [(String, String)] = [
+      ("requests", Fmt.grouped(Int64(s.requests))),
+      ("count_tokens estimate (P)", Fmt.grouped(Int64(clamping: s.estimate)) + " tokens"),
+      ("ITPM charge (I)", Fmt.grouped(Int64(clamping: s.itpm)) + " tokens"),
+      ("overestimation ratio P/I",
+        (s.overestimationRatio.map { $0.formatted(decimals: 2) + "x" } ?? "undefined")
+        + "  (per request: p50 \(p.p50?.formatted(decimals: 2) ?? "-"), p90 \(p.p90?.formatted(decimals: 2) ?? "-"), p99 \(p.p99?.formatted(decimals: 2) ?? "-"), max \(p.max?.formatted(decimals: 2) ?? "-"))"),
+      ("excess share (P-I)/P", Fmt.percent(s.excessShare).orUndefined),
+      ("cache hit rate", Fmt.percent(s.cacheHitRate).orUndefined),
+      ("input cost, estimated", Fmt.dollars(s.cost(s.inputCostEstimate))),
+      ("input cost, actual", Fmt.dollars(s.cost(s.inputCostActual)) + (s.lowerBound > 0 ? "  (lower bound: \(s.lowerBound) requests with writes of unknown TTL)" : "")),
+      ("output cost", Fmt.dollars(s.cost(s.outputCost))),
+      ("cost, actual", Fmt.dollars(s.cost(s.costActual))),
+    ]
+    if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
+    if s.estimateBelowActual > 0 {
+      rows.append(("estimate below actual input cost", "\(s.estimateBelowActual) requests (cache writes cost more than input)"))
+    }
+    return rows
+  }
+
+  static func table(_ r: AnalysisResult, markdown: Bool) -> String {
+    var out = ""
+    let head = headline(r.total)
+    if markdown {
+      out += "# tokengap analyze\n\n"
+      var t = TextTable(header: ["total", "value"])
+      for (k, v) in head { t.append([k, v]) }
+      out += t.markdown() + "\n"
+    } else {
+      let width = head.map(\.0.count).max() ?? 0
+      for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
+      out += "\n"
+    }
+    let columns = r.keyColumns + [
+      "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
+      "input $ actual", "cost $",
+    ]
+    let n = r.keyColumns.count
+    var t = TextTable(header: columns, rightAligned: Set(n..<columns.count))
+    for row in r.rows where !r.keyColumns.isEmpty {
+      let s = row.summary
+      t.append(row.keys.map { $0.isEmpty ? "-" : $0 } + [
+        Fmt.grouped(Int64(s.requests)), Fmt.grouped(Int64(clamping: s.estimate)),
+        Fmt.grouped(Int64(clamping: s.itpm)), Fmt.ratio(s.overestimationRatio).orUndefined,
+        Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
+        Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
+        Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),
+      ])
+    }
+    if !r.keyColumns.isEmpty {
+      if markdown { out += "## By \(r.dimensions.map(\.rawValue).joined(separator: ", "))\n\n" }
+      out += markdown ? t.markdown() : t.plain()
+    }
+    if markdown {
+      out += "\n## Ledger\n\n" + ledgerText(r.ledger).split(separator: "\n").map { "- " + $0 }.joined(separator: "\n") + "\n"
+    }
+    out += (markdown ? "\n" : "\n") + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12)); P = input + cache writes + cache reads (count_tokens); I = what counts toward ITPM.\n"
+    return out
+  }
+
+  /// The ledger as lines of text, for stderr or Markdown.
+  public static func ledgerText(_ l: Ledger) -> String {
+    var out = "ledger: \(l.files) files (\(l.filesSkipped) skipped), \(l.lines) lines, \(l.records) records, \(l.usageRecords) usage records"
+    out += " (\(l.embeddedCopies) embedded copies) -> \(l.requests) requests\n"
+    out += "ledger: \(l.duplicatesCollapsed) duplicate copies collapsed, \(l.sidechainReplaysDropped) sidechain replays dropped, \(l.skippedSynthetic) <synthetic> and \(l.skippedAPIError) API-error lines skipped, \(l.nonUsageLines) lines without usage, \(l.blankLines) blank\n"
+    if l.filteredRecords > 0 { out += "ledger: \(l.filteredRecords) records outside the filters\n" }
+    if l.filesSkippedByTime > 0 { out += "ledger: \(l.filesSkippedByTime) files skipped by modification time\n" }
+    if l.recordsWithoutTime > 0 { out += "ledger: \(l.recordsWithoutTime) records carry no usable time (priced as of --at)\n" }
+    if l.unfinishedStreaming > 0 {
+      out += "ledger: \(l.unfinishedStreaming) requests have no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
+    }
+    if l.unknownTTLRequests > 0 { out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n" }
+    if !l.unpricedModels.isEmpty {
+      out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + "\n"
+    }
+    if l.malformedLines > 0 || !l.problems.isEmpty {
+      out += "ledger: \(l.malformedLines) malformed lines, \(l.problems.count) problems\n"
+      for p in l.problems.sorted().prefix(problemsShown) { out += "  \(p.description)\n" }
+      if l.problems.count > problemsShown { out += "  ... and \(l.problems.count - problemsShown) more\n" }
+    }
+    for s in l.skippedFiles.sorted() { out += "ledger: skipped \(s.description)\n" }
+    return out
+  }
+}
