@@ -12,6 +12,8 @@ public struct UsageRecord: Sendable {
   public var model: String
   public var agent: String?
   public var sidechain: Bool
+  /// A copy embedded in another line (`progress` lines' `data.message`).
+  public var embedded: Bool
   public var stopReason: Bool
   public var usage: TokenUsage
   public var options: RequestOptions
@@ -20,9 +22,10 @@ public struct UsageRecord: Sendable {
 
   public init(
     key: String, messageID: String?, requestID: String?, time: Instant?, session: String,
-    project: String, model: String, agent: String?, sidechain: Bool, stopReason: Bool,
-    usage: TokenUsage, options: RequestOptions, file: String, line: Int
+    project: String, model: String, agent: String?, sidechain: Bool, embedded: Bool = false,
+    stopReason: Bool, usage: TokenUsage, options: RequestOptions, file: String, line: Int
   ) {
+    self.embedded = embedded
     self.key = key
     self.messageID = messageID
     self.requestID = requestID
@@ -47,6 +50,9 @@ public struct Request: Sendable {
   public var sidechain: Bool
   /// Some copy carried a non-null `stop_reason`.
   public var stopReason: Bool
+  /// Every copy was embedded in another line: the request is known only
+  /// from a `progress` line's copy.
+  public var embeddedOnly: Bool
   public var usage: TokenUsage
   public var options: RequestOptions
   public var copies: Int
@@ -55,6 +61,7 @@ public struct Request: Sendable {
     record = r
     sidechain = r.sidechain
     stopReason = r.stopReason
+    embeddedOnly = r.embedded
     usage = r.usage
     options = r.options
     copies = 1
@@ -65,6 +72,7 @@ public struct Request: Sendable {
     usage = usage.maximum(other.usage)
     sidechain = sidechain && other.sidechain
     stopReason = stopReason || other.stopReason
+    embeddedOnly = embeddedOnly && other.embeddedOnly
     options = RequestOptions(
       batch: options.batch || other.options.batch, usGeo: options.usGeo || other.options.usGeo,
       fast: options.fast || other.options.fast)

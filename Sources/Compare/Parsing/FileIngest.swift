@@ -183,7 +183,7 @@ public struct FileIngest {
         }
         if eof, start < filled {
           lineNumber += 1
-          handleLine(all, start..<filled, lineNumber)
+          handleLine(all, start..<filled, lineNumber, lastWithoutNewline: true)
           start = filled
         }
         consumed = start
@@ -249,7 +249,8 @@ public struct FileIngest {
   }
 
   private mutating func handleLine(
-    _ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ n: Int, document: Bool = false
+    _ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ n: Int, document: Bool = false,
+    lastWithoutNewline: Bool = false
   ) {
     partial.ledger.lines += 1
     var blank = true
@@ -274,10 +275,10 @@ public struct FileIngest {
     }
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
-      let atEnd = failure.offset >= range.upperBound - 1
       let line = document ? lineOf(all, failure.offset) : n
-      partial.ledger.problem(path, line, atEnd && failure.reason.hasPrefix("unterminated")
-        ? "truncated line (\(failure.reason))" : failure.reason)
+      let truncated = lastWithoutNewline && failure.reason.hasPrefix("unterminated")
+      partial.ledger.problem(
+        path, line, truncated ? "truncated last line (\(failure.reason))" : failure.reason)
     }
   }
 
@@ -393,7 +394,7 @@ public struct FileIngest {
         session: outerSession ?? fileStem, project: project, model: modelName,
         agent: agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
         sidechain: embedded || (f.isSidechain ?? record.outer.isSidechain ?? false),
-        stopReason: f.stopReason, usage: tokens, options: options, file: path, line: n))
+        embedded: embedded, stopReason: f.stopReason, usage: tokens, options: options, file: path, line: n))
   }
 
   /// Claude Code's project directory name for a working directory.

@@ -1,0 +1,195 @@
+import Compare
+import EstimateModel
+import Testing
+
+@Suite("Reading transcripts and responses")
+struct IngestTests {
+  func byKey(_ rs: [Request]) -> [String: Request] {
+    Dictionary(rs.map { ($0.record.messageID ?? $0.record.key, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  @Test("2.0.x layout: agent-*.jsonl beside the session, counted under the parent session")
+  func agentFiles() async throws {
+    let rs = byKey(await requests([layout("v2.0-agent-files")]))
+    #expect(rs.count == 3)
+    let warmup = try #require(rs["msg_W1"])
+    #expect(warmup.sidechain && warmup.record.session == "s20-aaaa")
+    #expect(warmup.record.agent == "a05b3d3")
+    let result = await analyze([layout("v2.0-agent-files")])
+    #expect(result.ledger.skippedAPIError == 1)
+    #expect(result.ledger.nonUsageLines == 2)  // the summary and the user line
+  }
+
+  @Test("Streaming snapshots: the maximum of every field wins (9, 9, 159 → 159)")
+  func snapshots() async throws {
+    let rs = byKey(await requests([layout("v2.0-agent-files")]))
+    let a1 = try #require(rs["msg_A1"])
+    #expect(a1.usage.output == 159)
+    #expect(a1.copies == 3)
+    #expect(a1.stopReason)
+    #expect(a1.record.time?.description == "2026-01-07T17:37:40.000Z", "earliest copy's time")
+  }
+
+  @Test("2.1.x layout: subagents/ files and progress copies collapse to one request each")
+  func subagents() async throws {
+    let result = await analyze([layout("v2.1-subagents")])
+    // main: M1 (2 + 20,000 1h, out 70), M2 (1 + 500 1h + 20,000 read, out 30)
+    // subagent: H1 (10 + 5,000 5m, out 300), H2 (4 + 100 5m + 5,000 read, out 120)
+    #expect(result.total.requests == 4)
+    #expect(result.total.input == 2 + 1 + 10 + 4)
+    #expect(result.total.output == 70 + 30 + 300 + 120)
+    #expect(result.total.cacheWrite1h == 20_500)
+    #expect(result.total.cacheWrite5m == 5_100)
+    #expect(result.total.cacheRead == 25_000)
+    #expect(result.ledger.embeddedCopies == 2)
+    let rs = byKey(await requests([layout("v2.1-subagents")]))
+    #expect(rs["msg_H1"]?.embeddedOnly == false)
+    #expect(rs["msg_H1"]?.record.session == "s21-bbbb")
+    // The progress copies alone (as in an Entire checkpoint) still count the subagent.
+    let alone = await analyze([layout("v2.1-subagents/projects/-work-app/s21-bbbb.jsonl")])
+    #expect(alone.total.requests == 4)
+    #expect(alone.total.output == 70 + 30 + 3 + 120, "H1's copy holds only its start snapshot")
+  }
+
+  @Test("De-duplication is global across files and independent of order")
+  func globalDedup() async {
+    let a = await analyze([layout("v2.1-subagents")], by: [.request], jobs: 1)
+    let b = await analyze([layout("v2.1-subagents")], by: [.request], jobs: 4)
+    #expect(AnalysisRenderer.csv(a) == AnalysisRenderer.csv(b))
+    #expect(AnalysisRenderer.json(a) == AnalysisRenderer.json(b))
+  }
+
+  @Test("Quirks: replays, missing requestId, glued objects, CRLF, blank and truncated lines")
+  func quirks() async throws {
+    let result = await analyze([layout("quirks")])
+    let l = result.ledger
+    #expect(l.sidechainReplaysDropped == 1)
+    #expect(l.blankLines == 1)
+    #expect(l.malformedLines == 1)
+    #expect(l.problems.map(\.line) == [8])
+    #expect(l.problems.first?.reason.hasPrefix("truncated last line") == true)
+    #expect(linesAccountedFor(l) && recordsAccountedFor(l))
+    let rs = byKey(await requests([layout("quirks")]))
+    #expect(Set(rs.keys) == ["msg_Q1", "msg_Q2", "msg_Q3", "msg_Q4"])
+    let q2 = try #require(rs["msg_Q2"])
+    #expect(q2.record.requestID == nil && q2.usage.output == 25 && q2.copies == 2)
+    #expect(rs["msg_Q1"]?.sidechain == false)
+  }
+
+  @Test("Unknown models are counted and listed as unpriced")
+  func unpriced() async {
+    let result = await analyze([layout("quirks")])
+    #expect(result.ledger.unpricedModels == ["glm-4.7": 1])
+    #expect(result.total.unpriced == 1)
+  }
+
+  @Test("Messages API responses: pretty-printed, array and JSONL")
+  func responses() async throws {
+    let rs = byKey(await requests([layout("responses")]))
+    #expect(rs.count == 5)
+    #expect(rs["msg_R1"]?.usage == TokenUsage(input: 3, cacheRead: 1111, output: 406))
+    #expect(rs["msg_R3"]?.usage.cacheWriteUnknownTTL == 100)
+    #expect(rs["msg_R5"]?.usage.cacheRead == 5000)
+    let result = await analyze([layout("responses")])
+    #expect(result.ledger.recordsWithoutTime == 5)
+    #expect(linesAccountedFor(result.ledger))
+  }
+
+  @Test("The shipped Messages API responses read as SOURCES.md describes")
+  func shippedResponses() async throws {
+    let rs = byKey(await requests([dataset("api-responses/vercel-ai")]))
+    #expect(rs["msg_01VdEjxAP5ahtHKrrRdNBteQ"]?.usage == TokenUsage(input: 12, output: 29))
+    #expect(rs["msg_01PHHrjzLH4teUMhgkGgqYYc"]?.usage
+      == TokenUsage(input: 27_118, output: 600, webSearchRequests: 2))
+    #expect(rs["msg_01SNJCefkpg3kcMGepX63Dvh"]?.usage.input == 2_414)
+    #expect(rs["msg_01SNJCefkpg3kcMGepX63Dvh"]?.usage.output == 3_200)
+  }
+
+  @Test("Filters: --since/--until on record time, --model on the id")
+  func filters() async {
+    let since = Instant("2026-02-01T10:01:30Z")
+    let until = Instant("2026-02-01T10:03:30Z")
+    let r = await analyze([layout("quirks")], since: since, until: until)
+    #expect(r.total.requests == 2)  // Q3 at 10:02, Q4 at 10:03
+    #expect(r.ledger.filteredRecords > 0)
+    #expect(linesAccountedFor(r.ledger))
+    let m = await analyze([layout("quirks")], model: "GLM")
+    #expect(m.total.requests == 1)
+  }
+}
+
+@Suite("Grouping and output")
+struct GroupingTests {
+  @Test("CSV header: key columns, then exactly the documented columns")
+  func header() async {
+    let expectations: [([Dimension], String)] = [
+      ([.request], "time,session,project,model,message_id,request_id,"),
+      ([.session], "session,project,"), ([.project], "project,"), ([.day], "day,"),
+      ([.hour], "hour,"), ([.minute], "minute,"), ([.model], "model,"),
+      ([.day, .model], "day,model,"), ([.total], ""),
+    ]
+    let measured = "requests,input_tokens,cache_creation_5m_tokens,cache_creation_1h_tokens,cache_creation_unknown_ttl_tokens,cache_read_tokens,output_tokens,estimate_tokens,itpm_tokens,overestimate_tokens,overestimation_ratio,excess_share,cache_hit_rate,ratio_p50,ratio_p90,ratio_p99,ratio_max,input_cost_estimate_usd,input_cost_actual_usd,output_cost_usd,cost_actual_usd,input_cost_ratio,lower_bound,unpriced_requests"
+    for (dims, keys) in expectations {
+      let r = await analyze([layout("quirks")], by: dims)
+      let first = AnalysisRenderer.csv(r).split(separator: "\r\n").first.map(String.init)
+      #expect(first == keys + measured, "\(dims)")
+    }
+  }
+
+  @Test("Day, hour and minute keys in UTC and in a zone")
+  func timeKeys() async throws {
+    let r = await analyze([layout("v2.0-agent-files")], by: [.minute])
+    #expect(r.rows.map { $0.keys[0] } == ["2026-01-07T17:37Z", "2026-01-07T17:38Z"])
+    let h = await analyze([layout("v2.0-agent-files")], by: [.hour])
+    #expect(h.rows.map { $0.keys[0] } == ["2026-01-07T17:00Z"])
+    let tz = try TimeZoneRule.named("+09:00")
+    let d = await analyze([layout("v2.0-agent-files")], by: [.day, .hour], timeZone: tz)
+    #expect(d.rows.map(\.keys) == [["2026-01-08", "2026-01-08T02:00+09:00"]])
+  }
+
+  @Test("Rows sort by their keys; sums and ratios are of sums")
+  func sortingAndRatios() async throws {
+    let r = await analyze([layout("v2.1-subagents")], by: [.model])
+    #expect(r.rows.map { $0.keys[0] } == ["claude-haiku-4-5", "claude-sonnet-4-6"])
+    let haiku = r.rows[0].summary
+    // H1: P = 5,010, I = 5,010; H2: P = 5,104, I = 104.
+    #expect(haiku.estimate == 10_114 && haiku.itpm == 5_114)
+    #expect(haiku.overestimationRatio?.formatted() == "1.977708")  // 10,114 / 5,114
+    let p = haiku.ratioPercentiles()
+    #expect(p.p50?.formatted() == "1")
+    #expect(p.max?.formatted() == "49.076923")  // 5,104 / 104
+  }
+
+  @Test("JSON carries the tool, the catalog fingerprint, the ledger and the groups")
+  func json() async throws {
+    let r = await analyze([layout("quirks")], by: [.session])
+    let text = AnalysisRenderer.json(r)
+    for key in ["\"tool\": \"tokengap\"", "\"sha256\": \"\(testCatalog.sha256)\"", "\"ledger\": {",
+                "\"groups\": [", "\"total\": {", "\"overestimation_ratio\":", "\"problems_first\": ["] {
+      #expect(text.contains(key), "\(key)")
+    }
+  }
+
+  @Test("Nothing from prompt or response content reaches any output")
+  func noContentLeaks() async {
+    for dims: [Dimension] in [[.request], [.session], [.total]] {
+      let r = await analyze([fixture("layouts")], by: dims)
+      for format in OutputFormat.allCases {
+        let text = AnalysisRenderer.render(r, format: format) + AnalysisRenderer.ledgerText(r.ledger)
+        #expect(!text.contains("SECRET-CONTENT-MARKER"))
+      }
+    }
+  }
+}
+
+@Suite("CSV safety")
+struct CSVTests {
+  @Test("Formula-like cells are neutralized; numbers are not", arguments: [
+    ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-home-user", "'-home-user"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-12", "-12"), ("+3.5", "+3.5"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+    ("\tx", "'\tx"), ("plain", "plain"),
+  ])
+  func neutralize(_ raw: String, _ written: String) {
+    #expect(CSVWriter.cell(raw) == written)
+  }
+}

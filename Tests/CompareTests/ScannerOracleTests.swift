@@ -1,0 +1,166 @@
+import EstimateModel
+import Foundation
+import Testing
+
+@testable import Compare
+
+/// The fields the scanner extracts, decoded by `JSONDecoder`: the oracle.
+private struct OracleLine: Decodable {
+  struct Usage: Decodable, Equatable {
+    var input_tokens: Int64?
+    var output_tokens: Int64?
+    var cache_creation_input_tokens: Int64?
+    var cache_read_input_tokens: Int64?
+    var cache_creation: CacheCreation?
+    var service_tier: String?
+  }
+  struct CacheCreation: Decodable, Equatable {
+    var ephemeral_5m_input_tokens: Int64?
+    var ephemeral_1h_input_tokens: Int64?
+  }
+  struct Message: Decodable {
+    var id: String?
+    var model: String?
+    var stop_reason: String?
+    var usage: Usage?
+  }
+  var type: String?
+  var timestamp: String?
+  var sessionId: String?
+  var requestId: String?
+  var isSidechain: Bool?
+  var message: Message?
+  // Messages API responses keep these at the top level.
+  var id: String?
+  var model: String?
+  var stop_reason: String?
+  var usage: Usage?
+}
+
+/// Every line of every JSONL fixture and shipped transcript.
+private func corpusLines() throws -> [(String, Int, [UInt8])] {
+  let found = Discovery.find([repositoryRoot + "/datasets/claude-code", fixture("layouts")])
+  var out: [(String, Int, [UInt8])] = []
+  for file in found.files where file.hasSuffix(".jsonl") {
+    let bytes = try FileSystem.read(file)
+    var n = 0
+    for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+      n += 1
+      if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
+      out.append((file, n, Array(line)))
+    }
+  }
+  return out
+}
+
+@Suite("Byte scanner against JSONDecoder")
+struct ScannerOracleTests {
+  @Test("Every fixture line: the scanner and JSONDecoder extract the same fields")
+  func differential() throws {
+    var scanner = LineScanner()
+    var compared = 0
+    var bothRejected = 0
+    var glued = 0
+    for (file, n, line) in try corpusLines() {
+      let where_ = "\(file):\(n)"
+      let oracle = try? JSONDecoder().decode(OracleLine.self, from: Data(line))
+      var records: [ScannedRecord] = []
+      var strings: [String: String] = [:]
+      let failure = line.withUnsafeBufferPointer { buf in
+        let f = scanner.scan(buf, 0..<buf.count) { records.append($0) }
+        if let r = records.first {
+          let o = r.outer
+          for (k, span) in [("id", o.messageID), ("model", o.model), ("requestId", o.requestID),
+                            ("timestamp", o.timestamp), ("sessionId", o.sessionID), ("type", o.type)] {
+            if let span { strings[k] = scanner.decode(span) }
+          }
+          if let tier = o.usage?.serviceTier { strings["tier"] = scanner.decode(tier) }
+        }
+        return f
+      }
+      guard let oracle else {
+        if records.count >= 2 {
+          glued += 1  // two objects on one line: JSONDecoder rejects, the scanner reads both
+        } else {
+          #expect(failure != nil, "scanner accepted what JSONDecoder rejected: \(where_)")
+          bothRejected += 1
+        }
+        continue
+      }
+      guard let r = records.first, failure == nil, records.count == 1 else {
+        Issue.record("scanner rejected a valid line: \(where_) \(String(describing: failure))")
+        continue
+      }
+      compared += 1
+      let o = r.outer
+      let usage = oracle.message?.usage ?? oracle.usage
+      #expect(strings["id"] == (oracle.message?.id ?? oracle.id), "\(where_)")
+      #expect(strings["model"] == (oracle.message?.model ?? oracle.model), "\(where_)")
+      #expect(strings["requestId"] == oracle.requestId, "\(where_)")
+      #expect(strings["timestamp"] == oracle.timestamp, "\(where_)")
+      #expect(strings["sessionId"] == oracle.sessionId, "\(where_)")
+      #expect(strings["type"] == oracle.type, "\(where_)")
+      #expect(o.isSidechain == oracle.isSidechain, "\(where_)")
+      #expect(o.stopReason == ((oracle.message?.stop_reason ?? oracle.stop_reason) != nil), "\(where_)")
+      #expect((o.usage != nil) == (usage != nil), "\(where_)")
+      if let u = o.usage, let usage {
+        #expect(u.input == usage.input_tokens, "\(where_)")
+        #expect(u.output == usage.output_tokens, "\(where_)")
+        #expect(u.cacheCreation == usage.cache_creation_input_tokens, "\(where_)")
+        #expect(u.cacheRead == usage.cache_read_input_tokens, "\(where_)")
+        #expect(u.write5m == usage.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
+        #expect(u.write1h == usage.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
+        #expect(strings["tier"] == usage.service_tier, "\(where_)")
+      }
+    }
+    #expect(compared > 1_800)
+    #expect(glued == 3, "entire 5a… line 115, 63… line 172, and the quirks fixture")
+    #expect(bothRejected == 1, "the truncated last line of the quirks fixture")
+  }
+
+  @Test("Hand-written cases: escapes, nesting, types, numbers")
+  func cases() throws {
+    func scan(_ text: String) -> (ScannedRecord?, ScanFailure?) {
+      var scanner = LineScanner()
+      var first: ScannedRecord?
+      let bytes = Array(text.utf8)
+      let f = bytes.withUnsafeBufferPointer { buf in
+        scanner.scan(buf, 0..<buf.count) { if first == nil { first = $0 } }
+      }
+      return (first, f)
+    }
+    // An escaped quote inside a skipped string does not end it.
+    let (a, fa) = scan(#"{"x":"a\"b\\","message":{"id":"m","usage":{"input_tokens":5,"output_tokens":1}}}"#)
+    #expect(fa == nil && a?.outer.usage?.input == 5)
+    // Deep nesting in a skipped value: no recursion, no crash.
+    let deep = "{\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+      + ",\"message\":{\"usage\":{\"input_tokens\":7,\"output_tokens\":0}}}"
+    let (d, fd) = scan(deep)
+    #expect(fd == nil && d?.outer.usage?.input == 7)
+    let (_, unbalanced) = scan("{\"x\":" + String(repeating: "[", count: 100_000) + "}")
+    #expect(unbalanced != nil)
+    // Wrong types and ranges are problems, not values.
+    for (value, reason) in [
+      ("\"12\"", "not a whole number"), ("-3", "negative"), ("1.5", "not a whole number"),
+      ("1e3", "not a whole number"), ("99999999999999999999", "beyond the 64-bit range"),
+      ("{}", "not a whole number"), ("true", "not a whole number"),
+    ] {
+      let (r, f) = scan("{\"message\":{\"usage\":{\"input_tokens\":\(value),\"output_tokens\":1}}}")
+      #expect(f == nil)
+      #expect(r?.outer.problem?.contains(reason) == true, "\(value)")
+    }
+    // null is absence, not a problem.
+    let (n, _) = scan(#"{"message":{"usage":{"input_tokens":1,"cache_read_input_tokens":null,"output_tokens":1}}}"#)
+    #expect(n?.outer.problem == nil && n?.outer.usage?.cacheRead == nil)
+    // Duplicate keys: the last wins, as in JSONDecoder.
+    let (dup, _) = scan(#"{"message":{"usage":{"input_tokens":1,"input_tokens":9,"output_tokens":1}}}"#)
+    #expect(dup?.outer.usage?.input == 9)
+    // Escaped key names are matched after decoding.
+    let (esc, _) = scan(#"{"message":{"\u0069d":"m1","usage":{"input_tokens":1,"output_tokens":1}}}"#)
+    #expect(esc?.outer.messageID != nil)
+    // Garbage is rejected.
+    for bad in ["", "nope", "{", "{\"a\":}", "{\"a\" 1}", "[1,2]", "{\"a\":1}x", "{\"a\":tru}"] {
+      #expect(scan(bad).1 != nil, "\(bad)")
+    }
+  }
+}
