@@ -1,0 +1,200 @@
+import Compare
+import EstimateModel
+import Testing
+
+@testable import tokengap
+
+/// Runs the tool in-process and captures its streams.
+func tokengap(_ args: String...) async -> (status: Int32, out: String, err: String) {
+  await tokengap(args)
+}
+
+func tokengap(_ args: [String]) async -> (status: Int32, out: String, err: String) {
+  var out: any TextSink = BufferSink()
+  var err: any TextSink = BufferSink()
+  let status = await Tokengap.run(args, output: &out, errors: &err)
+  return (status, (out as? BufferSink)?.text ?? "", (err as? BufferSink)?.text ?? "")
+}
+
+let root: String = {
+  var path = #filePath
+  for _ in 0..<3 {
+    while let last = path.last, last != "/" { path.removeLast() }
+    path.removeLast()
+  }
+  return path
+}()
+
+@Suite("tokengap estimate")
+struct EstimateCLITests {
+  @Test("The docs' usage example, as JSON with the documented keys")
+  func docsExample() async throws {
+    let r = await tokengap(
+      "estimate", "--model", "claude-sonnet-4-5-20250929", "--input", "2048", "--cache-read", "1800",
+      "--cache-write-5m", "148", "--cache-write-1h", "100", "--output-tokens", "503",
+      "--at", "2026-11-01", "--format", "json")
+    #expect(r.status == 0)
+    let doc = try JSONParser.parse(r.out)
+    let keys = ["model", "price_period", "price_tier", "counts_cache_reads", "estimate_tokens",
+                "itpm_tokens", "otpm_tokens", "overestimate_tokens", "overestimation_ratio",
+                "excess_share", "cache_hit_rate", "input_cost_estimate_usd", "input_cost_actual_usd",
+                "output_cost_usd", "cost_actual_usd", "input_cost_ratio", "lower_bound"]
+    for k in keys { #expect(doc[k] != nil, "\(k)") }
+    #expect(doc["model"]?.string == "claude-sonnet-4-5")
+    #expect(doc["estimate_tokens"] == .number("4096"))
+    #expect(doc["itpm_tokens"] == .number("2296"))
+    #expect(doc["input_cost_actual_usd"] == .number("0.007839"))
+    #expect(doc["lower_bound"] == .bool(false))
+    #expect(doc["catalog"]?["sha256"]?.string == CatalogLoader.embedded().sha256)
+  }
+
+  @Test("200K tokens might only consume 20K: ratio 10")
+  func issue18726() async throws {
+    let r = await tokengap(
+      "estimate", "--model", "claude-opus-4-6", "--input", "20000", "--cache-read", "180000",
+      "--at", "2026-11-01", "--format", "json")
+    let doc = try JSONParser.parse(r.out)
+    #expect(doc["overestimation_ratio"] == .number("10"))
+    #expect(doc["excess_share"] == .number("0.9"))
+  }
+
+  @Test("2,000,000 ITPM at an 80 % hit rate admits 10,000,000 prompt tokens per minute")
+  func throughput() async {
+    let r = await tokengap("estimate", "--itpm-limit", "2000000", "--cache-hit-rate", "0.8")
+    #expect(r.status == 0)
+    #expect(r.out.contains("10000000 prompt tokens per minute"))
+  }
+
+  @Test("Undefined ratios are null in JSON")
+  func nulls() async throws {
+    let r = await tokengap("estimate", "--model", "claude-opus-4-6", "--cache-read", "5", "--format", "json", "--at", "2026-11-01")
+    let doc = try JSONParser.parse(r.out)
+    #expect(doc["overestimation_ratio"] == .null)
+  }
+
+  @Test("Unknown models: counted, unpriced, warned")
+  func unknownModel() async throws {
+    let r = await tokengap("estimate", "--model", "gpt-5", "--input", "10", "--format", "json")
+    #expect(r.status == 0)
+    #expect(r.err.contains("not in the catalog"))
+    let doc = try JSONParser.parse(r.out)
+    #expect(doc["cost_actual_usd"] == .null && doc["unpriced"]?.string == "unknown_model")
+  }
+
+  @Test("Nonsense arguments exit 64 with a message", arguments: [
+    ["estimate"], ["estimate", "--model"], ["estimate", "--model", "x", "--input", "-5"],
+    ["estimate", "--model", "x", "--input", "ten"], ["estimate", "--model", "x", "--bogus"],
+    ["estimate", "--model", "x", "--format", "xml"], ["estimate", "--model", "x", "--at", "yesterday"],
+    ["estimate", "--model", "x", "--cache-write", "10", "--cache-write-5m", "20"],
+    ["estimate", "--model", "x", "--input", "99999999999999999999"],
+    ["estimate", "--model", "x", "--input", "9223372036854775807", "--cache-read", "1"],
+    ["estimate", "--itpm-limit", "5", "--cache-hit-rate", "1.5"],
+    ["frobnicate"], ["rules", "--at", "2026-02-30"], ["analyze", "--jobs", "0"],
+  ])
+  func usageErrors(_ args: [String]) async {
+    let r = await tokengap(args)
+    #expect(r.status == 64, "\(args)")
+    #expect(r.err.hasPrefix("tokengap: error: "), "\(args)")
+  }
+}
+
+@Suite("tokengap help, version, rules")
+struct HelpTests {
+  @Test("Help and version go to standard output and exit 0")
+  func help() async {
+    for args in [["--help"], ["help"], [], ["help", "analyze"], ["analyze", "--help"], ["estimate", "-h"], ["--version"]] {
+      let r = await tokengap(args)
+      #expect(r.status == 0, "\(args)")
+      #expect(!r.out.isEmpty && r.err.isEmpty, "\(args)")
+    }
+    let r = await tokengap("help", "analyze")
+    #expect(r.out.hasPrefix("OVERVIEW: "))
+    #expect(r.out.contains("USAGE: tokengap analyze"))
+    #expect(r.out.contains("  --by <keys>             Group by"))
+  }
+
+  @Test("rules prints the catalog as of a date, in every format")
+  func rules() async throws {
+    let csv = await tokengap("rules", "--at", "2026-10-06", "--format", "csv")
+    #expect(csv.status == 0)
+    let row = csv.out.split(separator: "\r\n").first { $0.hasPrefix("claude-sonnet-5-5,") }
+    #expect(row?.contains(",0.2,") == true, "launch read price before 2026-10-07")
+    let later = await tokengap("rules", "--at", "2026-10-07", "--format", "csv")
+    #expect(later.out.split(separator: "\r\n").first { $0.hasPrefix("claude-sonnet-5-5,") }?.contains(",0.1,") == true)
+    let json = await tokengap("rules", "--at", "2025-12-01", "--format", "json")
+    let doc = try JSONParser.parse(json.out)
+    #expect(doc["rate_limits"]?.array?.first?["id"]?.string == "tiers-2025-q4")
+    let table = await tokengap("rules", "--at", "2025-03-01")
+    #expect(table.out.contains("claude-3-7-sonnet-20250219"))
+    #expect(table.out.contains("yes (†)"))
+  }
+}
+
+@Suite("tokengap analyze")
+struct AnalyzeCLITests {
+  let data = root + "/datasets/claude-code"
+
+  @Test("The README's first command works and writes a headline")
+  func readme() async {
+    let r = await tokengap("analyze", data)
+    #expect(r.status == 0)
+    #expect(r.out.hasPrefix("requests "))
+    #expect(r.err.contains("ledger: 15 files"))
+  }
+
+  @Test("Exit codes: 66 missing path, 65 nothing usable or --strict, 74 unwritable output")
+  func exitCodes() async {
+    #expect(await tokengap("analyze", "/no/such/path").status == 66)
+    let fixtures = root + "/Tests/CompareTests/Fixtures/layouts"
+    let lenient = await tokengap("analyze", fixtures, "-q")
+    #expect(lenient.status == 0)
+    let strict = await tokengap("analyze", fixtures, "--strict", "-q", "--format", "csv")
+    #expect(strict.status == 65)
+    #expect(!strict.out.isEmpty, "the report is written before the exit")
+    #expect(await tokengap("analyze", fixtures, "-o", "/no/such/dir/out.csv").status == 74)
+  }
+
+  @Test("--output writes the file whole and refuses to overwrite an input")
+  func output() async throws {
+    let target = "/tmp/tokengap-test-\(Clock.now().millisecondsSinceEpoch).csv"
+    let r = await tokengap("analyze", data, "--format", "csv", "-o", target, "-q")
+    #expect(r.status == 0 && r.out.isEmpty)
+    let written = try FileSystem.read(target)
+    #expect(String(decoding: written, as: UTF8.self).hasPrefix("session,project,requests,"))
+    let input = root + "/Tests/CompareTests/Fixtures/layouts/responses/lines.jsonl"
+    let over = await tokengap("analyze", input, "-o", input, "-q")
+    #expect(over.status == 74)
+    #expect(try FileSystem.read(input).count > 100, "input untouched")
+  }
+
+  @Test("Output is identical for any --jobs")
+  func jobs() async {
+    let one = await tokengap("analyze", data, "--by", "request", "--format", "json", "--jobs", "1", "-q")
+    let four = await tokengap("analyze", data, "--by", "request", "--format", "json", "--jobs", "4", "-q")
+    #expect(one.out == four.out)
+  }
+
+  @Test("CLAUDE_CONFIG_DIR-style roots: a config root or a projects folder")
+  func defaultRoots() {
+    let fixtures = root + "/Tests/CompareTests/Fixtures/layouts/v2.0-agent-files"
+    let env: (String) -> String? = { $0 == "CLAUDE_CONFIG_DIR" ? "\(fixtures), \(fixtures)/projects,/missing" : nil }
+    #expect(Discovery.defaultRoots(environment: env) == [fixtures + "/projects", fixtures + "/projects"])
+    let home: (String) -> String? = { $0 == "HOME" ? "/nonexistent-home" : nil }
+    #expect(Discovery.defaultRoots(environment: home).isEmpty)
+  }
+}
+
+@Suite("Expected outputs shipped in datasets/expected")
+struct ExpectedOutputTests {
+  @Test("The shipped data still gives the shipped expected outputs", arguments: [
+    (["analyze", "datasets/claude-code", "--by", "session", "--format", "csv", "-q"], "claude-code-by-session.csv"),
+    (["analyze", "datasets/claude-code", "--by", "day,model", "--format", "csv", "-q"], "claude-code-by-day-model.csv"),
+    (["analyze", "datasets/api-responses/vercel-ai", "--by", "request", "--format", "csv", "--at", "2026-11-01", "-q"], "vercel-ai-by-request.csv"),
+  ])
+  func expected(_ args: [String], _ file: String) async throws {
+    let absolute = args.map { $0.hasPrefix("datasets/") ? root + "/" + $0 : $0 }
+    let r = await tokengap(absolute)
+    let want = String(decoding: try FileSystem.read(root + "/datasets/expected/" + file), as: UTF8.self)
+    #expect(r.out == want, "run Scripts/regenerate-expected.sh and review the diff")
+  }
+}
