@@ -13,7 +13,8 @@ enum Tokengap {
 
   /// The subcommands, in the order help lists them.
   static let commands: [CommandSpec] = [
-    AnalyzeCommand.spec, EstimateCommand.spec, RulesCommand.spec,
+    AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, EstimateCommand.spec,
+    RulesCommand.spec,
   ]
 
   static let overview = """
@@ -77,6 +78,10 @@ enum Tokengap {
         return try EstimateCommand.run(options, output: &output, errors: &errors).rawValue
       case RulesCommand.spec.name:
         return try RulesCommand.run(options, output: &output, errors: &errors).rawValue
+      case SimulateCommand.spec.name:
+        return try await SimulateCommand.run(options, output: &output, errors: &errors).rawValue
+      case CacheCommand.spec.name:
+        return try await CacheCommand.run(options, output: &output, errors: &errors).rawValue
       default:
         return try await AnalyzeCommand.run(options, output: &output, errors: &errors).rawValue
       }

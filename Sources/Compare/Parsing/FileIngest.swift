@@ -76,6 +76,17 @@ public struct FilePartial: Sendable {
   }
 }
 
+/// Builds partials from records, for callers that have records already.
+public enum FilePartialBuilder {
+  /// A partial holding one record.
+  public static func single(_ record: UsageRecord) -> FilePartial {
+    var p = FilePartial()
+    p.add(record)
+    p.ledger.usageRecords = 1
+    return p
+  }
+}
+
 /// Reads one file into a partial: bytes → lines → records.
 public struct FileIngest {
   let options: IngestOptions

@@ -57,6 +57,8 @@ public struct Gap: Sendable, Hashable {
   /// The writes of unknown TTL were priced as 5-minute writes: a lower bound.
   public var lowerBound: Bool
   public var unpriced: UnpricedReason?
+  /// The prices applied, modifiers included; nil when unpriced.
+  public var rates: RateCard?
 
   public var overestimate: Int64 { estimate - itpm }
   public var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
@@ -135,6 +137,7 @@ public struct Gap: Sendable, Hashable {
     if multiplier != .one { card = card.scaled(by: multiplier) }
     pricePeriod = period.label
     priceTier = tier
+    rates = card
     inputCostEstimate = card.input.cost(estimate)
     inputCostActual =
       card.input.cost(usage.input) + card.write5m.cost(usage.cacheWrite5m)

@@ -161,6 +161,12 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible {
     self.denominator = denominator
   }
 
+  /// A ratio whose denominator is known to be non-zero.
+  init(nonzero numerator: Int128, _ denominator: Int128) {
+    self.numerator = numerator
+    self.denominator = denominator == 0 ? 1 : denominator
+  }
+
   public init?(_ numerator: Int64, _ denominator: Int64) {
     self.init(Int128(numerator), Int128(denominator))
   }

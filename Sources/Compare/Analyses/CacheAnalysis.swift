@@ -1,0 +1,147 @@
+public import EstimateModel
+
+/// One request in a cache lane, with what the cache did for it.
+public struct CacheEvent: Sendable {
+  public var time: Instant
+  public var session: String
+  public var lane: String
+  public var model: String
+  public var estimate: Int64
+  public var cacheRead: Int64
+  public var cacheWrite: Int64
+  /// Milliseconds since the lane's previous request (nil for the first).
+  public var gapMs: Int64?
+  /// A write after an idle gap longer than the TTL of the cache being read.
+  public var rebuild: Bool
+  public var rebuiltTokens: Int64
+  /// What the rebuilt tokens cost beyond reading them.
+  public var rebuildExtraCost: USD
+  /// Writes no later request read before they expired.
+  public var neverReadTokens: Int64
+}
+
+/// A session's cache behaviour.
+public struct CacheSummary: Sendable {
+  public var session: String
+  public var requests = 0
+  public var estimate: Int128 = 0
+  public var cacheRead: Int128 = 0
+  public var rebuilds = 0
+  public var rebuiltTokens: Int128 = 0
+  public var rebuildExtraCost = USD.zero
+  public var neverReadTokens: Int128 = 0
+  public var write1h: Int128 = 0
+  /// What the 1-hour writes cost beyond 5-minute writes.
+  public var oneHourExtraCost = USD.zero
+  /// Reads after a gap of 5 to 60 minutes: a 5-minute cache would have expired.
+  public var oneHourSavedTokens: Int128 = 0
+  /// What those reads saved against rewriting at the 5-minute price.
+  public var oneHourSavings = USD.zero
+
+  public var hitRate: Ratio? { Ratio(cacheRead, estimate) }
+
+  /// Whether 1-hour writes paid for themselves; nil without 1-hour writes.
+  public var oneHourPaidOff: Bool? { write1h > 0 ? oneHourSavings >= oneHourExtraCost : nil }
+}
+
+/// Finds cache rebuilds, unread writes and whether 1-hour writes paid off.
+///
+/// A *lane* is one conversation's cache: the main thread of a session, or one
+/// subagent (sidechain) of it. Within a lane, in time order:
+///
+/// | finding | rule |
+/// |---|---|
+/// | TTL of the cache being read | 1 hour if the lane's last write was mostly 1-hour, else 5 minutes |
+/// | rebuild | the request writes cache after an idle gap longer than that TTL, following a request that read or wrote cache |
+/// | rebuilt tokens | min(its writes, the previous request's reads + writes): the prefix written again |
+/// | rebuild cost over a read | rebuilt tokens × (write price − read price) |
+/// | never read | a write whose lane has no next request within its TTL that reads cache |
+/// | 1-hour pay-off | savings = reads after a 5–60 minute gap × (5-minute write − read price); extra = 1-hour writes × (1-hour − 5-minute write price) |
+public enum CacheAnalysis {
+  public static let fiveMinutes: Int64 = 5 * 60_000
+  public static let oneHour: Int64 = 60 * 60_000
+
+  public static func run(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay)
+    -> (events: [CacheEvent], sessions: [CacheSummary])
+  {
+    var lanes: [String: [(Request, Gap)]] = [:]
+    for r in requests {
+      guard r.record.time != nil else { continue }
+      let lane = r.sidechain ? "agent:" + (r.record.agent ?? "sidechain") : "main"
+      guard let gap = try? Gap(
+        usage: r.usage, model: catalog.resolve(r.record.model),
+        day: r.record.time?.day ?? pricingDay, options: r.options, catalog: catalog)
+      else { continue }
+      lanes[r.record.session + "\u{1F}" + lane, default: []].append((r, gap))
+    }
+    var events: [CacheEvent] = []
+    var sessions: [String: CacheSummary] = [:]
+    for key in lanes.keys.sorted() {
+      guard let list = lanes[key]?.sorted(by: { ($0.0.record.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.record.time ?? .init(millisecondsSinceEpoch: 0)) }) else { continue }
+      let lane = String(key.split(separator: "\u{1F}").last ?? "main")
+      var lastWriteWasOneHour = false
+      for (i, (r, g)) in list.enumerated() {
+        guard let t = r.record.time else { continue }
+        let u = r.usage
+        let writes = u.cacheWrite5m + u.cacheWrite1h + u.cacheWriteUnknownTTL
+        let previous = i > 0 ? list[i - 1] : nil
+        let gapMs = previous.flatMap { p in p.0.record.time.map { t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch } }
+        let ttl = lastWriteWasOneHour ? oneHour : fiveMinutes
+        var e = CacheEvent(
+          time: t, session: r.record.session, lane: lane, model: g.model, estimate: g.estimate,
+          cacheRead: u.cacheRead, cacheWrite: writes, gapMs: gapMs, rebuild: false,
+          rebuiltTokens: 0, rebuildExtraCost: .zero, neverReadTokens: 0)
+        var s = sessions[r.record.session] ?? CacheSummary(session: r.record.session)
+        if let previous, let gapMs, writes > 0, gapMs > ttl {
+          let pu = previous.0.usage
+          let prefix = pu.cacheRead + pu.cacheWrite5m + pu.cacheWrite1h + pu.cacheWriteUnknownTTL
+          if prefix > 0 {
+            e.rebuild = true
+            e.rebuiltTokens = min(writes, prefix)
+            if let rates = g.rates {
+              let writeRate = u.cacheWrite1h > u.cacheWrite5m + u.cacheWriteUnknownTTL ? rates.write1h : rates.write5m
+              e.rebuildExtraCost = USD(
+                attodollars: Int128(e.rebuiltTokens) * (writeRate.attodollarsPerToken - rates.read.attodollarsPerToken))
+            }
+          }
+        }
+        // A read after a 5–60 minute gap survived only thanks to a 1-hour write.
+        if lastWriteWasOneHour, let gapMs, gapMs > fiveMinutes, gapMs <= oneHour, u.cacheRead > 0,
+          let rates = g.rates
+        {
+          s.oneHourSavedTokens += Int128(u.cacheRead)
+          s.oneHourSavings = s.oneHourSavings
+            + USD(attodollars: Int128(u.cacheRead) * (rates.write5m.attodollarsPerToken - rates.read.attodollarsPerToken))
+        }
+        if u.cacheWrite1h > 0, let rates = g.rates {
+          s.write1h += Int128(u.cacheWrite1h)
+          s.oneHourExtraCost = s.oneHourExtraCost
+            + USD(attodollars: Int128(u.cacheWrite1h) * (rates.write1h.attodollarsPerToken - rates.write5m.attodollarsPerToken))
+        }
+        if writes > 0 {
+          lastWriteWasOneHour = u.cacheWrite1h > u.cacheWrite5m + u.cacheWriteUnknownTTL
+          let writeTTL = lastWriteWasOneHour ? oneHour : fiveMinutes
+          let next = i + 1 < list.count ? list[i + 1] : nil
+          let read = next.map { n in
+            n.0.usage.cacheRead > 0
+              && (n.0.record.time.map { $0.millisecondsSinceEpoch - t.millisecondsSinceEpoch <= writeTTL } ?? false)
+          } ?? false
+          if !read { e.neverReadTokens = writes }
+        }
+        s.requests += 1
+        s.estimate += Int128(g.estimate)
+        s.cacheRead += Int128(u.cacheRead)
+        if e.rebuild {
+          s.rebuilds += 1
+          s.rebuiltTokens += Int128(e.rebuiltTokens)
+          s.rebuildExtraCost = s.rebuildExtraCost + e.rebuildExtraCost
+        }
+        s.neverReadTokens += Int128(e.neverReadTokens)
+        sessions[r.record.session] = s
+        events.append(e)
+      }
+    }
+    events.sort { ($0.time, $0.session, $0.lane) < ($1.time, $1.session, $1.lane) }
+    return (events, sessions.values.sorted { $0.session < $1.session })
+  }
+}

@@ -1,0 +1,187 @@
+public import EstimateModel
+
+/// What `tokengap simulate` reports.
+public struct SimulationReport: Sendable {
+  public var outcomes: [RegimeOutcome]
+  public var minutes: [MinuteRow]
+  public var unlimitedPools: [String: Int]
+  public var limitsLabel: String
+  public var requestsWithoutTime: Int
+  public var ledger: Ledger
+  public var catalogVersion: String
+  public var catalogSHA256: String
+
+  public init(
+    outcomes: [RegimeOutcome], minutes: [MinuteRow], unlimitedPools: [String: Int],
+    limitsLabel: String, requestsWithoutTime: Int, ledger: Ledger, catalogVersion: String,
+    catalogSHA256: String
+  ) {
+    self.outcomes = outcomes
+    self.minutes = minutes
+    self.unlimitedPools = unlimitedPools
+    self.limitsLabel = limitsLabel
+    self.requestsWithoutTime = requestsWithoutTime
+    self.ledger = ledger
+    self.catalogVersion = catalogVersion
+    self.catalogSHA256 = catalogSHA256
+  }
+
+  /// The pools simulated, in order.
+  public var pools: [String] {
+    var seen: [String] = []
+    for o in outcomes where !seen.contains(o.pool) { seen.append(o.pool) }
+    return seen
+  }
+
+  public func outcome(_ pool: String, _ regime: Regime) -> RegimeOutcome? {
+    outcomes.first { $0.pool == pool && $0.regime == regime }
+  }
+
+  /// count_tokens pacing's makespan over the server rule's.
+  public func slowdown(_ pool: String) -> Ratio? {
+    guard let s = outcome(pool, .server), let c = outcome(pool, .countTokens) else { return nil }
+    return Ratio(c.makespanMs, s.makespanMs)
+  }
+
+  /// Prompt tokens per minute under the server rule over those under count_tokens pacing.
+  public func throughputMultiple(_ pool: String) -> Ratio? {
+    guard let s = outcome(pool, .server)?.achievedPromptPerMinute,
+      let c = outcome(pool, .countTokens)?.achievedPromptPerMinute
+    else { return nil }
+    return Ratio(s.numerator * c.denominator, s.denominator * c.numerator)
+  }
+
+  /// The minute with the most ITPM tokens, per pool.
+  public func peakMinute(_ pool: String) -> MinuteRow? {
+    minutes.filter { $0.pool == pool }.max { ($0.itpm, $1.minute) < ($1.itpm, $0.minute) }
+  }
+}
+
+/// Renders simulation reports.
+public enum SimulationRenderer {
+  public static let csvColumns = [
+    "pool", "regime", "rpm_limit", "itpm_limit", "otpm_limit", "requests", "sent",
+    "delayed_requests", "total_wait_s", "p90_wait_s", "max_wait_s", "rejected_429", "never_fit",
+    "start", "finish", "makespan_s", "prompt_tokens", "achieved_prompt_tokens_per_minute",
+  ]
+
+  public static let minuteColumns = [
+    "minute", "pool", "requests", "estimate_tokens", "itpm_tokens", "output_tokens",
+  ]
+
+  public static let seriesColumns = ["time", "pool", "regime", "dimension", "level", "capacity"]
+
+  static func seconds(_ ms: Int64) -> String { Ratio(Int128(ms), 1000).map { $0.formatted(decimals: 3) } ?? "0" }
+
+  static func cells(_ o: RegimeOutcome) -> [String] {
+    [
+      o.pool, o.regime.rawValue, String(o.limits.requestsPerMinute),
+      String(o.limits.inputTokensPerMinute), String(o.limits.outputTokensPerMinute),
+      String(o.requests), String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
+      seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
+      o.start.description, o.finish.description, seconds(o.makespanMs), String(o.promptTokens),
+      o.achievedPromptPerMinute?.formatted(decimals: 1) ?? "",
+    ]
+  }
+
+  public static func render(_ r: SimulationReport, format: OutputFormat) -> String {
+    switch format {
+    case .csv:
+      var w = CSVWriter(header: csvColumns)
+      for o in r.outcomes { w.row(cells(o)) }
+      return w.text
+    case .json: return json(r)
+    case .table, .markdown: return table(r, markdown: format == .markdown)
+    }
+  }
+
+  public static func minutesCSV(_ rows: [MinuteRow]) -> String {
+    var w = CSVWriter(header: minuteColumns)
+    for m in rows {
+      w.row([LocalTime.format(m.minute, .utc, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm), String(m.output)])
+    }
+    return w.text
+  }
+
+  public static func seriesCSV(_ samples: [BucketSample]) -> String {
+    var w = CSVWriter(header: seriesColumns)
+    for s in samples {
+      w.row([s.time.description, s.pool, s.regime.rawValue, s.dimension, s.level.formatted(decimals: 3), String(s.capacity)])
+    }
+    return w.text
+  }
+
+  static func json(_ r: SimulationReport) -> String {
+    let pools: [JSONValue] = r.pools.map { pool in
+      let regimes: [JSONValue] = r.outcomes.filter { $0.pool == pool }.map { o in
+        let c = cells(o)
+        var members: [(String, JSONValue)] = []
+        for (i, name) in csvColumns.enumerated().dropFirst(2) {
+          switch name {
+          case "start", "finish": members.append((name, .string(c[i])))
+          default: members.append((name, c[i].isEmpty ? .null : .number(c[i])))
+          }
+        }
+        members.append(("first_429_times", .array(o.firstRejections.map { .string($0.description) })))
+        return .object([("regime", .string(o.regime.rawValue))] + members)
+      }
+      var peak: JSONValue = .null
+      if let p = r.peakMinute(pool) {
+        let limit = r.outcome(pool, .server)?.limits.inputTokensPerMinute ?? 0
+        peak = .object([
+          ("minute", .string(LocalTime.format(p.minute, .utc, .minute))), ("requests", .int(p.requests)),
+          ("estimate_tokens", .number(String(p.estimate))), ("itpm_tokens", .number(String(p.itpm))),
+          ("itpm_limit", .int(limit)), ("itpm_share_of_limit", .ratio(Ratio(p.itpm, Int128(limit)))),
+          ("estimate_share_of_limit", .ratio(Ratio(p.estimate, Int128(limit)))),
+        ])
+      }
+      return .object([
+        ("pool", .string(pool)), ("slowdown", .ratio(r.slowdown(pool))),
+        ("throughput_multiple", .ratio(r.throughputMultiple(pool))), ("peak_minute", peak),
+        ("regimes", .array(regimes)),
+      ])
+    }
+    let doc: JSONValue = .object([
+      ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
+      ("catalog", .object([("version", .string(r.catalogVersion)), ("sha256", .string(r.catalogSHA256))])),
+      ("limits", .string(r.limitsLabel)), ("pools", .array(pools)),
+      ("pools_without_limits", .object(r.unlimitedPools.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+      ("requests_without_time", .int(r.requestsWithoutTime)),
+      ("ledger", AnalysisRenderer.ledgerJSON(r.ledger)),
+    ])
+    return doc.serialized() + "\n"
+  }
+
+  static func table(_ r: SimulationReport, markdown: Bool) -> String {
+    var out = markdown ? "# tokengap simulate\n\nLimits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
+    for pool in r.pools {
+      guard let server = r.outcome(pool, .server) else { continue }
+      let l = server.limits
+      out += markdown ? "\n## Pool \(pool)\n\n" : "\npool \(pool): "
+      out += "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
+      if markdown { out += "\n" }
+      var t = TextTable(
+        header: ["regime", "sent", "delayed", "total wait s", "p90 wait s", "max wait s", "429s", "never fit", "makespan s", "prompt tok/min"],
+        rightAligned: Set(1...9))
+      for o in r.outcomes where o.pool == pool {
+        t.append([o.regime.rawValue, String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
+                  seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
+                  seconds(o.makespanMs), o.achievedPromptPerMinute.map { Fmt.grouped(Int64(clamping: $0.numerator / max(1, $0.denominator))) } ?? "-"])
+      }
+      out += markdown ? t.markdown() : t.plain()
+      if let s = r.slowdown(pool) {
+        out += (markdown ? "\n" : "") + "count_tokens pacing: \(s.formatted(decimals: 2))x the server rule's makespan"
+        if let m = r.throughputMultiple(pool) { out += "; the server rule admits \(m.formatted(decimals: 2))x the prompt tokens per minute" }
+        out += "\n"
+      }
+      if let p = r.peakMinute(pool) {
+        out += (markdown ? "\n" : "") + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(Int64(clamping: p.itpm))) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(Int64(clamping: p.estimate))) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
+      }
+    }
+    for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
+      out += "\npool \(pool): \(n) requests not simulated (no published limit for this pool and tier)\n"
+    }
+    if r.requestsWithoutTime > 0 { out += "\n\(r.requestsWithoutTime) requests carry no time and were not simulated\n" }
+    return out
+  }
+}

@@ -1,0 +1,146 @@
+import Compare
+import EstimateModel
+
+/// Limits and arrivals shared by `simulate`, `chart` and `report`.
+enum Replay {
+  static let limitOptions: [OptionSpec] = [
+    OptionSpec(name: "tier", value: "name", help: "Rate-limit tier from the catalog: tier-1 … tier-4 (2025), start, build, scale (from 2026-09)."),
+    OptionSpec(name: "limits-at", value: "date", help: "Day whose rate-limit table applies.", defaultText: "the day of the first request"),
+    OptionSpec(name: "itpm", value: "n", help: "Explicit input tokens per minute (with --otpm and --rpm), for every pool."),
+    OptionSpec(name: "otpm", value: "n", help: "Explicit output tokens per minute."),
+    OptionSpec(name: "rpm", value: "n", help: "Explicit requests per minute."),
+  ]
+
+  /// The timed requests as arrivals, and how many had no time.
+  static func arrivals(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay)
+    -> (arrivals: [Arrival], untimed: Int)
+  {
+    var out: [Arrival] = []
+    var untimed = 0
+    for r in requests {
+      guard let t = r.record.time else {
+        untimed += 1
+        continue
+      }
+      let model = catalog.resolve(r.record.model)
+      guard let gap = try? Gap(usage: r.usage, model: model, day: t.day, options: r.options, catalog: catalog)
+      else { continue }
+      out.append(
+        Arrival(
+          time: t, pool: model.entry?.pool ?? "unknown:" + model.id, estimate: gap.estimate,
+          itpm: gap.itpm, output: gap.otpm))
+    }
+    return (out.sorted { $0.time < $1.time }, untimed)
+  }
+
+  /// The limits per pool named by `--tier` or `--itpm/--otpm/--rpm`; nil when none was asked for.
+  static func limits(_ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, required: Bool)
+    throws -> (label: String, lookup: @Sendable (String) -> RateLimits?)?
+  {
+    let explicit = [try o.count("itpm"), try o.count("otpm"), try o.count("rpm")]
+    if let tier = o.value("tier") {
+      guard explicit.allSatisfy({ $0 == nil }) else {
+        throw UsageError("give either '--tier' or '--itpm/--otpm/--rpm', not both")
+      }
+      let day = try o.instant("limits-at")?.day ?? firstDay ?? Clock.today()
+      let table: RateLimitTable
+      do {
+        table = try catalog.rateLimitTable(tier: tier, on: day)
+      } catch {
+        throw UsageError("\(error)")
+      }
+      return ("\(tier) of table \(table.id) (\(table.source)) in force on \(day)", { table.limits(pool: $0, tier: tier) })
+    }
+    if explicit.contains(where: { $0 != nil }) {
+      guard let itpm = explicit[0], let otpm = explicit[1], let rpm = explicit[2], itpm > 0, otpm > 0, rpm > 0 else {
+        throw UsageError("'--itpm', '--otpm' and '--rpm' go together, each above 0")
+      }
+      let l = RateLimits(requestsPerMinute: rpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm)
+      return ("explicit: \(rpm) RPM / \(itpm) ITPM / \(otpm) OTPM for every pool", { _ in l })
+    }
+    if required { throw UsageError("name the limits: '--tier <name>' or '--itpm <n> --otpm <n> --rpm <n>'") }
+    return nil
+  }
+}
+
+/// `tokengap simulate`: recorded traffic through the rate-limit token buckets.
+enum SimulateCommand {
+  static let spec = CommandSpec(
+    name: "simulate",
+    abstract: "Replay recorded traffic through the rate-limit buckets: server rule vs count_tokens pacing.",
+    usage: "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n>) [--format <format>] [--series <file>] [--minutes <file>]",
+    arguments: [Inputs.pathArgument],
+    options: Replay.limitOptions + [
+      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
+      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+      OptionSpec(name: "series", value: "file", help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
+      OptionSpec(name: "minutes", value: "file", help: "Write tokens per clock-aligned UTC minute as CSV."),
+    ] + Inputs.options,
+    discussion: """
+      Three regimes per model pool: 'server' paces on the cache-aware ITPM charge I,
+      'count_tokens' paces on the estimate P, 'unpaced' sends at the recorded times
+      and counts the requests that would have received a 429.
+      """)
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let input = try await Inputs.load(o)
+    var ledger = input.analyzer.partial.ledger
+    let requests = input.analyzer.requests(ledger: &ledger)
+    let (arrivals, untimed) = Replay.arrivals(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
+    else { throw UsageError("name the limits") }
+    let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
+    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let report = SimulationReport(
+      outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
+      limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
+      catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
+    if let path = o.value("series") {
+      try Common.emit(SimulationRenderer.seriesCSV(sim.samples), to: path, inputs: input.files, output: &output)
+    }
+    if let path = o.value("minutes") {
+      try Common.emit(SimulationRenderer.minutesCSV(report.minutes), to: path, inputs: input.files, output: &output)
+    }
+    try Common.emit(
+      SimulationRenderer.render(report, format: format), to: o.value("output"), inputs: input.files,
+      output: &output)
+    return Inputs.finish(result.ledger, o, usable: !arrivals.isEmpty, errors: &errors)
+  }
+}
+
+/// `tokengap cache`: rebuilds, unread writes and the 1-hour TTL's pay-off.
+enum CacheCommand {
+  static let spec = CommandSpec(
+    name: "cache",
+    abstract: "Explain the cache: hit rate over time, rebuilds after idle gaps, writes never read.",
+    usage: "tokengap cache [<path> ...] [--by session|request] [--format <format>]",
+    arguments: [Inputs.pathArgument],
+    options: [
+      OptionSpec(name: "by", value: "key", help: "session (a summary per session) or request (one row per request, in time order).", defaultText: "session"),
+      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
+      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+    ] + Inputs.options)
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let by = o.value("by") ?? "session"
+    guard by == "session" || by == "request" else {
+      throw UsageError("'--by' must be session or request for cache, not '\(by)'")
+    }
+    let input = try await Inputs.load(o)
+    var ledger = input.analyzer.partial.ledger
+    let requests = input.analyzer.requests(ledger: &ledger)
+    let analysis = CacheAnalysis.run(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let text = by == "request"
+      ? CacheRenderer.events(analysis.events, format: format)
+      : CacheRenderer.sessions(analysis.sessions, format: format)
+    try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
+    return Inputs.finish(result.ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
+  }
+}

@@ -1,0 +1,86 @@
+import Compare
+import EstimateModel
+
+/// The input options every data command shares, and the reading they drive.
+enum Inputs {
+  static let options: [OptionSpec] = [
+    OptionSpec(name: "input-format", value: "format", help: "auto, jsonl or json.", defaultText: "auto"),
+    OptionSpec(name: "since", value: "time", help: "Keep records at or after this date or RFC 3339 time."),
+    OptionSpec(name: "until", value: "time", help: "Keep records before this date or RFC 3339 time."),
+    OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
+    OptionSpec(name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
+    OptionSpec(name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
+    OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
+    OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
+    Common.catalog,
+  ]
+
+  static let pathArgument = (
+    "<path>",
+    "Files or directories (read recursively), or - for standard input. Without a path: $CLAUDE_CONFIG_DIR's entries, else ~/.config/claude/projects and ~/.claude/projects."
+  )
+
+  /// What was read.
+  struct Loaded {
+    var catalog: ModelCatalog
+    var analyzer: Analyzer
+    var files: [String]
+    var pricingDay: CivilDay
+    var pricingDayGiven: Bool
+  }
+
+  /// Finds and reads the inputs named by the options.
+  static func load(_ o: ParsedOptions) async throws -> Loaded {
+    let inputFormat = try o.choice("input-format", InputFormat.self, default: .auto)
+    let since = try o.instant("since")
+    let until = try o.instant("until")
+    let given = try o.instant("at")?.day
+    var jobs = ParallelIngest.cores
+    if let j = try o.count("jobs") {
+      guard j >= 1, j <= 256 else { throw UsageError("'--jobs' must be from 1 to 256") }
+      jobs = Int(j)
+    }
+    let catalog = try Common.catalog(o)
+    var paths = o.positionals
+    if paths.isEmpty {
+      paths = Discovery.defaultRoots()
+      guard !paths.isEmpty else {
+        throw CommandFailure(
+          code: .noInput,
+          message: "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories")
+      }
+    }
+    let found = Discovery.find(paths, modifiedSince: since)
+    if let missing = found.missing.first {
+      throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
+    }
+    let options = IngestOptions(
+      format: inputFormat, since: since, until: until, modelFilter: o.value("model"),
+      catalog: catalog)
+    var analyzer = await ParallelIngest.run(found.files, options: options, jobs: jobs)
+    var extra = FilePartial()
+    extra.ledger.skippedFiles = found.skipped
+    extra.ledger.filesSkipped = found.skipped.count
+    extra.ledger.filesSkippedByTime = found.skippedByTime
+    analyzer.add(extra)
+    return Loaded(
+      catalog: catalog, analyzer: analyzer, files: found.files,
+      pricingDay: given ?? Clock.today(), pricingDayGiven: given != nil)
+  }
+
+  /// Prints the ledger and decides the exit status after a report was written.
+  static func finish(
+    _ ledger: Ledger, _ o: ParsedOptions, usable: Bool, errors: inout any TextSink
+  ) -> ExitCode {
+    if !o.flag("quiet") { errors.write(AnalysisRenderer.ledgerText(ledger)) }
+    if o.flag("strict") && ledger.hasProblems {
+      errors.write("tokengap: error: --strict: the ledger lists \(ledger.problems.count + ledger.skippedFiles.count) problems\n")
+      return .data
+    }
+    if !usable {
+      errors.write("tokengap: error: no usable usage record in the input\n")
+      return .data
+    }
+    return .ok
+  }
+}

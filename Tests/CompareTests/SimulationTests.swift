@@ -1,0 +1,206 @@
+import Compare
+import EstimateModel
+import Testing
+
+@Suite("Replaying traffic through the buckets")
+struct SimulationTests {
+  let t0: Int64 = 1_700_000_000_000
+
+  func arrival(_ ms: Int64, _ pool: String = "p", p: Int64, i: Int64, o: Int64 = 0) -> Arrival {
+    Arrival(time: Instant(millisecondsSinceEpoch: t0 + ms), pool: pool, estimate: p, itpm: i, output: o)
+  }
+
+  let limits = RateLimits(requestsPerMinute: 1000, inputTokensPerMinute: 1000, outputTokensPerMinute: 100_000)
+
+  func run(_ a: [Arrival], _ l: RateLimits? = nil) -> [Regime: RegimeOutcome] {
+    let lim = l ?? limits
+    let r = Simulation.run(a, limits: { _ in lim })
+    return Dictionary(uniqueKeysWithValues: r.outcomes.map { ($0.regime, $0) })
+  }
+
+  @Test("Hand-computed: P = 600, I = 100 each second against 1,000 ITPM")
+  func handComputed() throws {
+    // count_tokens pacing: t=0 sends (level 1000 → 400); t=1 s: level 416.67,
+    // 183.33 short at 1000/60,000 per ms → 11,000 ms: sent at 12 s (wait 11 s);
+    // t=2 s: queued behind 12 s, level 0, needs 600 → 36 s: sent at 48 s (wait 46 s).
+    let traffic = [arrival(0, p: 600, i: 100), arrival(1000, p: 600, i: 100), arrival(2000, p: 600, i: 100)]
+    let r = run(traffic)
+    let ct = try #require(r[.countTokens])
+    #expect(ct.waitsMs == [0, 11_000, 46_000])
+    #expect(ct.delayed == 2 && ct.totalWaitMs == 57_000 && ct.maxWaitMs == 46_000)
+    #expect(ct.makespanMs == 48_000)
+    let server = try #require(r[.server])
+    #expect(server.waitsMs == [0, 0, 0] && server.makespanMs == 2_000)
+    #expect(try #require(r[.unpaced]).rejected == 0)
+  }
+
+  @Test("Unpaced sends at recorded times: what does not fit is a 429, not charged")
+  func unpaced() throws {
+    let traffic = [arrival(0, p: 700, i: 700), arrival(100, p: 700, i: 700), arrival(60_100, p: 700, i: 700)]
+    let r = run(traffic)
+    let u = try #require(r[.unpaced])
+    #expect(u.rejected == 1 && u.sent == 2)
+    #expect(u.firstRejections == [Instant(millisecondsSinceEpoch: t0 + 100)])
+    // The server-paced client waits instead. At 100 ms the level is
+    // 300 + 100 × 1000/60,000 = 301.67, 398.33 short: 23,900 ms → sent at 24 s.
+    // At 60.1 s the level is 36,100 × 1000/60,000 = 601.67, 98.33 short: 5,900 ms.
+    #expect(try #require(r[.server]).waitsMs == [0, 23_900, 5_900])
+  }
+
+  @Test("A request larger than the capacity never fits and is counted")
+  func neverFits() throws {
+    let r = run([arrival(0, p: 5000, i: 500)])
+    #expect(try #require(r[.countTokens]).neverFit == 1)
+    #expect(try #require(r[.server]).neverFit == 0)
+  }
+
+  @Test("Refill across a gap: after a minute idle, the bucket is full again")
+  func gap() throws {
+    let r = run([arrival(0, p: 1000, i: 1000), arrival(60_000, p: 1000, i: 1000)])
+    #expect(try #require(r[.server]).waitsMs == [0, 0])
+    let r2 = run([arrival(0, p: 1000, i: 1000), arrival(30_000, p: 1000, i: 1000)])
+    #expect(try #require(r2[.server]).waitsMs == [0, 30_000])
+  }
+
+  @Test("Pools have separate buckets")
+  func pools() throws {
+    let traffic = [arrival(0, "a", p: 1000, i: 1000), arrival(0, "b", p: 1000, i: 1000)]
+    let r = Simulation.run(traffic, limits: { _ in limits })
+    #expect(r.outcomes.filter { $0.regime == .server }.allSatisfy { $0.totalWaitMs == 0 })
+    #expect(Set(r.outcomes.map(\.pool)) == ["a", "b"])
+    let partial = Simulation.run(traffic, limits: { $0 == "a" ? limits : nil })
+    #expect(partial.unlimited == ["b": 1])
+  }
+
+  @Test("OTPM and RPM buckets also hold requests back")
+  func otherDimensions() throws {
+    let l = RateLimits(requestsPerMinute: 1, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 1_000_000)
+    let r = run([arrival(0, p: 1, i: 1), arrival(0, p: 1, i: 1)], l)
+    #expect(try #require(r[.server]).waitsMs == [0, 60_000])
+  }
+
+  @Test("The server rule never waits longer than count_tokens pacing", arguments: 1...20)
+  func serverNeverSlower(_ seed: UInt64) throws {
+    var rng = SplitMix(seed: seed)
+    var traffic: [Arrival] = []
+    var t: Int64 = 0
+    for _ in 0..<200 {
+      t += Int64(rng.next() % 5000)
+      let i = Int64(rng.next() % 800) + 1
+      let p = i + Int64(rng.next() % 5000)
+      traffic.append(arrival(t, p: p, i: i, o: Int64(rng.next() % 200)))
+    }
+    let l = RateLimits(requestsPerMinute: 50, inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000)
+    let r = run(traffic, l)
+    let s = try #require(r[.server])
+    let c = try #require(r[.countTokens])
+    #expect(c.neverFit == 0)
+    for (ws, wc) in zip(s.waitsMs, c.waitsMs) { #expect(ws <= wc) }
+    #expect(s.makespanMs <= c.makespanMs)
+  }
+
+  @Test("Minutes are clock-aligned UTC and sum the charges")
+  func minutes() {
+    let rows = MinuteSeries.build([
+      Arrival(time: Instant("2026-01-01T00:00:59.999Z")!, pool: "p", estimate: 10, itpm: 1, output: 2),
+      Arrival(time: Instant("2026-01-01T00:01:00.000Z")!, pool: "p", estimate: 20, itpm: 2, output: 3),
+      Arrival(time: Instant("2026-01-01T00:01:30.000Z")!, pool: "p", estimate: 30, itpm: 3, output: 4),
+    ])
+    #expect(rows.map(\.requests) == [1, 2])
+    #expect(rows.map(\.estimate) == [10, 50])
+    #expect(rows[1].minute == Instant("2026-01-01T00:01:00Z"))
+  }
+
+  @Test("On real sessions at Tier 1, count_tokens pacing cannot even send some requests")
+  func realSessions() async throws {
+    let all = await requests([dataset("claude-code/claude-code-viewer")])
+    var traffic: [Arrival] = []
+    for r in all {
+      let m = testCatalog.resolve(r.record.model)
+      let g = try Gap(usage: r.usage, model: m, day: r.record.time!.day, catalog: testCatalog)
+      traffic.append(Arrival(time: r.record.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
+    }
+    let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
+    let result = Simulation.run(traffic, limits: { table.limits(pool: $0, tier: "tier-1") })
+    let ct = try #require(result.outcomes.first { $0.regime == .countTokens })
+    let server = try #require(result.outcomes.first { $0.regime == .server })
+    // Prompts above 30,000 tokens: P never fits a 30,000-token bucket.
+    let big = traffic.filter { $0.estimate > 30_000 }.count
+    #expect(ct.neverFit == big && big > 0)
+    #expect(server.neverFit == traffic.filter { $0.itpm > 30_000 }.count)
+    #expect(server.totalWaitMs < ct.totalWaitMs)
+  }
+}
+
+/// A small deterministic generator for property tests.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+@Suite("Cache behaviour")
+struct CacheTests {
+  func request(_ id: String, _ time: String, read: Int64 = 0, w5: Int64 = 0, w1: Int64 = 0, input: Int64 = 1, session: String = "s", sidechain: Bool = false) -> Request {
+    let rec = UsageRecord(
+      key: id, messageID: id, requestID: nil, time: Instant(time), session: session, project: "p",
+      model: "claude-sonnet-4-5", agent: nil, sidechain: sidechain, stopReason: true,
+      usage: TokenUsage(input: input, cacheWrite5m: w5, cacheWrite1h: w1, cacheRead: read),
+      options: .init(), file: "f", line: 1)
+    var partial = FilePartial()
+    partial.merge(FilePartialBuilder.single(rec))
+    return partial.requests[id]!
+  }
+
+  @Test("A write after an idle gap longer than 5 minutes is a rebuild, priced over a read")
+  func rebuild() throws {
+    let rs = [
+      request("a", "2026-01-01T00:00:00Z", w5: 1000),
+      request("b", "2026-01-01T00:01:00Z", read: 1000),
+      request("c", "2026-01-01T00:10:00Z", w5: 1000),  // 9 minutes idle
+      request("d", "2026-01-01T00:11:00Z", read: 1000),
+    ]
+    let (events, sessions) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    #expect(events.map(\.rebuild) == [false, false, true, false])
+    #expect(events[2].rebuiltTokens == 1000)
+    // 1,000 × ($3.75 − $0.30) per million = $0.00345
+    #expect(events[2].rebuildExtraCost.formatted() == "0.00345")
+    #expect(sessions.first?.rebuilds == 1)
+    #expect(events.map(\.neverReadTokens) == [0, 0, 0, 0])
+  }
+
+  @Test("A 1-hour cache survives a 30-minute gap; the saved rewrite pays for the 2x write")
+  func oneHour() throws {
+    let rs = [
+      request("a", "2026-01-01T00:00:00Z", w1: 10_000),
+      request("b", "2026-01-01T00:30:00Z", read: 10_000),
+      request("c", "2026-01-01T01:00:00Z", read: 10_000),
+    ]
+    let (events, sessions) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    #expect(events.allSatisfy { !$0.rebuild })
+    let s = try #require(sessions.first)
+    // extra: 10,000 × ($6 − $3.75)/M = $0.0225; saved: 2 reads × 10,000 × ($3.75 − $0.30)/M = $0.069
+    #expect(s.oneHourExtraCost.formatted() == "0.0225")
+    #expect(s.oneHourSavings.formatted() == "0.069")
+    #expect(s.oneHourPaidOff == true)
+  }
+
+  @Test("Writes that no request reads before they expire")
+  func neverRead() {
+    let rs = [
+      request("a", "2026-01-01T00:00:00Z", w5: 500),
+      request("b", "2026-01-01T00:07:00Z", w5: 700),  // a expired unread; b rebuilt it
+      request("x", "2026-01-01T00:07:30Z", read: 700, session: "other"),
+    ]
+    let (events, _) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    let s = events.filter { $0.session == "s" }
+    #expect(s.map(\.neverReadTokens) == [500, 700], "a lane's writes are read only by the same lane")
+    #expect(s[1].rebuild && s[1].rebuiltTokens == 500)
+  }
+}
