@@ -13,8 +13,8 @@ enum Tokengap {
 
   /// The subcommands, in the order help lists them.
   static let commands: [CommandSpec] = [
-    AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, EstimateCommand.spec,
-    RulesCommand.spec,
+    AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, PairsCommand.spec,
+    EstimateCommand.spec, RulesCommand.spec,
   ]
 
   static let overview = """
@@ -80,6 +80,8 @@ enum Tokengap {
         return try RulesCommand.run(options, output: &output, errors: &errors).rawValue
       case SimulateCommand.spec.name:
         return try await SimulateCommand.run(options, output: &output, errors: &errors).rawValue
+      case PairsCommand.spec.name:
+        return try await PairsCommand.run(options, output: &output, errors: &errors).rawValue
       case CacheCommand.spec.name:
         return try await CacheCommand.run(options, output: &output, errors: &errors).rawValue
       default:

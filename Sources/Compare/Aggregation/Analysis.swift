@@ -45,6 +45,7 @@ public struct AnalysisResult: Sendable {
   public var catalogVersion: String
   public var catalogSHA256: String
   public var timeZone: String
+  public var accounting: String
 }
 
 /// Collects file partials and turns them into grouped summaries.
@@ -83,7 +84,7 @@ public struct Analyzer: Sendable {
   ///   - pricingDay: The day used to price records that carry no time.
   public func finish(
     dimensions: [Dimension], catalog: ModelCatalog, timeZone: TimeZoneRule = .utc,
-    pricingDay: CivilDay
+    pricingDay: CivilDay, accounting: Accounting = .anthropic
   ) -> AnalysisResult {
     var ledger = partial.ledger
     let requests = requests(ledger: &ledger)
@@ -95,7 +96,9 @@ public struct Analyzer: Sendable {
       let day = r.record.time?.day ?? pricingDay
       let gap: Gap
       do {
-        gap = try Gap(usage: r.usage, model: model, day: day, options: r.options, catalog: catalog)
+        gap = try Gap(
+          usage: r.usage, model: model, day: day, options: r.options, catalog: catalog,
+          accounting: accounting)
       } catch {
         ledger.problem(r.record.file, r.record.line, "\(error)")
         continue
@@ -109,8 +112,8 @@ public struct Analyzer: Sendable {
         ledger.unpricedModels[label, default: 0] += 1
       }
       let key = dimensions.flatMap { keys($0, r, model.id, timeZone) }
-      groups[key, default: Summary()].add(gap)
-      total.add(gap)
+      groups[key, default: Summary()].add(gap, measured: r.record.measuredCountTokens)
+      total.add(gap, measured: r.record.measuredCountTokens)
     }
     let rows = groups.map { GroupRow(keys: $0.key, summary: $0.value) }.sorted {
       $0.keys.lexicographicallyPrecedes($1.keys)
@@ -118,7 +121,7 @@ public struct Analyzer: Sendable {
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: rows, total: total,
       ledger: ledger, catalogVersion: catalog.version, catalogSHA256: catalog.sha256,
-      timeZone: timeZone.name)
+      timeZone: timeZone.name, accounting: accounting.rawValue)
   }
 
   private func keys(_ d: Dimension, _ r: Request, _ model: String, _ tz: TimeZoneRule) -> [String] {

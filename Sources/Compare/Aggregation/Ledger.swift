@@ -21,6 +21,8 @@ public struct Ledger: Sendable, Equatable {
   public var files = 0
   public var filesSkipped = 0
   public var filesSkippedByTime = 0
+  /// `*.txt` files found in directories that hold neither JSON nor SSE.
+  public var filesNotData = 0
   public var bytes: Int64 = 0
   public var lines = 0
   public var blankLines = 0
@@ -43,6 +45,17 @@ public struct Ledger: Sendable, Equatable {
   public var unfinishedStreaming = 0
   public var unknownTTLRequests = 0
   public var unpricedRequests = 0
+  /// Streams read (`message_start` seen), and those that never reached `message_stop`.
+  public var streams = 0
+  public var incompleteStreams = 0
+  /// HTTP 429 responses in captures, and their `retry-after` values in seconds.
+  public var responses429 = 0
+  public var retryAfterSeconds: [Int64] = []
+  /// count_tokens calls in captures, and those paired with a messages call.
+  public var countTokensCalls = 0
+  public var countTokensPaired = 0
+  /// Aggregate records (Admin API buckets, Claude Code report rows).
+  public var aggregateRecords = 0
   /// Unpriced model ids with their request counts.
   public var unpricedModels: [String: Int] = [:]
   /// Problems, each naming file and line; kept in full, sorted on output.
@@ -57,6 +70,7 @@ public struct Ledger: Sendable, Equatable {
     files += o.files
     filesSkipped += o.filesSkipped
     filesSkippedByTime += o.filesSkippedByTime
+    filesNotData += o.filesNotData
     bytes += o.bytes
     lines += o.lines
     blankLines += o.blankLines
@@ -77,6 +91,13 @@ public struct Ledger: Sendable, Equatable {
     unfinishedStreaming += o.unfinishedStreaming
     unknownTTLRequests += o.unknownTTLRequests
     unpricedRequests += o.unpricedRequests
+    streams += o.streams
+    incompleteStreams += o.incompleteStreams
+    responses429 += o.responses429
+    retryAfterSeconds += o.retryAfterSeconds
+    countTokensCalls += o.countTokensCalls
+    countTokensPaired += o.countTokensPaired
+    aggregateRecords += o.aggregateRecords
     for (k, v) in o.unpricedModels { unpricedModels[k, default: 0] += v }
     problems += o.problems
     skippedFiles += o.skippedFiles

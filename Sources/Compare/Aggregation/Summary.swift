@@ -27,6 +27,10 @@ public struct Summary: Sendable {
   public var lowerBound = 0
   /// Requests whose estimate cost less than their actual input (writes dominate).
   public var estimateBelowActual = 0
+  /// Requests with a captured count_tokens value, its sum, and their ΣP.
+  public var measuredRequests = 0
+  public var measuredTokens: Int128 = 0
+  public var measuredEstimate: Int128 = 0
   /// Per-request (P, I) with I > 0, for the ratio distribution.
   public var ratios: [RatioSample] = []
 
@@ -48,8 +52,13 @@ public struct Summary: Sendable {
     public var ratio: Ratio? { Ratio(estimate, itpm) }
   }
 
-  /// Adds one request.
-  public mutating func add(_ gap: Gap) {
+  /// Adds one request, with its captured count_tokens value if any.
+  public mutating func add(_ gap: Gap, measured: Int64? = nil) {
+    if let measured {
+      measuredRequests += 1
+      measuredTokens += Int128(measured)
+      measuredEstimate += Int128(gap.estimate)
+    }
     requests += 1
     let u = gap.usage
     input += Int128(u.input)
@@ -96,6 +105,9 @@ public struct Summary: Sendable {
     lowerBound += o.lowerBound
     estimateBelowActual += o.estimateBelowActual
     ratios += o.ratios
+    measuredRequests += o.measuredRequests
+    measuredTokens += o.measuredTokens
+    measuredEstimate += o.measuredEstimate
   }
 
   public var overestimate: Int128 { estimate - itpm }

@@ -19,6 +19,14 @@ public struct UsageRecord: Sendable {
   public var options: RequestOptions
   public var file: String
   public var line: Int
+  /// What count_tokens returned for this request's prompt, when captured.
+  public var measuredCountTokens: Int64?
+  /// The `anthropic-ratelimit-*` headers of the response, when captured.
+  public var rateLimit: RateLimitHeaders?
+  /// A bucket of many requests (Admin API reports), not one request.
+  public var aggregate = false
+  /// A stream that ended before `message_stop`.
+  public var incompleteStream = false
 
   public init(
     key: String, messageID: String?, requestID: String?, time: Instant?, session: String,
@@ -77,6 +85,9 @@ public struct Request: Sendable {
       batch: options.batch || other.options.batch, usGeo: options.usGeo || other.options.usGeo,
       fast: options.fast || other.options.fast)
     copies += other.copies
+    if let m = other.record.measuredCountTokens, record.measuredCountTokens == nil {
+      record.measuredCountTokens = m
+    }
     // Metadata comes from the earliest copy; ties by file and line.
     if Request.precedes(other.record, record) { record = other.record }
   }
@@ -85,5 +96,46 @@ public struct Request: Sendable {
     let ta = a.time?.millisecondsSinceEpoch ?? .max
     let tb = b.time?.millisecondsSinceEpoch ?? .max
     return (ta, a.file, a.line) < (tb, b.file, b.line)
+  }
+}
+
+/// The rate-limit headers of one response (RL-2026-09 §Response headers).
+public struct RateLimitHeaders: Sendable, Equatable {
+  public var inputTokensLimit: Int64?
+  public var inputTokensRemaining: Int64?
+  public var inputTokensReset: String?
+  public var outputTokensLimit: Int64?
+  public var outputTokensRemaining: Int64?
+  public var requestsLimit: Int64?
+  public var requestsRemaining: Int64?
+  public var tokensLimit: Int64?
+  public var tokensRemaining: Int64?
+
+  public init() {}
+
+  /// Reads the headers from name/value pairs (names compared case-insensitively).
+  public init?(_ headers: [(String, String)]) {
+    var h = RateLimitHeaders()
+    var any = false
+    for (name, value) in headers {
+      let n = name.lowercased()
+      guard n.hasPrefix("anthropic-ratelimit-") else { continue }
+      any = true
+      let v = Int64(value.trimmingSpaces)
+      switch n {
+      case "anthropic-ratelimit-input-tokens-limit": h.inputTokensLimit = v
+      case "anthropic-ratelimit-input-tokens-remaining": h.inputTokensRemaining = v
+      case "anthropic-ratelimit-input-tokens-reset": h.inputTokensReset = value
+      case "anthropic-ratelimit-output-tokens-limit": h.outputTokensLimit = v
+      case "anthropic-ratelimit-output-tokens-remaining": h.outputTokensRemaining = v
+      case "anthropic-ratelimit-requests-limit": h.requestsLimit = v
+      case "anthropic-ratelimit-requests-remaining": h.requestsRemaining = v
+      case "anthropic-ratelimit-tokens-limit": h.tokensLimit = v
+      case "anthropic-ratelimit-tokens-remaining": h.tokensRemaining = v
+      default: break
+      }
+    }
+    guard any else { return nil }
+    self = h
   }
 }

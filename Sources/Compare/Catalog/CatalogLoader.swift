@@ -151,9 +151,21 @@ public enum CatalogLoader {
           source: try source(table["source"], ctx), note: table["note"]?.string ?? "",
           tiers: tiers, rows: rows))
     }
+    var burndown: [String: Multiplier] = [:]
+    for group in root["accounting"]?["bedrock"]?["output_burndown"]?.array ?? [] {
+      guard let value = group["value"]?.int64, value > 0 else {
+        throw CatalogError(reason: "accounting.bedrock.output_burndown needs a whole 'value'")
+      }
+      for id in (group["models"]?.array ?? []).compactMap(\.string) {
+        guard models.contains(where: { $0.id == id }) else {
+          throw CatalogError(reason: "accounting.bedrock.output_burndown names unknown model '\(id)'")
+        }
+        burndown[id] = Multiplier(numerator: Int128(value), denominator: 1)
+      }
+    }
     return ModelCatalog(
       version: version, sha256: sha, models: models, modifiers: modifiers,
-      rateLimitTables: tables, sources: sources)
+      rateLimitTables: tables, sources: sources, bedrockBurndown: burndown)
   }
 
   private static func missing(_ what: String) -> CatalogError {

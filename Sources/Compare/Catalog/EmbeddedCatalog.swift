@@ -16,7 +16,18 @@ enum EmbeddedCatalog {
     "RL-2025-08": {"url": "https://docs.anthropic.com/en/api/rate-limits", "date": "2025-08-15", "grade": "verified (copy from about Aug 2025)"},
     "ANN-2025-03-13": {"url": "https://x.com/AnthropicAI/status/1900234837283197122 (quoted in https://github.com/OpenHands/OpenHands/issues/7260)", "date": "2025-03-13", "grade": "verified second-hand"},
     "MOD-2026-09": {"url": "https://platform.claude.com/docs/en/about-claude/pricing#data-residency-pricing", "date": "2026-09-01", "grade": "verified"},
-    "FAST-2026-11": {"url": "https://code.claude.com/docs/en/fast-mode", "date": "2026-11-01", "grade": "verified"}
+    "FAST-2026-11": {"url": "https://code.claude.com/docs/en/fast-mode", "date": "2026-11-01", "grade": "verified"},
+    "BEDROCK-BURNDOWN": {"url": "https://docs.aws.amazon.com/bedrock/latest/userguide/quotas-token-burndown.html", "date": "2026-08-27", "grade": "verified (definitions and the 5x list); the settlement formula second-hand"},
+    "OPENAI-CACHING": {"url": "https://platform.openai.com/docs/guides/prompt-caching", "date": "2026-09-01", "grade": "verified second-hand"}
+  },
+  "accounting": {
+    "anthropic": {"counts_cache_reads": "per model (itpm_counts_cache_reads)", "source": "RL-2026-09"},
+    "bedrock": {"counts_cache_reads": false, "source": "BEDROCK-BURNDOWN",
+      "note": "Settlement = InputTokenCount + CacheWriteInputTokens + OutputTokenCount x burndown. 5x for Claude 3.7 and Claude 4 models; newer rates (4.8 15x, 5.x 10x) are third-party and not included.",
+      "output_burndown": [
+        {"models": ["claude-3-7-sonnet-20250219", "claude-sonnet-4-0", "claude-opus-4-0", "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7"], "value": 5}
+      ]},
+    "openai": {"counts_cache_reads": true, "source": "OPENAI-CACHING", "note": "Cached tokens are a subset of prompt tokens and count toward TPM."}
   },
   "modifiers": {
     "batch_multiplier": "0.5",

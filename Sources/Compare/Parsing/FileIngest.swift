@@ -18,6 +18,11 @@ public enum InputFormat: String, CaseIterable, Sendable {
   case jsonl
   /// One JSON document: a response (compact or pretty-printed) or an array of them.
   case json
+  /// Server-sent events: `event:`/`data:` text, or one `data:` payload per line.
+  case sse
+  /// Structured captures read whole: HAR files, Admin API usage reports, paired
+  /// count_tokens captures, OpenTelemetry logs, Bedrock and OpenAI-style responses.
+  case capture
 }
 
 /// What to keep while reading.
@@ -28,11 +33,14 @@ public struct IngestOptions: Sendable {
   /// Keep only models whose logged or canonical id contains this (case-insensitive).
   public var modelFilter: String?
   public var catalog: ModelCatalog
+  /// Largest capture read whole into memory.
+  public var captureLimit: Int
 
   public init(
     format: InputFormat = .auto, since: Instant? = nil, until: Instant? = nil,
-    modelFilter: String? = nil, catalog: ModelCatalog
+    modelFilter: String? = nil, catalog: ModelCatalog, captureLimit: Int = 1 << 30
   ) {
+    self.captureLimit = captureLimit
     self.format = format
     self.since = since
     self.until = until
@@ -87,6 +95,40 @@ public enum FilePartialBuilder {
   }
 }
 
+/// A usage record before normalization, from any reader.
+struct RawUsage {
+  var messageID: String?
+  var requestID: String?
+  var model: String?
+  var time: Instant?
+  /// A timestamp was present but unreadable.
+  var badTime = false
+  var session: String?
+  var project: String?
+  var agent: String?
+  var sidechain = false
+  var embedded = false
+  var apiError = false
+  var stopReason = false
+  var input: Int64?
+  var output: Int64?
+  var cacheCreation: Int64?
+  var cacheRead: Int64?
+  var write5m: Int64?
+  var write1h: Int64?
+  var webSearch: Int64?
+  var serviceTier: String?
+  var geo: String?
+  var speed: String?
+  var longContext: Bool?
+  var measured: Int64?
+  var rateLimit: RateLimitHeaders?
+  var aggregate = false
+  var incompleteStream = false
+  /// A de-duplication key chosen by the reader (buckets, telemetry events).
+  var key: String?
+}
+
 /// Reads one file into a partial: bytes → lines → records.
 public struct FileIngest {
   let options: IngestOptions
@@ -97,7 +139,15 @@ public struct FileIngest {
   private var fileProject: String?
   private var fileStem = ""
   private var parentName = ""
-  private var wholeDocument = false
+  private var mode = Mode.lines
+  private var pending: [ScannedRecord] = []
+  /// The message a stream is building (`message_start` … `message_stop`).
+  private var stream: RawUsage?
+  private var streamLine = 0
+
+  enum Mode { case lines, sse, document, capture }
+
+  static let messagePrefix = Array("message_".utf8)
 
   public init(options: IngestOptions, bufferSize: Int = 1 << 22) {
     self.options = options
@@ -107,6 +157,7 @@ public struct FileIngest {
   /// Reads a file (or `-` for standard input) and returns what it held.
   public mutating func ingest(_ path: String) -> FilePartial {
     partial = FilePartial()
+    stream = nil
     self.path = path
     describe(path)
     partial.ledger.files = 1
@@ -116,35 +167,41 @@ public struct FileIngest {
     } else {
       fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
       guard fd >= 0 else {
-        partial.ledger.files = 0
-        partial.ledger.filesSkipped = 1
-        partial.ledger.skippedFiles.append(
-          .init(file: path, line: 0, reason: "cannot open: \(FileSystem.errnoText(errno))"))
+        skipFile("cannot open: \(FileSystem.errnoText(errno))")
         return partial
       }
       var st = stat()
       if fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
         close(fd)
-        partial.ledger.files = 0
-        partial.ledger.filesSkipped = 1
-        partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: "not a regular file"))
+        skipFile("not a regular file")
         return partial
       }
       _ = fcntl(fd, F_SETFL, 0)
     }
     defer { if fd != 0 { close(fd) } }
     readLines(fd)
+    finishStream()
     return partial
+  }
+
+  private mutating func skipFile(_ reason: String) {
+    partial.ledger.files = 0
+    partial.ledger.filesSkipped = 1
+    partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: reason))
   }
 
   private mutating func describe(_ path: String) {
     let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     let name = parts.last ?? path
-    fileStem = name.hasSuffix(".jsonl") ? String(name.dropLast(6)) : (name.hasSuffix(".json") ? String(name.dropLast(5)) : name)
+    var stem = name
+    for ext in [".jsonl", ".json", ".har", ".txt", ".sse"] where stem.hasSuffix(ext) {
+      stem = String(stem.dropLast(ext.count))
+      break
+    }
+    fileStem = path == "-" ? "stdin" : stem
     parentName = parts.count >= 2 ? parts[parts.count - 2] : ""
     fileProject = nil
     if let p = parts.lastIndex(of: "projects"), p + 2 < parts.count { fileProject = parts[p + 1] }
-    if path == "-" { fileStem = "stdin" }
   }
 
   /// Reads with read(2) into the reusable buffer and hands out whole lines.
@@ -155,7 +212,11 @@ public struct FileIngest {
     var eof = false
     while !eof {
       if filled == buffer.count {
-        // One line longer than the buffer: grow it.
+        // One line (or a whole capture) longer than the buffer: grow it.
+        guard buffer.count < options.captureLimit || mode != .capture else {
+          partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: "capture larger than \(options.captureLimit) bytes"))
+          return
+        }
         buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
       }
       let n = buffer.withUnsafeMutableBytes { raw in
@@ -170,18 +231,19 @@ public struct FileIngest {
       if n == 0 { eof = true }
       filled += n
       partial.ledger.bytes += Int64(n)
-      if first, filled > 0 || eof {
+      if first, filled >= 65_536 || eof {
         first = false
-        if !decideFormat(filled, eof: eof) { return }
+        if !decideFormat(filled) { return }
       }
-      if wholeDocument && !eof { continue }
+      if first || ((mode == .document || mode == .capture) && !eof) { continue }
       var consumed = 0
       buffer.withUnsafeBufferPointer { all in
         guard let base = all.baseAddress else { return }
         var start = 0
-        if wholeDocument {
-          // The whole file is one JSON document.
-          if filled > 0 { handleDocument(all, 0..<filled) }
+        if mode == .document || mode == .capture {
+          if filled > 0 {
+            if mode == .document { handleLine(all, 0..<filled, 1, document: true) } else { handleCapture(all, 0..<filled) }
+          }
           consumed = filled
           return
         }
@@ -212,45 +274,72 @@ public struct FileIngest {
     }
   }
 
-  /// Decides JSONL or whole-document reading from the first bytes; false skips the file.
-  private mutating func decideFormat(_ filled: Int, eof: Bool) -> Bool {
-    var i = 0
+  /// Decides how to read the file from its first bytes; false skips it.
+  private mutating func decideFormat(_ filled: Int) -> Bool {
     if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
       // A UTF-8 byte order mark: blank it out.
       buffer[0] = 0x20
       buffer[1] = 0x20
       buffer[2] = 0x20
     }
+    var i = 0
     while i < filled, buffer[i] == 0x20 || buffer[i] == 0x0A || buffer[i] == 0x0D || buffer[i] == 0x09 {
       i += 1
     }
-    let probe = buffer[0..<min(filled, 4096)]
-    if probe.contains(0), i < filled, buffer[i] != UInt8(ascii: "{"), buffer[i] != UInt8(ascii: "[") {
+    let probe = buffer[0..<min(filled, 65_536)]
+    let startsJSON = i < filled && (buffer[i] == UInt8(ascii: "{") || buffer[i] == UInt8(ascii: "["))
+    let startsSSE = i < filled
+      && ["event:", "data:", "id:", ":"].contains(where: { buffer[i..<filled].starts(with: Array($0.utf8)) })
+    if path.hasSuffix(".txt"), !startsJSON, !startsSSE {
+      // A text file found beside the data (Claude Code's tool-results/): not usage.
       partial.ledger.files = 0
-      partial.ledger.filesSkipped = 1
-      partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: "binary file"))
+      partial.ledger.filesNotData = 1
+      return false
+    }
+    if probe.prefix(4096).contains(0), !startsJSON {
+      skipFile("binary file")
       return false
     }
     switch options.format {
-    case .json: wholeDocument = true
-    case .jsonl: wholeDocument = false
+    case .json: mode = .document
+    case .jsonl: mode = .lines
+    case .sse: mode = .sse
+    case .capture: mode = .capture
     case .auto:
-      if i < filled, buffer[i] == UInt8(ascii: "[") {
-        wholeDocument = true
+      if !startsJSON, startsSSE {
+        mode = .sse
+      } else if startsJSON, FileIngest.looksLikeCapture(probe) {
+        mode = .capture
+      } else if i < filled, buffer[i] == UInt8(ascii: "[") {
+        mode = .document
       } else if i < filled, buffer[i] == UInt8(ascii: "{") {
         // Pretty-printed: the opening brace ends its line.
         var j = i + 1
         while j < filled, buffer[j] == 0x20 || buffer[j] == 0x09 || buffer[j] == 0x0D { j += 1 }
-        wholeDocument = j < filled && buffer[j] == 0x0A
+        mode = j < filled && buffer[j] == 0x0A ? .document : .lines
+      } else {
+        mode = .lines
       }
     }
     return true
   }
 
-  /// A whole-file document counts as one line: its records are classified
-  /// like a line's, and a failure is reported at the line it happened on.
-  private mutating func handleDocument(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-    handleLine(all, range, 1, document: true)
+  /// Keys that only structured captures carry.
+  static let captureMarkers: [[UInt8]] = [
+    "\"resourceLogs\"", "\"entries\"", "\"uncached_input_tokens\"", "\"model_breakdown\"",
+    "\"count_tokens\"", "\"prompt_tokens\"", "\"input_tokens_details\"", "\"inputTokens\"",
+  ].map { Array($0.utf8) }
+
+  static func looksLikeCapture(_ probe: ArraySlice<UInt8>) -> Bool {
+    captureMarkers.contains { marker in
+      guard let first = marker.first else { return false }
+      var i = probe.startIndex
+      while let k = probe[i...].firstIndex(of: first) {
+        if probe[k...].starts(with: marker) { return true }
+        i = k + 1
+      }
+      return false
+    }
   }
 
   private func lineOf(_ all: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int {
@@ -264,25 +353,33 @@ public struct FileIngest {
     lastWithoutNewline: Bool = false
   ) {
     partial.ledger.lines += 1
-    var blank = true
-    for k in range where !(all[k] == 0x20 || all[k] == 0x0D || all[k] == 0x09) {
-      blank = false
-      break
+    var start = range.lowerBound
+    while start < range.upperBound, all[start] == 0x20 || all[start] == 0x09 || all[start] == 0x0D {
+      start += 1
     }
-    if blank {
+    if start == range.upperBound {
       partial.ledger.blankLines += 1
       return
     }
+    if mode == .sse {
+      // SSE framing: `event:`, `id:`, `retry:` and `:` comments carry no usage.
+      let line = UnsafeBufferPointer(rebasing: all[start..<range.upperBound])
+      if line.starts(with: Array("data:".utf8)) {
+        start += 5
+      } else if line.first != UInt8(ascii: "{") {
+        partial.ledger.nonUsageLines += 1
+        return
+      }
+    }
     var count = 0
-    var failure: ScanFailure?
-    failure = scanner.scan(all, range) { record in
+    let failure = scanner.scan(all, start..<range.upperBound) { record in
       count += 1
       pending.append(record)
     }
     let records = pending
     pending.removeAll(keepingCapacity: true)
     for (k, record) in records.enumerated() {
-      classify(record, all, lineNumber: n, countLine: k == 0)
+      classify(record, lineNumber: n, countLine: k == 0)
     }
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
@@ -293,19 +390,72 @@ public struct FileIngest {
     }
   }
 
-  private var pending: [ScannedRecord] = []
-
-  /// Sorts one record into the ledger and, if it carries usage, the partial.
-  private mutating func classify(
-    _ record: ScannedRecord, _ all: UnsafeBufferPointer<UInt8>, lineNumber n: Int, countLine: Bool
-  ) {
+  /// Sorts one scanned record into the ledger and, if it carries usage, the partial.
+  private mutating func classify(_ record: ScannedRecord, lineNumber n: Int, countLine: Bool) {
     partial.ledger.records += 1
-    let embedded = record.hasInner && record.inner.usage != nil
-    let f = embedded ? record.inner : record.outer
     func count(_ field: WritableKeyPath<Ledger, Int>) {
       if countLine { partial.ledger[keyPath: field] += 1 }
     }
-    guard let usage = f.usage else {
+    // Streams: message_start opens a message, message_delta overwrites its
+    // usage with non-null fields (they are cumulative), message_stop ends it.
+    if let type = record.outer.type, scanner.hasPrefix(type, FileIngest.messagePrefix) {
+      switch scanner.decode(type) {
+      case "message_start":
+        let f = record.outer
+        guard f.problem == nil, var raw = rawUsage(f, record, lineNumber: n) else {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, f.problem ?? "unreadable message_start")
+          return
+        }
+        if let open = stream, open.messageID != nil, open.messageID == raw.messageID {
+          // The same message_start repeated: one stream, not two.
+          count(\.usageLines)
+          return
+        }
+        finishStream()
+        raw.incompleteStream = true
+        stream = raw
+        streamLine = n
+        partial.ledger.streams += 1
+        count(\.usageLines)
+        return
+      case "message_delta":
+        guard var current = stream else {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, "message_delta without message_start")
+          return
+        }
+        if let problem = record.outer.problem {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, problem)
+          return
+        }
+        if let u = record.outer.usage {
+          if let v = u.input { current.input = v }
+          if let v = u.output { current.output = v }
+          if let v = u.cacheCreation { current.cacheCreation = v }
+          if let v = u.cacheRead { current.cacheRead = v }
+          if let v = u.webSearch { current.webSearch = v }
+        }
+        stream = current
+        count(\.usageLines)
+        return
+      case "message_stop":
+        if var current = stream {
+          current.incompleteStream = false
+          current.stopReason = true
+          stream = current
+          finishStream()
+        }
+        count(\.nonUsageLines)
+        return
+      default:
+        break
+      }
+    }
+    let embedded = record.hasInner && record.inner.usage != nil
+    let f = embedded ? record.inner : record.outer
+    guard f.usage != nil else {
       if let problem = record.outer.problem {
         count(\.malformedLines)
         partial.ledger.problem(path, n, problem)
@@ -319,56 +469,107 @@ public struct FileIngest {
       partial.ledger.problem(path, n, problem)
       return
     }
-    func text(_ span: Span?, _ name: String) -> String?? {
-      guard let span else { return .some(nil) }
-      guard let s = scanner.decode(span) else {
-        partial.ledger.problem(path, n, "invalid UTF-8 or escape in '\(name)'")
-        return nil
-      }
-      return .some(s)
-    }
-    guard let model = text(f.model, "model"), let messageID = text(f.messageID, "id"),
-      let requestID = text(f.requestID, "requestId"),
-      let outerSession = text(record.outer.sessionID, "sessionId"),
-      let stamp = text(f.timestamp ?? record.outer.timestamp, "timestamp"),
-      let cwd = text(record.outer.cwd, "cwd"), let agent = text(record.outer.agentID, "agentId")
-    else {
+    guard var raw = rawUsage(f, record, lineNumber: n) else {
       count(\.malformedLines)
       return
     }
-    if f.isAPIError == true || record.outer.isAPIError == true {
+    raw.embedded = embedded
+    raw.sidechain = embedded || (f.isSidechain ?? record.outer.isSidechain ?? false)
+    if countLine {
+      accept(raw, n, line: \.usageLines)
+    } else {
+      accept(raw, n, line: nil)
+    }
+  }
+
+  /// Decodes the kept fields of a scanned record; nil (and a problem) on bad text.
+  private mutating func rawUsage(_ f: ScannedFields, _ record: ScannedRecord, lineNumber n: Int)
+    -> RawUsage?
+  {
+    var bad = false
+    func text(_ span: Span?, _ name: String) -> String? {
+      guard let span else { return nil }
+      guard let s = scanner.decode(span) else {
+        if !bad { partial.ledger.problem(path, n, "invalid UTF-8 or escape in '\(name)'") }
+        bad = true
+        return nil
+      }
+      return s
+    }
+    var raw = RawUsage()
+    raw.model = text(f.model, "model")
+    raw.messageID = text(f.messageID, "id")
+    raw.requestID = text(f.requestID, "requestId")
+    raw.session = text(record.outer.sessionID, "sessionId")
+    let stamp = text(f.timestamp ?? record.outer.timestamp, "timestamp")
+    let cwd = text(record.outer.cwd, "cwd")
+    raw.agent = text(record.outer.agentID, "agentId")
+    guard !bad else { return nil }
+    if let stamp {
+      raw.time = Instant.parse(Array(stamp.utf8))
+      raw.badTime = raw.time == nil
+    }
+    raw.project = fileProject ?? cwd.map(Self.encodeProject)
+    raw.apiError = f.isAPIError == true || record.outer.isAPIError == true
+    raw.stopReason = f.stopReason
+    if let u = f.usage {
+      raw.input = u.input
+      raw.output = u.output
+      raw.cacheCreation = u.cacheCreation
+      raw.cacheRead = u.cacheRead
+      raw.write5m = u.write5m
+      raw.write1h = u.write1h
+      raw.webSearch = u.webSearch
+      raw.serviceTier = u.serviceTier.flatMap { scanner.decode($0) }
+      raw.geo = u.inferenceGeo.flatMap { scanner.decode($0) }
+      raw.speed = u.speed.flatMap { scanner.decode($0) }
+    }
+    return raw
+  }
+
+  /// Closes the open stream, counting it (as incomplete when it never stopped).
+  private mutating func finishStream() {
+    guard let current = stream else { return }
+    stream = nil
+    if current.incompleteStream { partial.ledger.incompleteStreams += 1 }
+    accept(current, streamLine, line: nil)
+  }
+
+  /// Filters, normalizes and keeps one record.
+  mutating func accept(_ raw: RawUsage, _ n: Int, line: WritableKeyPath<Ledger, Int>?) {
+    func count(_ field: WritableKeyPath<Ledger, Int>) {
+      if line != nil { partial.ledger[keyPath: field] += 1 }
+    }
+    if raw.apiError {
       count(\.skippedAPIError)
       return
     }
+    let model = raw.model ?? ""
     if model == "<synthetic>" {
       count(\.skippedSynthetic)
       return
     }
-    guard usage.input != nil || usage.output != nil else {
+    guard raw.input != nil || raw.output != nil else {
       count(\.malformedLines)
       partial.ledger.problem(path, n, "'usage' has no token counts")
       return
     }
-    var time: Instant?
-    if let stamp {
-      time = Instant.parse(Array(stamp.utf8))
-      if time == nil {
-        partial.ledger.problem(path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
-      }
+    if raw.badTime {
+      partial.ledger.problem(path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
     }
-    if time == nil { partial.ledger.recordsWithoutTime += 1 }
+    if raw.time == nil { partial.ledger.recordsWithoutTime += 1 }
     if options.since != nil || options.until != nil {
-      guard let t = time, options.since.map({ t >= $0 }) ?? true, options.until.map({ t < $0 }) ?? true
+      guard let t = raw.time, options.since.map({ t >= $0 }) ?? true,
+        options.until.map({ t < $0 }) ?? true
       else {
         count(\.filteredLines)
         partial.ledger.filteredRecords += 1
         return
       }
     }
-    let modelName = model ?? ""
     if let filter = options.modelFilter {
-      let canonical = options.catalog.resolve(modelName).id
-      guard modelName.lowercased().contains(filter) || canonical.contains(filter) else {
+      let canonical = options.catalog.resolve(model).id
+      guard model.lowercased().contains(filter) || canonical.contains(filter) else {
         count(\.filteredLines)
         partial.ledger.filteredRecords += 1
         return
@@ -377,35 +578,82 @@ public struct FileIngest {
     let tokens: TokenUsage
     do {
       tokens = try TokenUsage.fromAPI(
-        input: usage.input ?? 0, cacheCreation: usage.cacheCreation, cacheWrite5m: usage.write5m,
-        cacheWrite1h: usage.write1h, cacheRead: usage.cacheRead, output: usage.output ?? 0,
-        webSearchRequests: usage.webSearch)
+        input: raw.input ?? 0, cacheCreation: raw.cacheCreation, cacheWrite5m: raw.write5m,
+        cacheWrite1h: raw.write1h, cacheRead: raw.cacheRead, output: raw.output ?? 0,
+        webSearchRequests: raw.webSearch)
     } catch {
       count(\.malformedLines)
       partial.ledger.problem(path, n, "\(error)")
       return
     }
-    func small(_ span: Span?) -> String { span.flatMap { scanner.decode($0) } ?? "" }
-    let options = RequestOptions(
-      batch: small(usage.serviceTier) == "batch", usGeo: small(usage.inferenceGeo) == "us",
-      fast: small(usage.speed) == "fast")
     let key: String
-    if let messageID, !messageID.isEmpty {
-      key = requestID.flatMap { $0.isEmpty ? nil : messageID + "\u{1F}" + $0 } ?? messageID
+    if let k = raw.key {
+      key = k
+    } else if let id = raw.messageID, !id.isEmpty {
+      key = raw.requestID.flatMap { $0.isEmpty ? nil : id + "\u{1F}" + $0 } ?? id
     } else {
-      key = "\(path)\u{1F}\(n)\u{1F}\(partial.ledger.records)"
+      key = "\(path)\u{1F}\(n)\u{1F}\(partial.ledger.records)\u{1F}\(partial.ledger.usageRecords)"
     }
-    count(\.usageLines)
+    if let line { partial.ledger[keyPath: line] += 1 }
     partial.ledger.usageRecords += 1
-    if embedded { partial.ledger.embeddedCopies += 1 }
-    let project = fileProject ?? cwd.map(Self.encodeProject) ?? parentName
-    partial.add(
-      UsageRecord(
-        key: key, messageID: messageID, requestID: requestID, time: time,
-        session: outerSession ?? fileStem, project: project, model: modelName,
-        agent: agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
-        sidechain: embedded || (f.isSidechain ?? record.outer.isSidechain ?? false),
-        embedded: embedded, stopReason: f.stopReason, usage: tokens, options: options, file: path, line: n))
+    if raw.embedded { partial.ledger.embeddedCopies += 1 }
+    var record = UsageRecord(
+      key: key, messageID: raw.messageID, requestID: raw.requestID, time: raw.time,
+      session: raw.session ?? fileStem, project: raw.project ?? parentName, model: model,
+      agent: raw.agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
+      sidechain: raw.sidechain, embedded: raw.embedded, stopReason: raw.stopReason, usage: tokens,
+      options: RequestOptions(
+        batch: raw.serviceTier == "batch", usGeo: raw.geo == "us", fast: raw.speed == "fast",
+        longContext: raw.longContext),
+      file: path, line: n)
+    record.measuredCountTokens = raw.measured
+    record.rateLimit = raw.rateLimit
+    record.aggregate = raw.aggregate
+    record.incompleteStream = raw.incompleteStream
+    partial.add(record)
+  }
+
+  /// A structured capture: the whole file, or one JSON document per line.
+  private mutating func handleCapture(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+    let bytes = Array(all[range])
+    var documents: [(Int, JSONValue)] = []
+    if let whole = try? JSONParser.parse(bytes) {
+      documents.append((1, whole))
+      partial.ledger.lines += 1
+    } else {
+      var n = 0
+      for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        n += 1
+        partial.ledger.lines += 1
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+          partial.ledger.blankLines += 1
+          continue
+        }
+        do {
+          documents.append((n, try JSONParser.parse(Array(line))))
+        } catch {
+          partial.ledger.malformedLines += 1
+          partial.ledger.problem(path, n, "\(error)")
+        }
+      }
+      if n > 0, bytes.last == 0x0A {
+        // The empty piece after the final newline is not a line.
+        partial.ledger.lines -= 1
+        partial.ledger.blankLines -= 1
+      }
+    }
+    var reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
+    for (n, doc) in documents {
+      partial.ledger.records += 1
+      let records = reader.read(doc, line: n, ledger: &partial.ledger)
+      if records.isEmpty {
+        partial.ledger.nonUsageLines += 1
+        continue
+      }
+      for (k, raw) in records.enumerated() {
+        accept(raw, raw.key == nil ? n : n, line: k == 0 ? \.usageLines : nil)
+      }
+    }
   }
 
   /// Claude Code's project directory name for a working directory.
@@ -416,4 +664,3 @@ public struct FileIngest {
       })
   }
 }
-

@@ -307,6 +307,13 @@ struct LineScanner {
     return .other
   }
 
+  /// Whether a string span starts with the given bytes (no allocation).
+  func hasPrefix(_ span: Span, _ prefix: [UInt8]) -> Bool {
+    guard span.end - span.start >= prefix.count else { return false }
+    for (k, c) in prefix.enumerated() where b[span.start + k] != c { return false }
+    return true
+  }
+
   /// Decodes a string span to a String; nil for invalid UTF-8 or escapes.
   func decode(_ span: Span) -> String? {
     let raw = UnsafeBufferPointer(rebasing: b[span.start..<span.end])

@@ -48,6 +48,9 @@ public enum AnalysisRenderer {
       out.append((name, value))
     }
     out.append(("estimate_below_actual_requests", .int(s.estimateBelowActual)))
+    out.append(("count_tokens_measured_requests", .int(s.measuredRequests)))
+    out.append(("count_tokens_measured_tokens", .number(String(s.measuredTokens))))
+    out.append(("count_tokens_measured_minus_estimate", .number(String(s.measuredTokens - s.measuredEstimate))))
     return out
   }
 
@@ -68,7 +71,11 @@ public enum AnalysisRenderer {
       ("sidechain_replays_dropped", .int(l.sidechainReplaysDropped)),
       ("requests", .int(l.requests)), ("unfinished_streaming", .int(l.unfinishedStreaming)),
       ("unknown_ttl_requests", .int(l.unknownTTLRequests)),
-      ("unpriced_requests", .int(l.unpricedRequests)),
+      ("unpriced_requests", .int(l.unpricedRequests)), ("streams", .int(l.streams)),
+      ("incomplete_streams", .int(l.incompleteStreams)), ("responses_429", .int(l.responses429)),
+      ("retry_after_seconds", .array(l.retryAfterSeconds.map { .int($0) })),
+      ("count_tokens_calls", .int(l.countTokensCalls)), ("count_tokens_paired", .int(l.countTokensPaired)),
+      ("aggregate_records", .int(l.aggregateRecords)), ("files_not_data", .int(l.filesNotData)),
       ("unpriced_models", .object(l.unpricedModels.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
       ("problems", .int(l.problems.count)),
       ("problems_first", .array(problems.prefix(problemsShown).map { .string($0.description) })),
@@ -88,7 +95,7 @@ public enum AnalysisRenderer {
       ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
       ("catalog", .object([("version", .string(r.catalogVersion)), ("sha256", .string(r.catalogSHA256))])),
       ("group_by", .array(r.dimensions.map { .string($0.rawValue) })),
-      ("time_zone", .string(r.timeZone)),
+      ("time_zone", .string(r.timeZone)), ("accounting", .string(r.accounting)),
       ("ledger", ledgerJSON(r.ledger)), ("groups", .array(groups)),
       ("total", .object(summaryJSON(r.total))),
     ])
@@ -170,6 +177,13 @@ public enum AnalysisRenderer {
     if l.unfinishedStreaming > 0 {
       out += "ledger: \(l.unfinishedStreaming) requests have no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
     }
+    if l.streams > 0 { out += "ledger: \(l.streams) streams read, \(l.incompleteStreams) ended before message_stop (counted, flagged)\n" }
+    if l.countTokensCalls > 0 { out += "ledger: \(l.countTokensCalls) count_tokens calls, \(l.countTokensPaired) paired with their messages call\n" }
+    if l.responses429 > 0 {
+      out += "ledger: \(l.responses429) responses were HTTP 429" + (l.retryAfterSeconds.isEmpty ? "" : " (retry-after: \(l.retryAfterSeconds.map(String.init).joined(separator: ", ")) s)") + "\n"
+    }
+    if l.aggregateRecords > 0 { out += "ledger: \(l.aggregateRecords) aggregate records (usage-report buckets; each counts as one row, not one request)\n" }
+    if l.filesNotData > 0 { out += "ledger: \(l.filesNotData) text files passed over (neither JSON nor SSE)\n" }
     if l.unknownTTLRequests > 0 { out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n" }
     if !l.unpricedModels.isEmpty {
       out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + "\n"

@@ -21,7 +21,8 @@ public struct Discovery: Sendable {
 
   /// Finds input files under the given paths, recursively, in a stable order.
   ///
-  /// Directories contribute `*.jsonl` and `*.json` files (not `*.meta.json`);
+  /// Directories contribute `*.jsonl`, `*.json`, `*.ndjson`, `*.har`, `*.sse`
+  /// and `*.txt` files (not `*.meta.json`);
   /// a file named explicitly is read whatever its name. Symbolic links are
   /// followed once: a directory already visited is not entered again.
   public static func find(_ paths: [String], modifiedSince: Instant? = nil) -> Discovery {
@@ -89,21 +90,27 @@ public struct Discovery: Sendable {
         case S_IFDIR:
           stack.append(path)
         case S_IFREG:
-          guard name.hasSuffix(".jsonl") || (name.hasSuffix(".json") && !name.hasSuffix(".meta.json"))
-          else { continue }
+          guard Discovery.isCandidate(name) else { continue }
           if let since, Int64(cs.st_mtim.tv_sec) * 1000 < since.millisecondsSinceEpoch {
             skippedByTime += 1
             continue
           }
           found.append(path)
         default:
-          if name.hasSuffix(".jsonl") || name.hasSuffix(".json") {
+          if Discovery.isCandidate(name) {
             skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
           }
         }
       }
     }
     files += found.sorted()
+  }
+
+  /// File names a directory walk reads: JSON, JSON Lines, HAR, SSE and text
+  /// captures (`*.txt` only when they start like JSON or SSE; see FileIngest).
+  static func isCandidate(_ name: String) -> Bool {
+    if name.hasSuffix(".meta.json") { return false }
+    return [".jsonl", ".json", ".ndjson", ".har", ".sse", ".txt"].contains { name.hasSuffix($0) }
   }
 
   /// Claude Code's transcript roots: `$CLAUDE_CONFIG_DIR` entries (comma

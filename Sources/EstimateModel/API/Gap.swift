@@ -6,12 +6,27 @@ public struct RequestOptions: Sendable, Hashable {
   public var usGeo: Bool
   /// Fast mode (`speed: "fast"`).
   public var fast: Bool
+  /// The long-prompt tier as reported (the Admin API's `context_window`);
+  /// nil decides it from the request's own prompt.
+  public var longContext: Bool?
 
-  public init(batch: Bool = false, usGeo: Bool = false, fast: Bool = false) {
+  public init(batch: Bool = false, usGeo: Bool = false, fast: Bool = false, longContext: Bool? = nil) {
     self.batch = batch
     self.usGeo = usGeo
     self.fast = fast
+    self.longContext = longContext
   }
+}
+
+/// Whose rate-limit rule decides what counts toward the input quota.
+///
+/// | rule | cache reads count | output charge |
+/// |---|---|---|
+/// | `anthropic` | only on the † models (dated, per the catalog) | `out` |
+/// | `bedrock` | never | `out` × the model's burndown rate, where the catalog has it |
+/// | `openai` | always (cached tokens count toward TPM) | `out` |
+public enum Accounting: String, CaseIterable, Sendable {
+  case anthropic, bedrock, openai
 }
 
 /// Why a request has no cost.
@@ -87,18 +102,28 @@ public struct Gap: Sendable, Hashable {
   ///   - catalog: Modifiers (batch, US geography, web search).
   public init(
     usage: TokenUsage, model: ResolvedModel, day: CivilDay,
-    options: RequestOptions = .init(), catalog: ModelCatalog
+    options: RequestOptions = .init(), catalog: ModelCatalog, accounting: Accounting = .anthropic
   ) throws(UsageError) {
     self.model = model.id
     self.usage = usage
     let writes = try usage.cacheWrite()
     estimate = try usage.prompt()
     let entry = model.entry
-    countsCacheReads = entry?.countsCacheReads(on: day) ?? false
+    switch accounting {
+    case .anthropic: countsCacheReads = entry?.countsCacheReads(on: day) ?? false
+    case .bedrock: countsCacheReads = false
+    case .openai: countsCacheReads = true
+    }
     itpm = try TokenUsage.add(
       try TokenUsage.add(usage.input, writes, "itpm"),
       countsCacheReads ? usage.cacheRead : 0, "itpm")
     otpm = usage.output
+    if accounting == .bedrock, let entry, let burndown = catalog.bedrockBurndown[entry.id] {
+      let (scaled, overflow) = usage.output.multipliedReportingOverflow(
+        by: Int64(burndown.numerator / max(1, burndown.denominator)))
+      if overflow { throw .overflow("otpm") }
+      otpm = scaled
+    }
     lowerBound = usage.cacheWriteUnknownTTL > 0
 
     guard let entry else {
@@ -118,7 +143,7 @@ public struct Gap: Sendable, Hashable {
       }
       card = fast
       tier = "fast"
-    } else if let long = period.longPrompt, estimate > long.above {
+    } else if let long = period.longPrompt, options.longContext ?? (estimate > long.above) {
       card = long.rates
       tier = "long_prompt"
     } else {

@@ -197,12 +197,16 @@ public struct ModelCatalog: Sendable {
   public var modifiers: PriceModifiers
   public var rateLimitTables: [RateLimitTable]
   public var sources: [CatalogSource]
+  /// Bedrock's output burndown rate by canonical model id (whole multiples).
+  public var bedrockBurndown: [String: Multiplier]
   private var index: [String: Int]
 
   public init(
     version: String, sha256: String, models: [ModelEntry], modifiers: PriceModifiers,
-    rateLimitTables: [RateLimitTable], sources: [CatalogSource]
+    rateLimitTables: [RateLimitTable], sources: [CatalogSource],
+    bedrockBurndown: [String: Multiplier] = [:]
   ) {
+    self.bedrockBurndown = bedrockBurndown
     self.version = version
     self.sha256 = sha256
     self.models = models

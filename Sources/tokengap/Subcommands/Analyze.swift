@@ -47,7 +47,8 @@ enum AnalyzeCommand {
     }
     let input = try await Inputs.load(o)
     let result = input.analyzer.finish(
-      dimensions: dims, catalog: input.catalog, timeZone: zone, pricingDay: input.pricingDay)
+      dimensions: dims, catalog: input.catalog, timeZone: zone, pricingDay: input.pricingDay,
+      accounting: input.accounting)
     try Common.emit(
       AnalysisRenderer.render(result, format: format), to: o.value("output"),
       inputs: input.files, output: &output)

@@ -12,9 +12,10 @@ enum Replay {
   ]
 
   /// The timed requests as arrivals, and how many had no time.
-  static func arrivals(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay)
-    -> (arrivals: [Arrival], untimed: Int)
-  {
+  static func arrivals(
+    _ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay,
+    accounting: Accounting = .anthropic
+  ) -> (arrivals: [Arrival], untimed: Int) {
     var out: [Arrival] = []
     var untimed = 0
     for r in requests {
@@ -23,7 +24,9 @@ enum Replay {
         continue
       }
       let model = catalog.resolve(r.record.model)
-      guard let gap = try? Gap(usage: r.usage, model: model, day: t.day, options: r.options, catalog: catalog)
+      guard let gap = try? Gap(
+        usage: r.usage, model: model, day: t.day, options: r.options, catalog: catalog,
+        accounting: accounting)
       else { continue }
       out.append(
         Arrival(
@@ -89,7 +92,8 @@ enum SimulateCommand {
     let input = try await Inputs.load(o)
     var ledger = input.analyzer.partial.ledger
     let requests = input.analyzer.requests(ledger: &ledger)
-    let (arrivals, untimed) = Replay.arrivals(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    let (arrivals, untimed) = Replay.arrivals(
+      requests, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
@@ -142,5 +146,38 @@ enum CacheCommand {
       : CacheRenderer.sessions(analysis.sessions, format: format)
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(result.ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
+  }
+}
+
+/// `tokengap pairs`: captured count_tokens values beside the reconstructed estimate.
+enum PairsCommand {
+  static let spec = CommandSpec(
+    name: "pairs",
+    abstract: "Show captured count_tokens values and rate-limit headers beside P and I.",
+    usage: "tokengap pairs [<path> ...] [--format <format>]",
+    arguments: [Inputs.pathArgument],
+    options: [
+      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
+      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+    ] + Inputs.options,
+    discussion: """
+      Reads HAR captures and paired JSON captures; each count_tokens call is paired
+      with the messages call for the same prompt (same model, system, tools and
+      messages by canonical hash; the nearest later call).
+      """)
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let input = try await Inputs.load(o)
+    var ledger = input.analyzer.partial.ledger
+    let requests = input.analyzer.requests(ledger: &ledger)
+    let rows = PairsRenderer.rows(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    try Common.emit(
+      PairsRenderer.render(rows, ledger: result.ledger, format: format), to: o.value("output"),
+      inputs: input.files, output: &output)
+    return Inputs.finish(result.ledger, o, usable: !rows.isEmpty, errors: &errors)
   }
 }

@@ -4,12 +4,13 @@ import EstimateModel
 /// The input options every data command shares, and the reading they drive.
 enum Inputs {
   static let options: [OptionSpec] = [
-    OptionSpec(name: "input-format", value: "format", help: "auto, jsonl or json.", defaultText: "auto"),
+    OptionSpec(name: "input-format", value: "format", help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).", defaultText: "auto"),
     OptionSpec(name: "since", value: "time", help: "Keep records at or after this date or RFC 3339 time."),
     OptionSpec(name: "until", value: "time", help: "Keep records before this date or RFC 3339 time."),
     OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
     OptionSpec(name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
     OptionSpec(name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
+    OptionSpec(name: "accounting", value: "rule", help: "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).", defaultText: "anthropic"),
     OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
     OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
     Common.catalog,
@@ -27,6 +28,7 @@ enum Inputs {
     var files: [String]
     var pricingDay: CivilDay
     var pricingDayGiven: Bool
+    var accounting: Accounting
   }
 
   /// Finds and reads the inputs named by the options.
@@ -35,6 +37,7 @@ enum Inputs {
     let since = try o.instant("since")
     let until = try o.instant("until")
     let given = try o.instant("at")?.day
+    let accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
     var jobs = ParallelIngest.cores
     if let j = try o.count("jobs") {
       guard j >= 1, j <= 256 else { throw UsageError("'--jobs' must be from 1 to 256") }
@@ -65,7 +68,7 @@ enum Inputs {
     analyzer.add(extra)
     return Loaded(
       catalog: catalog, analyzer: analyzer, files: found.files,
-      pricingDay: given ?? Clock.today(), pricingDayGiven: given != nil)
+      pricingDay: given ?? Clock.today(), pricingDayGiven: given != nil, accounting: accounting)
   }
 
   /// Prints the ledger and decides the exit status after a report was written.

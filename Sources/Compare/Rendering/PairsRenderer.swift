@@ -1,0 +1,83 @@
+public import EstimateModel
+
+/// One request with a captured count_tokens value or rate-limit headers.
+public struct PairRow: Sendable {
+  public var request: Request
+  public var gap: Gap
+}
+
+/// Renders `tokengap pairs`: the measured count_tokens value beside `P` and `I`.
+public enum PairsRenderer {
+  public static let columns = [
+    "time", "session", "model", "message_id", "request_id", "measured_count_tokens",
+    "estimate_tokens", "measured_minus_estimate", "itpm_tokens", "output_tokens",
+    "input_tokens_limit", "input_tokens_remaining", "input_tokens_reset", "output_tokens_limit",
+    "output_tokens_remaining", "requests_limit", "requests_remaining",
+  ]
+
+  public static func rows(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [PairRow] {
+    requests.compactMap { r in
+      guard r.record.measuredCountTokens != nil || r.record.rateLimit != nil,
+        let g = try? Gap(usage: r.usage, model: catalog.resolve(r.record.model),
+                         day: r.record.time?.day ?? pricingDay, options: r.options, catalog: catalog)
+      else { return nil }
+      return PairRow(request: r, gap: g)
+    }
+  }
+
+  static func cells(_ p: PairRow) -> [String] {
+    let rec = p.request.record
+    let h = rec.rateLimit
+    func n(_ v: Int64?) -> String { v.map(String.init) ?? "" }
+    return [
+      rec.time?.description ?? "", rec.session, p.gap.model, rec.messageID ?? "", rec.requestID ?? "",
+      n(rec.measuredCountTokens), String(p.gap.estimate),
+      rec.measuredCountTokens.map { String($0 - p.gap.estimate) } ?? "", String(p.gap.itpm),
+      String(p.gap.otpm), n(h?.inputTokensLimit), n(h?.inputTokensRemaining), h?.inputTokensReset ?? "",
+      n(h?.outputTokensLimit), n(h?.outputTokensRemaining), n(h?.requestsLimit), n(h?.requestsRemaining),
+    ]
+  }
+
+  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat) -> String {
+    let measured = rows.filter { $0.request.record.measuredCountTokens != nil }
+    let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.record.measuredCountTokens ?? 0) }
+    let p = measured.reduce(Int128(0)) { $0 + Int128($1.gap.estimate) }
+    let i = measured.reduce(Int128(0)) { $0 + Int128($1.gap.itpm) }
+    switch format {
+    case .csv:
+      var w = CSVWriter(header: columns)
+      for r in rows { w.row(cells(r)) }
+      return w.text
+    case .json:
+      let items: [JSONValue] = rows.map { r in
+        .object(zip(columns, cells(r)).map { (c, v) in
+          (c, v.isEmpty ? .null : (CSVWriter.isNumber(v) && !["session", "model", "message_id", "request_id"].contains(c) ? .number(v) : .string(v)))
+        })
+      }
+      let doc: JSONValue = .object([
+        ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
+        ("pairs", .int(measured.count)), ("measured_tokens", .number(String(m))),
+        ("estimate_tokens", .number(String(p))), ("measured_minus_estimate", .number(String(m - p))),
+        ("itpm_tokens", .number(String(i))), ("measured_over_itpm", .ratio(Ratio(m, i))),
+        ("responses_429", .int(ledger.responses429)),
+        ("retry_after_seconds", .array(ledger.retryAfterSeconds.map { .int($0) })),
+        ("rows", .array(items)),
+      ])
+      return doc.serialized() + "\n"
+    case .table, .markdown:
+      var t = TextTable(
+        header: ["time", "model", "message", "measured", "estimate P", "measured-P", "ITPM I", "ITPM limit", "remaining"],
+        rightAligned: [3, 4, 5, 6, 7, 8])
+      for r in rows {
+        let c = cells(r)
+        t.append([c[0], c[2], c[3], c[5], c[6], c[7], c[8], c[10], c[11]])
+      }
+      var out = format == .markdown ? "# count_tokens pairs\n\n" + t.markdown() : t.plain()
+      out += "\n\(measured.count) paired requests: count_tokens said \(m) tokens, the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
+      if let ratio = Ratio(m, i) { out += " (measured / ITPM = \(ratio.formatted(decimals: 2))x)" }
+      out += ".\n"
+      if ledger.responses429 > 0 { out += "\(ledger.responses429) responses were HTTP 429.\n" }
+      return out
+    }
+  }
+}

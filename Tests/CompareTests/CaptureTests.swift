@@ -1,0 +1,169 @@
+import Compare
+import EstimateModel
+import Testing
+
+func capture(_ name: String) -> String { fixture("captures/" + name) }
+
+@Suite("Every way usage gets captured")
+struct CaptureTests {
+  func byID(_ rs: [Request]) -> [String: Request] {
+    Dictionary(rs.map { ($0.record.messageID ?? $0.record.key, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  @Test("SSE: message_start usage overwritten by the last message_delta's non-null fields")
+  func sse() async throws {
+    let rs = byID(await requests([dataset("sse-streams/vercel-ai")]))
+    // code execution: start says write 3,068 / read 0 / out 69; the delta
+    // says input 6, write 3,337, read 6,289, out 198 (SOURCES.md).
+    let ce = try #require(rs["msg_011CdYfpjpVtBoXyXCQD1tQP"])
+    #expect(ce.usage.input == 6 && ce.usage.cacheRead == 6_289 && ce.usage.output == 198)
+    #expect(try ce.usage.cacheWrite() == 3_337)
+    #expect(rs["msg_01LHpEgU4KbfgXGVi3UtHQY1"]?.usage.input == 15_665, "web search: delta input")
+    #expect(rs["msg_01QC4g3HwBThD4BaNtBckFDJ"]?.usage.output == 30)
+    #expect(rs["msg_011bqgzot9grwdetCByUmXRP"] != nil && rs["msg_0132hQ7tpsGJhdPtEBhmKA2R"] != nil, "two calls in one capture")
+    #expect(rs["msg_dup"]?.copies == 1, "a repeated message_start is the same stream")
+    #expect(rs["msg_dup"]?.record.incompleteStream == false)
+    let first = try #require(rs["msg_first"])
+    #expect(first.record.incompleteStream && !first.stopReason, "spliced: the first stream never stopped")
+    let result = await analyze([dataset("sse-streams/vercel-ai")])
+    #expect(result.ledger.streams == 12 && result.ledger.incompleteStreams == 1)
+    #expect(linesAccountedFor(result.ledger))
+  }
+
+  @Test("SSE as event:/data: text, cut off before message_stop")
+  func sseText() async throws {
+    let result = await analyze([capture("capture.har")])
+    #expect(result.total.requests == 1)
+    let text = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":100,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9}}\n"
+    let folded = CaptureReaderProbe.fold(text)
+    #expect(folded.count == 1 && folded[0].output == 9 && folded[0].incomplete)
+  }
+
+  @Test("HAR: the count_tokens call pairs with its messages call; headers and 429s are read")
+  func har() async throws {
+    let rs = await requests([capture("capture.har")])
+    let r = try #require(rs.first)
+    #expect(rs.count == 1)
+    #expect(r.record.measuredCountTokens == 20_004)
+    #expect(r.usage.input == 5 && r.usage.cacheRead == 20_000 && r.usage.output == 42, "base64 SSE body")
+    #expect(r.record.requestID == "req_har_1")
+    #expect(r.record.rateLimit?.inputTokensLimit == 30_000 && r.record.rateLimit?.inputTokensRemaining == 29_000)
+    let result = await analyze([capture("capture.har")])
+    #expect(result.ledger.responses429 == 1 && result.ledger.retryAfterSeconds == [11])
+    #expect(result.ledger.countTokensCalls == 1 && result.ledger.countTokensPaired == 1)
+    #expect(result.total.measuredTokens - result.total.measuredEstimate == -1, "measured 20,004 vs P 20,005")
+  }
+
+  @Test("The real count_tokens pairs read correctly once extracted (HAR and paired JSON)")
+  func realPairs() async throws {
+    for ext in [".har", ".pairs.jsonl"] {
+      let names = ["test_anthropic_cache_count_tokens", "test_anthropic_automatic_caching_count_tokens",
+                   "test_anthropic_count_tokens_with_adaptive_thinking_and_output_tools",
+                   "test_anthropic_model_usage_limit_not_exceeded"]
+      let rs = await requests(names.map { dataset("derived/count-tokens-pairs/" + $0 + ext) })
+      // SOURCES.md §4: 1,114 = 3 + 1,111 read; 1,114 = 3 + 1,111 written; 671; 19.
+      let measured = rs.compactMap(\.record.measuredCountTokens).sorted()
+      #expect(measured == [19, 671, 1_114, 1_114], "\(ext)")
+      for r in rs {
+        #expect(r.record.measuredCountTokens == (try r.usage.prompt()), "count equals P exactly")
+      }
+      let read = try #require(rs.first { $0.usage.cacheRead == 1_111 })
+      #expect(read.usage.input == 3 && read.usage.cacheWrite5m == 0)
+    }
+  }
+
+  @Test("Paired JSON captures written by users")
+  func pairs() async throws {
+    let rs = await requests([capture("pairs.jsonl")])
+    let r = try #require(rs.first)
+    #expect(r.record.measuredCountTokens == 50_000)
+    #expect(r.record.requestID == "req_pair_1")
+    #expect(r.record.time == Instant("2026-10-20T13:00:00Z"))
+    #expect(r.record.rateLimit?.inputTokensLimit == 2_000_000)
+  }
+
+  @Test("Admin usage report: buckets per model, pages de-duplicated, context window and batch honoured")
+  func admin() async throws {
+    let result = await analyze([capture("admin-usage-page1.json"), capture("admin-usage-pages.jsonl")], by: [.minute, .model])
+    #expect(result.total.requests == 4, "page 1 appears twice; its buckets count once")
+    #expect(result.ledger.aggregateRecords == 6)
+    let keys = result.rows.map(\.keys)
+    #expect(keys.contains(["2026-10-20T12:02Z", "claude-sonnet-4-5"]))
+    let opus = try #require(result.rows.first { $0.keys == ["2026-10-20T12:00Z", "claude-opus-5"] }).summary
+    // The docs' example result: 1,500 uncached + 200 read + 500 5m + 1,000 1h, 500 out, 10 searches.
+    #expect(opus.estimate == 3_200 && opus.itpm == 3_000)
+    // Ca = 1,500×$5 + 500×$6.25 + 1,000×$10 + 200×$0.50 = 20,725 µ$; Co = 500×$25 = 12,500 µ$; search $0.10
+    #expect(opus.inputCostActual.formatted() == "0.020725")
+    #expect(opus.costActual.formatted() == "0.133225")
+    let long = try #require(result.rows.first { $0.keys == ["2026-10-20T12:02Z", "claude-sonnet-4-5"] }).summary
+    // 200k-1M: $6 input, $0.60 read, $22.50 output: 5,000×6 + 300,000×0.6 = 210,000 µ$
+    #expect(long.inputCostActual.formatted() == "0.21")
+    let batch = try #require(result.rows.first { $0.keys == ["2026-10-20T12:02Z", "claude-opus-5"] }).summary
+    #expect(batch.inputCostActual.formatted() == "0.00025", "100 × $5 × 0.5")
+  }
+
+  @Test("Claude Code usage report: per actor and model, writes of unknown TTL")
+  func claudeCodeReport() async throws {
+    let r = try #require(await requests([capture("claude-code-report.json")]).first)
+    #expect(r.record.session == "dev@example.com")
+    #expect(r.usage == TokenUsage(input: 1000, cacheWriteUnknownTTL: 5000, cacheRead: 90_000, output: 500))
+  }
+
+  @Test("OpenTelemetry api_request events, keyed by request_id and session.id")
+  func otel() async throws {
+    let rs = await requests([capture("otel-logs.jsonl")])
+    #expect(rs.count == 1, "user_prompt events carry no usage")
+    let r = try #require(rs.first)
+    #expect(r.record.session == "otel-session-1" && r.record.requestID == "req_otel_1")
+    #expect(r.usage == TokenUsage(input: 12, cacheWriteUnknownTTL: 2000, cacheRead: 40_000, output: 300))
+    #expect(r.record.time == Instant("2026-10-20T12:00:00Z"))
+  }
+
+  @Test("OpenAI-style usage: cached tokens are a subset, never counted twice")
+  func openAI() async throws {
+    let rs = byID(await requests([capture("openai-chat.json"), capture("openai-responses.json")]))
+    #expect(rs["chatcmpl-1"]?.usage == TokenUsage(input: 86, cacheRead: 1920, output: 300))
+    #expect(rs["resp_1"]?.usage == TokenUsage(input: 1000, cacheRead: 4000, output: 100))
+    #expect(try rs["chatcmpl-1"]?.usage.prompt() == 2006, "P = prompt_tokens")
+  }
+
+  @Test("Bedrock usage: TTL split from cacheDetails; --accounting rules")
+  func bedrock() async throws {
+    let r = try #require(await requests([capture("bedrock-converse.json")]).first)
+    #expect(r.usage == TokenUsage(input: 100, cacheWrite5m: 2000, cacheWrite1h: 1000, cacheRead: 10_000, output: 50))
+    #expect(r.record.model == "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    let m = testCatalog.resolve(r.record.model)
+    let day = CivilDay("2026-10-20")!
+    let anthropic = try Gap(usage: r.usage, model: m, day: day, catalog: testCatalog)
+    let bedrock = try Gap(usage: r.usage, model: m, day: day, catalog: testCatalog, accounting: .bedrock)
+    let openai = try Gap(usage: r.usage, model: m, day: day, catalog: testCatalog, accounting: .openai)
+    #expect(anthropic.itpm == 3_100 && bedrock.itpm == 3_100 && openai.itpm == 13_100)
+    #expect(bedrock.otpm == 250, "5x burndown on Sonnet 4.5")
+    #expect(openai.overestimationRatio?.formatted() == "1")
+  }
+
+  @Test("One directory mixing every format yields one consistent report")
+  func mixed() async {
+    let paths = [fixture("captures"), dataset("sse-streams/vercel-ai"), dataset("derived"),
+                 dataset("api-responses/vercel-ai"), layout("v2.1-subagents")]
+    let one = await analyze(paths, by: [.model], jobs: 1)
+    let many = await analyze(paths, by: [.model], jobs: 3)
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(many))
+    #expect(linesAccountedFor(one.ledger) && recordsAccountedFor(one.ledger))
+    #expect(one.ledger.problems.isEmpty)
+    var sum = Summary()
+    for row in one.rows { sum.merge(row.summary) }
+    #expect(sum.estimate == one.total.estimate && sum.requests == one.total.requests)
+  }
+
+  @Test("Malformed captures: a broken line is reported, the rest still counted")
+  func malformed() async throws {
+    let path = "/tmp/tokengap-malformed-\(Clock.now().millisecondsSinceEpoch).jsonl"
+    let good = #"{"time":"2026-10-20T13:00:00Z","count_tokens":{"input_tokens":10},"response":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
+    try FileSystem.writeAtomically(Array((good + "\n{\"count_tokens\": \n" + good.replacing("m1", with: "m2") + "\n").utf8), to: path)
+    let result = await analyze([path])
+    #expect(result.total.requests == 2)
+    #expect(result.ledger.problems.map(\.line) == [2])
+    #expect(linesAccountedFor(result.ledger))
+  }
+}
