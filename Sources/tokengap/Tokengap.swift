@@ -14,7 +14,7 @@ enum Tokengap {
   /// The subcommands, in the order help lists them.
   static let commands: [CommandSpec] = [
     AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, PairsCommand.spec,
-    EstimateCommand.spec, RulesCommand.spec,
+    ChartCommand.spec, ReportCommand.spec, EstimateCommand.spec, RulesCommand.spec,
   ]
 
   static let overview = """
@@ -80,6 +80,10 @@ enum Tokengap {
         return try RulesCommand.run(options, output: &output, errors: &errors).rawValue
       case SimulateCommand.spec.name:
         return try await SimulateCommand.run(options, output: &output, errors: &errors).rawValue
+      case ChartCommand.spec.name:
+        return try await ChartCommand.run(options, output: &output, errors: &errors).rawValue
+      case ReportCommand.spec.name:
+        return try await ReportCommand.run(options, output: &output, errors: &errors).rawValue
       case PairsCommand.spec.name:
         return try await PairsCommand.run(options, output: &output, errors: &errors).rawValue
       case CacheCommand.spec.name:

@@ -198,3 +198,29 @@ struct ExpectedOutputTests {
     #expect(r.out == want, "run Scripts/regenerate-expected.sh and review the diff")
   }
 }
+
+@Suite("tokengap chart and report")
+struct ChartCLITests {
+  @Test("report writes a complete notebook with its charts beside it")
+  func report() async throws {
+    let out = "/tmp/tokengap-report-\(Clock.now().millisecondsSinceEpoch).md"
+    let r = await tokengap("report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "--tier", "tier-1", "-q")
+    #expect(r.status == 0)
+    let md = String(decoding: try FileSystem.read(out), as: UTF8.self)
+    for section in ["# tokengap report", "Reproduce:", "## Headline", "## By session", "## By day", "## By model",
+                    "## Rate limits", "## Cache by session", "## Ledger", "## Charts"] {
+      #expect(md.contains(section), "\(section)")
+    }
+    let charts = String(out.dropLast(3)) + "-charts"
+    for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg", "requests.csv", "bucket.csv"] {
+      #expect(md.contains("(\(charts.split(separator: "/").last ?? "")/\(name))"), "\(name) linked")
+      #expect((try? FileSystem.read(charts + "/" + name))?.isEmpty == false, "\(name) written")
+    }
+  }
+
+  @Test("chart without --out is a usage error; an unwritable directory is 74")
+  func errors() async {
+    #expect(await tokengap("chart", root + "/datasets/claude-code").status == 64)
+    #expect(await tokengap("chart", root + "/datasets/claude-code", "--out", "/proc/no/such", "-q").status == 74)
+  }
+}

@@ -126,6 +126,22 @@ public enum AnalysisRenderer {
     return rows
   }
 
+  /// The group table alone, as Markdown.
+  public static func groupsMarkdown(_ r: AnalysisResult) -> String {
+    let full = table(r, markdown: true)
+    guard let start = full.firstRange(of: "## By ") else { return "" }
+    let rest = full[start.lowerBound...]
+    let end = rest.firstRange(of: "\n## Ledger")?.lowerBound ?? rest.endIndex
+    return String(rest[..<end])
+  }
+
+  /// The headline as a Markdown table.
+  public static func headlineMarkdown(_ s: Summary) -> String {
+    var t = TextTable(header: ["total", "value"])
+    for (k, v) in headline(s) { t.append([k, v]) }
+    return t.markdown()
+  }
+
   static func table(_ r: AnalysisResult, markdown: Bool) -> String {
     var out = ""
     let head = headline(r.total)

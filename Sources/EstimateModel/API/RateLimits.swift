@@ -81,6 +81,19 @@ extension ModelCatalog {
     throw .unknownTier(tier, day: day, available: inForce.flatMap(\.tiers))
   }
 
+  /// The table listing the tier that is in force on the day, or else the one
+  /// nearest to it in time (its start or end); `exact` says which.
+  public func nearestRateLimitTable(tier: String, to day: CivilDay) -> (table: RateLimitTable, exact: Bool)? {
+    if let t = try? rateLimitTable(tier: tier, on: day) { return (t, true) }
+    let candidates = rateLimitTables.filter { $0.tiers.contains(tier) }
+    func distance(_ t: RateLimitTable) -> Int64 {
+      if let f = t.from, day < f { return f.daysSinceEpoch - day.daysSinceEpoch }
+      if let u = t.until, day >= u { return day.daysSinceEpoch - u.daysSinceEpoch + 1 }
+      return 0
+    }
+    return candidates.min { distance($0) < distance($1) }.map { ($0, false) }
+  }
+
   /// The tables in force on a day.
   public func rateLimitTables(on day: CivilDay) -> [RateLimitTable] {
     rateLimitTables.filter { $0.contains(day) }

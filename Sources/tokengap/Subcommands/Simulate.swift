@@ -45,14 +45,27 @@ enum Replay {
       guard explicit.allSatisfy({ $0 == nil }) else {
         throw UsageError("give either '--tier' or '--itpm/--otpm/--rpm', not both")
       }
-      let day = try o.instant("limits-at")?.day ?? firstDay ?? Clock.today()
+      let explicitDay = try o.instant("limits-at")?.day
+      let day = explicitDay ?? firstDay ?? Clock.today()
       let table: RateLimitTable
-      do {
-        table = try catalog.rateLimitTable(tier: tier, on: day)
-      } catch {
-        throw UsageError("\(error)")
+      var label: String
+      if explicitDay != nil {
+        do {
+          table = try catalog.rateLimitTable(tier: tier, on: day)
+        } catch {
+          throw UsageError("\(error)")
+        }
+        label = "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
+      } else {
+        guard let nearest = catalog.nearestRateLimitTable(tier: tier, to: day) else {
+          throw UsageError("no rate-limit table lists tier '\(tier)'")
+        }
+        table = nearest.table
+        label = nearest.exact
+          ? "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
+          : "\(tier) of table \(table.id) (\(table.source)), the nearest to \(day), when no table with that tier was in force"
       }
-      return ("\(tier) of table \(table.id) (\(table.source)) in force on \(day)", { table.limits(pool: $0, tier: tier) })
+      return (label, { table.limits(pool: $0, tier: tier) })
     }
     if explicit.contains(where: { $0 != nil }) {
       guard let itpm = explicit[0], let otpm = explicit[1], let rpm = explicit[2], itpm > 0, otpm > 0, rpm > 0 else {

@@ -1,0 +1,173 @@
+public import EstimateModel
+
+/// The chart files `tokengap chart` writes: tidy CSV, and SVG renderings.
+public struct ChartSet: Sendable {
+  /// File name → contents, in a stable order.
+  public var files: [(String, String)] = []
+}
+
+/// Builds chart-ready data from de-duplicated requests.
+public enum Charts {
+  public static let histogramColumns = ["bin_low", "bin_high", "requests", "estimate_tokens", "itpm_tokens"]
+  public static let cumulativeColumns = [
+    "time", "estimate_tokens", "itpm_tokens", "input_cost_estimate_usd", "input_cost_actual_usd",
+  ]
+
+  /// One priced, timed request.
+  struct Point {
+    var time: Instant
+    var gap: Gap
+  }
+
+  static func points(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [Point] {
+    requests.compactMap { r in
+      guard let t = r.record.time,
+        let g = try? Gap(usage: r.usage, model: catalog.resolve(r.record.model), day: t.day, options: r.options, catalog: catalog)
+      else { return nil }
+      return Point(time: t, gap: g)
+    }.sorted { $0.time < $1.time }
+  }
+
+  /// Log-spaced bins, four per decade from 1: [10^(k/4), 10^((k+1)/4)).
+  static func binEdges(upTo maxRatio: Double) -> [Ratio] {
+    // Exact edges: 1, 1.778279, 3.162278, 5.623413, 10, … (rounded to 6 decimals).
+    let quarter: [Int128] = [1_000_000, 1_778_279, 3_162_278, 5_623_413]
+    var edges: [Ratio] = []
+    var decade: Int128 = 1
+    while true {
+      for q in quarter {
+        guard let edge = Ratio(q * decade, 1_000_000) else { continue }
+        edges.append(edge)
+        if edge.value > maxRatio, edges.count >= 2 { return edges }
+      }
+      decade *= 10
+      if decade > 1_000_000_000_000 { return edges }
+    }
+  }
+
+  package static func histogramCSV(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> (csv: String, bars: [SVGChart.Bar]) {
+    let pts = points(requests, catalog: catalog, pricingDay: pricingDay).filter { $0.gap.itpm > 0 }
+    let maxR = pts.compactMap { $0.gap.overestimationRatio?.value }.max() ?? 1
+    let edges = binEdges(upTo: maxR)
+    var counts = [Int](repeating: 0, count: max(0, edges.count - 1))
+    var est = [Int128](repeating: 0, count: counts.count)
+    var itpm = [Int128](repeating: 0, count: counts.count)
+    for p in pts {
+      guard let r = p.gap.overestimationRatio else { continue }
+      // The bin whose [low, high) holds r; ratios are ≥ 1 unless reads count.
+      var k = 0
+      while k + 1 < edges.count - 1, !(r < edges[k + 1]) { k += 1 }
+      guard k < counts.count else { continue }
+      counts[k] += 1
+      est[k] += Int128(p.gap.estimate)
+      itpm[k] += Int128(p.gap.itpm)
+    }
+    var w = CSVWriter(header: histogramColumns)
+    var bars: [SVGChart.Bar] = []
+    for k in counts.indices {
+      w.row([edges[k].formatted(), edges[k + 1].formatted(), String(counts[k]), String(est[k]), String(itpm[k])])
+      bars.append(.init(label: "≥" + short(edges[k].value), value: Double(counts[k])))
+    }
+    return (w.text, bars)
+  }
+
+  private static func short(_ v: Double) -> String {
+    if v >= 10 { return String(Int(v.rounded())) }
+    return String((v * 10).rounded() / 10)
+  }
+
+  public static func cumulativeCSV(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]) {
+    var w = CSVWriter(header: cumulativeColumns)
+    var (e, i) = (Int128(0), Int128(0))
+    var (ce, ca) = (USD.zero, USD.zero)
+    var se: [(Double, Double)] = []
+    var sa: [(Double, Double)] = []
+    for p in points(requests, catalog: catalog, pricingDay: pricingDay) {
+      e += Int128(p.gap.estimate)
+      i += Int128(p.gap.itpm)
+      ce = ce + (p.gap.inputCostEstimate ?? .zero)
+      ca = ca + (p.gap.inputCostActual ?? .zero)
+      w.row([p.time.description, String(e), String(i), ce.formatted(), ca.formatted()])
+      let x = Double(p.time.millisecondsSinceEpoch) / 1000
+      se.append((x, Double(ce.attodollars) / 1e18))
+      sa.append((x, Double(ca.attodollars) / 1e18))
+    }
+    return (w.text, se, sa)
+  }
+
+  /// Everything `tokengap chart` writes.
+  public static func build(
+    requests: [Request], analyzer: Analyzer, catalog: ModelCatalog, pricingDay: CivilDay,
+    arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
+    limitsLabel: String?, svg: Bool
+  ) -> ChartSet {
+    var set = ChartSet()
+    let byRequest = analyzer.finish(dimensions: [.request], catalog: catalog, pricingDay: pricingDay)
+    set.files.append(("requests.csv", AnalysisRenderer.csv(byRequest)))
+    let minutes = MinuteSeries.build(arrivals)
+    set.files.append(("minutes.csv", SimulationRenderer.minutesCSV(minutes)))
+    let histogram = histogramCSV(requests, catalog: catalog, pricingDay: pricingDay)
+    set.files.append(("ratio_histogram.csv", histogram.csv))
+    let cumulative = cumulativeCSV(requests, catalog: catalog, pricingDay: pricingDay)
+    set.files.append(("cumulative.csv", cumulative.csv))
+    let sessions = analyzer.finish(dimensions: [.session], catalog: catalog, pricingDay: pricingDay)
+    set.files.append(("sessions.csv", AnalysisRenderer.csv(sessions)))
+    if let simulation {
+      set.files.append(("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples)))
+    }
+    guard svg else { return set }
+
+    // Estimate vs ITPM per minute, all pools summed.
+    var perMinute: [Int64: (Int128, Int128)] = [:]
+    for m in minutes {
+      let k = m.minute.millisecondsSinceEpoch
+      let v = perMinute[k] ?? (0, 0)
+      perMinute[k] = (v.0 + m.estimate, v.1 + m.itpm)
+    }
+    let keys = perMinute.keys.sorted()
+    var over = SVGChart(title: "count_tokens estimate vs ITPM charge, per minute", xLabel: "time (UTC)", yLabel: "tokens per minute (log scale)")
+    over.xScale = .time
+    over.yScale = .log
+    over.subtitle = "Each dot is one clock-aligned UTC minute with traffic; the gap between the series is what caching saves against the ITPM limit."
+    over.series = [
+      .init(name: "estimate P (count_tokens)", color: "#E45756", points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.0 ?? 0)) }, style: .points),
+      .init(name: "ITPM charge I", color: "#4C78A8", points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.1 ?? 0)) }, style: .points),
+    ]
+    if let server = simulation?.outcomes.first(where: { $0.regime == .server }), let label = limitsLabel {
+      over.rules = [(Double(server.limits.inputTokensPerMinute), "ITPM limit (\(label.split(separator: " ").first ?? ""), pool \(server.pool))", "#2CA02C")]
+    }
+    set.files.append(("estimate_vs_itpm.svg", over.render()))
+
+    var hist = SVGChart(title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)", yLabel: "requests")
+    hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
+    hist.bars = histogram.bars
+    set.files.append(("ratio_histogram.svg", hist.render()))
+
+    var cost = SVGChart(title: "Cumulative input cost: estimated vs actual", xLabel: "time (UTC)", yLabel: "USD")
+    cost.xScale = .time
+    cost.subtitle = "Estimated = P x input price (a worst-case budget); actual = the cache-aware bill."
+    cost.series = [
+      .init(name: "estimated (count_tokens x input price)", color: "#E45756", points: cumulative.estimate, style: .step),
+      .init(name: "actual (cache-aware)", color: "#4C78A8", points: cumulative.actual, style: .step),
+    ]
+    set.files.append(("cumulative_cost.svg", cost.render()))
+
+    if let simulation {
+      // ITPM bucket levels of the busiest pool, per regime.
+      let pools = Dictionary(grouping: simulation.samples.filter { $0.dimension == "itpm" }, by: \.pool)
+      if let (pool, samples) = pools.max(by: { $0.value.count < $1.value.count }) {
+        var b = SVGChart(title: "ITPM bucket level, pool \(pool)", xLabel: "time (UTC)", yLabel: "tokens in the bucket")
+        b.xScale = .time
+        b.subtitle = "After each send: the server's rule charges I, count_tokens pacing charges P."
+        let colors: [Regime: String] = [.server: "#4C78A8", .countTokens: "#E45756", .unpaced: "#72B7B2"]
+        for regime in Regime.allCases {
+          let pts = samples.filter { $0.regime == regime }.map { (Double($0.time.millisecondsSinceEpoch) / 1000, $0.level.value) }
+          b.series.append(.init(name: regime.rawValue, color: colors[regime] ?? "#888", points: pts, style: .line))
+        }
+        if let cap = samples.first?.capacity { b.rules = [(Double(cap), "capacity", "#2CA02C")] }
+        set.files.append(("bucket_levels.svg", b.render()))
+      }
+    }
+    return set
+  }
+}

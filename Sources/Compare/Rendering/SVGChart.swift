@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import EstimateModel
+
+/// A standalone SVG chart: axes with ticks and units, a title, a legend; no
+/// external fonts or scripts. Readable at 800 px wide.
+package struct SVGChart {
+  package enum Scale { case linear, log, time }
+  package enum Style { case line, points, step }
+
+  package struct Series {
+    package var name: String
+    package var color: String
+    package var points: [(x: Double, y: Double)]
+    package var style: Style
+    package init(name: String, color: String, points: [(x: Double, y: Double)], style: Style) {
+      self.name = name
+      self.color = color
+      self.points = points
+      self.style = style
+    }
+  }
+
+  package struct Bar {
+    package var label: String
+    package var value: Double
+    package init(label: String, value: Double) {
+      self.label = label
+      self.value = value
+    }
+  }
+
+  package var title: String
+  package var subtitle: String = ""
+  package var xLabel: String
+  package var yLabel: String
+  package var xScale: Scale = .linear
+  package var yScale: Scale = .linear
+  package var series: [Series] = []
+  package var bars: [Bar] = []
+  package var barColor = "#4C78A8"
+  /// Horizontal reference lines: value, label, color.
+  package var rules: [(Double, String, String)] = []
+  package var width = 800.0
+  package var height = 440.0
+
+  package init(title: String, xLabel: String, yLabel: String) {
+    self.title = title
+    self.xLabel = xLabel
+    self.yLabel = yLabel
+  }
+
+  private let left = 78.0, right = 24.0, top = 58.0, bottom = 64.0
+
+  package func render() -> String {
+    let plotW = width - left - right
+    let plotH = height - top - bottom
+    var out = """
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+      <rect width="100%" height="100%" fill="#ffffff"/>
+      <text x="\(n(left))" y="24" font-size="16" font-weight="bold" fill="#222">\(esc(title))</text>
+
+      """
+    if !subtitle.isEmpty {
+      out += "<text x=\"\(n(left))\" y=\"42\" font-size=\"11\" fill=\"#555\">\(esc(subtitle))</text>\n"
+    }
+    // Ranges.
+    var ys = series.flatMap { $0.points.map(\.y) } + bars.map(\.value) + rules.map(\.0)
+    if yScale == .log { ys = ys.filter { $0 > 0 } }
+    let xs = series.flatMap { $0.points.map(\.x) }
+    var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
+    if yScale == .log {
+      yMin = pow10(floorLog10(max(yMin, 1e-9)))
+      yMax = pow10(ceilLog10(max(yMax, yMin * 10)))
+      if yMax <= yMin { yMax = yMin * 10 }
+    } else {
+      yMin = min(0, yMin)
+      yMax = niceCeil(max(yMax, yMin + 1))
+    }
+    var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
+    if xMax <= xMin { xMax = xMin + 1 }
+    if !bars.isEmpty { (xMin, xMax) = (0, Double(bars.count)) }
+    func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotW }
+    func py(_ y: Double) -> Double {
+      if yScale == .log {
+        let v = max(y, yMin)
+        return top + plotH - (log10(v) - log10(yMin)) / (log10(yMax) - log10(yMin)) * plotH
+      }
+      return top + plotH - (y - yMin) / (yMax - yMin) * plotH
+    }
+    // Grid and y ticks.
+    out += "<g stroke=\"#e5e5e5\" stroke-width=\"1\">\n"
+    let yTicks = yScale == .log ? logTicks(yMin, yMax) : linearTicks(yMin, yMax)
+    for t in yTicks { out += "<line x1=\"\(n(left))\" y1=\"\(n(py(t)))\" x2=\"\(n(left + plotW))\" y2=\"\(n(py(t)))\"/>\n" }
+    out += "</g>\n<g fill=\"#333\" text-anchor=\"end\">\n"
+    for t in yTicks { out += "<text x=\"\(n(left - 6))\" y=\"\(n(py(t) + 4))\">\(short(t))</text>\n" }
+    out += "</g>\n"
+    // X ticks.
+    out += "<g fill=\"#333\" text-anchor=\"middle\">\n"
+    if !bars.isEmpty {
+      let step = max(1, bars.count / 10)
+      for (i, b) in bars.enumerated() where i % step == 0 {
+        out += "<text x=\"\(n(px(Double(i) + 0.5)))\" y=\"\(n(top + plotH + 16))\" font-size=\"10\">\(esc(b.label))</text>\n"
+      }
+    } else {
+      for t in (xScale == .time ? timeTicks(xMin, xMax) : linearTicks(xMin, xMax).map { ($0, short($0)) }) {
+        out += "<line x1=\"\(n(px(t.0)))\" y1=\"\(n(top + plotH))\" x2=\"\(n(px(t.0)))\" y2=\"\(n(top + plotH + 5))\" stroke=\"#333\"/>\n"
+        out += "<text x=\"\(n(px(t.0)))\" y=\"\(n(top + plotH + 18))\" font-size=\"10\">\(esc(t.1))</text>\n"
+      }
+    }
+    out += "</g>\n"
+    // Axes and labels.
+    out += "<line x1=\"\(n(left))\" y1=\"\(n(top))\" x2=\"\(n(left))\" y2=\"\(n(top + plotH))\" stroke=\"#333\"/>\n"
+    out += "<line x1=\"\(n(left))\" y1=\"\(n(top + plotH))\" x2=\"\(n(left + plotW))\" y2=\"\(n(top + plotH))\" stroke=\"#333\"/>\n"
+    out += "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
+    out += "<text transform=\"translate(16,\(n(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
+    // Bars.
+    if !bars.isEmpty {
+      out += "<g fill=\"\(barColor)\">\n"
+      let w = plotW / Double(bars.count)
+      for (i, b) in bars.enumerated() where b.value > 0 {
+        let y = py(b.value)
+        out += "<rect x=\"\(n(px(Double(i)) + w * 0.1))\" y=\"\(n(y))\" width=\"\(n(w * 0.8))\" height=\"\(n(top + plotH - y))\"><title>\(esc(b.label)): \(short(b.value))</title></rect>\n"
+      }
+      out += "</g>\n"
+    }
+    // Reference lines.
+    for (value, label, color) in rules {
+      let y = py(value)
+      out += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + plotW))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
+      out += "<text x=\"\(n(left + plotW - 4))\" y=\"\(n(y - 5))\" text-anchor=\"end\" fill=\"\(color)\" font-size=\"11\">\(esc(label))</text>\n"
+    }
+    // Series.
+    for s in series where !s.points.isEmpty {
+      switch s.style {
+      case .points:
+        out += "<g fill=\"\(s.color)\" fill-opacity=\"0.75\">\n"
+        for p in s.points { out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"2.5\"/>\n" }
+        out += "</g>\n"
+      case .line, .step:
+        var d = ""
+        var previous: (Double, Double)?
+        for p in s.points {
+          let (x, y) = (px(p.x), py(p.y))
+          if let prev = previous {
+            d += s.style == .step ? " L\(n(x)),\(n(prev.1)) L\(n(x)),\(n(y))" : " L\(n(x)),\(n(y))"
+          } else {
+            d += "M\(n(x)),\(n(y))"
+          }
+          previous = (x, y)
+        }
+        out += "<path d=\"\(d)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
+      }
+    }
+    // Legend.
+    if !series.isEmpty {
+      var x = left + 8
+      for s in series {
+        out += "<rect x=\"\(n(x))\" y=\"\(n(top + 6))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
+        out += "<text x=\"\(n(x + 16))\" y=\"\(n(top + 16))\" fill=\"#222\">\(esc(s.name))</text>\n"
+        x += 28 + Double(s.name.count) * 6.5
+      }
+    }
+    out += "</svg>\n"
+    return out
+  }
+
+  private func n(_ v: Double) -> String {
+    let r = (v * 10).rounded() / 10
+    if r == r.rounded() { return String(Int(r)) }
+    return String(r)
+  }
+
+  private func esc(_ s: String) -> String {
+    s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
+      .replacing("\"", with: "&quot;")
+  }
+
+  /// 1,500 → 1.5K, 2,000,000 → 2M.
+  package func short(_ v: Double) -> String {
+    let a = abs(v)
+    func trim(_ x: Double) -> String {
+      let r = (x * 100).rounded() / 100
+      return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+    if a >= 1e9 { return trim(v / 1e9) + "G" }
+    if a >= 1e6 { return trim(v / 1e6) + "M" }
+    if a >= 1e3 { return trim(v / 1e3) + "K" }
+    if a > 0 && a < 0.01 { return String(v) }
+    return trim(v)
+  }
+
+  private func floorLog10(_ v: Double) -> Double { log10(v).rounded(.down) }
+  private func ceilLog10(_ v: Double) -> Double { log10(v).rounded(.up) }
+  private func pow10(_ e: Double) -> Double {
+    var r = 1.0
+    if e >= 0 { for _ in 0..<Int(e) { r *= 10 } } else { for _ in 0..<Int(-e) { r /= 10 } }
+    return r
+  }
+
+  private func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
+    var t: [Double] = []
+    var v = lo
+    while v <= hi * 1.0001 {
+      t.append(v)
+      v *= 10
+    }
+    return t
+  }
+
+  private func niceCeil(_ v: Double) -> Double {
+    let p = pow10(floorLog10(max(v, 1e-9)))
+    for m in [1.0, 2, 2.5, 5, 10] where m * p >= v { return m * p }
+    return 10 * p
+  }
+
+  private func linearTicks(_ lo: Double, _ hi: Double) -> [Double] {
+    let span = hi - lo
+    let raw = span / 5
+    let p = pow10(floorLog10(max(raw, 1e-9)))
+    let step = [1.0, 2, 2.5, 5, 10].map { $0 * p }.first { $0 >= raw } ?? raw
+    var t: [Double] = []
+    var v = (lo / step).rounded(.up) * step
+    while v <= hi + step * 1e-9 {
+      t.append(v)
+      v += step
+    }
+    return t
+  }
+
+  /// Ticks at whole minutes, hours or days (x in seconds since the epoch), UTC.
+  private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
+    let span = hi - lo
+    let steps: [Double] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400]
+    let step = steps.first { span / $0 <= 7 } ?? 30 * 86_400
+    var t: [(Double, String)] = []
+    var v = (lo / step).rounded(.up) * step
+    while v <= hi {
+      let text = Instant(millisecondsSinceEpoch: Int64(v) * 1000).description
+      let label = step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
+      t.append((v, label))
+      v += step
+    }
+    return t
+  }
+}
+

@@ -1,0 +1,131 @@
+import Compare
+import EstimateModel
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `tokengap chart` and `tokengap report`: files for people who would rather look.
+enum ChartCommand {
+  static let spec = CommandSpec(
+    name: "chart",
+    abstract: "Write chart-ready CSV files (and SVG charts with --svg) to a directory.",
+    usage: "tokengap chart [<path> ...] --out <dir> [--svg] [--tier <name>]",
+    arguments: [Inputs.pathArgument],
+    options: [
+      OptionSpec(name: "out", value: "dir", help: "Directory to write into (created if missing)."),
+      OptionSpec(name: "svg", help: "Also render SVG charts."),
+    ] + Replay.limitOptions + Inputs.options,
+    discussion: """
+      Writes requests.csv, minutes.csv, ratio_histogram.csv, cumulative.csv and
+      sessions.csv, plus bucket.csv when limits are given; with --svg also
+      estimate_vs_itpm.svg, ratio_histogram.svg, cumulative_cost.svg and
+      bucket_levels.svg.
+      """)
+
+  static func makeDirectory(_ path: String) throws {
+    var st = stat()
+    if stat(path, &st) == 0 {
+      guard (st.st_mode & S_IFMT) == S_IFDIR else {
+        throw CommandFailure(code: .cannotWrite, message: "'\(path)' exists and is not a directory")
+      }
+      return
+    }
+    guard mkdir(path, 0o755) == 0 else {
+      throw CommandFailure(code: .cannotWrite, message: "cannot create directory '\(path)'")
+    }
+  }
+
+  /// Builds the chart set for a loaded input.
+  static func charts(_ o: ParsedOptions, _ input: Inputs.Loaded, svg: Bool) throws -> (ChartSet, SimulationReport?, [Request]) {
+    var ledger = input.analyzer.partial.ledger
+    let requests = input.analyzer.requests(ledger: &ledger)
+    let (arrivals, untimed) = Replay.arrivals(
+      requests, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
+    let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
+    var report: SimulationReport?
+    var sim: (outcomes: [RegimeOutcome], samples: [BucketSample])?
+    if let limits {
+      let run = Simulation.run(arrivals, limits: limits.lookup, series: true)
+      sim = (run.outcomes, run.samples)
+      let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+      report = SimulationReport(
+        outcomes: run.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: run.unlimited,
+        limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
+        catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
+    }
+    let set = Charts.build(
+      requests: requests, analyzer: input.analyzer, catalog: input.catalog,
+      pricingDay: input.pricingDay, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
+      svg: svg)
+    return (set, report, requests)
+  }
+
+  static func write(_ set: ChartSet, to dir: String, inputs: [String], output: inout any TextSink) throws {
+    try makeDirectory(dir)
+    for (name, text) in set.files {
+      try Common.emit(text, to: dir + "/" + name, inputs: inputs, output: &output)
+    }
+  }
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    guard let dir = o.value("out") else { throw UsageError("missing '--out <dir>'") }
+    let input = try await Inputs.load(o)
+    let (set, _, _) = try charts(o, input, svg: o.flag("svg"))
+    try write(set, to: dir, inputs: input.files, output: &output)
+    for (name, _) in set.files { output.write("wrote \(dir)/\(name)\n") }
+    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    return Inputs.finish(result.ledger, o, usable: result.ledger.requests > 0, errors: &errors)
+  }
+}
+
+/// `tokengap report`: a Markdown notebook with tables, the ledger, the simulation and charts.
+enum ReportCommand {
+  static let spec = CommandSpec(
+    name: "report",
+    abstract: "Write a Markdown report with its charts beside it.",
+    usage: "tokengap report [<path> ...] --out <file.md> [--tier <name>]",
+    arguments: [Inputs.pathArgument],
+    options: [
+      OptionSpec(name: "out", value: "file", help: "The Markdown file; charts go to '<name>-charts/' beside it."),
+    ] + Replay.limitOptions + Inputs.options)
+
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    guard let out = o.value("out") else { throw UsageError("missing '--out <file.md>'") }
+    let input = try await Inputs.load(o)
+    let (set, simulation, requests) = try ChartCommand.charts(o, input, svg: true)
+    let base = out.hasSuffix(".md") ? String(out.dropLast(3)) : out
+    let chartDir = base + "-charts"
+    let chartLink = String(chartDir.split(separator: "/").last ?? Substring(chartDir))
+    try ChartCommand.write(set, to: chartDir, inputs: input.files, output: &output)
+    func table(_ d: [Dimension]) -> String {
+      AnalysisRenderer.groupsMarkdown(
+        input.analyzer.finish(dimensions: d, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting))
+    }
+    let total = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
+    var md = "# tokengap report\n\n"
+    md += "Generated by tokengap \(ToolInfo.version) with catalog \(input.catalog.version) (sha256 `\(input.catalog.sha256)`) from \(total.ledger.files) files.\n\n"
+    md += "Reproduce:\n\n```sh\ntokengap report \(o.positionals.joined(separator: " ")) --out \(out)" + (o.value("tier").map { " --tier \($0)" } ?? "") + "\n```\n\n"
+    md += "P is what count_tokens returns (input + cache writes + cache reads); I is what counts toward the ITPM rate limit.\n\n"
+    md += "## Headline\n\n" + AnalysisRenderer.headlineMarkdown(total.total) + "\n"
+    md += table([.session]) + "\n" + table([.day]) + "\n" + table([.model]) + "\n"
+    if let simulation {
+      md += "## Rate limits\n\n" + SimulationRenderer.render(simulation, format: .markdown)
+        .replacing("# tokengap simulate\n\n", with: "").replacing("\n## Pool", with: "\n### Pool") + "\n"
+    }
+    let cache = CacheAnalysis.run(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    md += CacheRenderer.sessions(cache.sessions, format: .markdown).replacing("# Cache by session", with: "## Cache by session") + "\n"
+    md += "## Ledger\n\n" + AnalysisRenderer.ledgerText(total.ledger).split(separator: "\n").map { "- " + $0 }.joined(separator: "\n") + "\n\n"
+    md += "## Charts\n\n"
+    for (name, _) in set.files {
+      md += name.hasSuffix(".svg") ? "![\(name)](\(chartLink)/\(name))\n\n" : "- [\(name)](\(chartLink)/\(name))\n"
+    }
+    try Common.emit(md, to: out, inputs: input.files, output: &output)
+    output.write("wrote \(out) and \(set.files.count) files in \(chartDir)/\n")
+    return Inputs.finish(total.ledger, o, usable: total.ledger.requests > 0, errors: &errors)
+  }
+}

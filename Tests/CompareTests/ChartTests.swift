@@ -1,0 +1,74 @@
+import Compare
+import EstimateModel
+import Testing
+
+@Suite("Charts")
+struct ChartTests {
+  func set(svg: Bool = true) async throws -> ChartSet {
+    let paths = [dataset("claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl")]
+    let found = Discovery.find(paths)
+    let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 1)
+    var ledger = Ledger()
+    let rs = analyzer.requests(ledger: &ledger)
+    var arrivals: [Arrival] = []
+    for r in rs {
+      let m = testCatalog.resolve(r.record.model)
+      let g = try Gap(usage: r.usage, model: m, day: r.record.time!.day, catalog: testCatalog)
+      arrivals.append(Arrival(time: r.record.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
+    }
+    let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
+    let sim = Simulation.run(arrivals, limits: { table.limits(pool: $0, tier: "tier-1") }, series: true)
+    return Charts.build(
+      requests: rs, analyzer: analyzer, catalog: testCatalog, pricingDay: pricingDay, arrivals: arrivals,
+      simulation: (sim.outcomes, sim.samples), limitsLabel: "tier-1 of table tiers-2025-08", svg: svg)
+  }
+
+  @Test("The chart files and their documented headers")
+  func headers() async throws {
+    let files = Dictionary(uniqueKeysWithValues: try await set().files)
+    #expect(files["ratio_histogram.csv"]?.hasPrefix("bin_low,bin_high,requests,estimate_tokens,itpm_tokens\r\n") == true)
+    #expect(files["cumulative.csv"]?.hasPrefix("time,estimate_tokens,itpm_tokens,input_cost_estimate_usd,input_cost_actual_usd\r\n") == true)
+    #expect(files["minutes.csv"]?.hasPrefix("minute,pool,requests,estimate_tokens,itpm_tokens,output_tokens\r\n") == true)
+    #expect(files["bucket.csv"]?.hasPrefix("time,pool,regime,dimension,level,capacity\r\n") == true)
+    #expect(files["requests.csv"]?.hasPrefix("time,session,project,model,message_id,request_id,requests,") == true)
+    #expect(files["sessions.csv"]?.hasPrefix("session,project,requests,") == true)
+    for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"] {
+      let svg = try #require(files[name])
+      #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+      #expect(!svg.contains("<script") && !svg.contains("@import") && !svg.contains("href="), "standalone")
+    }
+  }
+
+  @Test("Histogram bins are log-spaced and count every request with a ratio")
+  func histogram() async throws {
+    let files = Dictionary(uniqueKeysWithValues: try await set(svg: false).files)
+    let rows = try #require(files["ratio_histogram.csv"]).split(separator: "\r\n").dropFirst()
+    let counts = rows.compactMap { Int($0.split(separator: ",")[2]) }
+    #expect(counts.reduce(0, +) == 7, "the session's 7 requests all have I > 0")
+    #expect(rows.first?.hasPrefix("1,1.778279,") == true)
+    // Requests' estimate sums to the session's P (116,010, SOURCES.md).
+    #expect(rows.compactMap { Int($0.split(separator: ",")[3]) }.reduce(0, +) == 116_010)
+  }
+
+  @Test("Cumulative sums end at the totals")
+  func cumulative() async throws {
+    let files = Dictionary(uniqueKeysWithValues: try await set(svg: false).files)
+    let last = try #require(files["cumulative.csv"]?.split(separator: "\r\n").last)
+    // P = 116,010, I = 12,791; Ce = $0.34803, Ca = $0.0788622 (worked in ReferenceSumsTests).
+    #expect(last.hasSuffix(",116010,12791,0.34803,0.0788622"))
+  }
+
+  @Test("SVG output matches the reviewed snapshots", arguments: ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"])
+  func snapshot(_ name: String) async throws {
+    let files = Dictionary(uniqueKeysWithValues: try await set().files)
+    let svg = try #require(files[name])
+    let path = repositoryRoot + "/Tests/CompareTests/Snapshots/" + name
+    if FileSystem.environment("RECORD_SNAPSHOTS") == "1" {
+      try FileSystem.writeAtomically(Array(svg.utf8), to: path)
+      Issue.record("recorded \(name); review it in a browser, then run again without RECORD_SNAPSHOTS")
+      return
+    }
+    let want = String(decoding: try FileSystem.read(path), as: UTF8.self)
+    #expect(svg == want)
+  }
+}
