@@ -20,8 +20,10 @@ let package = Package(
   ],
   targets: [
     .target(name: "EstimateModel", swiftSettings: swiftSettings),
+    // One C function the Glibc module does not expose (memmem); no dependency.
+    .target(name: "CSupport"),
     .target(
-      name: "Compare", dependencies: ["EstimateModel"],
+      name: "Compare", dependencies: ["EstimateModel", "CSupport"],
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "tokengap", dependencies: ["Compare", "EstimateModel"],
@@ -31,7 +33,7 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "CompareTests", dependencies: ["Compare", "EstimateModel"],
-      exclude: ["Fixtures"],
+      exclude: ["Fixtures", "Snapshots"],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "tokengapTests", dependencies: ["tokengap", "Compare", "EstimateModel"],

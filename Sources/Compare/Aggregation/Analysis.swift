@@ -91,8 +91,15 @@ public struct Analyzer: Sendable {
     ledger.duplicatesCollapsed = ledger.usageRecords - partial.requests.count
     var groups: [[String]: Summary] = [:]
     var total = Summary()
+    var resolved: [String: ResolvedModel] = [:]
     for r in requests {
-      let model = catalog.resolve(r.record.model)
+      let model: ResolvedModel
+      if let m = resolved[r.record.model] {
+        model = m
+      } else {
+        model = catalog.resolve(r.record.model)
+        resolved[r.record.model] = model
+      }
       let day = r.record.time?.day ?? pricingDay
       let gap: Gap
       do {

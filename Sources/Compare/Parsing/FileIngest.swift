@@ -9,6 +9,7 @@
   private let systemRead = Darwin.read
 #endif
 public import EstimateModel
+import CSupport
 
 /// How to read input files.
 public enum InputFormat: String, CaseIterable, Sendable {
@@ -53,6 +54,19 @@ public struct IngestOptions: Sendable {
 public struct FilePartial: Sendable {
   public var requests: [String: Request] = [:]
   public var ledger = Ledger()
+  /// Lines read (for chunks: to number the lines of the chunks after it).
+  public var lineCount = 0
+
+  /// Shifts this chunk's line numbers by the lines of the chunks before it.
+  mutating func shiftLines(by offset: Int, in file: String) {
+    guard offset > 0 else { return }
+    for key in requests.keys {
+      if requests[key]?.record.file == file { requests[key]?.record.line += offset }
+    }
+    for k in ledger.problems.indices where ledger.problems[k].file == file && ledger.problems[k].line > 0 {
+      ledger.problems[k].line += offset
+    }
+  }
 
   public init() {}
 
@@ -148,15 +162,44 @@ public struct FileIngest {
   enum Mode { case lines, sse, document, capture }
 
   static let messagePrefix = Array("message_".utf8)
+  static let usageKey = Array("\"usage\"".utf8)
 
-  public init(options: IngestOptions, bufferSize: Int = 1 << 22) {
+  /// Whether `needle` occurs in `bytes[range]` (memmem).
+  static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
+    guard let base = bytes.baseAddress, range.count >= needle.count else { return false }
+    return needle.withUnsafeBytes { n in
+      tokengap_memmem(base + range.lowerBound, range.count, n.baseAddress, n.count) != nil
+    }
+  }
+
+  public init(options: IngestOptions, bufferSize: Int = 1 << 20) {
     self.options = options
-    buffer = [UInt8](repeating: 0, count: max(bufferSize, 1 << 12))
+    buffer = FileIngest.uninitialized(max(bufferSize, 1 << 12))
+  }
+
+  /// A byte array whose contents will be overwritten by read(2): not zeroed.
+  static func uninitialized(_ count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
   }
 
   /// Reads a file (or `-` for standard input) and returns what it held.
   public mutating func ingest(_ path: String) -> FilePartial {
+    ingest(path, chunk: nil)
+  }
+
+  /// A byte range of a large JSON Lines file, read as lines on its own.
+  public struct Chunk: Sendable {
+    public var start: Int64
+    public var end: Int64
+    public var first: Bool
+  }
+
+  /// Reads a file, or one chunk of it; a chunk's line numbers count from its
+  /// start (the caller adds the lines of the chunks before it).
+  public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
     partial = FilePartial()
+    self.chunk = chunk
+    lineCount = 0
     stream = nil
     self.path = path
     describe(path)
@@ -179,10 +222,25 @@ public struct FileIngest {
       _ = fcntl(fd, F_SETFL, 0)
     }
     defer { if fd != 0 { close(fd) } }
+    if let chunk {
+      guard lseek(fd, off_t(chunk.start), SEEK_SET) == off_t(chunk.start) else {
+        skipFile("cannot seek: \(FileSystem.errnoText(errno))")
+        return partial
+      }
+      if !chunk.first { partial.ledger.files = 0 }
+      remaining = chunk.end - chunk.start
+    } else {
+      remaining = .max
+    }
     readLines(fd)
     finishStream()
+    partial.lineCount = lineCount
     return partial
   }
+
+  private var chunk: Chunk?
+  private var remaining: Int64 = .max
+  private var lineCount = 0
 
   private mutating func skipFile(_ reason: String) {
     partial.ledger.files = 0
@@ -217,11 +275,13 @@ public struct FileIngest {
           partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: "capture larger than \(options.captureLimit) bytes"))
           return
         }
-        buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
+        buffer.append(contentsOf: FileIngest.uninitialized(buffer.count))
       }
-      let n = buffer.withUnsafeMutableBytes { raw in
-        systemRead(fd, raw.baseAddress.map { $0 + filled }, raw.count - filled)
+      let want = Int(min(Int64(buffer.count - filled), remaining))
+      let n = want == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
+        systemRead(fd, raw.baseAddress.map { $0 + filled }, want)
       }
+      if n > 0 { remaining -= Int64(n) }
       if n < 0 {
         if errno == EINTR { continue }
         partial.ledger.skippedFiles.append(
@@ -233,7 +293,11 @@ public struct FileIngest {
       partial.ledger.bytes += Int64(n)
       if first, filled >= 65_536 || eof {
         first = false
-        if !decideFormat(filled) { return }
+        if let chunk, !chunk.first {
+          mode = .lines
+        } else if !decideFormat(filled) {
+          return
+        }
       }
       if first || ((mode == .document || mode == .capture) && !eof) { continue }
       var consumed = 0
@@ -251,11 +315,13 @@ public struct FileIngest {
           guard let p = memchr(base + start, 0x0A, filled - start) else { break }
           let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
           lineNumber += 1
+          lineCount = lineNumber
           handleLine(all, start..<nl, lineNumber)
           start = nl + 1
         }
         if eof, start < filled {
           lineNumber += 1
+          lineCount = lineNumber
           handleLine(all, start..<filled, lineNumber, lastWithoutNewline: true)
           start = filled
         }
@@ -331,14 +397,8 @@ public struct FileIngest {
   ].map { Array($0.utf8) }
 
   static func looksLikeCapture(_ probe: ArraySlice<UInt8>) -> Bool {
-    captureMarkers.contains { marker in
-      guard let first = marker.first else { return false }
-      var i = probe.startIndex
-      while let k = probe[i...].firstIndex(of: first) {
-        if probe[k...].starts(with: marker) { return true }
-        i = k + 1
-      }
-      return false
+    probe.withUnsafeBufferPointer { buf in
+      captureMarkers.contains { FileIngest.contains(buf, 0..<buf.count, $0) }
     }
   }
 
@@ -371,16 +431,33 @@ public struct FileIngest {
         return
       }
     }
+    if mode == .lines, stream == nil, !document,
+      !FileIngest.contains(all, start..<range.upperBound, FileIngest.usageKey)
+    {
+      // No `"usage"` anywhere in the line: it cannot carry usage. Check its
+      // framing only (a truncated line still ends without its brace).
+      var end = range.upperBound - 1
+      while end > start, all[end] == 0x20 || all[end] == 0x09 || all[end] == 0x0D { end -= 1 }
+      partial.ledger.records += 1
+      if all[start] == UInt8(ascii: "{"), all[end] == UInt8(ascii: "}") {
+        partial.ledger.nonUsageLines += 1
+      } else {
+        partial.ledger.malformedLines += 1
+        partial.ledger.records -= 1
+        let reason = all[start] != UInt8(ascii: "{") ? "not a JSON object" : (lastWithoutNewline ? "truncated last line (unterminated object)" : "unterminated object")
+        partial.ledger.problem(path, n, reason)
+      }
+      return
+    }
     var count = 0
     let failure = scanner.scan(all, start..<range.upperBound) { record in
       count += 1
       pending.append(record)
     }
-    let records = pending
-    pending.removeAll(keepingCapacity: true)
-    for (k, record) in records.enumerated() {
-      classify(record, lineNumber: n, countLine: k == 0)
+    for k in pending.indices {
+      classify(pending[k], lineNumber: n, countLine: k == 0)
     }
+    pending.removeAll(keepingCapacity: true)
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
       let line = document ? lineOf(all, failure.offset) : n
@@ -497,16 +574,19 @@ public struct FileIngest {
       return s
     }
     var raw = RawUsage()
-    raw.model = text(f.model, "model")
+    var mc = modelCache
+    raw.model = cached(f.model, &mc) ?? text(f.model, "model")
+    modelCache = mc
     raw.messageID = text(f.messageID, "id")
     raw.requestID = text(f.requestID, "requestId")
-    raw.session = text(record.outer.sessionID, "sessionId")
-    let stamp = text(f.timestamp ?? record.outer.timestamp, "timestamp")
-    let cwd = text(record.outer.cwd, "cwd")
+    var sc = sessionCache
+    raw.session = cached(record.outer.sessionID, &sc) ?? text(record.outer.sessionID, "sessionId")
+    sessionCache = sc
+    let cwd = fileProject == nil ? text(record.outer.cwd, "cwd") : nil
     raw.agent = text(record.outer.agentID, "agentId")
     guard !bad else { return nil }
-    if let stamp {
-      raw.time = Instant.parse(Array(stamp.utf8))
+    if let stamp = f.timestamp ?? record.outer.timestamp {
+      raw.time = stamp.escaped ? nil : scanner.instant(stamp)
       raw.badTime = raw.time == nil
     }
     raw.project = fileProject ?? cwd.map(Self.encodeProject)
@@ -525,6 +605,18 @@ public struct FileIngest {
       raw.speed = u.speed.flatMap { scanner.decode($0) }
     }
     return raw
+  }
+
+  private var modelCache: (bytes: [UInt8], text: String)?
+  private var sessionCache: (bytes: [UInt8], text: String)?
+
+  /// The decoded text of a span whose bytes equal the cached ones; refreshes the cache.
+  private func cached(_ span: Span?, _ cache: inout (bytes: [UInt8], text: String)?) -> String? {
+    guard let span, !span.escaped else { return nil }
+    if let c = cache, scanner.equals(span, c.bytes) { return c.text }
+    guard let text = scanner.decode(span) else { return nil }
+    cache = (Array(text.utf8), text)
+    return text
   }
 
   /// Closes the open stream, counting it (as incomplete when it never stopped).
@@ -592,7 +684,8 @@ public struct FileIngest {
     } else if let id = raw.messageID, !id.isEmpty {
       key = raw.requestID.flatMap { $0.isEmpty ? nil : id + "\u{1F}" + $0 } ?? id
     } else {
-      key = "\(path)\u{1F}\(n)\u{1F}\(partial.ledger.records)\u{1F}\(partial.ledger.usageRecords)"
+      let at = chunk.map { "@\($0.start)" } ?? ""
+      key = "\(path)\(at)\u{1F}\(n)\u{1F}\(partial.ledger.records)\u{1F}\(partial.ledger.usageRecords)"
     }
     if let line { partial.ledger[keyPath: line] += 1 }
     partial.ledger.usageRecords += 1

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import EstimateModel
 
 /// A string value found in a line: its bytes between the quotes.
 struct Span: Equatable {
@@ -305,6 +306,20 @@ struct LineScanner {
       if same { return k }
     }
     return .other
+  }
+
+  /// Whether a string span's raw bytes equal the given bytes (no allocation).
+  func equals(_ span: Span, _ bytes: [UInt8]) -> Bool {
+    guard span.end - span.start == bytes.count else { return false }
+    return bytes.withUnsafeBufferPointer { other in
+      guard let a = b.baseAddress, let o = other.baseAddress else { return bytes.isEmpty }
+      return memcmp(a + span.start, o, bytes.count) == 0
+    }
+  }
+
+  /// Parses a timestamp span in place.
+  func instant(_ span: Span) -> Instant? {
+    Instant.parse(UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
   }
 
   /// Whether a string span starts with the given bytes (no allocation).

@@ -145,30 +145,111 @@ extension String {
 }
 
 /// Reads files in parallel, each into its own partial, and merges them.
+///
+/// Files are the unit of work; a JSON Lines file larger than `chunkSize` is
+/// split at line boundaries into chunks of about that size, whatever `jobs`
+/// is, so the output never depends on the number of jobs.
 public enum ParallelIngest {
-  /// Ingests every file with at most `jobs` files in flight.
+  public static let chunkSize: Int64 = 8 << 20
+
+  struct Work: Sendable {
+    var file: Int
+    var path: String
+    var chunk: FileIngest.Chunk?
+    var index: Int
+  }
+
+  /// Chunk boundaries of a large JSON Lines file, each just after a newline.
+  static func chunks(_ path: String, options: IngestOptions) -> [FileIngest.Chunk]? {
+    guard path != "-", options.format == .auto || options.format == .jsonl else { return nil }
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+    let size = Int64(st.st_size)
+    guard size > chunkSize else { return nil }
+    var probe = [UInt8](repeating: 0, count: 65_536)
+    let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+    guard n > 0 else { return nil }
+    let head = probe[0..<n]
+    // Only plain JSON Lines split: not documents, captures or streams.
+    guard let first = head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }),
+      first == UInt8(ascii: "{"), !FileIngest.looksLikeCapture(head),
+      !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
+      let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
+    else { return nil }
+    var bounds: [Int64] = [0]
+    var at = chunkSize
+    var window = [UInt8](repeating: 0, count: 1 << 16)
+    while at < size {
+      // Move to just after the next newline.
+      var found: Int64?
+      var pos = at
+      while found == nil, pos < size {
+        let m = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+        guard m > 0 else { break }
+        if let k = window[0..<m].firstIndex(of: 0x0A) { found = pos + Int64(k) + 1 } else { pos += Int64(m) }
+      }
+      guard let cut = found, cut < size else { break }
+      bounds.append(cut)
+      at = cut + chunkSize
+    }
+    bounds.append(size)
+    return (0..<(bounds.count - 1)).map { FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0) }
+  }
+
+  /// Ingests every file with at most `jobs` pieces of work in flight.
   public static func run(_ files: [String], options: IngestOptions, jobs: Int) async -> Analyzer {
+    var work: [Work] = []
+    var pieces: [Int] = []
+    for (i, path) in files.enumerated() {
+      if let chunks = chunks(path, options: options), chunks.count > 1 {
+        for (k, c) in chunks.enumerated() { work.append(Work(file: i, path: path, chunk: c, index: k)) }
+        pieces.append(chunks.count)
+      } else {
+        work.append(Work(file: i, path: path, chunk: nil, index: 0))
+        pieces.append(1)
+      }
+    }
     var analyzer = Analyzer()
+    var waiting: [Int: [Int: FilePartial]] = [:]
+    func deliver(_ w: Work, _ p: FilePartial) {
+      guard pieces[w.file] > 1 else {
+        analyzer.add(p)
+        return
+      }
+      waiting[w.file, default: [:]][w.index] = p
+      guard let done = waiting[w.file], done.count == pieces[w.file] else { return }
+      var offset = 0
+      for k in 0..<pieces[w.file] {
+        guard var part = done[k] else { continue }
+        part.shiftLines(by: offset, in: w.path)
+        offset += part.lineCount
+        analyzer.add(part)
+      }
+      waiting[w.file] = nil
+    }
     let jobs = max(1, jobs)
     if jobs == 1 {
       var ingest = FileIngest(options: options)
-      for f in files { analyzer.add(ingest.ingest(f)) }
+      for w in work { deliver(w, ingest.ingest(w.path, chunk: w.chunk)) }
       return analyzer
     }
-    await withTaskGroup(of: FilePartial.self) { group in
+    await withTaskGroup(of: (Work, FilePartial).self) { group in
       var next = 0
-      func start(_ group: inout TaskGroup<FilePartial>) {
-        guard next < files.count else { return }
-        let file = files[next]
+      func start(_ group: inout TaskGroup<(Work, FilePartial)>) {
+        guard next < work.count else { return }
+        let w = work[next]
         next += 1
         group.addTask {
           var ingest = FileIngest(options: options)
-          return ingest.ingest(file)
+          return (w, ingest.ingest(w.path, chunk: w.chunk))
         }
       }
-      for _ in 0..<min(jobs, files.count) { start(&group) }
-      while let partial = await group.next() {
-        analyzer.add(partial)
+      for _ in 0..<min(jobs, work.count) { start(&group) }
+      while let (w, partial) = await group.next() {
+        deliver(w, partial)
         start(&group)
       }
     }

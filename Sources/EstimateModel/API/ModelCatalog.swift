@@ -233,6 +233,7 @@ public struct ModelCatalog: Sendable {
   /// Anything else resolves to ``ResolvedModel/unpriced(_:)``: a substring is
   /// never taken as a match.
   public func resolve(_ logged: String) -> ResolvedModel {
+    if let i = index[logged] { return .known(models[i]) }
     for candidate in ModelCatalog.candidates(for: logged) {
       if let i = index[candidate] { return .known(models[i]) }
     }
