@@ -76,5 +76,11 @@ mb=$(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1048576}')
     if (a != "") printf " and runs %.2f× as fast as aiburn (goal: at least 2×)", a/t;
     print ".";
   }'
+  echo
+  echo "## Where the time goes"
+  echo
+  echo "Profile with \`perf record -F 5000 -g .build/release/tokengap analyze \$corpus -q\` then \`perf report --children --sort symbol\`. On 2026-11-26 (500 MB, 2 jobs) the samples split roughly as: the byte scanner (\`LineScanner.scan\`, keys, values, string skipping with memchr) 22 %; building records (decoding ids, the de-duplication key, \`FilePartial.add\`) 20 %; the kernel's read copy and page faults 10–14 %; merging per-file partials into one table and sorting the requests 15 %; grouping and pricing (\`Analyzer.finish\`) 11 %; retain/release of the strings each record carries 12 %."
+  echo
+  echo "What stands between this and the goal (2× \`wc -l\`, 64 MB): every request keeps about 500 bytes (its de-duplication key, message and request ids as separate heap strings, session, model and path references, the usage) in one hash table that is built per file, merged, then sorted; the streaming copies of a response (1–4 per id) each allocate their id strings before being found to be duplicates. A next step is to hash the id bytes to a 128-bit key at scan time, keep the strings only for the first copy, and intern sessions and models per file; and to replace the merge-then-sort with per-chunk sorted runs."
 } > notebooks-md/0005-benchmarks.md
 echo "wrote notebooks-md/0005-benchmarks.md" >&2

@@ -162,7 +162,7 @@ public struct FileIngest {
   enum Mode { case lines, sse, document, capture }
 
   static let messagePrefix = Array("message_".utf8)
-  static let usageKey = Array("\"usage\"".utf8)
+
 
   /// Whether `needle` occurs in `bytes[range]` (memmem).
   static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
@@ -430,24 +430,6 @@ public struct FileIngest {
         partial.ledger.nonUsageLines += 1
         return
       }
-    }
-    if mode == .lines, stream == nil, !document,
-      !FileIngest.contains(all, start..<range.upperBound, FileIngest.usageKey)
-    {
-      // No `"usage"` anywhere in the line: it cannot carry usage. Check its
-      // framing only (a truncated line still ends without its brace).
-      var end = range.upperBound - 1
-      while end > start, all[end] == 0x20 || all[end] == 0x09 || all[end] == 0x0D { end -= 1 }
-      partial.ledger.records += 1
-      if all[start] == UInt8(ascii: "{"), all[end] == UInt8(ascii: "}") {
-        partial.ledger.nonUsageLines += 1
-      } else {
-        partial.ledger.malformedLines += 1
-        partial.ledger.records -= 1
-        let reason = all[start] != UInt8(ascii: "{") ? "not a JSON object" : (lastWithoutNewline ? "truncated last line (unterminated object)" : "unterminated object")
-        partial.ledger.problem(path, n, reason)
-      }
-      return
     }
     var count = 0
     let failure = scanner.scan(all, start..<range.upperBound) { record in

@@ -425,15 +425,82 @@ struct LineScanner {
     }
   }
 
-  /// What a key means in a context.
+  /// What a key means in a context. (Plain enums, not key paths: key paths
+  /// are instantiated at run time and cost more than the scan itself.)
   private enum Action {
     case skip
     case descend(Context)
-    case string(WritableKeyPath<ScannedFields, Span?>, inner: Bool)
-    case flag(WritableKeyPath<ScannedFields, Bool?>, inner: Bool)
+    case string(TextField, inner: Bool)
+    case flag(FlagField, inner: Bool)
     case stopReason(inner: Bool)
-    case count(WritableKeyPath<ScannedUsage, Int64?>, String, inner: Bool)
-    case usageString(WritableKeyPath<ScannedUsage, Span?>, inner: Bool)
+    case count(CountField, inner: Bool)
+    case usageString(UsageTextField, inner: Bool)
+  }
+
+  private enum TextField { case type, timestamp, sessionID, requestID, agentID, cwd, messageID, model }
+  private enum FlagField { case isSidechain, isAPIError }
+  private enum UsageTextField { case serviceTier, inferenceGeo, speed }
+  private enum CountField {
+    case input, output, cacheCreation, cacheRead, write5m, write1h, webSearch
+
+    var name: String {
+      switch self {
+      case .input: "input_tokens"
+      case .output: "output_tokens"
+      case .cacheCreation: "cache_creation_input_tokens"
+      case .cacheRead: "cache_read_input_tokens"
+      case .write5m: "ephemeral_5m_input_tokens"
+      case .write1h: "ephemeral_1h_input_tokens"
+      case .webSearch: "web_search_requests"
+      }
+    }
+  }
+
+  /// Edits the usage object when there is one.
+  private static func withUsage(_ x: inout ScannedFields, _ body: (inout ScannedUsage) -> Void) {
+    guard var u = x.usage else { return }
+    body(&u)
+    x.usage = u
+  }
+
+  private static func set(_ f: TextField, _ v: Span?, _ x: inout ScannedFields) {
+    switch f {
+    case .type: x.type = v
+    case .timestamp: x.timestamp = v
+    case .sessionID: x.sessionID = v
+    case .requestID: x.requestID = v
+    case .agentID: x.agentID = v
+    case .cwd: x.cwd = v
+    case .messageID: x.messageID = v
+    case .model: x.model = v
+    }
+  }
+
+  private static func set(_ f: FlagField, _ v: Bool?, _ x: inout ScannedFields) {
+    switch f {
+    case .isSidechain: x.isSidechain = v
+    case .isAPIError: x.isAPIError = v
+    }
+  }
+
+  private static func set(_ f: UsageTextField, _ v: Span?, _ u: inout ScannedUsage) {
+    switch f {
+    case .serviceTier: u.serviceTier = v
+    case .inferenceGeo: u.inferenceGeo = v
+    case .speed: u.speed = v
+    }
+  }
+
+  private static func set(_ f: CountField, _ v: Int64?, _ u: inout ScannedUsage) {
+    switch f {
+    case .input: u.input = v
+    case .output: u.output = v
+    case .cacheCreation: u.cacheCreation = v
+    case .cacheRead: u.cacheRead = v
+    case .write5m: u.write5m = v
+    case .write1h: u.write1h = v
+    case .webSearch: u.webSearch = v
+    }
   }
 
   private func action(_ k: Key, _ ctx: Context) -> Action {
@@ -442,18 +509,18 @@ struct LineScanner {
       let inner: Bool
       if case .innerRecord = ctx { inner = true } else { inner = false }
       switch k {
-      case .type: return .string(\.type, inner: inner)
-      case .timestamp: return .string(\.timestamp, inner: inner)
-      case .sessionId: return .string(\.sessionID, inner: inner)
-      case .requestId: return .string(\.requestID, inner: inner)
-      case .agentId: return .string(\.agentID, inner: inner)
-      case .cwd: return .string(\.cwd, inner: inner)
-      case .isSidechain: return .flag(\.isSidechain, inner: inner)
-      case .isApiErrorMessage: return .flag(\.isAPIError, inner: inner)
+      case .type: return .string(.type, inner: inner)
+      case .timestamp: return .string(.timestamp, inner: inner)
+      case .sessionId: return .string(.sessionID, inner: inner)
+      case .requestId: return .string(.requestID, inner: inner)
+      case .agentId: return .string(.agentID, inner: inner)
+      case .cwd: return .string(.cwd, inner: inner)
+      case .isSidechain: return .flag(.isSidechain, inner: inner)
+      case .isApiErrorMessage: return .flag(.isAPIError, inner: inner)
       case .message: return .descend(.message(inner: inner))
       case .usage: return .descend(.usage(inner: inner))
-      case .id: return .string(\.messageID, inner: inner)
-      case .model: return .string(\.model, inner: inner)
+      case .id: return .string(.messageID, inner: inner)
+      case .model: return .string(.model, inner: inner)
       case .stopReason: return .stopReason(inner: inner)
       case .data where !inner: return .descend(.data)
       default: return .skip
@@ -462,36 +529,36 @@ struct LineScanner {
       return k == .message ? .descend(.innerRecord) : .skip
     case .message(let inner):
       switch k {
-      case .id: return .string(\.messageID, inner: inner)
-      case .model: return .string(\.model, inner: inner)
+      case .id: return .string(.messageID, inner: inner)
+      case .model: return .string(.model, inner: inner)
       case .stopReason: return .stopReason(inner: inner)
       case .usage: return .descend(.usage(inner: inner))
       default: return .skip
       }
     case .usage(let inner):
       switch k {
-      case .inputTokens: return .count(\.input, "input_tokens", inner: inner)
-      case .outputTokens: return .count(\.output, "output_tokens", inner: inner)
+      case .inputTokens: return .count(.input, inner: inner)
+      case .outputTokens: return .count(.output, inner: inner)
       case .cacheCreationInputTokens:
-        return .count(\.cacheCreation, "cache_creation_input_tokens", inner: inner)
+        return .count(.cacheCreation, inner: inner)
       case .cacheReadInputTokens:
-        return .count(\.cacheRead, "cache_read_input_tokens", inner: inner)
+        return .count(.cacheRead, inner: inner)
       case .cacheCreation: return .descend(.cacheCreation(inner: inner))
       case .serverToolUse: return .descend(.serverToolUse(inner: inner))
-      case .serviceTier: return .usageString(\.serviceTier, inner: inner)
-      case .inferenceGeo: return .usageString(\.inferenceGeo, inner: inner)
-      case .speed: return .usageString(\.speed, inner: inner)
+      case .serviceTier: return .usageString(.serviceTier, inner: inner)
+      case .inferenceGeo: return .usageString(.inferenceGeo, inner: inner)
+      case .speed: return .usageString(.speed, inner: inner)
       default: return .skip
       }
     case .cacheCreation(let inner):
       switch k {
-      case .ephemeral5m: return .count(\.write5m, "ephemeral_5m_input_tokens", inner: inner)
-      case .ephemeral1h: return .count(\.write1h, "ephemeral_1h_input_tokens", inner: inner)
+      case .ephemeral5m: return .count(.write5m, inner: inner)
+      case .ephemeral1h: return .count(.write1h, inner: inner)
       default: return .skip
       }
     case .serverToolUse(let inner):
       return k == .webSearchRequests
-        ? .count(\.webSearch, "web_search_requests", inner: inner) : .skip
+        ? .count(.webSearch, inner: inner) : .skip
     }
   }
 
@@ -522,11 +589,11 @@ struct LineScanner {
         guard let (next, escaped) = stringEnd(i) else {
           return .failure(ScanFailure(offset: i, reason: "unterminated string"))
         }
-        mutate(&record, inner) { $0[keyPath: path] = Span(start: i + 1, end: next - 1, escaped: escaped) }
+        mutate(&record, inner) { LineScanner.set(path, Span(start: i + 1, end: next - 1, escaped: escaped), &$0) }
         return .success(next)
       }
       if c != UInt8(ascii: "n") {
-        mutate(&record, inner) { $0[keyPath: path] = nil }
+        mutate(&record, inner) { LineScanner.set(path, nil, &$0) }
       }
       return skipValue(i)
     case .flag(let path, let inner):
@@ -534,7 +601,7 @@ struct LineScanner {
       if case .success(let next) = step {
         let isTrue = next - i == 4 && c == UInt8(ascii: "t")
         let isFalse = next - i == 5 && c == UInt8(ascii: "f")
-        mutate(&record, inner) { $0[keyPath: path] = isTrue ? true : (isFalse ? false : nil) }
+        mutate(&record, inner) { LineScanner.set(path, isTrue ? true : (isFalse ? false : nil), &$0) }
       }
       return step
     case .stopReason(let inner):
@@ -546,15 +613,18 @@ struct LineScanner {
         guard let (next, escaped) = stringEnd(i) else {
           return .failure(ScanFailure(offset: i, reason: "unterminated string"))
         }
-        mutate(&record, inner) { $0.usage?[keyPath: path] = Span(start: i + 1, end: next - 1, escaped: escaped) }
+        mutate(&record, inner) {
+          LineScanner.withUsage(&$0) { LineScanner.set(path, Span(start: i + 1, end: next - 1, escaped: escaped), &$0) }
+        }
         return .success(next)
       }
       return skipValue(i)
-    case .count(let path, let name, let inner):
+    case .count(let path, let inner):
+      let name = path.name
       let step = skipValue(i)
       guard case .success(let next) = step else { return step }
       if c == UInt8(ascii: "n"), next - i == 4 {
-        mutate(&record, inner) { $0.usage?[keyPath: path] = nil }
+        mutate(&record, inner) { LineScanner.withUsage(&$0) { LineScanner.set(path, nil, &$0) } }
         return step
       }
       var v: Int64 = 0
@@ -578,12 +648,8 @@ struct LineScanner {
       }
       if ok, next - i > 1, b[i] == UInt8(ascii: "0") { ok = false }
       mutate(&record, inner) {
-        if ok {
-          $0.usage?[keyPath: path] = v
-        } else {
-          $0.usage?[keyPath: path] = nil
-          $0.note(reason)
-        }
+        LineScanner.withUsage(&$0) { LineScanner.set(path, ok ? v : nil, &$0) }
+        if !ok { $0.note(reason) }
       }
       return step
     }
