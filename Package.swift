@@ -28,11 +28,15 @@ let package = Package(
     .executableTarget(
       name: "tokengap", dependencies: ["Compare", "EstimateModel"],
       swiftSettings: swiftSettings),
+    // Fuzz targets (Scripts/fuzz.sh); as a plain build, a corpus replayer.
+    .target(name: "FuzzOracle", dependencies: ["Compare"], swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "tokengap-fuzz", dependencies: ["Compare", "FuzzOracle"], swiftSettings: swiftSettings),
     .testTarget(
       name: "EstimateModelTests", dependencies: ["EstimateModel"],
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "CompareTests", dependencies: ["Compare", "EstimateModel"],
+      name: "CompareTests", dependencies: ["Compare", "EstimateModel", "FuzzOracle"],
       exclude: ["Fixtures", "Snapshots"],
       swiftSettings: swiftSettings),
     .testTarget(

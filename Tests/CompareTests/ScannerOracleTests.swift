@@ -152,9 +152,12 @@ struct ScannerOracleTests {
     // null is absence, not a problem.
     let (n, _) = scan(#"{"message":{"usage":{"input_tokens":1,"cache_read_input_tokens":null,"output_tokens":1}}}"#)
     #expect(n?.outer.problem == nil && n?.outer.usage?.cacheRead == nil)
-    // Duplicate keys: the last wins, as in JSONDecoder.
+    // Duplicate keys are ambiguous (JSONDecoder keeps the first, JSONSerialization
+    // the last): the record is flagged, not guessed.
     let (dup, _) = scan(#"{"message":{"usage":{"input_tokens":1,"input_tokens":9,"output_tokens":1}}}"#)
-    #expect(dup?.outer.usage?.input == 9)
+    #expect(dup?.outer.problem == "duplicate key 'input_tokens'")
+    let (dupID, _) = scan(#"{"message":{"id":"a","id":"b","usage":{"input_tokens":1,"output_tokens":1}}}"#)
+    #expect(dupID?.outer.problem == "duplicate key for a kept field")
     // Escaped key names are matched after decoding.
     let (esc, _) = scan(#"{"message":{"\u0069d":"m1","usage":{"input_tokens":1,"output_tokens":1}}}"#)
     #expect(esc?.outer.messageID != nil)

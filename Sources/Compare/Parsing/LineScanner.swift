@@ -220,57 +220,94 @@ struct LineScanner {
     case failure(ScanFailure)
   }
 
-  /// Skips any JSON value starting at `i`, validating its brackets.
+  /// Skips any JSON value starting at `i`, validating its structure (brackets,
+  /// commas, colons, keys, numbers, literals) without recursion. String
+  /// contents are skipped with memchr and not validated.
   private mutating func skipValue(_ start: Int) -> Step {
+    enum Want { case value, valueOrClose, key, keyOrClose, colon, commaOrClose }
     var i = start
-    guard i < end else { return .failure(ScanFailure(offset: i, reason: "missing value")) }
-    switch b[i] {
-    case UInt8(ascii: "\""):
-      guard let (next, _) = stringEnd(i) else {
-        return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+    var want = Want.value
+    brackets.removeAll(keepingCapacity: true)
+    while true {
+      while i < end, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+      guard i < end else {
+        let what = brackets.last == UInt8(ascii: "[") ? "array" : (brackets.isEmpty ? "value" : "object")
+        return .failure(ScanFailure(offset: start, reason: brackets.isEmpty ? "missing value" : "unterminated \(what)"))
       }
-      return .success(next)
-    case UInt8(ascii: "{"), UInt8(ascii: "["):
-      brackets.removeAll(keepingCapacity: true)
-      while i < end {
-        let c = b[i]
-        switch c {
-        case UInt8(ascii: "\""):
+      let c = b[i]
+      switch want {
+      case .value, .valueOrClose:
+        if c == UInt8(ascii: "]"), want == .valueOrClose {
+          brackets.removeLast()
+          i += 1
+          if brackets.isEmpty { return .success(i) }
+          want = .commaOrClose
+        } else if c == UInt8(ascii: "{") {
+          brackets.append(c)
+          i += 1
+          want = .keyOrClose
+        } else if c == UInt8(ascii: "[") {
+          brackets.append(c)
+          i += 1
+          want = .valueOrClose
+        } else if c == UInt8(ascii: "\"") {
           guard let (next, _) = stringEnd(i) else {
             return .failure(ScanFailure(offset: i, reason: "unterminated string"))
           }
           i = next
-          continue
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-          brackets.append(c)
-        case UInt8(ascii: "}"), UInt8(ascii: "]"):
-          guard let open = brackets.popLast(), open == (c == UInt8(ascii: "}") ? UInt8(ascii: "{") : UInt8(ascii: "["))
-          else { return .failure(ScanFailure(offset: i, reason: "mismatched bracket")) }
-          if brackets.isEmpty { return .success(i + 1) }
-        default:
-          break
+          if brackets.isEmpty { return .success(i) }
+          want = .commaOrClose
+        } else {
+          var k = i
+          while k < end {
+            let d = b[k]
+            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]")
+              || d == 0x20 || d == 0x0A || d == 0x0D || d == 0x09 { break }
+            k += 1
+          }
+          guard k > i, literalOrNumber(i, k) else {
+            return .failure(ScanFailure(offset: i, reason: "invalid value"))
+          }
+          i = k
+          if brackets.isEmpty { return .success(i) }
+          want = .commaOrClose
         }
-        i += 1
-      }
-      return .failure(ScanFailure(offset: start, reason: "unterminated \(b[start] == UInt8(ascii: "{") ? "object" : "array")"))
-    default:
-      // Number or literal: runs to the next delimiter.
-      while i < end {
-        let c = b[i]
-        if c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]")
-          || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09
-        {
-          break
+      case .key, .keyOrClose:
+        if c == UInt8(ascii: "}"), want == .keyOrClose {
+          brackets.removeLast()
+          i += 1
+          if brackets.isEmpty { return .success(i) }
+          want = .commaOrClose
+        } else if c == UInt8(ascii: "\"") {
+          guard let (next, _) = stringEnd(i) else {
+            return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+          }
+          i = next
+          want = .colon
+        } else {
+          return .failure(ScanFailure(offset: i, reason: "expected a key"))
         }
+      case .colon:
+        guard c == UInt8(ascii: ":") else { return .failure(ScanFailure(offset: i, reason: "expected ':'")) }
         i += 1
+        want = .value
+      case .commaOrClose:
+        let open = brackets.last ?? 0
+        if c == UInt8(ascii: ",") {
+          i += 1
+          want = open == UInt8(ascii: "{") ? .key : .value
+        } else if (c == UInt8(ascii: "}") && open == UInt8(ascii: "{")) || (c == UInt8(ascii: "]") && open == UInt8(ascii: "[")) {
+          brackets.removeLast()
+          i += 1
+          if brackets.isEmpty { return .success(i) }
+        } else {
+          return .failure(ScanFailure(offset: i, reason: open == UInt8(ascii: "{") ? "expected ',' or '}'" : "expected ',' or ']'"))
+        }
       }
-      guard i > start, literalOrNumber(start, i) else {
-        return .failure(ScanFailure(offset: start, reason: "invalid value"))
-      }
-      return .success(i)
     }
   }
 
+  /// A JSON literal or a number by the JSON grammar.
   private func literalOrNumber(_ s: Int, _ e: Int) -> Bool {
     let n = e - s
     let c = b[s]
@@ -279,13 +316,23 @@ struct LineScanner {
       return n == 5 && b[s + 1] == 0x61 && b[s + 2] == 0x6C && b[s + 3] == 0x73 && b[s + 4] == 0x65
     }
     if c == UInt8(ascii: "n") { return n == 4 && b[s + 1] == 0x75 && b[s + 2] == 0x6C && b[s + 3] == 0x6C }
-    for k in s..<e {
-      let d = b[k]
-      guard isDigit(d) || d == 0x2D || d == 0x2B || d == 0x2E || d == 0x65 || d == 0x45 else {
-        return false
-      }
+    // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+    var i = s
+    if b[i] == UInt8(ascii: "-") { i += 1 }
+    guard i < e, isDigit(b[i]) else { return false }
+    if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < e, isDigit(b[i]) { i += 1 } }
+    if i < e, b[i] == UInt8(ascii: ".") {
+      i += 1
+      guard i < e, isDigit(b[i]) else { return false }
+      while i < e, isDigit(b[i]) { i += 1 }
     }
-    return true
+    if i < e, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+      i += 1
+      if i < e, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+      guard i < e, isDigit(b[i]) else { return false }
+      while i < e, isDigit(b[i]) { i += 1 }
+    }
+    return i == e
   }
 
   private func key(_ s: Int, _ e: Int, escaped: Bool) -> Key {
@@ -463,6 +510,31 @@ struct LineScanner {
     x.usage = u
   }
 
+  private static func isSet(_ f: TextField, _ x: ScannedFields) -> Bool {
+    switch f {
+    case .type: x.type != nil
+    case .timestamp: x.timestamp != nil
+    case .sessionID: x.sessionID != nil
+    case .requestID: x.requestID != nil
+    case .agentID: x.agentID != nil
+    case .cwd: x.cwd != nil
+    case .messageID: x.messageID != nil
+    case .model: x.model != nil
+    }
+  }
+
+  private static func isSet(_ f: CountField, _ u: ScannedUsage) -> Bool {
+    switch f {
+    case .input: u.input != nil
+    case .output: u.output != nil
+    case .cacheCreation: u.cacheCreation != nil
+    case .cacheRead: u.cacheRead != nil
+    case .write5m: u.write5m != nil
+    case .write1h: u.write1h != nil
+    case .webSearch: u.webSearch != nil
+    }
+  }
+
   private static func set(_ f: TextField, _ v: Span?, _ x: inout ScannedFields) {
     switch f {
     case .type: x.type = v
@@ -585,6 +657,9 @@ struct LineScanner {
       if case .innerRecord = child { record.hasInner = true }
       return scanObject(i, child, &record)
     case .string(let path, let inner):
+      mutate(&record, inner) {
+        if LineScanner.isSet(path, $0) { $0.note("duplicate key for a kept field") }
+      }
       if c == UInt8(ascii: "\"") {
         guard let (next, escaped) = stringEnd(i) else {
           return .failure(ScanFailure(offset: i, reason: "unterminated string"))
@@ -621,6 +696,9 @@ struct LineScanner {
       return skipValue(i)
     case .count(let path, let inner):
       let name = path.name
+      mutate(&record, inner) {
+        if let u = $0.usage, LineScanner.isSet(path, u) { $0.note("duplicate key '\(name)'") }
+      }
       let step = skipValue(i)
       guard case .success(let next) = step else { return step }
       if c == UInt8(ascii: "n"), next - i == 4 {

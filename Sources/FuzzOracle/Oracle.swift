@@ -1,0 +1,78 @@
+// The differential oracle of the fuzz targets and the corpus replay: the byte
+// scanner against Foundation's JSONSerialization. Only tests and fuzzers use it.
+public import Compare
+import Foundation
+
+/// Compares the byte scanner with JSONSerialization on one line.
+/// Returns a description of a disagreement, or nil.
+public func checkScanner(_ bytes: [UInt8]) -> String? {
+  let scanned = Probe.scanLine(bytes)
+  let oracle = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+  guard let object = oracle as? [String: Any] else {
+    // The oracle rejects (or it is not an object): the scanner may accept only
+    // when the defect lies inside string contents it does not validate.
+    if oracle == nil, let s = scanned, !s.isEmpty, !hasStringLevelDefect(bytes) {
+      return "scanner accepted what JSONSerialization rejected"
+    }
+    return nil
+  }
+  guard let records = scanned, records.count == 1, let r = records.first else {
+    return "scanner rejected a valid JSON object"
+  }
+  // A record the scanner flags (duplicate keys, wrong types) is reported in
+  // the ledger, not counted: nothing to compare.
+  if r["problem"] != nil { return nil }
+  let message = object["message"] as? [String: Any]
+  func text(_ v: Any?) -> String? { v as? String }
+  let expect: [(String, String?)] = [
+    ("id", text(message?["id"]) ?? text(object["id"])),
+    ("model", text(message?["model"]) ?? text(object["model"])),
+    ("requestId", text(object["requestId"])),
+    ("timestamp", text(object["timestamp"])),
+    ("sessionId", text(object["sessionId"])),
+    ("type", text(object["type"])),
+  ]
+  for (k, want) in expect where (message?[k] ?? object[k]) is String || k == "requestId" || k == "timestamp" || k == "sessionId" || k == "type" {
+    guard let want else { continue }
+    if r[k] != want { return "field \(k): scanner \(r[k] ?? "nil"), oracle \(want)" }
+  }
+  if let usage = (message?["usage"] ?? object["usage"]) as? [String: Any], r["usage"] != nil, r["problem"] == nil {
+    for k in ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] {
+      // Without a problem, every count was a plain whole number.
+      if let n = usage[k] as? NSNumber {
+        let v = n.int64Value
+        if r["usage." + k] != String(v) { return "usage.\(k): scanner \(r["usage." + k] ?? "nil"), oracle \(v)" }
+      }
+    }
+  }
+  return nil
+}
+
+/// Control characters, invalid UTF-8 or bad escapes inside a string: the
+/// scanner skips string contents without validating them, by design.
+public func hasStringLevelDefect(_ bytes: [UInt8]) -> Bool {
+  if String(validating: bytes, as: UTF8.self) == nil { return true }
+  var inString = false
+  var i = 0
+  while i < bytes.count {
+    let c = bytes[i]
+    if inString {
+      if c == 0x5C {
+        guard i + 1 < bytes.count else { return true }
+        let e = bytes[i + 1]
+        if !"\"\\/bfnrtu".utf8.contains(e) { return true }
+        if e == UInt8(ascii: "u") {
+          guard i + 5 < bytes.count, bytes[(i + 2)...(i + 5)].allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return true }
+        }
+        i += 2
+        continue
+      }
+      if c == 0x22 { inString = false } else if c < 0x20 { return true }
+    } else if c == 0x22 {
+      inString = true
+    }
+    i += 1
+  }
+  return false
+}
+
