@@ -139,6 +139,9 @@ struct RawUsage {
   var rateLimit: RateLimitHeaders?
   var aggregate = false
   var incompleteStream = false
+  /// Folded from a stream: message_delta totals may legitimately exceed the
+  /// message_start TTL split.
+  var streamFolded = false
   /// A de-duplication key chosen by the reader (buckets, telemetry events).
   var key: String?
 }
@@ -603,8 +606,9 @@ public struct FileIngest {
 
   /// Closes the open stream, counting it (as incomplete when it never stopped).
   private mutating func finishStream() {
-    guard let current = stream else { return }
+    guard var current = stream else { return }
     stream = nil
+    current.streamFolded = true
     if current.incompleteStream { partial.ledger.incompleteStreams += 1 }
     accept(current, streamLine, line: nil)
   }
@@ -630,6 +634,15 @@ public struct FileIngest {
     }
     if raw.badTime {
       partial.ledger.problem(path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
+    }
+    if !raw.streamFolded, let total = raw.cacheCreation, raw.write5m != nil || raw.write1h != nil {
+      let split = (raw.write5m ?? 0) &+ (raw.write1h ?? 0)
+      if split != total {
+        partial.ledger.problem(
+          path, n,
+          "cache_creation split (5m + 1h = \(split)) disagrees with cache_creation_input_tokens (\(total)); "
+            + (split > total ? "the split is used" : "the rest is priced as 5-minute writes, a lower bound"))
+      }
     }
     if raw.time == nil { partial.ledger.recordsWithoutTime += 1 }
     if options.since != nil || options.until != nil {

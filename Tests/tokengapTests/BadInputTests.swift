@@ -1,0 +1,177 @@
+import Compare
+import EstimateModel
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A bad-input case: one fixture, the problem it must produce, and what survives.
+struct BadCase: Sendable, CustomTestStringConvertible {
+  let file: String
+  /// `line: reason` prefixes expected in the ledger, in order.
+  let problems: [(Int, String)]
+  /// Requests still counted around the bad lines.
+  let requests: Int
+  var testDescription: String { file }
+
+  static let all: [BadCase] = [
+    .init(file: "truncated-last-line.jsonl", problems: [(3, "truncated last line")], requests: 2),
+    .init(file: "invalid-utf8.jsonl", problems: [(2, "invalid UTF-8 or escape in 'model'")], requests: 2),
+    .init(file: "nul-bytes.jsonl", problems: [(2, "unexpected data after the object")], requests: 2),
+    .init(file: "bom.jsonl", problems: [], requests: 2),
+    .init(file: "crlf.jsonl", problems: [], requests: 2),
+    .init(file: "numbers.jsonl", problems: [
+      (2, "'input_tokens' is beyond the 64-bit range"), (3, "'input_tokens' is negative"),
+      (4, "'input_tokens' is not a whole number"), (5, "'input_tokens' is not a whole number"),
+    ], requests: 2),
+    .init(file: "duplicate-keys.jsonl", problems: [(2, "duplicate key 'input_tokens'")], requests: 2),
+    .init(file: "wrong-types.jsonl", problems: [
+      (2, "'input_tokens' is not a whole number"), (3, "'input_tokens' is not a whole number"),
+      (4, "'usage' has no token counts"),
+    ], requests: 2),
+    .init(file: "split-mismatch.jsonl", problems: [(2, "cache_creation split (5m + 1h = 50) disagrees")], requests: 3),
+    .init(file: "timestamps.jsonl", problems: [
+      (2, "timestamp is not RFC 3339"), (3, "timestamp is not RFC 3339"), (4, "timestamp is not RFC 3339"),
+    ], requests: 5),
+    .init(file: "deep-nesting.jsonl", problems: [(3, "invalid value")], requests: 3),
+  ]
+}
+
+func bad(_ name: String) -> String { root + "/Tests/tokengapTests/Fixtures/bad/" + name }
+
+func temporaryDirectory(_ tag: String) -> String {
+  let dir = "/tmp/tokengap-\(tag)-\(Clock.now().millisecondsSinceEpoch)-\(Int.random(in: 0..<1_000_000))"
+  mkdir(dir, 0o755)
+  return dir
+}
+
+@Suite("Bad input: nothing crashes, nothing is lost")
+struct BadInputTests {
+  @Test("Each case: exit code, ledger entry file:line: reason, and every valid record kept", arguments: BadCase.all)
+  func badCase(_ c: BadCase) async throws {
+    let path = bad(c.file)
+    let r = await tokengap("analyze", path, "--by", "total", "--format", "json", "--at", "2026-11-01")
+    #expect(r.status == 0)
+    let doc = try JSONParser.parse(r.out)
+    #expect(doc["total"]?["requests"] == .number(String(c.requests)))
+    let listed = (doc["ledger"]?["problems_first"]?.array ?? []).compactMap(\.string)
+    #expect(listed.count == c.problems.count, "\(listed)")
+    for (k, (line, reason)) in c.problems.enumerated() where k < listed.count {
+      #expect(listed[k].hasPrefix("\(path):\(line): \(reason)"), "\(listed[k])")
+    }
+    // The same problems on standard error, and fatal under --strict, after the report.
+    for (line, _) in c.problems { #expect(r.err.contains("\(path):\(line): ")) }
+    let strict = await tokengap("analyze", path, "--strict", "--format", "csv", "--at", "2026-11-01")
+    #expect(strict.status == (c.problems.isEmpty ? 0 : 65))
+    #expect(strict.out.hasPrefix("session,project,requests,"))
+  }
+
+  @Test("An empty file alone: nothing usable, exit 65; beside good data it is just counted")
+  func empty() async {
+    #expect(await tokengap("analyze", bad("empty.jsonl"), "-q").status == 65)
+    let r = await tokengap("analyze", bad("empty.jsonl"), bad("bom.jsonl"), "-q", "--by", "total", "--format", "csv")
+    #expect(r.status == 0)
+    #expect(r.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
+  }
+
+  @Test("A 100 MB single line is read, and the records around it are counted")
+  func hugeLine() async throws {
+    let dir = temporaryDirectory("huge")
+    let good = String(decoding: try FileSystem.read(bad("bom.jsonl")).dropFirst(3), as: UTF8.self)
+    var bytes = Array(good.utf8)
+    bytes += Array(#"{"type":"user","message":{"content":""#.utf8)
+    bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 100 << 20)
+    bytes += Array("\"}}\n".utf8)
+    try FileSystem.writeAtomically(bytes, to: dir + "/huge.jsonl")
+    let r = await tokengap("analyze", dir + "/huge.jsonl", "--by", "total", "--format", "csv", "-q")
+    #expect(r.status == 0)
+    #expect(r.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
+  }
+
+  @Test("Binary files, FIFOs, devices, symbolic-link loops and dangling links: skipped with a message, never blocking")
+  func specialFiles() async throws {
+    let dir = temporaryDirectory("special")
+    try FileSystem.writeAtomically(try FileSystem.read(bad("crlf.jsonl")), to: dir + "/good.jsonl")
+    var noise = [UInt8](repeating: 0, count: 5000)
+    for i in noise.indices { noise[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 7) }
+    try FileSystem.writeAtomically(noise, to: dir + "/binary.jsonl")
+    #expect(mkfifo(dir + "/pipe.jsonl", 0o644) == 0)
+    mkdir(dir + "/loop", 0o755)
+    #expect(symlink(dir, dir + "/loop/back") == 0)
+    #expect(symlink(dir + "/missing.jsonl", dir + "/dangling.jsonl") == 0)
+    let r = await tokengap("analyze", dir, "--by", "total", "--format", "json")
+    #expect(r.status == 0)
+    let doc = try JSONParser.parse(r.out)
+    #expect(doc["total"]?["requests"] == .number("2"))
+    let skipped = (doc["ledger"]?["skipped_files"]?.array ?? []).compactMap(\.string)
+    #expect(skipped.contains { $0.hasPrefix(dir + "/binary.jsonl: binary file") })
+    #expect(skipped.contains { $0.hasPrefix(dir + "/pipe.jsonl: not a regular file") })
+    #expect(skipped.contains { $0.contains("directory already visited") })
+    #expect(skipped.contains { $0.hasPrefix(dir + "/dangling.jsonl: cannot stat") })
+    let device = await tokengap("analyze", "/dev/null", dir + "/good.jsonl", "-q", "--strict")
+    #expect(device.status == 65, "a skipped device is a problem under --strict")
+    let fifo = await tokengap("analyze", dir + "/pipe.jsonl", "-q")
+    #expect(fifo.status == 65, "named explicitly, the FIFO is skipped, not read (no blocking)")
+  }
+
+  @Test("An empty standard input: nothing usable, exit 65")
+  func emptyStdin() async {
+    let saved = dup(0)
+    let devnull = open("/dev/null", O_RDONLY)
+    dup2(devnull, 0)
+    let r = await tokengap("analyze", "-", "-q")
+    dup2(saved, 0)
+    close(devnull)
+    close(saved)
+    #expect(r.status == 65)
+  }
+
+  @Test("Exit codes: 64 bad arguments, 66 missing path, 74 unwritable output")
+  func exitCodes() async {
+    #expect(await tokengap("analyze", "--by", "nonsense").status == 64)
+    #expect(await tokengap("analyze", "--frobnicate").status == 64)
+    #expect(await tokengap("analyze", "/definitely/missing").status == 66)
+    #expect(await tokengap("analyze", bad("crlf.jsonl"), "-o", "/definitely/missing/out.csv", "-q").status == 74)
+  }
+
+  @Test("An output is written whole or not at all, never over an input")
+  func outputs() async throws {
+    let dir = temporaryDirectory("out")
+    let input = dir + "/in.jsonl"
+    try FileSystem.writeAtomically(try FileSystem.read(bad("crlf.jsonl")), to: input)
+    let before = try FileSystem.read(input)
+    #expect(await tokengap("analyze", input, "-o", input, "-q").status == 74)
+    #expect(try FileSystem.read(input) == before)
+    // No temporary file is left behind when a write fails.
+    let r = await tokengap("analyze", input, "-o", dir + "/missing/out.csv", "-q")
+    #expect(r.status == 74)
+    let listing = Discovery.find([dir]).files
+    #expect(listing == [input])
+  }
+
+  @Test("Nothing from prompt or response content reaches any output of any command")
+  func noLeaks() async throws {
+    let dir = temporaryDirectory("leak")
+    let inputs = [root + "/Tests/CompareTests/Fixtures/layouts", root + "/Tests/CompareTests/Fixtures/captures",
+                  root + "/Tests/tokengapTests/Fixtures/bad"]
+    var outputs: [String] = []
+    for format in ["table", "json", "csv", "md"] {
+      for command in [["analyze", "--by", "request"], ["cache", "--by", "request"], ["pairs"], ["simulate", "--tier", "start"]] {
+        let r = await tokengap(command + inputs + ["--format", format, "--at", "2026-11-01"])
+        outputs += [r.out, r.err]
+      }
+    }
+    let chart = await tokengap(["chart"] + inputs + ["--out", dir + "/charts", "--svg", "--tier", "start"])
+    let report = await tokengap(["report"] + inputs + ["--out", dir + "/report.md", "--tier", "start"])
+    outputs += [chart.out, chart.err, report.out, report.err]
+    for file in Discovery.find([dir + "/charts"]).files + [dir + "/report.md"] {
+      outputs.append(String(decoding: try FileSystem.read(file), as: UTF8.self))
+    }
+    for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"] {
+      outputs.append(String(decoding: (try? FileSystem.read(dir + "/charts/" + name)) ?? [], as: UTF8.self))
+    }
+    #expect(outputs.count > 40)
+    for text in outputs { #expect(!text.contains("SECRET-CONTENT-MARKER")) }
+  }
+}
