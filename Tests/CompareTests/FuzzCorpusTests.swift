@@ -10,17 +10,7 @@ import Testing
 struct FuzzCorpusTests {
   static func inputs() -> [String] {
     let dir = repositoryRoot + "/Tests/Fuzz/corpus"
-    guard let handle = opendir(dir) else { return [] }
-    defer { closedir(handle) }
-    var out: [String] = []
-    while let e = readdir(handle) {
-      let name = withUnsafeBytes(of: e.pointee.d_name) { raw -> String in
-        let b = raw.bindMemory(to: UInt8.self)
-        return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
-      }
-      if !name.hasPrefix(".") { out.append(dir + "/" + name) }
-    }
-    return out.sorted()
+    return (FileSystem.list(dir) ?? []).filter { !$0.hasPrefix(".") }.map { dir + "/" + $0 }.sorted()
   }
 
   @Test("Every saved input: the scanner agrees with the oracle, and no reader crashes")

@@ -46,17 +46,7 @@ enum Notebooks {
   }
 
   static func markdownFiles() -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let e = readdir(dir) {
-      let name = withUnsafeBytes(of: e.pointee.d_name) { raw -> String in
-        let b = raw.bindMemory(to: UInt8.self)
-        return String(decoding: b[0..<(b.firstIndex(of: 0) ?? b.count)], as: UTF8.self)
-      }
-      if name.hasSuffix(".md") { names.append(directory + "/" + name) }
-    }
-    return names.sorted()
+    return (FileSystem.list(directory) ?? []).filter { $0.hasSuffix(".md") }.map { directory + "/" + $0 }.sorted()
   }
 
   /// The commands of every ```console block, with their recorded outputs.

@@ -208,21 +208,11 @@ public struct FileIngest {
     describe(path)
     partial.ledger.files = 1
     let fd: Int32
-    if path == "-" {
-      fd = 0
-    } else {
-      fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-      guard fd >= 0 else {
-        skipFile("cannot open: \(FileSystem.errnoText(errno))")
-        return partial
-      }
-      var st = stat()
-      if fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
-        close(fd)
-        skipFile("not a regular file")
-        return partial
-      }
-      _ = fcntl(fd, F_SETFL, 0)
+    do {
+      fd = try FileSystem.openForReading(path)
+    } catch {
+      skipFile(error.reason)
+      return partial
     }
     defer { if fd != 0 { close(fd) } }
     if let chunk {

@@ -258,14 +258,7 @@ package struct JSONParser {
         let e = bytes[i]
         i += 1
         switch e {
-        case UInt8(ascii: "\""): out.append(0x22)
-        case UInt8(ascii: "\\"): out.append(0x5C)
-        case UInt8(ascii: "/"): out.append(0x2F)
-        case UInt8(ascii: "b"): out.append(0x08)
-        case UInt8(ascii: "f"): out.append(0x0C)
-        case UInt8(ascii: "n"): out.append(0x0A)
-        case UInt8(ascii: "r"): out.append(0x0D)
-        case UInt8(ascii: "t"): out.append(0x09)
+        case _ where simpleEscape(e) != nil: out.append(simpleEscape(e) ?? 0)
         case UInt8(ascii: "u"):
           var scalar = try hex4()
           if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count,
@@ -296,14 +289,7 @@ package struct JSONParser {
     guard i + 4 <= bytes.count else { throw JSONError(offset: i, reason: "bad escape") }
     var v: UInt32 = 0
     for _ in 0..<4 {
-      let c = bytes[i]
-      let d: UInt32
-      switch c {
-      case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - 48)
-      case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - 87)
-      case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - 55)
-      default: throw JSONError(offset: i, reason: "bad escape")
-      }
+      guard let d = hexDigit(bytes[i]) else { throw JSONError(offset: i, reason: "bad escape") }
       v = v << 4 | d
       i += 1
     }
@@ -312,3 +298,26 @@ package struct JSONParser {
 }
 
 @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+/// The byte a one-letter JSON escape stands for (`\n` → 0x0A), or nil.
+@inline(__always) func simpleEscape(_ e: UInt8) -> UInt8? {
+  switch e {
+  case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): e
+  case UInt8(ascii: "b"): 0x08
+  case UInt8(ascii: "f"): 0x0C
+  case UInt8(ascii: "n"): 0x0A
+  case UInt8(ascii: "r"): 0x0D
+  case UInt8(ascii: "t"): 0x09
+  default: nil
+  }
+}
+
+/// The value of one hexadecimal digit, or nil.
+@inline(__always) func hexDigit(_ c: UInt8) -> UInt32? {
+  switch c {
+  case 0x30...0x39: UInt32(c - 0x30)
+  case 0x61...0x66: UInt32(c - 0x57)
+  case 0x41...0x46: UInt32(c - 0x37)
+  default: nil
+  }
+}

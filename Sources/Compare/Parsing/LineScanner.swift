@@ -396,12 +396,7 @@ struct LineScanner {
       let e = b[i + 1]
       i += 2
       switch e {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-      case UInt8(ascii: "b"): out.append(0x08)
-      case UInt8(ascii: "f"): out.append(0x0C)
-      case UInt8(ascii: "n"): out.append(0x0A)
-      case UInt8(ascii: "r"): out.append(0x0D)
-      case UInt8(ascii: "t"): out.append(0x09)
+      case _ where simpleEscape(e) != nil: out.append(simpleEscape(e) ?? 0)
       case UInt8(ascii: "u"):
         guard var scalar = hex4(i, span.end) else { return nil }
         i += 4
@@ -424,14 +419,7 @@ struct LineScanner {
     guard i + 4 <= limit else { return nil }
     var v: UInt32 = 0
     for k in i..<(i + 4) {
-      let c = b[k]
-      let d: UInt32
-      switch c {
-      case 0x30...0x39: d = UInt32(c - 0x30)
-      case 0x61...0x66: d = UInt32(c - 0x57)
-      case 0x41...0x46: d = UInt32(c - 0x37)
-      default: return nil
-      }
+      guard let d = hexDigit(b[k]) else { return nil }
       v = v << 4 | d
     }
     return v

@@ -64,21 +64,10 @@ public struct Discovery: Sendable {
         skipped.append(.init(file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
         continue
       }
-      guard let handle = opendir(dir) else {
+      guard let children = FileSystem.list(dir) else {
         skipped.append(.init(file: dir, line: 0, reason: "cannot open directory: \(FileSystem.errnoText(errno))"))
         continue
       }
-      var children: [String] = []
-      while let entry = readdir(handle) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-          let bytes = raw.bindMemory(to: UInt8.self)
-          let n = bytes.firstIndex(of: 0) ?? bytes.count
-          return String(decoding: bytes[0..<n], as: UTF8.self)
-        }
-        if name == "." || name == ".." { continue }
-        children.append(name)
-      }
-      closedir(handle)
       for name in children.sorted() {
         let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         var cs = stat()

@@ -27,31 +27,48 @@ public enum FileSystem {
     return String(cString: s).lowercased()
   }
 
+  /// Opens a regular file for reading (or standard input for `-`), without
+  /// ever blocking on a FIFO or device: those are refused.
+  public static func openForReading(_ path: String) throws(FileError) -> Int32 {
+    if path == "-" { return 0 }
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else {
+      let e = errno
+      throw FileError(path: path, kind: e == ENOENT ? .missing : .unreadable, reason: "cannot open: " + errnoText(e))
+    }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+      let e = errno
+      close(fd)
+      throw FileError(path: path, kind: .unreadable, reason: errnoText(e))
+    }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      close(fd)
+      throw FileError(path: path, kind: .notRegular, reason: "not a regular file")
+    }
+    // Regular files never block; clear O_NONBLOCK for plain reads.
+    _ = fcntl(fd, F_SETFL, 0)
+    return fd
+  }
+
+  /// The entries of a directory, without `.` and `..`, unsorted; nil when it cannot be opened.
+  public static func list(_ directory: String) -> [String]? {
+    guard let handle = opendir(directory) else { return nil }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
+        let bytes = raw.bindMemory(to: UInt8.self)
+        return String(decoding: bytes[0..<(bytes.firstIndex(of: 0) ?? bytes.count)], as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
   /// Reads a whole regular file (or standard input for `-`).
   public static func read(_ path: String, limit: Int = 1 << 34) throws(FileError) -> [UInt8] {
-    let fd: Int32
-    if path == "-" {
-      fd = 0
-    } else {
-      fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-      guard fd >= 0 else {
-        let e = errno
-        throw FileError(
-          path: path, kind: e == ENOENT ? .missing : .unreadable, reason: errnoText(e))
-      }
-      var st = stat()
-      guard fstat(fd, &st) == 0 else {
-        let e = errno
-        close(fd)
-        throw FileError(path: path, kind: .unreadable, reason: errnoText(e))
-      }
-      guard (st.st_mode & S_IFMT) == S_IFREG else {
-        close(fd)
-        throw FileError(path: path, kind: .notRegular, reason: "not a regular file")
-      }
-      // Regular files never block; clear O_NONBLOCK for plain reads.
-      _ = fcntl(fd, F_SETFL, 0)
-    }
+    let fd = try openForReading(path)
     defer { if fd != 0 { close(fd) } }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)

@@ -38,8 +38,7 @@ enum ChartCommand {
 
   /// Builds the chart set for a loaded input.
   static func charts(_ o: ParsedOptions, _ input: Inputs.Loaded, svg: Bool) throws -> (ChartSet, SimulationReport?, [Request]) {
-    var ledger = input.analyzer.partial.ledger
-    let requests = input.analyzer.requests(ledger: &ledger)
+    let requests = input.requests
     let (arrivals, untimed) = Replay.arrivals(
       requests, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
     let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
@@ -48,7 +47,7 @@ enum ChartCommand {
     if let limits {
       let run = Simulation.run(arrivals, limits: limits.lookup, series: true)
       sim = (run.outcomes, run.samples)
-      let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+      let result = input.total()
       report = SimulationReport(
         outcomes: run.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: run.unlimited,
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
@@ -76,7 +75,7 @@ enum ChartCommand {
     let (set, _, _) = try charts(o, input, svg: o.flag("svg"))
     try write(set, to: dir, inputs: input.files, output: &output)
     for (name, _) in set.files { output.write("wrote \(dir)/\(name)\n") }
-    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.total()
     return Inputs.finish(result.ledger, o, usable: result.ledger.requests > 0, errors: &errors)
   }
 }

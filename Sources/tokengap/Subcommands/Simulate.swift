@@ -103,14 +103,13 @@ enum SimulateCommand {
   {
     let format = try o.choice("format", OutputFormat.self, default: .table)
     let input = try await Inputs.load(o)
-    var ledger = input.analyzer.partial.ledger
-    let requests = input.analyzer.requests(ledger: &ledger)
+    let requests = input.requests
     let (arrivals, untimed) = Replay.arrivals(
       requests, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
-    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.total()
     let report = SimulationReport(
       outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
       limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
@@ -150,10 +149,9 @@ enum CacheCommand {
       throw UsageError("'--by' must be session or request for cache, not '\(by)'")
     }
     let input = try await Inputs.load(o)
-    var ledger = input.analyzer.partial.ledger
-    let requests = input.analyzer.requests(ledger: &ledger)
+    let requests = input.requests
     let analysis = CacheAnalysis.run(requests, catalog: input.catalog, pricingDay: input.pricingDay)
-    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.total()
     let text = by == "request"
       ? CacheRenderer.events(analysis.events, format: format)
       : CacheRenderer.sessions(analysis.sessions, format: format)
@@ -184,10 +182,9 @@ enum PairsCommand {
   {
     let format = try o.choice("format", OutputFormat.self, default: .table)
     let input = try await Inputs.load(o)
-    var ledger = input.analyzer.partial.ledger
-    let requests = input.analyzer.requests(ledger: &ledger)
+    let requests = input.requests
     let rows = PairsRenderer.rows(requests, catalog: input.catalog, pricingDay: input.pricingDay)
-    let result = input.analyzer.finish(dimensions: [.total], catalog: input.catalog, pricingDay: input.pricingDay)
+    let result = input.total()
     try Common.emit(
       PairsRenderer.render(rows, ledger: result.ledger, format: format), to: o.value("output"),
       inputs: input.files, output: &output)

@@ -29,6 +29,17 @@ enum Inputs {
     var pricingDay: CivilDay
     var pricingDayGiven: Bool
     var accounting: Accounting
+
+    /// The de-duplicated requests, replays dropped.
+    var requests: [Request] {
+      var ledger = analyzer.partial.ledger
+      return analyzer.requests(ledger: &ledger)
+    }
+
+    /// The run as one group: its ledger is the whole run's.
+    func total() -> AnalysisResult {
+      analyzer.finish(dimensions: [.total], catalog: catalog, pricingDay: pricingDay, accounting: accounting)
+    }
   }
 
   /// Finds and reads the inputs named by the options.
