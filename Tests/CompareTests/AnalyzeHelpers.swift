@@ -38,3 +38,4 @@ func linesAccountedFor(_ l: Ledger) -> Bool {
 func recordsAccountedFor(_ l: Ledger) -> Bool {
   l.usageRecords == l.requests + l.duplicatesCollapsed + l.sidechainReplaysDropped
 }
+

@@ -52,44 +52,44 @@ public struct UsageRecord: Sendable {
 }
 
 /// One API request after de-duplication: every copy's maximum per field.
+///
+/// The merged values live in `record` itself (one copy of everything, to keep
+/// the table of requests small); its descriptive fields come from the earliest copy.
 public struct Request: Sendable {
-  public var record: UsageRecord
-  /// Every copy was a sidechain copy.
-  public var sidechain: Bool
-  /// Some copy carried a non-null `stop_reason`.
-  public var stopReason: Bool
-  /// Every copy was embedded in another line: the request is known only
-  /// from a `progress` line's copy.
-  public var embeddedOnly: Bool
-  public var usage: TokenUsage
-  public var options: RequestOptions
-  public var copies: Int
+  public private(set) var record: UsageRecord
+  public private(set) var copies: Int
 
   init(_ r: UsageRecord) {
     record = r
-    sidechain = r.sidechain
-    stopReason = r.stopReason
-    embeddedOnly = r.embedded
-    usage = r.usage
-    options = r.options
     copies = 1
   }
 
+  /// Every copy was a sidechain copy.
+  public var sidechain: Bool { record.sidechain }
+  /// Some copy carried a non-null `stop_reason`.
+  public var stopReason: Bool { record.stopReason }
+  /// Every copy was embedded in another line (a `progress` line's copy).
+  public var embeddedOnly: Bool { record.embedded }
+  public var usage: TokenUsage { record.usage }
+  public var options: RequestOptions { record.options }
+
   /// Folds another copy in; the result does not depend on the order of copies.
   mutating func absorb(_ other: Request) {
-    usage = usage.maximum(other.usage)
-    sidechain = sidechain && other.sidechain
-    stopReason = stopReason || other.stopReason
-    embeddedOnly = embeddedOnly && other.embeddedOnly
-    options = RequestOptions(
-      batch: options.batch || other.options.batch, usGeo: options.usGeo || other.options.usGeo,
-      fast: options.fast || other.options.fast)
+    let a = record
+    let b = other.record
+    var merged = Request.precedes(b, a) ? b : a
+    merged.usage = a.usage.maximum(b.usage)
+    merged.sidechain = a.sidechain && b.sidechain
+    merged.stopReason = a.stopReason || b.stopReason
+    merged.embedded = a.embedded && b.embedded
+    merged.incompleteStream = a.incompleteStream && b.incompleteStream
+    merged.options = RequestOptions(
+      batch: a.options.batch || b.options.batch, usGeo: a.options.usGeo || b.options.usGeo,
+      fast: a.options.fast || b.options.fast, longContext: a.options.longContext ?? b.options.longContext)
+    merged.measuredCountTokens = a.measuredCountTokens ?? b.measuredCountTokens
+    merged.rateLimit = a.rateLimit ?? b.rateLimit
+    record = merged
     copies += other.copies
-    if let m = other.record.measuredCountTokens, record.measuredCountTokens == nil {
-      record.measuredCountTokens = m
-    }
-    // Metadata comes from the earliest copy; ties by file and line.
-    if Request.precedes(other.record, record) { record = other.record }
   }
 
   static func precedes(_ a: UsageRecord, _ b: UsageRecord) -> Bool {
@@ -97,25 +97,36 @@ public struct Request: Sendable {
     let tb = b.time?.millisecondsSinceEpoch ?? .max
     return (ta, a.file, a.line) < (tb, b.file, b.line)
   }
+
+  /// Moves this request's line numbers (chunked reading).
+  mutating func shiftLine(by offset: Int) { record.line += offset }
 }
 
 /// The rate-limit headers of one response (RL-2026-09 §Response headers).
-public struct RateLimitHeaders: Sendable, Equatable {
-  public var inputTokensLimit: Int64?
-  public var inputTokensRemaining: Int64?
-  public var inputTokensReset: String?
-  public var outputTokensLimit: Int64?
-  public var outputTokensRemaining: Int64?
-  public var requestsLimit: Int64?
-  public var requestsRemaining: Int64?
-  public var tokensLimit: Int64?
-  public var tokensRemaining: Int64?
+public final class RateLimitHeaders: Sendable, Equatable {
+  public static func == (a: RateLimitHeaders, b: RateLimitHeaders) -> Bool {
+    [a.inputTokensLimit, a.inputTokensRemaining, a.outputTokensLimit, a.outputTokensRemaining,
+     a.requestsLimit, a.requestsRemaining, a.tokensLimit, a.tokensRemaining]
+      == [b.inputTokensLimit, b.inputTokensRemaining, b.outputTokensLimit, b.outputTokensRemaining,
+          b.requestsLimit, b.requestsRemaining, b.tokensLimit, b.tokensRemaining]
+      && a.inputTokensReset == b.inputTokensReset
+  }
 
-  public init() {}
+  public let inputTokensLimit: Int64?
+  public let inputTokensRemaining: Int64?
+  public let inputTokensReset: String?
+  public let outputTokensLimit: Int64?
+  public let outputTokensRemaining: Int64?
+  public let requestsLimit: Int64?
+  public let requestsRemaining: Int64?
+  public let tokensLimit: Int64?
+  public let tokensRemaining: Int64?
 
   /// Reads the headers from name/value pairs (names compared case-insensitively).
   public init?(_ headers: [(String, String)]) {
-    var h = RateLimitHeaders()
+    var h = (inputTokensLimit: Int64?.none, inputTokensRemaining: Int64?.none, inputTokensReset: String?.none,
+             outputTokensLimit: Int64?.none, outputTokensRemaining: Int64?.none, requestsLimit: Int64?.none,
+             requestsRemaining: Int64?.none, tokensLimit: Int64?.none, tokensRemaining: Int64?.none)
     var any = false
     for (name, value) in headers {
       let n = name.lowercased()
@@ -136,6 +147,14 @@ public struct RateLimitHeaders: Sendable, Equatable {
       }
     }
     guard any else { return nil }
-    self = h
+    inputTokensLimit = h.inputTokensLimit
+    inputTokensRemaining = h.inputTokensRemaining
+    inputTokensReset = h.inputTokensReset
+    outputTokensLimit = h.outputTokensLimit
+    outputTokensRemaining = h.outputTokensRemaining
+    requestsLimit = h.requestsLimit
+    requestsRemaining = h.requestsRemaining
+    tokensLimit = h.tokensLimit
+    tokensRemaining = h.tokensRemaining
   }
 }

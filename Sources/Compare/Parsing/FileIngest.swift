@@ -61,7 +61,7 @@ public struct FilePartial: Sendable {
   mutating func shiftLines(by offset: Int, in file: String) {
     guard offset > 0 else { return }
     for key in requests.keys {
-      if requests[key]?.record.file == file { requests[key]?.record.line += offset }
+      if requests[key]?.record.file == file { requests[key]?.shiftLine(by: offset) }
     }
     for k in ledger.problems.indices where ledger.problems[k].file == file && ledger.problems[k].line > 0 {
       ledger.problems[k].line += offset
