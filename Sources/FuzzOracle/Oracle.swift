@@ -9,7 +9,9 @@ public func checkScanner(_ bytes: [UInt8]) -> String? {
   let scanned = Probe.scanLine(bytes)
   // JSON forbids raw NUL bytes; Foundation's parser stops at one as if the
   // input ended there, so it cannot judge such input.
-  let oracle = bytes.contains(0) ? nil : try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+  // Foundation's parser also accepts trailing commas, which JSON does not.
+  let oracle = bytes.contains(0) || hasTrailingComma(bytes)
+    ? nil : try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
   guard let object = oracle as? [String: Any] else {
     // The oracle rejects (or it is not an object): the scanner may accept only
     // when the defect lies inside string contents it does not validate.
@@ -105,4 +107,25 @@ public func gluedObjects(_ bytes: [UInt8]) -> Int? {
     start = next
   }
   return count
+}
+
+/// A comma followed (after white space) by `}` or `]`, outside strings.
+public func hasTrailingComma(_ bytes: [UInt8]) -> Bool {
+  var inString = false
+  var escaped = false
+  var lastComma = false
+  for c in bytes {
+    if inString {
+      if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+      continue
+    }
+    switch c {
+    case 0x22: inString = true; lastComma = false
+    case UInt8(ascii: ","): lastComma = true
+    case UInt8(ascii: "}"), UInt8(ascii: "]"): if lastComma { return true }
+    case 0x20, 0x09, 0x0A, 0x0D: break
+    default: lastComma = false
+    }
+  }
+  return false
 }
