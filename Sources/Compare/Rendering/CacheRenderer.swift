@@ -32,15 +32,15 @@ public enum CacheRenderer {
     ]
   }
 
-  public static func sessions(_ list: [CacheSummary], format: OutputFormat) -> String {
-    render(sessionColumns, list.map(sessionCells), format: format, title: "Cache by session")
+  public static func sessions(_ list: [CacheSummary], format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
+    render(sessionColumns, list.map(sessionCells), format: format, title: "Cache by session", catalog: catalog)
   }
 
-  public static func events(_ list: [CacheEvent], format: OutputFormat) -> String {
-    render(eventColumns, list.map(eventCells), format: format, title: "Cache by request")
+  public static func events(_ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
+    render(eventColumns, list.map(eventCells), format: format, title: "Cache by request", catalog: catalog)
   }
 
-  static func render(_ columns: [String], _ rows: [[String]], format: OutputFormat, title: String) -> String {
+  static func render(_ columns: [String], _ rows: [[String]], format: OutputFormat, title: String, catalog: ModelCatalog?) -> String {
     switch format {
     case .csv:
       var w = CSVWriter(header: columns)
@@ -54,7 +54,9 @@ public enum CacheRenderer {
           return (c, value)
         })
       }
-      let doc: JSONValue = .object([("tool", .string("tokengap")), ("version", .string(ToolInfo.version)), ("rows", .array(items))])
+      var members: [(String, JSONValue)] = [("tool", .string("tokengap")), ("version", .string(ToolInfo.version))]
+      if let catalog { members.append(("catalog", EstimateRenderer.catalogInfo(catalog))) }
+      let doc: JSONValue = .object(members + [("rows", .array(items))])
       return doc.serialized() + "\n"
     case .table, .markdown:
       var t = TextTable(header: columns, rightAligned: Set(columns.indices.dropFirst(columns.first == "time" ? 4 : 1)))

@@ -38,7 +38,7 @@ public enum PairsRenderer {
     ]
   }
 
-  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat) -> String {
+  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
     let measured = rows.filter { $0.request.record.measuredCountTokens != nil }
     let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.record.measuredCountTokens ?? 0) }
     let p = measured.reduce(Int128(0)) { $0 + Int128($1.gap.estimate) }
@@ -56,6 +56,7 @@ public enum PairsRenderer {
       }
       let doc: JSONValue = .object([
         ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
+        ("catalog", catalog.map(EstimateRenderer.catalogInfo) ?? .null),
         ("pairs", .int(measured.count)), ("measured_tokens", .number(String(m))),
         ("estimate_tokens", .number(String(p))), ("measured_minus_estimate", .number(String(m - p))),
         ("itpm_tokens", .number(String(i))), ("measured_over_itpm", .ratio(Ratio(m, i))),

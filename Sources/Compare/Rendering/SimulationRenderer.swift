@@ -51,6 +51,13 @@ public struct SimulationReport: Sendable {
     return Ratio(s.numerator * c.denominator, s.denominator * c.numerator)
   }
 
+  /// Clock minutes whose tokens exceed the pool's ITPM limit: by count_tokens' estimate, and by the ITPM charge.
+  public func minutesOverLimit(_ pool: String) -> (byEstimate: Int, byITPM: Int, minutes: Int)? {
+    guard let limit = outcome(pool, .server)?.limits.inputTokensPerMinute else { return nil }
+    let rows = minutes.filter { $0.pool == pool }
+    return (rows.filter { $0.estimate > Int128(limit) }.count, rows.filter { $0.itpm > Int128(limit) }.count, rows.count)
+  }
+
   /// The minute with the most ITPM tokens, per pool.
   public func peakMinute(_ pool: String) -> MinuteRow? {
     minutes.filter { $0.pool == pool }.max { ($0.itpm, $1.minute) < ($1.itpm, $0.minute) }
@@ -135,8 +142,12 @@ public enum SimulationRenderer {
           ("estimate_share_of_limit", .ratio(Ratio(p.estimate, Int128(limit)))),
         ])
       }
+      let over = r.minutesOverLimit(pool)
       return .object([
         ("pool", .string(pool)), ("slowdown", .ratio(r.slowdown(pool))),
+        ("minutes_with_traffic", over.map { .int($0.minutes) } ?? .null),
+        ("minutes_estimate_over_itpm_limit", over.map { .int($0.byEstimate) } ?? .null),
+        ("minutes_itpm_over_itpm_limit", over.map { .int($0.byITPM) } ?? .null),
         ("throughput_multiple", .ratio(r.throughputMultiple(pool))), ("peak_minute", peak),
         ("regimes", .array(regimes)),
       ])
@@ -173,6 +184,9 @@ public enum SimulationRenderer {
         out += (markdown ? "\n" : "") + "count_tokens pacing: \(s.formatted(decimals: 2))x the server rule's makespan"
         if let m = r.throughputMultiple(pool) { out += "; the server rule admits \(m.formatted(decimals: 2))x the prompt tokens per minute" }
         out += "\n"
+      }
+      if let o = r.minutesOverLimit(pool), o.minutes > 0 {
+        out += (markdown ? "\n" : "") + "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge\n"
       }
       if let p = r.peakMinute(pool) {
         out += (markdown ? "\n" : "") + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(Int64(clamping: p.itpm))) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(Int64(clamping: p.estimate))) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"

@@ -153,8 +153,8 @@ enum CacheCommand {
     let analysis = CacheAnalysis.run(requests, catalog: input.catalog, pricingDay: input.pricingDay)
     let result = input.total()
     let text = by == "request"
-      ? CacheRenderer.events(analysis.events, format: format)
-      : CacheRenderer.sessions(analysis.sessions, format: format)
+      ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
+      : CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(result.ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
   }
@@ -186,7 +186,7 @@ enum PairsCommand {
     let rows = PairsRenderer.rows(requests, catalog: input.catalog, pricingDay: input.pricingDay)
     let result = input.total()
     try Common.emit(
-      PairsRenderer.render(rows, ledger: result.ledger, format: format), to: o.value("output"),
+      PairsRenderer.render(rows, ledger: result.ledger, format: format, catalog: input.catalog), to: o.value("output"),
       inputs: input.files, output: &output)
     return Inputs.finish(result.ledger, o, usable: !rows.isEmpty, errors: &errors)
   }
