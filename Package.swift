@@ -41,6 +41,7 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "tokengapTests", dependencies: ["tokengap", "Compare", "EstimateModel"],
+      exclude: ["Fixtures", "Snapshots"],
       swiftSettings: swiftSettings),
   ],
   swiftLanguageModes: [.v6]

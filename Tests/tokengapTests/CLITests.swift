@@ -224,3 +224,26 @@ struct ChartCLITests {
     #expect(await tokengap("chart", root + "/datasets/claude-code", "--out", "/proc/no/such", "-q").status == 74)
   }
 }
+
+@Suite("Help layout")
+struct HelpSnapshotTests {
+  @Test("Every command's help matches its reviewed snapshot", arguments: ["overview", "analyze", "simulate", "cache", "pairs", "chart", "report", "estimate", "rules"])
+  func help(_ name: String) async throws {
+    let r = name == "overview" ? await tokengap("--help") : await tokengap("help", name)
+    let path = root + "/Tests/tokengapTests/Snapshots/help-\(name).txt"
+    if FileSystem.environment("RECORD_SNAPSHOTS") == "1" {
+      try FileSystem.writeAtomically(Array(r.out.utf8), to: path)
+      Issue.record("recorded \(path)")
+      return
+    }
+    #expect(r.out == String(decoding: try FileSystem.read(path), as: UTF8.self))
+    // swift-argument-parser's layout: descriptions start at column 26, on the
+    // option's line or, after a long option, on the next.
+    let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for (k, line) in lines.enumerated() where line.hasPrefix("  -") {
+      let text = line.count > 26 && line.dropFirst(24).hasPrefix("  ") == false
+        ? String(line.dropFirst(26)) : (k + 1 < lines.count ? String(lines[k + 1].dropFirst(26)) : "")
+      #expect(!text.isEmpty && text.first != " ", "\(line)")
+    }
+  }
+}
