@@ -241,9 +241,11 @@ struct HelpSnapshotTests {
     // option's line or, after a long option, on the next.
     let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     for (k, line) in lines.enumerated() where line.hasPrefix("  -") {
-      let text = line.count > 26 && line.dropFirst(24).hasPrefix("  ") == false
-        ? String(line.dropFirst(26)) : (k + 1 < lines.count ? String(lines[k + 1].dropFirst(26)) : "")
-      #expect(!text.isEmpty && text.first != " ", "\(line)")
+      let c = Array(line)
+      let inline = c.count > 26 && c[24] == " " && c[25] == " " && c[26] != " "
+      let next = k + 1 < lines.count ? Array(lines[k + 1]) : []
+      let below = next.count > 26 && next[0..<26].allSatisfy { $0 == " " } && next[26] != " "
+      #expect(inline || below, "\(line)")
     }
   }
 }
