@@ -68,7 +68,20 @@ public func hasStringLevelDefect(_ bytes: [UInt8]) -> Bool {
         let e = bytes[i + 1]
         if !"\"\\/bfnrtu".utf8.contains(e) { return true }
         if e == UInt8(ascii: "u") {
-          guard i + 5 < bytes.count, bytes[(i + 2)...(i + 5)].allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 102) }) else { return true }
+          guard i + 5 < bytes.count, let unit = UInt32(String(decoding: bytes[(i + 2)...(i + 5)], as: UTF8.self), radix: 16)
+          else { return true }
+          if (0xDC00..<0xE000).contains(unit) { return true }  // a lone low surrogate
+          if (0xD800..<0xDC00).contains(unit) {
+            // A high surrogate must be followed by a low one.
+            guard i + 11 < bytes.count, bytes[i + 6] == 0x5C, bytes[i + 7] == UInt8(ascii: "u"),
+              let low = UInt32(String(decoding: bytes[(i + 8)...(i + 11)], as: UTF8.self), radix: 16),
+              (0xDC00..<0xE000).contains(low)
+            else { return true }
+            i += 12
+            continue
+          }
+          i += 6
+          continue
         }
         i += 2
         continue
