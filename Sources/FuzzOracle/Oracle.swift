@@ -56,6 +56,18 @@ public func checkScanner(_ bytes: [UInt8]) -> String? {
 
 /// Control characters, invalid UTF-8 or bad escapes inside a string: the
 /// scanner skips string contents without validating them, by design.
+/// Four hexadecimal digits at `i`, as a number.
+func hex4(_ bytes: [UInt8], _ i: Int) -> UInt32? {
+  guard i + 4 <= bytes.count else { return nil }
+  var v: UInt32 = 0
+  for c in bytes[i..<(i + 4)] {
+    let lower = c | 0x20
+    guard (c >= 48 && c <= 57) || (lower >= 97 && lower <= 102) else { return nil }
+    v = v << 4 | UInt32(c >= 48 && c <= 57 ? c - 48 : lower - 87)
+  }
+  return v
+}
+
 public func hasStringLevelDefect(_ bytes: [UInt8]) -> Bool {
   if String(validating: bytes, as: UTF8.self) == nil { return true }
   var inString = false
@@ -68,13 +80,12 @@ public func hasStringLevelDefect(_ bytes: [UInt8]) -> Bool {
         let e = bytes[i + 1]
         if !"\"\\/bfnrtu".utf8.contains(e) { return true }
         if e == UInt8(ascii: "u") {
-          guard i + 5 < bytes.count, let unit = UInt32(String(decoding: bytes[(i + 2)...(i + 5)], as: UTF8.self), radix: 16)
-          else { return true }
+          guard let unit = hex4(bytes, i + 2) else { return true }
           if (0xDC00..<0xE000).contains(unit) { return true }  // a lone low surrogate
           if (0xD800..<0xDC00).contains(unit) {
             // A high surrogate must be followed by a low one.
             guard i + 11 < bytes.count, bytes[i + 6] == 0x5C, bytes[i + 7] == UInt8(ascii: "u"),
-              let low = UInt32(String(decoding: bytes[(i + 8)...(i + 11)], as: UTF8.self), radix: 16),
+              let low = hex4(bytes, i + 8),
               (0xDC00..<0xE000).contains(low)
             else { return true }
             i += 12
