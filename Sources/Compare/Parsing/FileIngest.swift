@@ -729,7 +729,7 @@ public struct FileIngest {
         continue
       }
       for (k, raw) in records.enumerated() {
-        accept(raw, raw.key == nil ? n : n, line: k == 0 ? \.usageLines : nil)
+        accept(raw, n, line: k == 0 ? \.usageLines : nil)
       }
     }
   }
