@@ -171,9 +171,10 @@ public func hasOutOfRangeNumber(_ bytes: [UInt8]) -> Bool {
       if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
       continue
     }
-    if (c >= 48 && c <= 57) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+    let starts = (c >= 48 && c <= 57) || c == UInt8(ascii: "-")
+    let continues = starts || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
       || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-    {
+    if starts || (!token.isEmpty && continues) {
       token.append(c)
       continue
     }
