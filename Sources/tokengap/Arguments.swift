@@ -78,7 +78,6 @@ struct ParsedOptions {
   var wantsHelp = false
 
   func value(_ name: String) -> String? { values[name]?.last }
-  func all(_ name: String) -> [String] { values[name] ?? [] }
   func flag(_ name: String) -> Bool { values[name] != nil }
 
   /// A whole non-negative number, or nil when absent.

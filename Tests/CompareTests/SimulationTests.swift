@@ -111,6 +111,19 @@ struct SimulationTests {
     #expect(rows[1].minute == Instant("2026-01-01T00:01:00Z"))
   }
 
+  @Test("Minutes over the limit: counted by the estimate and by the ITPM charge")
+  func minutesOverLimit() throws {
+    // Limit 1,000 ITPM. Minute 1: P 1,500 / I 200 (over by P only);
+    // minute 2: P 3,000 / I 1,200 (over by both); minute 3: P 900 / I 100 (neither).
+    let traffic = [arrival(0, p: 1500, i: 200), arrival(60_000, p: 3000, i: 1200), arrival(120_000, p: 900, i: 100)]
+    let run = Simulation.run(traffic, limits: { _ in limits })
+    let report = SimulationReport(
+      outcomes: run.outcomes, minutes: MinuteSeries.build(traffic), unlimitedPools: run.unlimited,
+      limitsLabel: "test", requestsWithoutTime: 0, ledger: Ledger(), catalogVersion: "", catalogSHA256: "")
+    let over = try #require(report.minutesOverLimit("p"))
+    #expect(over.byEstimate == 2 && over.byITPM == 1 && over.minutes == 3)
+  }
+
   @Test("On real sessions at Tier 1, count_tokens pacing cannot even send some requests")
   func realSessions() async throws {
     let all = await requests([dataset("claude-code/claude-code-viewer")])

@@ -41,10 +41,6 @@ func shellWords(_ line: String) -> [String] {
 enum Notebooks {
   static let directory = root + "/notebooks-md"
 
-  static func files() -> [String] {
-    Discovery.find([directory]).files  // *.md are not data files; list them below
-  }
-
   static func markdownFiles() -> [String] {
     return (FileSystem.list(directory) ?? []).filter { $0.hasSuffix(".md") }.map { directory + "/" + $0 }.sorted()
   }

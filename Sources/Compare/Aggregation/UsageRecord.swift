@@ -98,6 +98,16 @@ public struct Request: Sendable {
     return (ta, a.file, a.line) < (tb, b.file, b.line)
   }
 
+  /// The gap of this request: prices and rules of its UTC day (or
+  /// `pricingDay` when it carries no time), under a rate-limit rule.
+  public func gap(
+    catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting = .anthropic
+  ) throws(UsageError) -> Gap {
+    try Gap(
+      usage: usage, model: catalog.resolve(record.model), day: record.time?.day ?? pricingDay,
+      options: options, catalog: catalog, accounting: accounting)
+  }
+
   /// Moves this request's line numbers (chunked reading).
   mutating func shiftLine(by offset: Int) { record.line += offset }
 }

@@ -68,10 +68,7 @@ public enum CacheAnalysis {
     for r in requests {
       guard r.record.time != nil else { continue }
       let lane = r.sidechain ? "agent:" + (r.record.agent ?? "sidechain") : "main"
-      guard let gap = try? Gap(
-        usage: r.usage, model: catalog.resolve(r.record.model),
-        day: r.record.time?.day ?? pricingDay, options: r.options, catalog: catalog)
-      else { continue }
+      guard let gap = try? r.gap(catalog: catalog, pricingDay: pricingDay) else { continue }
       lanes[r.record.session + "\u{1F}" + lane, default: []].append((r, gap))
     }
     var events: [CacheEvent] = []

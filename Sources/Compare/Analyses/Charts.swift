@@ -22,7 +22,7 @@ public enum Charts {
   static func points(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [Point] {
     requests.compactMap { r in
       guard let t = r.record.time,
-        let g = try? Gap(usage: r.usage, model: catalog.resolve(r.record.model), day: t.day, options: r.options, catalog: catalog)
+        let g = try? r.gap(catalog: catalog, pricingDay: pricingDay)
       else { return nil }
       return Point(time: t, gap: g)
     }.sorted { $0.time < $1.time }

@@ -18,8 +18,7 @@ public enum PairsRenderer {
   public static func rows(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [PairRow] {
     requests.compactMap { r in
       guard r.record.measuredCountTokens != nil || r.record.rateLimit != nil,
-        let g = try? Gap(usage: r.usage, model: catalog.resolve(r.record.model),
-                         day: r.record.time?.day ?? pricingDay, options: r.options, catalog: catalog)
+        let g = try? r.gap(catalog: catalog, pricingDay: pricingDay)
       else { return nil }
       return PairRow(request: r, gap: g)
     }

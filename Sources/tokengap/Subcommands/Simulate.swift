@@ -24,9 +24,7 @@ enum Replay {
         continue
       }
       let model = catalog.resolve(r.record.model)
-      guard let gap = try? Gap(
-        usage: r.usage, model: model, day: t.day, options: r.options, catalog: catalog,
-        accounting: accounting)
+      guard let gap = try? r.gap(catalog: catalog, pricingDay: t.day, accounting: accounting)
       else { continue }
       out.append(
         Arrival(

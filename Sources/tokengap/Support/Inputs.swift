@@ -27,7 +27,6 @@ enum Inputs {
     var analyzer: Analyzer
     var files: [String]
     var pricingDay: CivilDay
-    var pricingDayGiven: Bool
     var accounting: Accounting
 
     /// The de-duplicated requests, replays dropped.
@@ -79,7 +78,7 @@ enum Inputs {
     analyzer.add(extra)
     return Loaded(
       catalog: catalog, analyzer: analyzer, files: found.files,
-      pricingDay: given ?? Clock.today(), pricingDayGiven: given != nil, accounting: accounting)
+      pricingDay: given ?? Clock.today(), accounting: accounting)
   }
 
   /// Prints the ledger and decides the exit status after a report was written.
