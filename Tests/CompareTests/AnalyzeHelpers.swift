@@ -16,12 +16,11 @@ func analyze(
 }
 
 /// The requests of a run after de-duplication.
-func requests(_ paths: [String]) async -> [Request] {
+func requests(_ paths: [String]) async -> [PricedRequest] {
   let found = Discovery.find(paths)
   let analyzer = await ParallelIngest.run(
     found.files, options: IngestOptions(catalog: testCatalog), jobs: 1)
-  var ledger = Ledger()
-  return analyzer.requests(ledger: &ledger)
+  return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay)).ordered()
 }
 
 func layout(_ name: String) -> String { fixture("layouts/" + name) }

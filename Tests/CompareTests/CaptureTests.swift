@@ -6,8 +6,8 @@ func capture(_ name: String) -> String { fixture("captures/" + name) }
 
 @Suite("Every way usage gets captured")
 struct CaptureTests {
-  func byID(_ rs: [Request]) -> [String: Request] {
-    Dictionary(rs.map { ($0.record.messageID ?? $0.record.key, $0) }, uniquingKeysWith: { a, _ in a })
+  func byID(_ rs: [PricedRequest]) -> [String: PricedRequest] {
+    Dictionary(rs.map { ($0.messageID ?? "\($0.file):\($0.line)", $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   @Test("SSE: message_start usage overwritten by the last message_delta's non-null fields")
@@ -22,9 +22,9 @@ struct CaptureTests {
     #expect(rs["msg_01QC4g3HwBThD4BaNtBckFDJ"]?.usage.output == 30)
     #expect(rs["msg_011bqgzot9grwdetCByUmXRP"] != nil && rs["msg_0132hQ7tpsGJhdPtEBhmKA2R"] != nil, "two calls in one capture")
     #expect(rs["msg_dup"]?.copies == 1, "a repeated message_start is the same stream")
-    #expect(rs["msg_dup"]?.record.incompleteStream == false)
+    #expect(rs["msg_dup"]?.incompleteStream == false)
     let first = try #require(rs["msg_first"])
-    #expect(first.record.incompleteStream && !first.stopReason, "spliced: the first stream never stopped")
+    #expect(first.incompleteStream && !first.stopReason, "spliced: the first stream never stopped")
     let result = await analyze([dataset("sse-streams/vercel-ai")])
     #expect(result.ledger.streams == 12 && result.ledger.incompleteStreams == 1)
     #expect(linesAccountedFor(result.ledger))
@@ -44,10 +44,10 @@ struct CaptureTests {
     let rs = await requests([capture("capture.har")])
     let r = try #require(rs.first)
     #expect(rs.count == 1)
-    #expect(r.record.measuredCountTokens == 20_004)
+    #expect(r.measuredCountTokens == 20_004)
     #expect(r.usage.input == 5 && r.usage.cacheRead == 20_000 && r.usage.output == 42, "base64 SSE body")
-    #expect(r.record.requestID == "req_har_1")
-    #expect(r.record.rateLimit?.inputTokensLimit == 30_000 && r.record.rateLimit?.inputTokensRemaining == 29_000)
+    #expect(r.requestID == "req_har_1")
+    #expect(r.rateLimit?.inputTokensLimit == 30_000 && r.rateLimit?.inputTokensRemaining == 29_000)
     let result = await analyze([capture("capture.har")])
     #expect(result.ledger.responses429 == 1 && result.ledger.retryAfterSeconds == [11])
     #expect(result.ledger.countTokensCalls == 1 && result.ledger.countTokensPaired == 1)
@@ -62,10 +62,10 @@ struct CaptureTests {
                    "test_anthropic_model_usage_limit_not_exceeded"]
       let rs = await requests(names.map { dataset("derived/count-tokens-pairs/" + $0 + ext) })
       // SOURCES.md §4: 1,114 = 3 + 1,111 read; 1,114 = 3 + 1,111 written; 671; 19.
-      let measured = rs.compactMap(\.record.measuredCountTokens).sorted()
+      let measured = rs.compactMap(\.measuredCountTokens).sorted()
       #expect(measured == [19, 671, 1_114, 1_114], "\(ext)")
       for r in rs {
-        #expect(r.record.measuredCountTokens == (try r.usage.prompt()), "count equals P exactly")
+        #expect(r.measuredCountTokens == (try r.usage.prompt()), "count equals P exactly")
       }
       let read = try #require(rs.first { $0.usage.cacheRead == 1_111 })
       #expect(read.usage.input == 3 && read.usage.cacheWrite5m == 0)
@@ -76,10 +76,10 @@ struct CaptureTests {
   func pairs() async throws {
     let rs = await requests([capture("pairs.jsonl")])
     let r = try #require(rs.first)
-    #expect(r.record.measuredCountTokens == 50_000)
-    #expect(r.record.requestID == "req_pair_1")
-    #expect(r.record.time == Instant("2026-10-20T13:00:00Z"))
-    #expect(r.record.rateLimit?.inputTokensLimit == 2_000_000)
+    #expect(r.measuredCountTokens == 50_000)
+    #expect(r.requestID == "req_pair_1")
+    #expect(r.time == Instant("2026-10-20T13:00:00Z"))
+    #expect(r.rateLimit?.inputTokensLimit == 2_000_000)
   }
 
   @Test("Admin usage report: buckets per model, pages de-duplicated, context window and batch honoured")
@@ -105,7 +105,7 @@ struct CaptureTests {
   @Test("Claude Code usage report: per actor and model, writes of unknown TTL")
   func claudeCodeReport() async throws {
     let r = try #require(await requests([capture("claude-code-report.json")]).first)
-    #expect(r.record.session == "dev@example.com")
+    #expect(r.session == "dev@example.com")
     #expect(r.usage == TokenUsage(input: 1000, cacheWriteUnknownTTL: 5000, cacheRead: 90_000, output: 500))
   }
 
@@ -114,9 +114,9 @@ struct CaptureTests {
     let rs = await requests([capture("otel-logs.jsonl")])
     #expect(rs.count == 1, "user_prompt events carry no usage")
     let r = try #require(rs.first)
-    #expect(r.record.session == "otel-session-1" && r.record.requestID == "req_otel_1")
+    #expect(r.session == "otel-session-1" && r.requestID == "req_otel_1")
     #expect(r.usage == TokenUsage(input: 12, cacheWriteUnknownTTL: 2000, cacheRead: 40_000, output: 300))
-    #expect(r.record.time == Instant("2026-10-20T12:00:00Z"))
+    #expect(r.time == Instant("2026-10-20T12:00:00Z"))
   }
 
   @Test("OpenAI-style usage: cached tokens are a subset, never counted twice")
@@ -131,8 +131,8 @@ struct CaptureTests {
   func bedrock() async throws {
     let r = try #require(await requests([capture("bedrock-converse.json")]).first)
     #expect(r.usage == TokenUsage(input: 100, cacheWrite5m: 2000, cacheWrite1h: 1000, cacheRead: 10_000, output: 50))
-    #expect(r.record.model == "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
-    let m = testCatalog.resolve(r.record.model)
+    #expect(r.loggedModel == "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    let m = testCatalog.resolve(r.loggedModel)
     let day = CivilDay("2026-10-20")!
     let anthropic = try Gap(usage: r.usage, model: m, day: day, catalog: testCatalog)
     let bedrock = try Gap(usage: r.usage, model: m, day: day, catalog: testCatalog, accounting: .bedrock)

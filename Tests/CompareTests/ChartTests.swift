@@ -8,18 +8,18 @@ struct ChartTests {
     let paths = [dataset("claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl")]
     let found = Discovery.find(paths)
     let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 1)
-    var ledger = Ledger()
-    let rs = analyzer.requests(ledger: &ledger)
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let rs = priced.ordered()
     var arrivals: [Arrival] = []
     for r in rs {
-      let m = testCatalog.resolve(r.record.model)
-      let g = try Gap(usage: r.usage, model: m, day: r.record.time!.day, catalog: testCatalog)
-      arrivals.append(Arrival(time: r.record.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
+      let m = testCatalog.resolve(r.loggedModel)
+      let g = try Gap(usage: r.usage, model: m, day: r.time!.day, catalog: testCatalog)
+      arrivals.append(Arrival(time: r.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
     }
     let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
     let sim = Simulation.run(arrivals, limits: { table.limits(pool: $0, tier: "tier-1") }, series: true)
     return Charts.build(
-      requests: rs, analyzer: analyzer, catalog: testCatalog, pricingDay: pricingDay, arrivals: arrivals,
+      priced: priced, requests: rs, arrivals: arrivals,
       simulation: (sim.outcomes, sim.samples), limitsLabel: "tier-1 of table tiers-2025-08", svg: svg)
   }
 

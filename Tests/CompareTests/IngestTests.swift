@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Reading transcripts and responses")
 struct IngestTests {
-  func byKey(_ rs: [Request]) -> [String: Request] {
-    Dictionary(rs.map { ($0.record.messageID ?? $0.record.key, $0) }, uniquingKeysWith: { a, _ in a })
+  func byKey(_ rs: [PricedRequest]) -> [String: PricedRequest] {
+    Dictionary(rs.map { ($0.messageID ?? "\($0.file):\($0.line)", $0) }, uniquingKeysWith: { a, _ in a })
   }
 
   @Test("2.0.x layout: agent-*.jsonl beside the session, counted under the parent session")
@@ -13,8 +13,8 @@ struct IngestTests {
     let rs = byKey(await requests([layout("v2.0-agent-files")]))
     #expect(rs.count == 3)
     let warmup = try #require(rs["msg_W1"])
-    #expect(warmup.sidechain && warmup.record.session == "s20-aaaa")
-    #expect(warmup.record.agent == "a05b3d3")
+    #expect(warmup.sidechain && warmup.session == "s20-aaaa")
+    #expect(warmup.agent == "a05b3d3")
     let result = await analyze([layout("v2.0-agent-files")])
     #expect(result.ledger.skippedAPIError == 1)
     #expect(result.ledger.nonUsageLines == 2)  // the summary and the user line
@@ -27,7 +27,7 @@ struct IngestTests {
     #expect(a1.usage.output == 159)
     #expect(a1.copies == 3)
     #expect(a1.stopReason)
-    #expect(a1.record.time?.description == "2026-01-07T17:37:40.000Z", "earliest copy's time")
+    #expect(a1.time?.description == "2026-01-07T17:37:40.000Z", "earliest copy's time")
   }
 
   @Test("2.1.x layout: subagents/ files and progress copies collapse to one request each")
@@ -44,7 +44,7 @@ struct IngestTests {
     #expect(result.ledger.embeddedCopies == 2)
     let rs = byKey(await requests([layout("v2.1-subagents")]))
     #expect(rs["msg_H1"]?.embeddedOnly == false)
-    #expect(rs["msg_H1"]?.record.session == "s21-bbbb")
+    #expect(rs["msg_H1"]?.session == "s21-bbbb")
     // The progress copies alone (as in an Entire checkpoint) still count the subagent.
     let alone = await analyze([layout("v2.1-subagents/projects/-work-app/s21-bbbb.jsonl")])
     #expect(alone.total.requests == 4)
@@ -72,7 +72,7 @@ struct IngestTests {
     let rs = byKey(await requests([layout("quirks")]))
     #expect(Set(rs.keys) == ["msg_Q1", "msg_Q2", "msg_Q3", "msg_Q4"])
     let q2 = try #require(rs["msg_Q2"])
-    #expect(q2.record.requestID == nil && q2.usage.output == 25 && q2.copies == 2)
+    #expect(q2.requestID == nil && q2.usage.output == 25 && q2.copies == 2)
     #expect(rs["msg_Q1"]?.sidechain == false)
   }
 

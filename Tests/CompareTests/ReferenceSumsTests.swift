@@ -57,7 +57,7 @@ struct ReferenceSumsTests {
     #expect(result.ledger.embeddedCopies == 18)
     #expect(embedded.count == 13)
     #expect(result.total.requests == 14 + 13)
-    #expect(Set(embedded.map(\.record.model)) == ["claude-haiku-4-5-20251001"])
+    #expect(Set(embedded.map(\.loggedModel)) == ["claude-haiku-4-5-20251001"])
   }
 
   @Test("Whole shipped set: every line and record accounted for")

@@ -129,9 +129,9 @@ struct SimulationTests {
     let all = await requests([dataset("claude-code/claude-code-viewer")])
     var traffic: [Arrival] = []
     for r in all {
-      let m = testCatalog.resolve(r.record.model)
-      let g = try Gap(usage: r.usage, model: m, day: r.record.time!.day, catalog: testCatalog)
-      traffic.append(Arrival(time: r.record.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
+      let m = testCatalog.resolve(r.loggedModel)
+      let g = try Gap(usage: r.usage, model: m, day: r.time!.day, catalog: testCatalog)
+      traffic.append(Arrival(time: r.time!, pool: m.entry!.pool, estimate: g.estimate, itpm: g.itpm, output: g.otpm))
     }
     let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
     let result = Simulation.run(traffic, limits: { table.limits(pool: $0, tier: "tier-1") })
@@ -160,15 +160,15 @@ struct SplitMix {
 
 @Suite("Cache behaviour")
 struct CacheTests {
-  func request(_ id: String, _ time: String, read: Int64 = 0, w5: Int64 = 0, w1: Int64 = 0, input: Int64 = 1, session: String = "s", sidechain: Bool = false) -> Request {
+  func request(_ id: String, _ time: String, read: Int64 = 0, w5: Int64 = 0, w1: Int64 = 0, input: Int64 = 1, session: String = "s", sidechain: Bool = false) -> PricedRequest {
     let rec = UsageRecord(
       key: id, messageID: id, requestID: nil, time: Instant(time), session: session, project: "p",
       model: "claude-sonnet-4-5", agent: nil, sidechain: sidechain, stopReason: true,
       usage: TokenUsage(input: input, cacheWrite5m: w5, cacheWrite1h: w1, cacheRead: read),
       options: .init(), file: "f", line: 1)
-    var partial = FilePartial()
-    partial.merge(FilePartialBuilder.single(rec))
-    return partial.requests[id]!
+    var analyzer = Analyzer()
+    analyzer.add(FilePartialBuilder.single(rec))
+    return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay)).ordered()[0]
   }
 
   @Test("A write after an idle gap longer than 5 minutes is a rebuild, priced over a read")
@@ -179,7 +179,7 @@ struct CacheTests {
       request("c", "2026-01-01T00:10:00Z", w5: 1000),  // 9 minutes idle
       request("d", "2026-01-01T00:11:00Z", read: 1000),
     ]
-    let (events, sessions) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    let (events, sessions) = CacheAnalysis.run(rs)
     #expect(events.map(\.rebuild) == [false, false, true, false])
     #expect(events[2].rebuiltTokens == 1000)
     // 1,000 × ($3.75 − $0.30) per million = $0.00345
@@ -195,7 +195,7 @@ struct CacheTests {
       request("b", "2026-01-01T00:30:00Z", read: 10_000),
       request("c", "2026-01-01T01:00:00Z", read: 10_000),
     ]
-    let (events, sessions) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    let (events, sessions) = CacheAnalysis.run(rs)
     #expect(events.allSatisfy { !$0.rebuild })
     let s = try #require(sessions.first)
     // extra: 10,000 × ($6 − $3.75)/M = $0.0225; saved: 2 reads × 10,000 × ($3.75 − $0.30)/M = $0.069
@@ -211,7 +211,7 @@ struct CacheTests {
       request("b", "2026-01-01T00:07:00Z", w5: 700),  // a expired unread; b rebuilt it
       request("x", "2026-01-01T00:07:30Z", read: 700, session: "other"),
     ]
-    let (events, _) = CacheAnalysis.run(rs, catalog: testCatalog, pricingDay: pricingDay)
+    let (events, _) = CacheAnalysis.run(rs)
     let s = events.filter { $0.session == "s" }
     #expect(s.map(\.neverReadTokens) == [500, 700], "a lane's writes are read only by the same lane")
     #expect(s[1].rebuild && s[1].rebuiltTokens == 500)

@@ -48,105 +48,143 @@ public struct AnalysisResult: Sendable {
   public var accounting: String
 }
 
-/// Collects file partials and turns them into grouped summaries.
+/// Collects file partials: the requests and the ledger of a run, before pricing.
 public struct Analyzer: Sendable {
-  public private(set) var partial = FilePartial()
+  package private(set) var table = RequestTable()
+  public private(set) var ledger = Ledger()
 
   public init() {}
 
   /// Folds one file's partial in; order does not matter.
-  public mutating func add(_ p: FilePartial) { partial.merge(p) }
-
-  /// The de-duplicated requests, replays dropped, in a stable order.
-  public func requests(ledger: inout Ledger) -> [Request] {
-    let all = partial.requests.values
-    var mainIDs = Set<String>()
-    for r in all where !r.sidechain { if let id = r.record.messageID { mainIDs.insert(id) } }
-    var kept: [Request] = []
-    kept.reserveCapacity(all.count)
-    for r in all {
-      if r.sidechain, let id = r.record.messageID, mainIDs.contains(id) {
-        ledger.sidechainReplaysDropped += 1
-        continue
-      }
-      kept.append(r)
+  public mutating func add(_ p: FilePartial) {
+    ledger.merge(p.ledger)
+    if table.recordsAdded == 0 {
+      table = p.table
+    } else {
+      table.merge(p.table)
     }
-    kept.sort { Request.precedes($0.record, $1.record) || (!Request.precedes($1.record, $0.record) && $0.record.key < $1.record.key) }
-    return kept
   }
 
-  /// Groups, prices and sums the requests.
-  ///
-  /// - Parameters:
-  ///   - dimensions: The grouping, such as `[.day, .model]`.
-  ///   - catalog: Prices and rules.
-  ///   - timeZone: For day, hour and minute keys.
-  ///   - pricingDay: The day used to price records that carry no time.
+  /// Drops replays and prices every request once: the table every analysis reads.
+  public func priced(_ context: PricingContext) -> PricedTable {
+    var t = table.sealed()
+    _ = t.dropReplays()
+    return PricedTable(table: t, ledger: ledger, context: context)
+  }
+
+  /// Groups, prices and sums the requests (``priced(_:)`` then
+  /// ``PricedTable/analysis(dimensions:timeZone:)``).
   public func finish(
     dimensions: [Dimension], catalog: ModelCatalog, timeZone: TimeZoneRule = .utc,
     pricingDay: CivilDay, accounting: Accounting = .anthropic
   ) -> AnalysisResult {
-    var ledger = partial.ledger
-    let requests = requests(ledger: &ledger)
-    ledger.duplicatesCollapsed = ledger.usageRecords - partial.requests.count
-    var groups: [[String]: Summary] = [:]
+    priced(PricingContext(catalog: catalog, pricingDay: pricingDay, accounting: accounting))
+      .analysis(dimensions: dimensions, timeZone: timeZone)
+  }
+}
+
+extension PricedTable {
+  /// Groups and sums the requests.
+  ///
+  /// - Parameters:
+  ///   - dimensions: The grouping, such as `[.day, .model]`.
+  ///   - timeZone: For day, hour and minute keys.
+  public func analysis(dimensions: [Dimension], timeZone: TimeZoneRule = .utc) -> AnalysisResult {
+    let t = table
+    // Canonical model ids, interned per logged id.
+    var canonical: [Int: Int64] = [:]
+    var canonicalNames: [String: Int64] = [:]
+    var groups: [GroupKey: (summary: Summary, row: Int)] = [:]
     var total = Summary()
-    var resolved: [String: ResolvedModel] = [:]
-    for r in requests {
-      let model: ResolvedModel
-      if let m = resolved[r.record.model] {
-        model = m
-      } else {
-        model = catalog.resolve(r.record.model)
-        resolved[r.record.model] = model
+    for r in rows {
+      let i = Int(r)
+      let row = t.rows[i]
+      let c = priceClass(ofRow: i)
+      let usage = t.counts(of: i).usage
+      let (p, itpm) = PricedRequest.charges(usage, c)
+      let gap = try? Gap(usage: usage, priceClass: c)
+      let measured = t.measuredCountTokens(of: i)
+      var key = GroupKey()
+      for d in dimensions {
+        switch d {
+        case .request: key.append(Int64(i))
+        case .session:
+          key.append(Int64(row.session))
+          key.append(Int64(row.project))
+        case .project: key.append(Int64(row.project))
+        case .day, .hour, .minute:
+          guard row.flags.contains(.timed) else {
+            key.append(.min)
+            key.append(0)
+            continue
+          }
+          let offset = timeZone.offset(at: Instant(millisecondsSinceEpoch: row.time))
+          let local = row.time + offset * 1000
+          let unit: Int64 = d == .day ? 86_400_000 : d == .hour ? 3_600_000 : 60_000
+          key.append(local >= 0 ? local / unit : (local - unit + 1) / unit)
+          key.append(d == .day ? 0 : offset)
+        case .model:
+          if let m = canonical[Int(row.model)] {
+            key.append(m)
+          } else {
+            let m = canonicalNames[c.model] ?? Int64(canonicalNames.count)
+            canonicalNames[c.model] = m
+            canonical[Int(row.model)] = m
+            key.append(m)
+          }
+        case .total: break
+        }
       }
-      let day = r.record.time?.day ?? pricingDay
-      let gap: Gap
-      do {
-        gap = try Gap(
-          usage: r.usage, model: model, day: day, options: r.options, catalog: catalog,
-          accounting: accounting)
-      } catch {
-        ledger.problem(r.record.file, r.record.line, "\(error)")
-        continue
-      }
-      ledger.requests += 1
-      if !r.stopReason { ledger.unfinishedStreaming += 1 }
-      if gap.lowerBound { ledger.unknownTTLRequests += 1 }
-      if gap.unpriced != nil {
-        ledger.unpricedRequests += 1
-        let label = gap.unpriced == .unknownModel ? model.id : "\(model.id) (\(gap.unpriced?.rawValue ?? ""))"
-        ledger.unpricedModels[label, default: 0] += 1
-      }
-      let key = dimensions.flatMap { keys($0, r, model.id, timeZone) }
-      groups[key, default: Summary()].add(gap, measured: r.record.measuredCountTokens)
-      total.add(gap, measured: r.record.measuredCountTokens)
+      groups[key, default: (Summary(), i)].summary.add(
+        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured)
+      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured)
     }
-    let rows = groups.map { GroupRow(keys: $0.key, summary: $0.value) }.sorted {
-      $0.keys.lexicographicallyPrecedes($1.keys)
-    }
+    let result = groups.values.map { g in
+      GroupRow(keys: dimensions.flatMap { keys($0, request(ofRow: g.row), timeZone) }, summary: g.summary)
+    }.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
     return AnalysisResult(
-      dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: rows, total: total,
-      ledger: ledger, catalogVersion: catalog.version, catalogSHA256: catalog.sha256,
-      timeZone: timeZone.name, accounting: accounting.rawValue)
+      dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
+      ledger: ledger, catalogVersion: context.catalog.version, catalogSHA256: context.catalog.sha256,
+      timeZone: timeZone.name, accounting: context.accounting.rawValue)
   }
 
-  private func keys(_ d: Dimension, _ r: Request, _ model: String, _ tz: TimeZoneRule) -> [String] {
-    let rec = r.record
+  private func keys(_ d: Dimension, _ r: PricedRequest, _ tz: TimeZoneRule) -> [String] {
     switch d {
     case .request:
       return [
-        rec.time.map { LocalTime.format($0, tz, .millisecond) } ?? "", rec.session, rec.project,
-        model, rec.messageID ?? "", rec.requestID ?? "",
+        r.time.map { LocalTime.format($0, tz, .millisecond) } ?? "", r.session, r.project,
+        r.model, r.messageID ?? "", r.requestID ?? "",
       ]
-    case .session: return [rec.session, rec.project]
-    case .project: return [rec.project]
-    case .day: return [rec.time.map { LocalTime.format($0, tz, .day) } ?? ""]
-    case .hour: return [rec.time.map { LocalTime.format($0, tz, .hour) } ?? ""]
-    case .minute: return [rec.time.map { LocalTime.format($0, tz, .minute) } ?? ""]
-    case .model: return [model]
+    case .session: return [r.session, r.project]
+    case .project: return [r.project]
+    case .day: return [r.time.map { LocalTime.format($0, tz, .day) } ?? ""]
+    case .hour: return [r.time.map { LocalTime.format($0, tz, .hour) } ?? ""]
+    case .minute: return [r.time.map { LocalTime.format($0, tz, .minute) } ?? ""]
+    case .model: return [r.model]
     case .total: return []
     }
+  }
+}
+
+/// A group's identity as integers: interned ids, time buckets and offsets.
+private struct GroupKey: Hashable {
+  private var v: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
+    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+  private var n = 0
+
+  mutating func append(_ x: Int64) {
+    withUnsafeMutableBytes(of: &v) { raw in
+      raw.storeBytes(of: x, toByteOffset: n * 8, as: Int64.self)
+    }
+    n += 1
+  }
+
+  static func == (a: GroupKey, b: GroupKey) -> Bool {
+    a.n == b.n && withUnsafeBytes(of: a.v) { x in withUnsafeBytes(of: b.v) { y in x.elementsEqual(y) } }
+  }
+
+  func hash(into h: inout Hasher) {
+    withUnsafeBytes(of: v) { h.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.prefix(n * 8))) }
   }
 }
 

@@ -54,23 +54,32 @@ public struct Summary: Sendable {
 
   /// Adds one request, with its captured count_tokens value if any.
   public mutating func add(_ gap: Gap, measured: Int64? = nil) {
+    add(
+      usage: gap.usage, estimate: Int128(gap.estimate), itpm: Int128(gap.itpm), gap: gap,
+      measured: measured)
+  }
+
+  /// Adds one request: its usage, exact `P` and `I`, and its gap (nil when
+  /// `P` overflows 64 bits: counted, unpriced, left out of the distribution).
+  public mutating func add(
+    usage u: TokenUsage, estimate p: Int128, itpm i: Int128, gap: Gap?, measured: Int64? = nil
+  ) {
     if let measured {
       measuredRequests += 1
       measuredTokens += Int128(measured)
-      measuredEstimate += Int128(gap.estimate)
+      measuredEstimate += p
     }
     requests += 1
-    let u = gap.usage
     input += Int128(u.input)
     cacheWrite5m += Int128(u.cacheWrite5m)
     cacheWrite1h += Int128(u.cacheWrite1h)
     cacheWriteUnknownTTL += Int128(u.cacheWriteUnknownTTL)
     cacheRead += Int128(u.cacheRead)
     output += Int128(u.output)
-    estimate += Int128(gap.estimate)
-    itpm += Int128(gap.itpm)
-    if gap.lowerBound { lowerBound += 1 }
-    if let e = gap.inputCostEstimate, let a = gap.inputCostActual, let o = gap.outputCost,
+    estimate += p
+    itpm += i
+    if u.cacheWriteUnknownTTL > 0 { lowerBound += 1 }
+    if let gap, let e = gap.inputCostEstimate, let a = gap.inputCostActual, let o = gap.outputCost,
       let total = gap.costActual
     {
       priced += 1
@@ -82,7 +91,7 @@ public struct Summary: Sendable {
     } else {
       unpriced += 1
     }
-    if gap.itpm > 0 { ratios.append(RatioSample(estimate: gap.estimate, itpm: gap.itpm)) }
+    if let gap, gap.itpm > 0 { ratios.append(RatioSample(estimate: gap.estimate, itpm: gap.itpm)) }
   }
 
   /// Adds another summary.

@@ -51,67 +51,6 @@ public struct UsageRecord: Sendable {
   }
 }
 
-/// One API request after de-duplication: every copy's maximum per field.
-///
-/// The merged values live in `record` itself (one copy of everything, to keep
-/// the table of requests small); its descriptive fields come from the earliest copy.
-public struct Request: Sendable {
-  public private(set) var record: UsageRecord
-  public private(set) var copies: Int
-
-  init(_ r: UsageRecord) {
-    record = r
-    copies = 1
-  }
-
-  /// Every copy was a sidechain copy.
-  public var sidechain: Bool { record.sidechain }
-  /// Some copy carried a non-null `stop_reason`.
-  public var stopReason: Bool { record.stopReason }
-  /// Every copy was embedded in another line (a `progress` line's copy).
-  public var embeddedOnly: Bool { record.embedded }
-  public var usage: TokenUsage { record.usage }
-  public var options: RequestOptions { record.options }
-
-  /// Folds another copy in; the result does not depend on the order of copies.
-  mutating func absorb(_ other: Request) {
-    let a = record
-    let b = other.record
-    var merged = Request.precedes(b, a) ? b : a
-    merged.usage = a.usage.maximum(b.usage)
-    merged.sidechain = a.sidechain && b.sidechain
-    merged.stopReason = a.stopReason || b.stopReason
-    merged.embedded = a.embedded && b.embedded
-    merged.incompleteStream = a.incompleteStream && b.incompleteStream
-    merged.options = RequestOptions(
-      batch: a.options.batch || b.options.batch, usGeo: a.options.usGeo || b.options.usGeo,
-      fast: a.options.fast || b.options.fast, longContext: a.options.longContext ?? b.options.longContext)
-    merged.measuredCountTokens = a.measuredCountTokens ?? b.measuredCountTokens
-    merged.rateLimit = a.rateLimit ?? b.rateLimit
-    record = merged
-    copies += other.copies
-  }
-
-  static func precedes(_ a: UsageRecord, _ b: UsageRecord) -> Bool {
-    let ta = a.time?.millisecondsSinceEpoch ?? .max
-    let tb = b.time?.millisecondsSinceEpoch ?? .max
-    return (ta, a.file, a.line) < (tb, b.file, b.line)
-  }
-
-  /// The gap of this request: prices and rules of its UTC day (or
-  /// `pricingDay` when it carries no time), under a rate-limit rule.
-  public func gap(
-    catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting = .anthropic
-  ) throws(UsageError) -> Gap {
-    try Gap(
-      usage: usage, model: catalog.resolve(record.model), day: record.time?.day ?? pricingDay,
-      options: options, catalog: catalog, accounting: accounting)
-  }
-
-  /// Moves this request's line numbers (chunked reading).
-  mutating func shiftLine(by offset: Int) { record.line += offset }
-}
-
 /// The rate-limit headers of one response (RL-2026-09 §Response headers).
 public final class RateLimitHeaders: Sendable, Equatable {
   public static func == (a: RateLimitHeaders, b: RateLimitHeaders) -> Bool {

@@ -61,34 +61,34 @@ public enum CacheAnalysis {
   public static let fiveMinutes: Int64 = 5 * 60_000
   public static let oneHour: Int64 = 60 * 60_000
 
-  public static func run(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay)
+  public static func run(_ requests: [PricedRequest])
     -> (events: [CacheEvent], sessions: [CacheSummary])
   {
-    var lanes: [String: [(Request, Gap)]] = [:]
+    var lanes: [String: [(PricedRequest, Gap)]] = [:]
     for r in requests {
-      guard r.record.time != nil else { continue }
-      let lane = r.sidechain ? "agent:" + (r.record.agent ?? "sidechain") : "main"
-      guard let gap = try? r.gap(catalog: catalog, pricingDay: pricingDay) else { continue }
-      lanes[r.record.session + "\u{1F}" + lane, default: []].append((r, gap))
+      guard r.time != nil else { continue }
+      let lane = r.sidechain ? "agent:" + (r.agent ?? "sidechain") : "main"
+      guard let gap = r.gap else { continue }
+      lanes[r.session + "\u{1F}" + lane, default: []].append((r, gap))
     }
     var events: [CacheEvent] = []
     var sessions: [String: CacheSummary] = [:]
     for key in lanes.keys.sorted() {
-      guard let list = lanes[key]?.sorted(by: { ($0.0.record.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.record.time ?? .init(millisecondsSinceEpoch: 0)) }) else { continue }
+      guard let list = lanes[key]?.sorted(by: { ($0.0.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.time ?? .init(millisecondsSinceEpoch: 0)) }) else { continue }
       let lane = String(key.split(separator: "\u{1F}").last ?? "main")
       var lastWriteWasOneHour = false
       for (i, (r, g)) in list.enumerated() {
-        guard let t = r.record.time else { continue }
+        guard let t = r.time else { continue }
         let u = r.usage
         let writes = u.cacheWrite5m + u.cacheWrite1h + u.cacheWriteUnknownTTL
         let previous = i > 0 ? list[i - 1] : nil
-        let gapMs = previous.flatMap { p in p.0.record.time.map { t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch } }
+        let gapMs = previous.flatMap { p in p.0.time.map { t.millisecondsSinceEpoch - $0.millisecondsSinceEpoch } }
         let ttl = lastWriteWasOneHour ? oneHour : fiveMinutes
         var e = CacheEvent(
-          time: t, session: r.record.session, lane: lane, model: g.model, estimate: g.estimate,
+          time: t, session: r.session, lane: lane, model: g.model, estimate: g.estimate,
           cacheRead: u.cacheRead, cacheWrite: writes, gapMs: gapMs, rebuild: false,
           rebuiltTokens: 0, rebuildExtraCost: .zero, neverReadTokens: 0)
-        var s = sessions[r.record.session] ?? CacheSummary(session: r.record.session)
+        var s = sessions[r.session] ?? CacheSummary(session: r.session)
         if let previous, let gapMs, writes > 0, gapMs > ttl {
           let pu = previous.0.usage
           let prefix = pu.cacheRead + pu.cacheWrite5m + pu.cacheWrite1h + pu.cacheWriteUnknownTTL
@@ -121,7 +121,7 @@ public enum CacheAnalysis {
           let next = i + 1 < list.count ? list[i + 1] : nil
           let read = next.map { n in
             n.0.usage.cacheRead > 0
-              && (n.0.record.time.map { $0.millisecondsSinceEpoch - t.millisecondsSinceEpoch <= writeTTL } ?? false)
+              && (n.0.time.map { $0.millisecondsSinceEpoch - t.millisecondsSinceEpoch <= writeTTL } ?? false)
           } ?? false
           if !read { e.neverReadTokens = writes }
         }
@@ -134,7 +134,7 @@ public enum CacheAnalysis {
           s.rebuildExtraCost = s.rebuildExtraCost + e.rebuildExtraCost
         }
         s.neverReadTokens += Int128(e.neverReadTokens)
-        sessions[r.record.session] = s
+        sessions[r.session] = s
         events.append(e)
       }
     }

@@ -19,11 +19,9 @@ public enum Charts {
     var gap: Gap
   }
 
-  static func points(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [Point] {
+  static func points(_ requests: [PricedRequest]) -> [Point] {
     requests.compactMap { r in
-      guard let t = r.record.time,
-        let g = try? r.gap(catalog: catalog, pricingDay: pricingDay)
-      else { return nil }
+      guard let t = r.time, let g = r.gap else { return nil }
       return Point(time: t, gap: g)
     }.sorted { $0.time < $1.time }
   }
@@ -45,8 +43,8 @@ public enum Charts {
     }
   }
 
-  package static func histogramCSV(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> (csv: String, bars: [SVGChart.Bar]) {
-    let pts = points(requests, catalog: catalog, pricingDay: pricingDay).filter { $0.gap.itpm > 0 }
+  package static func histogramCSV(_ requests: [PricedRequest]) -> (csv: String, bars: [SVGChart.Bar]) {
+    let pts = points(requests).filter { $0.gap.itpm > 0 }
     let maxR = pts.compactMap { $0.gap.overestimationRatio?.value }.max() ?? 1
     let edges = binEdges(upTo: maxR)
     var counts = [Int](repeating: 0, count: max(0, edges.count - 1))
@@ -76,13 +74,13 @@ public enum Charts {
     return String((v * 10).rounded() / 10)
   }
 
-  public static func cumulativeCSV(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]) {
+  public static func cumulativeCSV(_ requests: [PricedRequest]) -> (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]) {
     var w = CSVWriter(header: cumulativeColumns)
     var (e, i) = (Int128(0), Int128(0))
     var (ce, ca) = (USD.zero, USD.zero)
     var se: [(Double, Double)] = []
     var sa: [(Double, Double)] = []
-    for p in points(requests, catalog: catalog, pricingDay: pricingDay) {
+    for p in points(requests) {
       e += Int128(p.gap.estimate)
       i += Int128(p.gap.itpm)
       ce = ce + (p.gap.inputCostEstimate ?? .zero)
@@ -97,20 +95,20 @@ public enum Charts {
 
   /// Everything `tokengap chart` writes.
   public static func build(
-    requests: [Request], analyzer: Analyzer, catalog: ModelCatalog, pricingDay: CivilDay,
+    priced: PricedTable, requests: [PricedRequest],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool
   ) -> ChartSet {
     var set = ChartSet()
-    let byRequest = analyzer.finish(dimensions: [.request], catalog: catalog, pricingDay: pricingDay)
+    let byRequest = priced.analysis(dimensions: [.request])
     set.files.append(("requests.csv", AnalysisRenderer.csv(byRequest)))
     let minutes = MinuteSeries.build(arrivals)
     set.files.append(("minutes.csv", SimulationRenderer.minutesCSV(minutes)))
-    let histogram = histogramCSV(requests, catalog: catalog, pricingDay: pricingDay)
+    let histogram = histogramCSV(requests)
     set.files.append(("ratio_histogram.csv", histogram.csv))
-    let cumulative = cumulativeCSV(requests, catalog: catalog, pricingDay: pricingDay)
+    let cumulative = cumulativeCSV(requests)
     set.files.append(("cumulative.csv", cumulative.csv))
-    let sessions = analyzer.finish(dimensions: [.session], catalog: catalog, pricingDay: pricingDay)
+    let sessions = priced.analysis(dimensions: [.session])
     set.files.append(("sessions.csv", AnalysisRenderer.csv(sessions)))
     if let simulation {
       set.files.append(("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples)))

@@ -12,6 +12,26 @@ public enum Regime: String, CaseIterable, Sendable {
 
 /// One request as the simulation sees it.
 public struct Arrival: Sendable {
+  /// The timed requests as arrivals, in time order, and how many had no
+  /// time. A request whose prompt overflows 64 bits (named in the ledger)
+  /// cannot be replayed and is left out.
+  public static func of(_ requests: [PricedRequest]) -> (arrivals: [Arrival], untimed: Int) {
+    var out: [Arrival] = []
+    var untimed = 0
+    for r in requests {
+      guard let t = r.time else {
+        untimed += 1
+        continue
+      }
+      guard let gap = r.gap else { continue }
+      out.append(
+        Arrival(
+          time: t, pool: r.priceClass.pool ?? "unknown:" + r.model, estimate: gap.estimate,
+          itpm: gap.itpm, output: gap.otpm))
+    }
+    return (out.sorted { $0.time < $1.time }, untimed)
+  }
+
   public var time: Instant
   public var pool: String
   public var estimate: Int64

@@ -52,7 +52,7 @@ public struct IngestOptions: Sendable {
 
 /// The requests and ledger of one input file; partials merge in any order.
 public struct FilePartial: Sendable {
-  public var requests: [String: Request] = [:]
+  package var table = RequestTable()
   public var ledger = Ledger()
   /// Lines read (for chunks: to number the lines of the chunks after it).
   public var lineCount = 0
@@ -60,9 +60,7 @@ public struct FilePartial: Sendable {
   /// Shifts this chunk's line numbers by the lines of the chunks before it.
   mutating func shiftLines(by offset: Int, in file: String) {
     guard offset > 0 else { return }
-    for key in requests.keys {
-      if requests[key]?.record.file == file { requests[key]?.shiftLine(by: offset) }
-    }
+    table.shiftLines(by: offset, in: file)
     for k in ledger.problems.indices where ledger.problems[k].file == file && ledger.problems[k].line > 0 {
       ledger.problems[k].line += offset
     }
@@ -70,42 +68,59 @@ public struct FilePartial: Sendable {
 
   public init() {}
 
-  mutating func add(_ record: UsageRecord) {
-    let request = Request(record)
-    if var existing = requests[record.key] {
-      existing.absorb(request)
-      requests[record.key] = existing
-    } else {
-      requests[record.key] = request
-    }
-  }
+  /// The number of distinct requests read (replays not yet dropped).
+  public var requestCount: Int { table.count }
 
   /// Folds another partial in.
   public mutating func merge(_ other: FilePartial) {
     ledger.merge(other.ledger)
-    if requests.isEmpty {
-      requests = other.requests
-      return
-    }
-    for (key, request) in other.requests {
-      if var existing = requests[key] {
-        existing.absorb(request)
-        requests[key] = existing
-      } else {
-        requests[key] = request
-      }
-    }
+    table.merge(other.table)
   }
 }
 
 /// Builds partials from records, for callers that have records already.
-public enum FilePartialBuilder {
+package enum FilePartialBuilder {
   /// A partial holding one record.
-  public static func single(_ record: UsageRecord) -> FilePartial {
+  package static func single(_ record: UsageRecord) -> FilePartial {
     var p = FilePartial()
-    p.add(record)
+    let key: RequestTable.Key
+    if let id = record.messageID, !id.isEmpty {
+      key = .ids(messageID: Array(id.utf8), requestID: Array((record.requestID ?? "").utf8))
+    } else {
+      key = .custom(Array(record.key.utf8), messageID: nil, requestID: nil)
+    }
+    let u = record.usage
+    var flags: RequestTable.Flags = []
+    if record.sidechain { flags.insert(.sidechain) }
+    if record.embedded { flags.insert(.embedded) }
+    if record.stopReason { flags.insert(.stopReason) }
+    p.table.add(
+      RequestTable.Record(
+        key: key, time: record.time, session: record.session, project: record.project,
+        model: record.model, agent: record.agent, file: record.file, line: record.line,
+        counts: RequestTable.RawCounts(
+          input: u.input, output: u.output,
+          cacheCreation: u.cacheWrite5m + u.cacheWrite1h + u.cacheWriteUnknownTTL,
+          cacheRead: u.cacheRead, write5m: u.cacheWrite5m, write1h: u.cacheWrite1h,
+          webSearch: u.webSearchRequests),
+        flags: flags.union(RequestTable.Flags(record.options)),
+        measured: record.measuredCountTokens, headers: record.rateLimit))
     p.ledger.usageRecords = 1
     return p
+  }
+}
+
+extension RequestTable.Flags {
+  /// The flags of a request's options.
+  init(_ o: RequestOptions) {
+    self = []
+    if o.batch { insert(.batch) }
+    if o.usGeo { insert(.usGeo) }
+    if o.fast { insert(.fast) }
+    if let long = o.longContext {
+      insert(.longContextKnown)
+      if long { insert(.longContext) }
+    }
   }
 }
 
@@ -652,9 +667,9 @@ public struct FileIngest {
         return
       }
     }
-    let tokens: TokenUsage
     do {
-      tokens = try TokenUsage.fromAPI(
+      // Validates the record's counts (negative values, an overflowing split).
+      _ = try TokenUsage.fromAPI(
         input: raw.input ?? 0, cacheCreation: raw.cacheCreation, cacheWrite5m: raw.write5m,
         cacheWrite1h: raw.write1h, cacheRead: raw.cacheRead, output: raw.output ?? 0,
         webSearchRequests: raw.webSearch)
@@ -663,32 +678,39 @@ public struct FileIngest {
       partial.ledger.problem(path, n, "\(error)")
       return
     }
-    let key: String
+    let key: RequestTable.Key
     if let k = raw.key {
-      key = k
+      key = .custom(
+        Array(k.utf8), messageID: raw.messageID.map { Array($0.utf8) },
+        requestID: raw.requestID.map { Array($0.utf8) })
     } else if let id = raw.messageID, !id.isEmpty {
-      key = raw.requestID.flatMap { $0.isEmpty ? nil : id + "\u{1F}" + $0 } ?? id
+      key = .ids(messageID: Array(id.utf8), requestID: Array((raw.requestID ?? "").utf8))
     } else {
-      let at = chunk.map { "@\($0.start)" } ?? ""
-      key = "\(path)\(at)\u{1F}\(n)\u{1F}\(partial.ledger.records)\u{1F}\(partial.ledger.usageRecords)"
+      key = .none(sequence: Int64(partial.ledger.usageRecords))
     }
     if let line { partial.ledger[keyPath: line] += 1 }
     partial.ledger.usageRecords += 1
     if raw.embedded { partial.ledger.embeddedCopies += 1 }
-    var record = UsageRecord(
-      key: key, messageID: raw.messageID, requestID: raw.requestID, time: raw.time,
-      session: raw.session ?? fileStem, project: raw.project ?? parentName, model: model,
-      agent: raw.agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
-      sidechain: raw.sidechain, embedded: raw.embedded, stopReason: raw.stopReason, usage: tokens,
-      options: RequestOptions(
+    var flags = RequestTable.Flags(
+      RequestOptions(
         batch: raw.serviceTier == "batch", usGeo: raw.geo == "us", fast: raw.speed == "fast",
-        longContext: raw.longContext),
-      file: path, line: n)
-    record.measuredCountTokens = raw.measured
-    record.rateLimit = raw.rateLimit
-    record.aggregate = raw.aggregate
-    record.incompleteStream = raw.incompleteStream
-    partial.add(record)
+        longContext: raw.longContext))
+    if raw.sidechain { flags.insert(.sidechain) }
+    if raw.embedded { flags.insert(.embedded) }
+    if raw.stopReason { flags.insert(.stopReason) }
+    if raw.aggregate { flags.insert(.aggregate) }
+    if raw.incompleteStream { flags.insert(.incompleteStream) }
+    partial.table.add(
+      RequestTable.Record(
+        key: key, time: raw.time, session: raw.session ?? fileStem,
+        project: raw.project ?? parentName, model: model,
+        agent: raw.agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
+        file: path, line: n,
+        counts: RequestTable.RawCounts(
+          input: raw.input ?? 0, output: raw.output ?? 0, cacheCreation: raw.cacheCreation ?? 0,
+          cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
+          webSearch: raw.webSearch ?? 0),
+        flags: flags, measured: raw.measured, headers: raw.rateLimit))
   }
 
   /// A structured capture: the whole file, or one JSON document per line.

@@ -2,7 +2,7 @@ public import EstimateModel
 
 /// One request with a captured count_tokens value or rate-limit headers.
 public struct PairRow: Sendable {
-  public var request: Request
+  public var request: PricedRequest
   public var gap: Gap
 }
 
@@ -15,17 +15,15 @@ public enum PairsRenderer {
     "output_tokens_remaining", "requests_limit", "requests_remaining",
   ]
 
-  public static func rows(_ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay) -> [PairRow] {
+  public static func rows(_ requests: [PricedRequest]) -> [PairRow] {
     requests.compactMap { r in
-      guard r.record.measuredCountTokens != nil || r.record.rateLimit != nil,
-        let g = try? r.gap(catalog: catalog, pricingDay: pricingDay)
-      else { return nil }
+      guard r.measuredCountTokens != nil || r.rateLimit != nil, let g = r.gap else { return nil }
       return PairRow(request: r, gap: g)
     }
   }
 
   static func cells(_ p: PairRow) -> [String] {
-    let rec = p.request.record
+    let rec = p.request
     let h = rec.rateLimit
     func n(_ v: Int64?) -> String { v.map(String.init) ?? "" }
     return [
@@ -38,8 +36,8 @@ public enum PairsRenderer {
   }
 
   public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
-    let measured = rows.filter { $0.request.record.measuredCountTokens != nil }
-    let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.record.measuredCountTokens ?? 0) }
+    let measured = rows.filter { $0.request.measuredCountTokens != nil }
+    let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.measuredCountTokens ?? 0) }
     let p = measured.reduce(Int128(0)) { $0 + Int128($1.gap.estimate) }
     let i = measured.reduce(Int128(0)) { $0 + Int128($1.gap.itpm) }
     switch format {

@@ -60,6 +60,6 @@ public enum Probe {
     _ = try? FileSystem.writeAtomically(bytes, to: path)
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)
     let p = ingest.ingest(path)
-    return p.requests.count
+    return p.requestCount
   }
 }

@@ -104,28 +104,110 @@ public struct Gap: Sendable, Hashable {
     usage: TokenUsage, model: ResolvedModel, day: CivilDay,
     options: RequestOptions = .init(), catalog: ModelCatalog, accounting: Accounting = .anthropic
   ) throws(UsageError) {
-    self.model = model.id
+    try self.init(
+      usage: usage,
+      priceClass: PriceClass(
+        model: model, day: day, options: options, catalog: catalog, accounting: accounting))
+  }
+
+  /// Computes the gap of one request from its price class: the one place
+  /// the definitions above are applied.
+  public init(usage: TokenUsage, priceClass c: PriceClass) throws(UsageError) {
+    self.model = c.model
     self.usage = usage
     let writes = try usage.cacheWrite()
     estimate = try usage.prompt()
+    countsCacheReads = c.countsCacheReads
+    itpm = try TokenUsage.add(
+      try TokenUsage.add(usage.input, writes, "itpm"),
+      countsCacheReads ? usage.cacheRead : 0, "itpm")
+    let (scaled, overflow) = usage.output.multipliedReportingOverflow(by: c.outputBurndown)
+    if overflow { throw .overflow("otpm") }
+    otpm = scaled
+    lowerBound = usage.cacheWriteUnknownTTL > 0
+    if let reason = c.unpriced {
+      unpriced = reason
+      return
+    }
+    let card: RateCard
+    let tier: String
+    if let long = c.longPrompt, c.longContext ?? (estimate > long.above) {
+      card = long.rates
+      tier = "long_prompt" + c.tierSuffix
+    } else if let standard = c.standard {
+      card = standard
+      tier = c.baseTier + c.tierSuffix
+    } else {
+      unpriced = .noPricePeriod
+      return
+    }
+    pricePeriod = c.pricePeriod
+    priceTier = tier
+    rates = card
+    inputCostEstimate = card.input.cost(estimate)
+    inputCostActual =
+      card.input.cost(usage.input) + card.write5m.cost(usage.cacheWrite5m)
+      + card.write1h.cost(usage.cacheWrite1h) + card.write5m.cost(usage.cacheWriteUnknownTTL)
+      + card.read.cost(usage.cacheRead)
+    outputCost = card.output.cost(usage.output)
+    webSearchCost = USD(attodollars: c.webSearchPrice.attodollars * Int128(usage.webSearchRequests))
+  }
+}
+
+/// Everything about a request's price and rate-limit rule that does not
+/// depend on its token counts: the model's entry on the request's day, the
+/// modifiers, and the accounting rule.
+///
+/// Requests of one class differ only in their usage, so a table of requests
+/// resolves each class once and prices each request with
+/// ``Gap/init(usage:priceClass:)``.
+public struct PriceClass: Sendable, Hashable {
+  /// The canonical model id (or the logged id when unknown).
+  public var model: String
+  /// The model's rate-limit pool, when the catalog knows the model.
+  public var pool: String?
+  public var accounting: Accounting
+  /// Cache reads count toward ITPM under the class's rule.
+  public var countsCacheReads: Bool
+  /// OTPM charge per output token (Bedrock's burndown rate; 1 elsewhere).
+  public var outputBurndown: Int64
+  /// Why no price applies; nil when priced.
+  public var unpriced: UnpricedReason?
+  public var pricePeriod: String?
+  /// The rates below the long-prompt threshold (fast mode's when fast), modifiers applied.
+  public var standard: RateCard?
+  /// `standard` or `fast`.
+  public var baseTier: String
+  /// The long-prompt tier, modifiers applied; nil when none applies.
+  public var longPrompt: LongPromptTier?
+  /// The tier as reported by the source; nil decides it from each request's P.
+  public var longContext: Bool?
+  /// `+us_geo`, `+batch`, or both.
+  public var tierSuffix: String
+  public var webSearchPrice: USD
+
+  /// Resolves the class of requests on `model` sent on `day` with `options`.
+  public init(
+    model: ResolvedModel, day: CivilDay, options: RequestOptions = .init(),
+    catalog: ModelCatalog, accounting: Accounting = .anthropic
+  ) {
+    self.model = model.id
+    self.accounting = accounting
     let entry = model.entry
+    pool = entry?.pool
     switch accounting {
     case .anthropic: countsCacheReads = entry?.countsCacheReads(on: day) ?? false
     case .bedrock: countsCacheReads = false
     case .openai: countsCacheReads = true
     }
-    itpm = try TokenUsage.add(
-      try TokenUsage.add(usage.input, writes, "itpm"),
-      countsCacheReads ? usage.cacheRead : 0, "itpm")
-    otpm = usage.output
+    outputBurndown = 1
     if accounting == .bedrock, let entry, let burndown = catalog.bedrockBurndown[entry.id] {
-      let (scaled, overflow) = usage.output.multipliedReportingOverflow(
-        by: Int64(burndown.numerator / max(1, burndown.denominator)))
-      if overflow { throw .overflow("otpm") }
-      otpm = scaled
+      outputBurndown = Int64(burndown.numerator / max(1, burndown.denominator))
     }
-    lowerBound = usage.cacheWriteUnknownTTL > 0
-
+    webSearchPrice = catalog.modifiers.webSearch
+    baseTier = "standard"
+    tierSuffix = ""
+    longContext = options.longContext
     guard let entry else {
       unpriced = .unknownModel
       return
@@ -135,41 +217,36 @@ public struct Gap: Sendable, Hashable {
       return
     }
     var card: RateCard
-    var tier: String
+    var long = period.longPrompt
     if options.fast {
       guard let fast = period.fast else {
         unpriced = .noFastPrice
         return
       }
       card = fast
-      tier = "fast"
-    } else if let long = period.longPrompt, options.longContext ?? (estimate > long.above) {
-      card = long.rates
-      tier = "long_prompt"
+      baseTier = "fast"
+      long = nil
     } else {
       card = period.standard
-      tier = "standard"
     }
     var multiplier = Multiplier.one
     if options.usGeo && entry.usGeoMultiplierApplies {
       multiplier = multiplier * catalog.modifiers.usGeo
-      tier += "+us_geo"
+      tierSuffix += "+us_geo"
     }
     if options.batch {
       multiplier = multiplier * catalog.modifiers.batch
-      tier += "+batch"
+      tierSuffix += "+batch"
     }
-    if multiplier != .one { card = card.scaled(by: multiplier) }
+    if multiplier != .one {
+      card = card.scaled(by: multiplier)
+      if var l = long {
+        l.rates = l.rates.scaled(by: multiplier)
+        long = l
+      }
+    }
     pricePeriod = period.label
-    priceTier = tier
-    rates = card
-    inputCostEstimate = card.input.cost(estimate)
-    inputCostActual =
-      card.input.cost(usage.input) + card.write5m.cost(usage.cacheWrite5m)
-      + card.write1h.cost(usage.cacheWrite1h) + card.write5m.cost(usage.cacheWriteUnknownTTL)
-      + card.read.cost(usage.cacheRead)
-    outputCost = card.output.cost(usage.output)
-    webSearchCost = USD(
-      attodollars: catalog.modifiers.webSearch.attodollars * Int128(usage.webSearchRequests))
+    standard = card
+    longPrompt = long
   }
 }

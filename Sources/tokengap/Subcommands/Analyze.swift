@@ -46,9 +46,7 @@ enum AnalyzeCommand {
       throw UsageError("\(error)")
     }
     let input = try await Inputs.load(o)
-    let result = input.analyzer.finish(
-      dimensions: dims, catalog: input.catalog, timeZone: zone, pricingDay: input.pricingDay,
-      accounting: input.accounting)
+    let result = input.priced.analysis(dimensions: dims, timeZone: zone)
     try Common.emit(
       AnalysisRenderer.render(result, format: format), to: o.value("output"),
       inputs: input.files, output: &output)

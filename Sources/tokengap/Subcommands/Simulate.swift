@@ -12,26 +12,8 @@ enum Replay {
   ]
 
   /// The timed requests as arrivals, and how many had no time.
-  static func arrivals(
-    _ requests: [Request], catalog: ModelCatalog, pricingDay: CivilDay,
-    accounting: Accounting = .anthropic
-  ) -> (arrivals: [Arrival], untimed: Int) {
-    var out: [Arrival] = []
-    var untimed = 0
-    for r in requests {
-      guard let t = r.record.time else {
-        untimed += 1
-        continue
-      }
-      let model = catalog.resolve(r.record.model)
-      guard let gap = try? r.gap(catalog: catalog, pricingDay: t.day, accounting: accounting)
-      else { continue }
-      out.append(
-        Arrival(
-          time: t, pool: model.entry?.pool ?? "unknown:" + model.id, estimate: gap.estimate,
-          itpm: gap.itpm, output: gap.otpm))
-    }
-    return (out.sorted { $0.time < $1.time }, untimed)
+  static func arrivals(_ requests: [PricedRequest]) -> (arrivals: [Arrival], untimed: Int) {
+    Arrival.of(requests)
   }
 
   /// The limits per pool named by `--tier` or `--itpm/--otpm/--rpm`; nil when none was asked for.
@@ -101,9 +83,7 @@ enum SimulateCommand {
   {
     let format = try o.choice("format", OutputFormat.self, default: .table)
     let input = try await Inputs.load(o)
-    let requests = input.requests
-    let (arrivals, untimed) = Replay.arrivals(
-      requests, catalog: input.catalog, pricingDay: input.pricingDay, accounting: input.accounting)
+    let (arrivals, untimed) = Replay.arrivals(input.requests)
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
@@ -147,8 +127,7 @@ enum CacheCommand {
       throw UsageError("'--by' must be session or request for cache, not '\(by)'")
     }
     let input = try await Inputs.load(o)
-    let requests = input.requests
-    let analysis = CacheAnalysis.run(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    let analysis = CacheAnalysis.run(input.requests)
     let result = input.total()
     let text = by == "request"
       ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
@@ -180,8 +159,7 @@ enum PairsCommand {
   {
     let format = try o.choice("format", OutputFormat.self, default: .table)
     let input = try await Inputs.load(o)
-    let requests = input.requests
-    let rows = PairsRenderer.rows(requests, catalog: input.catalog, pricingDay: input.pricingDay)
+    let rows = PairsRenderer.rows(input.requests)
     let result = input.total()
     try Common.emit(
       PairsRenderer.render(rows, ledger: result.ledger, format: format, catalog: input.catalog), to: o.value("output"),

@@ -21,24 +21,18 @@ enum Inputs {
     "Files or directories (read recursively), or - for standard input. Without a path: $CLAUDE_CONFIG_DIR's entries, else ~/.config/claude/projects and ~/.claude/projects."
   )
 
-  /// What was read.
+  /// What was read: the priced requests every command consumes.
   struct Loaded {
-    var catalog: ModelCatalog
-    var analyzer: Analyzer
+    var priced: PricedTable
     var files: [String]
-    var pricingDay: CivilDay
-    var accounting: Accounting
 
-    /// The de-duplicated requests, replays dropped.
-    var requests: [Request] {
-      var ledger = analyzer.partial.ledger
-      return analyzer.requests(ledger: &ledger)
-    }
+    var catalog: ModelCatalog { priced.context.catalog }
+
+    /// The de-duplicated requests, replays dropped, in a stable order.
+    var requests: [PricedRequest] { priced.ordered() }
 
     /// The run as one group: its ledger is the whole run's.
-    func total() -> AnalysisResult {
-      analyzer.finish(dimensions: [.total], catalog: catalog, pricingDay: pricingDay, accounting: accounting)
-    }
+    func total() -> AnalysisResult { priced.analysis(dimensions: [.total]) }
   }
 
   /// Finds and reads the inputs named by the options.
@@ -76,9 +70,9 @@ enum Inputs {
     extra.ledger.filesSkipped = found.skipped.count
     extra.ledger.filesSkippedByTime = found.skippedByTime
     analyzer.add(extra)
-    return Loaded(
-      catalog: catalog, analyzer: analyzer, files: found.files,
-      pricingDay: given ?? Clock.today(), accounting: accounting)
+    let context = PricingContext(
+      catalog: catalog, pricingDay: given ?? Clock.today(), accounting: accounting)
+    return Loaded(priced: analyzer.priced(context), files: found.files)
   }
 
   /// Prints the ledger and decides the exit status after a report was written.

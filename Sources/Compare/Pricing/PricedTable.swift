@@ -1,0 +1,259 @@
+public import EstimateModel
+
+/// What prices a run's requests: the catalog, the day for requests without
+/// a time, and the rate-limit rule.
+public struct PricingContext: Sendable {
+  public var catalog: ModelCatalog
+  /// Prices requests that carry no time as of this day.
+  public var pricingDay: CivilDay
+  /// Whose rule decides what counts toward ITPM.
+  public var accounting: Accounting
+
+  public init(catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting = .anthropic) {
+    self.catalog = catalog
+    self.pricingDay = pricingDay
+    self.accounting = accounting
+  }
+}
+
+/// The de-duplicated requests of a run, each assigned its price class once.
+///
+/// This is the one table every analysis reads, and ``gap(_:)`` is the one
+/// place a request's gap is computed. A request that cannot be priced (an
+/// unknown model, no published price, a prompt beyond 64 bits) stays in the
+/// table, flagged; it is never dropped.
+public struct PricedTable: Sendable {
+  package let table: RequestTable
+  public let context: PricingContext
+  /// The whole run's ledger, requests and pricing counts included.
+  public let ledger: Ledger
+  private let classes: [PriceClass]
+  /// Per row: its class, or `replayClass` for a dropped replay.
+  private let rowClass: [UInt32]
+  private static let replayClass = UInt32.max
+  /// Row numbers of the requests (replays left out), in storage order.
+  private let requestRows: [UInt32]
+
+  /// Prices `table` (whose replays are already marked) under `context`.
+  package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
+    var ledger = ingestLedger
+    var classes: [PriceClass] = []
+    var classIDs: [ClassKey: UInt32] = [:]
+    var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
+    var rowClass = [UInt32](repeating: Self.replayClass, count: table.count)
+    var requestRows: [UInt32] = []
+    requestRows.reserveCapacity(table.count)
+    var last: (ClassKey, UInt32)?
+    for i in 0..<table.count {
+      let row = table.rows[i]
+      if row.flags.contains(.replay) {
+        ledger.sidechainReplaysDropped += 1
+        continue
+      }
+      requestRows.append(UInt32(i))
+      let day = row.flags.contains(.timed)
+        ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
+      let key = ClassKey(
+        model: row.model, day: day.daysSinceEpoch,
+        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext]).rawValue)
+      let id: UInt32
+      if let last, last.0 == key {
+        id = last.1
+      } else if let found = classIDs[key] {
+        id = found
+      } else {
+        let model: ResolvedModel
+        if let m = resolved[Int(row.model)] {
+          model = m
+        } else {
+          model = context.catalog.resolve(table.strings[row.model])
+          resolved[Int(row.model)] = model
+        }
+        let f = row.flags
+        let options = RequestOptions(
+          batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
+          longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil)
+        id = UInt32(classes.count)
+        classes.append(
+          PriceClass(
+            model: model, day: day, options: options, catalog: context.catalog,
+            accounting: context.accounting))
+        classIDs[key] = id
+      }
+      last = (key, id)
+      rowClass[i] = id
+    }
+    self.table = table
+    self.context = context
+    self.classes = classes
+    self.rowClass = rowClass
+    self.requestRows = requestRows
+    // The ledger's request counts, from the same table every analysis reads.
+    ledger.duplicatesCollapsed = ledger.usageRecords - table.count
+    for r in requestRows {
+      let i = Int(r)
+      let c = classes[Int(rowClass[i])]
+      let usage = table.counts(of: i).usage
+      ledger.requests += 1
+      if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
+      if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
+      let reason: String?
+      do {
+        _ = try Gap(usage: usage, priceClass: c)
+        reason = c.unpriced.map { $0 == .unknownModel ? c.model : "\(c.model) (\($0.rawValue))" }
+      } catch {
+        reason = "\(c.model) (overflow)"
+        ledger.problem(table.strings[table.rows[i].file], table.line(of: i), "\(error)")
+      }
+      if let reason {
+        ledger.unpricedRequests += 1
+        ledger.unpricedModels[reason, default: 0] += 1
+      }
+    }
+    self.ledger = ledger
+  }
+
+  private struct ClassKey: Hashable {
+    var model: UInt32
+    var day: Int64
+    var options: UInt16
+  }
+
+  /// The number of requests.
+  public var count: Int { requestRows.count }
+
+  /// The row numbers of the requests, in storage order (not a stable order:
+  /// use ``ordered()`` where order shows).
+  package var rows: [UInt32] { requestRows }
+
+  /// The price class of row `i`.
+  package func priceClass(ofRow i: Int) -> PriceClass { classes[Int(rowClass[i])] }
+
+  /// The gap of row `i`; nil only when its prompt or charge overflows 64 bits
+  /// (the ledger names it, and it counts as unpriced).
+  package func gap(ofRow i: Int) -> Gap? {
+    try? Gap(usage: table.counts(of: i).usage, priceClass: priceClass(ofRow: i))
+  }
+
+  /// The request in row `i`, with its gap.
+  package func request(ofRow i: Int) -> PricedRequest {
+    PricedRequest(table: self, row: i)
+  }
+
+  /// Every request in a stable order: by time (untimed last), then file,
+  /// line and key; identical for any number of jobs.
+  public func ordered() -> [PricedRequest] {
+    orderedRows().map { request(ofRow: $0) }
+  }
+
+  /// The row numbers in the stable order of ``ordered()``.
+  package func orderedRows() -> [Int] {
+    let t = table
+    // Files compare by name: rank the interned strings once.
+    let names = (0..<t.strings.count).map { UInt32($0) }.sorted { t.strings[$0] < t.strings[$1] }
+    var rank = [Int](repeating: 0, count: t.strings.count)
+    for (k, id) in names.enumerated() { rank[Int(id)] = k }
+    struct Item {
+      var time: Int64
+      var file: Int
+      var line: Int
+      var row: Int
+    }
+    var items = requestRows.map { r -> Item in
+      let i = Int(r)
+      let row = t.rows[i]
+      return Item(
+        time: row.flags.contains(.timed) ? row.time : .max, file: rank[Int(row.file)],
+        line: t.line(of: i), row: i)
+    }
+    items.sort { a, b in
+      if (a.time, a.file, a.line) != (b.time, b.file, b.line) {
+        return (a.time, a.file, a.line) < (b.time, b.file, b.line)
+      }
+      let ka = t.orderKey(of: a.row)
+      let kb = t.orderKey(of: b.row)
+      if ka != kb { return ka.lexicographicallyPrecedes(kb) }
+      return t.rows[a.row].key < t.rows[b.row].key
+    }
+    return items.map(\.row)
+  }
+}
+
+/// One priced request, as the analyses and renderers see it.
+public struct PricedRequest: Sendable {
+  public var time: Instant?
+  public var session: String
+  public var project: String
+  /// The model id as logged.
+  public var loggedModel: String
+  public var agent: String?
+  /// Every copy was a sidechain copy.
+  public var sidechain: Bool
+  /// Some copy carried a non-null `stop_reason`.
+  public var stopReason: Bool
+  /// A bucket of many requests (Admin API reports), not one request.
+  public var aggregate: Bool
+  /// Every copy was embedded in another line (a `progress` line's copy).
+  public var embeddedOnly: Bool
+  /// A stream that ended before `message_stop`.
+  public var incompleteStream: Bool
+  /// The records merged into this request.
+  public var copies: Int
+  /// The file and line of the earliest copy.
+  public var file: String
+  public var line: Int
+  public var messageID: String?
+  public var requestID: String?
+  public var usage: TokenUsage
+  public var options: RequestOptions
+  public var priceClass: PriceClass
+  /// The gap; nil only when the prompt overflows 64 bits.
+  public var gap: Gap?
+  /// `P` and `I`, exact even where `gap` is nil.
+  public var estimate: Int128
+  public var itpm: Int128
+  /// What count_tokens returned for this request's prompt, when captured.
+  public var measuredCountTokens: Int64?
+  /// The `anthropic-ratelimit-*` headers of the response, when captured.
+  public var rateLimit: RateLimitHeaders?
+
+  init(table priced: PricedTable, row i: Int) {
+    let t = priced.table
+    let r = t.rows[i]
+    time = r.flags.contains(.timed) ? Instant(millisecondsSinceEpoch: r.time) : nil
+    session = t.strings[r.session]
+    project = t.strings[r.project]
+    loggedModel = t.strings[r.model]
+    agent = r.agent == StringPool.none ? nil : t.strings[r.agent]
+    sidechain = r.flags.contains(.sidechain)
+    stopReason = r.flags.contains(.stopReason)
+    aggregate = r.flags.contains(.aggregate)
+    embeddedOnly = r.flags.contains(.embedded)
+    incompleteStream = r.flags.contains(.incompleteStream)
+    copies = Int(r.copies)
+    file = t.strings[r.file]
+    line = t.line(of: i)
+    (messageID, requestID) = t.ids(of: i)
+    usage = t.counts(of: i).usage
+    let f = r.flags
+    options = RequestOptions(
+      batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
+      longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil)
+    priceClass = priced.priceClass(ofRow: i)
+    gap = priced.gap(ofRow: i)
+    (estimate, itpm) = Self.charges(usage, priceClass)
+    measuredCountTokens = t.measuredCountTokens(of: i)
+    rateLimit = t.rateLimit(of: i)
+  }
+
+  /// `P` and `I` in 128 bits: never overflow.
+  static func charges(_ u: TokenUsage, _ c: PriceClass) -> (Int128, Int128) {
+    let writes = Int128(u.cacheWrite5m) + Int128(u.cacheWrite1h) + Int128(u.cacheWriteUnknownTTL)
+    let p = Int128(u.input) + writes + Int128(u.cacheRead)
+    let i = Int128(u.input) + writes + (c.countsCacheReads ? Int128(u.cacheRead) : 0)
+    return (p, i)
+  }
+
+  /// The model id the catalog resolved (the logged id when unknown).
+  public var model: String { priceClass.model }
+}

@@ -1,0 +1,664 @@
+public import EstimateModel
+
+/// The de-duplicated requests of a run, stored compactly.
+///
+/// One row is 80 bytes: a 64-bit hash of the de-duplication key, a reference
+/// to the key's exact bytes (kept in an arena, so two keys with the same hash
+/// are compared byte for byte and never merged), the time, the raw usage
+/// fields as 32-bit counts, and sessions, projects, models, files and agents
+/// as interned 32-bit ids. Counts that do not fit 32 bits move the row's
+/// values to a side table, so every value stays exact. With its index slot
+/// and price class a request costs about 95 bytes plus its key's length.
+///
+/// Copies of one request (streaming snapshots, embedded copies, the same
+/// response in two files) merge field by field: each raw usage field keeps
+/// its maximum, and the descriptive fields come from the earliest copy. The
+/// raw fields are merged before anything is derived from them, so a copy
+/// that carries the TTL split of its cache writes and one that does not
+/// count the writes once.
+public struct RequestTable: Sendable {
+  /// Interned strings: sessions, projects, models, files, agents.
+  package var strings = StringPool()
+  package var rows = PagedArray<Row>()
+  private var arena = ByteArena()
+  private var index = KeyIndex()
+  /// Values that do not fit a row's compact fields, by row.
+  private var wide: [Int: WideValues] = [:]
+  /// Captured count_tokens values and rate-limit headers, by row.
+  private var measured: [Int: Int64] = [:]
+  private var headers: [Int: RateLimitHeaders] = [:]
+
+  /// Usage records added; those beyond `count` merged into an existing row.
+  public private(set) var recordsAdded = 0
+
+  public init() {}
+
+  /// The number of rows, replays included until ``dropReplays()`` marks them.
+  public var count: Int { rows.count }
+
+  // MARK: Rows
+
+  /// One request: 80 bytes.
+  package struct Row: Sendable {
+    /// Hash of the key bytes; unused for keys made from file and line.
+    var hash: UInt64 = 0
+    /// Arena offset of the key, or the record's sequence for file-and-line keys.
+    var key: Int64 = 0
+    /// Milliseconds since the epoch; see `Flags.timed`.
+    var time: Int64 = 0
+    var input: UInt32 = 0
+    var output: UInt32 = 0
+    var cacheCreation: UInt32 = 0
+    var cacheRead: UInt32 = 0
+    var write5m: UInt32 = 0
+    var write1h: UInt32 = 0
+    var session: UInt32 = 0
+    var project: UInt32 = 0
+    var model: UInt32 = 0
+    var file: UInt32 = 0
+    /// `StringPool.none` when absent.
+    var agent: UInt32 = 0
+    var line: UInt32 = 0
+    var webSearch: UInt16 = 0
+    var flags: Flags = []
+    var copies: UInt32 = 1
+  }
+
+  package struct Flags: OptionSet, Sendable {
+    package var rawValue: UInt16
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
+    static let timed = Flags(rawValue: 1 << 0)
+    static let sidechain = Flags(rawValue: 1 << 1)
+    static let embedded = Flags(rawValue: 1 << 2)
+    static let stopReason = Flags(rawValue: 1 << 3)
+    static let batch = Flags(rawValue: 1 << 4)
+    static let usGeo = Flags(rawValue: 1 << 5)
+    static let fast = Flags(rawValue: 1 << 6)
+    static let longContextKnown = Flags(rawValue: 1 << 7)
+    static let longContext = Flags(rawValue: 1 << 8)
+    static let aggregate = Flags(rawValue: 1 << 9)
+    static let incompleteStream = Flags(rawValue: 1 << 10)
+    /// The values live in `wide`.
+    static let wide = Flags(rawValue: 1 << 11)
+    /// The key is the file, line and sequence: unique, never looked up.
+    static let fileKey = Flags(rawValue: 1 << 12)
+    /// A sidechain copy of a main-chain request: not a request of its own.
+    static let replay = Flags(rawValue: 1 << 13)
+    static let hasMeasured = Flags(rawValue: 1 << 14)
+    static let hasHeaders = Flags(rawValue: 1 << 15)
+  }
+
+  /// The exact values of a row whose counts do not fit its compact fields.
+  struct WideValues: Sendable {
+    var input: Int64
+    var output: Int64
+    var cacheCreation: Int64
+    var cacheRead: Int64
+    var write5m: Int64
+    var write1h: Int64
+    var webSearch: Int64
+    var line: Int
+  }
+
+  /// Raw usage fields of one record, before any is derived from another.
+  package struct RawCounts: Sendable, Equatable {
+    var input: Int64 = 0
+    var output: Int64 = 0
+    var cacheCreation: Int64 = 0
+    var cacheRead: Int64 = 0
+    var write5m: Int64 = 0
+    var write1h: Int64 = 0
+    var webSearch: Int64 = 0
+
+    func maximum(_ o: RawCounts) -> RawCounts {
+      RawCounts(
+        input: max(input, o.input), output: max(output, o.output),
+        cacheCreation: max(cacheCreation, o.cacheCreation), cacheRead: max(cacheRead, o.cacheRead),
+        write5m: max(write5m, o.write5m), write1h: max(write1h, o.write1h),
+        webSearch: max(webSearch, o.webSearch))
+    }
+
+    /// Usage by TTL: writes of unknown TTL are the total less the split.
+    /// Never fails: every count is a non-negative 64-bit value.
+    var usage: TokenUsage {
+      let split = Int128(write5m) + Int128(write1h)
+      let unknown = max(0, Int128(cacheCreation) - split)
+      return TokenUsage(
+        input: input, cacheWrite5m: write5m, cacheWrite1h: write1h,
+        cacheWriteUnknownTTL: Int64(unknown), cacheRead: cacheRead, output: output,
+        webSearchRequests: webSearch)
+    }
+  }
+
+  // MARK: Adding
+
+  /// What identifies a record's request.
+  package enum Key {
+    /// `message.id` and `requestId` (empty when absent).
+    case ids(messageID: [UInt8], requestID: [UInt8])
+    /// A key chosen by a reader (report buckets, telemetry events), with
+    /// the ids the record carried, if any.
+    case custom([UInt8], messageID: [UInt8]?, requestID: [UInt8]?)
+    /// No id: the record is a request of its own, ordered by this sequence.
+    case none(sequence: Int64)
+  }
+
+  /// One normalized usage record.
+  package struct Record {
+    var key: Key
+    var time: Instant?
+    var session: String
+    var project: String
+    var model: String
+    var agent: String?
+    var file: String
+    var line: Int
+    var counts: RawCounts
+    var flags: Flags
+    var measured: Int64?
+    var headers: RateLimitHeaders?
+  }
+
+  /// Adds one record: a new row, or merged into its request's row.
+  package mutating func add(_ r: Record) {
+    recordsAdded += 1
+    var row = Row()
+    row.flags = r.flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
+    if let t = r.time {
+      row.time = t.millisecondsSinceEpoch
+      row.flags.insert(.timed)
+    }
+    row.session = strings.intern(r.session)
+    row.project = strings.intern(r.project)
+    row.model = strings.intern(r.model)
+    row.file = strings.intern(r.file)
+    row.agent = r.agent.map { strings.intern($0) } ?? StringPool.none
+    let encoded: [UInt8]
+    switch r.key {
+    case .none(let sequence):
+      row.key = sequence
+      row.flags.insert(.fileKey)
+      insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+      return
+    case .ids(let m, let q):
+      encoded = KeyEncoding.ids(m, q)
+    case .custom(let k, let m, let q):
+      encoded = KeyEncoding.custom(k, m, q)
+    }
+    let identity = KeyEncoding.identity(encoded)
+    row.hash = KeyHash.hash(identity)
+    if let existing = find(hash: row.hash, identity: identity) {
+      merge(into: existing, row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+      return
+    }
+    row.key = arena.append(encoded)
+    insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+  }
+
+  /// Folds another table in; the result does not depend on the order of tables.
+  package mutating func merge(_ other: RequestTable) {
+    recordsAdded += other.recordsAdded
+    var map = [UInt32](repeating: 0, count: other.strings.count)
+    for k in 0..<other.strings.count { map[k] = strings.intern(other.strings[UInt32(k)]) }
+    func mapped(_ id: UInt32) -> UInt32 { id == StringPool.none ? id : map[Int(id)] }
+    for i in 0..<other.rows.count {
+      var row = other.rows[i]
+      let counts = other.counts(of: i)
+      let line = other.line(of: i)
+      let m = other.measuredCountTokens(of: i)
+      let h = other.rateLimit(of: i)
+      row.session = mapped(row.session)
+      row.project = mapped(row.project)
+      row.model = mapped(row.model)
+      row.file = mapped(row.file)
+      row.agent = mapped(row.agent)
+      row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
+      if row.flags.contains(.fileKey) {
+        insertNew(row, counts: counts, line: line, measured: m, headers: h)
+        continue
+      }
+      let encoded = other.arena.entry(at: row.key)
+      let identity = KeyEncoding.identity(encoded)
+      if let existing = find(hash: row.hash, identity: identity) {
+        merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, copies: row.copies)
+        continue
+      }
+      row.key = arena.append(encoded)
+      insertNew(row, counts: counts, line: line, measured: m, headers: h)
+    }
+  }
+
+  /// Moves the line numbers of rows read from `file` (chunked reading).
+  package mutating func shiftLines(by offset: Int, in file: String) {
+    guard offset > 0, let id = strings.lookup(file) else { return }
+    for i in 0..<rows.count where rows[i].file == id {
+      setLine(of: i, line(of: i) + offset)
+    }
+  }
+
+  private mutating func insertNew(
+    _ row: Row, counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?
+  ) {
+    let i = rows.count
+    rows.append(row)
+    store(counts, line: line, at: i)
+    if let m {
+      measured[i] = m
+      rows[i].flags.insert(.hasMeasured)
+    }
+    if let h {
+      headers[i] = h
+      rows[i].flags.insert(.hasHeaders)
+    }
+    if !row.flags.contains(.fileKey) { index.insert(UInt32(i), hash: row.hash, rows: rows) }
+  }
+
+  private mutating func merge(
+    into i: Int, _ b: Row, counts: RawCounts, line: Int, measured m: Int64?,
+    headers h: RateLimitHeaders?, copies: UInt32 = 1
+  ) {
+    let a = rows[i]
+    let aLine = self.line(of: i)
+    let merged = counts.maximum(self.counts(of: i))
+    // Descriptive fields from the earliest copy (time, file, line).
+    let bFirst = RequestTable.precedes(
+      (b.flags.contains(.timed) ? b.time : .max, strings[b.file], line),
+      (a.flags.contains(.timed) ? a.time : .max, strings[a.file], aLine))
+    var row = bFirst ? b : a
+    row.hash = a.hash
+    row.key = a.key
+    let either: Flags = [.stopReason, .batch, .usGeo, .fast]
+    let both: Flags = [.sidechain, .embedded, .incompleteStream]
+    row.flags = row.flags.subtracting(either.union(both).union([.longContextKnown, .longContext]))
+    row.flags.formUnion(a.flags.union(b.flags).intersection(either))
+    row.flags.formUnion(a.flags.intersection(b.flags).intersection(both))
+    row.flags.formUnion(a.flags.intersection([.hasMeasured, .hasHeaders]))
+    row.flags.subtract(.wide)
+    if a.flags.contains(.wide) { row.flags.insert(.wide) }
+    let longSource = a.flags.contains(.longContextKnown) ? a.flags : b.flags
+    row.flags.formUnion(longSource.intersection([.longContextKnown, .longContext]))
+    row.copies = a.copies &+ copies
+    rows[i] = row
+    store(merged, line: bFirst ? line : aLine, at: i)
+    if measured[i] == nil, let m {
+      measured[i] = m
+      rows[i].flags.insert(.hasMeasured)
+    }
+    if headers[i] == nil, let h {
+      headers[i] = h
+      rows[i].flags.insert(.hasHeaders)
+    }
+  }
+
+  private func find(hash: UInt64, identity: ArraySlice<UInt8>) -> Int? {
+    index.find(hash: hash, rows: rows) { i in
+      KeyEncoding.identity(arena.entry(at: rows[i].key)) == identity
+    }
+  }
+
+  /// Orders copies: earlier time first, then file, then line.
+  static func precedes(_ a: (Int64, String, Int), _ b: (Int64, String, Int)) -> Bool {
+    a < b
+  }
+
+  // MARK: Values
+
+  private mutating func store(_ c: RawCounts, line: Int, at i: Int) {
+    let limit = Int64(UInt32.max)
+    let fits =
+      c.input <= limit && c.output <= limit && c.cacheCreation <= limit && c.cacheRead <= limit
+      && c.write5m <= limit && c.write1h <= limit && c.webSearch <= Int64(UInt16.max)
+      && line >= 0 && line <= Int(UInt32.max)
+    if fits {
+      rows[i].input = UInt32(c.input)
+      rows[i].output = UInt32(c.output)
+      rows[i].cacheCreation = UInt32(c.cacheCreation)
+      rows[i].cacheRead = UInt32(c.cacheRead)
+      rows[i].write5m = UInt32(c.write5m)
+      rows[i].write1h = UInt32(c.write1h)
+      rows[i].webSearch = UInt16(c.webSearch)
+      rows[i].line = UInt32(line)
+      if rows[i].flags.contains(.wide) {
+        rows[i].flags.remove(.wide)
+        wide[i] = nil
+      }
+    } else {
+      wide[i] = WideValues(
+        input: c.input, output: c.output, cacheCreation: c.cacheCreation, cacheRead: c.cacheRead,
+        write5m: c.write5m, write1h: c.write1h, webSearch: c.webSearch, line: line)
+      rows[i].flags.insert(.wide)
+    }
+  }
+
+  private mutating func setLine(of i: Int, _ line: Int) {
+    store(counts(of: i), line: line, at: i)
+  }
+
+  /// The raw usage fields of row `i`.
+  package func counts(of i: Int) -> RawCounts {
+    let r = rows[i]
+    if r.flags.contains(.wide), let w = wide[i] {
+      return RawCounts(
+        input: w.input, output: w.output, cacheCreation: w.cacheCreation, cacheRead: w.cacheRead,
+        write5m: w.write5m, write1h: w.write1h, webSearch: w.webSearch)
+    }
+    return RawCounts(
+      input: Int64(r.input), output: Int64(r.output), cacheCreation: Int64(r.cacheCreation),
+      cacheRead: Int64(r.cacheRead), write5m: Int64(r.write5m), write1h: Int64(r.write1h),
+      webSearch: Int64(r.webSearch))
+  }
+
+  /// The line of row `i`'s earliest copy.
+  package func line(of i: Int) -> Int {
+    let r = rows[i]
+    if r.flags.contains(.wide), let w = wide[i] { return w.line }
+    return Int(r.line)
+  }
+
+  package func measuredCountTokens(of i: Int) -> Int64? {
+    rows[i].flags.contains(.hasMeasured) ? measured[i] : nil
+  }
+
+  package func rateLimit(of i: Int) -> RateLimitHeaders? {
+    rows[i].flags.contains(.hasHeaders) ? headers[i] : nil
+  }
+
+  /// `message.id` and `requestId` of row `i`, as logged.
+  package func ids(of i: Int) -> (messageID: String?, requestID: String?) {
+    let r = rows[i]
+    guard !r.flags.contains(.fileKey) else { return (nil, nil) }
+    let ids = KeyEncoding.ids(arena.entry(at: r.key))
+    return (ids.messageID.map { String(decoding: $0, as: UTF8.self) },
+            ids.requestID.map { String(decoding: $0, as: UTF8.self) })
+  }
+
+  /// The bytes that order two rows whose time, file and line are equal.
+  package func orderKey(of i: Int) -> ArraySlice<UInt8> {
+    let r = rows[i]
+    guard !r.flags.contains(.fileKey) else { return [] }
+    return KeyEncoding.identity(arena.entry(at: r.key))
+  }
+
+  // MARK: Replays
+
+  /// Marks sidechain rows whose `message.id` a main-chain row carries:
+  /// replays of a main-chain request, not requests of their own. Returns
+  /// how many were marked.
+  package mutating func dropReplays() -> Int {
+    var main = KeyIndex()
+    var mainIDs: [UInt32] = []
+    func messageID(_ i: Int) -> ArraySlice<UInt8>? {
+      let r = rows[i]
+      guard !r.flags.contains(.fileKey) else { return nil }
+      guard let m = KeyEncoding.ids(arena.entry(at: r.key)).messageID, !m.isEmpty else { return nil }
+      return m
+    }
+    var hashes = PagedArray<Row>()
+    for i in 0..<rows.count where !rows[i].flags.contains(.sidechain) {
+      guard let m = messageID(i) else { continue }
+      var probe = Row()
+      probe.hash = KeyHash.hash(m)
+      let slot = UInt32(hashes.count)
+      hashes.append(probe)
+      mainIDs.append(UInt32(i))
+      main.insert(slot, hash: probe.hash, rows: hashes)
+    }
+    guard !mainIDs.isEmpty else { return 0 }
+    var dropped = 0
+    for i in 0..<rows.count where rows[i].flags.contains(.sidechain) {
+      guard let m = messageID(i) else { continue }
+      let hit = main.find(hash: KeyHash.hash(m), rows: hashes) { slot in
+        messageID(Int(mainIDs[slot])) == m
+      }
+      if hit != nil {
+        rows[i].flags.insert(.replay)
+        dropped += 1
+      }
+    }
+    return dropped
+  }
+
+  /// Frees the key index once no more rows will be added.
+  package func sealed() -> RequestTable {
+    var t = self
+    t.index = KeyIndex()
+    return t
+  }
+}
+
+// MARK: - Storage
+
+/// Strings stored once, named by 32-bit ids.
+package struct StringPool: Sendable {
+  package static let none = UInt32.max
+  private var values: [String] = []
+  private var ids: [String: UInt32] = [:]
+  /// The last string interned, to skip hashing runs of the same value.
+  private var last: (String, UInt32)?
+
+  package var count: Int { values.count }
+
+  package subscript(id: UInt32) -> String { values[Int(id)] }
+
+  package mutating func intern(_ s: String) -> UInt32 {
+    if let last, last.0 == s { return last.1 }
+    let id: UInt32
+    if let found = ids[s] {
+      id = found
+    } else {
+      id = UInt32(values.count)
+      values.append(s)
+      ids[s] = id
+    }
+    last = (s, id)
+    return id
+  }
+
+  package func lookup(_ s: String) -> UInt32? { ids[s] }
+}
+
+/// An array in fixed-size pages: growing never copies what is stored, so
+/// memory follows the element count instead of doubling.
+package struct PagedArray<Element: Sendable>: Sendable {
+  private static var shift: Int { 14 }
+  private var pages: [[Element]] = []
+  package private(set) var count = 0
+
+  package init() {}
+
+  package mutating func append(_ e: Element) {
+    let size = 1 << Self.shift
+    if count & (size - 1) == 0 {
+      var page: [Element] = []
+      page.reserveCapacity(size)
+      pages.append(page)
+    }
+    pages[pages.count - 1].append(e)
+    count += 1
+  }
+
+  package subscript(i: Int) -> Element {
+    get { pages[i >> Self.shift][i & ((1 << Self.shift) - 1)] }
+    set { pages[i >> Self.shift][i & ((1 << Self.shift) - 1)] = newValue }
+  }
+}
+
+/// Key bytes, appended in pages of 1 MiB (a longer key gets a page of its own).
+private struct ByteArena: Sendable {
+  private static let pageSize = 1 << 20
+  private var pages: [[UInt8]] = []
+
+  /// Stores `bytes`; returns the offset `page << 32 | position`.
+  mutating func append<C: Collection>(_ bytes: C) -> Int64 where C.Element == UInt8 {
+    if bytes.count > Self.pageSize / 4 {
+      pages.append(Array(bytes))
+      return Int64(pages.count - 1) << 32
+    }
+    if pages.isEmpty || pages[pages.count - 1].count + bytes.count > Self.pageSize
+      || pages[pages.count - 1].capacity < Self.pageSize
+    {
+      var page: [UInt8] = []
+      page.reserveCapacity(Self.pageSize)
+      pages.append(page)
+    }
+    let p = pages.count - 1
+    let at = pages[p].count
+    pages[p].append(contentsOf: bytes)
+    return Int64(p) << 32 | Int64(at)
+  }
+
+  /// The entry stored at `offset`.
+  func entry(at offset: Int64) -> ArraySlice<UInt8> {
+    let page = pages[Int(offset >> 32)]
+    let start = Int(offset & 0xFFFF_FFFF)
+    return page[start..<(start + KeyEncoding.length(page[start...]))]
+  }
+}
+
+/// The arena's entries: a kind byte, then length-prefixed parts.
+///
+/// | kind | parts | identity |
+/// |---|---|---|
+/// | 0 | message id, request id | the whole entry |
+/// | 1 | custom key, message id, request id | kind and custom key |
+enum KeyEncoding {
+  static func ids(_ m: [UInt8], _ q: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [0]
+    out.reserveCapacity(m.count + q.count + 8)
+    part(m, into: &out)
+    part(q, into: &out)
+    return out
+  }
+
+  static func custom(_ k: [UInt8], _ m: [UInt8]?, _ q: [UInt8]?) -> [UInt8] {
+    var out: [UInt8] = [1]
+    part(k, into: &out)
+    part(m ?? [], into: &out, absent: m == nil)
+    part(q ?? [], into: &out, absent: q == nil)
+    return out
+  }
+
+  /// A part: its length + 1 as a varint (0 when absent), then its bytes.
+  private static func part(_ bytes: [UInt8], into out: inout [UInt8], absent: Bool = false) {
+    var n = absent ? 0 : UInt64(bytes.count) + 1
+    repeat {
+      let b = UInt8(n & 0x7F)
+      n >>= 7
+      out.append(n == 0 ? b : b | 0x80)
+    } while n != 0
+    out += bytes
+  }
+
+  /// Reads a part at `at`; returns its bytes (nil when absent) and the next offset.
+  private static func read(_ e: ArraySlice<UInt8>, _ at: Int) -> (ArraySlice<UInt8>?, Int) {
+    var n: UInt64 = 0
+    var shift: UInt64 = 0
+    var k = at
+    while k < e.endIndex {
+      let b = e[k]
+      k += 1
+      n |= UInt64(b & 0x7F) << shift
+      shift += 7
+      if b & 0x80 == 0 || shift > 56 { break }
+    }
+    guard n > 0 else { return (nil, k) }
+    let end = min(e.endIndex, k + Int(n - 1))
+    return (e[k..<end], end)
+  }
+
+  /// The length of the entry starting at `e.startIndex`.
+  static func length(_ e: ArraySlice<UInt8>) -> Int {
+    let parts = e.first == 1 ? 3 : 2
+    var at = e.startIndex + 1
+    for _ in 0..<parts { at = read(e, at).1 }
+    return at - e.startIndex
+  }
+
+  /// The bytes that identify the request.
+  static func identity(_ e: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    guard e.first == 1 else { return e }
+    return e[e.startIndex..<read(e, e.startIndex + 1).1]
+  }
+
+  static func identity(_ e: [UInt8]) -> ArraySlice<UInt8> { identity(e[...]) }
+
+  /// The message and request ids of an entry; an empty request id is absent.
+  static func ids(_ e: ArraySlice<UInt8>) -> (messageID: ArraySlice<UInt8>?, requestID: ArraySlice<UInt8>?) {
+    var at = e.startIndex + 1
+    if e.first == 1 { at = read(e, at).1 }
+    let (m, next) = read(e, at)
+    let (q, _) = read(e, next)
+    if e.first == 0 {
+      return (m, q.flatMap { $0.isEmpty ? nil : $0 })
+    }
+    return (m, q)
+  }
+}
+
+/// A 64-bit hash of key bytes (multiply-xorshift over 8-byte words).
+enum KeyHash {
+  static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: bytes.count)
+    var word: UInt64 = 0
+    var n = 0
+    for b in bytes {
+      word |= UInt64(b) << (UInt64(n) * 8)
+      n += 1
+      if n == 8 {
+        h = mix(h ^ word)
+        word = 0
+        n = 0
+      }
+    }
+    if n > 0 { h = mix(h ^ word) }
+    return mix(h)
+  }
+
+  private static func mix(_ x: UInt64) -> UInt64 {
+    var z = x &* 0xBF58_476D_1CE4_E5B9
+    z ^= z >> 31
+    z = z &* 0x94D0_49BB_1331_11EB
+    z ^= z >> 29
+    return z
+  }
+}
+
+/// Open addressing over row numbers: a slot holds a row number + 1.
+private struct KeyIndex: Sendable {
+  private var slots: [UInt32] = []
+  private var used = 0
+
+  func find(
+    hash: UInt64, rows: PagedArray<RequestTable.Row>, _ equal: (Int) -> Bool
+  ) -> Int? {
+    guard !slots.isEmpty else { return nil }
+    let mask = slots.count - 1
+    var s = Int(truncatingIfNeeded: hash) & mask
+    while slots[s] != 0 {
+      let i = Int(slots[s] - 1)
+      if rows[i].hash == hash, equal(i) { return i }
+      s = (s + 1) & mask
+    }
+    return nil
+  }
+
+  mutating func insert(_ row: UInt32, hash: UInt64, rows: PagedArray<RequestTable.Row>) {
+    if (used + 1) * 4 > slots.count * 3 { grow(rows) }
+    let mask = slots.count - 1
+    var s = Int(truncatingIfNeeded: hash) & mask
+    while slots[s] != 0 { s = (s + 1) & mask }
+    slots[s] = row + 1
+    used += 1
+  }
+
+  private mutating func grow(_ rows: PagedArray<RequestTable.Row>) {
+    let old = slots
+    slots = [UInt32](repeating: 0, count: max(64, old.count * 2))
+    let mask = slots.count - 1
+    for v in old where v != 0 {
+      var s = Int(truncatingIfNeeded: rows[Int(v - 1)].hash) & mask
+      while slots[s] != 0 { s = (s + 1) & mask }
+      slots[s] = v
+    }
+  }
+}
