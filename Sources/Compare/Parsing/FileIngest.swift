@@ -159,6 +159,8 @@ struct RawUsage {
   var streamFolded = false
   /// A de-duplication key chosen by the reader (buckets, telemetry events).
   var key: String?
+  /// The ids are in `FileIngest.keyScratch`, encoded.
+  var encodedKey = false
 }
 
 /// Reads one file into a partial: bytes → lines → records.
@@ -173,6 +175,8 @@ public struct FileIngest {
   private var parentName = ""
   private var mode = Mode.lines
   private var pending: [ScannedRecord] = []
+  /// The encoded key of the record being read (reused: no allocation per record).
+  private var keyScratch: [UInt8] = []
   /// The message a stream is building (`message_start` … `message_stop`).
   private var stream: RawUsage?
   private var streamLine = 0
@@ -536,7 +540,7 @@ public struct FileIngest {
       partial.ledger.problem(path, n, problem)
       return
     }
-    guard var raw = rawUsage(f, record, lineNumber: n) else {
+    guard var raw = rawUsage(f, record, lineNumber: n, fastKey: true) else {
       count(\.malformedLines)
       return
     }
@@ -550,7 +554,9 @@ public struct FileIngest {
   }
 
   /// Decodes the kept fields of a scanned record; nil (and a problem) on bad text.
-  private mutating func rawUsage(_ f: ScannedFields, _ record: ScannedRecord, lineNumber n: Int)
+  private mutating func rawUsage(
+    _ f: ScannedFields, _ record: ScannedRecord, lineNumber n: Int, fastKey: Bool = false
+  )
     -> RawUsage?
   {
     var bad = false
@@ -567,8 +573,18 @@ public struct FileIngest {
     var mc = modelCache
     raw.model = cached(f.model, &mc) ?? text(f.model, "model")
     modelCache = mc
-    raw.messageID = text(f.messageID, "id")
-    raw.requestID = text(f.requestID, "requestId")
+    keyScratch.removeAll(keepingCapacity: true)
+    keyScratch.append(0)
+    if fastKey, let m = f.messageID, m.end > m.start, scanner.appendPart(m, to: &keyScratch),
+      f.requestID.map({ scanner.appendPart($0, to: &keyScratch) })
+        ?? { KeyEncoding.prefix(0, into: &keyScratch); return true }()
+    {
+      // Plain ASCII ids: the key is encoded straight from the line's bytes.
+      raw.encodedKey = true
+    } else {
+      raw.messageID = text(f.messageID, "id")
+      raw.requestID = text(f.requestID, "requestId")
+    }
     var sc = sessionCache
     raw.session = cached(record.outer.sessionID, &sc) ?? text(record.outer.sessionID, "sessionId")
     sessionCache = sc
@@ -683,6 +699,8 @@ public struct FileIngest {
       key = .custom(
         Array(k.utf8), messageID: raw.messageID.map { Array($0.utf8) },
         requestID: raw.requestID.map { Array($0.utf8) })
+    } else if raw.encodedKey {
+      key = .encoded(keyScratch)
     } else if let id = raw.messageID, !id.isEmpty {
       key = .ids(messageID: Array(id.utf8), requestID: Array((raw.requestID ?? "").utf8))
     } else {

@@ -355,6 +355,16 @@ struct LineScanner {
     return .other
   }
 
+  /// Appends an unescaped ASCII span's bytes as a key part; false (nothing
+  /// appended) when the span needs decoding or validating.
+  func appendPart(_ span: Span, to out: inout [UInt8]) -> Bool {
+    guard !span.escaped else { return false }
+    for k in span.start..<span.end where b[k] >= 0x80 { return false }
+    KeyEncoding.prefix(span.end - span.start, into: &out)
+    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+    return true
+  }
+
   /// Whether a string span's raw bytes equal the given bytes (no allocation).
   func equals(_ span: Span, _ bytes: [UInt8]) -> Bool {
     guard span.end - span.start == bytes.count else { return false }

@@ -102,6 +102,19 @@ public struct RequestTable: Sendable {
 
   /// Raw usage fields of one record, before any is derived from another.
   package struct RawCounts: Sendable, Equatable {
+    package init(
+      input: Int64 = 0, output: Int64 = 0, cacheCreation: Int64 = 0, cacheRead: Int64 = 0,
+      write5m: Int64 = 0, write1h: Int64 = 0, webSearch: Int64 = 0
+    ) {
+      self.input = input
+      self.output = output
+      self.cacheCreation = cacheCreation
+      self.cacheRead = cacheRead
+      self.write5m = write5m
+      self.write1h = write1h
+      self.webSearch = webSearch
+    }
+
     var input: Int64 = 0
     var output: Int64 = 0
     var cacheCreation: Int64 = 0
@@ -141,6 +154,8 @@ public struct RequestTable: Sendable {
     case custom([UInt8], messageID: [UInt8]?, requestID: [UInt8]?)
     /// No id: the record is a request of its own, ordered by this sequence.
     case none(sequence: Int64)
+    /// An entry already in ``KeyEncoding``'s form.
+    case encoded([UInt8])
   }
 
   /// One normalized usage record.
@@ -168,11 +183,11 @@ public struct RequestTable: Sendable {
       row.time = t.millisecondsSinceEpoch
       row.flags.insert(.timed)
     }
-    row.session = strings.intern(r.session)
-    row.project = strings.intern(r.project)
-    row.model = strings.intern(r.model)
-    row.file = strings.intern(r.file)
-    row.agent = r.agent.map { strings.intern($0) } ?? StringPool.none
+    row.session = strings.intern(r.session, field: 0)
+    row.project = strings.intern(r.project, field: 1)
+    row.model = strings.intern(r.model, field: 2)
+    row.file = strings.intern(r.file, field: 3)
+    row.agent = r.agent.map { strings.intern($0, field: 4) } ?? StringPool.none
     let encoded: [UInt8]
     switch r.key {
     case .none(let sequence):
@@ -184,6 +199,8 @@ public struct RequestTable: Sendable {
       encoded = KeyEncoding.ids(m, q)
     case .custom(let k, let m, let q):
       encoded = KeyEncoding.custom(k, m, q)
+    case .encoded(let e):
+      encoded = e
     }
     let identity = KeyEncoding.identity(encoded)
     row.hash = KeyHash.hash(identity)
@@ -433,15 +450,15 @@ package struct StringPool: Sendable {
   package static let none = UInt32.max
   private var values: [String] = []
   private var ids: [String: UInt32] = [:]
-  /// The last string interned, to skip hashing runs of the same value.
-  private var last: (String, UInt32)?
+  /// The last string interned per field, to skip hashing runs of the same value.
+  private var last: [(String, UInt32)?] = [nil, nil, nil, nil, nil]
 
   package var count: Int { values.count }
 
   package subscript(id: UInt32) -> String { values[Int(id)] }
 
-  package mutating func intern(_ s: String) -> UInt32 {
-    if let last, last.0 == s { return last.1 }
+  package mutating func intern(_ s: String, field: Int = 0) -> UInt32 {
+    if let hit = last[field], hit.0 == s { return hit.1 }
     let id: UInt32
     if let found = ids[s] {
       id = found
@@ -450,7 +467,7 @@ package struct StringPool: Sendable {
       values.append(s)
       ids[s] = id
     }
-    last = (s, id)
+    last[field] = (s, id)
     return id
   }
 
@@ -540,13 +557,18 @@ enum KeyEncoding {
 
   /// A part: its length + 1 as a varint (0 when absent), then its bytes.
   private static func part(_ bytes: [UInt8], into out: inout [UInt8], absent: Bool = false) {
-    var n = absent ? 0 : UInt64(bytes.count) + 1
+    prefix(absent ? nil : bytes.count, into: &out)
+    out += bytes
+  }
+
+  /// The length prefix of a part of `count` bytes (nil: absent).
+  static func prefix(_ count: Int?, into out: inout [UInt8]) {
+    var n = count.map { UInt64($0) + 1 } ?? 0
     repeat {
       let b = UInt8(n & 0x7F)
       n >>= 7
       out.append(n == 0 ? b : b | 0x80)
     } while n != 0
-    out += bytes
   }
 
   /// Reads a part at `at`; returns its bytes (nil when absent) and the next offset.
