@@ -402,16 +402,9 @@ public struct FileIngest {
     return true
   }
 
-  /// Keys that only structured captures carry.
-  static let captureMarkers: [[UInt8]] = [
-    "\"resourceLogs\"", "\"entries\"", "\"uncached_input_tokens\"", "\"model_breakdown\"",
-    "\"count_tokens\"", "\"prompt_tokens\"", "\"input_tokens_details\"", "\"inputTokens\"",
-  ].map { Array($0.utf8) }
-
+  /// Whether the first top-level value is a structured capture (``FormatSniffer``).
   static func looksLikeCapture(_ probe: ArraySlice<UInt8>) -> Bool {
-    probe.withUnsafeBufferPointer { buf in
-      captureMarkers.contains { FileIngest.contains(buf, 0..<buf.count, $0) }
-    }
+    FormatSniffer.isCapture(probe)
   }
 
   private func lineOf(_ all: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int {
