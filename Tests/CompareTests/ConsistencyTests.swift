@@ -1,0 +1,76 @@
+import Compare
+import EstimateModel
+import Testing
+
+/// Every command reads the one priced table: their totals must agree.
+@Suite("One priced table, every command")
+struct ConsistencyTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    var dataset: String
+    var accounting: Accounting
+    var testDescription: String { "\(dataset) --accounting \(accounting.rawValue)" }
+  }
+
+  static let cases: [Case] = [
+    "claude-code", "api-responses", "sse-streams", "examples", "derived", "count-tokens-pairs",
+  ].flatMap { d in Accounting.allCases.map { Case(dataset: d, accounting: $0) } }
+
+  /// Sums of named columns of a CSV text (no quoted commas in these columns).
+  func sums(_ csv: String, _ columns: [String]) -> [Int128] {
+    let lines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    guard let header = lines.first else { return columns.map { _ in 0 } }
+    return columns.map { name in
+      guard let k = header.firstIndex(where: { $0 == name }) else { return -1 }
+      return lines.dropFirst().reduce(Int128(0)) { $0 + (Int128(String($1[k])) ?? 0) }
+    }
+  }
+
+  @Test(
+    "analyze totals = chart's requests.csv and minutes.csv = pairs = cache = simulate",
+    arguments: cases)
+  func totalsAgree(_ c: Case) async throws {
+    let found = Discovery.find([dataset(c.dataset)])
+    let analyzer = await ParallelIngest.run(
+      found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
+    let priced = analyzer.priced(
+      PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: c.accounting))
+    let total = priced.analysis(dimensions: [.total]).total
+    let requests = priced.ordered()
+    #expect(total.requests == requests.count && total.requests == priced.ledger.requests)
+
+    let (arrivals, untimed) = Arrival.of(requests)
+    let timed = requests.filter { $0.time != nil }
+    #expect(arrivals.count + untimed == total.requests)
+    let timedP = timed.reduce(Int128(0)) { $0 + $1.estimate }
+    let timedI = timed.reduce(Int128(0)) { $0 + $1.itpm }
+
+    let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
+    let sim = Simulation.run(arrivals, limits: { table.limits(pool: $0, tier: "tier-1") }, series: true)
+    let set = Charts.build(
+      priced: priced, requests: requests, arrivals: arrivals,
+      simulation: (sim.outcomes, sim.samples), limitsLabel: "tier-1", svg: false)
+    let files = Dictionary(uniqueKeysWithValues: set.files)
+    let r = sums(try #require(files["requests.csv"]), ["requests", "estimate_tokens", "itpm_tokens"])
+    #expect(r == [Int128(total.requests), total.estimate, total.itpm], "requests.csv")
+    let m = sums(try #require(files["minutes.csv"]), ["requests", "estimate_tokens", "itpm_tokens"])
+    #expect(m == [Int128(timed.count), timedP, timedI], "minutes.csv: the timed requests")
+
+    for regime in Regime.allCases {
+      let n = sim.outcomes.filter { $0.regime == regime }.reduce(0) { $0 + $1.requests }
+      // Pools without a limit in the table are counted apart, never dropped.
+      #expect(n + sim.unlimited.values.reduce(0, +) == arrivals.count, "simulate \(regime.rawValue)")
+    }
+
+    let cache = CacheAnalysis.run(requests)
+    #expect(cache.sessions.reduce(Int128(0)) { $0 + $1.estimate } == timedP, "cache")
+    #expect(cache.sessions.reduce(0) { $0 + $1.requests } == timed.count)
+
+    let pairs = PairsRenderer.rows(requests)
+    let paired = requests.filter { $0.measuredCountTokens != nil || $0.rateLimit != nil }
+    #expect(pairs.count == paired.count, "pairs")
+    #expect(
+      pairs.reduce(Int128(0)) { $0 + Int128($1.gap.itpm) }
+        == paired.reduce(Int128(0)) { $0 + $1.itpm })
+    if c.accounting == .openai { #expect(total.estimate == total.itpm, "OpenAI: cached tokens count") }
+  }
+}
