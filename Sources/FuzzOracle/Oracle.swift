@@ -1,6 +1,6 @@
 // The differential oracle of the fuzz targets and the corpus replay: the byte
 // scanner against Foundation's JSONSerialization. Only tests and fuzzers use it.
-public import Compare
+import Compare
 import Foundation
 
 /// Compares the byte scanner with JSONSerialization on one line.

@@ -122,7 +122,7 @@ enum Common {
     guard let path = options.value("catalog") else { return CatalogLoader.embedded() }
     let bytes: [UInt8]
     do {
-      bytes = try FileSystem.read(path)
+      bytes = try POSIXFiles.read(path)
     } catch {
       throw CommandFailure(code: .noInput, message: "cannot read catalog \(error)")
     }
@@ -141,14 +141,14 @@ enum Common {
       output.write(text)
       return
     }
-    if let target = FileSystem.identity(path) {
-      for input in inputs where FileSystem.identity(input).map({ $0 == target }) ?? false {
+    if let target = POSIXFiles.identity(path) {
+      for input in inputs where POSIXFiles.identity(input).map({ $0 == target }) ?? false {
         throw CommandFailure(
           code: .cannotWrite, message: "refusing to write over the input '\(input)'")
       }
     }
     do {
-      try FileSystem.writeAtomically(Array(text.utf8), to: path)
+      try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     } catch {
       throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }

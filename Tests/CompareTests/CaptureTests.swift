@@ -158,9 +158,9 @@ struct CaptureTests {
 
   @Test("Malformed captures: a broken line is reported, the rest still counted")
   func malformed() async throws {
-    let path = "/tmp/tokengap-malformed-\(Clock.now().millisecondsSinceEpoch).jsonl"
+    let path = "/tmp/tokengap-malformed-\(WallClock.now().millisecondsSinceEpoch).jsonl"
     let good = #"{"time":"2026-10-20T13:00:00Z","count_tokens":{"input_tokens":10},"response":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
-    try FileSystem.writeAtomically(Array((good + "\n{\"count_tokens\": \n" + good.replacing("m1", with: "m2") + "\n").utf8), to: path)
+    try POSIXFiles.writeAtomically(Array((good + "\n{\"count_tokens\": \n" + good.replacing("m1", with: "m2") + "\n").utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 2)
     #expect(result.ledger.problems.map(\.line) == [2])
@@ -172,13 +172,13 @@ struct CaptureTests {
     arguments: ["entries", "prompt_tokens", "inputTokens", "count_tokens", "model_breakdown",
                 "resourceLogs", "uncached_input_tokens", "input_tokens_details", "log"])
   func transcriptNotCapture(_ marker: String) async throws {
-    let path = "/tmp/tokengap-sniff-\(marker)-\(Clock.now().millisecondsSinceEpoch).jsonl"
+    let path = "/tmp/tokengap-sniff-\(marker)-\(WallClock.now().millisecondsSinceEpoch).jsonl"
     // Line 1 quotes the key inside a tool result object, line 2 carries usage:
     // read as a capture, the file would yield no request at all.
     let tool = #"{"type":"user","toolUseResult":{"MARKER":[1],"usage":{"prompt_tokens":1}},"sessionId":"s"}"#
       .replacing("MARKER", with: marker)
     let usage = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
-    try FileSystem.writeAtomically(Array((tool + "\n" + usage + "\n").utf8), to: path)
+    try POSIXFiles.writeAtomically(Array((tool + "\n" + usage + "\n").utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 1)
     #expect(result.total.estimate == 100 && result.total.itpm == 10)

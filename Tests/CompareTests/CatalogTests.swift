@@ -47,7 +47,7 @@ struct CatalogTests {
 
   @Test("The embedded copy is byte-identical to datasets/catalog.json")
   func embeddedMatchesFile() throws {
-    let file = try FileSystem.read(repositoryRoot + "/datasets/catalog.json")
+    let file = try POSIXFiles.read(repositoryRoot + "/datasets/catalog.json")
     #expect(file == CatalogLoader.embeddedBytes, "run Scripts/embed-catalog.sh")
     #expect(catalog.sha256 == SHA256.hex(file))
     #expect(catalog.version != "invalid")

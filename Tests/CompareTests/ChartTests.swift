@@ -63,12 +63,12 @@ struct ChartTests {
     let files = Dictionary(uniqueKeysWithValues: try await set().files)
     let svg = try #require(files[name])
     let path = repositoryRoot + "/Tests/CompareTests/Snapshots/" + name
-    if FileSystem.environment("RECORD_SNAPSHOTS") == "1" {
-      try FileSystem.writeAtomically(Array(svg.utf8), to: path)
+    if POSIXFiles.environment("RECORD_SNAPSHOTS") == "1" {
+      try POSIXFiles.writeAtomically(Array(svg.utf8), to: path)
       Issue.record("recorded \(name); review it in a browser, then run again without RECORD_SNAPSHOTS")
       return
     }
-    let want = String(decoding: try FileSystem.read(path), as: UTF8.self)
+    let want = String(decoding: try POSIXFiles.read(path), as: UTF8.self)
     #expect(svg == want)
   }
 }

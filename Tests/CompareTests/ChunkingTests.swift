@@ -7,7 +7,7 @@ struct ChunkingTests {
   /// A ~20 MB transcript: 9,000 requests with two streaming copies each, a
   /// padded user line between them, and one broken line far past the first chunk.
   static let path: String = {
-    let path = "/tmp/tokengap-chunking-\(Clock.now().millisecondsSinceEpoch).jsonl"
+    let path = "/tmp/tokengap-chunking-\(WallClock.now().millisecondsSinceEpoch).jsonl"
     var text = ""
     let pad = String(repeating: "x", count: 1000)
     var line = 0
@@ -21,7 +21,7 @@ struct ChunkingTests {
       line += 1
       if k == 6_000 { text += "{\"type\":\"user\",\"broken\n"; line += 1 }
     }
-    _ = try? FileSystem.writeAtomically(Array(text.utf8), to: path)
+    _ = try? POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     return path
   }()
 

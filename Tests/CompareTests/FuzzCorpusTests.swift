@@ -10,7 +10,7 @@ import Testing
 struct FuzzCorpusTests {
   static func inputs() -> [String] {
     let dir = repositoryRoot + "/Tests/Fuzz/corpus"
-    return (FileSystem.list(dir) ?? []).filter { !$0.hasPrefix(".") }.map { dir + "/" + $0 }.sorted()
+    return (POSIXFiles.list(dir) ?? []).filter { !$0.hasPrefix(".") }.map { dir + "/" + $0 }.sorted()
   }
 
   @Test("Every saved input: the scanner agrees with the oracle, and no reader crashes")
@@ -18,7 +18,7 @@ struct FuzzCorpusTests {
     let files = Self.inputs()
     #expect(files.count >= 20)
     for f in files {
-      let bytes = try FileSystem.read(f)
+      let bytes = try POSIXFiles.read(f)
       #expect(checkScanner(bytes) == nil, "\(f)")
       _ = Probe.capture(bytes)
       _ = Probe.sse(bytes)

@@ -42,7 +42,7 @@ private func corpusLines() throws -> [(String, Int, [UInt8])] {
   let found = Discovery.find([repositoryRoot + "/datasets/claude-code", fixture("layouts")])
   var out: [(String, Int, [UInt8])] = []
   for file in found.files where file.hasSuffix(".jsonl") {
-    let bytes = try FileSystem.read(file)
+    let bytes = try POSIXFiles.read(file)
     var n = 0
     for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
       n += 1

@@ -5,7 +5,7 @@ import Testing
 @Suite("Time zones without Foundation")
 struct TimeZoneTests {
   func zone(_ file: String, _ name: String) throws -> TimeZoneRule {
-    try TimeZoneRule.parse(try FileSystem.read(fixture(file)), name: name)
+    try TimeZoneRule.parse(try POSIXFiles.read(fixture(file)), name: name)
   }
 
   @Test("Berlin: CET +1, CEST +2 from the last Sunday of March, 01:00 UTC")

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import EstimateModel
@@ -245,5 +246,20 @@ struct ResolutionTests {
   ])
   func unknown(_ logged: String) {
     #expect(catalog.resolve(logged).entry == nil)
+  }
+}
+
+@Suite("Codable values")
+struct CodableTests {
+  @Test("A gap, its usage and its price class survive a JSON round trip")
+  func roundTrip() throws {
+    let catalog = miniCatalog()
+    let usage = TokenUsage(input: 20_000, cacheRead: 180_000, output: 5)
+    let day = try #require(CivilDay("2026-11-01"))
+    let gap = try Gap(usage: usage, model: catalog.resolve("claude-sonnet-4-5"), day: day, catalog: catalog)
+    let c = PriceClass(model: catalog.resolve("claude-sonnet-4-5"), day: day, catalog: catalog)
+    #expect(try JSONDecoder().decode(Gap.self, from: JSONEncoder().encode(gap)) == gap)
+    #expect(try JSONDecoder().decode(PriceClass.self, from: JSONEncoder().encode(c)) == c)
+    #expect(try JSONDecoder().decode(CivilDay.self, from: JSONEncoder().encode(day)) == day)
   }
 }

@@ -41,7 +41,7 @@ struct BadCase: Sendable, CustomTestStringConvertible {
 func bad(_ name: String) -> String { root + "/Tests/tokengapTests/Fixtures/bad/" + name }
 
 func temporaryDirectory(_ tag: String) -> String {
-  let dir = "/tmp/tokengap-\(tag)-\(Clock.now().millisecondsSinceEpoch)-\(Int.random(in: 0..<1_000_000))"
+  let dir = "/tmp/tokengap-\(tag)-\(WallClock.now().millisecondsSinceEpoch)-\(Int.random(in: 0..<1_000_000))"
   mkdir(dir, 0o755)
   return dir
 }
@@ -78,12 +78,12 @@ struct BadInputTests {
   @Test("A 100 MB single line is read, and the records around it are counted")
   func hugeLine() async throws {
     let dir = temporaryDirectory("huge")
-    let good = String(decoding: try FileSystem.read(bad("bom.jsonl")).dropFirst(3), as: UTF8.self)
+    let good = String(decoding: try POSIXFiles.read(bad("bom.jsonl")).dropFirst(3), as: UTF8.self)
     var bytes = Array(good.utf8)
     bytes += Array(#"{"type":"user","message":{"content":""#.utf8)
     bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 100 << 20)
     bytes += Array("\"}}\n".utf8)
-    try FileSystem.writeAtomically(bytes, to: dir + "/huge.jsonl")
+    try POSIXFiles.writeAtomically(bytes, to: dir + "/huge.jsonl")
     let r = await tokengap("analyze", dir + "/huge.jsonl", "--by", "total", "--format", "csv", "-q")
     #expect(r.status == 0)
     #expect(r.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
@@ -92,10 +92,10 @@ struct BadInputTests {
   @Test("Binary files, FIFOs, devices, symbolic-link loops and dangling links: skipped with a message, never blocking")
   func specialFiles() async throws {
     let dir = temporaryDirectory("special")
-    try FileSystem.writeAtomically(try FileSystem.read(bad("crlf.jsonl")), to: dir + "/good.jsonl")
+    try POSIXFiles.writeAtomically(try POSIXFiles.read(bad("crlf.jsonl")), to: dir + "/good.jsonl")
     var noise = [UInt8](repeating: 0, count: 5000)
     for i in noise.indices { noise[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 7) }
-    try FileSystem.writeAtomically(noise, to: dir + "/binary.jsonl")
+    try POSIXFiles.writeAtomically(noise, to: dir + "/binary.jsonl")
     #expect(mkfifo(dir + "/pipe.jsonl", 0o644) == 0)
     mkdir(dir + "/loop", 0o755)
     #expect(symlink(dir, dir + "/loop/back") == 0)
@@ -139,10 +139,10 @@ struct BadInputTests {
   func outputs() async throws {
     let dir = temporaryDirectory("out")
     let input = dir + "/in.jsonl"
-    try FileSystem.writeAtomically(try FileSystem.read(bad("crlf.jsonl")), to: input)
-    let before = try FileSystem.read(input)
+    try POSIXFiles.writeAtomically(try POSIXFiles.read(bad("crlf.jsonl")), to: input)
+    let before = try POSIXFiles.read(input)
     #expect(await tokengap("analyze", input, "-o", input, "-q").status == 74)
-    #expect(try FileSystem.read(input) == before)
+    #expect(try POSIXFiles.read(input) == before)
     // No temporary file is left behind when a write fails.
     let r = await tokengap("analyze", input, "-o", dir + "/missing/out.csv", "-q")
     #expect(r.status == 74)
@@ -166,10 +166,10 @@ struct BadInputTests {
     let report = await tokengap(["report"] + inputs + ["--out", dir + "/report.md", "--tier", "start"])
     outputs += [chart.out, chart.err, report.out, report.err]
     for file in Discovery.find([dir + "/charts"]).files + [dir + "/report.md"] {
-      outputs.append(String(decoding: try FileSystem.read(file), as: UTF8.self))
+      outputs.append(String(decoding: try POSIXFiles.read(file), as: UTF8.self))
     }
     for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"] {
-      outputs.append(String(decoding: (try? FileSystem.read(dir + "/charts/" + name)) ?? [], as: UTF8.self))
+      outputs.append(String(decoding: (try? POSIXFiles.read(dir + "/charts/" + name)) ?? [], as: UTF8.self))
     }
     #expect(outputs.count > 40)
     for text in outputs { #expect(!text.contains("SECRET-CONTENT-MARKER")) }

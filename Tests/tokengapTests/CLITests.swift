@@ -156,15 +156,15 @@ struct AnalyzeCLITests {
 
   @Test("--output writes the file whole and refuses to overwrite an input")
   func output() async throws {
-    let target = "/tmp/tokengap-test-\(Clock.now().millisecondsSinceEpoch).csv"
+    let target = "/tmp/tokengap-test-\(WallClock.now().millisecondsSinceEpoch).csv"
     let r = await tokengap("analyze", data, "--format", "csv", "-o", target, "-q")
     #expect(r.status == 0 && r.out.isEmpty)
-    let written = try FileSystem.read(target)
+    let written = try POSIXFiles.read(target)
     #expect(String(decoding: written, as: UTF8.self).hasPrefix("session,project,requests,"))
     let input = root + "/Tests/CompareTests/Fixtures/layouts/responses/lines.jsonl"
     let over = await tokengap("analyze", input, "-o", input, "-q")
     #expect(over.status == 74)
-    #expect(try FileSystem.read(input).count > 100, "input untouched")
+    #expect(try POSIXFiles.read(input).count > 100, "input untouched")
   }
 
   @Test("Output is identical for any --jobs")
@@ -194,7 +194,7 @@ struct ExpectedOutputTests {
   func expected(_ args: [String], _ file: String) async throws {
     let absolute = args.map { $0.hasPrefix("datasets/") ? root + "/" + $0 : $0 }
     let r = await tokengap(absolute)
-    let want = String(decoding: try FileSystem.read(root + "/datasets/expected/" + file), as: UTF8.self)
+    let want = String(decoding: try POSIXFiles.read(root + "/datasets/expected/" + file), as: UTF8.self)
     #expect(r.out == want, "run Scripts/regenerate-expected.sh and review the diff")
   }
 }
@@ -203,10 +203,10 @@ struct ExpectedOutputTests {
 struct ChartCLITests {
   @Test("report writes a complete notebook with its charts beside it")
   func report() async throws {
-    let out = "/tmp/tokengap-report-\(Clock.now().millisecondsSinceEpoch).md"
+    let out = "/tmp/tokengap-report-\(WallClock.now().millisecondsSinceEpoch).md"
     let r = await tokengap("report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "--tier", "tier-1", "-q")
     #expect(r.status == 0)
-    let md = String(decoding: try FileSystem.read(out), as: UTF8.self)
+    let md = String(decoding: try POSIXFiles.read(out), as: UTF8.self)
     for section in ["# tokengap report", "Reproduce:", "## Headline", "## By session", "## By day", "## By model",
                     "## Rate limits", "## Cache by session", "## Ledger", "## Charts"] {
       #expect(md.contains(section), "\(section)")
@@ -214,7 +214,7 @@ struct ChartCLITests {
     let charts = String(out.dropLast(3)) + "-charts"
     for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg", "requests.csv", "bucket.csv"] {
       #expect(md.contains("(\(charts.split(separator: "/").last ?? "")/\(name))"), "\(name) linked")
-      #expect((try? FileSystem.read(charts + "/" + name))?.isEmpty == false, "\(name) written")
+      #expect((try? POSIXFiles.read(charts + "/" + name))?.isEmpty == false, "\(name) written")
     }
   }
 
@@ -231,12 +231,12 @@ struct HelpSnapshotTests {
   func help(_ name: String) async throws {
     let r = name == "overview" ? await tokengap("--help") : await tokengap("help", name)
     let path = root + "/Tests/tokengapTests/Snapshots/help-\(name).txt"
-    if FileSystem.environment("RECORD_SNAPSHOTS") == "1" {
-      try FileSystem.writeAtomically(Array(r.out.utf8), to: path)
+    if POSIXFiles.environment("RECORD_SNAPSHOTS") == "1" {
+      try POSIXFiles.writeAtomically(Array(r.out.utf8), to: path)
       Issue.record("recorded \(path)")
       return
     }
-    #expect(r.out == String(decoding: try FileSystem.read(path), as: UTF8.self))
+    #expect(r.out == String(decoding: try POSIXFiles.read(path), as: UTF8.self))
     // swift-argument-parser's layout: descriptions start at column 26, on the
     // option's line or, after a long option, on the next.
     let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

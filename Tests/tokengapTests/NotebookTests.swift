@@ -42,14 +42,14 @@ enum Notebooks {
   static let directory = root + "/notebooks-md"
 
   static func markdownFiles() -> [String] {
-    return (FileSystem.list(directory) ?? []).filter { $0.hasSuffix(".md") }.map { directory + "/" + $0 }.sorted()
+    return (POSIXFiles.list(directory) ?? []).filter { $0.hasSuffix(".md") }.map { directory + "/" + $0 }.sorted()
   }
 
   /// The commands of every ```console block, with their recorded outputs.
   static func commands() -> [NotebookCommand] {
     var out: [NotebookCommand] = []
     for file in markdownFiles() {
-      guard let bytes = try? FileSystem.read(file) else { continue }
+      guard let bytes = try? POSIXFiles.read(file) else { continue }
       let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
       var inConsole = false
       var current: NotebookCommand?
@@ -105,17 +105,17 @@ struct NotebookTests {
     let files = Notebooks.markdownFiles()
     #expect(files.count >= 5)
     for f in files {
-      let text = String(decoding: try FileSystem.read(f), as: UTF8.self)
+      let text = String(decoding: try POSIXFiles.read(f), as: UTF8.self)
       #expect(text.contains("Reproduce:"), "\(f)")
     }
   }
 
   @Test("Record mode rewrites the notebooks (RECORD_NOTEBOOKS=1)")
   func record() async throws {
-    guard FileSystem.environment("RECORD_NOTEBOOKS") == "1" else { return }
+    guard POSIXFiles.environment("RECORD_NOTEBOOKS") == "1" else { return }
     _ = chdir(root)
     for file in Notebooks.markdownFiles() {
-      let lines = String(decoding: try FileSystem.read(file), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      let lines = String(decoding: try POSIXFiles.read(file), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
       var out: [String] = []
       var inConsole = false
       var skipping = false
@@ -136,7 +136,7 @@ struct NotebookTests {
         if inConsole && skipping { continue }
         out.append(line)
       }
-      try FileSystem.writeAtomically(Array(out.joined(separator: "\n").utf8), to: file)
+      try POSIXFiles.writeAtomically(Array(out.joined(separator: "\n").utf8), to: file)
     }
     Issue.record("notebooks recorded; review the diff and run the tests again without RECORD_NOTEBOOKS")
   }

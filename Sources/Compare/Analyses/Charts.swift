@@ -1,4 +1,4 @@
-public import EstimateModel
+import EstimateModel
 
 /// The chart files `tokengap chart` writes: tidy CSV, and SVG renderings.
 public struct ChartSet: Sendable {

@@ -400,7 +400,7 @@ enum Base64 {
 }
 
 /// A view of SSE folding for tests.
-public enum CaptureReaderProbe {
+package enum CaptureReaderProbe {
   public struct Folded: Sendable {
     public var output: Int64?
     public var incomplete: Bool

@@ -228,7 +228,7 @@ public struct FileIngest {
     partial.ledger.files = 1
     let fd: Int32
     do {
-      fd = try FileSystem.openForReading(path)
+      fd = try POSIXFiles.openForReading(path)
     } catch {
       skipFile(error.reason)
       return partial
@@ -236,7 +236,7 @@ public struct FileIngest {
     defer { if fd != 0 { close(fd) } }
     if let chunk {
       guard lseek(fd, off_t(chunk.start), SEEK_SET) == off_t(chunk.start) else {
-        skipFile("cannot seek: \(FileSystem.errnoText(errno))")
+        skipFile("cannot seek: \(POSIXFiles.errnoText(errno))")
         return partial
       }
       if !chunk.first { partial.ledger.files = 0 }
@@ -297,7 +297,7 @@ public struct FileIngest {
       if n < 0 {
         if errno == EINTR { continue }
         partial.ledger.skippedFiles.append(
-          .init(file: path, line: lineNumber, reason: "read failed: \(FileSystem.errnoText(errno))"))
+          .init(file: path, line: lineNumber, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
         return
       }
       if n == 0 { eof = true }

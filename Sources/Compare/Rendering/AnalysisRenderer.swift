@@ -1,4 +1,4 @@
-public import EstimateModel
+import EstimateModel
 
 /// Renders `analyze` results as CSV, JSON, a terminal table or Markdown.
 public enum AnalysisRenderer {

@@ -51,7 +51,7 @@ public struct SimulationReport: Sendable {
     return Ratio(s.numerator * c.denominator, s.denominator * c.numerator)
   }
 
-  /// Clock minutes whose tokens exceed the pool's ITPM limit: by count_tokens' estimate, and by the ITPM charge.
+  /// WallClock minutes whose tokens exceed the pool's ITPM limit: by count_tokens' estimate, and by the ITPM charge.
   public func minutesOverLimit(_ pool: String) -> (byEstimate: Int, byITPM: Int, minutes: Int)? {
     guard let limit = outcome(pool, .server)?.limits.inputTokensPerMinute else { return nil }
     let rows = minutes.filter { $0.pool == pool }

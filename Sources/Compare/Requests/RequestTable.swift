@@ -1,4 +1,4 @@
-public import EstimateModel
+import EstimateModel
 
 /// The de-duplicated requests of a run, stored compactly.
 ///

@@ -38,7 +38,7 @@ public struct Discovery: Sendable {
         if errno == ENOENT || errno == ENOTDIR {
           d.missing.append(path)
         } else {
-          d.skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(FileSystem.errnoText(errno))"))
+          d.skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
         }
         continue
       }
@@ -64,15 +64,15 @@ public struct Discovery: Sendable {
         skipped.append(.init(file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
         continue
       }
-      guard let children = FileSystem.list(dir) else {
-        skipped.append(.init(file: dir, line: 0, reason: "cannot open directory: \(FileSystem.errnoText(errno))"))
+      guard let children = POSIXFiles.list(dir) else {
+        skipped.append(.init(file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(errno))"))
         continue
       }
       for name in children.sorted() {
         let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         var cs = stat()
         guard stat(path, &cs) == 0 else {
-          skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(FileSystem.errnoText(errno))"))
+          skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
           continue
         }
         switch cs.st_mode & S_IFMT {
@@ -105,7 +105,7 @@ public struct Discovery: Sendable {
   /// Claude Code's transcript roots: `$CLAUDE_CONFIG_DIR` entries (comma
   /// separated; a config root holding `projects/` or a `projects/` folder),
   /// else `~/.config/claude/projects` and `~/.claude/projects`, those that exist.
-  public static func defaultRoots(environment: (String) -> String? = FileSystem.environment) -> [String] {
+  public static func defaultRoots(environment: (String) -> String? = POSIXFiles.environment) -> [String] {
     func isDir(_ p: String) -> Bool {
       var st = stat()
       return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

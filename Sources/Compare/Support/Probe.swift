@@ -2,7 +2,7 @@ import EstimateModel
 
 /// Entry points for the fuzzers and the corpus replay: each reader, fed raw
 /// bytes, returns what it extracted in a comparable form.
-public enum Probe {
+package enum Probe {
   /// The fields one record yielded, as text.
   public typealias Fields = [String: String]
 
@@ -57,7 +57,7 @@ public enum Probe {
 
   /// A whole file through the ingest path (all readers, format detection).
   public static func ingest(_ bytes: [UInt8], path: String) -> Int {
-    _ = try? FileSystem.writeAtomically(bytes, to: path)
+    _ = try? POSIXFiles.writeAtomically(bytes, to: path)
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)
     let p = ingest.ingest(path)
     return p.requestCount

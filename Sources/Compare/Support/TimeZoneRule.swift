@@ -35,10 +35,10 @@ public struct TimeZoneRule: Sendable {
     guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
       throw TimeZoneError(name: name, reason: "not an IANA zone name")
     }
-    let dir = directory ?? FileSystem.environment("TZDIR") ?? "/usr/share/zoneinfo"
+    let dir = directory ?? POSIXFiles.environment("TZDIR") ?? "/usr/share/zoneinfo"
     let bytes: [UInt8]
     do {
-      bytes = try FileSystem.read(dir + "/" + name, limit: 1 << 20)
+      bytes = try POSIXFiles.read(dir + "/" + name, limit: 1 << 20)
     } catch {
       throw TimeZoneError(name: name, reason: "no such zone in '\(dir)'")
     }

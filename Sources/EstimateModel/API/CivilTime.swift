@@ -1,5 +1,5 @@
 /// A UTC calendar day, counted from 1970-01-01.
-public struct CivilDay: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct CivilDay: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
   public var daysSinceEpoch: Int64
 
   public init(daysSinceEpoch: Int64) { self.daysSinceEpoch = daysSinceEpoch }
@@ -65,7 +65,7 @@ public struct CivilDay: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 /// A point in time, in milliseconds since 1970-01-01T00:00:00Z.
-public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
   public var millisecondsSinceEpoch: Int64
 
   public init(millisecondsSinceEpoch: Int64) {

@@ -1,5 +1,5 @@
 /// How a request was sent, as far as prices depend on it.
-public struct RequestOptions: Sendable, Hashable {
+public struct RequestOptions: Sendable, Hashable, Codable {
   /// Message Batches API (`service_tier: "batch"`): 50 % off tokens.
   public var batch: Bool
   /// US-only inference (`inference_geo: "us"`).
@@ -25,12 +25,12 @@ public struct RequestOptions: Sendable, Hashable {
 /// | `anthropic` | only on the † models (dated, per the catalog) | `out` |
 /// | `bedrock` | never | `out` × the model's burndown rate, where the catalog has it |
 /// | `openai` | always (cached tokens count toward TPM) | `out` |
-public enum Accounting: String, CaseIterable, Sendable {
+public enum Accounting: String, CaseIterable, Sendable, Codable {
   case anthropic, bedrock, openai
 }
 
 /// Why a request has no cost.
-public enum UnpricedReason: String, Sendable, Hashable {
+public enum UnpricedReason: String, Sendable, Hashable, Codable {
   /// The model id is not in the catalog.
   case unknownModel = "unknown_model"
   /// The catalog knows the model but no price is published for the date.
@@ -55,7 +55,7 @@ public enum UnpricedReason: String, Sendable, Hashable {
 /// | input cost, estimated `Ce` | `P × price_in` |
 /// | input cost, actual `Ca` | `in×in + w5×w5 + w1h×w1h + wu×w5 + cr×read` |
 /// | output cost `Co` | `out × price_out` |
-public struct Gap: Sendable, Hashable {
+public struct Gap: Sendable, Hashable, Codable {
   public var model: String
   public var usage: TokenUsage
   public var estimate: Int64
@@ -161,7 +161,7 @@ public struct Gap: Sendable, Hashable {
 /// Requests of one class differ only in their usage, so a table of requests
 /// resolves each class once and prices each request with
 /// ``Gap/init(usage:priceClass:)``.
-public struct PriceClass: Sendable, Hashable {
+public struct PriceClass: Sendable, Hashable, Codable {
   /// The canonical model id (or the logged id when unknown).
   public var model: String
   /// The model's rate-limit pool, when the catalog knows the model.

@@ -1,5 +1,5 @@
 /// The prices of the five token kinds, per token.
-public struct RateCard: Sendable, Hashable {
+public struct RateCard: Sendable, Hashable, Codable {
   public var input: TokenRate
   public var write5m: TokenRate
   public var write1h: TokenRate
@@ -27,7 +27,7 @@ public struct RateCard: Sendable, Hashable {
 }
 
 /// Prices that apply when a request's whole prompt is above a threshold.
-public struct LongPromptTier: Sendable, Hashable {
+public struct LongPromptTier: Sendable, Hashable, Codable {
   /// The tier applies when `P` is strictly greater than this.
   public var above: Int64
   public var rates: RateCard
@@ -41,7 +41,7 @@ public struct LongPromptTier: Sendable, Hashable {
 }
 
 /// A model's prices over a span of days.
-public struct PricePeriod: Sendable, Hashable {
+public struct PricePeriod: Sendable, Hashable, Codable {
   /// A name for the period: `standard`, `introductory`, `launch`.
   public var label: String
   /// First day the prices apply (inclusive); nil means since the model existed.
@@ -74,7 +74,7 @@ public struct PricePeriod: Sendable, Hashable {
 }
 
 /// A yes-or-no rule in force over a span of days.
-public struct DatedFlag: Sendable, Hashable {
+public struct DatedFlag: Sendable, Hashable, Codable {
   public var from: CivilDay?
   public var until: CivilDay?
   public var value: Bool
@@ -93,7 +93,7 @@ public struct DatedFlag: Sendable, Hashable {
 }
 
 /// One model of the catalog, with every id it is logged under.
-public struct ModelEntry: Sendable, Hashable {
+public struct ModelEntry: Sendable, Hashable, Codable {
   /// The canonical API id, such as `claude-sonnet-4-5`.
   public var id: String
   public var name: String
@@ -137,7 +137,7 @@ public struct ModelEntry: Sendable, Hashable {
 }
 
 /// Request-wide price modifiers from the catalog.
-public struct PriceModifiers: Sendable, Hashable {
+public struct PriceModifiers: Sendable, Hashable, Codable {
   public var batch: Multiplier
   public var usGeo: Multiplier
   /// The price of one web search request.
@@ -153,7 +153,7 @@ public struct PriceModifiers: Sendable, Hashable {
 }
 
 /// A cited source of catalog facts.
-public struct CatalogSource: Sendable, Hashable {
+public struct CatalogSource: Sendable, Hashable, Codable {
   public var key: String
   public var url: String
   public var date: String
@@ -168,7 +168,7 @@ public struct CatalogSource: Sendable, Hashable {
 }
 
 /// The outcome of looking up a model id as logged.
-public enum ResolvedModel: Sendable, Hashable {
+public enum ResolvedModel: Sendable, Hashable, Codable {
   /// A catalog entry.
   case known(ModelEntry)
   /// Not in the catalog: tokens are counted, cost is absent, and it is flagged.
@@ -190,15 +190,15 @@ public enum ResolvedModel: Sendable, Hashable {
 
 /// Models, prices, ITPM rules and rate-limit tables, all dated and sourced.
 public struct ModelCatalog: Sendable {
-  public var version: String
+  public private(set) var version: String
   /// Hex SHA-256 of the catalog file the values came from.
-  public var sha256: String
-  public var models: [ModelEntry]
-  public var modifiers: PriceModifiers
-  public var rateLimitTables: [RateLimitTable]
-  public var sources: [CatalogSource]
+  public private(set) var sha256: String
+  public private(set) var models: [ModelEntry]
+  public private(set) var modifiers: PriceModifiers
+  public private(set) var rateLimitTables: [RateLimitTable]
+  public private(set) var sources: [CatalogSource]
   /// Bedrock's output burndown rate by canonical model id (whole multiples).
-  public var bedrockBurndown: [String: Multiplier]
+  public private(set) var bedrockBurndown: [String: Multiplier]
   private var index: [String: Int]
 
   public init(

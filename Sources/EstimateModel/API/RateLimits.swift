@@ -1,5 +1,5 @@
 /// Requests, input tokens and output tokens per minute for one pool and tier.
-public struct RateLimits: Sendable, Hashable {
+public struct RateLimits: Sendable, Hashable, Codable {
   public var requestsPerMinute: Int64
   public var inputTokensPerMinute: Int64
   public var outputTokensPerMinute: Int64
@@ -12,7 +12,7 @@ public struct RateLimits: Sendable, Hashable {
 }
 
 /// One row of a rate-limit table: a pool of models sharing limits.
-public struct RateLimitRow: Sendable, Hashable {
+public struct RateLimitRow: Sendable, Hashable, Codable {
   public var pool: String
   public var label: String
   public var limits: [String: RateLimits]
@@ -25,7 +25,7 @@ public struct RateLimitRow: Sendable, Hashable {
 }
 
 /// A generation of the published rate-limit tables, dated.
-public struct RateLimitTable: Sendable, Hashable {
+public struct RateLimitTable: Sendable, Hashable, Codable {
   public var id: String
   public var from: CivilDay?
   public var until: CivilDay?

@@ -9,7 +9,7 @@
 /// |---|---|
 /// | time passes Δ ms | level += Δ × limit (scaled), capped at capacity |
 /// | charge n | level −= n × 60,000 (may only happen when it fits) |
-public struct TokenBucket: Sendable, Hashable {
+public struct TokenBucket: Sendable, Hashable, Codable {
   /// Tokens (or requests) per minute.
   public let limit: Int64
   /// Level × 60,000.

@@ -12,7 +12,7 @@
 /// | `cacheRead`            | `cache_read_input_tokens`                          |
 /// | `output`               | `output_tokens`                                    |
 /// | `webSearchRequests`    | `server_tool_use.web_search_requests`              |
-public struct TokenUsage: Sendable, Hashable {
+public struct TokenUsage: Sendable, Hashable, Codable {
   public var input: Int64
   public var cacheWrite5m: Int64
   public var cacheWrite1h: Int64

@@ -3,7 +3,7 @@
 /// Prices are at most a few dollars per million tokens with a handful of
 /// decimals, so a price per token is an exact integer of attodollars, and
 /// sums over any realistic history fit in 128 bits.
-public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
   public var attodollars: Int128
 
   public init(attodollars: Int128) { self.attodollars = attodollars }
@@ -45,7 +45,7 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible {
 }
 
 /// A price per token, exact in attodollars.
-public struct TokenRate: Sendable, Hashable, CustomStringConvertible {
+public struct TokenRate: Sendable, Hashable, CustomStringConvertible, Codable {
   /// Attodollars per token, which is the same number as micro-micro-dollars per
   /// million tokens: $3 per MTok is 3×10¹² attodollars per token.
   public var attodollarsPerToken: Int128
@@ -79,7 +79,7 @@ public struct TokenRate: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An exact decimal multiplier such as 1.1 or 0.5.
-public struct Multiplier: Sendable, Hashable, CustomStringConvertible {
+public struct Multiplier: Sendable, Hashable, CustomStringConvertible, Codable {
   public var numerator: Int128
   public var denominator: Int128
 
@@ -150,7 +150,7 @@ struct Decimal12 {
 }
 
 /// A ratio of two non-negative integers, kept exact and printed to six decimals.
-public struct Ratio: Sendable, Comparable, CustomStringConvertible {
+public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
   public var numerator: Int128
   public var denominator: Int128
 

@@ -64,7 +64,7 @@ enum EstimateCommand {
     } catch {
       throw UsageError("\(error)")
     }
-    let day = try o.instant("at")?.day ?? Clock.today()
+    let day = try o.instant("at")?.day ?? WallClock.today()
     let geo = o.value("geo") ?? "global"
     guard geo == "us" || geo == "global" else {
       throw UsageError("'--geo' must be us or global, not '\(geo)'")
@@ -136,7 +136,7 @@ enum RulesCommand {
       throw UsageError("unexpected argument '\(o.positionals[0])'")
     }
     let format = try o.choice("format", OutputFormat.self, default: .table)
-    let day = try o.instant("at")?.day ?? Clock.today()
+    let day = try o.instant("at")?.day ?? WallClock.today()
     let catalog = try Common.catalog(o)
     try Common.emit(
       RulesRenderer.render(catalog, at: day, format: format), to: o.value("output"),

@@ -26,7 +26,7 @@ enum Replay {
         throw UsageError("give either '--tier' or '--itpm/--otpm/--rpm', not both")
       }
       let explicitDay = try o.instant("limits-at")?.day
-      let day = explicitDay ?? firstDay ?? Clock.today()
+      let day = explicitDay ?? firstDay ?? WallClock.today()
       let table: RateLimitTable
       var label: String
       if explicitDay != nil {

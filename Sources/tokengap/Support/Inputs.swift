@@ -71,7 +71,7 @@ enum Inputs {
     extra.ledger.filesSkippedByTime = found.skippedByTime
     analyzer.add(extra)
     let context = PricingContext(
-      catalog: catalog, pricingDay: given ?? Clock.today(), accounting: accounting)
+      catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
     return Loaded(priced: analyzer.priced(context), files: found.files)
   }
 

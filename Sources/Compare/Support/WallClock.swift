@@ -8,7 +8,7 @@
 public import EstimateModel
 
 /// The wall clock, read in one place.
-public enum Clock {
+public enum WallClock {
   /// Now, in UTC.
   public static func now() -> Instant {
     var ts = timespec()

@@ -21,7 +21,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// POSIX file access: no Foundation on the data path.
-public enum FileSystem {
+public enum POSIXFiles {
   static func errnoText(_ code: Int32) -> String {
     guard let s = strerror(code) else { return "error \(code)" }
     return String(cString: s).lowercased()
