@@ -66,8 +66,10 @@ public struct Analyzer: Sendable {
   }
 
   /// Drops replays and prices every request once: the table every analysis reads.
-  public func priced(_ context: PricingContext) -> PricedTable {
+  public consuming func priced(_ context: PricingContext) -> PricedTable {
+    // Taken, not copied: marking replays must not duplicate the rows.
     var t = table.sealed()
+    table = RequestTable()
     _ = t.dropReplays()
     return PricedTable(table: t, ledger: ledger, context: context)
   }
@@ -86,61 +88,89 @@ public struct Analyzer: Sendable {
 extension PricedTable {
   /// Groups and sums the requests.
   ///
+  /// One pass sums every group; the ratio distributions come from one sort
+  /// of the requests' row numbers (4 bytes a request), walked once to find
+  /// each group's nearest ranks, so no per-request sample is kept.
+  ///
   /// - Parameters:
   ///   - dimensions: The grouping, such as `[.day, .model]`.
   ///   - timeZone: For day, hour and minute keys.
   public func analysis(dimensions: [Dimension], timeZone: TimeZoneRule = .utc) -> AnalysisResult {
     let t = table
-    // Canonical model ids, interned per logged id.
-    var canonical: [Int: Int64] = [:]
-    var canonicalNames: [String: Int64] = [:]
-    var groups: [GroupKey: (summary: Summary, row: Int)] = [:]
+    var grouper = Grouper(dimensions: dimensions, timeZone: timeZone)
+    var groups: [GroupKey: Int] = [:]
+    var summaries: [Summary] = []
+    var representatives: [Int] = []
     var total = Summary()
-    for r in rows {
-      let i = Int(r)
-      let row = t.rows[i]
+    var sampled: [UInt32] = []
+    forEachRequest { i in
       let c = priceClass(ofRow: i)
       let usage = t.counts(of: i).usage
       let (p, itpm) = PricedRequest.charges(usage, c)
       let gap = try? Gap(usage: usage, priceClass: c)
       let measured = t.measuredCountTokens(of: i)
-      var key = GroupKey()
-      for d in dimensions {
-        switch d {
-        case .request: key.append(Int64(i))
-        case .session:
-          key.append(Int64(row.session))
-          key.append(Int64(row.project))
-        case .project: key.append(Int64(row.project))
-        case .day, .hour, .minute:
-          guard row.flags.contains(.timed) else {
-            key.append(.min)
-            key.append(0)
-            continue
-          }
-          let offset = timeZone.offset(at: Instant(millisecondsSinceEpoch: row.time))
-          let local = row.time + offset * 1000
-          let unit: Int64 = d == .day ? 86_400_000 : d == .hour ? 3_600_000 : 60_000
-          key.append(local >= 0 ? local / unit : (local - unit + 1) / unit)
-          key.append(d == .day ? 0 : offset)
-        case .model:
-          if let m = canonical[Int(row.model)] {
-            key.append(m)
-          } else {
-            let m = canonicalNames[c.model] ?? Int64(canonicalNames.count)
-            canonicalNames[c.model] = m
-            canonical[Int(row.model)] = m
-            key.append(m)
-          }
-        case .total: break
-        }
+      let key = grouper.key(t, i, c)
+      let g: Int
+      if let found = groups[key] {
+        g = found
+      } else {
+        g = summaries.count
+        groups[key] = g
+        summaries.append(Summary())
+        representatives.append(i)
       }
-      groups[key, default: (Summary(), i)].summary.add(
-        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured)
-      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured)
+      summaries[g].add(
+        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      total.add(
+        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      if let gap, gap.itpm > 0 { sampled.append(UInt32(i)) }
     }
-    let result = groups.values.map { g in
-      GroupRow(keys: dimensions.flatMap { keys($0, request(ofRow: g.row), timeZone) }, summary: g.summary)
+    // The distributions: every sampled request in ratio order.
+    let ratio: (Int) -> (Int128, Int128) = { i in
+      let (p, itpm) = PricedRequest.charges(t.counts(of: i).usage, self.priceClass(ofRow: i))
+      return (p, itpm)
+    }
+    sampled.sort { a, b in
+      let (pa, ia) = ratio(Int(a))
+      let (pb, ib) = ratio(Int(b))
+      let l = pa * ib
+      let r = pb * ia
+      return l != r ? l < r : a < b
+    }
+    func value(_ i: Int) -> Ratio? {
+      let (p, itpm) = ratio(i)
+      return Ratio(p, itpm)
+    }
+    total.percentiles = Summary.Percentiles()
+    if !sampled.isEmpty {
+      let r = Summary.ranks(sampled.count).map { value(Int(sampled[$0])) }
+      total.percentiles = .init(p50: r[0], p90: r[1], p99: r[2], max: r[3])
+    }
+    for g in summaries.indices { summaries[g].percentiles = Summary.Percentiles() }
+    if summaries.count == 1 {
+      summaries[0].percentiles = total.percentiles
+    } else if !sampled.isEmpty {
+      var seen = [Int](repeating: 0, count: summaries.count)
+      var wanted = summaries.map { $0.ratioCount > 0 ? Summary.ranks($0.ratioCount) : [] }
+      var found = [[Ratio?]](repeating: [], count: summaries.count)
+      for r in sampled {
+        let i = Int(r)
+        guard let g = groups[grouper.key(t, i, priceClass(ofRow: i))] else { continue }
+        while let next = wanted[g].first, next == seen[g] {
+          found[g].append(value(i))
+          wanted[g].removeFirst()
+        }
+        seen[g] += 1
+      }
+      for g in summaries.indices where found[g].count == 4 {
+        summaries[g].percentiles = .init(
+          p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
+      }
+    }
+    let result = summaries.indices.map { g in
+      GroupRow(
+        keys: dimensions.flatMap { keys($0, request(ofRow: representatives[g]), timeZone) },
+        summary: summaries[g])
     }.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
@@ -163,6 +193,56 @@ extension PricedTable {
     case .model: return [r.model]
     case .total: return []
     }
+  }
+}
+
+/// Computes a request's group key from its row.
+private struct Grouper {
+  let dimensions: [Dimension]
+  let timeZone: TimeZoneRule
+  /// Canonical model ids, numbered per logged id.
+  var canonical: [UInt32: Int64] = [:]
+  var canonicalNames: [String: Int64] = [:]
+
+  init(dimensions: [Dimension], timeZone: TimeZoneRule) {
+    self.dimensions = dimensions
+    self.timeZone = timeZone
+  }
+
+  mutating func key(_ t: RequestTable, _ i: Int, _ c: PriceClass) -> GroupKey {
+    let row = t.rows[i]
+    var key = GroupKey()
+    for d in dimensions {
+      switch d {
+      case .request: key.append(Int64(i))
+      case .session:
+        key.append(Int64(row.session))
+        key.append(Int64(row.project))
+      case .project: key.append(Int64(row.project))
+      case .day, .hour, .minute:
+        guard row.flags.contains(.timed) else {
+          key.append(.min)
+          key.append(0)
+          continue
+        }
+        let offset = timeZone.offset(at: Instant(millisecondsSinceEpoch: row.time))
+        let local = row.time + offset * 1000
+        let unit: Int64 = d == .day ? 86_400_000 : d == .hour ? 3_600_000 : 60_000
+        key.append(local >= 0 ? local / unit : (local - unit + 1) / unit)
+        key.append(d == .day ? 0 : offset)
+      case .model:
+        if let m = canonical[row.model] {
+          key.append(m)
+        } else {
+          let m = canonicalNames[c.model] ?? Int64(canonicalNames.count)
+          canonicalNames[c.model] = m
+          canonical[row.model] = m
+          key.append(m)
+        }
+      case .total: break
+      }
+    }
+    return key
   }
 }
 

@@ -33,6 +33,24 @@ public struct Summary: Sendable {
   public var measuredEstimate: Int128 = 0
   /// Per-request (P, I) with I > 0, for the ratio distribution.
   public var ratios: [RatioSample] = []
+  /// Requests with a ratio (I > 0).
+  public var ratioCount = 0
+  /// The distribution, when computed without keeping samples (a priced
+  /// table's analysis): exact, but lost when two such summaries merge.
+  public var percentiles: Percentiles?
+
+  /// Nearest-rank percentiles of the per-request ratio.
+  public struct Percentiles: Sendable {
+    public var p50: Ratio?
+    public var p90: Ratio?
+    public var p99: Ratio?
+    public var max: Ratio?
+  }
+
+  /// The 0-based positions of p50, p90, p99 and max among `n` sorted samples.
+  static func ranks(_ n: Int) -> [Int] {
+    [50, 90, 99].map { p in min(n - 1, Swift.max(0, (p * n + 99) / 100 - 1)) } + [n - 1]
+  }
 
   public init() {}
 
@@ -62,7 +80,8 @@ public struct Summary: Sendable {
   /// Adds one request: its usage, exact `P` and `I`, and its gap (nil when
   /// `P` overflows 64 bits: counted, unpriced, left out of the distribution).
   public mutating func add(
-    usage u: TokenUsage, estimate p: Int128, itpm i: Int128, gap: Gap?, measured: Int64? = nil
+    usage u: TokenUsage, estimate p: Int128, itpm i: Int128, gap: Gap?, measured: Int64? = nil,
+    keepSample: Bool = true
   ) {
     if let measured {
       measuredRequests += 1
@@ -91,7 +110,10 @@ public struct Summary: Sendable {
     } else {
       unpriced += 1
     }
-    if let gap, gap.itpm > 0 { ratios.append(RatioSample(estimate: gap.estimate, itpm: gap.itpm)) }
+    if let gap, gap.itpm > 0 {
+      ratioCount += 1
+      if keepSample { ratios.append(RatioSample(estimate: gap.estimate, itpm: gap.itpm)) }
+    }
   }
 
   /// Adds another summary.
@@ -114,6 +136,8 @@ public struct Summary: Sendable {
     lowerBound += o.lowerBound
     estimateBelowActual += o.estimateBelowActual
     ratios += o.ratios
+    ratioCount += o.ratioCount
+    if percentiles != nil || o.percentiles != nil { percentiles = nil }
     measuredRequests += o.measuredRequests
     measuredTokens += o.measuredTokens
     measuredEstimate += o.measuredEstimate
@@ -131,15 +155,14 @@ public struct Summary: Sendable {
   public func cost(_ value: USD) -> USD? { priced > 0 ? value : nil }
 
   /// Nearest-rank percentiles of the per-request ratio: p50, p90, p99, max.
+  ///
+  /// The p-th percentile is the smallest ratio with at least p % of the
+  /// samples at or below it.
   public func ratioPercentiles() -> (p50: Ratio?, p90: Ratio?, p99: Ratio?, max: Ratio?) {
+    if let p = percentiles { return (p.p50, p.p90, p.p99, p.max) }
     guard !ratios.isEmpty else { return (nil, nil, nil, nil) }
     let sorted = ratios.sorted()
-    func rank(_ p: Int) -> Ratio? {
-      // Smallest value with at least p % of the samples at or below it.
-      let n = sorted.count
-      let index = max(0, (p * n + 99) / 100 - 1)
-      return sorted[min(index, n - 1)].ratio
-    }
-    return (rank(50), rank(90), rank(99), sorted[sorted.count - 1].ratio)
+    let r = Self.ranks(sorted.count).map { sorted[$0].ratio }
+    return (r[0], r[1], r[2], r[3])
   }
 }

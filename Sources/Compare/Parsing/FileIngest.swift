@@ -199,6 +199,15 @@ public struct FileIngest {
     buffer = FileIngest.uninitialized(max(bufferSize, 1 << 12))
   }
 
+  /// A reader that reuses the read buffer of an earlier one.
+  init(options: IngestOptions, reusing buffer: [UInt8]) {
+    self.options = options
+    self.buffer = buffer.count >= 1 << 12 ? buffer : FileIngest.uninitialized(1 << 20)
+  }
+
+  /// The read buffer, to hand to the next reader.
+  var readBuffer: [UInt8] { buffer }
+
   /// A byte array whose contents will be overwritten by read(2): not zeroed.
   static func uninitialized(_ count: Int) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

@@ -31,8 +31,8 @@ public struct PricedTable: Sendable {
   /// Per row: its class, or `replayClass` for a dropped replay.
   private let rowClass: [UInt32]
   private static let replayClass = UInt32.max
-  /// Row numbers of the requests (replays left out), in storage order.
-  private let requestRows: [UInt32]
+  /// The number of requests (replays left out).
+  public let count: Int
 
   /// Prices `table` (whose replays are already marked) under `context`.
   package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
@@ -41,8 +41,7 @@ public struct PricedTable: Sendable {
     var classIDs: [ClassKey: UInt32] = [:]
     var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
     var rowClass = [UInt32](repeating: Self.replayClass, count: table.count)
-    var requestRows: [UInt32] = []
-    requestRows.reserveCapacity(table.count)
+    var requests = 0
     var last: (ClassKey, UInt32)?
     for i in 0..<table.count {
       let row = table.rows[i]
@@ -50,7 +49,7 @@ public struct PricedTable: Sendable {
         ledger.sidechainReplaysDropped += 1
         continue
       }
-      requestRows.append(UInt32(i))
+      requests += 1
       let day = row.flags.contains(.timed)
         ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
@@ -87,11 +86,10 @@ public struct PricedTable: Sendable {
     self.context = context
     self.classes = classes
     self.rowClass = rowClass
-    self.requestRows = requestRows
+    self.count = requests
     // The ledger's request counts, from the same table every analysis reads.
     ledger.duplicatesCollapsed = ledger.usageRecords - table.count
-    for r in requestRows {
-      let i = Int(r)
+    for i in 0..<table.count where rowClass[i] != Self.replayClass {
       let c = classes[Int(rowClass[i])]
       let usage = table.counts(of: i).usage
       ledger.requests += 1
@@ -119,12 +117,12 @@ public struct PricedTable: Sendable {
     var options: UInt16
   }
 
-  /// The number of requests.
-  public var count: Int { requestRows.count }
-
-  /// The row numbers of the requests, in storage order (not a stable order:
-  /// use ``ordered()`` where order shows).
-  package var rows: [UInt32] { requestRows }
+  /// Calls `body` with the row number of every request (replays left
+  /// out), in storage order: not a stable order; use ``ordered()`` where
+  /// order shows.
+  package func forEachRequest(_ body: (Int) throws -> Void) rethrows {
+    for i in 0..<table.count where rowClass[i] != Self.replayClass { try body(i) }
+  }
 
   /// The price class of row `i`.
   package func priceClass(ofRow i: Int) -> PriceClass { classes[Int(rowClass[i])] }
@@ -159,12 +157,14 @@ public struct PricedTable: Sendable {
       var line: Int
       var row: Int
     }
-    var items = requestRows.map { r -> Item in
-      let i = Int(r)
+    var items: [Item] = []
+    items.reserveCapacity(count)
+    forEachRequest { i in
       let row = t.rows[i]
-      return Item(
-        time: row.flags.contains(.timed) ? row.time : .max, file: rank[Int(row.file)],
-        line: t.line(of: i), row: i)
+      items.append(
+        Item(
+          time: row.flags.contains(.timed) ? row.time : .max, file: rank[Int(row.file)],
+          line: t.line(of: i), row: i))
     }
     items.sort { a, b in
       if (a.time, a.file, a.line) != (b.time, b.file, b.line) {

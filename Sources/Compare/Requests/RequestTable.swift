@@ -410,21 +410,27 @@ public struct RequestTable: Sendable {
       guard let m = KeyEncoding.ids(arena.entry(at: r.key)).messageID, !m.isEmpty else { return nil }
       return m
     }
-    var hashes = PagedArray<Row>()
+    // Only sidechain rows are looked up: index the main rows only if any exists.
+    var anySidechain = false
+    for i in 0..<rows.count where rows[i].flags.contains(.sidechain) {
+      anySidechain = true
+      break
+    }
+    guard anySidechain else { return 0 }
+    var hashes: [UInt64] = []
     for i in 0..<rows.count where !rows[i].flags.contains(.sidechain) {
       guard let m = messageID(i) else { continue }
-      var probe = Row()
-      probe.hash = KeyHash.hash(m)
+      let h = KeyHash.hash(m)
       let slot = UInt32(hashes.count)
-      hashes.append(probe)
+      hashes.append(h)
       mainIDs.append(UInt32(i))
-      main.insert(slot, hash: probe.hash, rows: hashes)
+      main.insert(slot, hash: h, hashOf: { hashes[$0] })
     }
     guard !mainIDs.isEmpty else { return 0 }
     var dropped = 0
     for i in 0..<rows.count where rows[i].flags.contains(.sidechain) {
       guard let m = messageID(i) else { continue }
-      let hit = main.find(hash: KeyHash.hash(m), rows: hashes) { slot in
+      let hit = main.find(hash: KeyHash.hash(m), hashOf: { hashes[$0] }) { slot in
         messageID(Int(mainIDs[slot])) == m
       }
       if hit != nil {
@@ -436,10 +442,9 @@ public struct RequestTable: Sendable {
   }
 
   /// Frees the key index once no more rows will be added.
-  package func sealed() -> RequestTable {
-    var t = self
-    t.index = KeyIndex()
-    return t
+  package consuming func sealed() -> RequestTable {
+    index = KeyIndex()
+    return self
   }
 }
 
@@ -653,19 +658,27 @@ private struct KeyIndex: Sendable {
   func find(
     hash: UInt64, rows: PagedArray<RequestTable.Row>, _ equal: (Int) -> Bool
   ) -> Int? {
+    find(hash: hash, hashOf: { rows[$0].hash }, equal)
+  }
+
+  func find(hash: UInt64, hashOf: (Int) -> UInt64, _ equal: (Int) -> Bool) -> Int? {
     guard !slots.isEmpty else { return nil }
     let mask = slots.count - 1
     var s = Int(truncatingIfNeeded: hash) & mask
     while slots[s] != 0 {
       let i = Int(slots[s] - 1)
-      if rows[i].hash == hash, equal(i) { return i }
+      if hashOf(i) == hash, equal(i) { return i }
       s = (s + 1) & mask
     }
     return nil
   }
 
   mutating func insert(_ row: UInt32, hash: UInt64, rows: PagedArray<RequestTable.Row>) {
-    if (used + 1) * 4 > slots.count * 3 { grow(rows) }
+    insert(row, hash: hash, hashOf: { rows[$0].hash })
+  }
+
+  mutating func insert(_ row: UInt32, hash: UInt64, hashOf: (Int) -> UInt64) {
+    if (used + 1) * 4 > slots.count * 3 { grow(hashOf) }
     let mask = slots.count - 1
     var s = Int(truncatingIfNeeded: hash) & mask
     while slots[s] != 0 { s = (s + 1) & mask }
@@ -673,12 +686,12 @@ private struct KeyIndex: Sendable {
     used += 1
   }
 
-  private mutating func grow(_ rows: PagedArray<RequestTable.Row>) {
+  private mutating func grow(_ hashOf: (Int) -> UInt64) {
     let old = slots
     slots = [UInt32](repeating: 0, count: max(64, old.count * 2))
     let mask = slots.count - 1
     for v in old where v != 0 {
-      var s = Int(truncatingIfNeeded: rows[Int(v - 1)].hash) & mask
+      var s = Int(truncatingIfNeeded: hashOf(Int(v - 1))) & mask
       while slots[s] != 0 { s = (s + 1) & mask }
       slots[s] = v
     }

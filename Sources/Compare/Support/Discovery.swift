@@ -202,22 +202,26 @@ public enum ParallelIngest {
       }
     }
     var analyzer = Analyzer()
+    // Chunks of one file are added in order, each as soon as the chunks
+    // before it are in (its line numbers start after theirs); only chunks
+    // that finish early wait.
     var waiting: [Int: [Int: FilePartial]] = [:]
+    var nextChunk: [Int: (index: Int, lineOffset: Int)] = [:]
     func deliver(_ w: Work, _ p: FilePartial) {
       guard pieces[w.file] > 1 else {
         analyzer.add(p)
         return
       }
       waiting[w.file, default: [:]][w.index] = p
-      guard let done = waiting[w.file], done.count == pieces[w.file] else { return }
-      var offset = 0
-      for k in 0..<pieces[w.file] {
-        guard var part = done[k] else { continue }
-        part.shiftLines(by: offset, in: w.path)
-        offset += part.lineCount
+      var state = nextChunk[w.file] ?? (0, 0)
+      while var part = waiting[w.file]?.removeValue(forKey: state.index) {
+        part.shiftLines(by: state.lineOffset, in: w.path)
+        state.lineOffset += part.lineCount
+        state.index += 1
         analyzer.add(part)
       }
-      waiting[w.file] = nil
+      nextChunk[w.file] = state
+      if state.index == pieces[w.file] { waiting[w.file] = nil }
     }
     let jobs = max(1, jobs)
     if jobs == 1 {
@@ -225,21 +229,24 @@ public enum ParallelIngest {
       for w in work { deliver(w, ingest.ingest(w.path, chunk: w.chunk)) }
       return analyzer
     }
-    await withTaskGroup(of: (Work, FilePartial).self) { group in
+    // Each reader (and its read buffer, hot in the cache) goes back to the
+    // next piece of work instead of a new one being allocated per file.
+    await withTaskGroup(of: (Work, FilePartial, [UInt8]).self) { group in
       var next = 0
-      func start(_ group: inout TaskGroup<(Work, FilePartial)>) {
+      func start(_ group: inout TaskGroup<(Work, FilePartial, [UInt8])>, _ buffer: [UInt8]) {
         guard next < work.count else { return }
         let w = work[next]
         next += 1
         group.addTask {
-          var ingest = FileIngest(options: options)
-          return (w, ingest.ingest(w.path, chunk: w.chunk))
+          var ingest = FileIngest(options: options, reusing: buffer)
+          let partial = ingest.ingest(w.path, chunk: w.chunk)
+          return (w, partial, ingest.readBuffer)
         }
       }
-      for _ in 0..<min(jobs, work.count) { start(&group) }
-      while let (w, partial) = await group.next() {
+      for _ in 0..<min(jobs, work.count) { start(&group, []) }
+      while let (w, partial, buffer) = await group.next() {
         deliver(w, partial)
-        start(&group)
+        start(&group, buffer)
       }
     }
     return analyzer
