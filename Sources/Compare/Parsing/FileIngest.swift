@@ -253,7 +253,7 @@ public struct FileIngest {
     } else {
       remaining = .max
     }
-    readLines(fd)
+    if !readMapped(fd) { readLines(fd) }
     finishStream()
     partial.lineCount = lineCount
     return partial
@@ -281,6 +281,61 @@ public struct FileIngest {
     parentName = parts.count >= 2 ? parts[parts.count - 2] : ""
     fileProject = nil
     if let p = parts.lastIndex(of: "projects"), p + 2 < parts.count { fileProject = parts[p + 1] }
+  }
+
+  /// Reads a regular file (or chunk) mapped into memory, with no copy:
+  /// false when it cannot be mapped (standard input, an empty file).
+  ///
+  /// Pages are mapped private and writable so a byte order mark can be
+  /// blanked; nothing else writes. At most one chunk (8 MiB, or a whole
+  /// smaller file) is mapped per reader at a time.
+  private mutating func readMapped(_ fd: Int32) -> Bool {
+    guard fd != 0 else { return false }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return false }
+    let start = chunk?.start ?? 0
+    let end = chunk?.end ?? Int64(st.st_size)
+    guard end > start, end <= Int64(st.st_size), end - start <= Int64(ParallelIngest.chunkSize) else {
+      return false
+    }
+    let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+    let aligned = start - start % page
+    let length = Int(end - aligned)
+    guard let map = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off_t(aligned)),
+      map != MAP_FAILED
+    else { return false }
+    defer { munmap(map, length) }
+    let skip = Int(start - aligned)
+    let all = UnsafeMutableBufferPointer(
+      start: map.assumingMemoryBound(to: UInt8.self) + skip, count: length - skip)
+    let filled = all.count
+    partial.ledger.bytes += Int64(filled)
+    if let chunk, !chunk.first {
+      mode = .lines
+    } else if !decideFormat(all, filled) {
+      return true
+    }
+    let view = UnsafeBufferPointer(all)
+    if mode == .document || mode == .capture {
+      if mode == .document { handleLine(view, 0..<filled, 1, document: true) } else { handleCapture(view, 0..<filled) }
+      return true
+    }
+    guard let base = view.baseAddress else { return true }
+    var at = 0
+    var lineNumber = 0
+    while at < filled {
+      guard let p = memchr(base + at, 0x0A, filled - at) else { break }
+      let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+      lineNumber += 1
+      handleLine(view, at..<nl, lineNumber)
+      at = nl + 1
+    }
+    if at < filled {
+      lineNumber += 1
+      handleLine(view, at..<filled, lineNumber, lastWithoutNewline: true)
+    }
+    lineCount = lineNumber
+    return true
   }
 
   /// Reads with read(2) into the reusable buffer and hands out whole lines.
@@ -363,6 +418,14 @@ public struct FileIngest {
 
   /// Decides how to read the file from its first bytes; false skips it.
   private mutating func decideFormat(_ filled: Int) -> Bool {
+    var bytes = buffer
+    buffer = []
+    defer { buffer = bytes }
+    return bytes.withUnsafeMutableBufferPointer { decideFormat($0, filled) }
+  }
+
+  /// Decides how to read the file from its first bytes; false skips it.
+  private mutating func decideFormat(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ filled: Int) -> Bool {
     if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
       // A UTF-8 byte order mark: blank it out.
       buffer[0] = 0x20
@@ -373,7 +436,7 @@ public struct FileIngest {
     while i < filled, buffer[i] == 0x20 || buffer[i] == 0x0A || buffer[i] == 0x0D || buffer[i] == 0x09 {
       i += 1
     }
-    let probe = buffer[0..<min(filled, 65_536)]
+    let probe = UnsafeBufferPointer(rebasing: buffer[0..<min(filled, 65_536)])
     let startsJSON = i < filled && (buffer[i] == UInt8(ascii: "{") || buffer[i] == UInt8(ascii: "["))
     let startsSSE = i < filled
       && ["event:", "data:", "id:", ":"].contains(where: { buffer[i..<filled].starts(with: Array($0.utf8)) })
@@ -395,7 +458,7 @@ public struct FileIngest {
     case .auto:
       if !startsJSON, startsSSE {
         mode = .sse
-      } else if startsJSON, FileIngest.looksLikeCapture(probe) {
+      } else if startsJSON, FormatSniffer.isCapture(probe) {
         mode = .capture
       } else if i < filled, buffer[i] == UInt8(ascii: "[") {
         mode = .document

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Times tokengap against baselines in one run and writes notebooks-md/0005-benchmarks.md.
+
+Every timed command runs RUNS times, the commands alternating (run 1 of each, then
+run 2 of each, ...), so a slow moment of the machine hits all of them alike; the
+tables give medians, and ratios are taken between medians of the same run.
+
+  Scripts/bench.py [--size MB] [--runs N] [--quick]
+
+--quick skips the ten-million-record memory test and the 200,000-entry HAR.
+Needs python3; aiburn is timed when installed (pip install aiburn==0.4.5).
+"""
+import argparse, os, platform, shutil, statistics, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TG = os.path.join(ROOT, ".build", "release", "tokengap")
+
+
+def timed(cmd, env=None):
+    """Runs a shell command; returns (wall seconds, peak RSS in MB)."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", "bash", "-c", cmd + " > /dev/null 2>&1"],
+        capture_output=True, text=True, env=env)
+    wall, rss = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) / 1024
+
+
+def alternate(cmds, runs):
+    """{name: (median wall, max RSS)} over `runs` alternating rounds."""
+    walls = {n: [] for n, _, _ in cmds}
+    rss = {n: 0.0 for n, _, _ in cmds}
+    for _ in range(runs):
+        for name, cmd, env in cmds:
+            w, r = timed(cmd, env)
+            walls[name].append(w)
+            rss[name] = max(rss[name], r)
+    return {n: (statistics.median(walls[n]), rss[n]) for n in walls}
+
+
+def small_records(path, n):
+    """n distinct one-line responses of about 110 bytes each, no time."""
+    if os.path.exists(path):
+        return
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write('{"message":{"id":"msg_%08d","model":"claude-sonnet-4-5","usage":'
+                    '{"input_tokens":%d,"output_tokens":%d}}}\n' % (i, 1 + i % 997, 1 + i % 991))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    work = os.environ.get("BENCH_DIR", "/tmp/tokengap-bench")
+    os.makedirs(work, exist_ok=True)
+    corpus = os.path.join(work, "tree-%d" % a.size)
+    if not os.path.isdir(os.path.join(corpus, "projects")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "Scripts/gen-corpus.py"), corpus,
+                        str(a.size), "42"], check=True)
+    files = subprocess.run("find %s -name '*.jsonl' | wc -l" % corpus, shell=True,
+                           capture_output=True, text=True).stdout.strip()
+    mb = int(subprocess.run(["du", "-sb", corpus], capture_output=True, text=True)
+             .stdout.split()[0]) / 1048576
+    subprocess.run("find %s -name '*.jsonl' -print0 | xargs -0 cat > /dev/null" % corpus,
+                   shell=True)
+    empty_home = tempfile.mkdtemp()
+    ai_env = dict(os.environ, CLAUDE_CONFIG_DIR=corpus, HOME=empty_home)
+    main_job = "%s analyze %s --by session --format csv -q" % (TG, corpus)
+    cmds = [
+        ("wc -l", "find %s -name '*.jsonl' -print0 | xargs -0 wc -l" % corpus, None),
+        ("tokengap analyze --by session --format csv", main_job, None),
+        ("the same with --jobs 1", main_job + " --jobs 1", None),
+    ]
+    aiburn = shutil.which("aiburn")
+    if aiburn:
+        version = subprocess.run([aiburn, "--version"], capture_output=True, text=True).stdout.strip()
+        cmds.append(("aiburn %s daily --claude --json" % version,
+                     "%s daily --claude --json" % aiburn, ai_env))
+    cmds.append(("python json.loads + de-duplication",
+                 "%s %s %s" % (sys.executable, os.path.join(ROOT, "Scripts/baseline_json.py"), corpus), None))
+    main = alternate(cmds, a.runs)
+    out = tempfile.mkdtemp()
+    others = alternate([
+        ("analyze --by request --format csv", "%s analyze %s --by request --format csv -q" % (TG, corpus), None),
+        ("simulate --tier build", "%s simulate %s --tier build -q" % (TG, corpus), None),
+        ("chart --svg", "%s chart %s --svg --out %s/chart -q" % (TG, corpus, out), None),
+        ("report", "%s report %s --out %s/report.md -q" % (TG, corpus, out), None),
+        ("main job (again, for the ratios)", main_job, None),
+    ], a.runs)
+    version = alternate([("tokengap --version", "%s --version" % TG, None)], 21)
+
+    memory = []
+    for n in ([1_000_000] if a.quick else [1_000_000, 10_000_000]):
+        path = os.path.join(work, "small-%d.jsonl" % n)
+        small_records(path, n)
+        w, r = timed("%s analyze %s --by session --format csv -q" % (TG, path))
+        memory.append((n, os.path.getsize(path) / 1048576, w, r))
+
+    har = []
+    gen_har = os.path.join(ROOT, "Scripts/gen-har.py")
+    if os.path.exists(gen_har):
+        for n in ([100_000] if a.quick else [100_000, 200_000]):
+            path = os.path.join(work, "entries-%d.har" % n)
+            if not os.path.exists(path):
+                subprocess.run([sys.executable, gen_har, path, str(n)], check=True)
+            w, r = timed("%s analyze %s -q" % (TG, path))
+            har.append((n, os.path.getsize(path) / 1048576, w, r))
+
+    wc = main["wc -l"][0]
+    tg = main["tokengap analyze --by session --format csv"][0]
+    j1 = main["the same with --jobs 1"][0]
+    ai = next((v[0] for k, v in main.items() if k.startswith("aiburn")), None)
+    again = others["main job (again, for the ratios)"][0]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    swift = subprocess.run(["swift", "--version"], capture_output=True, text=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    L = []
+    L += ["# Benchmarks", "", "Reproduce:", "", "```sh",
+          "Scripts/bench.py --size %d --runs %d%s   # writes this file" % (a.size, a.runs, " --quick" if a.quick else ""),
+          "```", "",
+          "Machine: %d cores, %s, %.0f GiB. Toolchain: %s. Commit: %s. Date: %s." % (
+              os.cpu_count(), cpu, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+              (swift.stdout or swift.stderr).splitlines()[0], commit,
+              subprocess.run(["date", "-u", "+%Y-%m-%d"], capture_output=True, text=True).stdout.strip()),
+          "",
+          "Corpus: `Scripts/gen-corpus.py` seed 42, %.0f MB in %s files (log-normal sizes, a few files of tens of MB; 1–4 streaming copies per response; large tool results; progress lines with embedded subagent copies). Files in the page cache; %d alternating runs, medians; peak RSS is the largest of the runs." % (mb, files, a.runs),
+          "", "## The main job", "",
+          "| command | median wall (s) | MB/s | peak RSS (MB) | × wc -l |", "|---|---:|---:|---:|---:|"]
+    for name, (w, r) in main.items():
+        L.append("| %s | %.3f | %.0f | %.0f | %.2f |" % (name, w, mb / w if w else 0, r, w / wc))
+    L += ["", "## Every command on the same tree", "",
+          "| command | median wall (s) | peak RSS (MB) | × the main job |", "|---|---:|---:|---:|"]
+    for name, (w, r) in others.items():
+        L.append("| %s | %.3f | %.0f | %.2f |" % (name, w, r, w / again))
+    L += ["", "## Memory per request", "",
+          "One line per distinct request (`message.id` only, no time), `analyze --by session --format csv`.", "",
+          "| records | file (MB) | wall (s) | peak RSS (MB) |", "|---:|---:|---:|---:|"]
+    for n, size, w, r in memory:
+        L.append("| %s | %.0f | %.2f | %.0f |" % (format(n, ","), size, w, r))
+    slope = None
+    if len(memory) == 2:
+        (n1, _, _, r1), (n2, _, _, r2) = memory
+        slope = (r2 - r1) * 1048576 / (n2 - n1)
+        L += ["", "Growth between the two: %.0f bytes per request." % slope]
+    if har:
+        L += ["", "## Captures read whole (HAR)", "", "`Scripts/gen-har.py OUT N`, then `tokengap analyze FILE -q`.", "",
+              "| entries | file (MB) | wall (s) | peak RSS (MB) |", "|---:|---:|---:|---:|"]
+        for n, size, w, r in har:
+            L.append("| %s | %.0f | %.2f | %.0f |" % (format(n, ","), size, w, r))
+    v = version["tokengap --version"][0]
+    L += ["", "`tokengap --version`: %.0f ms (median of 21, process start included)." % (v * 1000)]
+
+    def row(goal, value, ok):
+        return "| %s | %s | %s |" % (goal, value, "met" if ok else "**missed**")
+    G = ["", "## Goals (issue 11)", "", "| goal | measured | |", "|---|---|---|"]
+    G.append(row("main job ≤ 1.6× `wc -l`", "%.2f×" % (tg / wc), tg / wc <= 1.6))
+    if ai:
+        G.append(row("main job ≥ 2× faster than aiburn", "%.2f×" % (ai / tg), ai / tg >= 2))
+    G.append(row("main job peak RSS ≤ 64 MB", "%.0f MB" % main["tokengap analyze --by session --format csv"][1],
+                 main["tokengap analyze --by session --format csv"][1] <= 64))
+    G.append(row("`--jobs 2` ≥ 1.8× faster than `--jobs 1`", "%.2f×" % (j1 / tg), j1 / tg >= 1.8))
+    for name, (w, r) in others.items():
+        if name.startswith("main job"):
+            continue
+        G.append(row("%s ≤ 2× the main job and ≤ 128 MB" % name, "%.2f×, %.0f MB" % (w / again, r),
+                     w / again <= 2 and r <= 128))
+    for n, _, _, r in memory:
+        limit = 250 if n == 1_000_000 else 1200
+        G.append(row("%s records under %d MB" % (format(n, ","), limit), "%.0f MB" % r, r < limit))
+    if slope is not None:
+        G.append(row("≤ 100 bytes per distinct request beyond a fixed base", "%.0f bytes" % slope, slope <= 100))
+    if har:
+        n, _, w, _ = har[0]
+        G.append(row("100,000-entry HAR under 2 s", "%.2f s" % w, w < 2))
+        if len(har) == 2:
+            G.append(row("doubling the entries at most doubles the time", "%.2f×" % (har[1][2] / w), har[1][2] / w <= 2))
+    G.append(row("`tokengap --version` ≤ 10 ms", "%.0f ms" % (v * 1000), v <= 0.010))
+    with open(os.path.join(ROOT, "notebooks-md/0005-benchmarks.md"), "w") as f:
+        f.write("\n".join(L + G) + "\n")
+    print("\n".join(G))
+
+
+if __name__ == "__main__":
+    main()
