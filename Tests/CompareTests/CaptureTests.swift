@@ -184,3 +184,31 @@ struct CaptureTests {
     #expect(result.total.estimate == 100 && result.total.itpm == 10)
   }
 }
+
+@Suite("Hostile numbers")
+struct HostileNumberTests {
+  @Test("Two requests of 2^63-1 input tokens each: exact sums in every format, no trap")
+  func hugeSums() async throws {
+    let path = "/tmp/tokengap-huge-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":9223372036854775807,"output_tokens":1}}}"#
+    let text = line.replacing("ID", with: "m1") + "\n" + line.replacing("ID", with: "m2") + "\n"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path], by: [.session])
+    // 2 × (2^63 − 1) = 18,446,744,073,709,551,614: beyond Int64, exact in Int128.
+    #expect(result.total.estimate == 18_446_744_073_709_551_614)
+    for format in OutputFormat.allCases {
+      let text = AnalysisRenderer.render(result, format: format)
+      let digits = format == .table || format == .markdown
+        ? "18,446,744,073,709,551,614" : "18446744073709551614"
+      #expect(text.contains(digits), "\(format): the true sum")
+    }
+    // Ratios of such sums, and of their costs, format exactly.
+    let r = try #require(Ratio(Int128(1) << 126, (Int128(1) << 126) - 1))
+    #expect(r.formatted() == "1")
+    #expect(r > (try #require(Ratio(Int128(1), Int128(1)))))
+    #expect(try #require(Ratio(Int128(2), 3)).formatted(decimals: 1, shift: 2) == "66.7")
+    #expect(try #require(Ratio(Int128(-1), 3)).formatted() == "-0.333333")
+    // 9.9999995 rounds half up through every digit: 10.
+    #expect(try #require(Ratio(Int128(19_999_999), 2_000_000)).formatted() == "10")
+  }
+}

@@ -107,8 +107,8 @@ public enum AnalysisRenderer {
     let p = s.ratioPercentiles()
     var rows: [(String, String)] = [
       ("requests", Fmt.grouped(Int64(s.requests))),
-      ("count_tokens estimate (P)", Fmt.grouped(Int64(clamping: s.estimate)) + " tokens"),
-      ("ITPM charge (I)", Fmt.grouped(Int64(clamping: s.itpm)) + " tokens"),
+      ("count_tokens estimate (P)", Fmt.grouped(s.estimate) + " tokens"),
+      ("ITPM charge (I)", Fmt.grouped(s.itpm) + " tokens"),
       ("overestimation ratio P/I",
         (s.overestimationRatio.map { $0.formatted(decimals: 2) + "x" } ?? "undefined")
         + "  (per request: p50 \(p.p50?.formatted(decimals: 2) ?? "-"), p90 \(p.p90?.formatted(decimals: 2) ?? "-"), p99 \(p.p99?.formatted(decimals: 2) ?? "-"), max \(p.max?.formatted(decimals: 2) ?? "-"))"),
@@ -164,8 +164,8 @@ public enum AnalysisRenderer {
     for row in r.rows where !r.keyColumns.isEmpty {
       let s = row.summary
       t.append(row.keys.map { $0.isEmpty ? "-" : $0 } + [
-        Fmt.grouped(Int64(s.requests)), Fmt.grouped(Int64(clamping: s.estimate)),
-        Fmt.grouped(Int64(clamping: s.itpm)), Fmt.ratio(s.overestimationRatio).orUndefined,
+        Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
+        Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
         Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
         Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
         Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),

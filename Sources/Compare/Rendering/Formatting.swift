@@ -9,7 +9,7 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 /// Number spellings shared by every renderer.
 package enum Fmt {
   /// `1234567` → `1,234,567`, for tables only.
-  package static func grouped(_ v: Int64) -> String {
+  package static func grouped<T: BinaryInteger>(_ v: T) -> String {
     let digits = String(v.magnitude)
     var out = ""
     for (n, c) in digits.enumerated() {
@@ -25,8 +25,8 @@ package enum Fmt {
 
   /// A share as a percentage with one decimal, for tables: `90.0%`.
   package static func percent(_ r: Ratio?) -> String {
-    guard let r, let scaled = Ratio(r.numerator * 100, r.denominator) else { return "" }
-    return scaled.formatted(decimals: 1) + "%"
+    guard let r else { return "" }
+    return r.formatted(decimals: 1, shift: 2) + "%"
   }
 
   /// Dollars for tables: `$1.234567`, six decimals at most.

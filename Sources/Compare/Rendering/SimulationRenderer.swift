@@ -177,7 +177,7 @@ public enum SimulationRenderer {
       for o in r.outcomes where o.pool == pool {
         t.append([o.regime.rawValue, String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
                   seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
-                  seconds(o.makespanMs), o.achievedPromptPerMinute.map { Fmt.grouped(Int64(clamping: $0.numerator / max(1, $0.denominator))) } ?? "-"])
+                  seconds(o.makespanMs), o.achievedPromptPerMinute.map { Fmt.grouped($0.numerator / max(1, $0.denominator)) } ?? "-"])
       }
       out += markdown ? t.markdown() : t.plain()
       if let s = r.slowdown(pool) {
@@ -189,7 +189,7 @@ public enum SimulationRenderer {
         out += (markdown ? "\n" : "") + "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge\n"
       }
       if let p = r.peakMinute(pool) {
-        out += (markdown ? "\n" : "") + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(Int64(clamping: p.itpm))) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(Int64(clamping: p.estimate))) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
+        out += (markdown ? "\n" : "") + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(p.estimate)) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
       }
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {

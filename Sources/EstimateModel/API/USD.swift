@@ -171,34 +171,89 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
     self.init(Int128(numerator), Int128(denominator))
   }
 
+  /// Compares `a.n × b.d` with `b.n × a.d` in 256 bits: exact, never traps.
+  private static func cross(_ a: Ratio, _ b: Ratio) -> (left: (Int128, UInt128), right: (Int128, UInt128)) {
+    // Normalize the denominators to be positive so the cross products keep the order.
+    let an = a.denominator < 0 ? (0 &- a.numerator) : a.numerator
+    let ad = a.denominator < 0 ? (0 &- a.denominator) : a.denominator
+    let bn = b.denominator < 0 ? (0 &- b.numerator) : b.numerator
+    let bd = b.denominator < 0 ? (0 &- b.denominator) : b.denominator
+    let l = an.multipliedFullWidth(by: bd)
+    let r = bn.multipliedFullWidth(by: ad)
+    return ((l.high, l.low), (r.high, r.low))
+  }
+
   public static func < (a: Ratio, b: Ratio) -> Bool {
-    a.numerator * b.denominator < b.numerator * a.denominator
+    let c = cross(a, b)
+    return c.left < c.right
   }
 
   public static func == (a: Ratio, b: Ratio) -> Bool {
-    a.numerator * b.denominator == b.numerator * a.denominator
+    let c = cross(a, b)
+    return c.left == c.right
   }
 
   /// The value as a `Double`, for charts and percentiles.
   public var value: Double { Double(numerator) / Double(denominator) }
 
   /// Six decimals, rounded half up, trailing zeros trimmed: `10`, `0.888889`.
-  public func formatted(decimals: Int = 6) -> String {
+  ///
+  /// Exact for every numerator and denominator: the digits come from long
+  /// division in full width, so no intermediate product can overflow.
+  ///
+  /// - Parameters:
+  ///   - decimals: Digits after the point, at most 18.
+  ///   - shift: Powers of ten to multiply by first (2 gives a percentage).
+  public func formatted(decimals: Int = 6, shift: Int = 0) -> String {
     let decimals = min(max(decimals, 0), 18)
-    var scale: Int128 = 1
-    for _ in 0..<decimals { scale *= 10 }
+    let shift = min(max(shift, 0), 18)
     let negative = (numerator < 0) != (denominator < 0)
-    let n = numerator < 0 ? -numerator : numerator
-    let d = denominator < 0 ? -denominator : denominator
-    let rounded = (n * scale * 2 + d) / (2 * d)
-    let whole = rounded / scale
-    var fraction = decimals > 0 ? String(rounded % scale) : ""
-    if decimals > 0 {
-      fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+    let n = numerator.magnitude
+    let d = denominator.magnitude
+    var integer = Array(String(n / d).utf8)
+    var r = n % d
+    var digits: [UInt8] = []
+    for _ in 0..<(decimals + shift) {
+      let (q, rest) = d.dividingFullWidth(r.multipliedFullWidth(by: 10))
+      digits.append(UInt8(q))
+      r = rest
     }
-    while fraction.last == "0" { fraction.removeLast() }
-    let sign = negative && rounded != 0 ? "-" : ""
-    return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    // Half up: the remainder is at least half the denominator.
+    if r >= d - r {
+      var k = digits.count - 1
+      var carry = true
+      while carry, k >= 0 {
+        if digits[k] == 9 {
+          digits[k] = 0
+          k -= 1
+        } else {
+          digits[k] += 1
+          carry = false
+        }
+      }
+      if carry {
+        var j = integer.count - 1
+        while carry, j >= 0 {
+          if integer[j] == UInt8(ascii: "9") {
+            integer[j] = UInt8(ascii: "0")
+            j -= 1
+          } else {
+            integer[j] += 1
+            carry = false
+          }
+        }
+        if carry { integer.insert(UInt8(ascii: "1"), at: 0) }
+      }
+    }
+    integer += digits.prefix(shift).map { $0 + UInt8(ascii: "0") }
+    while integer.count > 1, integer[0] == UInt8(ascii: "0") { integer.removeFirst() }
+    var fraction = digits.dropFirst(shift).map { $0 + UInt8(ascii: "0") }
+    while fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
+    let zero = integer == [UInt8(ascii: "0")] && fraction.isEmpty
+    let sign = negative && !zero ? "-" : ""
+    let whole = String(decoding: integer, as: UTF8.self)
+    return fraction.isEmpty
+      ? sign + whole : sign + whole + "." + String(decoding: fraction, as: UTF8.self)
   }
 
   public var description: String { formatted() }
