@@ -104,12 +104,9 @@ extension PricedTable {
     var total = Summary()
     var sampled: [UInt32] = []
     forEachRequest { i in
-      let c = priceClass(ofRow: i)
-      let usage = t.counts(of: i).usage
-      let (p, itpm) = PricedRequest.charges(usage, c)
-      let gap = try? Gap(usage: usage, priceClass: c)
+      let (usage, gap, p, itpm) = priced(row: i)
       let measured = t.measuredCountTokens(of: i)
-      let key = grouper.key(t, i, c)
+      let key = grouper.key(t, i, self)
       let g: Int
       if let found = groups[key] {
         g = found
@@ -126,10 +123,7 @@ extension PricedTable {
       if let gap, gap.itpm > 0 { sampled.append(UInt32(i)) }
     }
     // The distributions: every sampled request in ratio order.
-    let ratio: (Int) -> (Int128, Int128) = { i in
-      let (p, itpm) = PricedRequest.charges(t.counts(of: i).usage, self.priceClass(ofRow: i))
-      return (p, itpm)
-    }
+    let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
     sampled.sort { a, b in
       let (pa, ia) = ratio(Int(a))
       let (pb, ib) = ratio(Int(b))
@@ -155,7 +149,7 @@ extension PricedTable {
       var found = [[Ratio?]](repeating: [], count: summaries.count)
       for r in sampled {
         let i = Int(r)
-        guard let g = groups[grouper.key(t, i, priceClass(ofRow: i))] else { continue }
+        guard let g = groups[grouper.key(t, i, self)] else { continue }
         while let next = wanted[g].first, next == seen[g] {
           found[g].append(value(i))
           wanted[g].removeFirst()
@@ -209,7 +203,7 @@ private struct Grouper {
     self.timeZone = timeZone
   }
 
-  mutating func key(_ t: RequestTable, _ i: Int, _ c: PriceClass) -> GroupKey {
+  mutating func key(_ t: RequestTable, _ i: Int, _ priced: PricedTable) -> GroupKey {
     let row = t.rows[i]
     var key = GroupKey()
     for d in dimensions {
@@ -234,8 +228,9 @@ private struct Grouper {
         if let m = canonical[row.model] {
           key.append(m)
         } else {
-          let m = canonicalNames[c.model] ?? Int64(canonicalNames.count)
-          canonicalNames[c.model] = m
+          let name = priced.priceClass(ofRow: i).model
+          let m = canonicalNames[name] ?? Int64(canonicalNames.count)
+          canonicalNames[name] = m
           canonical[row.model] = m
           key.append(m)
         }

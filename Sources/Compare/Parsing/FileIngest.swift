@@ -295,7 +295,8 @@ public struct FileIngest {
     guard fstat(fd, &st) == 0 else { return false }
     let start = chunk?.start ?? 0
     let end = chunk?.end ?? Int64(st.st_size)
-    guard end > start, end <= Int64(st.st_size), end - start <= Int64(ParallelIngest.chunkSize) else {
+    // Chunks end at the first newline after their 8 MiB: map up to twice that.
+    guard end > start, end <= Int64(st.st_size), end - start <= 2 * Int64(ParallelIngest.chunkSize) else {
       return false
     }
     let page = Int64(sysconf(Int32(_SC_PAGESIZE)))

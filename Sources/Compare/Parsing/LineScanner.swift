@@ -376,7 +376,7 @@ struct LineScanner {
 
   /// Parses a timestamp span in place.
   func instant(_ span: Span) -> Instant? {
-    Instant.parse(UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+    Instant.parse(bytes: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
   }
 
   /// Whether a string span starts with the given bytes (no allocation).

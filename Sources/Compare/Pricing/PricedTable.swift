@@ -28,6 +28,8 @@ public struct PricedTable: Sendable {
   /// The whole run's ledger, requests and pricing counts included.
   public let ledger: Ledger
   private let classes: [PriceClass]
+  /// Per class: cache reads count toward ITPM.
+  private let countsReads: [Bool]
   /// Per row: its class, or `replayClass` for a dropped replay.
   private let rowClass: [UInt32]
   private static let replayClass = UInt32.max
@@ -85,6 +87,7 @@ public struct PricedTable: Sendable {
     self.table = table
     self.context = context
     self.classes = classes
+    self.countsReads = classes.map(\.countsCacheReads)
     self.rowClass = rowClass
     self.count = requests
     // The ledger's request counts, from the same table every analysis reads.
@@ -126,6 +129,19 @@ public struct PricedTable: Sendable {
 
   /// The price class of row `i`.
   package func priceClass(ofRow i: Int) -> PriceClass { classes[Int(rowClass[i])] }
+
+  /// Row `i`'s usage, gap, and exact `P` and `I`, reading its class in place.
+  package func priced(row i: Int) -> (usage: TokenUsage, gap: Gap?, estimate: Int128, itpm: Int128) {
+    let usage = table.counts(of: i).usage
+    let k = Int(rowClass[i])
+    let (p, itpm) = PricedRequest.charges(usage, countsReads: countsReads[k])
+    return (usage, try? Gap(usage: usage, priceClass: classes[k]), p, itpm)
+  }
+
+  /// Row `i`'s exact `P` and `I`.
+  package func charges(ofRow i: Int) -> (Int128, Int128) {
+    PricedRequest.charges(table.counts(of: i).usage, countsReads: countsReads[Int(rowClass[i])])
+  }
 
   /// The gap of row `i`; nil only when its prompt or charge overflows 64 bits
   /// (the ledger names it, and it counts as unpriced).
@@ -248,9 +264,13 @@ public struct PricedRequest: Sendable {
 
   /// `P` and `I` in 128 bits: never overflow.
   static func charges(_ u: TokenUsage, _ c: PriceClass) -> (Int128, Int128) {
+    charges(u, countsReads: c.countsCacheReads)
+  }
+
+  static func charges(_ u: TokenUsage, countsReads: Bool) -> (Int128, Int128) {
     let writes = Int128(u.cacheWrite5m) + Int128(u.cacheWrite1h) + Int128(u.cacheWriteUnknownTTL)
     let p = Int128(u.input) + writes + Int128(u.cacheRead)
-    let i = Int128(u.input) + writes + (c.countsCacheReads ? Int128(u.cacheRead) : 0)
+    let i = Int128(u.input) + writes + (countsReads ? Int128(u.cacheRead) : 0)
     return (p, i)
   }
 

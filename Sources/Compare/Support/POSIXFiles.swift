@@ -57,9 +57,12 @@ public enum POSIXFiles {
     defer { closedir(handle) }
     var names: [String] = []
     while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-        let bytes = raw.bindMemory(to: UInt8.self)
-        return String(decoding: bytes[0..<(bytes.firstIndex(of: 0) ?? bytes.count)], as: UTF8.self)
+      // The name is read in place up to its NUL: readdir's record may end
+      // before the declared 256 bytes of d_name.
+      let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
+        let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
+        let bytes = UnsafeRawBufferPointer(start: raw, count: strlen(raw))
+        return String(decoding: bytes, as: UTF8.self)
       }
       if name != "." && name != ".." { names.append(name) }
     }

@@ -89,6 +89,12 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, 
     self = value
   }
 
+  /// Parses RFC 3339 bytes in place; nil for anything else. (A concrete
+  /// entry point: the generic one is not specialized across modules.)
+  public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Instant? {
+    parse(bytes)
+  }
+
   /// Parses RFC 3339 bytes; nil for anything else.
   public static func parse<C: RandomAccessCollection<UInt8>>(_ b: C) -> Instant?
   where C.Index == Int {

@@ -210,6 +210,22 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
     let negative = (numerator < 0) != (denominator < 0)
     let n = numerator.magnitude
     let d = denominator.magnitude
+    if n < 1 << 64, d < 1 << 100, decimals + shift <= 12 {
+      // Small enough for 128-bit arithmetic: n × 10^(k+s) × 2 + d < 2^106.
+      var scale: UInt128 = 1
+      for _ in 0..<(decimals + shift) { scale *= 10 }
+      var keep: UInt128 = 1
+      for _ in 0..<decimals { keep *= 10 }
+      let rounded = (n * scale * 2 + d) / (2 * d)
+      let whole = rounded / keep
+      var fraction = decimals > 0 ? String(rounded % keep) : ""
+      if decimals > 0 {
+        fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
+      }
+      while fraction.last == "0" { fraction.removeLast() }
+      let sign = negative && rounded != 0 ? "-" : ""
+      return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    }
     var integer = Array(String(n / d).utf8)
     var r = n % d
     var digits: [UInt8] = []
