@@ -124,12 +124,27 @@ extension PricedTable {
     }
     // The distributions: every sampled request in ratio order.
     let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
-    sampled.sort { a, b in
-      let (pa, ia) = ratio(Int(a))
-      let (pb, ib) = ratio(Int(b))
-      let l = pa * ib
-      let r = pb * ia
-      return l != r ? l < r : a < b
+    if sampled.count <= 1 << 22 {
+      // Up to four million: sort (P, I, row) triples, 24 bytes each while
+      // sorting; beyond, sort the row numbers alone and read P and I back.
+      var triples = sampled.map { r -> (Int64, Int64, UInt32) in
+        let (p, i) = ratio(Int(r))
+        return (Int64(p), Int64(i), r)
+      }
+      triples.sort { a, b in
+        let l = Int128(a.0) * Int128(b.1)
+        let r = Int128(b.0) * Int128(a.1)
+        return l != r ? l < r : a.2 < b.2
+      }
+      for k in triples.indices { sampled[k] = triples[k].2 }
+    } else {
+      sampled.sort { a, b in
+        let (pa, ia) = ratio(Int(a))
+        let (pb, ib) = ratio(Int(b))
+        let l = pa * ib
+        let r = pb * ia
+        return l != r ? l < r : a < b
+      }
     }
     func value(_ i: Int) -> Ratio? {
       let (p, itpm) = ratio(i)

@@ -286,9 +286,9 @@ public struct FileIngest {
   /// Reads a regular file (or chunk) mapped into memory, with no copy:
   /// false when it cannot be mapped (standard input, an empty file).
   ///
-  /// Pages are mapped private and writable so a byte order mark can be
-  /// blanked; nothing else writes. At most one chunk (8 MiB, or a whole
-  /// smaller file) is mapped per reader at a time.
+  /// Pages are mapped read-only (a file with a byte order mark, which is
+  /// blanked in place, goes to read(2)). At most one chunk (about 8 MiB, or
+  /// a whole smaller file) is mapped per reader at a time.
   private mutating func readMapped(_ fd: Int32) -> Bool {
     guard fd != 0 else { return false }
     var st = stat()
@@ -299,10 +299,16 @@ public struct FileIngest {
     guard end > start, end <= Int64(st.st_size), end - start <= 2 * Int64(ParallelIngest.chunkSize) else {
       return false
     }
+    if start == 0 {
+      // A byte order mark is blanked in place: leave such files to read(2).
+      var head: (UInt8, UInt8, UInt8) = (0, 0, 0)
+      let n = withUnsafeMutableBytes(of: &head) { pread(fd, $0.baseAddress, 3, 0) }
+      if n == 3, head == (0xEF, 0xBB, 0xBF) { return false }
+    }
     let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
     let aligned = start - start % page
     let length = Int(end - aligned)
-    guard let map = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, off_t(aligned)),
+    guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(aligned)),
       map != MAP_FAILED
     else { return false }
     defer { munmap(map, length) }
@@ -514,10 +520,14 @@ public struct FileIngest {
       count += 1
       pending.append(record)
     }
-    for k in pending.indices {
-      classify(pending[k], lineNumber: n, countLine: k == 0)
+    // Iterated from a local: the records are borrowed, not copied.
+    var records = pending
+    pending = []
+    for k in records.indices {
+      classify(records[k], lineNumber: n, countLine: k == 0)
     }
-    pending.removeAll(keepingCapacity: true)
+    records.removeAll(keepingCapacity: true)
+    pending = records
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
       let line = document ? lineOf(all, failure.offset) : n
@@ -591,7 +601,21 @@ public struct FileIngest {
       }
     }
     let embedded = record.hasInner && record.inner.usage != nil
-    let f = embedded ? record.inner : record.outer
+    // Each branch passes a stored part of the borrowed record: no copy.
+    if embedded {
+      classifyUsage(record.inner, record, embedded: true, lineNumber: n, countLine: countLine)
+    } else {
+      classifyUsage(record.outer, record, embedded: false, lineNumber: n, countLine: countLine)
+    }
+  }
+
+  /// The usage-bearing part of a record: the outer fields or a progress line's embedded copy.
+  private mutating func classifyUsage(
+    _ f: ScannedFields, _ record: ScannedRecord, embedded: Bool, lineNumber n: Int, countLine: Bool
+  ) {
+    func count(_ field: WritableKeyPath<Ledger, Int>) {
+      if countLine { partial.ledger[keyPath: field] += 1 }
+    }
     guard f.usage != nil else {
       if let problem = record.outer.problem {
         count(\.malformedLines)
