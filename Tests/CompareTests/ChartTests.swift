@@ -18,7 +18,7 @@ struct ChartTests {
     }
     let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
     let sim = Simulation.run(arrivals, limits: { table.limits(pool: $0, tier: "tier-1") }, series: true)
-    return Charts.build(
+    return await Charts.build(
       priced: priced, requests: rs, arrivals: arrivals,
       simulation: (sim.outcomes, sim.samples), limitsLabel: "tier-1 of table tiers-2025-08", svg: svg)
   }

@@ -46,7 +46,7 @@ struct ConsistencyTests {
 
     let table = try testCatalog.rateLimitTable(tier: "tier-1", on: CivilDay("2025-09-03")!)
     let sim = Simulation.run(arrivals, limits: { table.limits(pool: $0, tier: "tier-1") }, series: true)
-    let set = Charts.build(
+    let set = await Charts.build(
       priced: priced, requests: requests, arrivals: arrivals,
       simulation: (sim.outcomes, sim.samples), limitsLabel: "tier-1", svg: false)
     let files = Dictionary(uniqueKeysWithValues: set.files)

@@ -98,18 +98,20 @@ public enum Charts {
     priced: PricedTable, requests: [PricedRequest],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool
-  ) -> ChartSet {
+  ) async -> ChartSet {
     var set = ChartSet()
-    let byRequest = priced.analysis(dimensions: [.request])
-    set.files.append(("requests.csv", AnalysisRenderer.csv(byRequest)))
+    // The independent tables render side by side.
+    async let requestsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.request]))
+    async let sessionsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.session]))
+    async let cumulativeData = cumulativeCSV(requests)
     let minutes = MinuteSeries.build(arrivals)
-    set.files.append(("minutes.csv", SimulationRenderer.minutesCSV(minutes)))
     let histogram = histogramCSV(requests)
+    let cumulative = await cumulativeData
+    set.files.append(("requests.csv", await requestsCSV))
+    set.files.append(("minutes.csv", SimulationRenderer.minutesCSV(minutes)))
     set.files.append(("ratio_histogram.csv", histogram.csv))
-    let cumulative = cumulativeCSV(requests)
     set.files.append(("cumulative.csv", cumulative.csv))
-    let sessions = priced.analysis(dimensions: [.session])
-    set.files.append(("sessions.csv", AnalysisRenderer.csv(sessions)))
+    set.files.append(("sessions.csv", await sessionsCSV))
     if let simulation {
       set.files.append(("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples)))
     }

@@ -26,7 +26,7 @@ public struct Arrival: Sendable {
       guard let gap = r.gap else { continue }
       out.append(
         Arrival(
-          time: t, pool: r.priceClass.pool ?? "unknown:" + r.model, estimate: gap.estimate,
+          time: t, pool: r.pool ?? "unknown:" + r.model, estimate: gap.estimate,
           itpm: gap.itpm, output: gap.otpm))
     }
     return (out.sorted { $0.time < $1.time }, untimed)

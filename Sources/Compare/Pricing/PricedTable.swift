@@ -222,7 +222,10 @@ public struct PricedRequest: Sendable {
   public var requestID: String?
   public var usage: TokenUsage
   public var options: RequestOptions
-  public var priceClass: PriceClass
+  /// The model id the catalog resolved (the logged id when unknown).
+  public var model: String
+  /// The model's rate-limit pool, when the catalog knows the model.
+  public var pool: String?
   /// The gap; nil only when the prompt overflows 64 bits.
   public var gap: Gap?
   /// `P` and `I`, exact even where `gap` is nil.
@@ -255,9 +258,11 @@ public struct PricedRequest: Sendable {
     options = RequestOptions(
       batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
       longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil)
-    priceClass = priced.priceClass(ofRow: i)
-    gap = priced.gap(ofRow: i)
-    (estimate, itpm) = Self.charges(usage, priceClass)
+    let c = priced.priceClass(ofRow: i)
+    model = c.model
+    pool = c.pool
+    gap = try? Gap(usage: usage, priceClass: c)
+    (estimate, itpm) = Self.charges(usage, c)
     measuredCountTokens = t.measuredCountTokens(of: i)
     rateLimit = t.rateLimit(of: i)
   }
@@ -274,6 +279,4 @@ public struct PricedRequest: Sendable {
     return (p, i)
   }
 
-  /// The model id the catalog resolved (the logged id when unknown).
-  public var model: String { priceClass.model }
 }

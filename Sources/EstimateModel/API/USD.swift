@@ -19,21 +19,16 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
   /// The amount with at most `decimals` digits after the point, rounded half up.
   public func formatted(decimals: Int = 9) -> String {
     let decimals = min(max(decimals, 0), 18)
-    var unit: Int128 = 1
+    var unit: UInt128 = 1
     for _ in 0..<(18 - decimals) { unit *= 10 }
     let negative = attodollars < 0
-    let magnitude = negative ? -attodollars : attodollars
-    let rounded = (magnitude + unit / 2) / unit
-    var scale: Int128 = 1
+    let magnitude = attodollars.magnitude
+    // Half up, without forming magnitude + unit / 2 (which could overflow).
+    let rounded = magnitude / unit + (magnitude % unit >= unit - unit / 2 && unit > 1 ? 1 : 0)
+    var scale: UInt128 = 1
     for _ in 0..<decimals { scale *= 10 }
-    let whole = rounded / scale
-    var fraction = String(rounded % scale)
-    if decimals > 0 {
-      fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
-      while fraction.last == "0" { fraction.removeLast() }
-    }
     let sign = negative && rounded != 0 ? "-" : ""
-    return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    return sign + Decimal128Text.fixed(rounded, scale: scale, decimals: decimals)
   }
 
   public var description: String { "$" + formatted() }
@@ -41,6 +36,21 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
   /// The ratio of two amounts, rounded to six decimals; nil when `other` is zero.
   public func ratio(to other: USD) -> Ratio? {
     Ratio(attodollars, other.attodollars)
+  }
+}
+
+/// Decimal text of fixed-point values: 64-bit arithmetic when it fits.
+enum Decimal128Text {
+  /// `value / scale` with `decimals` digits after the point, trailing zeros trimmed.
+  static func fixed(_ value: UInt128, scale: UInt128, decimals: Int) -> String {
+    let whole = value / scale
+    let rest = value % scale
+    let wholeText = whole <= UInt128(UInt64.max) ? String(UInt64(whole)) : String(whole)
+    guard decimals > 0, rest != 0 else { return wholeText }
+    var digits = rest <= UInt128(UInt64.max) ? String(UInt64(rest)) : String(rest)
+    digits = String(repeating: "0", count: decimals - digits.count) + digits
+    while digits.last == "0" { digits.removeLast() }
+    return wholeText + "." + digits
   }
 }
 
@@ -217,14 +227,8 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
       var keep: UInt128 = 1
       for _ in 0..<decimals { keep *= 10 }
       let rounded = (n * scale * 2 + d) / (2 * d)
-      let whole = rounded / keep
-      var fraction = decimals > 0 ? String(rounded % keep) : ""
-      if decimals > 0 {
-        fraction = String(repeating: "0", count: decimals - fraction.count) + fraction
-      }
-      while fraction.last == "0" { fraction.removeLast() }
       let sign = negative && rounded != 0 ? "-" : ""
-      return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+      return sign + Decimal128Text.fixed(rounded, scale: keep, decimals: decimals)
     }
     var integer = Array(String(n / d).utf8)
     var r = n % d
