@@ -54,7 +54,7 @@ enum Tokengap {
         return ExitCode.ok.rawValue
       }
       guard let spec = commands.first(where: { $0.name == name }) else {
-        errors.write("tokengap: error: unknown subcommand '\(name)'\n")
+        errors.write("tokengap: error: unknown subcommand '\(Escape.terminal(name))'\n")
         return ExitCode.usage.rawValue
       }
       output.write(spec.help())
@@ -63,7 +63,7 @@ enum Tokengap {
       break
     }
     guard let spec = commands.first(where: { $0.name == first }) else {
-      errors.write("tokengap: error: unknown subcommand '\(first)'\n")
+      errors.write("tokengap: error: unknown subcommand '\(Escape.terminal(first))'\n")
       errors.write("Run 'tokengap --help' to see the subcommands.\n")
       return ExitCode.usage.rawValue
     }
@@ -92,14 +92,14 @@ enum Tokengap {
         return try await AnalyzeCommand.run(options, output: &output, errors: &errors).rawValue
       }
     } catch let error as UsageError {
-      errors.write("tokengap: error: \(error.message)\n")
+      errors.write("tokengap: error: \(Escape.terminal(error.message))\n")
       errors.write("Usage: \(spec.usage)\n  See 'tokengap help \(spec.name)'.\n")
       return ExitCode.usage.rawValue
     } catch let error as CommandFailure {
-      errors.write("tokengap: error: \(error.message)\n")
+      errors.write("tokengap: error: \(Escape.terminal(error.message))\n")
       return error.code.rawValue
     } catch {
-      errors.write("tokengap: error: \(error)\n")
+      errors.write("tokengap: error: \(Escape.terminal("\(error)"))\n")
       return ExitCode.data.rawValue
     }
   }

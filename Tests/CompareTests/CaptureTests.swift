@@ -212,3 +212,61 @@ struct HostileNumberTests {
     #expect(try #require(Ratio(Int128(19_999_999), 2_000_000)).formatted() == "10")
   }
 }
+
+@Suite("Hostile text")
+struct HostileTextTests {
+  @Test("Lone surrogate escapes in an id make the record malformed, not a merged request")
+  func loneSurrogates() async throws {
+    let path = "/tmp/tokengap-surrogate-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"mID","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
+    let text = [#"\ud800"#, #"\ud801"#, #"\udc00"#].map { line.replacing("ID", with: $0) }
+      .joined(separator: "\n") + "\n" + line.replacing("ID", with: #"\ud83d\ude00"#) + "\n"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path])
+    // Three lone surrogates: three malformed lines; the paired one is a real id.
+    #expect(result.total.requests == 1)
+    #expect(result.ledger.malformedLines == 3)
+    #expect(result.ledger.duplicatesCollapsed == 0)
+    #expect(result.ledger.problems.map(\.line) == [1, 2, 3])
+  }
+}
+
+extension HostileTextTests {
+  @Test("Controls, bidi overrides, HTML and newlines in data are escaped in tables, Markdown and SVG")
+  func injection() async throws {
+    let path = "/tmp/tokengap-inject-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    // JSON escapes put ESC, BEL, CR, a newline and U+202E into the decoded model name.
+    let model = #"evil\u001b]0;pwned\u0007\r\u202e<img src=x onerror=alert(1)>|x\ny"#
+    let line = #"{"type":"assistant","sessionId":"s\u001b[2J","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"MODEL","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
+      .replacing("MODEL", with: model)
+    try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: path)
+    let result = await analyze([path], by: [.session, .model])
+    #expect(result.total.requests == 1)
+    let table = AnalysisRenderer.render(result, format: .table)
+    let raw: [Unicode.Scalar] = ["\u{1B}", "\u{07}", "\r", "\u{202E}"]
+    for s in raw { #expect(!table.unicodeScalars.contains(s), "table: raw U+\(String(s.value, radix: 16))") }
+    #expect(table.contains(#"\x1b]0;pwned\x07\x0d\u{202e}"#))
+    let md = AnalysisRenderer.render(result, format: .markdown)
+    for s in raw { #expect(!md.unicodeScalars.contains(s), "markdown: raw U+\(String(s.value, radix: 16))") }
+    #expect(!md.contains("<img") && md.contains("&lt;img"))
+    // Every Markdown table row stays one line with the header's number of cells.
+    let rows = md.split(separator: "\n").filter { $0.hasPrefix("| session") || ($0.hasPrefix("|") && $0.contains("evil")) }
+    #expect(rows.count == 2)
+    func cells(_ row: Substring) -> Int {
+      var n = 0
+      var escaped = false
+      for c in row {
+        if c == "|", !escaped { n += 1 }
+        escaped = c == "\\" && !escaped
+      }
+      return n
+    }
+    let pipes = rows.map(cells)
+    #expect(Set(pipes).count == 1, "no row gained or lost a cell")
+    var chart = SVGChart(title: "t \u{1}\u{1B}<x>", xLabel: "x", yLabel: "y")
+    chart.subtitle = "model " + "evil\u{0}\u{1B}\u{202E}"
+    let svg = chart.render()
+    #expect(!svg.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" && $0 != "\t" && $0 != "\r" })
+    #expect(!svg.contains("<x>"))
+  }
+}

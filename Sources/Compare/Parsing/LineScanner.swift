@@ -416,7 +416,9 @@ struct LineScanner {
           scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
           i += 6
         }
-        let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+        // A lone surrogate is not text: the field is malformed, never U+FFFD
+        // (two ids differing only there would merge).
+        guard let u = Unicode.Scalar(scalar) else { return nil }
         out.append(contentsOf: String(Character(u)).utf8)
       default:
         return nil

@@ -176,7 +176,9 @@ public enum AnalysisRenderer {
       out += markdown ? t.markdown() : t.plain()
     }
     if markdown {
-      out += "\n## Ledger\n\n" + ledgerText(r.ledger).split(separator: "\n").map { "- " + $0 }.joined(separator: "\n") + "\n"
+      out += "\n## Ledger\n\n"
+        + ledgerText(r.ledger).split(separator: "\n").map { "- " + Escape.markdown(String($0)) }
+        .joined(separator: "\n") + "\n"
     }
     out += (markdown ? "\n" : "\n") + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12)); P = input + cache writes + cache reads (count_tokens); I = what counts toward ITPM.\n"
     return out
@@ -202,14 +204,14 @@ public enum AnalysisRenderer {
     if l.filesNotData > 0 { out += "ledger: \(l.filesNotData) text files passed over (neither JSON nor SSE)\n" }
     if l.unknownTTLRequests > 0 { out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n" }
     if !l.unpricedModels.isEmpty {
-      out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + "\n"
+      out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\(Escape.terminal($0.key)) (\($0.value))" }.joined(separator: ", ") + "\n"
     }
     if l.malformedLines > 0 || !l.problems.isEmpty {
       out += "ledger: \(l.malformedLines) malformed lines, \(l.problems.count) problems\n"
-      for p in l.problems.sorted().prefix(problemsShown) { out += "  \(p.description)\n" }
+      for p in l.problems.sorted().prefix(problemsShown) { out += "  \(Escape.terminal(p.description))\n" }
       if l.problems.count > problemsShown { out += "  ... and \(l.problems.count - problemsShown) more\n" }
     }
-    for s in l.skippedFiles.sorted() { out += "ledger: skipped \(s.description)\n" }
+    for s in l.skippedFiles.sorted() { out += "ledger: skipped \(Escape.terminal(s.description))\n" }
     return out
   }
 }

@@ -176,10 +176,7 @@ package struct SVGChart {
     return String(r)
   }
 
-  private func esc(_ s: String) -> String {
-    s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
-      .replacing("\"", with: "&quot;")
-  }
+  private func esc(_ s: String) -> String { Escape.xml(s) }
 
   /// 1,500 → 1.5K, 2,000,000 → 2M.
   package func short(_ v: Double) -> String {

@@ -14,17 +14,21 @@ package struct TextTable {
 
   /// Plain text, two spaces between columns, a rule under the header.
   package func plain() -> String {
-    let widths = columnWidths()
+    let rows = shownRows
+    let widths = columnWidths(rows)
     var out = line(header, widths) + "\n"
     out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
     for row in rows { out += line(row, widths) + "\n" }
     return out
   }
 
+  /// The cells as shown: escaped and cut to a bounded width.
+  private var shownRows: [[String]] { rows.map { $0.map { Escape.cell($0) } } }
+
   /// A GitHub-flavoured Markdown table, cells escaped and neutralized.
   package func markdown() -> String {
     func esc(_ s: String) -> String {
-      var v = s.replacing("|", with: "\\|")
+      var v = Escape.markdown(s)
       if let first = v.utf8.first,
         [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@")].contains(first),
         !CSVWriter.isNumber(v)
@@ -40,7 +44,7 @@ package struct TextTable {
     return out
   }
 
-  private func columnWidths() -> [Int] {
+  private func columnWidths(_ rows: [[String]]) -> [Int] {
     var widths = header.map(\.count)
     for row in rows {
       for (i, cell) in row.enumerated() where i < widths.count {

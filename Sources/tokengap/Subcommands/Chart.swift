@@ -121,7 +121,7 @@ enum ReportCommand {
     }
     let cache = await cacheAnalysis
     md += CacheRenderer.sessions(cache.sessions, format: .markdown).replacing("# Cache by session", with: "## Cache by session") + "\n"
-    md += "## Ledger\n\n" + AnalysisRenderer.ledgerText(total.ledger).split(separator: "\n").map { "- " + $0 }.joined(separator: "\n") + "\n\n"
+    md += "## Ledger\n\n" + AnalysisRenderer.ledgerText(total.ledger).split(separator: "\n").map { "- " + Escape.markdown(String($0)) }.joined(separator: "\n") + "\n\n"
     md += "## Charts\n\n"
     for (name, _) in set.files {
       md += name.hasSuffix(".svg") ? "![\(name)](\(chartLink)/\(name))\n\n" : "- [\(name)](\(chartLink)/\(name))\n"

@@ -1,0 +1,79 @@
+/// Data made safe for where it is shown: a terminal, Markdown, SVG.
+///
+/// Model names, session ids, project names and file paths come from files
+/// that other programs (and sometimes other people) wrote. None of them may
+/// move the cursor, change a window title, reorder text or inject markup.
+package enum Escape {
+  /// Visible escapes for every C0 and C1 control, DEL and bidi control:
+  /// `\x1b`, `\x7f`, `\u{202e}`. Everything else is kept.
+  package static func terminal(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: isControl) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+      if isControl(u) { out += code(u) } else { out.unicodeScalars.append(u) }
+    }
+    return out
+  }
+
+  /// A table cell: escaped for the terminal and cut to `limit` characters
+  /// with an ellipsis, so one huge value cannot widen every row.
+  package static func cell(_ s: String, limit: Int = 200) -> String {
+    let t = terminal(s)
+    guard t.count > limit else { return t }
+    return String(t.prefix(max(1, limit - 1))) + "…"
+  }
+
+  /// Markdown text: HTML metacharacters as entities, Markdown syntax
+  /// (backticks, brackets, pipes, backslashes) backslash-escaped, newlines
+  /// and controls as visible escapes.
+  package static func markdown(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "`", "[", "]", "|", "\\": out += "\\" + String(u)
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      default:
+        if isControl(u) { out += code(u) } else { out.unicodeScalars.append(u) }
+      }
+    }
+    return out
+  }
+
+  /// XML text or a double-quoted attribute: `& < > "` as entities; characters XML 1.0
+  /// forbids (controls other than tab, newline and return) become U+FFFD.
+  package static func xml(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+      switch u {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "\t", "\n", "\r": out.unicodeScalars.append(u)
+      default:
+        if u.value < 0x20 || u.value == 0xFFFE || u.value == 0xFFFF || (0xD800..<0xE000).contains(u.value) {
+          out += "\u{FFFD}"
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out
+  }
+
+  /// C0, DEL, C1 and the bidi controls (embeddings, overrides, isolates, marks).
+  static func isControl(_ u: Unicode.Scalar) -> Bool {
+    let v = u.value
+    return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+      || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F || v == 0x061C
+  }
+
+  private static func code(_ u: Unicode.Scalar) -> String {
+    let hex = String(u.value, radix: 16)
+    return u.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{" + hex + "}"
+  }
+}
