@@ -39,4 +39,30 @@ struct ChunkingTests {
     #expect(one.ledger.problems.map(\.line) == [18_004])
     #expect(linesAccountedFor(one.ledger) && one.ledger.lines == 27_001)
   }
+
+  @Test("Bare stream events past the first 64 KB are never cut mid-stream")
+  func streamsNotCut() async throws {
+    // 100 KB of transcript lines, then 30,000 streams of six events each
+    // (about 11 MB): an 8 MB cut lands inside a stream unless moved.
+    let path = "/tmp/tokengap-chunk-streams-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    var text = ""
+    let pad = String(repeating: "y", count: 1000)
+    for _ in 0..<100 { text += #"{"type":"user","message":{"content":"\#(pad)"}}"# + "\n" }
+    let filler = String(repeating: "z", count: 200)
+    for k in 0..<30_000 {
+      text += #"{"type":"message_start","message":{"id":"msg_\#(k)","model":"claude-opus-4-6","usage":{"input_tokens":3,"cache_read_input_tokens":40,"output_tokens":1}}}"# + "\n"
+      text += #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"# + "\n"
+      text += #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\#(filler)"}}"# + "\n"
+      text += #"{"type":"content_block_stop","index":0}"# + "\n"
+      text += #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":25}}"# + "\n"
+      text += #"{"type":"message_stop"}"# + "\n"
+    }
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path], by: [.total], jobs: 2)
+    #expect(result.total.requests == 30_000)
+    // Every message_delta applied: 25 output tokens each, none left at 1.
+    #expect(result.total.output == 30_000 * 25)
+    #expect(result.total.estimate == 30_000 * 43 && result.total.itpm == 30_000 * 3)
+    #expect(result.ledger.incompleteStreams == 0 && result.ledger.problems.isEmpty)
+  }
 }

@@ -180,12 +180,52 @@ public enum ParallelIngest {
         guard m > 0 else { break }
         if let k = window[0..<m].firstIndex(of: 0x0A) { found = pos + Int64(k) + 1 } else { pos += Int64(m) }
       }
-      guard let cut = found, cut < size else { break }
+      guard var cut = found, cut < size else { break }
+      // Never cut inside a stream: move past lines that continue one.
+      var moved: Int64 = 0
+      while cut < size, moved < chunkSize, let line = lineStart(fd, at: cut, size: size),
+        continuesStream(line.bytes)
+      {
+        moved += line.length
+        cut += line.length
+      }
+      guard cut < size, moved < chunkSize else { break }
       bounds.append(cut)
       at = cut + chunkSize
     }
     bounds.append(size)
     return (0..<(bounds.count - 1)).map { FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0) }
+  }
+
+  /// Stream events that belong to an open stream (everything but its start).
+  static let streamContinuations: [[UInt8]] = [
+    "\"message_delta\"", "\"message_stop\"", "\"content_block_start\"", "\"content_block_delta\"",
+    "\"content_block_stop\"", "\"ping\"",
+  ].map { Array($0.utf8) }
+
+  /// Whether a line (its first 64 KiB) carries a stream event other than `message_start`.
+  static func continuesStream(_ line: ArraySlice<UInt8>) -> Bool {
+    line.withUnsafeBufferPointer { buf in
+      streamContinuations.contains { FileIngest.contains(buf, 0..<buf.count, $0) }
+    }
+  }
+
+  /// The line starting at `at` (its first 64 KiB) and its full length, newline included.
+  static func lineStart(_ fd: Int32, at: Int64, size: Int64) -> (bytes: ArraySlice<UInt8>, length: Int64)? {
+    var window = [UInt8](repeating: 0, count: 1 << 16)
+    let m = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(at)) }
+    guard m > 0 else { return nil }
+    if let k = window[0..<m].firstIndex(of: 0x0A) { return (window[0..<k], Int64(k) + 1) }
+    // A line longer than the window: find its end; its start is what is checked.
+    let head = window[0..<m]
+    var pos = at + Int64(m)
+    while pos < size {
+      let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+      guard n > 0 else { break }
+      if let k = window[0..<n].firstIndex(of: 0x0A) { return (head, pos + Int64(k) + 1 - at) }
+      pos += Int64(n)
+    }
+    return nil
   }
 
   /// Ingests every file with at most `jobs` pieces of work in flight.
