@@ -66,3 +66,31 @@ struct ChunkingTests {
     #expect(result.ledger.incompleteStreams == 0 && result.ledger.problems.isEmpty)
   }
 }
+
+@Suite("Bounded memory whatever one line holds")
+struct LineCapTests {
+  static func usage(_ id: String) -> String {
+    #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
+  }
+
+  func run(_ text: String, lineLimit: Int) async throws -> (FilePartial, String) {
+    let path = "/tmp/tokengap-cap-\(WallClock.now().millisecondsSinceEpoch)-\(text.utf8.count).jsonl"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog, lineLimit: lineLimit))
+    return (ingest.ingest(path), path)
+  }
+
+  @Test(
+    "A line over the cap is reported by line number and skipped; the rest is read",
+    arguments: [1 << 20, 20 << 20])  // a mapped file, and one read with read(2)
+  func overlongLine(_ size: Int) async throws {
+    let huge = #"{"type":"user","a":""# + String(repeating: "x", count: size) + #""}"#
+    let text = Self.usage("m1") + "\n" + huge + "\n" + Self.usage("m2") + "\n"
+    let (p, path) = try await run(text, lineLimit: 1 << 19)
+    #expect(p.requestCount == 2)
+    #expect(p.ledger.lines == 3 && p.ledger.malformedLines == 1 && p.ledger.usageLines == 2)
+    #expect(p.ledger.problems.map(\.line) == [2])
+    #expect(p.ledger.problems.first?.file == path)
+    #expect(p.ledger.problems.first?.reason.hasPrefix("line longer than 524288 bytes") == true)
+  }
+}

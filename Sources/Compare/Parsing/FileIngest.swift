@@ -34,14 +34,23 @@ public struct IngestOptions: Sendable {
   /// Keep only models whose logged or canonical id contains this (case-insensitive).
   public var modelFilter: String?
   public var catalog: ModelCatalog
-  /// Largest capture read whole into memory.
+  /// Largest document (a capture, a pretty-printed response) read whole.
   public var captureLimit: Int
+  /// Longest line of a JSON Lines or SSE file; a longer one is reported and skipped.
+  public var lineLimit: Int
+
+  /// The default line cap: 64 MiB.
+  public static let defaultLineLimit = 64 << 20
+  /// The default document cap: 1 GiB.
+  public static let defaultCaptureLimit = 1 << 30
 
   public init(
     format: InputFormat = .auto, since: Instant? = nil, until: Instant? = nil,
-    modelFilter: String? = nil, catalog: ModelCatalog, captureLimit: Int = 1 << 30
+    modelFilter: String? = nil, catalog: ModelCatalog, captureLimit: Int = defaultCaptureLimit,
+    lineLimit: Int = defaultLineLimit
   ) {
-    self.captureLimit = captureLimit
+    self.captureLimit = max(captureLimit, 1 << 16)
+    self.lineLimit = max(lineLimit, 1 << 16)
     self.format = format
     self.since = since
     self.until = until
@@ -323,6 +332,10 @@ public struct FileIngest {
       return true
     }
     let view = UnsafeBufferPointer(all)
+    if mode == .document || mode == .capture, filled > options.captureLimit {
+      skipFile("document larger than \(options.captureLimit) bytes (raise it with --max-document-mib)")
+      return true
+    }
     if mode == .document || mode == .capture {
       if mode == .document { handleLine(view, 0..<filled, 1, document: true) } else { handleCapture(view, 0..<filled) }
       return true
@@ -334,7 +347,15 @@ public struct FileIngest {
       guard let p = memchr(base + at, 0x0A, filled - at) else { break }
       let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
       lineNumber += 1
-      handleLine(view, at..<nl, lineNumber)
+      if nl - at > options.lineLimit {
+        partial.ledger.lines += 1
+        partial.ledger.malformedLines += 1
+        partial.ledger.problem(
+          path, lineNumber,
+          "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
+      } else {
+        handleLine(view, at..<nl, lineNumber)
+      }
       at = nl + 1
     }
     if at < filled {
@@ -351,14 +372,29 @@ public struct FileIngest {
     var lineNumber = 0
     var first = true
     var eof = false
+    // Dropping the rest of a line longer than the cap.
+    var discarding = false
     while !eof {
       if filled == buffer.count {
-        // One line (or a whole capture) longer than the buffer: grow it.
-        guard buffer.count < options.captureLimit || mode != .capture else {
-          partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: "capture larger than \(options.captureLimit) bytes"))
-          return
+        // One line (or a whole document) longer than the buffer: grow it, up to the cap.
+        let whole = mode == .document || mode == .capture
+        let cap = whole ? options.captureLimit : options.lineLimit
+        if !first, buffer.count >= cap {
+          if whole {
+            skipFile("document larger than \(cap) bytes (raise it with --max-document-mib)")
+            return
+          }
+          lineNumber += 1
+          lineCount = lineNumber
+          partial.ledger.lines += 1
+          partial.ledger.malformedLines += 1
+          partial.ledger.problem(
+            path, lineNumber, "line longer than \(cap) bytes (raise it with --max-line-mib): skipped")
+          discarding = true
+          filled = 0
+        } else {
+          buffer.append(contentsOf: FileIngest.uninitialized(min(buffer.count, max(cap - buffer.count, 1 << 16))))
         }
-        buffer.append(contentsOf: FileIngest.uninitialized(buffer.count))
       }
       let want = Int(min(Int64(buffer.count - filled), remaining))
       let n = want == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
@@ -374,6 +410,22 @@ public struct FileIngest {
       if n == 0 { eof = true }
       filled += n
       partial.ledger.bytes += Int64(n)
+      if discarding {
+        // Drop bytes up to the end of the over-long line.
+        let dropped = buffer.withUnsafeMutableBytes { raw -> Int? in
+          guard let base = raw.baseAddress, let p = memchr(base, 0x0A, filled) else { return nil }
+          let k = base.distance(to: p) + 1
+          memmove(base, base + k, filled - k)
+          return k
+        }
+        if let k = dropped {
+          filled -= k
+          discarding = false
+        } else {
+          filled = 0
+        }
+        if filled == 0 { continue }
+      }
       if first, filled >= 65_536 || eof {
         first = false
         if let chunk, !chunk.first {

@@ -11,6 +11,8 @@ enum Inputs {
     OptionSpec(name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
     OptionSpec(name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
     OptionSpec(name: "accounting", value: "rule", help: "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).", defaultText: "anthropic"),
+    OptionSpec(name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.", defaultText: "64"),
+    OptionSpec(name: "max-document-mib", value: "n", help: "Largest document (capture, pretty-printed JSON) read whole.", defaultText: "1024"),
     OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
     OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
     Common.catalog,
@@ -61,9 +63,16 @@ enum Inputs {
     if let missing = found.missing.first {
       throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
     }
+    func mebibytes(_ name: String, _ fallback: Int) throws -> Int {
+      guard let n = try o.count(name) else { return fallback }
+      guard n >= 1, n <= 1 << 20 else { throw UsageError("'--\(name)' must be from 1 to 1048576") }
+      return Int(n) << 20
+    }
     let options = IngestOptions(
       format: inputFormat, since: since, until: until, modelFilter: o.value("model"),
-      catalog: catalog)
+      catalog: catalog,
+      captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
+      lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
     var analyzer = await ParallelIngest.run(found.files, options: options, jobs: jobs)
     var extra = FilePartial()
     extra.ledger.skippedFiles = found.skipped
