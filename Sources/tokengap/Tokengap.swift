@@ -141,16 +141,27 @@ enum Common {
       output.write(text)
       return
     }
-    if let target = POSIXFiles.identity(path) {
-      for input in inputs where POSIXFiles.identity(input).map({ $0 == target }) ?? false {
-        throw CommandFailure(
-          code: .cannotWrite, message: "refusing to write over the input '\(input)'")
-      }
-    }
+    try refuseInput(path, inputs)
     do {
-      try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+      try POSIXFiles.writeOutput(Array(text.utf8), to: path)
     } catch {
       throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
+    }
+  }
+
+  /// Throws when `path` is one of the inputs, standard input included.
+  static func refuseInput(_ path: String, _ inputs: [String]) throws {
+    if let target = POSIXFiles.identity(path) {
+      // Standard input counts as an input: `analyze - -o f < f` must not eat f.
+      for input in inputs + ["-"] where POSIXFiles.identity(input).map({ $0 == target }) ?? false {
+        // A terminal or /dev/null shared by stdin and the output is no input file.
+        if input == "-", !POSIXFiles.standardInputIsRegularFile() { continue }
+        throw CommandFailure(
+          code: .cannotWrite,
+          message: input == "-"
+            ? "refusing to write over standard input '\(path)'"
+            : "refusing to write over the input '\(input)'")
+      }
     }
   }
 }

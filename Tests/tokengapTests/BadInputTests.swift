@@ -46,7 +46,7 @@ func temporaryDirectory(_ tag: String) -> String {
   return dir
 }
 
-@Suite("Bad input: nothing crashes, nothing is lost")
+@Suite("Bad input: nothing crashes, nothing is lost", .serialized)
 struct BadInputTests {
   @Test("Each case: exit code, ledger entry file:line: reason, and every valid record kept", arguments: BadCase.all)
   func badCase(_ c: BadCase) async throws {
@@ -113,6 +113,61 @@ struct BadInputTests {
     #expect(device.status == 65, "a skipped device is a problem under --strict")
     let fifo = await tokengap("analyze", dir + "/pipe.jsonl", "-q")
     #expect(fifo.status == 65, "named explicitly, the FIFO is skipped, not read (no blocking)")
+  }
+
+  @Test("Standard input is an input: '-o' onto the file it reads is refused with 74")
+  func stdinNotOverwritten() async throws {
+    let dir = temporaryDirectory("stdin")
+    let file = dir + "/f.jsonl"
+    let original = try POSIXFiles.read(bad("crlf.jsonl"))
+    try POSIXFiles.writeAtomically(original, to: file)
+    let saved = dup(0)
+    let input = open(file, O_RDONLY)
+    dup2(input, 0)
+    let r = await tokengap("analyze", "-", "-o", file, "-q")
+    dup2(saved, 0)
+    close(input)
+    close(saved)
+    #expect(r.status == 74)
+    #expect(r.err.contains("refusing to write over standard input"))
+    #expect(try POSIXFiles.read(file) == original, "the input is intact")
+  }
+
+  @Test("'-o' onto a symlink replaces its target, keeps the link; a device is written, not replaced")
+  func outputTargets() async throws {
+    let dir = temporaryDirectory("targets")
+    let target = dir + "/real.csv"
+    try POSIXFiles.writeAtomically(Array("old\n".utf8), to: target)
+    chmod(target, 0o600)
+    #expect(symlink(target, dir + "/link.csv") == 0)
+    let r = await tokengap("analyze", bad("crlf.jsonl"), "--format", "csv", "-o", dir + "/link.csv", "-q")
+    #expect(r.status == 0)
+    var st = stat()
+    #expect(lstat(dir + "/link.csv", &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, "still a link")
+    #expect(stat(target, &st) == 0 && (st.st_mode & 0o777) == 0o600, "the replaced file keeps its mode")
+    #expect(try POSIXFiles.read(target).starts(with: Array("session,".utf8)))
+    let d = await tokengap("analyze", bad("crlf.jsonl"), "--format", "csv", "-o", "/dev/null", "-q")
+    #expect(d.status == 0)
+    #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR, "/dev/null is still a device")
+    // A new file follows the umask (022 here: 0644; 077: 0600).
+    let old = umask(0o077)
+    let n = await tokengap("analyze", bad("crlf.jsonl"), "--format", "csv", "-o", dir + "/new.csv", "-q")
+    umask(old)
+    #expect(n.status == 0)
+    #expect(stat(dir + "/new.csv", &st) == 0 && (st.st_mode & 0o777) == 0o600)
+  }
+
+  @Test("chart writes one run's set: missing parents created, an earlier run's SVGs removed")
+  func chartSets() async throws {
+    let dir = temporaryDirectory("sets") + "/a/b/charts"
+    let data = root + "/datasets/claude-code/claude-code-viewer"
+    let first = await tokengap("chart", data, "--svg", "--out", dir, "-q")
+    #expect(first.status == 0)
+    #expect(POSIXFiles.list(dir)?.contains("ratio_histogram.svg") == true)
+    let second = await tokengap("chart", data, "--out", dir, "-q")
+    #expect(second.status == 0)
+    let names = Set(POSIXFiles.list(dir) ?? [])
+    #expect(names == ["requests.csv", "minutes.csv", "ratio_histogram.csv", "cumulative.csv", "sessions.csv"])
   }
 
   @Test("An empty standard input: nothing usable, exit 65")

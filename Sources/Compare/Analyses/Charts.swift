@@ -8,6 +8,14 @@ public struct ChartSet: Sendable {
 
 /// Builds chart-ready data from de-duplicated requests.
 public enum Charts {
+  /// Every file `chart` can write: files of these names that a run did not
+  /// write are an earlier run's, and are removed.
+  public static let fileNames = [
+    "requests.csv", "minutes.csv", "ratio_histogram.csv", "cumulative.csv", "sessions.csv",
+    "bucket.csv", "estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg",
+    "bucket_levels.svg",
+  ]
+
   public static let histogramColumns = ["bin_low", "bin_high", "requests", "estimate_tokens", "itpm_tokens"]
   public static let cumulativeColumns = [
     "time", "estimate_tokens", "itpm_tokens", "input_cost_estimate_usd", "input_cost_actual_usd",

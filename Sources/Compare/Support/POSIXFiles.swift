@@ -92,6 +92,96 @@ public enum POSIXFiles {
 
   /// Writes a file whole: to a temporary file beside it, then renamed over it.
   public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileError) {
+    try writeAtomically(bytes, to: path, mode: newFileMode)
+  }
+
+  /// The mode of a new file under the process's umask (`0666 & ~umask`).
+  static var newFileMode: mode_t {
+    // umask(2) can only be read by setting it; restored at once.
+    let mask = umask(0o022)
+    umask(mask)
+    return 0o666 & ~mask
+  }
+
+  /// Writes an output where it belongs: a regular file (or a missing path)
+  /// is replaced whole, keeping its mode, through a symbolic link if the path
+  /// is one (the link stays a link); anything else that exists — a device, a
+  /// pipe — is written straight, never replaced.
+  public static func writeOutput(_ bytes: [UInt8], to path: String) throws(FileError) {
+    var st = stat()
+    if stat(path, &st) == 0 {
+      guard (st.st_mode & S_IFMT) == S_IFREG else {
+        try writeStraight(bytes, to: path)
+        return
+      }
+      var target = path
+      if let resolved = realpath(path, nil) {
+        target = String(cString: resolved)
+        free(resolved)
+      }
+      try writeAtomically(bytes, to: target, mode: st.st_mode & 0o7777)
+      return
+    }
+    var link = stat()
+    if lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
+      // A dangling link: create its target.
+      try writeStraight(bytes, to: path)
+      return
+    }
+    try writeAtomically(bytes, to: path, mode: newFileMode)
+  }
+
+  /// Opens and writes (no temporary file, no rename).
+  static func writeStraight(_ bytes: [UInt8], to path: String) throws(FileError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, newFileMode)
+    guard fd >= 0 else { throw FileError(path: path, kind: .unwritable, reason: errnoText(errno)) }
+    defer { close(fd) }
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR || errno == EAGAIN { continue }
+        throw FileError(path: path, kind: .unwritable, reason: errnoText(errno))
+      }
+      offset += n
+    }
+  }
+
+  /// Writes to a temporary file beside `path`, then renames it over `path`.
+  static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(FileError) {
+    let tmp = try stage(bytes, beside: path, mode: mode)
+    guard rename(tmp, path) == 0 else {
+      let e = errno
+      unlink(tmp)
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+    }
+  }
+
+  /// Writes a set of files all or nothing as far as the file system allows:
+  /// every file is staged first, and only then are they renamed into place.
+  /// A failure while staging leaves every earlier file as it was.
+  public static func writeSet(_ files: [(path: String, bytes: [UInt8])]) throws(FileError) {
+    var staged: [(tmp: String, path: String)] = []
+    for f in files {
+      var st = stat()
+      let mode = stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        ? st.st_mode & 0o7777 : newFileMode
+      do {
+        staged.append((try stage(f.bytes, beside: f.path, mode: mode), f.path))
+      } catch {
+        for s in staged { unlink(s.tmp) }
+        throw error
+      }
+    }
+    for (k, s) in staged.enumerated() where rename(s.tmp, s.path) != 0 {
+      let e = errno
+      for rest in staged[k...] { unlink(rest.tmp) }
+      throw FileError(path: s.path, kind: .unwritable, reason: errnoText(e))
+    }
+  }
+
+  /// Writes `bytes` to a new temporary file in the folder of `path`; returns its path.
+  static func stage(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(FileError) -> String {
     let dir: String
     if let slash = path.lastIndex(of: "/") {
       dir = String(path[..<slash])
@@ -118,24 +208,42 @@ public enum POSIXFiles {
       }
       offset += n
     }
-    fchmod(fd, 0o644)
+    fchmod(fd, mode)
     guard fsync(fd) == 0 || errno == EINVAL, close(fd) == 0 else {
       let e = errno
       unlink(tmp)
       throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
     }
-    guard rename(tmp, path) == 0 else {
-      let e = errno
-      unlink(tmp)
-      throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+    return tmp
+  }
+
+  /// Creates a directory and any missing parents (`mkdir -p`); false when
+  /// the path exists and is not a directory, or cannot be created.
+  public static func makeDirectories(_ path: String) -> Bool {
+    var st = stat()
+    if stat(path, &st) == 0 { return (st.st_mode & S_IFMT) == S_IFDIR }
+    if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+      guard makeDirectories(String(path[..<slash])) else { return false }
     }
+    return mkdir(path, 0o777) == 0 || (errno == EEXIST && stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR)
   }
 
   /// The file's identity (device and inode), to refuse writing over an input.
+  /// `-` is standard input.
   public static func identity(_ path: String) -> (UInt64, UInt64)? {
     var st = stat()
-    guard stat(path, &st) == 0 else { return nil }
+    if path == "-" {
+      guard fstat(0, &st) == 0 else { return nil }
+    } else {
+      guard stat(path, &st) == 0 else { return nil }
+    }
     return (UInt64(st.st_dev), UInt64(st.st_ino))
+  }
+
+  /// Whether standard input is a regular file (not a terminal, pipe or device).
+  public static func standardInputIsRegularFile() -> Bool {
+    var st = stat()
+    return fstat(0, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
   }
 
   /// The value of an environment variable.

@@ -23,16 +23,11 @@ enum ChartCommand {
       bucket_levels.svg.
       """)
 
+  /// Creates the folder and any missing parents.
   static func makeDirectory(_ path: String) throws {
-    var st = stat()
-    if stat(path, &st) == 0 {
-      guard (st.st_mode & S_IFMT) == S_IFDIR else {
-        throw CommandFailure(code: .cannotWrite, message: "'\(path)' exists and is not a directory")
-      }
-      return
-    }
-    guard mkdir(path, 0o755) == 0 else {
-      throw CommandFailure(code: .cannotWrite, message: "cannot create directory '\(path)'")
+    guard POSIXFiles.makeDirectories(path) else {
+      throw CommandFailure(
+        code: .cannotWrite, message: "cannot create directory '\(path)' (or it is not a directory)")
     }
   }
 
@@ -58,11 +53,22 @@ enum ChartCommand {
     return (set, report, requests)
   }
 
-  static func write(_ set: ChartSet, to dir: String, inputs: [String], output: inout any TextSink) throws {
+  /// Writes the set (and `extra` files beside it) staged, then moved into
+  /// place together; chart files of an earlier run that this run did not
+  /// write are removed, so the folder never mixes two runs.
+  static func write(
+    _ set: ChartSet, to dir: String, extra: [(String, String)] = [], inputs: [String]
+  ) throws {
     try makeDirectory(dir)
-    for (name, text) in set.files {
-      try Common.emit(text, to: dir + "/" + name, inputs: inputs, output: &output)
+    let files = set.files.map { (dir + "/" + $0.0, $0.1) } + extra
+    for (path, _) in files { try Common.refuseInput(path, inputs) }
+    do {
+      try POSIXFiles.writeSet(files.map { ($0.0, Array($0.1.utf8)) })
+    } catch {
+      throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }
+    let written = Set(set.files.map(\.0))
+    for name in Charts.fileNames where !written.contains(name) { unlink(dir + "/" + name) }
   }
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
@@ -71,7 +77,7 @@ enum ChartCommand {
     guard let dir = o.value("out") else { throw UsageError("missing '--out <dir>'") }
     let input = try await Inputs.load(o)
     let (set, _, _) = try await charts(o, input, svg: o.flag("svg"))
-    try write(set, to: dir, inputs: input.files, output: &output)
+    try write(set, to: dir, inputs: input.files)
     for (name, _) in set.files { output.write("wrote \(dir)/\(name)\n") }
     let result = input.total()
     return Inputs.finish(result.ledger, o, usable: result.ledger.requests > 0, errors: &errors)
@@ -98,7 +104,6 @@ enum ReportCommand {
     let base = out.hasSuffix(".md") ? String(out.dropLast(3)) : out
     let chartDir = base + "-charts"
     let chartLink = String(chartDir.split(separator: "/").last ?? Substring(chartDir))
-    try ChartCommand.write(set, to: chartDir, inputs: input.files, output: &output)
     let priced = input.priced
     @Sendable func table(_ d: [Dimension]) -> String {
       AnalysisRenderer.groupsMarkdown(priced.analysis(dimensions: d))
@@ -126,7 +131,10 @@ enum ReportCommand {
     for (name, _) in set.files {
       md += name.hasSuffix(".svg") ? "![\(name)](\(chartLink)/\(name))\n\n" : "- [\(name)](\(chartLink)/\(name))\n"
     }
-    try Common.emit(md, to: out, inputs: input.files, output: &output)
+    if let slash = out.lastIndex(of: "/"), slash != out.startIndex {
+      try ChartCommand.makeDirectory(String(out[..<slash]))
+    }
+    try ChartCommand.write(set, to: chartDir, extra: [(out, md)], inputs: input.files)
     output.write("wrote \(out) and \(set.files.count) files in \(chartDir)/\n")
     return Inputs.finish(total.ledger, o, usable: total.ledger.requests > 0, errors: &errors)
   }
