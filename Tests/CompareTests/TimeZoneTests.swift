@@ -45,4 +45,51 @@ struct TimeZoneTests {
     #expect(throws: TimeZoneError.self) { try TimeZoneRule.named("Mars/Olympus_Mons", directory: fixture("")) }
     #expect(throws: TimeZoneError.self) { try TimeZoneRule.parse(Array("not tzif".utf8), name: "x") }
   }
+
+  /// A minimal version 2 TZif file: no transitions, one local time type of
+  /// `offset` seconds, and `footer` as its POSIX rule.
+  static func tzif(offset: Int32 = 3600, footer: String) -> [UInt8] {
+    func header(typecnt: UInt32, charcnt: UInt32) -> [UInt8] {
+      var h = Array("TZif2".utf8) + [UInt8](repeating: 0, count: 15)
+      for v in [0, 0, 0, 0, typecnt, charcnt] as [UInt32] {
+        h += [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+      }
+      return h
+    }
+    let o = UInt32(bitPattern: offset)
+    let type: [UInt8] = [UInt8(o >> 24), UInt8((o >> 16) & 0xFF), UInt8((o >> 8) & 0xFF), UInt8(o & 0xFF), 0, 0]
+    let block = type + Array("CET\0".utf8)
+    return header(typecnt: 1, charcnt: 4) + block + header(typecnt: 1, charcnt: 4) + block
+      + [0x0A] + Array(footer.utf8) + [0x0A]
+  }
+
+  @Test("A well-formed rule still loads")
+  func goodFooter() throws {
+    let z = try TimeZoneRule.parse(Self.tzif(footer: "CET-1CEST,M3.5.0,M10.5.0/3"), name: "Test/Good")
+    #expect(z.offset(at: Instant("2070-07-01T12:00:00Z")!) == 7200)
+    #expect(z.offset(at: Instant("2070-01-01T12:00:00Z")!) == 3600)
+  }
+
+  @Test(
+    "Hostile TZif data is rejected with a reason, never a trap or a hang",
+    arguments: [
+      "CET999999999999999999CEST,M3.5.0,M10.5.0",  // hours that overflow
+      "CET-1CEST,M3.99999999999.0,M10.5.0",  // a week that never ends the loop
+      "CET-1CEST,M13.5.0,M10.5.0",  // month 13
+      "CET-1CEST,M3.5.9,M10.5.0",  // weekday 9
+      "CET-1CEST,M3.5.0/999999999999,M10.5.0",  // a transition time beyond range
+      "CET-200",  // 200 hours
+    ])
+  func hostileFooter(_ footer: String) {
+    #expect(throws: TimeZoneError.self) {
+      try TimeZoneRule.parse(Self.tzif(footer: footer), name: "Test/Hostile")
+    }
+  }
+
+  @Test("Offsets beyond a day are rejected")
+  func hostileOffset() {
+    #expect(throws: TimeZoneError.self) {
+      try TimeZoneRule.parse(Self.tzif(offset: Int32.max, footer: "CET-1"), name: "Test/Offset")
+    }
+  }
 }

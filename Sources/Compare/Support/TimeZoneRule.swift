@@ -91,6 +91,8 @@ public struct TimeZoneRule: Sendable {
     var offsets: [Int64] = []
     for k in 0..<typecnt {
       guard let off = be(typesAt + k * 6, 4) else { throw fail("truncated") }
+      // RFC 8536: offsets should lie within -25 h … +26 h; anything beyond is not a zone.
+      guard off > -26 * 3600, off < 27 * 3600 else { throw fail("local time offset \(off) s out of range") }
       offsets.append(off)
     }
     for k in 0..<timecnt {
@@ -104,7 +106,11 @@ public struct TimeZoneRule: Sendable {
       if footerAt + 1 < bytes.count, bytes[footerAt] == 0x0A,
         let close = bytes[(footerAt + 1)...].firstIndex(of: 0x0A)
       {
-        rule.footer = PosixRule(String(decoding: bytes[(footerAt + 1)..<close], as: UTF8.self))
+        let text = String(decoding: bytes[(footerAt + 1)..<close], as: UTF8.self)
+        if !text.isEmpty {
+          guard let footer = PosixRule(text) else { throw fail("unreadable or out-of-range footer rule '\(text)'") }
+          rule.footer = footer
+        }
       }
     }
     return rule
@@ -114,7 +120,9 @@ public struct TimeZoneRule: Sendable {
   public func offset(at instant: Instant) -> Int64 {
     let t = instant.millisecondsSinceEpoch >= 0
       ? instant.millisecondsSinceEpoch / 1000 : (instant.millisecondsSinceEpoch - 999) / 1000
-    guard let first = transitions.first, t >= first else { return initialOffset }
+    // Without transitions the footer's rule (RFC 8536 §3.3) covers all time.
+    guard let first = transitions.first else { return footer?.offset(at: t) ?? initialOffset }
+    guard t >= first else { return initialOffset }
     if let last = transitions.last, t >= last, let footer {
       return footer.offset(at: t)
     }
@@ -160,11 +168,15 @@ struct PosixRule: Sendable {
       if s.first == "+" { s = s.dropFirst() } else if s.first == "-" { sign = -1; s = s.dropFirst() }
       var parts: [Int64] = []
       while true {
-        let d = s.prefix { $0.isNumber }
-        guard !d.isEmpty, let v = Int64(d) else { return nil }
+        let d = s.prefix { $0.isASCII && $0.isNumber }
+        guard !d.isEmpty, d.count <= 3, let v = Int64(d) else { return nil }
         parts.append(v)
         s = s.dropFirst(d.count)
         if s.first == ":" { s = s.dropFirst() } else { break }
+      }
+      // hh[:mm[:ss]], hours up to 167 (RFC 8536's extension of POSIX).
+      guard parts.count <= 3, parts[0] <= 167, parts.dropFirst().allSatisfy({ $0 < 60 }) else {
+        return nil
       }
       let secs = parts[0] * 3600 + (parts.count > 1 ? parts[1] * 60 : 0) + (parts.count > 2 ? parts[2] : 0)
       return sign * secs
@@ -184,8 +196,8 @@ struct PosixRule: Sendable {
       s = s.dropFirst()
       var v: [Int64] = []
       for k in 0..<3 {
-        let d = s.prefix { $0.isNumber }
-        guard let x = Int64(d) else { return nil }
+        let d = s.prefix { $0.isASCII && $0.isNumber }
+        guard d.count <= 2, let x = Int64(d) else { return nil }
         v.append(x)
         s = s.dropFirst(d.count)
         if k < 2 {
@@ -199,6 +211,8 @@ struct PosixRule: Sendable {
         guard let c = clock() else { return nil }
         at = c
       }
+      // Month 1-12, week 1-5, weekday 0-6: anything else is not a rule.
+      guard (1...12).contains(v[0]), (1...5).contains(v[1]), (0...6).contains(v[2]) else { return nil }
       return (v[0], v[1], v[2], at)
     }
     guard s.first == "," else { return nil }
