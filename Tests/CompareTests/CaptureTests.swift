@@ -270,3 +270,19 @@ extension HostileTextTests {
     #expect(!svg.contains("<x>"))
   }
 }
+
+extension HostileTextTests {
+  @Test("A line with data after its object is one problem and counts nothing; -0 is zero")
+  func trailingAndNegativeZero() async throws {
+    let path = "/tmp/tokengap-trailing-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":-0,"output_tokens":1}}}"#
+    let text = line.replacing("ID", with: "m1") + "} trailing\n" + line.replacing("ID", with: "m2") + "\n"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path])
+    #expect(result.total.requests == 1, "only the second line")
+    #expect(result.ledger.malformedLines == 1 && result.ledger.usageLines == 1)
+    #expect(result.ledger.problems.map(\.line) == [1])
+    #expect(result.total.cacheRead == 0 && result.total.estimate == 10)
+    #expect(linesAccountedFor(result.ledger))
+  }
+}

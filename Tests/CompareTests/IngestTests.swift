@@ -188,6 +188,9 @@ struct CSVTests {
     ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-home-user", "'-home-user"), ("@SUM(A1)", "'@SUM(A1)"),
     ("-12", "-12"), ("+3.5", "+3.5"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
     ("\tx", "'\tx"), ("plain", "plain"),
+    // After a separator other locales split on: neutralized there too.
+    ("x;=HYPERLINK(\"http://e\")", "\"x;'=HYPERLINK(\"\"http://e\"\")\""), ("a;@b", "a;'@b"),
+    ("a|-b", "a|'-b"), ("a;b", "a;b"),
   ])
   func neutralize(_ raw: String, _ written: String) {
     #expect(CSVWriter.cell(raw) == written)

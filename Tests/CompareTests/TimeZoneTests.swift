@@ -93,3 +93,18 @@ struct TimeZoneTests {
     }
   }
 }
+
+@Suite("Time keys at the edges of the calendar")
+struct FarDateTests {
+  @Test("Offsets past 9999-12-31 and before 0000-01-01 give whole keys, never '10000-01-0'")
+  func farDates() throws {
+    let late = try #require(Instant("9999-12-31T23:30:00-02:00"))  // 10000-01-01T01:30Z
+    #expect(LocalTime.format(late, .utc, .day) == "10000-01-01")
+    #expect(LocalTime.format(late, .utc, .hour) == "10000-01-01T01:00Z")
+    #expect(LocalTime.format(late, .utc, .minute) == "10000-01-01T01:30Z")
+    #expect(LocalTime.format(late, .utc, .millisecond) == "10000-01-01T01:30:00.000Z")
+    let early = try #require(Instant("0000-01-01T00:30:00+01:00"))  // -0001-12-31T23:30Z
+    #expect(LocalTime.format(early, .utc, .day) == "-0001-12-31")
+    #expect(LocalTime.format(early, .utc, .minute) == "-0001-12-31T23:30Z")
+  }
+}

@@ -170,6 +170,18 @@ struct BadInputTests {
     #expect(names == ["requests.csv", "minutes.csv", "ratio_histogram.csv", "cumulative.csv", "sessions.csv"])
   }
 
+  @Test("Usage errors and unreadable inputs get the README's exit codes")
+  func smallerExitCodes() async throws {
+    let dir = temporaryDirectory("exits")
+    #expect(symlink(dir + "/self", dir + "/self") == 0)  // stat fails with ELOOP
+    let loop = await tokengap("analyze", dir + "/self", "-q")
+    #expect(loop.status == 66 && loop.err.contains("cannot read"))
+    let order = await tokengap("analyze", bad("crlf.jsonl"), "--since", "2026-02-01", "--until", "2026-01-01")
+    #expect(order.status == 64)
+    let jobs = await tokengap("analyze", bad("crlf.jsonl"), "--jobs", "-1")
+    #expect(jobs.status == 64 && jobs.err.contains("from 1 to 256, not '-1'"))
+  }
+
   @Test("An empty standard input: nothing usable, exit 65")
   func emptyStdin() async {
     let saved = dup(0)

@@ -287,7 +287,12 @@ public enum LocalTime {
   public static func format(_ instant: Instant, _ tz: TimeZoneRule, _ precision: Precision) -> String {
     let offset = tz.offset(at: instant)
     let local = Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + offset * 1000)
-    let text = local.description  // YYYY-MM-DDTHH:MM:SS.mmmZ
+    // YYYY-MM-DDTHH:MM:SS.mmmZ; the date may have more digits (year 10000)
+    // or a sign, so the parts are cut at the T, not at fixed offsets.
+    let text = local.description
+    let t = text.firstIndex(of: "T") ?? text.endIndex
+    let date = String(text[..<t])
+    let clock = text[t...].dropFirst()  // HH:MM:SS.mmmZ
     let zone: String
     if tz.name == "UTC" {
       zone = "Z"
@@ -296,10 +301,10 @@ public enum LocalTime {
       zone = (offset < 0 ? "-" : "+") + two(m / 60) + ":" + two(m % 60)
     }
     switch precision {
-    case .day: return String(text.prefix(10))
-    case .hour: return String(text.prefix(13)) + ":00" + zone
-    case .minute: return String(text.prefix(16)) + zone
-    case .millisecond: return String(text.prefix(23)) + zone
+    case .day: return date
+    case .hour: return date + "T" + clock.prefix(2) + ":00" + zone
+    case .minute: return date + "T" + clock.prefix(5) + zone
+    case .millisecond: return date + "T" + clock.prefix(12) + zone
     }
   }
 

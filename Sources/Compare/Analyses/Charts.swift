@@ -163,7 +163,10 @@ public enum Charts {
     if let simulation {
       // ITPM bucket levels of the busiest pool, per regime.
       let pools = Dictionary(grouping: simulation.samples.filter { $0.dimension == "itpm" }, by: \.pool)
-      if let (pool, samples) = pools.max(by: { $0.value.count < $1.value.count }) {
+      // The busiest pool; equal counts are broken by name, never by hash order.
+      if let (pool, samples) = pools.max(by: {
+        ($0.value.count, $1.key) < ($1.value.count, $0.key)
+      }) {
         var b = SVGChart(title: "ITPM bucket level, pool \(pool)", xLabel: "time (UTC)", yLabel: "tokens in the bucket")
         b.xScale = .time
         b.subtitle = "After each send: the server's rule charges I, count_tokens pacing charges P."

@@ -572,6 +572,13 @@ public struct FileIngest {
       count += 1
       pending.append(record)
     }
+    // A line is valid or malformed as a whole: a line that fails after a
+    // complete object (`{…}} trailing`) is one problem, and none of it counts.
+    // (A document keeps the records before its failure.)
+    if failure != nil, !document {
+      pending.removeAll(keepingCapacity: true)
+      count = 0
+    }
     // Iterated from a local: the records are borrowed, not copied.
     var records = pending
     pending = []

@@ -708,7 +708,9 @@ struct LineScanner {
       var v: Int64 = 0
       var ok = next > i
       var reason = "'\(name)' is not a whole number"
-      for p in i..<next {
+      // JSON's -0 is zero, not a negative count.
+      let negativeZero = next - i == 2 && b[i] == UInt8(ascii: "-") && b[i + 1] == UInt8(ascii: "0")
+      for p in (negativeZero ? next : i)..<next {
         let d = b[p]
         guard isDigit(d) else {
           if d == UInt8(ascii: "-") { reason = "'\(name)' is negative" }
@@ -725,6 +727,7 @@ struct LineScanner {
         v = s
       }
       if ok, next - i > 1, b[i] == UInt8(ascii: "0") { ok = false }
+      if negativeZero { v = 0 }
       mutate(&record, inner) {
         LineScanner.withUsage(&$0) { LineScanner.set(path, ok ? v : nil, &$0) }
         if !ok { $0.note(reason) }

@@ -22,6 +22,23 @@ package struct CSVWriter {
     {
       value = "'" + value
     }
+    // Spreadsheets in many locales split on ';' (and some on tab or '|'): a
+    // formula character after such a separator starts a cell there too.
+    if !isNumber(value), value.utf8.contains(where: { $0 == 0x3B || $0 == 0x09 || $0 == 0x7C }) {
+      var out: [UInt8] = []
+      var previous: UInt8 = 0
+      for c in value.utf8 {
+        if previous == 0x3B || previous == 0x09 || previous == 0x7C,
+          c == UInt8(ascii: "=") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+            || c == UInt8(ascii: "@")
+        {
+          out.append(UInt8(ascii: "'"))
+        }
+        out.append(c)
+        previous = c
+      }
+      value = String(decoding: out, as: UTF8.self)
+    }
     if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
       return "\"" + value.replacing("\"", with: "\"\"") + "\""
     }

@@ -16,6 +16,8 @@ public struct Discovery: Sendable {
 
   /// Paths given on the command line that do not exist.
   public var missing: [String] = []
+  /// Paths given on the command line that exist but cannot be read, and why.
+  public var unreadable: [(path: String, reason: String)] = []
 
   public init() {}
 
@@ -38,7 +40,7 @@ public struct Discovery: Sendable {
         if errno == ENOENT || errno == ENOTDIR {
           d.missing.append(path)
         } else {
-          d.skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
+          d.unreadable.append((path, "cannot stat: \(POSIXFiles.errnoText(errno))"))
         }
         continue
       }
@@ -46,6 +48,12 @@ public struct Discovery: Sendable {
       case S_IFDIR:
         d.walk(path, &visited, modifiedSince)
       case S_IFREG:
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+          d.unreadable.append((path, "cannot open: \(POSIXFiles.errnoText(errno))"))
+          continue
+        }
+        close(fd)
         d.files.append(path)
       default:
         d.skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))

@@ -173,6 +173,8 @@ where C.Index == Int {
 }
 
 func pad(_ value: Int64, _ width: Int) -> String {
-  let text = String(value)
-  return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+  // A negative year keeps its sign in front of the zeros: -0001.
+  let text = String(value.magnitude)
+  let padded = text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+  return value < 0 ? "-" + padded : padded
 }

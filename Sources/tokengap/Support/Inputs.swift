@@ -42,12 +42,17 @@ enum Inputs {
     let inputFormat = try o.choice("input-format", InputFormat.self, default: .auto)
     let since = try o.instant("since")
     let until = try o.instant("until")
+    if let since, let until, since >= until {
+      throw UsageError("'--since' (\(since)) must be before '--until' (\(until))")
+    }
     let given = try o.instant("at")?.day
     let accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
     var jobs = ParallelIngest.cores
-    if let j = try o.count("jobs") {
-      guard j >= 1, j <= 256 else { throw UsageError("'--jobs' must be from 1 to 256") }
-      jobs = Int(j)
+    if let text = o.value("jobs") {
+      guard let j = Int(text), j >= 1, j <= 256 else {
+        throw UsageError("'--jobs' must be a whole number from 1 to 256, not '\(text)'")
+      }
+      jobs = j
     }
     let catalog = try Common.catalog(o)
     var paths = o.positionals
@@ -62,6 +67,9 @@ enum Inputs {
     let found = Discovery.find(paths, modifiedSince: since)
     if let missing = found.missing.first {
       throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
+    }
+    if let (path, reason) = found.unreadable.first {
+      throw CommandFailure(code: .noInput, message: "cannot read '\(path)': \(reason)")
     }
     func mebibytes(_ name: String, _ fallback: Int) throws -> Int {
       guard let n = try o.count(name) else { return fallback }
