@@ -184,7 +184,7 @@ struct LineScanner {
   }
 
   /// Finds the closing quote of a string starting at `open`; returns the index after it.
-  @inline(__always) private func stringEnd(_ open: Int) -> (Int, Bool)? {
+  @inline(__always) private func stringEnd(_ open: Int, escapes: Bool = true) -> (Int, Bool)? {
     var i = open + 1
     var escaped = false
     guard let base = b.baseAddress else { return nil }
@@ -203,7 +203,8 @@ struct LineScanner {
         // Control characters are invalid inside strings; check only when
         // cheap (short strings) would miss some, so check all bytes of
         // strings we keep in `span` instead.
-        return (q + 1, escaped || hasBackslash(open + 1, q))
+        // Whether a kept string needs decoding; skipped strings are not searched again.
+        return (q + 1, escaped || (escapes && hasBackslash(open + 1, q)))
       }
       i = q + 1
     }
@@ -251,7 +252,7 @@ struct LineScanner {
           i += 1
           want = .valueOrClose
         } else if c == UInt8(ascii: "\"") {
-          guard let (next, _) = stringEnd(i) else {
+          guard let (next, _) = stringEnd(i, escapes: false) else {
             return .failure(ScanFailure(offset: i, reason: "unterminated string"))
           }
           i = next
@@ -279,7 +280,7 @@ struct LineScanner {
           if brackets.isEmpty { return .success(i) }
           want = .commaOrClose
         } else if c == UInt8(ascii: "\"") {
-          guard let (next, _) = stringEnd(i) else {
+          guard let (next, _) = stringEnd(i, escapes: false) else {
             return .failure(ScanFailure(offset: i, reason: "unterminated string"))
           }
           i = next
