@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
-# The checks to run before a change goes in.
+# The checks a change must pass, and what CI runs (.ci/run):
+#   1. swift format lint with the repository's .swift-format (strict);
+#   2. a release build with warnings as errors;
+#   3. the test suite, in debug and in release;
+#   4. the test suite under AddressSanitizer (UndefinedBehaviorSanitizer is not
+#      offered for Swift on Linux: `-sanitize=undefined` is rejected by the driver).
+# Scripts/check.sh --quick runs 1-3 in debug only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=${1:-}
+echo "== swift format lint"
+swift format lint --strict --parallel --recursive Package.swift Sources Tests
+echo "== release build, warnings as errors"
 swift build -c release -Xswiftc -warnings-as-errors
+echo "== swift test"
 swift test
+[ "$quick" = "--quick" ] && exit 0
+echo "== swift test -c release"
 swift test -c release -Xswiftc -enable-testing
+echo "== swift test --sanitize=address"
+# LeakSanitizer reports XCTest's own harness allocations at exit; leaks are not what this run checks.
+ASAN_OPTIONS=detect_leaks=0 swift test --scratch-path .build-asan --sanitize=address

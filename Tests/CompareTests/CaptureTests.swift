@@ -286,3 +286,23 @@ extension HostileTextTests {
     #expect(linesAccountedFor(result.ledger))
   }
 }
+
+@Suite("Aggregate rows")
+struct AggregateRowTests {
+  @Test("A usage-report bucket without context_window is priced at standard rates and flagged, never at the long tier by its sum")
+  func bucketTier() async throws {
+    let path = "/tmp/tokengap-bucket-\(WallClock.now().millisecondsSinceEpoch).json"
+    // One day of Sonnet 4.5 in one bucket: ΣP = 400,000 is above 200K, but no
+    // single request is known to be.
+    let page = #"{"data": [{"starting_at": "2026-10-20T00:00:00Z", "ending_at": "2026-10-21T00:00:00Z", "results": [{"uncached_input_tokens": 300000, "cache_read_input_tokens": 100000, "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}, "output_tokens": 10000, "model": "claude-sonnet-4-5", "service_tier": "standard"}]}], "has_more": false}"#
+    try POSIXFiles.writeAtomically(Array(page.utf8), to: path)
+    let result = await analyze([path])
+    let s = result.total
+    #expect(s.requests == 1 && s.estimate == 400_000)
+    // Standard rates: 300,000 × $3/M + 100,000 × $0.30/M + 10,000 × $15/M
+    //   = $0.90 + $0.03 + $0.15 = $1.08 (the long tier would say $2.085).
+    #expect(s.costActual.formatted() == "1.08")
+    #expect(s.lowerBound == 1)
+    #expect(result.ledger.tierAssumedRecords == 1)
+  }
+}

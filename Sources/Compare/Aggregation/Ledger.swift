@@ -45,6 +45,8 @@ public struct Ledger: Sendable, Equatable {
   public var unfinishedStreaming = 0
   public var unknownTTLRequests = 0
   public var unpricedRequests = 0
+  /// Aggregate rows without a context window: priced at standard rates (a lower bound).
+  public var tierAssumedRecords = 0
   /// Streams read (`message_start` seen), and those that never reached `message_stop`.
   public var streams = 0
   public var incompleteStreams = 0
@@ -91,6 +93,7 @@ public struct Ledger: Sendable, Equatable {
     unfinishedStreaming += o.unfinishedStreaming
     unknownTTLRequests += o.unknownTTLRequests
     unpricedRequests += o.unpricedRequests
+    tierAssumedRecords += o.tierAssumedRecords
     streams += o.streams
     incompleteStreams += o.incompleteStreams
     responses429 += o.responses429

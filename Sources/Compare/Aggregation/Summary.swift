@@ -97,7 +97,7 @@ public struct Summary: Sendable {
     output += Int128(u.output)
     estimate += p
     itpm += i
-    if u.cacheWriteUnknownTTL > 0 { lowerBound += 1 }
+    if gap?.lowerBound ?? (u.cacheWriteUnknownTTL > 0) { lowerBound += 1 }
     if let gap, let e = gap.inputCostEstimate, let a = gap.inputCostActual, let o = gap.outputCost,
       let total = gap.costActual
     {

@@ -56,7 +56,7 @@ public struct PricedTable: Sendable {
         ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
         model: row.model, day: day.daysSinceEpoch,
-        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext]).rawValue)
+        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue)
       let id: UInt32
       if let last, last.0 == key {
         id = last.1
@@ -78,7 +78,7 @@ public struct PricedTable: Sendable {
         classes.append(
           PriceClass(
             model: model, day: day, options: options, catalog: context.catalog,
-            accounting: context.accounting))
+            accounting: context.accounting, aggregate: f.contains(.aggregate)))
         classIDs[key] = id
       }
       last = (key, id)
@@ -98,6 +98,7 @@ public struct PricedTable: Sendable {
       ledger.requests += 1
       if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
       if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
+      if c.tierAssumed { ledger.tierAssumedRecords += 1 }
       let reason: String?
       do {
         _ = try Gap(usage: usage, priceClass: c)

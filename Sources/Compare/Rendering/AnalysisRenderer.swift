@@ -203,6 +203,9 @@ public enum AnalysisRenderer {
     if l.aggregateRecords > 0 { out += "ledger: \(l.aggregateRecords) aggregate records (usage-report buckets; each counts as one row, not one request)\n" }
     if l.filesNotData > 0 { out += "ledger: \(l.filesNotData) text files passed over (neither JSON nor SSE)\n" }
     if l.unknownTTLRequests > 0 { out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n" }
+    if l.tierAssumedRecords > 0 {
+      out += "ledger: \(l.tierAssumedRecords) aggregate rows without a context window priced at standard rates (costs are lower bounds)\n"
+    }
     if !l.unpricedModels.isEmpty {
       out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\(Escape.terminal($0.key)) (\($0.value))" }.joined(separator: ", ") + "\n"
     }

@@ -124,7 +124,7 @@ public struct Gap: Sendable, Hashable, Codable {
     let (scaled, overflow) = usage.output.multipliedReportingOverflow(by: c.outputBurndown)
     if overflow { throw .overflow("otpm") }
     otpm = scaled
-    lowerBound = usage.cacheWriteUnknownTTL > 0
+    lowerBound = usage.cacheWriteUnknownTTL > 0 || c.tierAssumed
     if let reason = c.unpriced {
       unpriced = reason
       return
@@ -182,6 +182,9 @@ public struct PriceClass: Sendable, Hashable, Codable {
   public var longPrompt: LongPromptTier?
   /// The tier as reported by the source; nil decides it from each request's P.
   public var longContext: Bool?
+  /// Standard rates were assumed because the tier of a bucket of requests
+  /// is unknown (it is a property of each request): the cost is a lower bound.
+  public var tierAssumed: Bool = false
   /// `+us_geo`, `+batch`, or both.
   public var tierSuffix: String
   public var webSearchPrice: USD
@@ -189,7 +192,7 @@ public struct PriceClass: Sendable, Hashable, Codable {
   /// Resolves the class of requests on `model` sent on `day` with `options`.
   public init(
     model: ResolvedModel, day: CivilDay, options: RequestOptions = .init(),
-    catalog: ModelCatalog, accounting: Accounting = .anthropic
+    catalog: ModelCatalog, accounting: Accounting = .anthropic, aggregate: Bool = false
   ) {
     self.model = model.id
     self.accounting = accounting
@@ -248,5 +251,10 @@ public struct PriceClass: Sendable, Hashable, Codable {
     pricePeriod = period.label
     standard = card
     longPrompt = long
+    if aggregate, long != nil, longContext == nil {
+      // A bucket's summed P says nothing about any one request's tier.
+      longContext = false
+      tierAssumed = true
+    }
   }
 }
