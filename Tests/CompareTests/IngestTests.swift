@@ -196,3 +196,36 @@ struct CSVTests {
     #expect(CSVWriter.cell(raw) == written)
   }
 }
+
+@Suite("Copies that disagree")
+struct DisagreeingCopiesTests {
+  static func line(_ id: String, _ requestID: String?, usage: String) -> String {
+    let rid = requestID.map { #""requestId":"\#($0)","# } ?? ""
+    return #"{"type":"assistant","sessionId":"s",\#(rid)"timestamp":"2026-10-20T13:00:00Z","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":\#(usage)}}"#
+  }
+
+  @Test("Raw fields merge before deriving; a copy without requestId joins the one request with it")
+  func mergeRawThenDerive() async throws {
+    let path = "/tmp/tokengap-disagree-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let lines = [
+      // m1: one copy gives the total only, the other the 1-hour split (and no requestId).
+      Self.line("m1", "r1", usage: #"{"input_tokens":5,"cache_creation_input_tokens":1000,"output_tokens":1}"#),
+      Self.line("m1", nil, usage: #"{"input_tokens":5,"cache_creation_input_tokens":1000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":1000},"output_tokens":9}"#),
+      // m2: two requests with requestIds and one copy without: ambiguous, kept apart.
+      Self.line("m2", "r2a", usage: #"{"input_tokens":1,"output_tokens":1}"#),
+      Self.line("m2", "r2b", usage: #"{"input_tokens":2,"output_tokens":1}"#),
+      Self.line("m2", nil, usage: #"{"input_tokens":3,"output_tokens":1}"#),
+    ]
+    try POSIXFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: path)
+    let rs = await requests([path])
+    let m1 = rs.filter { $0.messageID == "m1" }
+    #expect(m1.count == 1)
+    // 1,000 writes counted once, all 1-hour: not 1,000 unknown + 1,000 1-hour.
+    #expect(m1.first?.usage == TokenUsage(input: 5, cacheWrite1h: 1000, output: 9))
+    #expect(m1.first?.requestID == "r1" && m1.first?.copies == 2)
+    #expect(rs.filter { $0.messageID == "m2" }.count == 3)
+    let result = await analyze([path])
+    #expect(result.total.requests == 4)
+    #expect(result.ledger.duplicatesCollapsed == 1 && recordsAccountedFor(result.ledger))
+  }
+}

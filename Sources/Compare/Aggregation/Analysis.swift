@@ -70,6 +70,7 @@ public struct Analyzer: Sendable {
     // Taken, not copied: marking replays must not duplicate the rows.
     var t = table.sealed()
     table = RequestTable()
+    _ = t.mergeCopiesWithoutRequestID()
     _ = t.dropReplays()
     return PricedTable(table: t, ledger: ledger, context: context)
   }

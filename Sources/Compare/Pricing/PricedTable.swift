@@ -44,9 +44,15 @@ public struct PricedTable: Sendable {
     var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
     var rowClass = [UInt32](repeating: Self.replayClass, count: table.count)
     var requests = 0
+    var absorbed = 0
     var last: (ClassKey, UInt32)?
     for i in 0..<table.count {
       let row = table.rows[i]
+      if row.copies == 0 {
+        // Merged into the request that carries its requestId.
+        absorbed += 1
+        continue
+      }
       if row.flags.contains(.replay) {
         ledger.sidechainReplaysDropped += 1
         continue
@@ -91,7 +97,7 @@ public struct PricedTable: Sendable {
     self.rowClass = rowClass
     self.count = requests
     // The ledger's request counts, from the same table every analysis reads.
-    ledger.duplicatesCollapsed = ledger.usageRecords - table.count
+    ledger.duplicatesCollapsed = ledger.usageRecords - (table.count - absorbed)
     for i in 0..<table.count where rowClass[i] != Self.replayClass {
       let c = classes[Int(rowClass[i])]
       let usage = table.counts(of: i).usage

@@ -406,7 +406,7 @@ public struct RequestTable: Sendable {
     var mainIDs: [UInt32] = []
     func messageID(_ i: Int) -> ArraySlice<UInt8>? {
       let r = rows[i]
-      guard !r.flags.contains(.fileKey) else { return nil }
+      guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }
       guard let m = KeyEncoding.ids(arena.entry(at: r.key)).messageID, !m.isEmpty else { return nil }
       return m
     }
@@ -439,6 +439,62 @@ public struct RequestTable: Sendable {
       }
     }
     return dropped
+  }
+
+  /// Merges each copy that lacks a `requestId` into the one request that has
+  /// the same `message.id` and a `requestId` (a logger that dropped the id
+  /// wrote the same response). With several such requests the copy is
+  /// ambiguous and stays a request of its own. Returns how many merged; a
+  /// merged row keeps `copies == 0` and is no request.
+  package mutating func mergeCopiesWithoutRequestID() -> Int {
+    func ids(_ i: Int) -> (ArraySlice<UInt8>, Bool)? {
+      let r = rows[i]
+      guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }
+      let entry = arena.entry(at: r.key)
+      guard entry.first == 0 else { return nil }
+      let (m, q) = KeyEncoding.ids(entry)
+      guard let m, !m.isEmpty else { return nil }
+      return (m, q != nil)
+    }
+    var withID: [UInt32] = []
+    var hashes: [UInt64] = []
+    var ambiguous = Set<UInt32>()
+    var index = KeyIndex()
+    var anyWithout = false
+    for i in 0..<rows.count {
+      guard let (m, hasRequestID) = ids(i) else { continue }
+      guard hasRequestID else {
+        anyWithout = true
+        continue
+      }
+      let h = KeyHash.hash(m)
+      if let slot = index.find(hash: h, hashOf: { hashes[$0] }, { ids(Int(withID[$0]))?.0 == m }) {
+        ambiguous.insert(UInt32(slot))
+        continue
+      }
+      let slot = UInt32(withID.count)
+      withID.append(UInt32(i))
+      hashes.append(h)
+      index.insert(slot, hash: h, hashOf: { hashes[$0] })
+    }
+    guard anyWithout, !withID.isEmpty else { return 0 }
+    var merged = 0
+    for i in 0..<rows.count {
+      guard let (m, hasRequestID) = ids(i), !hasRequestID else { continue }
+      guard
+        let slot = index.find(
+          hash: KeyHash.hash(m), hashOf: { hashes[$0] }, { ids(Int(withID[$0]))?.0 == m }),
+        !ambiguous.contains(UInt32(slot))
+      else { continue }
+      let target = Int(withID[slot])
+      let b = rows[i]
+      merge(
+        into: target, b, counts: counts(of: i), line: line(of: i), measured: measuredCountTokens(of: i),
+        headers: rateLimit(of: i), copies: b.copies)
+      rows[i].copies = 0
+      merged += 1
+    }
+    return merged
   }
 
   /// Frees the key index once no more rows will be added.
