@@ -167,6 +167,31 @@ struct CaptureTests {
     #expect(linesAccountedFor(result.ledger))
   }
 
+  @Test("HAR: a messages call takes the last unused count_tokens call for its prompt not after it")
+  func harPairing() async throws {
+    // Three counts of one prompt at 00:01, 00:02 and 00:10, then three calls at
+    // 00:03, 00:11 and 00:12: the first takes 00:02 (00:10 is later), the
+    // second 00:10, the third what is left, 00:01. Another prompt never pairs.
+    func entry(_ second: Int, _ path: String, _ content: String, _ request: String = "p") -> String {
+      let body = #"{\"model\":\"claude-opus-4-6\",\"messages\":[{\"role\":\"user\",\"content\":\"\#(request)\"}]}"#
+      return #"{"startedDateTime":"2026-10-20T12:00:\#(second < 10 ? "0" : "")\#(second).000Z","#
+        + #""request":{"method":"POST","url":"https://api.anthropic.com/v1/messages\#(path)","postData":{"text":"\#(body)"}},"#
+        + #""response":{"status":200,"headers":[],"content":{"text":"\#(content)"}}}"#
+    }
+    func count(_ second: Int, _ n: Int) -> String { entry(second, "/count_tokens", #"{\"input_tokens\":\#(n)}"#) }
+    func call(_ second: Int, _ id: String, _ request: String = "p") -> String {
+      entry(second, "", #"{\"id\":\"\#(id)\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}"#, request)
+    }
+    let entries = [count(1, 101), count(2, 102), count(10, 110), call(3, "m3"), call(11, "m11"), call(12, "m12"),
+                   call(13, "other", "q")]
+    let path = "/tmp/tokengap-har-pairing-\(WallClock.now().millisecondsSinceEpoch).har"
+    try POSIXFiles.writeAtomically(Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
+    let measured = Dictionary(uniqueKeysWithValues: await requests([path]).map { ($0.messageID ?? "", $0.measuredCountTokens) })
+    #expect(measured == ["m3": 102, "m11": 110, "m12": 101, "other": nil])
+    let result = await analyze([path])
+    #expect(result.ledger.countTokensCalls == 3 && result.ledger.countTokensPaired == 3)
+  }
+
   @Test(
     "A transcript whose tool results hold capture keys is still a transcript",
     arguments: ["entries", "prompt_tokens", "inputTokens", "count_tokens", "model_breakdown",

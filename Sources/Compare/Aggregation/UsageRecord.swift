@@ -78,7 +78,7 @@ public final class RateLimitHeaders: Sendable, Equatable {
              requestsRemaining: Int64?.none, tokensLimit: Int64?.none, tokensRemaining: Int64?.none)
     var any = false
     for (name, value) in headers {
-      let n = name.lowercased()
+      let n = lowercasedName(name)
       guard n.hasPrefix("anthropic-ratelimit-") else { continue }
       any = true
       let v = Int64(value.trimmingSpaces)
@@ -106,4 +106,10 @@ public final class RateLimitHeaders: Sendable, Equatable {
     tokensLimit = h.tokensLimit
     tokensRemaining = h.tokensRemaining
   }
+}
+
+/// `name.lowercased()`, without building a new string when the name is
+/// already lowercase ASCII (as header names usually are).
+func lowercasedName(_ name: String) -> String {
+  name.utf8.contains { (0x41...0x5A).contains($0) || $0 >= 0x80 } ? name.lowercased() : name
 }

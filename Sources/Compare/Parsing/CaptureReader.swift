@@ -47,7 +47,7 @@ struct CaptureReader {
         records[k].measured = measured
         records[k].rateLimit = RateLimitHeaders(headers)
         if records[k].requestID == nil {
-          records[k].requestID = headers.first { $0.0.lowercased() == "request-id" }?.1
+          records[k].requestID = headers.first { lowercasedName($0.0) == "request-id" }?.1
         }
         records[k].time = records[k].time ?? time
       }
@@ -161,62 +161,81 @@ struct CaptureReader {
 
   /// HAR entries: messages calls become records; count_tokens calls are
   /// paired with the messages call for the same prompt (nearest later call).
+  ///
+  /// Each messages call takes the latest count_tokens call for the same
+  /// prompt at or before it: that messages call is the count's nearest later
+  /// one. "Latest" is the last in the file among the unused calls for that
+  /// prompt whose time is not after the messages call's. A first pass groups
+  /// the count_tokens calls by prompt; in the second, each record takes its
+  /// call from its group in O(log n), so a repeated prompt costs no quadratic scan.
   private func har(_ entries: [JSONValue], ledger: inout Ledger) -> [RawUsage] {
-    struct Count { var time: Instant?; var hash: String; var value: Int64 }
-    var counts: [Count] = []
-    var records: [(RawUsage, String?)] = []
-    for e in entries {
-      guard let url = e["request"]?["url"]?.string else { continue }
-      let endpoint = url.split(separator: "?").first.map(String.init) ?? url
-      let time = e["startedDateTime"].flatMap(Self.time)
-      let status = e["response"]?["status"]?.int64 ?? 0
+    let calls = entries.map(Self.harCall)
+    var values: [Int64] = []
+    var groups: [String: CountGroup] = [:]
+    for (e, call) in zip(entries, calls) {
+      guard let call, call.countTokens, (200..<300).contains(call.status) || call.status == 0,
+        let value = Self.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?.int64,
+        let request = Self.requestBody(e)
+      else { continue }
+      groups[Self.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
+      values.append(value)
+    }
+    var records: [RawUsage] = []
+    for (e, call) in zip(entries, calls) {
+      guard let call else { continue }
       let headers = headerPairs(e["response"]?["headers"])
-      let body = Self.content(e["response"]?["content"])
-      let requestBody = e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
-      guard endpoint.hasSuffix("/v1/messages") || endpoint.hasSuffix("/v1/messages/count_tokens") else { continue }
-      if status == 429 {
+      if call.status == 429 {
         ledger.responses429 += 1
-        if let after = headers.first(where: { $0.0.lowercased() == "retry-after" }).flatMap({ Int64($0.1.trimmingSpaces) }) {
+        if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({ Int64($0.1.trimmingSpaces) }) {
           ledger.retryAfterSeconds.append(after)
         }
         continue
       }
-      guard (200..<300).contains(status) || status == 0 else { continue }
-      let hash = requestBody.map(Self.promptHash)
-      if endpoint.hasSuffix("/count_tokens") {
+      guard (200..<300).contains(call.status) || call.status == 0 else { continue }
+      if call.countTokens {
         ledger.countTokensCalls += 1
-        if let value = body.flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?.int64, let hash {
-          counts.append(Count(time: time, hash: hash, value: value))
-        }
         continue
       }
-      guard let body else { continue }
+      guard let body = Self.content(e["response"]?["content"]) else { continue }
+      // The request is parsed only when needed (to pair, or for a missing
+      // model), and then once: nil until then, .some(nil) when it is no JSON.
+      var request: JSONValue??
+      func requestBody() -> JSONValue? {
+        if request == nil { request = .some(Self.requestBody(e)) }
+        return request ?? nil
+      }
+      var key: String??  // the same, for the request's prompt
       for var r in responseRecords(.string(body)) {
-        r.time = r.time ?? time
+        r.time = r.time ?? call.time
         r.rateLimit = RateLimitHeaders(headers)
-        r.requestID = r.requestID ?? headers.first { $0.0.lowercased() == "request-id" }?.1
-        if r.model == nil { r.model = requestBody?["model"]?.string }
-        records.append((r, hash))
+        r.requestID = r.requestID ?? headers.first { lowercasedName($0.0) == "request-id" }?.1
+        if r.model == nil { r.model = requestBody()?["model"]?.string }
+        if !groups.isEmpty {
+          if key == nil { key = .some(requestBody().map(Self.promptKey)) }
+          if let k = key ?? nil, let best = groups[k]?.takeLatest(notAfter: r.time) {
+            r.measured = values[best]
+            ledger.countTokensPaired += 1
+          }
+        }
+        records.append(r)
       }
     }
-    // Each messages call takes the latest count_tokens call for the same
-    // prompt at or before it: that messages call is the count's nearest later one.
-    var used = Set<Int>()
-    for k in records.indices {
-      guard let hash = records[k].1 else { continue }
-      let t = records[k].0.time
-      var best: Int?
-      for (i, c) in counts.enumerated() where c.hash == hash && !used.contains(i) {
-        if let ct = c.time, let t, ct > t { continue }
-        best = i
-      }
-      if let best {
-        used.insert(best)
-        records[k].0.measured = counts[best].value
-        ledger.countTokensPaired += 1
-      }
-    }
-    return records.map(\.0)
+    return records
+  }
+
+  /// What the reader needs of a HAR entry before its bodies; nil unless a
+  /// messages or count_tokens call.
+  private static func harCall(_ e: JSONValue) -> (countTokens: Bool, time: Instant?, status: Int64)? {
+    guard let url = e["request"]?["url"]?.string else { return nil }
+    let endpoint = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
+    let countTokens = endpoint.hasSuffix("/v1/messages/count_tokens")
+    guard countTokens || endpoint.hasSuffix("/v1/messages") else { return nil }
+    return (countTokens, e["startedDateTime"].flatMap(Self.time), e["response"]?["status"]?.int64 ?? 0)
+  }
+
+  /// A HAR entry's request body, parsed.
+  private static func requestBody(_ e: JSONValue) -> JSONValue? {
+    e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
   }
 
   /// A HAR `content`: text, base64-decoded when so encoded.
@@ -228,28 +247,59 @@ struct CaptureReader {
     return text
   }
 
-  /// SHA-256 of the canonical JSON of a request's model, system, tools and messages.
-  static func promptHash(_ request: JSONValue) -> String {
+  /// The prompt of a request, as the canonical JSON of its model, system,
+  /// tools and messages: two requests have the same prompt when these are equal.
+  static func promptKey(_ request: JSONValue) -> String {
     var canonical = ""
+    canonical.reserveCapacity(256)
     for key in ["model", "system", "tools", "messages"] {
-      canonical += key + "=" + (request[key].map(canonicalJSON) ?? "null") + "\n"
+      canonical += key + "="
+      if let value = request[key] { canonicalJSON(value, into: &canonical) } else { canonical += "null" }
+      canonical += "\n"
     }
-    return SHA256.hex(Array(canonical.utf8))
+    return canonical
   }
 
   /// JSON with object keys sorted and no white space.
   static func canonicalJSON(_ v: JSONValue) -> String {
+    var out = ""
+    canonicalJSON(v, into: &out)
+    return out
+  }
+
+  /// Appends `v`'s canonical JSON: a duplicate key keeps its first spelling
+  /// and its last value (as a dictionary keyed by the members would).
+  static func canonicalJSON(_ v: JSONValue, into out: inout String) {
     switch v {
     case .object(let members):
-      var last: [String: JSONValue] = [:]
-      for (k, value) in members { last[k] = value }
-      return "{" + last.keys.sorted().map { k in
-        var q = ""
-        JSONValue.quote(k, into: &q)
-        return q + ":" + canonicalJSON(last[k] ?? .null)
-      }.joined(separator: ",") + "}"
-    case .array(let items): return "[" + items.map(canonicalJSON).joined(separator: ",") + "]"
-    default: return v.serialized(pretty: false)
+      // Members by key, equal keys in document order: each run of equal
+      // keys is written once, with its first spelling and its last value.
+      let order = members.indices.sorted {
+        members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1)
+      }
+      out += "{"
+      var n = 0
+      while n < order.count {
+        var last = n
+        while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
+        if n > 0 { out += "," }
+        JSONValue.quote(members[order[n]].0, into: &out)
+        out += ":"
+        canonicalJSON(members[order[last]].1, into: &out)
+        n = last + 1
+      }
+      out += "}"
+    case .array(let items):
+      out += "["
+      for (n, item) in items.enumerated() {
+        if n > 0 { out += "," }
+        canonicalJSON(item, into: &out)
+      }
+      out += "]"
+    case .string(let s): JSONValue.quote(s, into: &out)
+    case .number(let text): out += text
+    case .bool(let b): out += b ? "true" : "false"
+    case .null: out += "null"
     }
   }
 
@@ -368,6 +418,61 @@ struct CaptureReader {
       }
     }
     return out
+  }
+}
+
+/// The count_tokens calls of a HAR for one prompt, in file order: takes the
+/// last unused one whose time is not after a given time (a call or a time
+/// that is missing never rules a call out).
+///
+/// A segment tree over the calls holds, per node, the earliest time among its
+/// unused calls (a call without a time counts as the earliest possible; a used
+/// call has none); the wanted call is the rightmost leaf at or before the time.
+struct CountGroup {
+  private var indices: [Int] = []
+  private var times: [Int64] = []
+  /// Built on first use; `tree[1]` is the root, leaves start at `leaves`.
+  private var tree: [Int64?] = []
+  private var leaves = 0
+
+  mutating func append(index: Int, time: Instant?) {
+    indices.append(index)
+    times.append(time?.millisecondsSinceEpoch ?? .min)
+  }
+
+  /// The index of the call taken, now used; nil when none qualifies.
+  mutating func takeLatest(notAfter t: Instant?) -> Int? {
+    if tree.isEmpty { build() }
+    let limit = t?.millisecondsSinceEpoch ?? .max
+    guard let root = tree[1], root <= limit else { return nil }
+    var node = 1
+    while node < leaves {
+      if let right = tree[2 * node + 1], right <= limit { node = 2 * node + 1 } else { node = 2 * node }
+    }
+    let position = node - leaves
+    tree[node] = nil
+    node /= 2
+    while node >= 1 {
+      tree[node] = Self.earlier(tree[2 * node], tree[2 * node + 1])
+      node /= 2
+    }
+    return indices[position]
+  }
+
+  private mutating func build() {
+    leaves = 1
+    while leaves < times.count { leaves *= 2 }
+    tree = Array(repeating: nil, count: 2 * leaves)
+    for (k, time) in times.enumerated() { tree[leaves + k] = time }
+    for node in stride(from: leaves - 1, through: 1, by: -1) {
+      tree[node] = Self.earlier(tree[2 * node], tree[2 * node + 1])
+    }
+  }
+
+  private static func earlier(_ a: Int64?, _ b: Int64?) -> Int64? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return min(a, b)
   }
 }
 

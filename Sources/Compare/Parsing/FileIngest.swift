@@ -393,7 +393,20 @@ public struct FileIngest {
           discarding = true
           filled = 0
         } else {
-          buffer.append(contentsOf: FileIngest.uninitialized(min(buffer.count, max(cap - buffer.count, 1 << 16))))
+          // Twice the size, at most the cap. A whole file read at once goes
+          // straight to the size repeated doubling would end at (the first
+          // past the file's size, or the cap), without the copies between.
+          var size = min(2 * buffer.count, max(cap, buffer.count + (1 << 16)))
+          var st = stat()
+          if chunk == nil, whole, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            while size <= Int(st.st_size), size < cap { size = min(2 * size, cap) }
+          }
+          buffer = buffer.withUnsafeBufferPointer { old in
+            [UInt8](unsafeUninitializedCapacity: size) { new, initialized in
+              _ = new.initialize(from: old)
+              initialized = size
+            }
+          }
         }
       }
       let want = Int(min(Int64(buffer.count - filled), remaining))
@@ -882,7 +895,7 @@ public struct FileIngest {
 
   /// A structured capture: the whole file, or one JSON document per line.
   private mutating func handleCapture(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-    let bytes = Array(all[range])
+    let bytes = UnsafeBufferPointer(rebasing: all[range])
     var documents: [(Int, JSONValue)] = []
     if let whole = try? JSONParser.parse(bytes) {
       documents.append((1, whole))

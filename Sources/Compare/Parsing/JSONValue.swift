@@ -1,4 +1,4 @@
-/// A parsed JSON document, for small inputs: the catalog, API responses.
+/// A parsed JSON document: the catalog, API responses, whole captures.
 ///
 /// Transcripts never go through this type; they use ``LineScanner``.
 package enum JSONValue: Sendable, Equatable {
@@ -67,17 +67,20 @@ package struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Parses JSON bytes without recursion: nesting costs heap, not stack.
 package struct JSONParser {
-  private let bytes: [UInt8]
+  /// Valid for the duration of one `parse` call only.
+  private let bytes: UnsafeBufferPointer<UInt8>
   private var i = 0
   private let maxDepth: Int
+  /// A string's text while its escapes are decoded.
+  private var scratch: [UInt8] = []
 
-  private init(_ bytes: [UInt8], maxDepth: Int) {
+  private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
     self.bytes = bytes
     self.maxDepth = maxDepth
   }
 
   /// Parses one whole document; leading BOM and surrounding white space are allowed.
-  package static func parse(_ bytes: [UInt8], maxDepth: Int = 10_000) throws(JSONError)
+  package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000) throws(JSONError)
     -> JSONValue
   {
     var parser = JSONParser(bytes, maxDepth: maxDepth)
@@ -88,13 +91,22 @@ package struct JSONParser {
     return value
   }
 
-  package static func parse(_ text: String) throws(JSONError) -> JSONValue {
-    try parse(Array(text.utf8))
+  package static func parse(_ bytes: [UInt8], maxDepth: Int = 10_000) throws(JSONError) -> JSONValue {
+    try bytes.withUnsafeBufferPointer { (b) throws(JSONError) in try parse(b, maxDepth: maxDepth) }
   }
 
-  private enum Frame {
-    case array([JSONValue])
-    case object([(String, JSONValue)], key: String)
+  package static func parse(_ text: String) throws(JSONError) -> JSONValue {
+    var text = text
+    return try text.withUTF8 { b in Result { () throws(JSONError) in try parse(b) } }.get()
+  }
+
+  /// An open array or object. Its pending elements (and, for an object, keys)
+  /// sit at the end of the parser's shared `values` and `keys` stacks from
+  /// these indices on; they become one array when the container closes.
+  private struct Frame {
+    var isObject: Bool
+    var values: Int
+    var keys: Int
   }
 
   private mutating func skipSpace() {
@@ -106,8 +118,17 @@ package struct JSONParser {
     }
   }
 
+  /// Linear in the input: a value is appended once to the shared stack, and
+  /// moved once into its container's array when the container closes. (A
+  /// container's elements are never kept in an enum payload while it grows:
+  /// appending to such a copy copies the whole array.)
   private mutating func parseValue() throws(JSONError) -> JSONValue {
     var stack: [Frame] = []
+    var values: [JSONValue] = []
+    var keys: [String] = []
+    stack.reserveCapacity(8)
+    values.reserveCapacity(32)
+    keys.reserveCapacity(32)
     while true {
       skipSpace()
       guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
@@ -122,7 +143,8 @@ package struct JSONParser {
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
           let key = try parseKey()
-          stack.append(.object([], key: key))
+          stack.append(Frame(isObject: true, values: values.count, keys: keys.count))
+          keys.append(key)
           continue
         }
       case UInt8(ascii: "["):
@@ -133,7 +155,7 @@ package struct JSONParser {
           value = .array([])
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
-          stack.append(.array([]))
+          stack.append(Frame(isObject: false, values: values.count, keys: keys.count))
           continue
         }
       case UInt8(ascii: "\""):
@@ -152,37 +174,77 @@ package struct JSONParser {
       }
       // Attach the value to its container; close containers as they end.
       while true {
-        guard let top = stack.popLast() else { return value }
+        guard let top = stack.last else { return value }
+        values.append(value)
         skipSpace()
         guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
         let c = bytes[i]
         i += 1
-        switch top {
-        case .array(var elements):
-          elements.append(value)
+        if top.isObject {
           if c == UInt8(ascii: ",") {
-            stack.append(.array(elements))
-          } else if c == UInt8(ascii: "]") {
-            value = .array(elements)
-            continue
-          } else {
-            throw JSONError(offset: i - 1, reason: "expected ',' or ']'")
-          }
-        case .object(var members, let key):
-          members.append((key, value))
-          if c == UInt8(ascii: ",") {
-            let next = try parseKey()
-            stack.append(.object(members, key: next))
+            keys.append(try parseKey())
           } else if c == UInt8(ascii: "}") {
-            value = .object(members)
+            value = .object(Self.popMembers(&keys, from: top.keys, &values, from: top.values))
+            stack.removeLast()
             continue
           } else {
             throw JSONError(offset: i - 1, reason: "expected ',' or '}'")
+          }
+        } else {
+          if c == UInt8(ascii: ",") {
+            // The next element follows.
+          } else if c == UInt8(ascii: "]") {
+            value = .array(Self.popElements(&values, from: top.values))
+            stack.removeLast()
+            continue
+          } else {
+            throw JSONError(offset: i - 1, reason: "expected ',' or ']'")
           }
         }
         break
       }
     }
+  }
+
+  /// The values from `start` on, moved into a new array (no retain or
+  /// release each); the stack ends at `start`. Needs at least one value.
+  private static func popElements(_ values: inout [JSONValue], from start: Int) -> [JSONValue] {
+    let count = values.count - start
+    let elements = values.withUnsafeMutableBufferPointer { v in
+      [JSONValue](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let source = v.baseAddress! + start
+        buffer.baseAddress!.moveInitialize(from: source, count: count)
+        source.initialize(repeating: .null, count: count)  // the moved-from slots, to be dropped
+        initialized = count
+      }
+    }
+    values.removeSubrange(start...)
+    return elements
+  }
+
+  /// The keys and values from `keyStart` and `start` on, moved into members
+  /// pairwise; both stacks end there. Needs at least one member.
+  private static func popMembers(
+    _ keys: inout [String], from keyStart: Int, _ values: inout [JSONValue], from start: Int
+  ) -> [(String, JSONValue)] {
+    let count = values.count - start
+    let members = keys.withUnsafeMutableBufferPointer { k in
+      values.withUnsafeMutableBufferPointer { v in
+        [(String, JSONValue)](unsafeUninitializedCapacity: count) { buffer, initialized in
+          let keySource = k.baseAddress! + keyStart
+          let valueSource = v.baseAddress! + start
+          for n in 0..<count {
+            (buffer.baseAddress! + n).initialize(to: ((keySource + n).move(), (valueSource + n).move()))
+          }
+          keySource.initialize(repeating: "", count: count)
+          valueSource.initialize(repeating: .null, count: count)
+          initialized = count
+        }
+      }
+    }
+    keys.removeSubrange(keyStart...)
+    values.removeSubrange(start...)
+    return members
   }
 
   private mutating func parseKey() throws(JSONError) -> String {
@@ -232,33 +294,55 @@ package struct JSONParser {
       while i < bytes.count, isDigit(bytes[i]) { i += 1 }
       guard i > e else { throw JSONError(offset: i, reason: "bad number") }
     }
-    return String(decoding: bytes[start..<i], as: UTF8.self)
+    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
   }
 
   private mutating func parseString() throws(JSONError) -> String {
     let start = i
     i += 1
-    var out: [UInt8] = []
-    var segment = i
+    // Most strings hold no escape: scan to the first quote, backslash or
+    // control character, noting whether any byte is beyond ASCII.
+    var high: UInt8 = 0
+    let from = i
+    while i < bytes.count {
+      let c = bytes[i]
+      if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+      high |= c
+      i += 1
+    }
+    if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+      let raw = UnsafeBufferPointer(rebasing: bytes[from..<i])
+      i += 1
+      let s = high < 0x80 ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
+      guard let s else { throw JSONError(offset: start, reason: "invalid UTF-8 in string") }
+      return s
+    }
+    // An escape, a control character or the end: byte by byte from here,
+    // decoding into the parser's scratch buffer (reused from string to string).
+    scratch.removeAll(keepingCapacity: true)
+    var segment = from
+    // Escapes decode to whole scalars, so the text is valid UTF-8 when the raw bytes are.
+    var rawHigh = high >= 0x80
     while i < bytes.count {
       let c = bytes[i]
       if c == UInt8(ascii: "\"") {
-        out.append(contentsOf: bytes[segment..<i])
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segment..<i]))
         i += 1
-        guard let s = String(validating: out, as: UTF8.self) else {
+        guard let s = rawHigh ? String(validating: scratch, as: UTF8.self) : String(decoding: scratch, as: UTF8.self)
+        else {
           throw JSONError(offset: start, reason: "invalid UTF-8 in string")
         }
         return s
       }
       if c < 0x20 { throw JSONError(offset: i, reason: "control character in string") }
       if c == UInt8(ascii: "\\") {
-        out.append(contentsOf: bytes[segment..<i])
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[segment..<i]))
         i += 1
         guard i < bytes.count else { break }
         let e = bytes[i]
         i += 1
         switch e {
-        case _ where simpleEscape(e) != nil: out.append(simpleEscape(e) ?? 0)
+        case _ where simpleEscape(e) != nil: scratch.append(simpleEscape(e) ?? 0)
         case UInt8(ascii: "u"):
           var scalar = try hex4()
           if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count,
@@ -272,14 +356,14 @@ package struct JSONParser {
               scalar = 0xFFFD
             }
           }
-          let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-          out.append(contentsOf: Array(String(Character(u)).utf8))
+          UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { scratch.append($0) }
         default:
           throw JSONError(offset: i - 1, reason: "bad escape")
         }
         segment = i
         continue
       }
+      if c >= 0x80 { rawHigh = true }
       i += 1
     }
     throw JSONError(offset: start, reason: "unterminated string")

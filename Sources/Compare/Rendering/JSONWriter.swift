@@ -52,6 +52,12 @@ extension JSONValue {
 
   static func quote(_ s: String, into out: inout String) {
     out += "\""
+    // Most text needs no escape: no quote, backslash or control character.
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
