@@ -82,6 +82,12 @@ def main():
                      "%s daily --claude --json" % aiburn, ai_env))
     cmds.append(("python json.loads + de-duplication",
                  "%s %s %s" % (sys.executable, os.path.join(ROOT, "Scripts/baseline_json.py"), corpus), None))
+    # How much parallelism the machine gives right now: two CPU-bound loops at
+    # once against one (2.0 on two idle cores; less when the host takes a core).
+    loop = "%s -c 'i=0\nwhile i < 20000000: i += 1'" % sys.executable
+    one = statistics.median(timed(loop)[0] for _ in range(3))
+    two = statistics.median(timed("(%s) & (%s); wait" % (loop, loop))[0] for _ in range(3))
+    parallelism = 2 * one / two if two else 0
     main = alternate(cmds, a.runs)
     out = tempfile.mkdtemp()
     others = alternate([
@@ -129,6 +135,8 @@ def main():
               subprocess.run(["date", "-u", "+%Y-%m-%d"], capture_output=True, text=True).stdout.strip()),
           "",
           "Corpus: `Scripts/gen-corpus.py` seed 42, %.0f MB in %s files (log-normal sizes, a few files of tens of MB; 1–4 streaming copies per response; large tool results; progress lines with embedded subagent copies). Files in the page cache; %d alternating runs, medians; peak RSS is the largest of the runs." % (mb, files, a.runs),
+          "",
+          "Parallelism available during the run: %.2f of 2 cores (two CPU-bound loops at once against one; `--jobs 2` cannot beat it)." % parallelism,
           "", "## The main job", "",
           "| command | median wall (s) | MB/s | peak RSS (MB) | × wc -l |", "|---|---:|---:|---:|---:|"]
     for name, (w, r) in main.items():
