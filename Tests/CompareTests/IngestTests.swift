@@ -229,3 +229,20 @@ struct DisagreeingCopiesTests {
     #expect(result.ledger.duplicatesCollapsed == 1 && recordsAccountedFor(result.ledger))
   }
 }
+
+@Suite("Entry points")
+struct EntryPointTests {
+  @Test("Bytes handed in read exactly like the same bytes in a file", arguments: [
+    "claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl",
+    "examples/capture.har", "examples/admin-usage-pages.jsonl",
+  ])
+  func bytesLikeFile(_ name: String) throws {
+    let path = dataset(name)
+    var fromFile = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var fromBytes = FileIngest(options: IngestOptions(catalog: testCatalog))
+    let a = fromFile.ingest(path)
+    let b = fromBytes.ingest(bytes: try POSIXFiles.read(path), name: path)
+    #expect(a.requestCount == b.requestCount && a.requestCount > 0)
+    #expect(a.ledger == b.ledger)
+  }
+}

@@ -57,9 +57,7 @@ package enum Probe {
 
   /// A whole file through the ingest path (all readers, format detection).
   public static func ingest(_ bytes: [UInt8], path: String) -> Int {
-    _ = try? POSIXFiles.writeAtomically(bytes, to: path)
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)
-    let p = ingest.ingest(path)
-    return p.requestCount
+    return ingest.ingest(bytes: bytes, name: path).requestCount
   }
 }

@@ -1,0 +1,142 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+public import EstimateModel
+
+/// The input files of a run, and what was passed over while finding them.
+public struct Discovery: Sendable {
+  public var files: [String] = []
+  public var skipped: [Ledger.Problem] = []
+  /// Files left out because their modification time is before `--since`.
+  public var skippedByTime = 0
+
+  /// Paths given on the command line that do not exist.
+  public var missing: [String] = []
+  /// Paths given on the command line that exist but cannot be read, and why.
+  public var unreadable: [(path: String, reason: String)] = []
+
+  public init() {}
+
+  /// Finds input files under the given paths, recursively, in a stable order.
+  ///
+  /// Directories contribute `*.jsonl`, `*.json`, `*.ndjson`, `*.har`, `*.sse`
+  /// and `*.txt` files (not `*.meta.json`);
+  /// a file named explicitly is read whatever its name. Symbolic links are
+  /// followed once: a directory already visited is not entered again.
+  public static func find(_ paths: [String], modifiedSince: Instant? = nil) -> Discovery {
+    var d = Discovery()
+    var visited = Set<[UInt64]>()
+    for path in paths {
+      if path == "-" {
+        d.files.append(path)
+        continue
+      }
+      var st = stat()
+      guard stat(path, &st) == 0 else {
+        if errno == ENOENT || errno == ENOTDIR {
+          d.missing.append(path)
+        } else {
+          d.unreadable.append((path, "cannot stat: \(POSIXFiles.errnoText(errno))"))
+        }
+        continue
+      }
+      switch st.st_mode & S_IFMT {
+      case S_IFDIR:
+        d.walk(path, &visited, modifiedSince)
+      case S_IFREG:
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+          d.unreadable.append((path, "cannot open: \(POSIXFiles.errnoText(errno))"))
+          continue
+        }
+        close(fd)
+        d.files.append(path)
+      default:
+        d.skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+      }
+    }
+    return d
+  }
+
+  private mutating func walk(_ root: String, _ visited: inout Set<[UInt64]>, _ since: Instant?) {
+    var stack = [root]
+    var found: [String] = []
+    while let dir = stack.popLast() {
+      var st = stat()
+      guard stat(dir, &st) == 0 else { continue }
+      guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
+        skipped.append(.init(file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
+        continue
+      }
+      guard let children = POSIXFiles.list(dir) else {
+        skipped.append(.init(file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(errno))"))
+        continue
+      }
+      for name in children.sorted() {
+        let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+        var cs = stat()
+        guard stat(path, &cs) == 0 else {
+          skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
+          continue
+        }
+        switch cs.st_mode & S_IFMT {
+        case S_IFDIR:
+          stack.append(path)
+        case S_IFREG:
+          guard Discovery.isCandidate(name) else { continue }
+          if let since, Int64(cs.st_mtim.tv_sec) * 1000 < since.millisecondsSinceEpoch {
+            skippedByTime += 1
+            continue
+          }
+          found.append(path)
+        default:
+          if Discovery.isCandidate(name) {
+            skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+          }
+        }
+      }
+    }
+    files += found.sorted()
+  }
+
+  /// File names a directory walk reads: JSON, JSON Lines, HAR, SSE and text
+  /// captures (`*.txt` only when they start like JSON or SSE; see FileIngest).
+  static func isCandidate(_ name: String) -> Bool {
+    if name.hasSuffix(".meta.json") { return false }
+    return [".jsonl", ".json", ".ndjson", ".har", ".sse", ".txt"].contains { name.hasSuffix($0) }
+  }
+
+  /// Claude Code's transcript roots: `$CLAUDE_CONFIG_DIR` entries (comma
+  /// separated; a config root holding `projects/` or a `projects/` folder),
+  /// else `~/.config/claude/projects` and `~/.claude/projects`, those that exist.
+  public static func defaultRoots(environment: (String) -> String? = POSIXFiles.environment) -> [String] {
+    func isDir(_ p: String) -> Bool {
+      var st = stat()
+      return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+    if let config = environment("CLAUDE_CONFIG_DIR"), !config.isEmpty {
+      var roots: [String] = []
+      for raw in config.split(separator: ",") {
+        let entry = String(raw).trimmingSpaces
+        guard !entry.isEmpty else { continue }
+        if isDir(entry + "/projects") { roots.append(entry + "/projects") } else if isDir(entry) { roots.append(entry) }
+      }
+      return roots
+    }
+    guard let home = environment("HOME") else { return [] }
+    return [home + "/.config/claude/projects", home + "/.claude/projects"].filter(isDir)
+  }
+}
+
+extension String {
+  var trimmingSpaces: String {
+    var s = Substring(self)
+    while s.first == " " { s = s.dropFirst() }
+    while s.last == " " { s = s.dropLast() }
+    return String(s)
+  }
+}

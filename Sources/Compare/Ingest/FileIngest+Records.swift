@@ -1,0 +1,385 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import EstimateModel
+
+/// A usage record before normalization, from any reader.
+struct RawUsage {
+  var messageID: String?
+  var requestID: String?
+  var model: String?
+  var time: Instant?
+  /// A timestamp was present but unreadable.
+  var badTime = false
+  var session: String?
+  var project: String?
+  var agent: String?
+  var sidechain = false
+  var embedded = false
+  var apiError = false
+  var stopReason = false
+  var input: Int64?
+  var output: Int64?
+  var cacheCreation: Int64?
+  var cacheRead: Int64?
+  var write5m: Int64?
+  var write1h: Int64?
+  var webSearch: Int64?
+  var serviceTier: String?
+  var geo: String?
+  var speed: String?
+  var longContext: Bool?
+  var measured: Int64?
+  var rateLimit: RateLimitHeaders?
+  var aggregate = false
+  var incompleteStream = false
+  /// Folded from a stream: message_delta totals may legitimately exceed the
+  /// message_start TTL split.
+  var streamFolded = false
+  /// A de-duplication key chosen by the reader (buckets, telemetry events).
+  var key: String?
+  /// The ids are in `FileIngest.keyScratch`, encoded.
+  var encodedKey = false
+}
+
+/// Records: scanned fields → normalized usage → the partial's request table.
+/// Streams fold here too: `message_start` opens a message, each
+/// `message_delta` overwrites its usage with non-null fields, `message_stop`
+/// ends it.
+extension FileIngest {
+  /// Sorts one scanned record into the ledger and, if it carries usage, the partial.
+  mutating func classify(_ record: ScannedRecord, lineNumber n: Int, countLine: Bool) {
+    partial.ledger.records += 1
+    func count(_ field: WritableKeyPath<Ledger, Int>) {
+      if countLine { partial.ledger[keyPath: field] += 1 }
+    }
+    // Streams: message_start opens a message, message_delta overwrites its
+    // usage with non-null fields (they are cumulative), message_stop ends it.
+    if let type = record.outer.type, scanner.hasPrefix(type, FileIngest.messagePrefix) {
+      switch scanner.decode(type) {
+      case "message_start":
+        let f = record.outer
+        guard f.problem == nil, var raw = rawUsage(f, record, lineNumber: n) else {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, f.problem ?? "unreadable message_start")
+          return
+        }
+        if let open = stream, open.messageID != nil, open.messageID == raw.messageID {
+          // The same message_start repeated: one stream, not two.
+          count(\.usageLines)
+          return
+        }
+        finishStream()
+        raw.incompleteStream = true
+        stream = raw
+        streamLine = n
+        partial.ledger.streams += 1
+        count(\.usageLines)
+        return
+      case "message_delta":
+        guard var current = stream else {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, "message_delta without message_start")
+          return
+        }
+        if let problem = record.outer.problem {
+          count(\.malformedLines)
+          partial.ledger.problem(path, n, problem)
+          return
+        }
+        if let u = record.outer.usage {
+          if let v = u.input { current.input = v }
+          if let v = u.output { current.output = v }
+          if let v = u.cacheCreation { current.cacheCreation = v }
+          if let v = u.cacheRead { current.cacheRead = v }
+          if let v = u.webSearch { current.webSearch = v }
+        }
+        stream = current
+        count(\.usageLines)
+        return
+      case "message_stop":
+        if var current = stream {
+          current.incompleteStream = false
+          current.stopReason = true
+          stream = current
+          finishStream()
+        }
+        count(\.nonUsageLines)
+        return
+      default:
+        break
+      }
+    }
+    let embedded = record.hasInner && record.inner.usage != nil
+    // Each branch passes a stored part of the borrowed record: no copy.
+    if embedded {
+      classifyUsage(record.inner, record, embedded: true, lineNumber: n, countLine: countLine)
+    } else {
+      classifyUsage(record.outer, record, embedded: false, lineNumber: n, countLine: countLine)
+    }
+  }
+
+  /// The usage-bearing part of a record: the outer fields or a progress line's embedded copy.
+  mutating func classifyUsage(
+    _ f: ScannedFields, _ record: ScannedRecord, embedded: Bool, lineNumber n: Int, countLine: Bool
+  ) {
+    func count(_ field: WritableKeyPath<Ledger, Int>) {
+      if countLine { partial.ledger[keyPath: field] += 1 }
+    }
+    guard f.usage != nil else {
+      if let problem = record.outer.problem {
+        count(\.malformedLines)
+        partial.ledger.problem(path, n, problem)
+      } else {
+        count(\.nonUsageLines)
+      }
+      return
+    }
+    if let problem = f.problem {
+      count(\.malformedLines)
+      partial.ledger.problem(path, n, problem)
+      return
+    }
+    guard var raw = rawUsage(f, record, lineNumber: n, fastKey: true) else {
+      count(\.malformedLines)
+      return
+    }
+    raw.embedded = embedded
+    raw.sidechain = embedded || (f.isSidechain ?? record.outer.isSidechain ?? false)
+    if countLine {
+      accept(raw, n, line: \.usageLines)
+    } else {
+      accept(raw, n, line: nil)
+    }
+  }
+
+  /// Decodes the kept fields of a scanned record; nil (and a problem) on bad text.
+  mutating func rawUsage(
+    _ f: ScannedFields, _ record: ScannedRecord, lineNumber n: Int, fastKey: Bool = false
+  )
+    -> RawUsage?
+  {
+    var bad = false
+    func text(_ span: Span?, _ name: String) -> String? {
+      guard let span else { return nil }
+      guard let s = scanner.decode(span) else {
+        if !bad { partial.ledger.problem(path, n, "invalid UTF-8 or escape in '\(name)'") }
+        bad = true
+        return nil
+      }
+      return s
+    }
+    var raw = RawUsage()
+    var mc = modelCache
+    raw.model = cached(f.model, &mc) ?? text(f.model, "model")
+    modelCache = mc
+    keyScratch.removeAll(keepingCapacity: true)
+    keyScratch.append(0)
+    if fastKey, let m = f.messageID, m.end > m.start, scanner.appendPart(m, to: &keyScratch),
+      f.requestID.map({ scanner.appendPart($0, to: &keyScratch) })
+        ?? { KeyEncoding.prefix(0, into: &keyScratch); return true }()
+    {
+      // Plain ASCII ids: the key is encoded straight from the line's bytes.
+      raw.encodedKey = true
+    } else {
+      raw.messageID = text(f.messageID, "id")
+      raw.requestID = text(f.requestID, "requestId")
+    }
+    var sc = sessionCache
+    raw.session = cached(record.outer.sessionID, &sc) ?? text(record.outer.sessionID, "sessionId")
+    sessionCache = sc
+    let cwd = fileProject == nil ? text(record.outer.cwd, "cwd") : nil
+    raw.agent = text(record.outer.agentID, "agentId")
+    guard !bad else { return nil }
+    if let stamp = f.timestamp ?? record.outer.timestamp {
+      raw.time = stamp.escaped ? nil : scanner.instant(stamp)
+      raw.badTime = raw.time == nil
+    }
+    raw.project = fileProject ?? cwd.map(Self.encodeProject)
+    raw.apiError = f.isAPIError == true || record.outer.isAPIError == true
+    raw.stopReason = f.stopReason
+    if let u = f.usage {
+      raw.input = u.input
+      raw.output = u.output
+      raw.cacheCreation = u.cacheCreation
+      raw.cacheRead = u.cacheRead
+      raw.write5m = u.write5m
+      raw.write1h = u.write1h
+      raw.webSearch = u.webSearch
+      raw.serviceTier = u.serviceTier.flatMap { scanner.decode($0) }
+      raw.geo = u.inferenceGeo.flatMap { scanner.decode($0) }
+      raw.speed = u.speed.flatMap { scanner.decode($0) }
+    }
+    return raw
+  }
+
+  /// The decoded text of a span whose bytes equal the cached ones; refreshes the cache.
+  func cached(_ span: Span?, _ cache: inout (bytes: [UInt8], text: String)?) -> String? {
+    guard let span, !span.escaped else { return nil }
+    if let c = cache, scanner.equals(span, c.bytes) { return c.text }
+    guard let text = scanner.decode(span) else { return nil }
+    cache = (Array(text.utf8), text)
+    return text
+  }
+
+  /// Closes the open stream, counting it (as incomplete when it never stopped).
+  mutating func finishStream() {
+    guard var current = stream else { return }
+    stream = nil
+    current.streamFolded = true
+    if current.incompleteStream { partial.ledger.incompleteStreams += 1 }
+    accept(current, streamLine, line: nil)
+  }
+
+  /// Filters, normalizes and keeps one record.
+  mutating func accept(_ raw: RawUsage, _ n: Int, line: WritableKeyPath<Ledger, Int>?) {
+    func count(_ field: WritableKeyPath<Ledger, Int>) {
+      if line != nil { partial.ledger[keyPath: field] += 1 }
+    }
+    if raw.apiError {
+      count(\.skippedAPIError)
+      return
+    }
+    let model = raw.model ?? ""
+    if model == "<synthetic>" {
+      count(\.skippedSynthetic)
+      return
+    }
+    guard raw.input != nil || raw.output != nil else {
+      count(\.malformedLines)
+      partial.ledger.problem(path, n, "'usage' has no token counts")
+      return
+    }
+    if raw.badTime {
+      partial.ledger.problem(path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
+    }
+    if !raw.streamFolded, let total = raw.cacheCreation, raw.write5m != nil || raw.write1h != nil {
+      let split = (raw.write5m ?? 0) &+ (raw.write1h ?? 0)
+      if split != total {
+        partial.ledger.problem(
+          path, n,
+          "cache_creation split (5m + 1h = \(split)) disagrees with cache_creation_input_tokens (\(total)); "
+            + (split > total ? "the split is used" : "the rest is priced as 5-minute writes, a lower bound"))
+      }
+    }
+    if raw.time == nil { partial.ledger.recordsWithoutTime += 1 }
+    if options.since != nil || options.until != nil {
+      guard let t = raw.time, options.since.map({ t >= $0 }) ?? true,
+        options.until.map({ t < $0 }) ?? true
+      else {
+        count(\.filteredLines)
+        partial.ledger.filteredRecords += 1
+        return
+      }
+    }
+    if let filter = options.modelFilter {
+      let canonical = options.catalog.resolve(model).id
+      guard model.lowercased().contains(filter) || canonical.contains(filter) else {
+        count(\.filteredLines)
+        partial.ledger.filteredRecords += 1
+        return
+      }
+    }
+    do {
+      // Validates the record's counts (negative values, an overflowing split).
+      _ = try TokenUsage.fromAPI(
+        input: raw.input ?? 0, cacheCreation: raw.cacheCreation, cacheWrite5m: raw.write5m,
+        cacheWrite1h: raw.write1h, cacheRead: raw.cacheRead, output: raw.output ?? 0,
+        webSearchRequests: raw.webSearch)
+    } catch {
+      count(\.malformedLines)
+      partial.ledger.problem(path, n, "\(error)")
+      return
+    }
+    let key: RequestTable.Key
+    if let k = raw.key {
+      key = .custom(
+        Array(k.utf8), messageID: raw.messageID.map { Array($0.utf8) },
+        requestID: raw.requestID.map { Array($0.utf8) })
+    } else if raw.encodedKey {
+      key = .encoded(keyScratch)
+    } else if let id = raw.messageID, !id.isEmpty {
+      key = .ids(messageID: Array(id.utf8), requestID: Array((raw.requestID ?? "").utf8))
+    } else {
+      key = .none(sequence: Int64(partial.ledger.usageRecords))
+    }
+    if let line { partial.ledger[keyPath: line] += 1 }
+    partial.ledger.usageRecords += 1
+    if raw.embedded { partial.ledger.embeddedCopies += 1 }
+    var flags = RequestTable.Flags(
+      RequestOptions(
+        batch: raw.serviceTier == "batch", usGeo: raw.geo == "us", fast: raw.speed == "fast",
+        longContext: raw.longContext))
+    if raw.sidechain { flags.insert(.sidechain) }
+    if raw.embedded { flags.insert(.embedded) }
+    if raw.stopReason { flags.insert(.stopReason) }
+    if raw.aggregate { flags.insert(.aggregate) }
+    if raw.incompleteStream { flags.insert(.incompleteStream) }
+    partial.table.add(
+      RequestTable.Record(
+        key: key, time: raw.time, session: raw.session ?? fileStem,
+        project: raw.project ?? parentName, model: model,
+        agent: raw.agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
+        file: path, line: n,
+        counts: RequestTable.RawCounts(
+          input: raw.input ?? 0, output: raw.output ?? 0, cacheCreation: raw.cacheCreation ?? 0,
+          cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
+          webSearch: raw.webSearch ?? 0),
+        flags: flags, measured: raw.measured, headers: raw.rateLimit))
+  }
+
+  /// A structured capture: the whole file, or one JSON document per line.
+  mutating func handleCapture(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+    let bytes = UnsafeBufferPointer(rebasing: all[range])
+    var documents: [(Int, JSONValue)] = []
+    if let whole = try? JSONParser.parse(bytes) {
+      documents.append((1, whole))
+      partial.ledger.lines += 1
+    } else {
+      var n = 0
+      for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        n += 1
+        partial.ledger.lines += 1
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+          partial.ledger.blankLines += 1
+          continue
+        }
+        do {
+          documents.append((n, try JSONParser.parse(Array(line))))
+        } catch {
+          partial.ledger.malformedLines += 1
+          partial.ledger.problem(path, n, "\(error)")
+        }
+      }
+      if n > 0, bytes.last == 0x0A {
+        // The empty piece after the final newline is not a line.
+        partial.ledger.lines -= 1
+        partial.ledger.blankLines -= 1
+      }
+    }
+    var reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
+    for (n, doc) in documents {
+      partial.ledger.records += 1
+      let records = reader.read(doc, line: n, ledger: &partial.ledger)
+      if records.isEmpty {
+        partial.ledger.nonUsageLines += 1
+        continue
+      }
+      for (k, raw) in records.enumerated() {
+        accept(raw, n, line: k == 0 ? \.usageLines : nil)
+      }
+    }
+  }
+
+  /// Claude Code's project directory name for a working directory.
+  static func encodeProject(_ cwd: String) -> String {
+    String(
+      cwd.unicodeScalars.map { s -> Character in
+        (s.properties.isAlphabetic && s.isASCII) || ("0"..."9").contains(s) ? Character(s) : "-"
+      })
+  }
+}

@@ -1,0 +1,477 @@
+#if canImport(Glibc)
+  import Glibc
+  private let systemRead = Glibc.read
+#elseif canImport(Musl)
+  import Musl
+  private let systemRead = Musl.read
+#elseif canImport(Darwin)
+  import Darwin
+  private let systemRead = Darwin.read
+#endif
+public import EstimateModel
+import CSupport
+
+/// Reads one file into a partial: bytes → lines → records.
+public struct FileIngest {
+  let options: IngestOptions
+  var scanner = LineScanner()
+  /// The last model and session decoded, by their bytes: runs of lines repeat them.
+  var modelCache: (bytes: [UInt8], text: String)?
+  var sessionCache: (bytes: [UInt8], text: String)?
+  var buffer: [UInt8]
+  var partial = FilePartial()
+  var path = ""
+  var fileProject: String?
+  var fileStem = ""
+  var parentName = ""
+  var mode = Mode.lines
+  var pending: [ScannedRecord] = []
+  /// The encoded key of the record being read (reused: no allocation per record).
+  var keyScratch: [UInt8] = []
+  /// The message a stream is building (`message_start` … `message_stop`).
+  var stream: RawUsage?
+  var streamLine = 0
+
+  enum Mode { case lines, sse, document, capture }
+
+  static let messagePrefix = Array("message_".utf8)
+
+
+  /// Whether `needle` occurs in `bytes[range]` (memmem).
+  static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
+    guard let base = bytes.baseAddress, range.count >= needle.count else { return false }
+    return needle.withUnsafeBytes { n in
+      tokengap_memmem(base + range.lowerBound, range.count, n.baseAddress, n.count) != nil
+    }
+  }
+
+  public init(options: IngestOptions, bufferSize: Int = 1 << 20) {
+    self.options = options
+    buffer = FileIngest.uninitialized(max(bufferSize, 1 << 12))
+  }
+
+  /// A reader that reuses the read buffer of an earlier one.
+  init(options: IngestOptions, reusing buffer: [UInt8]) {
+    self.options = options
+    self.buffer = buffer.count >= 1 << 12 ? buffer : FileIngest.uninitialized(1 << 20)
+  }
+
+  /// The read buffer, to hand to the next reader.
+  var readBuffer: [UInt8] { buffer }
+
+  /// A byte array whose contents will be overwritten by read(2): not zeroed.
+  static func uninitialized(_ count: Int) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+  }
+
+  /// Reads a file (or `-` for standard input) and returns what it held.
+  public mutating func ingest(_ path: String) -> FilePartial {
+    ingest(path, chunk: nil)
+  }
+
+  /// A byte range of a large JSON Lines file, read as lines on its own.
+  public struct Chunk: Sendable {
+    public var start: Int64
+    public var end: Int64
+    public var first: Bool
+  }
+
+  /// Reads a file, or one chunk of it; a chunk's line numbers count from its
+  /// start (the caller adds the lines of the chunks before it).
+  public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
+    partial = FilePartial()
+    self.chunk = chunk
+    lineCount = 0
+    stream = nil
+    self.path = path
+    describe(path)
+    partial.ledger.files = 1
+    let fd: Int32
+    do {
+      fd = try POSIXFiles.openForReading(path)
+    } catch {
+      skipFile(error.reason)
+      return partial
+    }
+    defer { if fd != 0 { close(fd) } }
+    if let chunk {
+      guard lseek(fd, off_t(chunk.start), SEEK_SET) == off_t(chunk.start) else {
+        skipFile("cannot seek: \(POSIXFiles.errnoText(errno))")
+        return partial
+      }
+      if !chunk.first { partial.ledger.files = 0 }
+      remaining = chunk.end - chunk.start
+    } else {
+      remaining = .max
+    }
+    if !readMapped(fd) { readLines(fd) }
+    finishStream()
+    partial.lineCount = lineCount
+    return partial
+  }
+
+  var chunk: Chunk?
+  var remaining: Int64 = .max
+  var lineCount = 0
+
+  mutating func skipFile(_ reason: String) {
+    partial.ledger.files = 0
+    partial.ledger.filesSkipped = 1
+    partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: reason))
+  }
+
+  mutating func describe(_ path: String) {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    let name = parts.last ?? path
+    var stem = name
+    for ext in [".jsonl", ".json", ".har", ".txt", ".sse"] where stem.hasSuffix(ext) {
+      stem = String(stem.dropLast(ext.count))
+      break
+    }
+    fileStem = path == "-" ? "stdin" : stem
+    parentName = parts.count >= 2 ? parts[parts.count - 2] : ""
+    fileProject = nil
+    if let p = parts.lastIndex(of: "projects"), p + 2 < parts.count { fileProject = parts[p + 1] }
+  }
+
+  /// Reads a regular file (or chunk) mapped into memory, with no copy:
+  /// false when it cannot be mapped (standard input, an empty file).
+  ///
+  /// Pages are mapped read-only (a file with a byte order mark, which is
+  /// blanked in place, goes to read(2)). At most one chunk (about 8 MiB, or
+  /// a whole smaller file) is mapped per reader at a time.
+  mutating func readMapped(_ fd: Int32) -> Bool {
+    guard fd != 0 else { return false }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return false }
+    let start = chunk?.start ?? 0
+    let end = chunk?.end ?? Int64(st.st_size)
+    // Chunks end at the first newline after their 8 MiB: map up to twice that.
+    guard end > start, end <= Int64(st.st_size), end - start <= 2 * Int64(ParallelIngest.chunkSize) else {
+      return false
+    }
+    if start == 0 {
+      // A byte order mark is blanked in place: leave such files to read(2).
+      var head: (UInt8, UInt8, UInt8) = (0, 0, 0)
+      let n = withUnsafeMutableBytes(of: &head) { pread(fd, $0.baseAddress, 3, 0) }
+      if n == 3, head == (0xEF, 0xBB, 0xBF) { return false }
+    }
+    let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+    let aligned = start - start % page
+    let length = Int(end - aligned)
+    guard let map = mmap(nil, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(aligned)),
+      map != MAP_FAILED
+    else { return false }
+    defer { munmap(map, length) }
+    let skip = Int(start - aligned)
+    let all = UnsafeMutableBufferPointer(
+      start: map.assumingMemoryBound(to: UInt8.self) + skip, count: length - skip)
+    process(all)
+    return true
+  }
+
+  /// Reads bytes held in memory (a mapped file, or bytes handed in): the
+  /// format from the first bytes, then lines, a document or a capture.
+  mutating func process(_ all: UnsafeMutableBufferPointer<UInt8>) {
+    let filled = all.count
+    partial.ledger.bytes += Int64(filled)
+    if let chunk, !chunk.first {
+      mode = .lines
+    } else if !decideFormat(all, filled) {
+      return
+    }
+    let view = UnsafeBufferPointer(all)
+    if mode == .document || mode == .capture, filled > options.captureLimit {
+      skipFile("document larger than \(options.captureLimit) bytes (raise it with --max-document-mib)")
+      return
+    }
+    if mode == .document || mode == .capture {
+      if mode == .document { handleLine(view, 0..<filled, 1, document: true) } else { handleCapture(view, 0..<filled) }
+      return
+    }
+    guard let base = view.baseAddress else { return }
+    var at = 0
+    var lineNumber = 0
+    while at < filled {
+      guard let p = memchr(base + at, 0x0A, filled - at) else { break }
+      let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+      lineNumber += 1
+      if nl - at > options.lineLimit {
+        partial.ledger.lines += 1
+        partial.ledger.malformedLines += 1
+        partial.ledger.problem(
+          path, lineNumber,
+          "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
+      } else {
+        handleLine(view, at..<nl, lineNumber)
+      }
+      at = nl + 1
+    }
+    if at < filled {
+      lineNumber += 1
+      handleLine(view, at..<filled, lineNumber, lastWithoutNewline: true)
+    }
+    lineCount = lineNumber
+  }
+
+  /// Reads bytes already in memory as one input named `name`: the entry point
+  /// for fuzzing and for embedders, with no file in between.
+  public mutating func ingest(bytes: [UInt8], name: String) -> FilePartial {
+    partial = FilePartial()
+    chunk = nil
+    lineCount = 0
+    stream = nil
+    mode = .lines
+    path = name
+    describe(name)
+    partial.ledger.files = 1
+    var copy = bytes
+    if !copy.isEmpty { copy.withUnsafeMutableBufferPointer { process($0) } }
+    finishStream()
+    partial.lineCount = lineCount
+    return partial
+  }
+
+  /// Reads with read(2) into the reusable buffer and hands out whole lines.
+  mutating func readLines(_ fd: Int32) {
+    var filled = 0
+    var lineNumber = 0
+    var first = true
+    var eof = false
+    // Dropping the rest of a line longer than the cap.
+    var discarding = false
+    while !eof {
+      if filled == buffer.count {
+        // One line (or a whole document) longer than the buffer: grow it, up to the cap.
+        let whole = mode == .document || mode == .capture
+        let cap = whole ? options.captureLimit : options.lineLimit
+        if !first, buffer.count >= cap {
+          if whole {
+            skipFile("document larger than \(cap) bytes (raise it with --max-document-mib)")
+            return
+          }
+          lineNumber += 1
+          lineCount = lineNumber
+          partial.ledger.lines += 1
+          partial.ledger.malformedLines += 1
+          partial.ledger.problem(
+            path, lineNumber, "line longer than \(cap) bytes (raise it with --max-line-mib): skipped")
+          discarding = true
+          filled = 0
+        } else {
+          // Twice the size, at most the cap. A whole file read at once goes
+          // straight to the size repeated doubling would end at (the first
+          // past the file's size, or the cap), without the copies between.
+          var size = min(2 * buffer.count, max(cap, buffer.count + (1 << 16)))
+          var st = stat()
+          if chunk == nil, whole, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG {
+            while size <= Int(st.st_size), size < cap { size = min(2 * size, cap) }
+          }
+          buffer = buffer.withUnsafeBufferPointer { old in
+            [UInt8](unsafeUninitializedCapacity: size) { new, initialized in
+              _ = new.initialize(from: old)
+              initialized = size
+            }
+          }
+        }
+      }
+      let want = Int(min(Int64(buffer.count - filled), remaining))
+      let n = want == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
+        systemRead(fd, raw.baseAddress.map { $0 + filled }, want)
+      }
+      if n > 0 { remaining -= Int64(n) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        partial.ledger.skippedFiles.append(
+          .init(file: path, line: lineNumber, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
+        return
+      }
+      if n == 0 { eof = true }
+      filled += n
+      partial.ledger.bytes += Int64(n)
+      if discarding {
+        // Drop bytes up to the end of the over-long line.
+        let dropped = buffer.withUnsafeMutableBytes { raw -> Int? in
+          guard let base = raw.baseAddress, let p = memchr(base, 0x0A, filled) else { return nil }
+          let k = base.distance(to: p) + 1
+          memmove(base, base + k, filled - k)
+          return k
+        }
+        if let k = dropped {
+          filled -= k
+          discarding = false
+        } else {
+          filled = 0
+        }
+        if filled == 0 { continue }
+      }
+      if first, filled >= 65_536 || eof {
+        first = false
+        if let chunk, !chunk.first {
+          mode = .lines
+        } else if !decideFormat(filled) {
+          return
+        }
+      }
+      if first || ((mode == .document || mode == .capture) && !eof) { continue }
+      var consumed = 0
+      buffer.withUnsafeBufferPointer { all in
+        guard let base = all.baseAddress else { return }
+        var start = 0
+        if mode == .document || mode == .capture {
+          if filled > 0 {
+            if mode == .document { handleLine(all, 0..<filled, 1, document: true) } else { handleCapture(all, 0..<filled) }
+          }
+          consumed = filled
+          return
+        }
+        while start < filled {
+          guard let p = memchr(base + start, 0x0A, filled - start) else { break }
+          let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+          lineNumber += 1
+          lineCount = lineNumber
+          handleLine(all, start..<nl, lineNumber)
+          start = nl + 1
+        }
+        if eof, start < filled {
+          lineNumber += 1
+          lineCount = lineNumber
+          handleLine(all, start..<filled, lineNumber, lastWithoutNewline: true)
+          start = filled
+        }
+        consumed = start
+      }
+      if consumed > 0 {
+        let rest = filled - consumed
+        if rest > 0 {
+          buffer.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            memmove(base, base + consumed, rest)
+          }
+        }
+        filled = rest
+      }
+    }
+  }
+
+  /// Decides how to read the file from its first bytes; false skips it.
+  mutating func decideFormat(_ filled: Int) -> Bool {
+    var bytes = buffer
+    buffer = []
+    defer { buffer = bytes }
+    return bytes.withUnsafeMutableBufferPointer { decideFormat($0, filled) }
+  }
+
+  /// Decides how to read the file from its first bytes; false skips it.
+  mutating func decideFormat(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ filled: Int) -> Bool {
+    if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
+      // A UTF-8 byte order mark: blank it out.
+      buffer[0] = 0x20
+      buffer[1] = 0x20
+      buffer[2] = 0x20
+    }
+    var i = 0
+    while i < filled, buffer[i] == 0x20 || buffer[i] == 0x0A || buffer[i] == 0x0D || buffer[i] == 0x09 {
+      i += 1
+    }
+    let probe = UnsafeBufferPointer(rebasing: buffer[0..<min(filled, 65_536)])
+    let startsJSON = i < filled && (buffer[i] == UInt8(ascii: "{") || buffer[i] == UInt8(ascii: "["))
+    let startsSSE = i < filled
+      && ["event:", "data:", "id:", ":"].contains(where: { buffer[i..<filled].starts(with: Array($0.utf8)) })
+    if path.hasSuffix(".txt"), !startsJSON, !startsSSE {
+      // A text file found beside the data (Claude Code's tool-results/): not usage.
+      partial.ledger.files = 0
+      partial.ledger.filesNotData = 1
+      return false
+    }
+    if probe.prefix(4096).contains(0), !startsJSON {
+      skipFile("binary file")
+      return false
+    }
+    switch options.format {
+    case .json: mode = .document
+    case .jsonl: mode = .lines
+    case .sse: mode = .sse
+    case .capture: mode = .capture
+    case .auto:
+      if !startsJSON, startsSSE {
+        mode = .sse
+      } else if startsJSON, FormatSniffer.isCapture(probe) {
+        mode = .capture
+      } else if i < filled, buffer[i] == UInt8(ascii: "[") {
+        mode = .document
+      } else if i < filled, buffer[i] == UInt8(ascii: "{") {
+        // Pretty-printed: the opening brace ends its line.
+        var j = i + 1
+        while j < filled, buffer[j] == 0x20 || buffer[j] == 0x09 || buffer[j] == 0x0D { j += 1 }
+        mode = j < filled && buffer[j] == 0x0A ? .document : .lines
+      } else {
+        mode = .lines
+      }
+    }
+    return true
+  }
+
+  /// Whether the first top-level value is a structured capture (``FormatSniffer``).
+  static func looksLikeCapture(_ probe: ArraySlice<UInt8>) -> Bool {
+    FormatSniffer.isCapture(probe)
+  }
+
+  func lineOf(_ all: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int {
+    var line = 1
+    for k in 0..<min(offset, all.count) where all[k] == 0x0A { line += 1 }
+    return line
+  }
+
+  mutating func handleLine(
+    _ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ n: Int, document: Bool = false,
+    lastWithoutNewline: Bool = false
+  ) {
+    partial.ledger.lines += 1
+    var start = range.lowerBound
+    while start < range.upperBound, all[start] == 0x20 || all[start] == 0x09 || all[start] == 0x0D {
+      start += 1
+    }
+    if start == range.upperBound {
+      partial.ledger.blankLines += 1
+      return
+    }
+    if mode == .sse {
+      // SSE framing: `event:`, `id:`, `retry:` and `:` comments carry no usage.
+      let line = UnsafeBufferPointer(rebasing: all[start..<range.upperBound])
+      if line.starts(with: Array("data:".utf8)) {
+        start += 5
+      } else if line.first != UInt8(ascii: "{") {
+        partial.ledger.nonUsageLines += 1
+        return
+      }
+    }
+    var count = 0
+    let failure = scanner.scan(all, start..<range.upperBound) { record in
+      count += 1
+      pending.append(record)
+    }
+    // A line is valid or malformed as a whole: a line that fails after a
+    // complete object (`{…}} trailing`) is one problem, and none of it counts.
+    // (A document keeps the records before its failure.)
+    if failure != nil, !document {
+      pending.removeAll(keepingCapacity: true)
+      count = 0
+    }
+    // Iterated from a local: the records are borrowed, not copied.
+    var records = pending
+    pending = []
+    for k in records.indices {
+      classify(records[k], lineNumber: n, countLine: k == 0)
+    }
+    records.removeAll(keepingCapacity: true)
+    pending = records
+    if let failure {
+      if count == 0 { partial.ledger.malformedLines += 1 }
+      let line = document ? lineOf(all, failure.offset) : n
+      let truncated = lastWithoutNewline && failure.reason.hasPrefix("unterminated")
+      partial.ledger.problem(
+        path, line, truncated ? "truncated last line (\(failure.reason))" : failure.reason)
+    }
+  }
+}

@@ -1,0 +1,49 @@
+public import EstimateModel
+
+/// How to read input files.
+public enum InputFormat: String, CaseIterable, Sendable {
+  /// Decide per file from its first bytes.
+  case auto
+  /// JSON Lines: Claude Code transcripts, or one Messages API response per line.
+  case jsonl
+  /// One JSON document: a response (compact or pretty-printed) or an array of them.
+  case json
+  /// Server-sent events: `event:`/`data:` text, or one `data:` payload per line.
+  case sse
+  /// Structured captures read whole: HAR files, Admin API usage reports, paired
+  /// count_tokens captures, OpenTelemetry logs, Bedrock and OpenAI-style responses.
+  case capture
+}
+
+/// What to keep while reading.
+public struct IngestOptions: Sendable {
+  public var format: InputFormat
+  public var since: Instant?
+  public var until: Instant?
+  /// Keep only models whose logged or canonical id contains this (case-insensitive).
+  public var modelFilter: String?
+  public var catalog: ModelCatalog
+  /// Largest document (a capture, a pretty-printed response) read whole.
+  public var captureLimit: Int
+  /// Longest line of a JSON Lines or SSE file; a longer one is reported and skipped.
+  public var lineLimit: Int
+
+  /// The default line cap: 64 MiB.
+  public static let defaultLineLimit = 64 << 20
+  /// The default document cap: 1 GiB.
+  public static let defaultCaptureLimit = 1 << 30
+
+  public init(
+    format: InputFormat = .auto, since: Instant? = nil, until: Instant? = nil,
+    modelFilter: String? = nil, catalog: ModelCatalog, captureLimit: Int = defaultCaptureLimit,
+    lineLimit: Int = defaultLineLimit
+  ) {
+    self.captureLimit = max(captureLimit, 1 << 16)
+    self.lineLimit = max(lineLimit, 1 << 16)
+    self.format = format
+    self.since = since
+    self.until = until
+    self.modelFilter = modelFilter?.lowercased()
+    self.catalog = catalog
+  }
+}
