@@ -10,7 +10,8 @@ public func checkScanner(_ bytes: [UInt8]) -> String? {
   // JSON forbids raw NUL bytes; Foundation's parser stops at one as if the
   // input ended there, so it cannot judge such input.
   // Foundation's parser also accepts trailing commas, which JSON does not.
-  let oracle = bytes.contains(0) || hasTrailingComma(bytes)
+  let oracle =
+    bytes.contains(0) || hasTrailingComma(bytes)
     ? nil : try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
   guard let object = oracle as? [String: Any] else {
     // The oracle rejects (or it is not an object): the scanner may accept only
@@ -38,7 +39,9 @@ public func checkScanner(_ bytes: [UInt8]) -> String? {
     ("sessionId", text(object["sessionId"])),
     ("type", text(object["type"])),
   ]
-  for (k, want) in expect where (message?[k] ?? object[k]) is String || k == "requestId" || k == "timestamp" || k == "sessionId" || k == "type" {
+  for (k, want) in expect
+  where (message?[k] ?? object[k]) is String || k == "requestId" || k == "timestamp" || k == "sessionId" || k == "type"
+  {
     guard let want else { continue }
     if r[k] != want { return "field \(k): scanner \(r[k] ?? "nil"), oracle \(want)" }
   }
@@ -106,7 +109,6 @@ public func hasStringLevelDefect(_ bytes: [UInt8]) -> Bool {
   return false
 }
 
-
 /// How many JSON objects the bytes are, back to back (white space between);
 /// nil when they are not such a sequence.
 public func gluedObjects(_ bytes: [UInt8]) -> Int? {
@@ -144,7 +146,9 @@ public func hasTrailingComma(_ bytes: [UInt8]) -> Bool {
       continue
     }
     switch c {
-    case 0x22: inString = true; lastComma = false
+    case 0x22:
+      inString = true
+      lastComma = false
     case UInt8(ascii: ","): lastComma = true
     case UInt8(ascii: "}"), UInt8(ascii: "]"): if lastComma { return true }
     case 0x20, 0x09, 0x0A, 0x0D: break
@@ -172,7 +176,8 @@ public func hasOutOfRangeNumber(_ bytes: [UInt8]) -> Bool {
       continue
     }
     let starts = (c >= 48 && c <= 57) || c == UInt8(ascii: "-")
-    let continues = starts || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+    let continues =
+      starts || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
       || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
     if starts || (!token.isEmpty && continues) {
       token.append(c)

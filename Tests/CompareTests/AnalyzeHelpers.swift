@@ -37,4 +37,3 @@ func linesAccountedFor(_ l: Ledger) -> Bool {
 func recordsAccountedFor(_ l: Ledger) -> Bool {
   l.usageRecords == l.requests + l.duplicatesCollapsed + l.sidechainReplaysDropped
 }
-

@@ -20,7 +20,9 @@ struct CaptureTests {
     #expect(try ce.usage.cacheWrite() == 3_337)
     #expect(rs["msg_01LHpEgU4KbfgXGVi3UtHQY1"]?.usage.input == 15_665, "web search: delta input")
     #expect(rs["msg_01QC4g3HwBThD4BaNtBckFDJ"]?.usage.output == 30)
-    #expect(rs["msg_011bqgzot9grwdetCByUmXRP"] != nil && rs["msg_0132hQ7tpsGJhdPtEBhmKA2R"] != nil, "two calls in one capture")
+    #expect(
+      rs["msg_011bqgzot9grwdetCByUmXRP"] != nil && rs["msg_0132hQ7tpsGJhdPtEBhmKA2R"] != nil, "two calls in one capture"
+    )
     #expect(rs["msg_dup"]?.copies == 1, "a repeated message_start is the same stream")
     #expect(rs["msg_dup"]?.incompleteStream == false)
     let first = try #require(rs["msg_first"])
@@ -34,7 +36,8 @@ struct CaptureTests {
   func sseText() async throws {
     let result = await analyze([capture("capture.har")])
     #expect(result.total.requests == 1)
-    let text = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":100,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9}}\n"
+    let text =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":100,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9}}\n"
     let folded = CaptureReaderProbe.fold(text)
     #expect(folded.count == 1 && folded[0].output == 9 && folded[0].incomplete)
   }
@@ -57,9 +60,11 @@ struct CaptureTests {
   @Test("The real count_tokens pairs read correctly once extracted (HAR and paired JSON)")
   func realPairs() async throws {
     for ext in [".har", ".pairs.jsonl"] {
-      let names = ["test_anthropic_cache_count_tokens", "test_anthropic_automatic_caching_count_tokens",
-                   "test_anthropic_count_tokens_with_adaptive_thinking_and_output_tools",
-                   "test_anthropic_model_usage_limit_not_exceeded"]
+      let names = [
+        "test_anthropic_cache_count_tokens", "test_anthropic_automatic_caching_count_tokens",
+        "test_anthropic_count_tokens_with_adaptive_thinking_and_output_tools",
+        "test_anthropic_model_usage_limit_not_exceeded",
+      ]
       let rs = await requests(names.map { dataset("derived/count-tokens-pairs/" + $0 + ext) })
       // SOURCES.md §4: 1,114 = 3 + 1,111 read; 1,114 = 3 + 1,111 written; 671; 19.
       let measured = rs.compactMap(\.measuredCountTokens).sorted()
@@ -84,7 +89,8 @@ struct CaptureTests {
 
   @Test("Admin usage report: buckets per model, pages de-duplicated, context window and batch honoured")
   func admin() async throws {
-    let result = await analyze([capture("admin-usage-page1.json"), capture("admin-usage-pages.jsonl")], by: [.minute, .model])
+    let result = await analyze(
+      [capture("admin-usage-page1.json"), capture("admin-usage-pages.jsonl")], by: [.minute, .model])
     #expect(result.total.requests == 4, "page 1 appears twice; its buckets count once")
     #expect(result.ledger.aggregateRecords == 6)
     let keys = result.rows.map(\.keys)
@@ -144,8 +150,10 @@ struct CaptureTests {
 
   @Test("One directory mixing every format yields one consistent report")
   func mixed() async {
-    let paths = [fixture("captures"), dataset("sse-streams/vercel-ai"), dataset("derived"),
-                 dataset("api-responses/vercel-ai"), layout("v2.1-subagents")]
+    let paths = [
+      fixture("captures"), dataset("sse-streams/vercel-ai"), dataset("derived"),
+      dataset("api-responses/vercel-ai"), layout("v2.1-subagents"),
+    ]
     let one = await analyze(paths, by: [.model], jobs: 1)
     let many = await analyze(paths, by: [.model], jobs: 3)
     #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(many))
@@ -159,8 +167,10 @@ struct CaptureTests {
   @Test("Malformed captures: a broken line is reported, the rest still counted")
   func malformed() async throws {
     let path = "/tmp/tokengap-malformed-\(WallClock.now().millisecondsSinceEpoch).jsonl"
-    let good = #"{"time":"2026-10-20T13:00:00Z","count_tokens":{"input_tokens":10},"response":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
-    try POSIXFiles.writeAtomically(Array((good + "\n{\"count_tokens\": \n" + good.replacing("m1", with: "m2") + "\n").utf8), to: path)
+    let good =
+      #"{"time":"2026-10-20T13:00:00Z","count_tokens":{"input_tokens":10},"response":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
+    try POSIXFiles.writeAtomically(
+      Array((good + "\n{\"count_tokens\": \n" + good.replacing("m1", with: "m2") + "\n").utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 2)
     #expect(result.ledger.problems.map(\.line) == [2])
@@ -180,13 +190,20 @@ struct CaptureTests {
     }
     func count(_ second: Int, _ n: Int) -> String { entry(second, "/count_tokens", #"{\"input_tokens\":\#(n)}"#) }
     func call(_ second: Int, _ id: String, _ request: String = "p") -> String {
-      entry(second, "", #"{\"id\":\"\#(id)\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}"#, request)
+      entry(
+        second, "",
+        #"{\"id\":\"\#(id)\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}"#,
+        request)
     }
-    let entries = [count(1, 101), count(2, 102), count(10, 110), call(3, "m3"), call(11, "m11"), call(12, "m12"),
-                   call(13, "other", "q")]
+    let entries = [
+      count(1, 101), count(2, 102), count(10, 110), call(3, "m3"), call(11, "m11"), call(12, "m12"),
+      call(13, "other", "q"),
+    ]
     let path = "/tmp/tokengap-har-pairing-\(WallClock.now().millisecondsSinceEpoch).har"
-    try POSIXFiles.writeAtomically(Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
-    let measured = Dictionary(uniqueKeysWithValues: await requests([path]).map { ($0.messageID ?? "", $0.measuredCountTokens) })
+    try POSIXFiles.writeAtomically(
+      Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
+    let measured = Dictionary(
+      uniqueKeysWithValues: await requests([path]).map { ($0.messageID ?? "", $0.measuredCountTokens) })
     #expect(measured == ["m3": 102, "m11": 110, "m12": 101, "other": nil])
     let result = await analyze([path])
     #expect(result.ledger.countTokensCalls == 3 && result.ledger.countTokensPaired == 3)
@@ -194,15 +211,18 @@ struct CaptureTests {
 
   @Test(
     "A transcript whose tool results hold capture keys is still a transcript",
-    arguments: ["entries", "prompt_tokens", "inputTokens", "count_tokens", "model_breakdown",
-                "resourceLogs", "uncached_input_tokens", "input_tokens_details", "log"])
+    arguments: [
+      "entries", "prompt_tokens", "inputTokens", "count_tokens", "model_breakdown",
+      "resourceLogs", "uncached_input_tokens", "input_tokens_details", "log",
+    ])
   func transcriptNotCapture(_ marker: String) async throws {
     let path = "/tmp/tokengap-sniff-\(marker)-\(WallClock.now().millisecondsSinceEpoch).jsonl"
     // Line 1 quotes the key inside a tool result object, line 2 carries usage:
     // read as a capture, the file would yield no request at all.
     let tool = #"{"type":"user","toolUseResult":{"MARKER":[1],"usage":{"prompt_tokens":1}},"sessionId":"s"}"#
       .replacing("MARKER", with: marker)
-    let usage = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
+    let usage =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
     try POSIXFiles.writeAtomically(Array((tool + "\n" + usage + "\n").utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 1)
@@ -215,7 +235,8 @@ struct HostileNumberTests {
   @Test("Two requests of 2^63-1 input tokens each: exact sums in every format, no trap")
   func hugeSums() async throws {
     let path = "/tmp/tokengap-huge-\(WallClock.now().millisecondsSinceEpoch).jsonl"
-    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":9223372036854775807,"output_tokens":1}}}"#
+    let line =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":9223372036854775807,"output_tokens":1}}}"#
     let text = line.replacing("ID", with: "m1") + "\n" + line.replacing("ID", with: "m2") + "\n"
     try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     let result = await analyze([path], by: [.session])
@@ -223,7 +244,8 @@ struct HostileNumberTests {
     #expect(result.total.estimate == 18_446_744_073_709_551_614)
     for format in OutputFormat.allCases {
       let text = AnalysisRenderer.render(result, format: format)
-      let digits = format == .table || format == .markdown
+      let digits =
+        format == .table || format == .markdown
         ? "18,446,744,073,709,551,614" : "18446744073709551614"
       #expect(text.contains(digits), "\(format): the true sum")
     }
@@ -243,8 +265,10 @@ struct HostileTextTests {
   @Test("Lone surrogate escapes in an id make the record malformed, not a merged request")
   func loneSurrogates() async throws {
     let path = "/tmp/tokengap-surrogate-\(WallClock.now().millisecondsSinceEpoch).jsonl"
-    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"mID","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
-    let text = [#"\ud800"#, #"\ud801"#, #"\udc00"#].map { line.replacing("ID", with: $0) }
+    let line =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"mID","model":"claude-opus-4-6","usage":{"input_tokens":10,"output_tokens":1}}}"#
+    let text =
+      [#"\ud800"#, #"\ud801"#, #"\udc00"#].map { line.replacing("ID", with: $0) }
       .joined(separator: "\n") + "\n" + line.replacing("ID", with: #"\ud83d\ude00"#) + "\n"
     try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     let result = await analyze([path])
@@ -262,7 +286,8 @@ extension HostileTextTests {
     let path = "/tmp/tokengap-inject-\(WallClock.now().millisecondsSinceEpoch).jsonl"
     // JSON escapes put ESC, BEL, CR, a newline and U+202E into the decoded model name.
     let model = #"evil\u001b]0;pwned\u0007\r\u202e<img src=x onerror=alert(1)>|x\ny"#
-    let line = #"{"type":"assistant","sessionId":"s\u001b[2J","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"MODEL","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
+    let line =
+      #"{"type":"assistant","sessionId":"s\u001b[2J","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"MODEL","usage":{"input_tokens":10,"cache_read_input_tokens":90,"output_tokens":1}}}"#
       .replacing("MODEL", with: model)
     try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: path)
     let result = await analyze([path], by: [.session, .model])
@@ -275,7 +300,9 @@ extension HostileTextTests {
     for s in raw { #expect(!md.unicodeScalars.contains(s), "markdown: raw U+\(String(s.value, radix: 16))") }
     #expect(!md.contains("<img") && md.contains("&lt;img"))
     // Every Markdown table row stays one line with the header's number of cells.
-    let rows = md.split(separator: "\n").filter { $0.hasPrefix("| session") || ($0.hasPrefix("|") && $0.contains("evil")) }
+    let rows = md.split(separator: "\n").filter {
+      $0.hasPrefix("| session") || ($0.hasPrefix("|") && $0.contains("evil"))
+    }
     #expect(rows.count == 2)
     func cells(_ row: Substring) -> Int {
       var n = 0
@@ -300,7 +327,8 @@ extension HostileTextTests {
   @Test("A line with data after its object is one problem and counts nothing; -0 is zero")
   func trailingAndNegativeZero() async throws {
     let path = "/tmp/tokengap-trailing-\(WallClock.now().millisecondsSinceEpoch).jsonl"
-    let line = #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":-0,"output_tokens":1}}}"#
+    let line =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"ID","model":"claude-opus-4-6","usage":{"input_tokens":10,"cache_read_input_tokens":-0,"output_tokens":1}}}"#
     let text = line.replacing("ID", with: "m1") + "} trailing\n" + line.replacing("ID", with: "m2") + "\n"
     try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     let result = await analyze([path])
@@ -314,12 +342,15 @@ extension HostileTextTests {
 
 @Suite("Aggregate rows")
 struct AggregateRowTests {
-  @Test("A usage-report bucket without context_window is priced at standard rates and flagged, never at the long tier by its sum")
+  @Test(
+    "A usage-report bucket without context_window is priced at standard rates and flagged, never at the long tier by its sum"
+  )
   func bucketTier() async throws {
     let path = "/tmp/tokengap-bucket-\(WallClock.now().millisecondsSinceEpoch).json"
     // One day of Sonnet 4.5 in one bucket: ΣP = 400,000 is above 200K, but no
     // single request is known to be.
-    let page = #"{"data": [{"starting_at": "2026-10-20T00:00:00Z", "ending_at": "2026-10-21T00:00:00Z", "results": [{"uncached_input_tokens": 300000, "cache_read_input_tokens": 100000, "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}, "output_tokens": 10000, "model": "claude-sonnet-4-5", "service_tier": "standard"}]}], "has_more": false}"#
+    let page =
+      #"{"data": [{"starting_at": "2026-10-20T00:00:00Z", "ending_at": "2026-10-21T00:00:00Z", "results": [{"uncached_input_tokens": 300000, "cache_read_input_tokens": 100000, "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}, "output_tokens": 10000, "model": "claude-sonnet-4-5", "service_tier": "standard"}]}], "has_more": false}"#
     try POSIXFiles.writeAtomically(Array(page.utf8), to: path)
     let result = await analyze([path])
     let s = result.total

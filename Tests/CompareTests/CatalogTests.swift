@@ -10,34 +10,83 @@ struct PriceRow: Sendable, CustomTestStringConvertible {
   var testDescription: String { "\(model) on \(day)" }
 
   static let all: [PriceRow] = [
-    .init(model: "claude-fable-5-2", day: "2026-11-20", input: "8", write5m: "10", write1h: "16", read: "0.2", output: "40"),
-    .init(model: "claude-fable-5-1", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "0.25", output: "50"),
-    .init(model: "claude-mythos-5-1", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "0.25", output: "50"),
-    .init(model: "claude-fable-5", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "1", output: "50"),
-    .init(model: "claude-mythos-5", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "1", output: "50"),
-    .init(model: "claude-opus-5-5", day: "2026-11-20", input: "4", write5m: "5", write1h: "8", read: "0.2", output: "20"),
-    .init(model: "claude-opus-5", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
-    .init(model: "claude-opus-4-8", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
-    .init(model: "claude-opus-4-7", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
-    .init(model: "claude-opus-4-6", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
-    .init(model: "claude-opus-4-5-20251101", day: "2026-01-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
-    .init(model: "claude-sonnet-5-5", day: "2026-10-06", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"),
-    .init(model: "claude-sonnet-5-5", day: "2026-10-07", input: "2", write5m: "2.5", write1h: "4", read: "0.1", output: "10"),
-    .init(model: "claude-sonnet-5", day: "2026-08-31", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"),
-    .init(model: "claude-sonnet-5", day: "2026-09-01", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"),
-    .init(model: "claude-sonnet-4-6", day: "2026-11-20", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-sonnet-4-5-20250929", day: "2026-01-20", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-haiku-5-5", day: "2026-11-20", input: "0.1", write5m: "0.125", write1h: "0.2", read: "0.01", output: "0.5"),
-    .init(model: "claude-haiku-4-5-20251001", day: "2026-01-20", input: "1", write5m: "1.25", write1h: "2", read: "0.1", output: "5"),
-    .init(model: "claude-opus-4-1-20250805", day: "2025-09-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5", output: "75"),
-    .init(model: "claude-opus-4-20250514", day: "2025-06-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5", output: "75"),
-    .init(model: "claude-sonnet-4-20250514", day: "2025-09-03", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-3-7-sonnet-20250219", day: "2025-04-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-3-5-haiku-20241022", day: "2025-04-01", input: "0.8", write5m: "1", write1h: "1.6", read: "0.08", output: "4"),
-    .init(model: "claude-3-5-sonnet-20241022", day: "2025-01-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-3-5-sonnet-20240620", day: "2025-01-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3", output: "15"),
-    .init(model: "claude-3-opus-20240229", day: "2025-01-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5", output: "75"),
-    .init(model: "claude-3-haiku-20240307", day: "2025-01-01", input: "0.25", write5m: "0.3", write1h: "0.5", read: "0.03", output: "1.25"),
+    .init(
+      model: "claude-fable-5-2", day: "2026-11-20", input: "8", write5m: "10", write1h: "16", read: "0.2", output: "40"),
+    .init(
+      model: "claude-fable-5-1", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "0.25",
+      output: "50"),
+    .init(
+      model: "claude-mythos-5-1", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "0.25",
+      output: "50"),
+    .init(
+      model: "claude-fable-5", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "1", output: "50"),
+    .init(
+      model: "claude-mythos-5", day: "2026-11-20", input: "10", write5m: "12.5", write1h: "20", read: "1", output: "50"),
+    .init(
+      model: "claude-opus-5-5", day: "2026-11-20", input: "4", write5m: "5", write1h: "8", read: "0.2", output: "20"),
+    .init(
+      model: "claude-opus-5", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"),
+    .init(
+      model: "claude-opus-4-8", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"
+    ),
+    .init(
+      model: "claude-opus-4-7", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"
+    ),
+    .init(
+      model: "claude-opus-4-6", day: "2026-11-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5", output: "25"
+    ),
+    .init(
+      model: "claude-opus-4-5-20251101", day: "2026-01-20", input: "5", write5m: "6.25", write1h: "10", read: "0.5",
+      output: "25"),
+    .init(
+      model: "claude-sonnet-5-5", day: "2026-10-06", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"
+    ),
+    .init(
+      model: "claude-sonnet-5-5", day: "2026-10-07", input: "2", write5m: "2.5", write1h: "4", read: "0.1", output: "10"
+    ),
+    .init(
+      model: "claude-sonnet-5", day: "2026-08-31", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"),
+    .init(
+      model: "claude-sonnet-5", day: "2026-09-01", input: "2", write5m: "2.5", write1h: "4", read: "0.2", output: "10"),
+    .init(
+      model: "claude-sonnet-4-6", day: "2026-11-20", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-sonnet-4-5-20250929", day: "2026-01-20", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-haiku-5-5", day: "2026-11-20", input: "0.1", write5m: "0.125", write1h: "0.2", read: "0.01",
+      output: "0.5"),
+    .init(
+      model: "claude-haiku-4-5-20251001", day: "2026-01-20", input: "1", write5m: "1.25", write1h: "2", read: "0.1",
+      output: "5"),
+    .init(
+      model: "claude-opus-4-1-20250805", day: "2025-09-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5",
+      output: "75"),
+    .init(
+      model: "claude-opus-4-20250514", day: "2025-06-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5",
+      output: "75"),
+    .init(
+      model: "claude-sonnet-4-20250514", day: "2025-09-03", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-3-7-sonnet-20250219", day: "2025-04-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-3-5-haiku-20241022", day: "2025-04-01", input: "0.8", write5m: "1", write1h: "1.6", read: "0.08",
+      output: "4"),
+    .init(
+      model: "claude-3-5-sonnet-20241022", day: "2025-01-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-3-5-sonnet-20240620", day: "2025-01-01", input: "3", write5m: "3.75", write1h: "6", read: "0.3",
+      output: "15"),
+    .init(
+      model: "claude-3-opus-20240229", day: "2025-01-01", input: "15", write5m: "18.75", write1h: "30", read: "1.5",
+      output: "75"),
+    .init(
+      model: "claude-3-haiku-20240307", day: "2025-01-01", input: "0.25", write5m: "0.3", write1h: "0.5", read: "0.03",
+      output: "1.25"),
   ]
 }
 
@@ -114,8 +163,10 @@ struct CatalogTests {
 
   @Test("US-only geography is 1.1× on Claude 4.6 and later only")
   func usGeo() throws {
-    for id in ["claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-8", "claude-opus-5",
-               "claude-sonnet-5", "claude-haiku-5-5", "claude-fable-5-1", "claude-opus-5-5"] {
+    for id in [
+      "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-8", "claude-opus-5",
+      "claude-sonnet-5", "claude-haiku-5-5", "claude-fable-5-1", "claude-opus-5-5",
+    ] {
       #expect(catalog.resolve(id).entry?.usGeoMultiplierApplies == true, "\(id)")
     }
     for id in ["claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"] {
@@ -146,37 +197,41 @@ struct CatalogTests {
     }
   }
 
-  @Test("The † rule: which models count cache reads toward ITPM, and when", arguments: [
-    ("claude-3-5-haiku-20241022", "2026-10-01", true),
-    ("claude-3-haiku-20240307", "2025-06-01", true),
-    ("claude-3-opus-20240229", "2025-06-01", true),
-    ("claude-3-5-sonnet-20241022", "2025-06-01", true),
-    ("claude-3-5-sonnet-20240620", "2025-06-01", true),
-    ("claude-3-7-sonnet-20250219", "2025-03-12", true),
-    ("claude-3-7-sonnet-20250219", "2025-03-13", false),
-    ("claude-sonnet-4-20250514", "2025-06-01", false),
-    ("claude-opus-4-6", "2026-02-10", false),
-    ("claude-sonnet-5-5", "2026-11-01", false),
-    ("claude-haiku-4-5", "2026-11-01", false),
-  ])
+  @Test(
+    "The † rule: which models count cache reads toward ITPM, and when",
+    arguments: [
+      ("claude-3-5-haiku-20241022", "2026-10-01", true),
+      ("claude-3-haiku-20240307", "2025-06-01", true),
+      ("claude-3-opus-20240229", "2025-06-01", true),
+      ("claude-3-5-sonnet-20241022", "2025-06-01", true),
+      ("claude-3-5-sonnet-20240620", "2025-06-01", true),
+      ("claude-3-7-sonnet-20250219", "2025-03-12", true),
+      ("claude-3-7-sonnet-20250219", "2025-03-13", false),
+      ("claude-sonnet-4-20250514", "2025-06-01", false),
+      ("claude-opus-4-6", "2026-02-10", false),
+      ("claude-sonnet-5-5", "2026-11-01", false),
+      ("claude-haiku-4-5", "2026-11-01", false),
+    ])
   func dagger(_ id: String, _ day: String, _ counts: Bool) throws {
     let entry = try #require(catalog.resolve(id).entry)
     #expect(entry.countsCacheReads(on: CivilDay(day)!) == counts)
   }
 
-  @Test("Rate-limit tiers, both generations, by pool", arguments: [
-    ("tier-1", "2025-12-01", "claude-sonnet-4-5", 50, 30_000, 8_000),
-    ("tier-2", "2025-12-01", "claude-haiku-4-5", 1_000, 450_000, 90_000),
-    ("tier-3", "2025-12-01", "claude-haiku-4-5", 2_000, 1_000_000, 200_000),
-    ("tier-4", "2025-12-01", "claude-opus-4-5", 4_000, 2_000_000, 400_000),
-    ("tier-4", "2025-12-01", "claude-3-5-haiku-20241022", 4_000, 400_000, 80_000),
-    ("tier-1", "2025-09-01", "claude-3-opus-20240229", 50, 20_000, 4_000),
-    ("tier-1", "2025-09-01", "claude-3-5-sonnet-20240620", 50, 40_000, 8_000),
-    ("start", "2026-10-01", "claude-fable-5", 1_000, 500_000, 100_000),
-    ("build", "2026-10-01", "claude-opus-4-8", 5_000, 5_000_000, 1_000_000),
-    ("scale", "2026-10-01", "claude-sonnet-5", 10_000, 10_000_000, 2_000_000),
-    ("scale", "2026-10-01", "claude-3-5-haiku-20241022", 4_000, 400_000, 80_000),
-  ])
+  @Test(
+    "Rate-limit tiers, both generations, by pool",
+    arguments: [
+      ("tier-1", "2025-12-01", "claude-sonnet-4-5", 50, 30_000, 8_000),
+      ("tier-2", "2025-12-01", "claude-haiku-4-5", 1_000, 450_000, 90_000),
+      ("tier-3", "2025-12-01", "claude-haiku-4-5", 2_000, 1_000_000, 200_000),
+      ("tier-4", "2025-12-01", "claude-opus-4-5", 4_000, 2_000_000, 400_000),
+      ("tier-4", "2025-12-01", "claude-3-5-haiku-20241022", 4_000, 400_000, 80_000),
+      ("tier-1", "2025-09-01", "claude-3-opus-20240229", 50, 20_000, 4_000),
+      ("tier-1", "2025-09-01", "claude-3-5-sonnet-20240620", 50, 40_000, 8_000),
+      ("start", "2026-10-01", "claude-fable-5", 1_000, 500_000, 100_000),
+      ("build", "2026-10-01", "claude-opus-4-8", 5_000, 5_000_000, 1_000_000),
+      ("scale", "2026-10-01", "claude-sonnet-5", 10_000, 10_000_000, 2_000_000),
+      ("scale", "2026-10-01", "claude-3-5-haiku-20241022", 4_000, 400_000, 80_000),
+    ])
   func tiers(_ tier: String, _ day: String, _ model: String, _ rpm: Int64, _ itpm: Int64, _ otpm: Int64)
     throws
   {
@@ -188,16 +243,20 @@ struct CatalogTests {
 
   @Test("Opus 4.x models share one pool; Opus 5 has its own")
   func pools() {
-    let pools = Set(["claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8"].compactMap {
-      catalog.resolve($0).entry?.pool
-    })
+    let pools = Set(
+      ["claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8"].compactMap {
+        catalog.resolve($0).entry?.pool
+      })
     #expect(pools == ["opus-4"])
     #expect(catalog.resolve("claude-opus-5").entry?.pool == "opus-5")
   }
 
   @Test("A tier not in force on a day is an error naming the tiers that are")
   func wrongTier() {
-    #expect(throws: RateLimitError.unknownTier("tier-1", day: CivilDay("2026-10-01")!, available: ["start", "build", "scale"])) {
+    #expect(
+      throws: RateLimitError.unknownTier(
+        "tier-1", day: CivilDay("2026-10-01")!, available: ["start", "build", "scale"])
+    ) {
       try catalog.rateLimitTable(tier: "tier-1", on: CivilDay("2026-10-01")!)
     }
   }

@@ -5,7 +5,9 @@ import Testing
 @Suite("Charts")
 struct ChartTests {
   func set(svg: Bool = true) async throws -> ChartSet {
-    let paths = [dataset("claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl")]
+    let paths = [
+      dataset("claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl")
+    ]
     let found = Discovery.find(paths)
     let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 1)
     let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
@@ -26,9 +28,13 @@ struct ChartTests {
   @Test("The chart files and their documented headers")
   func headers() async throws {
     let files = Dictionary(uniqueKeysWithValues: try await set().files)
-    #expect(files["ratio_histogram.csv"]?.hasPrefix("bin_low,bin_high,requests,estimate_tokens,itpm_tokens\r\n") == true)
-    #expect(files["cumulative.csv"]?.hasPrefix("time,estimate_tokens,itpm_tokens,input_cost_estimate_usd,input_cost_actual_usd\r\n") == true)
-    #expect(files["minutes.csv"]?.hasPrefix("minute,pool,requests,estimate_tokens,itpm_tokens,output_tokens\r\n") == true)
+    #expect(
+      files["ratio_histogram.csv"]?.hasPrefix("bin_low,bin_high,requests,estimate_tokens,itpm_tokens\r\n") == true)
+    #expect(
+      files["cumulative.csv"]?.hasPrefix(
+        "time,estimate_tokens,itpm_tokens,input_cost_estimate_usd,input_cost_actual_usd\r\n") == true)
+    #expect(
+      files["minutes.csv"]?.hasPrefix("minute,pool,requests,estimate_tokens,itpm_tokens,output_tokens\r\n") == true)
     #expect(files["bucket.csv"]?.hasPrefix("time,pool,regime,dimension,level,capacity\r\n") == true)
     #expect(files["requests.csv"]?.hasPrefix("time,session,project,model,message_id,request_id,requests,") == true)
     #expect(files["sessions.csv"]?.hasPrefix("session,project,requests,") == true)
@@ -58,7 +64,9 @@ struct ChartTests {
     #expect(last.hasSuffix(",116010,12791,0.34803,0.0788622"))
   }
 
-  @Test("SVG output matches the reviewed snapshots", arguments: ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"])
+  @Test(
+    "SVG output matches the reviewed snapshots",
+    arguments: ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"])
   func snapshot(_ name: String) async throws {
     let files = Dictionary(uniqueKeysWithValues: try await set().files)
     let svg = try #require(files[name])

@@ -14,12 +14,17 @@ struct ChunkingTests {
     for k in 0..<9_000 {
       let id = "msg_\(k)"
       for (copy, out) in [(0, 1), (1, 10 + k % 7)] {
-        text += #"{"type":"assistant","sessionId":"s\#(k % 3)","timestamp":"2026-01-01T00:00:00.000Z","requestId":"req_\#(k)","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":{"input_tokens":2,"cache_read_input_tokens":100,"output_tokens":\#(out)}},"stop_reason":\#(copy == 1 ? "\"end_turn\"" : "null")}"# + "\n"
+        text +=
+          #"{"type":"assistant","sessionId":"s\#(k % 3)","timestamp":"2026-01-01T00:00:00.000Z","requestId":"req_\#(k)","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":{"input_tokens":2,"cache_read_input_tokens":100,"output_tokens":\#(out)}},"stop_reason":\#(copy == 1 ? "\"end_turn\"" : "null")}"#
+          + "\n"
         line += 1
       }
       text += #"{"type":"user","message":{"content":"\#(pad)"}}"# + "\n"
       line += 1
-      if k == 6_000 { text += "{\"type\":\"user\",\"broken\n"; line += 1 }
+      if k == 6_000 {
+        text += "{\"type\":\"user\",\"broken\n"
+        line += 1
+      }
     }
     _ = try? POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     return path
@@ -50,7 +55,9 @@ struct ChunkingTests {
     for _ in 0..<100 { text += #"{"type":"user","message":{"content":"\#(pad)"}}"# + "\n" }
     let filler = String(repeating: "z", count: 200)
     for k in 0..<30_000 {
-      text += #"{"type":"message_start","message":{"id":"msg_\#(k)","model":"claude-opus-4-6","usage":{"input_tokens":3,"cache_read_input_tokens":40,"output_tokens":1}}}"# + "\n"
+      text +=
+        #"{"type":"message_start","message":{"id":"msg_\#(k)","model":"claude-opus-4-6","usage":{"input_tokens":3,"cache_read_input_tokens":40,"output_tokens":1}}}"#
+        + "\n"
       text += #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"# + "\n"
       text += #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\#(filler)"}}"# + "\n"
       text += #"{"type":"content_block_stop","index":0}"# + "\n"

@@ -99,8 +99,9 @@ struct IngestTests {
   func shippedResponses() async throws {
     let rs = byKey(await requests([dataset("api-responses/vercel-ai")]))
     #expect(rs["msg_01VdEjxAP5ahtHKrrRdNBteQ"]?.usage == TokenUsage(input: 12, output: 29))
-    #expect(rs["msg_01PHHrjzLH4teUMhgkGgqYYc"]?.usage
-      == TokenUsage(input: 27_118, output: 600, webSearchRequests: 2))
+    #expect(
+      rs["msg_01PHHrjzLH4teUMhgkGgqYYc"]?.usage
+        == TokenUsage(input: 27_118, output: 600, webSearchRequests: 2))
     #expect(rs["msg_01SNJCefkpg3kcMGepX63Dvh"]?.usage.input == 2_414)
     #expect(rs["msg_01SNJCefkpg3kcMGepX63Dvh"]?.usage.output == 3_200)
   }
@@ -128,7 +129,8 @@ struct GroupingTests {
       ([.hour], "hour,"), ([.minute], "minute,"), ([.model], "model,"),
       ([.day, .model], "day,model,"), ([.total], ""),
     ]
-    let measured = "requests,input_tokens,cache_creation_5m_tokens,cache_creation_1h_tokens,cache_creation_unknown_ttl_tokens,cache_read_tokens,output_tokens,estimate_tokens,itpm_tokens,overestimate_tokens,overestimation_ratio,excess_share,cache_hit_rate,ratio_p50,ratio_p90,ratio_p99,ratio_max,input_cost_estimate_usd,input_cost_actual_usd,output_cost_usd,cost_actual_usd,input_cost_ratio,lower_bound,unpriced_requests"
+    let measured =
+      "requests,input_tokens,cache_creation_5m_tokens,cache_creation_1h_tokens,cache_creation_unknown_ttl_tokens,cache_read_tokens,output_tokens,estimate_tokens,itpm_tokens,overestimate_tokens,overestimation_ratio,excess_share,cache_hit_rate,ratio_p50,ratio_p90,ratio_p99,ratio_max,input_cost_estimate_usd,input_cost_actual_usd,output_cost_usd,cost_actual_usd,input_cost_ratio,lower_bound,unpriced_requests"
     for (dims, keys) in expectations {
       let r = await analyze([layout("quirks")], by: dims)
       let first = AnalysisRenderer.csv(r).split(separator: "\r\n").first.map(String.init)
@@ -164,8 +166,10 @@ struct GroupingTests {
   func json() async throws {
     let r = await analyze([layout("quirks")], by: [.session])
     let text = AnalysisRenderer.json(r)
-    for key in ["\"tool\": \"tokengap\"", "\"sha256\": \"\(testCatalog.sha256)\"", "\"ledger\": {",
-                "\"groups\": [", "\"total\": {", "\"overestimation_ratio\":", "\"problems_first\": ["] {
+    for key in [
+      "\"tool\": \"tokengap\"", "\"sha256\": \"\(testCatalog.sha256)\"", "\"ledger\": {",
+      "\"groups\": [", "\"total\": {", "\"overestimation_ratio\":", "\"problems_first\": [",
+    ] {
       #expect(text.contains(key), "\(key)")
     }
   }
@@ -184,14 +188,16 @@ struct GroupingTests {
 
 @Suite("CSV safety")
 struct CSVTests {
-  @Test("Formula-like cells are neutralized; numbers are not", arguments: [
-    ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-home-user", "'-home-user"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("-12", "-12"), ("+3.5", "+3.5"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
-    ("\tx", "'\tx"), ("plain", "plain"),
-    // After a separator other locales split on: neutralized there too.
-    ("x;=HYPERLINK(\"http://e\")", "\"x;'=HYPERLINK(\"\"http://e\"\")\""), ("a;@b", "a;'@b"),
-    ("a|-b", "a|'-b"), ("a;b", "a;b"),
-  ])
+  @Test(
+    "Formula-like cells are neutralized; numbers are not",
+    arguments: [
+      ("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-home-user", "'-home-user"), ("@SUM(A1)", "'@SUM(A1)"),
+      ("-12", "-12"), ("+3.5", "+3.5"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+      ("\tx", "'\tx"), ("plain", "plain"),
+      // After a separator other locales split on: neutralized there too.
+      ("x;=HYPERLINK(\"http://e\")", "\"x;'=HYPERLINK(\"\"http://e\"\")\""), ("a;@b", "a;'@b"),
+      ("a|-b", "a|'-b"), ("a;b", "a;b"),
+    ])
   func neutralize(_ raw: String, _ written: String) {
     #expect(CSVWriter.cell(raw) == written)
   }
@@ -201,7 +207,8 @@ struct CSVTests {
 struct DisagreeingCopiesTests {
   static func line(_ id: String, _ requestID: String?, usage: String) -> String {
     let rid = requestID.map { #""requestId":"\#($0)","# } ?? ""
-    return #"{"type":"assistant","sessionId":"s",\#(rid)"timestamp":"2026-10-20T13:00:00Z","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":\#(usage)}}"#
+    return
+      #"{"type":"assistant","sessionId":"s",\#(rid)"timestamp":"2026-10-20T13:00:00Z","message":{"id":"\#(id)","model":"claude-opus-4-6","usage":\#(usage)}}"#
   }
 
   @Test("Raw fields merge before deriving; a copy without requestId joins the one request with it")
@@ -210,7 +217,11 @@ struct DisagreeingCopiesTests {
     let lines = [
       // m1: one copy gives the total only, the other the 1-hour split (and no requestId).
       Self.line("m1", "r1", usage: #"{"input_tokens":5,"cache_creation_input_tokens":1000,"output_tokens":1}"#),
-      Self.line("m1", nil, usage: #"{"input_tokens":5,"cache_creation_input_tokens":1000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":1000},"output_tokens":9}"#),
+      Self.line(
+        "m1", nil,
+        usage:
+          #"{"input_tokens":5,"cache_creation_input_tokens":1000,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":1000},"output_tokens":9}"#
+      ),
       // m2: two requests with requestIds and one copy without: ambiguous, kept apart.
       Self.line("m2", "r2a", usage: #"{"input_tokens":1,"output_tokens":1}"#),
       Self.line("m2", "r2b", usage: #"{"input_tokens":2,"output_tokens":1}"#),
@@ -232,10 +243,12 @@ struct DisagreeingCopiesTests {
 
 @Suite("Entry points")
 struct EntryPointTests {
-  @Test("Bytes handed in read exactly like the same bytes in a file", arguments: [
-    "claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl",
-    "examples/capture.har", "examples/admin-usage-pages.jsonl",
-  ])
+  @Test(
+    "Bytes handed in read exactly like the same bytes in a file",
+    arguments: [
+      "claude-code/claude-code-viewer/projects/sample-project/1af7fc5e-8455-4414-9ccd-011d40f70b2a.jsonl",
+      "examples/capture.har", "examples/admin-usage-pages.jsonl",
+    ])
   func bytesLikeFile(_ name: String) throws {
     let path = dataset(name)
     var fromFile = FileIngest(options: IngestOptions(catalog: testCatalog))

@@ -6,11 +6,15 @@ import Testing
 struct JSONParserTests {
   @Test("Nested arrays and objects: values, document order, duplicate keys kept")
   func nested() throws {
-    let text = #" {"a": [1, [2, [], [[]]], {"b": {}}], "c": {"z": true, "a": null, "z": "last"}, "#
+    let text =
+      #" {"a": [1, [2, [], [[]]], {"b": {}}], "c": {"z": true, "a": null, "z": "last"}, "#
       + #""d": [{"k": "v\u00e9\n"}, -0.5e3, false], "e": "" } "#
     let doc = try JSONParser.parse(text)
     let expected: JSONValue = .object([
-      ("a", .array([.number("1"), .array([.number("2"), .array([]), .array([.array([])])]), .object([("b", .object([]))])])),
+      (
+        "a",
+        .array([.number("1"), .array([.number("2"), .array([]), .array([.array([])])]), .object([("b", .object([]))])])
+      ),
       ("c", .object([("z", .bool(true)), ("a", .null), ("z", .string("last"))])),
       ("d", .array([.object([("k", .string("vé\n"))]), .number("-0.5e3"), .bool(false)])),
       ("e", .string("")),
@@ -34,7 +38,9 @@ struct JSONParserTests {
     let array = "[" + (0..<n).map { "{\"i\":\($0),\"s\":[\"\($0)\"]}" }.joined(separator: ",") + "]"
     let items = try #require(try JSONParser.parse(array).array)
     #expect(items.count == n)
-    #expect(items.indices.allSatisfy { items[$0]["i"]?.int64 == Int64($0) && items[$0]["s"]?.array?.first?.string == "\($0)" })
+    #expect(
+      items.indices.allSatisfy { items[$0]["i"]?.int64 == Int64($0) && items[$0]["s"]?.array?.first?.string == "\($0)" }
+    )
     let object = "{" + (0..<n).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
     guard case .object(let members) = try JSONParser.parse(object) else {
       Issue.record("not an object")

@@ -70,8 +70,10 @@ struct ScannerOracleTests {
         let f = scanner.scan(buf, 0..<buf.count) { records.append($0) }
         if let r = records.first {
           let o = r.outer
-          for (k, span) in [("id", o.messageID), ("model", o.model), ("requestId", o.requestID),
-                            ("timestamp", o.timestamp), ("sessionId", o.sessionID), ("type", o.type)] {
+          for (k, span) in [
+            ("id", o.messageID), ("model", o.model), ("requestId", o.requestID),
+            ("timestamp", o.timestamp), ("sessionId", o.sessionID), ("type", o.type),
+          ] {
             if let span { strings[k] = scanner.decode(span) }
           }
           if let tier = o.usage?.serviceTier { strings["tier"] = scanner.decode(tier) }
@@ -133,7 +135,8 @@ struct ScannerOracleTests {
     let (a, fa) = scan(#"{"x":"a\"b\\","message":{"id":"m","usage":{"input_tokens":5,"output_tokens":1}}}"#)
     #expect(fa == nil && a?.outer.usage?.input == 5)
     // Deep nesting in a skipped value: no recursion, no crash.
-    let deep = "{\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+    let deep =
+      "{\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
       + ",\"message\":{\"usage\":{\"input_tokens\":7,\"output_tokens\":0}}}"
     let (d, fd) = scan(deep)
     #expect(fd == nil && d?.outer.usage?.input == 7)

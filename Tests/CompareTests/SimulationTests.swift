@@ -160,7 +160,10 @@ struct SplitMix {
 
 @Suite("Cache behaviour")
 struct CacheTests {
-  func request(_ id: String, _ time: String, read: Int64 = 0, w5: Int64 = 0, w1: Int64 = 0, input: Int64 = 1, session: String = "s", sidechain: Bool = false) -> PricedRequest {
+  func request(
+    _ id: String, _ time: String, read: Int64 = 0, w5: Int64 = 0, w1: Int64 = 0, input: Int64 = 1,
+    session: String = "s", sidechain: Bool = false
+  ) -> PricedRequest {
     let rec = UsageRecord(
       key: id, messageID: id, requestID: nil, time: Instant(time), session: session, project: "p",
       model: "claude-sonnet-4-5", agent: nil, sidechain: sidechain, stopReason: true,

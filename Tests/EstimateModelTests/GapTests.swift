@@ -222,28 +222,32 @@ struct GapTests {
 struct ResolutionTests {
   let catalog = miniCatalog()
 
-  @Test("Every id form seen in logs", arguments: [
-    ("claude-sonnet-4-5", "claude-sonnet-4-5"),
-    ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
-    ("claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"),
-    ("anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku-20241022"),
-    ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
-    ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
-    ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
-    ("anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet-20241022"),
-    ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
-    ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet-20241022"),
-    ("claude-sonnet-4-5[1m]", "claude-sonnet-4-5"),
-    ("Claude-Sonnet-4-5", "claude-sonnet-4-5"),
-  ])
+  @Test(
+    "Every id form seen in logs",
+    arguments: [
+      ("claude-sonnet-4-5", "claude-sonnet-4-5"),
+      ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+      ("claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"),
+      ("anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku-20241022"),
+      ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+      ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+      ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+      ("anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet-20241022"),
+      ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+      ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet-20241022"),
+      ("claude-sonnet-4-5[1m]", "claude-sonnet-4-5"),
+      ("Claude-Sonnet-4-5", "claude-sonnet-4-5"),
+    ])
   func forms(_ logged: String, _ expected: String) {
     #expect(catalog.resolve(logged).entry?.id == expected)
   }
 
-  @Test("No guessing by substring", arguments: [
-    "claude-sonnet-4", "sonnet-4-5", "claude-sonnet-4-5-20990101", "claude-opus-5-5",
-    "xanthropic.claude-sonnet-4-5", "<synthetic>", "", "claude-sonnet-4-5-v",
-  ])
+  @Test(
+    "No guessing by substring",
+    arguments: [
+      "claude-sonnet-4", "sonnet-4-5", "claude-sonnet-4-5-20990101", "claude-opus-5-5",
+      "xanthropic.claude-sonnet-4-5", "<synthetic>", "", "claude-sonnet-4-5-v",
+    ])
   func unknown(_ logged: String) {
     #expect(catalog.resolve(logged).entry == nil)
   }

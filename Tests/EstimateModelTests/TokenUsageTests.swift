@@ -113,9 +113,11 @@ struct AmountTests {
 
 @Suite("Calendar")
 struct CalendarTests {
-  @Test("Days round-trip through the civil calendar", arguments: [
-    "1970-01-01", "2000-02-29", "2024-12-31", "2025-03-13", "2026-10-07", "2100-03-01",
-  ])
+  @Test(
+    "Days round-trip through the civil calendar",
+    arguments: [
+      "1970-01-01", "2000-02-29", "2024-12-31", "2025-03-13", "2026-10-07", "2100-03-01",
+    ])
   func roundTrip(_ text: String) throws {
     #expect(try #require(CivilDay(text)).description == text)
   }

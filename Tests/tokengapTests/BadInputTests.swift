@@ -21,19 +21,25 @@ struct BadCase: Sendable, CustomTestStringConvertible {
     .init(file: "nul-bytes.jsonl", problems: [(2, "unexpected data after the object")], requests: 2),
     .init(file: "bom.jsonl", problems: [], requests: 2),
     .init(file: "crlf.jsonl", problems: [], requests: 2),
-    .init(file: "numbers.jsonl", problems: [
-      (2, "'input_tokens' is beyond the 64-bit range"), (3, "'input_tokens' is negative"),
-      (4, "'input_tokens' is not a whole number"), (5, "'input_tokens' is not a whole number"),
-    ], requests: 2),
+    .init(
+      file: "numbers.jsonl",
+      problems: [
+        (2, "'input_tokens' is beyond the 64-bit range"), (3, "'input_tokens' is negative"),
+        (4, "'input_tokens' is not a whole number"), (5, "'input_tokens' is not a whole number"),
+      ], requests: 2),
     .init(file: "duplicate-keys.jsonl", problems: [(2, "duplicate key 'input_tokens'")], requests: 2),
-    .init(file: "wrong-types.jsonl", problems: [
-      (2, "'input_tokens' is not a whole number"), (3, "'input_tokens' is not a whole number"),
-      (4, "'usage' has no token counts"),
-    ], requests: 2),
+    .init(
+      file: "wrong-types.jsonl",
+      problems: [
+        (2, "'input_tokens' is not a whole number"), (3, "'input_tokens' is not a whole number"),
+        (4, "'usage' has no token counts"),
+      ], requests: 2),
     .init(file: "split-mismatch.jsonl", problems: [(2, "cache_creation split (5m + 1h = 50) disagrees")], requests: 3),
-    .init(file: "timestamps.jsonl", problems: [
-      (2, "timestamp is not RFC 3339"), (3, "timestamp is not RFC 3339"), (4, "timestamp is not RFC 3339"),
-    ], requests: 5),
+    .init(
+      file: "timestamps.jsonl",
+      problems: [
+        (2, "timestamp is not RFC 3339"), (3, "timestamp is not RFC 3339"), (4, "timestamp is not RFC 3339"),
+      ], requests: 5),
     .init(file: "deep-nesting.jsonl", problems: [(3, "invalid value")], requests: 3),
   ]
 }
@@ -220,11 +226,15 @@ struct BadInputTests {
   @Test("Nothing from prompt or response content reaches any output of any command")
   func noLeaks() async throws {
     let dir = temporaryDirectory("leak")
-    let inputs = [root + "/Tests/CompareTests/Fixtures/layouts", root + "/Tests/CompareTests/Fixtures/captures",
-                  root + "/Tests/tokengapTests/Fixtures/bad"]
+    let inputs = [
+      root + "/Tests/CompareTests/Fixtures/layouts", root + "/Tests/CompareTests/Fixtures/captures",
+      root + "/Tests/tokengapTests/Fixtures/bad",
+    ]
     var outputs: [String] = []
     for format in ["table", "json", "csv", "md"] {
-      for command in [["analyze", "--by", "request"], ["cache", "--by", "request"], ["pairs"], ["simulate", "--tier", "start"]] {
+      for command in [
+        ["analyze", "--by", "request"], ["cache", "--by", "request"], ["pairs"], ["simulate", "--tier", "start"],
+      ] {
         let r = await tokengap(command + inputs + ["--format", format, "--at", "2026-11-01"])
         outputs += [r.out, r.err]
       }

@@ -35,10 +35,12 @@ struct EstimateCLITests {
       "--at", "2026-11-01", "--format", "json")
     #expect(r.status == 0)
     let doc = try JSONParser.parse(r.out)
-    let keys = ["model", "price_period", "price_tier", "counts_cache_reads", "estimate_tokens",
-                "itpm_tokens", "otpm_tokens", "overestimate_tokens", "overestimation_ratio",
-                "excess_share", "cache_hit_rate", "input_cost_estimate_usd", "input_cost_actual_usd",
-                "output_cost_usd", "cost_actual_usd", "input_cost_ratio", "lower_bound"]
+    let keys = [
+      "model", "price_period", "price_tier", "counts_cache_reads", "estimate_tokens",
+      "itpm_tokens", "otpm_tokens", "overestimate_tokens", "overestimation_ratio",
+      "excess_share", "cache_hit_rate", "input_cost_estimate_usd", "input_cost_actual_usd",
+      "output_cost_usd", "cost_actual_usd", "input_cost_ratio", "lower_bound",
+    ]
     for k in keys { #expect(doc[k] != nil, "\(k)") }
     #expect(doc["model"]?.string == "claude-sonnet-4-5")
     #expect(doc["estimate_tokens"] == .number("4096"))
@@ -67,7 +69,8 @@ struct EstimateCLITests {
 
   @Test("Undefined ratios are null in JSON")
   func nulls() async throws {
-    let r = await tokengap("estimate", "--model", "claude-opus-4-6", "--cache-read", "5", "--format", "json", "--at", "2026-11-01")
+    let r = await tokengap(
+      "estimate", "--model", "claude-opus-4-6", "--cache-read", "5", "--format", "json", "--at", "2026-11-01")
     let doc = try JSONParser.parse(r.out)
     #expect(doc["overestimation_ratio"] == .null)
   }
@@ -81,16 +84,18 @@ struct EstimateCLITests {
     #expect(doc["cost_actual_usd"] == .null && doc["unpriced"]?.string == "unknown_model")
   }
 
-  @Test("Nonsense arguments exit 64 with a message", arguments: [
-    ["estimate"], ["estimate", "--model"], ["estimate", "--model", "x", "--input", "-5"],
-    ["estimate", "--model", "x", "--input", "ten"], ["estimate", "--model", "x", "--bogus"],
-    ["estimate", "--model", "x", "--format", "xml"], ["estimate", "--model", "x", "--at", "yesterday"],
-    ["estimate", "--model", "x", "--cache-write", "10", "--cache-write-5m", "20"],
-    ["estimate", "--model", "x", "--input", "99999999999999999999"],
-    ["estimate", "--model", "x", "--input", "9223372036854775807", "--cache-read", "1"],
-    ["estimate", "--itpm-limit", "5", "--cache-hit-rate", "1.5"],
-    ["frobnicate"], ["rules", "--at", "2026-02-30"], ["analyze", "--jobs", "0"],
-  ])
+  @Test(
+    "Nonsense arguments exit 64 with a message",
+    arguments: [
+      ["estimate"], ["estimate", "--model"], ["estimate", "--model", "x", "--input", "-5"],
+      ["estimate", "--model", "x", "--input", "ten"], ["estimate", "--model", "x", "--bogus"],
+      ["estimate", "--model", "x", "--format", "xml"], ["estimate", "--model", "x", "--at", "yesterday"],
+      ["estimate", "--model", "x", "--cache-write", "10", "--cache-write-5m", "20"],
+      ["estimate", "--model", "x", "--input", "99999999999999999999"],
+      ["estimate", "--model", "x", "--input", "9223372036854775807", "--cache-read", "1"],
+      ["estimate", "--itpm-limit", "5", "--cache-hit-rate", "1.5"],
+      ["frobnicate"], ["rules", "--at", "2026-02-30"], ["analyze", "--jobs", "0"],
+    ])
   func usageErrors(_ args: [String]) async {
     let r = await tokengap(args)
     #expect(r.status == 64, "\(args)")
@@ -102,7 +107,9 @@ struct EstimateCLITests {
 struct HelpTests {
   @Test("Help and version go to standard output and exit 0")
   func help() async {
-    for args in [["--help"], ["help"], [], ["help", "analyze"], ["analyze", "--help"], ["estimate", "-h"], ["--version"]] {
+    for args in [
+      ["--help"], ["help"], [], ["help", "analyze"], ["analyze", "--help"], ["estimate", "-h"], ["--version"],
+    ] {
       let r = await tokengap(args)
       #expect(r.status == 0, "\(args)")
       #expect(!r.out.isEmpty && r.err.isEmpty, "\(args)")
@@ -186,11 +193,21 @@ struct AnalyzeCLITests {
 
 @Suite("Expected outputs shipped in datasets/expected")
 struct ExpectedOutputTests {
-  @Test("The shipped data still gives the shipped expected outputs", arguments: [
-    (["analyze", "datasets/claude-code", "--by", "session", "--format", "csv", "-q"], "claude-code-by-session.csv"),
-    (["analyze", "datasets/claude-code", "--by", "day,model", "--format", "csv", "-q"], "claude-code-by-day-model.csv"),
-    (["analyze", "datasets/api-responses/vercel-ai", "--by", "request", "--format", "csv", "--at", "2026-11-01", "-q"], "vercel-ai-by-request.csv"),
-  ])
+  @Test(
+    "The shipped data still gives the shipped expected outputs",
+    arguments: [
+      (["analyze", "datasets/claude-code", "--by", "session", "--format", "csv", "-q"], "claude-code-by-session.csv"),
+      (
+        ["analyze", "datasets/claude-code", "--by", "day,model", "--format", "csv", "-q"],
+        "claude-code-by-day-model.csv"
+      ),
+      (
+        [
+          "analyze", "datasets/api-responses/vercel-ai", "--by", "request", "--format", "csv", "--at", "2026-11-01",
+          "-q",
+        ], "vercel-ai-by-request.csv"
+      ),
+    ])
   func expected(_ args: [String], _ file: String) async throws {
     let absolute = args.map { $0.hasPrefix("datasets/") ? root + "/" + $0 : $0 }
     let r = await tokengap(absolute)
@@ -204,15 +221,21 @@ struct ChartCLITests {
   @Test("report writes a complete notebook with its charts beside it")
   func report() async throws {
     let out = "/tmp/tokengap-report-\(WallClock.now().millisecondsSinceEpoch).md"
-    let r = await tokengap("report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "--tier", "tier-1", "-q")
+    let r = await tokengap(
+      "report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "--tier", "tier-1", "-q")
     #expect(r.status == 0)
     let md = String(decoding: try POSIXFiles.read(out), as: UTF8.self)
-    for section in ["# tokengap report", "Reproduce:", "## Headline", "## By session", "## By day", "## By model",
-                    "## Rate limits", "## Cache by session", "## Ledger", "## Charts"] {
+    for section in [
+      "# tokengap report", "Reproduce:", "## Headline", "## By session", "## By day", "## By model",
+      "## Rate limits", "## Cache by session", "## Ledger", "## Charts",
+    ] {
       #expect(md.contains(section), "\(section)")
     }
     let charts = String(out.dropLast(3)) + "-charts"
-    for name in ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg", "requests.csv", "bucket.csv"] {
+    for name in [
+      "estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg", "requests.csv",
+      "bucket.csv",
+    ] {
       #expect(md.contains("(\(charts.split(separator: "/").last ?? "")/\(name))"), "\(name) linked")
       #expect((try? POSIXFiles.read(charts + "/" + name))?.isEmpty == false, "\(name) written")
     }
@@ -227,7 +250,9 @@ struct ChartCLITests {
 
 @Suite("Help layout")
 struct HelpSnapshotTests {
-  @Test("Every command's help matches its reviewed snapshot", arguments: ["overview", "analyze", "simulate", "cache", "pairs", "chart", "report", "estimate", "rules"])
+  @Test(
+    "Every command's help matches its reviewed snapshot",
+    arguments: ["overview", "analyze", "simulate", "cache", "pairs", "chart", "report", "estimate", "rules"])
   func help(_ name: String) async throws {
     let r = name == "overview" ? await tokengap("--help") : await tokengap("help", name)
     let path = root + "/Tests/tokengapTests/Snapshots/help-\(name).txt"

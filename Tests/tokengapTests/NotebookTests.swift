@@ -50,7 +50,8 @@ enum Notebooks {
     var out: [NotebookCommand] = []
     for file in markdownFiles() {
       guard let bytes = try? POSIXFiles.read(file) else { continue }
-      let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
+        String.init)
       var inConsole = false
       var current: NotebookCommand?
       for (n, line) in lines.enumerated() {
@@ -115,7 +116,9 @@ struct NotebookTests {
     guard POSIXFiles.environment("RECORD_NOTEBOOKS") == "1" else { return }
     _ = chdir(root)
     for file in Notebooks.markdownFiles() {
-      let lines = String(decoding: try POSIXFiles.read(file), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      let lines = String(decoding: try POSIXFiles.read(file), as: UTF8.self).split(
+        separator: "\n", omittingEmptySubsequences: false
+      ).map(String.init)
       var out: [String] = []
       var inConsole = false
       var skipping = false

@@ -74,7 +74,11 @@ public enum CacheAnalysis {
     var events: [CacheEvent] = []
     var sessions: [String: CacheSummary] = [:]
     for key in lanes.keys.sorted() {
-      guard let list = lanes[key]?.sorted(by: { ($0.0.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.time ?? .init(millisecondsSinceEpoch: 0)) }) else { continue }
+      guard
+        let list = lanes[key]?.sorted(by: {
+          ($0.0.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.time ?? .init(millisecondsSinceEpoch: 0))
+        })
+      else { continue }
       let lane = String(key.split(separator: "\u{1F}").last ?? "main")
       var lastWriteWasOneHour = false
       for (i, (r, g)) in list.enumerated() {
@@ -107,22 +111,28 @@ public enum CacheAnalysis {
           let rates = g.rates
         {
           s.oneHourSavedTokens += Int128(u.cacheRead)
-          s.oneHourSavings = s.oneHourSavings
-            + USD(attodollars: Int128(u.cacheRead) * (rates.write5m.attodollarsPerToken - rates.read.attodollarsPerToken))
+          s.oneHourSavings =
+            s.oneHourSavings
+            + USD(
+              attodollars: Int128(u.cacheRead) * (rates.write5m.attodollarsPerToken - rates.read.attodollarsPerToken))
         }
         if u.cacheWrite1h > 0, let rates = g.rates {
           s.write1h += Int128(u.cacheWrite1h)
-          s.oneHourExtraCost = s.oneHourExtraCost
-            + USD(attodollars: Int128(u.cacheWrite1h) * (rates.write1h.attodollarsPerToken - rates.write5m.attodollarsPerToken))
+          s.oneHourExtraCost =
+            s.oneHourExtraCost
+            + USD(
+              attodollars: Int128(u.cacheWrite1h)
+                * (rates.write1h.attodollarsPerToken - rates.write5m.attodollarsPerToken))
         }
         if writes > 0 {
           lastWriteWasOneHour = u.cacheWrite1h > u.cacheWrite5m + u.cacheWriteUnknownTTL
           let writeTTL = lastWriteWasOneHour ? oneHour : fiveMinutes
           let next = i + 1 < list.count ? list[i + 1] : nil
-          let read = next.map { n in
-            n.0.usage.cacheRead > 0
-              && (n.0.time.map { $0.millisecondsSinceEpoch - t.millisecondsSinceEpoch <= writeTTL } ?? false)
-          } ?? false
+          let read =
+            next.map { n in
+              n.0.usage.cacheRead > 0
+                && (n.0.time.map { $0.millisecondsSinceEpoch - t.millisecondsSinceEpoch <= writeTTL } ?? false)
+            } ?? false
           if !read { e.neverReadTokens = writes }
         }
         s.requests += 1

@@ -82,7 +82,9 @@ public enum Charts {
     return String((v * 10).rounded() / 10)
   }
 
-  public static func cumulativeCSV(_ requests: [PricedRequest]) -> (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]) {
+  public static func cumulativeCSV(_ requests: [PricedRequest]) -> (
+    csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]
+  ) {
     var w = CSVWriter(header: cumulativeColumns)
     var (e, i) = (Int128(0), Int128(0))
     var (ce, ca) = (USD.zero, USD.zero)
@@ -133,20 +135,34 @@ public enum Charts {
       perMinute[k] = (v.0 + m.estimate, v.1 + m.itpm)
     }
     let keys = perMinute.keys.sorted()
-    var over = SVGChart(title: "count_tokens estimate vs ITPM charge, per minute", xLabel: "time (UTC)", yLabel: "tokens per minute (log scale)")
+    var over = SVGChart(
+      title: "count_tokens estimate vs ITPM charge, per minute", xLabel: "time (UTC)",
+      yLabel: "tokens per minute (log scale)")
     over.xScale = .time
     over.yScale = .log
-    over.subtitle = "Each dot is one clock-aligned UTC minute with traffic; the gap between the series is what caching saves against the ITPM limit."
+    over.subtitle =
+      "Each dot is one clock-aligned UTC minute with traffic; the gap between the series is what caching saves against the ITPM limit."
     over.series = [
-      .init(name: "estimate P (count_tokens)", color: "#E45756", points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.0 ?? 0)) }, style: .points),
-      .init(name: "ITPM charge I", color: "#4C78A8", points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.1 ?? 0)) }, style: .points),
+      .init(
+        name: "estimate P (count_tokens)", color: "#E45756",
+        points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.0 ?? 0)) }, style: .points),
+      .init(
+        name: "ITPM charge I", color: "#4C78A8",
+        points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.1 ?? 0)) }, style: .points),
     ]
     if let server = simulation?.outcomes.first(where: { $0.regime == .server }), let label = limitsLabel {
-      over.rules = [(Double(server.limits.inputTokensPerMinute), "ITPM limit (\(label.split(separator: " ").first ?? ""), pool \(server.pool))", "#2CA02C")]
+      over.rules = [
+        (
+          Double(server.limits.inputTokensPerMinute),
+          "ITPM limit (\(label.split(separator: " ").first ?? ""), pool \(server.pool))", "#2CA02C"
+        )
+      ]
     }
     set.files.append(("estimate_vs_itpm.svg", over.render()))
 
-    var hist = SVGChart(title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)", yLabel: "requests")
+    var hist = SVGChart(
+      title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)",
+      yLabel: "requests")
     hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
     hist.bars = histogram.bars
     set.files.append(("ratio_histogram.svg", hist.render()))
@@ -155,7 +171,8 @@ public enum Charts {
     cost.xScale = .time
     cost.subtitle = "Estimated = P x input price (a worst-case budget); actual = the cache-aware bill."
     cost.series = [
-      .init(name: "estimated (count_tokens x input price)", color: "#E45756", points: cumulative.estimate, style: .step),
+      .init(
+        name: "estimated (count_tokens x input price)", color: "#E45756", points: cumulative.estimate, style: .step),
       .init(name: "actual (cache-aware)", color: "#4C78A8", points: cumulative.actual, style: .step),
     ]
     set.files.append(("cumulative_cost.svg", cost.render()))
@@ -172,7 +189,9 @@ public enum Charts {
         b.subtitle = "After each send: the server's rule charges I, count_tokens pacing charges P."
         let colors: [Regime: String] = [.server: "#4C78A8", .countTokens: "#E45756", .unpaced: "#72B7B2"]
         for regime in Regime.allCases {
-          let pts = samples.filter { $0.regime == regime }.map { (Double($0.time.millisecondsSinceEpoch) / 1000, $0.level.value) }
+          let pts = samples.filter { $0.regime == regime }.map {
+            (Double($0.time.millisecondsSinceEpoch) / 1000, $0.level.value)
+          }
           b.series.append(.init(name: regime.rawValue, color: colors[regime] ?? "#888", points: pts, style: .line))
         }
         if let cap = samples.first?.capacity { b.rules = [(Double(cap), "capacity", "#2CA02C")] }

@@ -171,7 +171,8 @@ public enum Simulation {
         rpm.advance(to: t)
         // Buckets only fill as time passes, so one step to the latest
         // moment any of them fits makes all of them fit.
-        let ready = [itpm.whenFits(charge), otpm.whenFits(a.output), rpm.whenFits(1)]
+        let ready =
+          [itpm.whenFits(charge), otpm.whenFits(a.output), rpm.whenFits(1)]
           .compactMap { $0 }.max() ?? t
         if ready > t {
           t = ready
@@ -194,8 +195,9 @@ public enum Simulation {
       if record {
         for (name, bucket) in [("itpm", itpm), ("otpm", otpm), ("rpm", rpm)] {
           samples.append(
-            BucketSample(time: t, pool: pool, regime: regime, dimension: name, level: bucket.level,
-                         capacity: bucket.limit))
+            BucketSample(
+              time: t, pool: pool, regime: regime, dimension: name, level: bucket.level,
+              capacity: bucket.limit))
         }
       }
     }

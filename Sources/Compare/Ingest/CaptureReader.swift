@@ -76,7 +76,8 @@ struct CaptureReader {
     if usage["prompt_tokens"] != nil || usage["input_tokens_details"] != nil {
       // OpenAI: cached tokens are a subset of the prompt; never count them twice.
       let prompt = usage["prompt_tokens"]?.int64 ?? usage["input_tokens"]?.int64 ?? 0
-      let cached = usage["prompt_tokens_details"]?["cached_tokens"]?.int64
+      let cached =
+        usage["prompt_tokens_details"]?["cached_tokens"]?.int64
         ?? usage["input_tokens_details"]?["cached_tokens"]?.int64 ?? 0
       r.input = max(0, prompt - cached)
       r.cacheRead = min(cached, prompt)
@@ -174,7 +175,8 @@ struct CaptureReader {
     var groups: [String: CountGroup] = [:]
     for (e, call) in zip(entries, calls) {
       guard let call, call.countTokens, (200..<300).contains(call.status) || call.status == 0,
-        let value = Self.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?.int64,
+        let value = Self.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?
+          .int64,
         let request = Self.requestBody(e)
       else { continue }
       groups[Self.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
@@ -186,7 +188,9 @@ struct CaptureReader {
       let headers = headerPairs(e["response"]?["headers"])
       if call.status == 429 {
         ledger.responses429 += 1
-        if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({ Int64($0.1.trimmingSpaces) }) {
+        if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({
+          Int64($0.1.trimmingSpaces)
+        }) {
           ledger.retryAfterSeconds.append(after)
         }
         continue
@@ -345,8 +349,10 @@ struct CaptureReader {
     u.stopReason = true
     u.session = "admin-report"
     u.project = r["workspace_id"]?.string ?? "default-workspace"
-    let parts = ["starting_at", "model", "workspace_id", "api_key_id", "service_tier", "context_window",
-                 "inference_geo", "speed", "account_id", "service_account_id"].map { k in
+    let parts = [
+      "starting_at", "model", "workspace_id", "api_key_id", "service_tier", "context_window",
+      "inference_geo", "speed", "account_id", "service_account_id",
+    ].map { k in
       (k == "starting_at" ? bucket[k] : r[k])?.serialized(pretty: false) ?? "null"
     }
     u.key = "admin\u{1F}" + parts.joined(separator: "\u{1F}")

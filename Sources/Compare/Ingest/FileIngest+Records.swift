@@ -1,3 +1,5 @@
+import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import EstimateModel
 
 /// A usage record before normalization, from any reader.
 struct RawUsage {
@@ -181,7 +182,10 @@ extension FileIngest {
     keyScratch.append(0)
     if fastKey, let m = f.messageID, m.end > m.start, scanner.appendPart(m, to: &keyScratch),
       f.requestID.map({ scanner.appendPart($0, to: &keyScratch) })
-        ?? { KeyEncoding.prefix(0, into: &keyScratch); return true }()
+        ?? {
+          KeyEncoding.prefix(0, into: &keyScratch)
+          return true
+        }()
     {
       // Plain ASCII ids: the key is encoded straight from the line's bytes.
       raw.encodedKey = true

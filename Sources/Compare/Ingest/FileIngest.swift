@@ -1,3 +1,6 @@
+import CSupport
+import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
   private let systemRead = Glibc.read
@@ -8,8 +11,6 @@
   import Darwin
   private let systemRead = Darwin.read
 #endif
-public import EstimateModel
-import CSupport
 
 /// Reads one file into a partial: bytes → lines → records.
 public struct FileIngest {
@@ -35,7 +36,6 @@ public struct FileIngest {
   enum Mode { case lines, sse, document, capture }
 
   static let messagePrefix = Array("message_".utf8)
-
 
   /// Whether `needle` occurs in `bytes[range]` (memmem).
   static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ needle: [UInt8]) -> Bool {
@@ -276,9 +276,12 @@ public struct FileIngest {
         }
       }
       let want = Int(min(Int64(buffer.count - filled), remaining))
-      let n = want == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in
-        systemRead(fd, raw.baseAddress.map { $0 + filled }, want)
-      }
+      let n =
+        want == 0
+        ? 0
+        : buffer.withUnsafeMutableBytes { raw in
+          systemRead(fd, raw.baseAddress.map { $0 + filled }, want)
+        }
       if n > 0 { remaining -= Int64(n) }
       if n < 0 {
         if errno == EINTR { continue }
@@ -320,7 +323,11 @@ public struct FileIngest {
         var start = 0
         if mode == .document || mode == .capture {
           if filled > 0 {
-            if mode == .document { handleLine(all, 0..<filled, 1, document: true) } else { handleCapture(all, 0..<filled) }
+            if mode == .document {
+              handleLine(all, 0..<filled, 1, document: true)
+            } else {
+              handleCapture(all, 0..<filled)
+            }
           }
           consumed = filled
           return
@@ -376,7 +383,8 @@ public struct FileIngest {
     }
     let probe = UnsafeBufferPointer(rebasing: buffer[0..<min(filled, 65_536)])
     let startsJSON = i < filled && (buffer[i] == UInt8(ascii: "{") || buffer[i] == UInt8(ascii: "["))
-    let startsSSE = i < filled
+    let startsSSE =
+      i < filled
       && ["event:", "data:", "id:", ":"].contains(where: { buffer[i..<filled].starts(with: Array($0.utf8)) })
     if path.hasSuffix(".txt"), !startsJSON, !startsSSE {
       // A text file found beside the data (Claude Code's tool-results/): not usage.

@@ -1,4 +1,4 @@
-public import EstimateModel
+import EstimateModel
 
 /// The requests and ledger of one input file; partials merge in any order.
 public struct FilePartial: Sendable {

@@ -212,8 +212,12 @@ package struct JSONParser {
     let count = values.count - start
     let elements = values.withUnsafeMutableBufferPointer { v in
       [JSONValue](unsafeUninitializedCapacity: count) { buffer, initialized in
-        let source = v.baseAddress! + start
-        buffer.baseAddress!.moveInitialize(from: source, count: count)
+        guard let base = v.baseAddress, let out = buffer.baseAddress else {
+          initialized = 0
+          return
+        }
+        let source = base + start
+        out.moveInitialize(from: source, count: count)
         source.initialize(repeating: .null, count: count)  // the moved-from slots, to be dropped
         initialized = count
       }
@@ -231,10 +235,14 @@ package struct JSONParser {
     let members = keys.withUnsafeMutableBufferPointer { k in
       values.withUnsafeMutableBufferPointer { v in
         [(String, JSONValue)](unsafeUninitializedCapacity: count) { buffer, initialized in
-          let keySource = k.baseAddress! + keyStart
-          let valueSource = v.baseAddress! + start
+          guard let kb = k.baseAddress, let vb = v.baseAddress, let out = buffer.baseAddress else {
+            initialized = 0
+            return
+          }
+          let keySource = kb + keyStart
+          let valueSource = vb + start
           for n in 0..<count {
-            (buffer.baseAddress! + n).initialize(to: ((keySource + n).move(), (valueSource + n).move()))
+            (out + n).initialize(to: ((keySource + n).move(), (valueSource + n).move()))
           }
           keySource.initialize(repeating: "", count: count)
           valueSource.initialize(repeating: .null, count: count)

@@ -1,3 +1,5 @@
+import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import EstimateModel
 
 /// A string value found in a line: its bytes between the quotes.
 struct Span: Equatable {
@@ -99,8 +100,11 @@ private enum Key: UInt8 {
 
 /// Where in a record the scanner is.
 private enum Context {
-  case root, data, innerRecord, message(inner: Bool), usage(inner: Bool)
-  case cacheCreation(inner: Bool), serverToolUse(inner: Bool)
+  case root, data, innerRecord
+  case message(inner: Bool)
+  case usage(inner: Bool)
+  case cacheCreation(inner: Bool)
+  case serverToolUse(inner: Bool)
 }
 
 /// Scans JSON bytes for the fields tokengap needs, without building a tree.
@@ -155,8 +159,10 @@ struct LineScanner {
     guard i < end else { return ScanFailure(offset: i, reason: "empty") }
     while i < end {
       guard b[i] == UInt8(ascii: "{") else {
-        return ScanFailure(offset: i, reason: i == range.lowerBound || i == skipSpace(range.lowerBound)
-          ? "not a JSON object" : "unexpected data after the object")
+        return ScanFailure(
+          offset: i,
+          reason: i == range.lowerBound || i == skipSpace(range.lowerBound)
+            ? "not a JSON object" : "unexpected data after the object")
       }
       var record = ScannedRecord()
       switch scanObject(i, .root, &record) {
@@ -263,7 +269,10 @@ struct LineScanner {
           while k < end {
             let d = b[k]
             if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]")
-              || d == 0x20 || d == 0x0A || d == 0x0D || d == 0x09 { break }
+              || d == 0x20 || d == 0x0A || d == 0x0D || d == 0x09
+            {
+              break
+            }
             k += 1
           }
           guard k > i, literalOrNumber(i, k) else {
@@ -297,12 +306,15 @@ struct LineScanner {
         if c == UInt8(ascii: ",") {
           i += 1
           want = open == UInt8(ascii: "{") ? .key : .value
-        } else if (c == UInt8(ascii: "}") && open == UInt8(ascii: "{")) || (c == UInt8(ascii: "]") && open == UInt8(ascii: "[")) {
+        } else if (c == UInt8(ascii: "}") && open == UInt8(ascii: "{"))
+          || (c == UInt8(ascii: "]") && open == UInt8(ascii: "["))
+        {
           brackets.removeLast()
           i += 1
           if brackets.isEmpty { return .success(i) }
         } else {
-          return .failure(ScanFailure(offset: i, reason: open == UInt8(ascii: "{") ? "expected ',' or '}'" : "expected ',' or ']'"))
+          return .failure(
+            ScanFailure(offset: i, reason: open == UInt8(ascii: "{") ? "expected ',' or '}'" : "expected ',' or ']'"))
         }
       }
     }

@@ -1,3 +1,5 @@
+import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import EstimateModel
 
 /// Reads files in parallel, each into its own partial, and merges them.
 ///
@@ -37,7 +38,10 @@ public enum ParallelIngest {
     guard n > 0 else { return nil }
     let head = probe[0..<n]
     // Only plain JSON Lines split: not documents, captures or streams.
-    guard let first = head.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }),
+    guard
+      let first = head.first(where: {
+        $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
+      }),
       first == UInt8(ascii: "{"), !FileIngest.looksLikeCapture(head),
       !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
       let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })

@@ -54,10 +54,14 @@ public struct UsageRecord: Sendable {
 /// The rate-limit headers of one response (RL-2026-09 §Response headers).
 public final class RateLimitHeaders: Sendable, Equatable {
   public static func == (a: RateLimitHeaders, b: RateLimitHeaders) -> Bool {
-    [a.inputTokensLimit, a.inputTokensRemaining, a.outputTokensLimit, a.outputTokensRemaining,
-     a.requestsLimit, a.requestsRemaining, a.tokensLimit, a.tokensRemaining]
-      == [b.inputTokensLimit, b.inputTokensRemaining, b.outputTokensLimit, b.outputTokensRemaining,
-          b.requestsLimit, b.requestsRemaining, b.tokensLimit, b.tokensRemaining]
+    [
+      a.inputTokensLimit, a.inputTokensRemaining, a.outputTokensLimit, a.outputTokensRemaining,
+      a.requestsLimit, a.requestsRemaining, a.tokensLimit, a.tokensRemaining,
+    ]
+      == [
+        b.inputTokensLimit, b.inputTokensRemaining, b.outputTokensLimit, b.outputTokensRemaining,
+        b.requestsLimit, b.requestsRemaining, b.tokensLimit, b.tokensRemaining,
+      ]
       && a.inputTokensReset == b.inputTokensReset
   }
 
@@ -73,9 +77,11 @@ public final class RateLimitHeaders: Sendable, Equatable {
 
   /// Reads the headers from name/value pairs (names compared case-insensitively).
   public init?(_ headers: [(String, String)]) {
-    var h = (inputTokensLimit: Int64?.none, inputTokensRemaining: Int64?.none, inputTokensReset: String?.none,
-             outputTokensLimit: Int64?.none, outputTokensRemaining: Int64?.none, requestsLimit: Int64?.none,
-             requestsRemaining: Int64?.none, tokensLimit: Int64?.none, tokensRemaining: Int64?.none)
+    var h = (
+      inputTokensLimit: Int64?.none, inputTokensRemaining: Int64?.none, inputTokensReset: String?.none,
+      outputTokensLimit: Int64?.none, outputTokensRemaining: Int64?.none, requestsLimit: Int64?.none,
+      requestsRemaining: Int64?.none, tokensLimit: Int64?.none, tokensRemaining: Int64?.none
+    )
     var any = false
     for (name, value) in headers {
       let n = lowercasedName(name)

@@ -58,7 +58,8 @@ public struct PricedTable: Sendable {
         continue
       }
       requests += 1
-      let day = row.flags.contains(.timed)
+      let day =
+        row.flags.contains(.timed)
         ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
         model: row.model, day: day.daysSinceEpoch,

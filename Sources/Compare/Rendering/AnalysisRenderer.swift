@@ -109,19 +109,26 @@ public enum AnalysisRenderer {
       ("requests", Fmt.grouped(Int64(s.requests))),
       ("count_tokens estimate (P)", Fmt.grouped(s.estimate) + " tokens"),
       ("ITPM charge (I)", Fmt.grouped(s.itpm) + " tokens"),
-      ("overestimation ratio P/I",
+      (
+        "overestimation ratio P/I",
         (s.overestimationRatio.map { $0.formatted(decimals: 2) + "x" } ?? "undefined")
-        + "  (per request: p50 \(p.p50?.formatted(decimals: 2) ?? "-"), p90 \(p.p90?.formatted(decimals: 2) ?? "-"), p99 \(p.p99?.formatted(decimals: 2) ?? "-"), max \(p.max?.formatted(decimals: 2) ?? "-"))"),
+          + "  (per request: p50 \(p.p50?.formatted(decimals: 2) ?? "-"), p90 \(p.p90?.formatted(decimals: 2) ?? "-"), p99 \(p.p99?.formatted(decimals: 2) ?? "-"), max \(p.max?.formatted(decimals: 2) ?? "-"))"
+      ),
       ("excess share (P-I)/P", Fmt.percent(s.excessShare).orUndefined),
       ("cache hit rate", Fmt.percent(s.cacheHitRate).orUndefined),
       ("input cost, estimated", Fmt.dollars(s.cost(s.inputCostEstimate))),
-      ("input cost, actual", Fmt.dollars(s.cost(s.inputCostActual)) + (s.lowerBound > 0 ? "  (lower bound: \(s.lowerBound) requests with writes of unknown TTL)" : "")),
+      (
+        "input cost, actual",
+        Fmt.dollars(s.cost(s.inputCostActual))
+          + (s.lowerBound > 0 ? "  (lower bound: \(s.lowerBound) requests with writes of unknown TTL)" : "")
+      ),
       ("output cost", Fmt.dollars(s.cost(s.outputCost))),
       ("cost, actual", Fmt.dollars(s.cost(s.costActual))),
     ]
     if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
     if s.estimateBelowActual > 0 {
-      rows.append(("estimate below actual input cost", "\(s.estimateBelowActual) requests (cache writes cost more than input)"))
+      rows.append(
+        ("estimate below actual input cost", "\(s.estimateBelowActual) requests (cache writes cost more than input)"))
     }
     return rows
   }
@@ -155,59 +162,86 @@ public enum AnalysisRenderer {
       for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
       out += "\n"
     }
-    let columns = r.keyColumns + [
-      "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
-      "input $ actual", "cost $",
-    ]
+    let columns =
+      r.keyColumns + [
+        "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
+        "input $ actual", "cost $",
+      ]
     let n = r.keyColumns.count
     var t = TextTable(header: columns, rightAligned: Set(n..<columns.count))
     for row in r.rows where !r.keyColumns.isEmpty {
       let s = row.summary
-      t.append(row.keys.map { $0.isEmpty ? "-" : $0 } + [
-        Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
-        Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
-        Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
-        Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
-        Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),
-      ])
+      t.append(
+        row.keys.map { $0.isEmpty ? "-" : $0 } + [
+          Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
+          Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
+          Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
+          Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
+          Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),
+        ])
     }
     if !r.keyColumns.isEmpty {
       if markdown { out += "## By \(r.dimensions.map(\.rawValue).joined(separator: ", "))\n\n" }
       out += markdown ? t.markdown() : t.plain()
     }
     if markdown {
-      out += "\n## Ledger\n\n"
+      out +=
+        "\n## Ledger\n\n"
         + ledgerText(r.ledger).split(separator: "\n").map { "- " + Escape.markdown(String($0)) }
         .joined(separator: "\n") + "\n"
     }
-    out += (markdown ? "\n" : "\n") + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12)); P = input + cache writes + cache reads (count_tokens); I = what counts toward ITPM.\n"
+    out +=
+      (markdown ? "\n" : "\n")
+      + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12)); P = input + cache writes + cache reads (count_tokens); I = what counts toward ITPM.\n"
     return out
   }
 
   /// The ledger as lines of text, for stderr or Markdown.
   public static func ledgerText(_ l: Ledger) -> String {
-    var out = "ledger: \(l.files) files (\(l.filesSkipped) skipped), \(l.lines) lines, \(l.records) records, \(l.usageRecords) usage records"
+    var out =
+      "ledger: \(l.files) files (\(l.filesSkipped) skipped), \(l.lines) lines, \(l.records) records, \(l.usageRecords) usage records"
     out += " (\(l.embeddedCopies) embedded copies) -> \(l.requests) requests\n"
-    out += "ledger: \(l.duplicatesCollapsed) duplicate copies collapsed, \(l.sidechainReplaysDropped) sidechain replays dropped, \(l.skippedSynthetic) <synthetic> and \(l.skippedAPIError) API-error lines skipped, \(l.nonUsageLines) lines without usage, \(l.blankLines) blank\n"
+    out +=
+      "ledger: \(l.duplicatesCollapsed) duplicate copies collapsed, \(l.sidechainReplaysDropped) sidechain replays dropped, \(l.skippedSynthetic) <synthetic> and \(l.skippedAPIError) API-error lines skipped, \(l.nonUsageLines) lines without usage, \(l.blankLines) blank\n"
     if l.filteredRecords > 0 { out += "ledger: \(l.filteredRecords) records outside the filters\n" }
     if l.filesSkippedByTime > 0 { out += "ledger: \(l.filesSkippedByTime) files skipped by modification time\n" }
-    if l.recordsWithoutTime > 0 { out += "ledger: \(l.recordsWithoutTime) records carry no usable time (priced as of --at)\n" }
+    if l.recordsWithoutTime > 0 {
+      out += "ledger: \(l.recordsWithoutTime) records carry no usable time (priced as of --at)\n"
+    }
     if l.unfinishedStreaming > 0 {
-      out += "ledger: \(l.unfinishedStreaming) requests have no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
+      out +=
+        "ledger: \(l.unfinishedStreaming) requests have no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
     }
-    if l.streams > 0 { out += "ledger: \(l.streams) streams read, \(l.incompleteStreams) ended before message_stop (counted, flagged)\n" }
-    if l.countTokensCalls > 0 { out += "ledger: \(l.countTokensCalls) count_tokens calls, \(l.countTokensPaired) paired with their messages call\n" }
+    if l.streams > 0 {
+      out += "ledger: \(l.streams) streams read, \(l.incompleteStreams) ended before message_stop (counted, flagged)\n"
+    }
+    if l.countTokensCalls > 0 {
+      out +=
+        "ledger: \(l.countTokensCalls) count_tokens calls, \(l.countTokensPaired) paired with their messages call\n"
+    }
     if l.responses429 > 0 {
-      out += "ledger: \(l.responses429) responses were HTTP 429" + (l.retryAfterSeconds.isEmpty ? "" : " (retry-after: \(l.retryAfterSeconds.map(String.init).joined(separator: ", ")) s)") + "\n"
+      out +=
+        "ledger: \(l.responses429) responses were HTTP 429"
+        + (l.retryAfterSeconds.isEmpty
+          ? "" : " (retry-after: \(l.retryAfterSeconds.map(String.init).joined(separator: ", ")) s)") + "\n"
     }
-    if l.aggregateRecords > 0 { out += "ledger: \(l.aggregateRecords) aggregate records (usage-report buckets; each counts as one row, not one request)\n" }
+    if l.aggregateRecords > 0 {
+      out +=
+        "ledger: \(l.aggregateRecords) aggregate records (usage-report buckets; each counts as one row, not one request)\n"
+    }
     if l.filesNotData > 0 { out += "ledger: \(l.filesNotData) text files passed over (neither JSON nor SSE)\n" }
-    if l.unknownTTLRequests > 0 { out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n" }
+    if l.unknownTTLRequests > 0 {
+      out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n"
+    }
     if l.tierAssumedRecords > 0 {
-      out += "ledger: \(l.tierAssumedRecords) aggregate rows without a context window priced at standard rates (costs are lower bounds)\n"
+      out +=
+        "ledger: \(l.tierAssumedRecords) aggregate rows without a context window priced at standard rates (costs are lower bounds)\n"
     }
     if !l.unpricedModels.isEmpty {
-      out += "ledger: unpriced models: " + l.unpricedModels.sorted { $0.key < $1.key }.map { "\(Escape.terminal($0.key)) (\($0.value))" }.joined(separator: ", ") + "\n"
+      out +=
+        "ledger: unpriced models: "
+        + l.unpricedModels.sorted { $0.key < $1.key }.map { "\(Escape.terminal($0.key)) (\($0.value))" }.joined(
+          separator: ", ") + "\n"
     }
     if l.malformedLines > 0 || !l.problems.isEmpty {
       out += "ledger: \(l.malformedLines) malformed lines, \(l.problems.count) problems\n"

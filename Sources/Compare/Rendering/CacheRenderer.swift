@@ -40,7 +40,9 @@ public enum CacheRenderer {
     render(eventColumns, list.map(eventCells), format: format, title: "Cache by request", catalog: catalog)
   }
 
-  static func render(_ columns: [String], _ rows: [[String]], format: OutputFormat, title: String, catalog: ModelCatalog?) -> String {
+  static func render(
+    _ columns: [String], _ rows: [[String]], format: OutputFormat, title: String, catalog: ModelCatalog?
+  ) -> String {
     switch format {
     case .csv:
       var w = CSVWriter(header: columns)
@@ -48,11 +50,20 @@ public enum CacheRenderer {
       return w.text
     case .json:
       let items: [JSONValue] = rows.map { r in
-        .object(zip(columns, r).map { (c, v) in
-          let value: JSONValue
-          if v.isEmpty { value = .null } else if v == "true" || v == "false" { value = .bool(v == "true") } else if CSVWriter.isNumber(v) && !["session", "lane", "model", "time"].contains(c) { value = .number(v) } else { value = .string(v) }
-          return (c, value)
-        })
+        .object(
+          zip(columns, r).map { (c, v) in
+            let value: JSONValue
+            if v.isEmpty {
+              value = .null
+            } else if v == "true" || v == "false" {
+              value = .bool(v == "true")
+            } else if CSVWriter.isNumber(v) && !["session", "lane", "model", "time"].contains(c) {
+              value = .number(v)
+            } else {
+              value = .string(v)
+            }
+            return (c, value)
+          })
       }
       var members: [(String, JSONValue)] = [("tool", .string("tokengap")), ("version", .string(ToolInfo.version))]
       if let catalog { members.append(("catalog", EstimateRenderer.catalogInfo(catalog))) }

@@ -39,8 +39,10 @@ public enum EstimateRenderer {
     t.append(["price tier", gap.priceTier ?? "-"])
     t.append(["cache reads count toward ITPM", gap.countsCacheReads ? "yes" : "no"])
     t.append(["uncached input", Fmt.grouped(u.input)])
-    t.append(["cache writes 5m / 1h / unknown TTL",
-              "\(Fmt.grouped(u.cacheWrite5m)) / \(Fmt.grouped(u.cacheWrite1h)) / \(Fmt.grouped(u.cacheWriteUnknownTTL))"])
+    t.append([
+      "cache writes 5m / 1h / unknown TTL",
+      "\(Fmt.grouped(u.cacheWrite5m)) / \(Fmt.grouped(u.cacheWrite1h)) / \(Fmt.grouped(u.cacheWriteUnknownTTL))",
+    ])
     t.append(["cache reads", Fmt.grouped(u.cacheRead)])
     t.append(["estimate P (count_tokens)", Fmt.grouped(gap.estimate)])
     t.append(["ITPM charge I", Fmt.grouped(gap.itpm)])

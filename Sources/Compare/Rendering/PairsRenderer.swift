@@ -35,7 +35,9 @@ public enum PairsRenderer {
     ]
   }
 
-  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
+  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil)
+    -> String
+  {
     let measured = rows.filter { $0.request.measuredCountTokens != nil }
     let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.measuredCountTokens ?? 0) }
     let p = measured.reduce(Int128(0)) { $0 + Int128($1.gap.estimate) }
@@ -47,9 +49,16 @@ public enum PairsRenderer {
       return w.text
     case .json:
       let items: [JSONValue] = rows.map { r in
-        .object(zip(columns, cells(r)).map { (c, v) in
-          (c, v.isEmpty ? .null : (CSVWriter.isNumber(v) && !["session", "model", "message_id", "request_id"].contains(c) ? .number(v) : .string(v)))
-        })
+        .object(
+          zip(columns, cells(r)).map { (c, v) in
+            (
+              c,
+              v.isEmpty
+                ? .null
+                : (CSVWriter.isNumber(v) && !["session", "model", "message_id", "request_id"].contains(c)
+                  ? .number(v) : .string(v))
+            )
+          })
       }
       let doc: JSONValue = .object([
         ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
@@ -64,14 +73,17 @@ public enum PairsRenderer {
       return doc.serialized() + "\n"
     case .table, .markdown:
       var t = TextTable(
-        header: ["time", "model", "message", "measured", "estimate P", "measured-P", "ITPM I", "ITPM limit", "remaining"],
+        header: [
+          "time", "model", "message", "measured", "estimate P", "measured-P", "ITPM I", "ITPM limit", "remaining",
+        ],
         rightAligned: [3, 4, 5, 6, 7, 8])
       for r in rows {
         let c = cells(r)
         t.append([c[0], c[2], c[3], c[5], c[6], c[7], c[8], c[10], c[11]])
       }
       var out = format == .markdown ? "# count_tokens pairs\n\n" + t.markdown() : t.plain()
-      out += "\n\(measured.count) paired requests: count_tokens said \(m) tokens, the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
+      out +=
+        "\n\(measured.count) paired requests: count_tokens said \(m) tokens, the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
       if let ratio = Ratio(m, i) { out += " (measured / ITPM = \(ratio.formatted(decimals: 2))x)" }
       out += ".\n"
       if ledger.responses429 > 0 { out += "\(ledger.responses429) responses were HTTP 429.\n" }

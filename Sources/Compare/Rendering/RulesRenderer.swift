@@ -98,29 +98,43 @@ public enum RulesRenderer {
         ("id", .string(t.id)), ("from", .text(t.from?.description)),
         ("until", .text(t.until?.description)), ("source", source(t.source)),
         ("note", .string(t.note)), ("tiers", .array(t.tiers.map { .string($0) })),
-        ("rows", .array(t.rows.map { r in
-          .object([
-            ("pool", .string(r.pool)), ("label", .string(r.label)),
-            ("limits", .object(t.tiers.compactMap { tier in
-              r.limits[tier].map { l in
-                (tier, .object([
-                  ("rpm", .int(l.requestsPerMinute)), ("itpm", .int(l.inputTokensPerMinute)),
-                  ("otpm", .int(l.outputTokensPerMinute)),
-                ]))
-              }
-            })),
-          ])
-        })),
+        (
+          "rows",
+          .array(
+            t.rows.map { r in
+              .object([
+                ("pool", .string(r.pool)), ("label", .string(r.label)),
+                (
+                  "limits",
+                  .object(
+                    t.tiers.compactMap { tier in
+                      r.limits[tier].map { l in
+                        (
+                          tier,
+                          .object([
+                            ("rpm", .int(l.requestsPerMinute)), ("itpm", .int(l.inputTokensPerMinute)),
+                            ("otpm", .int(l.outputTokensPerMinute)),
+                          ])
+                        )
+                      }
+                    })
+                ),
+              ])
+            })
+        ),
       ])
     }
     let doc: JSONValue = .object([
       ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
       ("catalog", EstimateRenderer.catalogInfo(catalog)), ("at", .string(day.description)),
-      ("modifiers", .object([
-        ("batch_multiplier", .number(catalog.modifiers.batch.description)),
-        ("us_geo_multiplier", .number(catalog.modifiers.usGeo.description)),
-        ("web_search_usd_per_request", .usd(catalog.modifiers.webSearch)),
-      ])),
+      (
+        "modifiers",
+        .object([
+          ("batch_multiplier", .number(catalog.modifiers.batch.description)),
+          ("us_geo_multiplier", .number(catalog.modifiers.usGeo.description)),
+          ("web_search_usd_per_request", .usd(catalog.modifiers.webSearch)),
+        ])
+      ),
       ("models", .array(models)), ("rate_limits", .array(tables)),
     ])
     return doc.serialized() + "\n"
@@ -128,36 +142,45 @@ public enum RulesRenderer {
 
   static func table(_ catalog: ModelCatalog, at day: CivilDay, markdown: Bool) -> String {
     var t = TextTable(
-      header: ["model", "pool", "period", "input", "write 5m", "write 1h", "read", "read x",
-               "output", "long prompt", "fast in/out", "ITPM counts reads"],
+      header: [
+        "model", "pool", "period", "input", "write 5m", "write 1h", "read", "read x",
+        "output", "long prompt", "fast in/out", "ITPM counts reads",
+      ],
       rightAligned: [3, 4, 5, 6, 7, 8])
     for m in catalog.models {
       let c = cells(m, catalog, day)
-      let long = m.pricePeriod(on: day)?.longPrompt.map {
-        ">\(Fmt.grouped($0.above)): \($0.rates.input.perMillionTokens)/\($0.rates.output.perMillionTokens)"
-      } ?? ""
+      let long =
+        m.pricePeriod(on: day)?.longPrompt.map {
+          ">\(Fmt.grouped($0.above)): \($0.rates.input.perMillionTokens)/\($0.rates.output.perMillionTokens)"
+        } ?? ""
       let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
-      t.append([c[0], c[4], c[5].isEmpty ? "(no price)" : c[5], c[8], c[9], c[10], c[11], c[13],
-                c[12], long, fast, c[20] == "true" ? "yes (†)" : "no"])
+      t.append([
+        c[0], c[4], c[5].isEmpty ? "(no price)" : c[5], c[8], c[9], c[10], c[11], c[13],
+        c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
+      ])
     }
-    var out = markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
+    var out =
+      markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
     out += markdown ? t.markdown() : t.plain()
     for table in catalog.rateLimitTables(on: day) {
       var r = TextTable(
         header: ["pool"] + table.tiers.map { "\($0) rpm/itpm/otpm" },
         rightAligned: Set(1...table.tiers.count))
       for row in table.rows {
-        r.append([row.pool] + table.tiers.map { tier in
-          row.limits[tier].map {
-            "\(Fmt.grouped($0.requestsPerMinute)) / \(Fmt.grouped($0.inputTokensPerMinute)) / \(Fmt.grouped($0.outputTokensPerMinute))"
-          } ?? "-"
-        })
+        r.append(
+          [row.pool]
+            + table.tiers.map { tier in
+              row.limits[tier].map {
+                "\(Fmt.grouped($0.requestsPerMinute)) / \(Fmt.grouped($0.inputTokensPerMinute)) / \(Fmt.grouped($0.outputTokensPerMinute))"
+              } ?? "-"
+            })
       }
       out += "\n" + (markdown ? "## " : "") + "Rate limits \(table.id) (\(table.source))\n\n"
       out += markdown ? r.markdown() : r.plain()
     }
     let m = catalog.modifiers
-    out += "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), web search $\(m.webSearch.formatted()) per request.\n"
+    out +=
+      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), web search $\(m.webSearch.formatted()) per request.\n"
     out += "catalog sha256: \(catalog.sha256)\n"
     return out
   }

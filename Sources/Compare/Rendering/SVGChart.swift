@@ -1,3 +1,5 @@
+import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import EstimateModel
 
 /// A standalone SVG chart: axes with ticks and units, a title, a legend; no
 /// external fonts or scripts. Readable at 800 px wide.
@@ -96,7 +97,9 @@ package struct SVGChart {
     // Grid and y ticks.
     out += "<g stroke=\"#e5e5e5\" stroke-width=\"1\">\n"
     let yTicks = yScale == .log ? logTicks(yMin, yMax) : linearTicks(yMin, yMax)
-    for t in yTicks { out += "<line x1=\"\(n(left))\" y1=\"\(n(py(t)))\" x2=\"\(n(left + plotW))\" y2=\"\(n(py(t)))\"/>\n" }
+    for t in yTicks {
+      out += "<line x1=\"\(n(left))\" y1=\"\(n(py(t)))\" x2=\"\(n(left + plotW))\" y2=\"\(n(py(t)))\"/>\n"
+    }
     out += "</g>\n<g fill=\"#333\" text-anchor=\"end\">\n"
     for t in yTicks { out += "<text x=\"\(n(left - 6))\" y=\"\(n(py(t) + 4))\">\(short(t))</text>\n" }
     out += "</g>\n"
@@ -105,35 +108,43 @@ package struct SVGChart {
     if !bars.isEmpty {
       let step = max(1, bars.count / 10)
       for (i, b) in bars.enumerated() where i % step == 0 {
-        out += "<text x=\"\(n(px(Double(i) + 0.5)))\" y=\"\(n(top + plotH + 16))\" font-size=\"10\">\(esc(b.label))</text>\n"
+        out +=
+          "<text x=\"\(n(px(Double(i) + 0.5)))\" y=\"\(n(top + plotH + 16))\" font-size=\"10\">\(esc(b.label))</text>\n"
       }
     } else {
       for t in (xScale == .time ? timeTicks(xMin, xMax) : linearTicks(xMin, xMax).map { ($0, short($0)) }) {
-        out += "<line x1=\"\(n(px(t.0)))\" y1=\"\(n(top + plotH))\" x2=\"\(n(px(t.0)))\" y2=\"\(n(top + plotH + 5))\" stroke=\"#333\"/>\n"
+        out +=
+          "<line x1=\"\(n(px(t.0)))\" y1=\"\(n(top + plotH))\" x2=\"\(n(px(t.0)))\" y2=\"\(n(top + plotH + 5))\" stroke=\"#333\"/>\n"
         out += "<text x=\"\(n(px(t.0)))\" y=\"\(n(top + plotH + 18))\" font-size=\"10\">\(esc(t.1))</text>\n"
       }
     }
     out += "</g>\n"
     // Axes and labels.
     out += "<line x1=\"\(n(left))\" y1=\"\(n(top))\" x2=\"\(n(left))\" y2=\"\(n(top + plotH))\" stroke=\"#333\"/>\n"
-    out += "<line x1=\"\(n(left))\" y1=\"\(n(top + plotH))\" x2=\"\(n(left + plotW))\" y2=\"\(n(top + plotH))\" stroke=\"#333\"/>\n"
-    out += "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
-    out += "<text transform=\"translate(16,\(n(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
+    out +=
+      "<line x1=\"\(n(left))\" y1=\"\(n(top + plotH))\" x2=\"\(n(left + plotW))\" y2=\"\(n(top + plotH))\" stroke=\"#333\"/>\n"
+    out +=
+      "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\" fill=\"#222\">\(esc(xLabel))</text>\n"
+    out +=
+      "<text transform=\"translate(16,\(n(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">\(esc(yLabel))</text>\n"
     // Bars.
     if !bars.isEmpty {
       out += "<g fill=\"\(barColor)\">\n"
       let w = plotW / Double(bars.count)
       for (i, b) in bars.enumerated() where b.value > 0 {
         let y = py(b.value)
-        out += "<rect x=\"\(n(px(Double(i)) + w * 0.1))\" y=\"\(n(y))\" width=\"\(n(w * 0.8))\" height=\"\(n(top + plotH - y))\"><title>\(esc(b.label)): \(short(b.value))</title></rect>\n"
+        out +=
+          "<rect x=\"\(n(px(Double(i)) + w * 0.1))\" y=\"\(n(y))\" width=\"\(n(w * 0.8))\" height=\"\(n(top + plotH - y))\"><title>\(esc(b.label)): \(short(b.value))</title></rect>\n"
       }
       out += "</g>\n"
     }
     // Reference lines.
     for (value, label, color) in rules {
       let y = py(value)
-      out += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + plotW))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
-      out += "<text x=\"\(n(left + plotW - 4))\" y=\"\(n(y - 5))\" text-anchor=\"end\" fill=\"\(color)\" font-size=\"11\">\(esc(label))</text>\n"
+      out +=
+        "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + plotW))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
+      out +=
+        "<text x=\"\(n(left + plotW - 4))\" y=\"\(n(y - 5))\" text-anchor=\"end\" fill=\"\(color)\" font-size=\"11\">\(esc(label))</text>\n"
     }
     // Series.
     for s in series where !s.points.isEmpty {
@@ -233,17 +244,19 @@ package struct SVGChart {
   /// Ticks at whole minutes, hours or days (x in seconds since the epoch), UTC.
   private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
     let span = hi - lo
-    let steps: [Double] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400]
+    let steps: [Double] = [
+      60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400,
+    ]
     let step = steps.first { span / $0 <= 7 } ?? 30 * 86_400
     var t: [(Double, String)] = []
     var v = (lo / step).rounded(.up) * step
     while v <= hi {
       let text = Instant(millisecondsSinceEpoch: Int64(v) * 1000).description
-      let label = step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
+      let label =
+        step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
       t.append((v, label))
       v += step
     }
     return t
   }
 }
-

@@ -55,7 +55,9 @@ public struct SimulationReport: Sendable {
   public func minutesOverLimit(_ pool: String) -> (byEstimate: Int, byITPM: Int, minutes: Int)? {
     guard let limit = outcome(pool, .server)?.limits.inputTokensPerMinute else { return nil }
     let rows = minutes.filter { $0.pool == pool }
-    return (rows.filter { $0.estimate > Int128(limit) }.count, rows.filter { $0.itpm > Int128(limit) }.count, rows.count)
+    return (
+      rows.filter { $0.estimate > Int128(limit) }.count, rows.filter { $0.itpm > Int128(limit) }.count, rows.count
+    )
   }
 
   /// The minute with the most ITPM tokens, per pool.
@@ -105,7 +107,10 @@ public enum SimulationRenderer {
   public static func minutesCSV(_ rows: [MinuteRow]) -> String {
     var w = CSVWriter(header: minuteColumns)
     for m in rows {
-      w.row([LocalTime.format(m.minute, .utc, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm), String(m.output)])
+      w.row([
+        LocalTime.format(m.minute, .utc, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm),
+        String(m.output),
+      ])
     }
     return w.text
   }
@@ -113,7 +118,9 @@ public enum SimulationRenderer {
   public static func seriesCSV(_ samples: [BucketSample]) -> String {
     var w = CSVWriter(header: seriesColumns)
     for s in samples {
-      w.row([s.time.description, s.pool, s.regime.rawValue, s.dimension, s.level.formatted(decimals: 3), String(s.capacity)])
+      w.row([
+        s.time.description, s.pool, s.regime.rawValue, s.dimension, s.level.formatted(decimals: 3), String(s.capacity),
+      ])
     }
     return w.text
   }
@@ -169,27 +176,40 @@ public enum SimulationRenderer {
       guard let server = r.outcome(pool, .server) else { continue }
       let l = server.limits
       out += markdown ? "\n## Pool \(pool)\n\n" : "\npool \(pool): "
-      out += "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
+      out +=
+        "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
       if markdown { out += "\n" }
       var t = TextTable(
-        header: ["regime", "sent", "delayed", "total wait s", "p90 wait s", "max wait s", "429s", "never fit", "makespan s", "prompt tok/min"],
+        header: [
+          "regime", "sent", "delayed", "total wait s", "p90 wait s", "max wait s", "429s", "never fit", "makespan s",
+          "prompt tok/min",
+        ],
         rightAligned: Set(1...9))
       for o in r.outcomes where o.pool == pool {
-        t.append([o.regime.rawValue, String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
-                  seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
-                  seconds(o.makespanMs), o.achievedPromptPerMinute.map { Fmt.grouped($0.numerator / max(1, $0.denominator)) } ?? "-"])
+        t.append([
+          o.regime.rawValue, String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
+          seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
+          seconds(o.makespanMs),
+          o.achievedPromptPerMinute.map { Fmt.grouped($0.numerator / max(1, $0.denominator)) } ?? "-",
+        ])
       }
       out += markdown ? t.markdown() : t.plain()
       if let s = r.slowdown(pool) {
         out += (markdown ? "\n" : "") + "count_tokens pacing: \(s.formatted(decimals: 2))x the server rule's makespan"
-        if let m = r.throughputMultiple(pool) { out += "; the server rule admits \(m.formatted(decimals: 2))x the prompt tokens per minute" }
+        if let m = r.throughputMultiple(pool) {
+          out += "; the server rule admits \(m.formatted(decimals: 2))x the prompt tokens per minute"
+        }
         out += "\n"
       }
       if let o = r.minutesOverLimit(pool), o.minutes > 0 {
-        out += (markdown ? "\n" : "") + "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge\n"
+        out +=
+          (markdown ? "\n" : "")
+          + "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge\n"
       }
       if let p = r.peakMinute(pool) {
-        out += (markdown ? "\n" : "") + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(p.estimate)) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
+        out +=
+          (markdown ? "\n" : "")
+          + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(p.estimate)) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
       }
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {

@@ -385,8 +385,10 @@ public struct RequestTable: Sendable {
     let r = rows[i]
     guard !r.flags.contains(.fileKey) else { return (nil, nil) }
     let ids = KeyEncoding.ids(arena.entry(at: r.key))
-    return (ids.messageID.map { String(decoding: $0, as: UTF8.self) },
-            ids.requestID.map { String(decoding: $0, as: UTF8.self) })
+    return (
+      ids.messageID.map { String(decoding: $0, as: UTF8.self) },
+      ids.requestID.map { String(decoding: $0, as: UTF8.self) }
+    )
   }
 
   /// The bytes that order two rows whose time, file and line are equal.
@@ -430,9 +432,8 @@ public struct RequestTable: Sendable {
     var dropped = 0
     for i in 0..<rows.count where rows[i].flags.contains(.sidechain) {
       guard let m = messageID(i) else { continue }
-      let hit = main.find(hash: KeyHash.hash(m), hashOf: { hashes[$0] }) { slot in
-        messageID(Int(mainIDs[slot])) == m
-      }
+      let hit = main.find(
+        hash: KeyHash.hash(m), hashOf: { hashes[$0] }, { slot in messageID(Int(mainIDs[slot])) == m })
       if hit != nil {
         rows[i].flags.insert(.replay)
         dropped += 1

@@ -164,7 +164,8 @@ public enum POSIXFiles {
     var staged: [(tmp: String, path: String)] = []
     for f in files {
       var st = stat()
-      let mode = stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+      let mode =
+        stat(f.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         ? st.st_mode & 0o7777 : newFileMode
       do {
         staged.append((try stage(f.bytes, beside: f.path, mode: mode), f.path))

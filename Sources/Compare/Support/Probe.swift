@@ -16,15 +16,19 @@ package enum Probe {
       for r in records {
         var f: Fields = [:]
         let o = r.outer
-        for (k, span) in [("id", o.messageID), ("model", o.model), ("requestId", o.requestID),
-                          ("timestamp", o.timestamp), ("sessionId", o.sessionID), ("type", o.type)] {
+        for (k, span) in [
+          ("id", o.messageID), ("model", o.model), ("requestId", o.requestID),
+          ("timestamp", o.timestamp), ("sessionId", o.sessionID), ("type", o.type),
+        ] {
           if let span { f[k] = scanner.decode(span) ?? "<undecodable>" }
         }
         if let side = o.isSidechain { f["isSidechain"] = String(side) }
         if let u = o.usage {
-          for (k, v) in [("input_tokens", u.input), ("output_tokens", u.output),
-                         ("cache_creation_input_tokens", u.cacheCreation), ("cache_read_input_tokens", u.cacheRead),
-                         ("ephemeral_5m_input_tokens", u.write5m), ("ephemeral_1h_input_tokens", u.write1h)] {
+          for (k, v) in [
+            ("input_tokens", u.input), ("output_tokens", u.output),
+            ("cache_creation_input_tokens", u.cacheCreation), ("cache_read_input_tokens", u.cacheRead),
+            ("ephemeral_5m_input_tokens", u.write5m), ("ephemeral_1h_input_tokens", u.write1h),
+          ] {
             if let v { f["usage." + k] = String(v) }
           }
           f["usage"] = "present"
@@ -43,8 +47,10 @@ package enum Probe {
     var reader = CaptureReader(path: "fuzz", fileStem: "fuzz", parentName: "")
     var ledger = Ledger()
     return reader.read(doc, line: 1, ledger: &ledger).map { r in
-      ["id": r.messageID ?? "", "model": r.model ?? "", "input": r.input.map(String.init) ?? "",
-       "output": r.output.map(String.init) ?? ""]
+      [
+        "id": r.messageID ?? "", "model": r.model ?? "", "input": r.input.map(String.init) ?? "",
+        "output": r.output.map(String.init) ?? "",
+      ]
     }
   }
 

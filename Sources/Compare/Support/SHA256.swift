@@ -30,7 +30,8 @@ package enum SHA256 {
     for chunk in stride(from: 0, to: data.count, by: 64) {
       for t in 0..<16 {
         let b = chunk + t * 4
-        w[t] = UInt32(data[b]) << 24 | UInt32(data[b + 1]) << 16 | UInt32(data[b + 2]) << 8
+        w[t] =
+          UInt32(data[b]) << 24 | UInt32(data[b + 1]) << 16 | UInt32(data[b + 2]) << 8
           | UInt32(data[b + 3])
       }
       for t in 16..<64 {

@@ -118,7 +118,8 @@ public struct TimeZoneRule: Sendable {
 
   /// Seconds east of UTC at an instant.
   public func offset(at instant: Instant) -> Int64 {
-    let t = instant.millisecondsSinceEpoch >= 0
+    let t =
+      instant.millisecondsSinceEpoch >= 0
       ? instant.millisecondsSinceEpoch / 1000 : (instant.millisecondsSinceEpoch - 999) / 1000
     // Without transitions the footer's rule (RFC 8536 §3.3) covers all time.
     guard let first = transitions.first else { return footer?.offset(at: t) ?? initialOffset }
@@ -165,7 +166,12 @@ struct PosixRule: Sendable {
     }
     func clock() -> Int64? {
       var sign: Int64 = 1
-      if s.first == "+" { s = s.dropFirst() } else if s.first == "-" { sign = -1; s = s.dropFirst() }
+      if s.first == "+" {
+        s = s.dropFirst()
+      } else if s.first == "-" {
+        sign = -1
+        s = s.dropFirst()
+      }
       var parts: [Int64] = []
       while true {
         let d = s.prefix { $0.isASCII && $0.isNumber }
@@ -225,7 +231,9 @@ struct PosixRule: Sendable {
   }
 
   /// The UTC second at which a rule date happens in a year, given the offset before it.
-  private func transition(_ r: (month: Int64, week: Int64, weekday: Int64, seconds: Int64), year: Int64, offsetBefore: Int64) -> Int64? {
+  private func transition(
+    _ r: (month: Int64, week: Int64, weekday: Int64, seconds: Int64), year: Int64, offsetBefore: Int64
+  ) -> Int64? {
     guard let first = CivilDay(year: year, month: r.month, day: 1) else { return nil }
     // 1970-01-01 was a Thursday (weekday 4).
     let firstWeekday = ((first.daysSinceEpoch % 7) + 7 + 4) % 7

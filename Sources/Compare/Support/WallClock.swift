@@ -1,3 +1,5 @@
+public import EstimateModel
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-public import EstimateModel
 
 /// The wall clock, read in one place.
 public enum WallClock {

@@ -105,7 +105,8 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, 
     else { return nil }
     if b.count == 10 { return day.start }
     let t = s + 10
-    guard b.count >= 20, b[t] == UInt8(ascii: "T") || b[t] == UInt8(ascii: "t")
+    guard b.count >= 20,
+      b[t] == UInt8(ascii: "T") || b[t] == UInt8(ascii: "t")
         || b[t] == UInt8(ascii: " "),
       b[t + 3] == UInt8(ascii: ":"), b[t + 6] == UInt8(ascii: ":"),
       let h = digits(b, t + 1, 2), let mi = digits(b, t + 4, 2),

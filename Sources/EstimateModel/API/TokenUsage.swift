@@ -47,8 +47,10 @@ public struct TokenUsage: Sendable, Hashable, Codable {
   ) throws(UsageError) -> TokenUsage {
     let w5 = cacheWrite5m ?? 0
     let w1 = cacheWrite1h ?? 0
-    for value in [input, cacheCreation ?? 0, w5, w1, cacheRead ?? 0, output,
-                  webSearchRequests ?? 0] where value < 0 {
+    for value in [
+      input, cacheCreation ?? 0, w5, w1, cacheRead ?? 0, output,
+      webSearchRequests ?? 0,
+    ] where value < 0 {
       throw .negative(value)
     }
     let split = try add(w5, w1, "cache_creation")

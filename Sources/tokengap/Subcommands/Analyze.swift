@@ -9,10 +9,17 @@ enum AnalyzeCommand {
     usage: "tokengap analyze [<path> ...] [--by <keys>] [--format <format>] [--output <file>] [options]",
     arguments: [Inputs.pathArgument],
     options: [
-      OptionSpec(name: "by", value: "keys", help: "Group by request, session, project, day, hour, minute, model or total; combine with commas (day,model).", defaultText: "session"),
+      OptionSpec(
+        name: "by", value: "keys",
+        help: "Group by request, session, project, day, hour, minute, model or total; combine with commas (day,model).",
+        defaultText: "session"),
       OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
-      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file (whole, or not at all) instead of standard output."),
-      OptionSpec(name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.", defaultText: "UTC"),
+      OptionSpec(
+        name: "output", short: "o", value: "file",
+        help: "Write to this file (whole, or not at all) instead of standard output."),
+      OptionSpec(
+        name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.",
+        defaultText: "UTC"),
     ] + Inputs.options,
     discussion: """
       Every request's estimate P (what count_tokens returns: input + cache writes +

@@ -13,7 +13,11 @@ enum EstimateCommand {
     options: [
       OptionSpec(name: "model", value: "id", help: "Model id as logged (dated, alias, Bedrock, Vertex, [1m])."),
       OptionSpec(name: "input", value: "n", help: "Uncached input tokens (usage.input_tokens).", defaultText: "0"),
-      OptionSpec(name: "cache-write", value: "n", help: "All cache writes (cache_creation_input_tokens); any part not split by TTL is priced as 5-minute and flagged a lower bound."),
+      OptionSpec(
+        name: "cache-write", value: "n",
+        help:
+          "All cache writes (cache_creation_input_tokens); any part not split by TTL is priced as 5-minute and flagged a lower bound."
+      ),
       OptionSpec(name: "cache-write-5m", value: "n", help: "5-minute cache writes.", defaultText: "0"),
       OptionSpec(name: "cache-write-1h", value: "n", help: "1-hour cache writes.", defaultText: "0"),
       OptionSpec(name: "cache-read", value: "n", help: "Cache reads (cache_read_input_tokens).", defaultText: "0"),
@@ -86,7 +90,8 @@ enum EstimateCommand {
     if gap.unpriced == .unknownModel {
       errors.write("tokengap: warning: model '\(modelID)' is not in the catalog; tokens are counted, cost is absent\n")
     }
-    output.write(format == .json ? EstimateRenderer.json(gap, catalog: catalog) : EstimateRenderer.table(gap, catalog: catalog))
+    output.write(
+      format == .json ? EstimateRenderer.json(gap, catalog: catalog) : EstimateRenderer.table(gap, catalog: catalog))
     return .ok
   }
 
@@ -110,7 +115,8 @@ enum EstimateCommand {
     } else {
       output.write(
         "An ITPM limit of \(limit) at a \(hit.formatted()) cache hit rate admits "
-          + (value.map { "\($0) prompt tokens per minute.\n" } ?? "an unbounded number of prompt tokens (every token is a cache read).\n"))
+          + (value.map { "\($0) prompt tokens per minute.\n" }
+            ?? "an unbounded number of prompt tokens (every token is a cache read).\n"))
     }
     return .ok
   }

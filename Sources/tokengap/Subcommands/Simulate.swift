@@ -4,9 +4,14 @@ import EstimateModel
 /// Limits and arrivals shared by `simulate`, `chart` and `report`.
 enum Replay {
   static let limitOptions: [OptionSpec] = [
-    OptionSpec(name: "tier", value: "name", help: "Rate-limit tier from the catalog: tier-1 … tier-4 (2025), start, build, scale (from 2026-09)."),
-    OptionSpec(name: "limits-at", value: "date", help: "Day whose rate-limit table applies.", defaultText: "the day of the first request"),
-    OptionSpec(name: "itpm", value: "n", help: "Explicit input tokens per minute (with --otpm and --rpm), for every pool."),
+    OptionSpec(
+      name: "tier", value: "name",
+      help: "Rate-limit tier from the catalog: tier-1 … tier-4 (2025), start, build, scale (from 2026-09)."),
+    OptionSpec(
+      name: "limits-at", value: "date", help: "Day whose rate-limit table applies.",
+      defaultText: "the day of the first request"),
+    OptionSpec(
+      name: "itpm", value: "n", help: "Explicit input tokens per minute (with --otpm and --rpm), for every pool."),
     OptionSpec(name: "otpm", value: "n", help: "Explicit output tokens per minute."),
     OptionSpec(name: "rpm", value: "n", help: "Explicit requests per minute."),
   ]
@@ -41,7 +46,8 @@ enum Replay {
           throw UsageError("no rate-limit table lists tier '\(tier)'")
         }
         table = nearest.table
-        label = nearest.exact
+        label =
+          nearest.exact
           ? "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
           : "\(tier) of table \(table.id) (\(table.source)), the nearest to \(day), when no table with that tier was in force"
       }
@@ -64,12 +70,15 @@ enum SimulateCommand {
   static let spec = CommandSpec(
     name: "simulate",
     abstract: "Replay recorded traffic through the rate-limit buckets: server rule vs count_tokens pacing.",
-    usage: "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n>) [--format <format>] [--series <file>] [--minutes <file>]",
+    usage:
+      "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n>) [--format <format>] [--series <file>] [--minutes <file>]",
     arguments: [Inputs.pathArgument],
     options: Replay.limitOptions + [
       OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
       OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
-      OptionSpec(name: "series", value: "file", help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
+      OptionSpec(
+        name: "series", value: "file",
+        help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
       OptionSpec(name: "minutes", value: "file", help: "Write tokens per clock-aligned UTC minute as CSV."),
     ] + Inputs.options,
     discussion: """
@@ -113,7 +122,10 @@ enum CacheCommand {
     usage: "tokengap cache [<path> ...] [--by session|request] [--format <format>]",
     arguments: [Inputs.pathArgument],
     options: [
-      OptionSpec(name: "by", value: "key", help: "session (a summary per session) or request (one row per request, in time order).", defaultText: "session"),
+      OptionSpec(
+        name: "by", value: "key",
+        help: "session (a summary per session) or request (one row per request, in time order).", defaultText: "session"
+      ),
       OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
       OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
     ] + Inputs.options)
@@ -129,7 +141,8 @@ enum CacheCommand {
     let input = try await Inputs.load(o)
     let analysis = CacheAnalysis.run(input.requests)
     let result = input.total()
-    let text = by == "request"
+    let text =
+      by == "request"
       ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
       : CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)

@@ -4,15 +4,28 @@ import EstimateModel
 /// The input options every data command shares, and the reading they drive.
 enum Inputs {
   static let options: [OptionSpec] = [
-    OptionSpec(name: "input-format", value: "format", help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).", defaultText: "auto"),
+    OptionSpec(
+      name: "input-format", value: "format",
+      help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).",
+      defaultText: "auto"),
     OptionSpec(name: "since", value: "time", help: "Keep records at or after this date or RFC 3339 time."),
     OptionSpec(name: "until", value: "time", help: "Keep records before this date or RFC 3339 time."),
     OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
-    OptionSpec(name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
-    OptionSpec(name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
-    OptionSpec(name: "accounting", value: "rule", help: "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).", defaultText: "anthropic"),
-    OptionSpec(name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.", defaultText: "64"),
-    OptionSpec(name: "max-document-mib", value: "n", help: "Largest document (capture, pretty-printed JSON) read whole.", defaultText: "1024"),
+    OptionSpec(
+      name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
+    OptionSpec(
+      name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
+    OptionSpec(
+      name: "accounting", value: "rule",
+      help:
+        "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).",
+      defaultText: "anthropic"),
+    OptionSpec(
+      name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.",
+      defaultText: "64"),
+    OptionSpec(
+      name: "max-document-mib", value: "n", help: "Largest document (capture, pretty-printed JSON) read whole.",
+      defaultText: "1024"),
     OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
     OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
     Common.catalog,
@@ -61,7 +74,9 @@ enum Inputs {
       guard !paths.isEmpty else {
         throw CommandFailure(
           code: .noInput,
-          message: "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories")
+          message:
+            "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories"
+        )
       }
     }
     let found = Discovery.find(paths, modifiedSince: since)
@@ -98,7 +113,8 @@ enum Inputs {
   ) -> ExitCode {
     if !o.flag("quiet") { errors.write(AnalysisRenderer.ledgerText(ledger)) }
     if o.flag("strict") && ledger.hasProblems {
-      errors.write("tokengap: error: --strict: the ledger lists \(ledger.problems.count + ledger.skippedFiles.count) problems\n")
+      errors.write(
+        "tokengap: error: --strict: the ledger lists \(ledger.problems.count + ledger.skippedFiles.count) problems\n")
       return .data
     }
     if !usable {
