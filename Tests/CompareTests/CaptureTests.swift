@@ -362,3 +362,17 @@ struct AggregateRowTests {
     #expect(result.ledger.tierAssumedRecords == 1)
   }
 }
+
+extension AggregateRowTests {
+  @Test("A file read as a capture that yields no usage in many documents is a problem, not silence")
+  func silentCapture() async throws {
+    let path = "/tmp/tokengap-silent-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let transcript =
+      #"{"type":"assistant","sessionId":"s","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":1,"output_tokens":1}}}"#
+    let text = #"{"log":{"entries":[]}}"# + "\n" + transcript + "\n" + transcript + "\n"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path])
+    #expect(result.total.requests == 0)
+    #expect(result.ledger.problems.contains { $0.reason.contains("none of its 3 documents carries usage") })
+  }
+}

@@ -114,7 +114,12 @@ public struct Discovery: Sendable {
   /// Claude Code's transcript roots: `$CLAUDE_CONFIG_DIR` entries (comma
   /// separated; a config root holding `projects/` or a `projects/` folder),
   /// else `~/.config/claude/projects` and `~/.claude/projects`, those that exist.
-  public static func defaultRoots(environment: (String) -> String? = POSIXFiles.environment) -> [String] {
+  public static func defaultRoots() -> [String] {
+    defaultRoots(environment: { POSIXFiles.environment($0) })
+  }
+
+  /// ``defaultRoots()`` with the environment given (for tests).
+  public static func defaultRoots(environment: (String) -> String?) -> [String] {
     func isDir(_ p: String) -> Bool {
       var st = stat()
       return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

@@ -366,6 +366,7 @@ extension FileIngest {
       }
     }
     var reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
+    var found = 0
     for (n, doc) in documents {
       partial.ledger.records += 1
       let records = reader.read(doc, line: n, ledger: &partial.ledger)
@@ -373,9 +374,16 @@ extension FileIngest {
         partial.ledger.nonUsageLines += 1
         continue
       }
+      found += records.count
       for (k, raw) in records.enumerated() {
         accept(raw, n, line: k == 0 ? \.usageLines : nil)
       }
+    }
+    if found == 0, documents.count > 1 {
+      // Many documents and no usage: say so, rather than let a file vanish.
+      partial.ledger.problem(
+        path, 0,
+        "read as a structured capture, but none of its \(documents.count) documents carries usage")
     }
   }
 

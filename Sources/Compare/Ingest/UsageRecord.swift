@@ -1,7 +1,7 @@
-public import EstimateModel
+package import EstimateModel
 
 /// One usage-bearing record, normalized from any input format.
-public struct UsageRecord: Sendable {
+package struct UsageRecord: Sendable {
   /// The de-duplication key: `message.id` and `requestId`, or the file and line.
   public var key: String
   public var messageID: String?

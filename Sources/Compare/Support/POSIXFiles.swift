@@ -8,7 +8,7 @@
 #endif
 
 /// A failed file operation, with the path and the system's reason.
-public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
   public enum Kind: Sendable, Equatable {
     case missing, unreadable, notRegular, unwritable
   }
@@ -21,7 +21,7 @@ public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// POSIX file access: no Foundation on the data path.
-public enum POSIXFiles {
+package enum POSIXFiles {
   static func errnoText(_ code: Int32) -> String {
     guard let s = strerror(code) else { return "error \(code)" }
     return String(cString: s).lowercased()

@@ -1,4 +1,4 @@
-public import EstimateModel
+package import EstimateModel
 
 #if canImport(Glibc)
   import Glibc
@@ -9,7 +9,7 @@ public import EstimateModel
 #endif
 
 /// The wall clock, read in one place.
-public enum WallClock {
+package enum WallClock {
   /// Now, in UTC.
   public static func now() -> Instant {
     var ts = timespec()
