@@ -376,3 +376,33 @@ extension AggregateRowTests {
     #expect(result.ledger.problems.contains { $0.reason.contains("none of its 3 documents carries usage") })
   }
 }
+
+extension AggregateRowTests {
+  @Test("HAR messages entries whose body cannot be read are problems naming the entry")
+  func harUnreadableBodies() async throws {
+    func entry(_ content: String, headers: String = "") -> String {
+      #"{"startedDateTime":"2026-10-20T12:00:00.000Z","request":{"method":"POST","url":"https://api.anthropic.com/v1/messages"},"#
+        + #""response":{"status":200,"headers":[\#(headers)],"content":\#(content)}}"#
+    }
+    let ok =
+      #"{"text":"{\"id\":\"m1\",\"model\":\"claude-opus-4-6\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}"}"#
+    let entries = [
+      entry(ok),
+      entry(#"{"text":"%%%not base64%%%","encoding":"base64"}"#),
+      entry(#"{"text":"H4sIAAAAAAAA","encoding":"base64"}"#, headers: #"{"name":"content-encoding","value":"gzip"}"#),
+      entry(#"{"text":"<html>502</html>"}"#),
+      entry(#"{"size":0}"#),
+    ]
+    let path = "/tmp/tokengap-har-bodies-\(WallClock.now().millisecondsSinceEpoch).har"
+    try POSIXFiles.writeAtomically(
+      Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
+    let result = await analyze([path])
+    #expect(result.total.requests == 1)
+    let reasons = result.ledger.problems.map(\.reason)
+    #expect(reasons.count == 4)
+    #expect(reasons.contains { $0.hasPrefix("HAR entry 1 ") && $0.contains("not valid base64") })
+    #expect(reasons.contains { $0.hasPrefix("HAR entry 2 ") && $0.contains("content-encoding: gzip") })
+    #expect(reasons.contains { $0.hasPrefix("HAR entry 3 ") && $0.contains("neither a Messages API response") })
+    #expect(reasons.contains { $0.hasPrefix("HAR entry 4 ") && $0.contains("no response body") })
+  }
+}

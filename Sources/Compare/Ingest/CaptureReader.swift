@@ -23,7 +23,7 @@ struct CaptureReader {
       return items.flatMap { read($0, line: line, ledger: &ledger) }
     }
     if let entries = doc["log"]?["entries"]?.array {
-      return har(entries, ledger: &ledger)
+      return har(entries, line: line, ledger: &ledger)
     }
     if let data = doc["data"]?.array {
       var out: [RawUsage] = []
@@ -169,7 +169,7 @@ struct CaptureReader {
   /// prompt whose time is not after the messages call's. A first pass groups
   /// the count_tokens calls by prompt; in the second, each record takes its
   /// call from its group in O(log n), so a repeated prompt costs no quadratic scan.
-  private func har(_ entries: [JSONValue], ledger: inout Ledger) -> [RawUsage] {
+  private func har(_ entries: [JSONValue], line: Int, ledger: inout Ledger) -> [RawUsage] {
     let calls = entries.map(Self.harCall)
     var values: [Int64] = []
     var groups: [String: CountGroup] = [:]
@@ -183,7 +183,7 @@ struct CaptureReader {
       values.append(value)
     }
     var records: [RawUsage] = []
-    for (e, call) in zip(entries, calls) {
+    for (index, (e, call)) in zip(entries, calls).enumerated() {
       guard let call else { continue }
       let headers = headerPairs(e["response"]?["headers"])
       if call.status == 429 {
@@ -200,7 +200,24 @@ struct CaptureReader {
         ledger.countTokensCalls += 1
         continue
       }
-      guard let body = Self.content(e["response"]?["content"]) else { continue }
+      // A successful messages call whose body cannot be read is a counted
+      // problem naming the entry, never a silent loss.
+      func unreadable(_ why: String) {
+        ledger.problem(path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
+      }
+      if let encoding = headers.first(where: { lowercasedName($0.0) == "content-encoding" })?.1,
+        !["identity", ""].contains(encoding.trimmingSpaces.lowercased())
+      {
+        unreadable("compressed body (content-encoding: \(encoding)) not supported")
+        continue
+      }
+      guard let body = Self.content(e["response"]?["content"]) else {
+        let content = e["response"]?["content"]
+        unreadable(
+          content?["text"]?.string == nil
+            ? "no response body recorded" : "the response body is not valid base64")
+        continue
+      }
       // The request is parsed only when needed (to pair, or for a missing
       // model), and then once: nil until then, .some(nil) when it is no JSON.
       var request: JSONValue??
@@ -209,7 +226,13 @@ struct CaptureReader {
         return request ?? nil
       }
       var key: String??  // the same, for the request's prompt
-      for var r in responseRecords(.string(body)) {
+      let found = responseRecords(.string(body))
+      if found.isEmpty {
+        unreadable(
+          "the response body is neither a Messages API response nor an SSE stream (not JSON, truncated or nested too deep)"
+        )
+      }
+      for var r in found {
         r.time = r.time ?? call.time
         r.rateLimit = RateLimitHeaders(headers)
         r.requestID = r.requestID ?? headers.first { lowercasedName($0.0) == "request-id" }?.1
