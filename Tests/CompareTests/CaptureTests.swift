@@ -276,6 +276,7 @@ struct HostileTextTests {
     #expect(result.total.requests == 1)
     #expect(result.ledger.malformedLines == 3)
     #expect(result.ledger.duplicatesCollapsed == 0)
+    #expect(result.ledger.problems.map(\.kind) == [.invalidText, .invalidText, .invalidText])
     #expect(result.ledger.problems.map(\.line) == [1, 2, 3])
   }
 }
@@ -335,6 +336,9 @@ extension HostileTextTests {
     #expect(result.total.requests == 1, "only the second line")
     #expect(result.ledger.malformedLines == 1 && result.ledger.usageLines == 1)
     #expect(result.ledger.problems.map(\.line) == [1])
+    // Typed: a malformed line, at the byte just past the complete object.
+    #expect(result.ledger.problems.first?.kind == .malformed)
+    #expect(result.ledger.problems.first?.offset == line.replacing("ID", with: "m1").utf8.count)
     #expect(result.total.cacheRead == 0 && result.total.estimate == 10)
     #expect(linesAccountedFor(result.ledger))
   }
@@ -373,7 +377,8 @@ extension AggregateRowTests {
     try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 0)
-    #expect(result.ledger.problems.contains { $0.reason.contains("none of its 3 documents carries usage") })
+    #expect(result.ledger.problems.map(\.kind) == [.captureWithoutUsage])
+    #expect(result.ledger.problems.first?.reason.contains("none of its 3 documents") == true)
   }
 }
 
@@ -398,8 +403,8 @@ extension AggregateRowTests {
       Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
     let result = await analyze([path])
     #expect(result.total.requests == 1)
+    #expect(result.ledger.problems.map(\.kind) == Array(repeating: .unreadableEntry, count: 4))
     let reasons = result.ledger.problems.map(\.reason)
-    #expect(reasons.count == 4)
     #expect(reasons.contains { $0.hasPrefix("HAR entry 1 ") && $0.contains("not valid base64") })
     #expect(reasons.contains { $0.hasPrefix("HAR entry 2 ") && $0.contains("content-encoding: gzip") })
     #expect(reasons.contains { $0.hasPrefix("HAR entry 3 ") && $0.contains("neither a Messages API response") })

@@ -80,3 +80,28 @@ struct ChartTests {
     #expect(svg == want)
   }
 }
+
+@Suite("Deterministic charts")
+struct ChartTieTests {
+  @Test("Pools with as many samples are chosen by name, not by hash order")
+  func tiesByName() async throws {
+    let t = try #require(Instant("2026-01-01T00:00:00Z"))
+    let arrivals = ["b-pool", "a-pool", "c-pool"].flatMap { pool in
+      (0..<3).map { k in
+        Arrival(
+          time: Instant(millisecondsSinceEpoch: t.millisecondsSinceEpoch + Int64(k) * 1000), pool: pool,
+          estimate: 100, itpm: 10, output: 1)
+      }
+    }
+    let limits = RateLimits(requestsPerMinute: 50, inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000)
+    let sim = Simulation.run(arrivals, limits: { _ in limits }, series: true)
+    let priced = Analyzer().priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    for _ in 0..<5 {
+      let set = await Charts.build(
+        priced: priced, requests: [], arrivals: arrivals, simulation: (sim.outcomes, sim.samples),
+        limitsLabel: "explicit", svg: true)
+      let svg = try #require(Dictionary(uniqueKeysWithValues: set.files)["bucket_levels.svg"])
+      #expect(svg.contains("ITPM bucket level, pool a-pool"))
+    }
+  }
+}

@@ -252,3 +252,32 @@ struct BadInputTests {
     for text in outputs { #expect(!text.contains("SECRET-CONTENT-MARKER")) }
   }
 }
+
+@Suite("File names as bytes")
+struct FileNameTests {
+  @Test("A file whose name is not UTF-8 is found, read and shown escaped; a large folder lists cleanly")
+  func rawNames() async throws {
+    let dir = temporaryDirectory("names")
+    // "bad\xff.jsonl": not UTF-8.
+    var name = Array((dir + "/bad").utf8).map { CChar(bitPattern: $0) }
+    name += [CChar(bitPattern: 0xFF)] + Array(".jsonl".utf8).map { CChar(bitPattern: $0) } + [0]
+    let fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    #expect(fd >= 0)
+    let line =
+      Array(
+        #"{"type":"assistant","sessionId":"s","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":3,"output_tokens":1}}}"#
+          .utf8) + [0x0A]
+    _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    // About 3,000 entries: readdir's records end before d_name's 256 bytes
+    // (AddressSanitizer, in Scripts/check.sh, reports a read past them).
+    let many = dir + "/many"
+    mkdir(many, 0o755)
+    for k in 0..<3_000 { close(open(many + "/x\(k).txt", O_WRONLY | O_CREAT, 0o644)) }
+    let r = await tokengap("analyze", dir, "--format", "csv", "--by", "total", "--strict")
+    #expect(r.status == 0, "nothing skipped: \(r.err)")
+    #expect(r.out.split(separator: "\r\n").last?.hasPrefix("1,3,") == true)
+    let missing = await tokengap("analyze", dir + "/none\u{10FFFF}.jsonl")
+    #expect(missing.status == 66 && missing.err.contains("none\\xff.jsonl"))
+  }
+}

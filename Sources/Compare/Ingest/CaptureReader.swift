@@ -203,7 +203,7 @@ struct CaptureReader {
       // A successful messages call whose body cannot be read is a counted
       // problem naming the entry, never a silent loss.
       func unreadable(_ why: String) {
-        ledger.problem(path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
+        ledger.problem(.unreadableEntry, path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
       }
       if let encoding = headers.first(where: { lowercasedName($0.0) == "content-encoding" })?.1,
         !["identity", ""].contains(encoding.trimmingSpaces.lowercased())

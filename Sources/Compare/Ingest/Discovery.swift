@@ -37,7 +37,7 @@ public struct Discovery: Sendable {
         continue
       }
       var st = stat()
-      guard stat(path, &st) == 0 else {
+      guard stat(POSIXFiles.cPath(path), &st) == 0 else {
         if errno == ENOENT || errno == ENOTDIR {
           d.missing.append(path)
         } else {
@@ -49,7 +49,7 @@ public struct Discovery: Sendable {
       case S_IFDIR:
         d.walk(path, &visited, modifiedSince)
       case S_IFREG:
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = open(POSIXFiles.cPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
           d.unreadable.append((path, "cannot open: \(POSIXFiles.errnoText(errno))"))
           continue
@@ -57,7 +57,8 @@ public struct Discovery: Sendable {
         close(fd)
         d.files.append(path)
       default:
-        d.skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+        d.skipped.append(
+          .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
       }
     }
     return d
@@ -68,20 +69,23 @@ public struct Discovery: Sendable {
     var found: [String] = []
     while let dir = stack.popLast() {
       var st = stat()
-      guard stat(dir, &st) == 0 else { continue }
+      guard stat(POSIXFiles.cPath(dir), &st) == 0 else { continue }
       guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
-        skipped.append(.init(file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
+        skipped.append(
+          .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
         continue
       }
       guard let children = POSIXFiles.list(dir) else {
-        skipped.append(.init(file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(errno))"))
+        skipped.append(
+          .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(errno))"))
         continue
       }
       for name in children.sorted() {
         let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         var cs = stat()
-        guard stat(path, &cs) == 0 else {
-          skipped.append(.init(file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
+        guard stat(POSIXFiles.cPath(path), &cs) == 0 else {
+          skipped.append(
+            .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
           continue
         }
         switch cs.st_mode & S_IFMT {
@@ -96,7 +100,8 @@ public struct Discovery: Sendable {
           found.append(path)
         default:
           if Discovery.isCandidate(name) {
-            skipped.append(.init(file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+            skipped.append(
+              .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
           }
         }
       }

@@ -66,7 +66,7 @@ extension FileIngest {
         let f = record.outer
         guard f.problem == nil, var raw = rawUsage(f, record, lineNumber: n) else {
           count(\.malformedLines)
-          partial.ledger.problem(path, n, f.problem ?? "unreadable message_start")
+          partial.ledger.problem(.invalidField, path, n, f.problem ?? "unreadable message_start")
           return
         }
         if let open = stream, open.messageID != nil, open.messageID == raw.messageID {
@@ -84,12 +84,12 @@ extension FileIngest {
       case "message_delta":
         guard var current = stream else {
           count(\.malformedLines)
-          partial.ledger.problem(path, n, "message_delta without message_start")
+          partial.ledger.problem(.streamOrder, path, n, "message_delta without message_start")
           return
         }
         if let problem = record.outer.problem {
           count(\.malformedLines)
-          partial.ledger.problem(path, n, problem)
+          partial.ledger.problem(.invalidField, path, n, problem)
           return
         }
         if let u = record.outer.usage {
@@ -134,7 +134,7 @@ extension FileIngest {
     guard f.usage != nil else {
       if let problem = record.outer.problem {
         count(\.malformedLines)
-        partial.ledger.problem(path, n, problem)
+        partial.ledger.problem(.invalidField, path, n, problem)
       } else {
         count(\.nonUsageLines)
       }
@@ -142,7 +142,7 @@ extension FileIngest {
     }
     if let problem = f.problem {
       count(\.malformedLines)
-      partial.ledger.problem(path, n, problem)
+      partial.ledger.problem(.invalidField, path, n, problem)
       return
     }
     guard var raw = rawUsage(f, record, lineNumber: n, fastKey: true) else {
@@ -168,7 +168,7 @@ extension FileIngest {
     func text(_ span: Span?, _ name: String) -> String? {
       guard let span else { return nil }
       guard let s = scanner.decode(span) else {
-        if !bad { partial.ledger.problem(path, n, "invalid UTF-8 or escape in '\(name)'") }
+        if !bad { partial.ledger.problem(.invalidText, path, n, "invalid UTF-8 or escape in '\(name)'") }
         bad = true
         return nil
       }
@@ -255,17 +255,17 @@ extension FileIngest {
     }
     guard raw.input != nil || raw.output != nil else {
       count(\.malformedLines)
-      partial.ledger.problem(path, n, "'usage' has no token counts")
+      partial.ledger.problem(.noTokenCounts, path, n, "'usage' has no token counts")
       return
     }
     if raw.badTime {
-      partial.ledger.problem(path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
+      partial.ledger.problem(.invalidTime, path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
     }
     if !raw.streamFolded, let total = raw.cacheCreation, raw.write5m != nil || raw.write1h != nil {
       let split = (raw.write5m ?? 0) &+ (raw.write1h ?? 0)
       if split != total {
         partial.ledger.problem(
-          path, n,
+          .splitDisagrees, path, n,
           "cache_creation split (5m + 1h = \(split)) disagrees with cache_creation_input_tokens (\(total)); "
             + (split > total ? "the split is used" : "the rest is priced as 5-minute writes, a lower bound"))
       }
@@ -296,7 +296,7 @@ extension FileIngest {
         webSearchRequests: raw.webSearch)
     } catch {
       count(\.malformedLines)
-      partial.ledger.problem(path, n, "\(error)")
+      partial.ledger.problem(.invalidCount, path, n, "\(error)")
       return
     }
     let key: RequestTable.Key
@@ -356,7 +356,7 @@ extension FileIngest {
           documents.append((n, try JSONParser.parse(Array(line))))
         } catch {
           partial.ledger.malformedLines += 1
-          partial.ledger.problem(path, n, "\(error)")
+          partial.ledger.problem(.invalidCount, path, n, "\(error)")
         }
       }
       if n > 0, bytes.last == 0x0A {
@@ -382,7 +382,7 @@ extension FileIngest {
     if found == 0, documents.count > 1 {
       // Many documents and no usage: say so, rather than let a file vanish.
       partial.ledger.problem(
-        path, 0,
+        .captureWithoutUsage, path, 0,
         "read as a structured capture, but none of its \(documents.count) documents carries usage")
     }
   }

@@ -117,7 +117,7 @@ public struct FileIngest {
   mutating func skipFile(_ reason: String) {
     partial.ledger.files = 0
     partial.ledger.filesSkipped = 1
-    partial.ledger.skippedFiles.append(.init(file: path, line: 0, reason: reason))
+    partial.ledger.skippedFiles.append(.init(.skippedFile, file: path, line: 0, reason: reason))
   }
 
   mutating func describe(_ path: String) {
@@ -200,7 +200,7 @@ public struct FileIngest {
         partial.ledger.lines += 1
         partial.ledger.malformedLines += 1
         partial.ledger.problem(
-          path, lineNumber,
+          .lineTooLong, path, lineNumber,
           "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
       } else {
         handleLine(view, at..<nl, lineNumber)
@@ -255,7 +255,7 @@ public struct FileIngest {
           partial.ledger.lines += 1
           partial.ledger.malformedLines += 1
           partial.ledger.problem(
-            path, lineNumber, "line longer than \(cap) bytes (raise it with --max-line-mib): skipped")
+            .lineTooLong, path, lineNumber, "line longer than \(cap) bytes (raise it with --max-line-mib): skipped")
           discarding = true
           filled = 0
         } else {
@@ -286,7 +286,7 @@ public struct FileIngest {
       if n < 0 {
         if errno == EINTR { continue }
         partial.ledger.skippedFiles.append(
-          .init(file: path, line: lineNumber, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
+          .init(.skippedFile, file: path, line: lineNumber, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
         return
       }
       if n == 0 { eof = true }
@@ -479,7 +479,9 @@ public struct FileIngest {
       let line = document ? lineOf(all, failure.offset) : n
       let truncated = lastWithoutNewline && failure.reason.hasPrefix("unterminated")
       partial.ledger.problem(
-        path, line, truncated ? "truncated last line (\(failure.reason))" : failure.reason)
+        truncated ? .truncated : .malformed, path, line,
+        truncated ? "truncated last line (\(failure.reason))" : failure.reason,
+        offset: failure.offset - range.lowerBound)
     }
   }
 }

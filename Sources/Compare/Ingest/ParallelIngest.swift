@@ -26,7 +26,7 @@ public enum ParallelIngest {
   /// Chunk boundaries of a large JSON Lines file, each just after a newline.
   static func chunks(_ path: String, options: IngestOptions) -> [FileIngest.Chunk]? {
     guard path != "-", options.format == .auto || options.format == .jsonl else { return nil }
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    let fd = open(POSIXFiles.cPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var st = stat()

@@ -112,7 +112,7 @@ public struct PricedTable: Sendable {
         reason = c.unpriced.map { $0 == .unknownModel ? c.model : "\(c.model) (\($0.rawValue))" }
       } catch {
         reason = "\(c.model) (overflow)"
-        ledger.problem(table.strings[table.rows[i].file], table.line(of: i), "\(error)")
+        ledger.problem(.promptOverflow, table.strings[table.rows[i].file], table.line(of: i), "\(error)")
       }
       if let reason {
         ledger.unpricedRequests += 1

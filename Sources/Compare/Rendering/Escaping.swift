@@ -68,11 +68,13 @@ package enum Escape {
   /// C0, DEL, C1 and the bidi controls (embeddings, overrides, isolates, marks).
   static func isControl(_ u: Unicode.Scalar) -> Bool {
     let v = u.value
-    return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
+    // A file-name byte that was not UTF-8 (POSIXFiles.fileName) shows as \\xNN.
+    return (0x10FF80...0x10FFFF).contains(v) || v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v)
       || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F || v == 0x061C
   }
 
   private static func code(_ u: Unicode.Scalar) -> String {
+    if u.value >= 0x10FF80 { return "\\x" + String(u.value - 0x10FF00, radix: 16) }
     let hex = String(u.value, radix: 16)
     return u.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" + hex : hex) : "\\u{" + hex + "}"
   }

@@ -5,11 +5,56 @@
 /// line holding several records counts once, by its first record. Usage
 /// records then become requests, collapsed duplicates or dropped replays.
 public struct Ledger: Sendable, Equatable {
-  /// One problem: `file:line: reason`.
+  /// One problem: its kind, where it is, and `file:line: reason` for people.
+  ///
+  /// Tests and scripts match the ``Kind``; the reason's wording may change.
   public struct Problem: Sendable, Equatable, Comparable {
+    /// What went wrong.
+    public enum Kind: String, Sendable, CaseIterable {
+      /// The line or document is not valid JSON (or SSE framing); `offset` says where.
+      case malformed
+      /// The last line has no newline and ends inside a value: a file still being written.
+      case truncated
+      /// A kept field has the wrong type or range, or appears twice.
+      case invalidField
+      /// A kept string is not valid UTF-8 or holds a bad escape (a lone surrogate).
+      case invalidText
+      /// A `usage` object without `input_tokens` and `output_tokens`.
+      case noTokenCounts
+      /// A count is negative or its sum leaves 64 bits.
+      case invalidCount
+      /// A timestamp that is not RFC 3339 with a zone.
+      case invalidTime
+      /// The 5-minute and 1-hour split disagrees with `cache_creation_input_tokens`.
+      case splitDisagrees
+      /// A stream event out of order (`message_delta` before `message_start`).
+      case streamOrder
+      /// A line longer than the line cap.
+      case lineTooLong
+      /// A HAR messages entry whose body cannot be read.
+      case unreadableEntry
+      /// A file read as a capture whose documents carry no usage.
+      case captureWithoutUsage
+      /// A request whose prompt does not fit 64 bits: counted, unpriced.
+      case promptOverflow
+      /// A file passed over: not regular, binary, unreadable, too large.
+      case skippedFile
+    }
+
+    public var kind: Kind
     public var file: String
     public var line: Int
+    /// The byte offset in the line (or document) where known.
+    public var offset: Int?
     public var reason: String
+
+    public init(_ kind: Kind, file: String, line: Int, offset: Int? = nil, reason: String) {
+      self.kind = kind
+      self.file = file
+      self.line = line
+      self.offset = offset
+      self.reason = reason
+    }
 
     public static func < (a: Problem, b: Problem) -> Bool {
       (a.file, a.line, a.reason) < (b.file, b.line, b.reason)
@@ -109,7 +154,9 @@ public struct Ledger: Sendable, Equatable {
   /// Anything `--strict` treats as fatal.
   public var hasProblems: Bool { !problems.isEmpty || !skippedFiles.isEmpty }
 
-  mutating func problem(_ file: String, _ line: Int, _ reason: String) {
-    problems.append(Problem(file: file, line: line, reason: reason))
+  mutating func problem(
+    _ kind: Problem.Kind, _ file: String, _ line: Int, _ reason: String, offset: Int? = nil
+  ) {
+    problems.append(Problem(kind, file: file, line: line, offset: offset, reason: reason))
   }
 }

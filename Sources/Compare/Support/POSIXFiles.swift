@@ -31,7 +31,7 @@ package enum POSIXFiles {
   /// ever blocking on a FIFO or device: those are refused.
   public static func openForReading(_ path: String) throws(FileError) -> Int32 {
     if path == "-" { return 0 }
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    let fd = open(cPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       let e = errno
       throw FileError(path: path, kind: e == ENOENT ? .missing : .unreadable, reason: "cannot open: " + errnoText(e))
@@ -53,7 +53,7 @@ package enum POSIXFiles {
 
   /// The entries of a directory, without `.` and `..`, unsorted; nil when it cannot be opened.
   public static func list(_ directory: String) -> [String]? {
-    guard let handle = opendir(directory) else { return nil }
+    guard let handle = opendir(cPath(directory)) else { return nil }
     defer { closedir(handle) }
     var names: [String] = []
     while let entry = readdir(handle) {
@@ -61,12 +61,51 @@ package enum POSIXFiles {
       // before the declared 256 bytes of d_name.
       let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
         let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
-        let bytes = UnsafeRawBufferPointer(start: raw, count: strlen(raw))
-        return String(decoding: bytes, as: UTF8.self)
+        return fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
       }
       if name != "." && name != ".." { names.append(name) }
     }
     return names
+  }
+
+  /// A file name's bytes as a String. Names are bytes and Strings hold
+  /// UTF-8: each byte that is not part of valid UTF-8 is kept as the scalar
+  /// U+10FF00 + byte (plane 16, private use), and ``cPath(_:)`` turns it back,
+  /// so a name that is not UTF-8 is still found, opened and shown (escaped).
+  package static func fileName(_ bytes: UnsafeRawBufferPointer) -> String {
+    if let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) { return text }
+    var out = String.UnicodeScalarView()
+    let b = Array(bytes)
+    var i = 0
+    while i < b.count {
+      let lead = b[i]
+      let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+      if length > 0, i + length <= b.count,
+        let s = String(validating: b[i..<(i + length)], as: UTF8.self), let scalar = s.unicodeScalars.first
+      {
+        out.append(scalar)
+        i += length
+      } else {
+        out.append(Unicode.Scalar(0x10FF00 + UInt32(lead)) ?? "\u{FFFD}")
+        i += 1
+      }
+    }
+    return String(out)
+  }
+
+  /// A path as the NUL-terminated bytes the system takes (see ``fileName(_:)``).
+  package static func cPath(_ path: String) -> [CChar] {
+    var out: [CChar] = []
+    out.reserveCapacity(path.utf8.count + 1)
+    for u in path.unicodeScalars {
+      if (0x10FF80...0x10FFFF).contains(u.value) {
+        out.append(CChar(bitPattern: UInt8(u.value - 0x10FF00)))
+      } else {
+        for b in String(u).utf8 { out.append(CChar(bitPattern: b)) }
+      }
+    }
+    out.append(0)
+    return out
   }
 
   /// Reads a whole regular file (or standard input for `-`).
@@ -236,7 +275,7 @@ package enum POSIXFiles {
     if path == "-" {
       guard fstat(0, &st) == 0 else { return nil }
     } else {
-      guard stat(path, &st) == 0 else { return nil }
+      guard stat(cPath(path), &st) == 0 else { return nil }
     }
     return (UInt64(st.st_dev), UInt64(st.st_ino))
   }
