@@ -411,3 +411,47 @@ extension AggregateRowTests {
     #expect(reasons.contains { $0.hasPrefix("HAR entry 4 ") && $0.contains("no response body") })
   }
 }
+
+extension HostileTextTests {
+  @Test("A 100 KB model name widens no table: cells are cut, CSV and JSON keep the value")
+  func amplification() async throws {
+    let path = "/tmp/tokengap-wide-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let model = String(repeating: "m", count: 100_000)
+    let line =
+      #"{"type":"assistant","sessionId":"s","message":{"id":"ID","model":"MODEL","usage":{"input_tokens":1,"output_tokens":1}}}"#
+      .replacing("MODEL", with: model)
+    let text = (0..<50).map { line.replacing("ID", with: "m\($0)") }.joined(separator: "\n") + "\n"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    let result = await analyze([path], by: [.request])
+    #expect(result.total.requests == 50)
+    let table = AnalysisRenderer.render(result, format: .table)
+    // 50 rows of at most a few hundred characters, not 50 × 100 KB of padding.
+    #expect(table.utf8.count < 50_000)
+    #expect(table.contains("…"))
+    #expect(AnalysisRenderer.render(result, format: .csv).contains(model))
+  }
+
+  @Test("The ledger and error messages escape what they quote")
+  func ledgerEscapes() async throws {
+    let path = "/tmp/tokengap-ledger-\(WallClock.now().millisecondsSinceEpoch)-\u{1B}[31m.jsonl"
+    let line =
+      #"{"type":"assistant","sessionId":"s","message":{"id":"m1","model":"x\u001b]2;t\u0007","usage":{"input_tokens":1,"output_tokens":1}}}"#
+    try POSIXFiles.writeAtomically(Array((line + "\nnot json\n").utf8), to: path)
+    let result = await analyze([path])
+    let ledger = AnalysisRenderer.ledgerText(result.ledger)
+    #expect(!ledger.unicodeScalars.contains("\u{1B}") && !ledger.unicodeScalars.contains("\u{07}"))
+    #expect(ledger.contains(#"x\x1b]2;t\x07"#), "the unpriced model, escaped")
+    #expect(ledger.contains(#"\x1b[31m.jsonl:2"#), "the problem's file name, escaped")
+  }
+
+  @Test("A document over the cap is a skipped file, counted as skipped")
+  func documentCap() throws {
+    let path = "/tmp/tokengap-doc-cap-\(WallClock.now().millisecondsSinceEpoch).json"
+    let doc = "[\n" + String(repeating: "{\"a\":1},\n", count: 20_000) + "{\"a\":1}\n]\n"
+    try POSIXFiles.writeAtomically(Array(doc.utf8), to: path)
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog, captureLimit: 1 << 16))
+    let p = ingest.ingest(path)
+    #expect(p.ledger.files == 0 && p.ledger.filesSkipped == 1)
+    #expect(p.ledger.skippedFiles.map(\.kind) == [.skippedFile])
+  }
+}
