@@ -161,7 +161,8 @@ def main():
         for n, size, w, r in har:
             L.append("| %s | %.0f | %.2f | %.0f |" % (format(n, ","), size, w, r))
     v = version["tokengap --version"][0]
-    L += ["", "`tokengap --version`: %.0f ms (median of 21, process start included)." % (v * 1000)]
+    L += ["", "`tokengap --version`: %s (median of 21, process start included)." % (
+        "%.0f ms" % (v * 1000) if v >= 0.01 else "under 10 ms, the timer's resolution")]
 
     def row(goal, value, ok):
         return "| %s | %s | %s |" % (goal, value, "met" if ok else "**missed**")
@@ -187,7 +188,7 @@ def main():
         G.append(row("100,000-entry HAR under 2 s", "%.2f s" % w, w < 2))
         if len(har) == 2:
             G.append(row("doubling the entries at most doubles the time", "%.2f×" % (har[1][2] / w), har[1][2] / w <= 2))
-    G.append(row("`tokengap --version` ≤ 10 ms", "%.0f ms" % (v * 1000), v <= 0.010))
+    G.append(row("`tokengap --version` ≤ 10 ms", "%.0f ms" % (v * 1000) if v >= 0.01 else "< 10 ms", v <= 0.010))
     with open(os.path.join(ROOT, "notebooks-md/0005-benchmarks.md"), "w") as f:
         f.write("\n".join(L + G) + "\n")
     print("\n".join(G))

@@ -297,3 +297,34 @@ struct SHA256Tests {
         == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 }
+
+@Suite("Model names as gateways and other tools write them")
+struct GatewayModelNameTests {
+  @Test(
+    "Family-first order, dotted versions, provider prefixes and suffixes resolve to catalog models",
+    arguments: [
+      ("claude-4-sonnet-20250514", "claude-sonnet-4-0"),
+      ("claude-4-opus", "claude-opus-4-0"),
+      ("claude-4-5-haiku-20251001", "claude-haiku-4-5"),
+      ("claude-opus-4.7", "claude-opus-4-7"),
+      ("claude-haiku-4.5", "claude-haiku-4-5"),
+      ("openrouter/anthropic/claude-sonnet-4.5", "claude-sonnet-4-5"),
+      ("vertex_ai/claude-sonnet-4-5@default", "claude-sonnet-4-5"),
+      ("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+      ("anthropic/claude-opus-4-6", "claude-opus-4-6"),
+      ("claude-sonnet-4-5-via-bedrock", "claude-sonnet-4-5"),
+      ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20241022"),
+    ])
+  func resolves(_ logged: String, _ canonical: String) {
+    #expect(testCatalog.resolve(logged).entry?.id == canonical)
+  }
+
+  @Test(
+    "Unknown names stay unpriced, never guessed",
+    arguments: [
+      "claude-sonnet-4.9", "sonnet", "claude-sonnet", "gpt-4o", "openrouter/openai/gpt-4o", "claude-4-poet",
+    ])
+  func unknown(_ logged: String) {
+    #expect(testCatalog.resolve(logged).entry == nil)
+  }
+}

@@ -245,6 +245,31 @@ public struct ModelCatalog: Sendable {
     var id = logged.lowercased()
     while let last = id.utf8.last, last == UInt8(ascii: " ") { id.removeLast() }
     if id.hasSuffix("[1m]") { id.removeLast(4) }
+    // The id as logged comes first (an unknown model is shown by it), then
+    // the forms gateways and other tools write.
+    let plain = plainForms(id)
+    let gateway = gatewayForms(id)
+    return plain + gateway.filter { !plain.contains($0) }
+  }
+
+  private static func gatewayForms(_ logged: String) -> [String] {
+    var id = logged
+    // Gateways: `openrouter/anthropic/…`, `vertex_ai/…`, `bedrock/…`, `anthropic/…`.
+    if let slash = id.lastIndex(of: "/") { id = String(id[id.index(after: slash)...]) }
+    // Suffixes such as `…-via-bedrock`.
+    if let via = id.ranges(of: "-via-").last, !id[via.upperBound...].isEmpty,
+      id[via.upperBound...].allSatisfy({ $0.isLetter })
+    {
+      id = String(id[..<via.lowerBound])
+    }
+    // Dotted versions: `claude-opus-4.7`, `claude-haiku-4.5`.
+    id = dashedVersions(id)
+    return withAlternatives(plainForms(id))
+  }
+
+  /// The Bedrock and Vertex forms of an id, as logged.
+  private static func plainForms(_ logged: String) -> [String] {
+    var id = logged
     // Bedrock: optional region prefix, `anthropic.`, `-vN:M` suffix.
     if let range = id.firstRange(of: "anthropic.") {
       let prefix = id[..<range.lowerBound]
@@ -256,14 +281,49 @@ public struct ModelCatalog: Sendable {
       // Vertex: `claude-3-5-sonnet-v2@20241022`, `claude-sonnet-4-5@20250929`.
       let base = String(id[..<at])
       let date = String(id[id.index(after: at)...])
-      forms.append(base + "-" + date)
-      if base.hasSuffix("-v2") { forms.append(String(base.dropLast(3)) + "-" + date) }
+      if date != "default" {
+        forms.append(base + "-" + date)
+        if base.hasSuffix("-v2") { forms.append(String(base.dropLast(3)) + "-" + date) }
+      }
       forms.append(base)
       return forms
     }
     forms.append(id)
     if let stripped = stripBedrockVersion(id) { forms.append(stripped) }
     return forms
+  }
+
+  /// Each form, then the same with the family first (`claude-4-sonnet-…` →
+  /// `claude-sonnet-4-…`, as Claude 4 and later are named). Only exact
+  /// matches count: an alternative that is not in the catalog resolves
+  /// nothing, and a snapshot date the catalog does not list stays unknown.
+  private static func withAlternatives(_ forms: [String]) -> [String] {
+    var out = forms
+    for f in forms {
+      if let swapped = familyFirst(f) { out.append(swapped) }
+    }
+    return out
+  }
+
+  /// `claude-4-5-sonnet-…` → `claude-sonnet-4-5-…` for versions 4 and later.
+  private static func familyFirst(_ id: String) -> String? {
+    let parts = id.split(separator: "-").map(String.init)
+    guard parts.count >= 3, parts[0] == "claude", let major = Int(parts[1]), major >= 4 else { return nil }
+    var k = 2
+    if k < parts.count, parts[k].count <= 2, parts[k].allSatisfy(\.isNumber) { k += 1 }
+    let families: Set<String> = ["opus", "sonnet", "haiku", "fable", "mythos"]
+    guard k < parts.count, families.contains(parts[k]) else { return nil }
+    return (["claude", parts[k]] + parts[1..<k] + parts[(k + 1)...]).joined(separator: "-")
+  }
+
+  /// `4.7` → `4-7` wherever a dot stands between two digits.
+  private static func dashedVersions(_ id: String) -> String {
+    var chars = Array(id)
+    for k in chars.indices.dropFirst().dropLast()
+    where chars[k] == "." && chars[k - 1].isNumber && chars[k + 1].isNumber {
+      chars[k] = "-"
+    }
+    return String(chars)
   }
 
   /// `claude-…-v1:0` → `claude-…`, `claude-…-v2` → `claude-…`.
