@@ -189,6 +189,19 @@ struct CatalogTests {
     }
   }
 
+  @Test("Fast mode with the Batch API is unpriced: fast mode is not offered in Batch (PR-2026-09)")
+  func fastInBatch() throws {
+    let day = try #require(CivilDay("2026-11-20"))
+    let usage = TokenUsage(input: 1_000_000, output: 0)
+    let model = catalog.resolve("claude-opus-5")
+    let fast = try Gap(usage: usage, model: model, day: day, options: .init(fast: true), catalog: catalog)
+    // Fast alone: 1,000,000 × $10/M = $10.
+    #expect(fast.inputCostActual?.formatted() == "10")
+    let both = try Gap(
+      usage: usage, model: model, day: day, options: .init(batch: true, fast: true), catalog: catalog)
+    #expect(both.unpriced == .fastInBatch && both.inputCostActual == nil)
+  }
+
   @Test("Unpublished prices stay absent")
   func absentPrices() {
     for id in ["claude-mythos-5-2", "claude-mythos-preview"] {

@@ -259,3 +259,17 @@ struct EntryPointTests {
     #expect(a.ledger == b.ledger)
   }
 }
+
+@Suite("Edge spellings")
+struct EdgeSpellingTests {
+  @Test("inference_geo \"US\" is US-only inference: 1.1× on Claude 4.6")
+  func upperCaseGeo() async throws {
+    let path = "/tmp/tokengap-geo-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let line =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":1000000,"output_tokens":0,"inference_geo":"US"}}}"#
+    try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: path)
+    let result = await analyze([path])
+    // Opus 4.6 input $5/M × 1.1 = $5.50 for 1,000,000 tokens.
+    #expect(result.total.inputCostActual.formatted() == "5.5")
+  }
+}

@@ -316,7 +316,9 @@ extension FileIngest {
     if raw.embedded { partial.ledger.embeddedCopies += 1 }
     var flags = RequestTable.Flags(
       RequestOptions(
-        batch: raw.serviceTier == "batch", usGeo: raw.geo == "us", fast: raw.speed == "fast",
+        // The API writes these in lower case; a logger that upper-cases them means the same.
+        batch: raw.serviceTier?.lowercased() == "batch", usGeo: raw.geo?.lowercased() == "us",
+        fast: raw.speed?.lowercased() == "fast",
         longContext: raw.longContext))
     if raw.sidechain { flags.insert(.sidechain) }
     if raw.embedded { flags.insert(.embedded) }

@@ -37,6 +37,9 @@ public enum UnpricedReason: String, Sendable, Hashable, Codable {
   case noPricePeriod = "no_price_period"
   /// Fast mode was used and its price is not published for the model.
   case noFastPrice = "no_fast_price"
+  /// Fast mode and the Batch API together: fast mode is not offered in Batch,
+  /// so no published price applies.
+  case fastInBatch = "fast_in_batch"
 }
 
 /// The gap between count_tokens' worst case and what a request really cost.
@@ -222,6 +225,10 @@ public struct PriceClass: Sendable, Hashable, Codable {
     var card: RateCard
     var long = period.longPrompt
     if options.fast {
+      guard !options.batch else {
+        unpriced = .fastInBatch
+        return
+      }
       guard let fast = period.fast else {
         unpriced = .noFastPrice
         return
