@@ -273,3 +273,24 @@ struct EdgeSpellingTests {
     #expect(result.total.inputCostActual.formatted() == "5.5")
   }
 }
+
+@Suite("Row layout")
+struct RowLayoutTests {
+  @Test("A request row is 72 bytes; large counts, lines, web searches and copies stay exact or saturate as documented")
+  func layout() async throws {
+    #expect(MemoryLayout<RequestTable.Row>.stride == 72)
+    let path = "/tmp/tokengap-wide-row-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    let big =
+      #"{"type":"assistant","sessionId":"s","timestamp":"2026-10-20T13:00:00Z","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":5000000000,"output_tokens":1,"server_tool_use":{"web_search_requests":70000}}}}"#
+    let late =
+      #"{"type":"assistant","sessionId":"s","timestamp":"9999-01-01T00:00:00Z","message":{"id":"m2","model":"claude-opus-4-6","usage":{"input_tokens":1,"output_tokens":1}}}"#
+    try POSIXFiles.writeAtomically(Array((big + "\n" + late + "\n").utf8), to: path)
+    let rs = await requests([path])
+    let m1 = try #require(rs.first { $0.messageID == "m1" })
+    #expect(m1.usage.input == 5_000_000_000 && m1.usage.webSearchRequests == 70_000)
+    let m2 = try #require(rs.first { $0.messageID == "m2" })
+    #expect(m2.time == nil, "year 9999 is beyond what a row holds: counted without a time")
+    let result = await analyze([path])
+    #expect(result.ledger.problems.map(\.kind) == [.invalidTime])
+  }
+}

@@ -258,6 +258,12 @@ extension FileIngest {
       partial.ledger.problem(.noTokenCounts, path, n, "'usage' has no token counts")
       return
     }
+    var raw = raw
+    if let t = raw.time, !RequestTable.Row.timeRange.contains(t.millisecondsSinceEpoch) {
+      // Beyond year 6428 (or before -2488): no usage was recorded then.
+      raw.time = nil
+      partial.ledger.problem(.invalidTime, path, n, "timestamp out of range (years -2488 to 6428); time unknown")
+    }
     if raw.badTime {
       partial.ledger.problem(.invalidTime, path, n, "timestamp is not RFC 3339 with a time zone; time unknown")
     }

@@ -221,7 +221,7 @@ public struct PricedRequest: Sendable {
   public var embeddedOnly: Bool
   /// A stream that ended before `message_stop`.
   public var incompleteStream: Bool
-  /// The records merged into this request.
+  /// The records merged into this request (counted up to 255).
   public var copies: Int
   /// The file and line of the earliest copy.
   public var file: String

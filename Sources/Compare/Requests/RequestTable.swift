@@ -38,14 +38,14 @@ public struct RequestTable: Sendable {
 
   // MARK: Rows
 
-  /// One request: 80 bytes.
+  /// One request: 72 bytes.
   package struct Row: Sendable {
     /// Hash of the key bytes; unused for keys made from file and line.
     var hash: UInt64 = 0
     /// Arena offset of the key, or the record's sequence for file-and-line keys.
     var key: Int64 = 0
-    /// Milliseconds since the epoch; see `Flags.timed`.
-    var time: Int64 = 0
+    /// The time (48 bits, two's complement) and the flags (16 bits).
+    private var packed: UInt64 = 0
     var input: UInt32 = 0
     var output: UInt32 = 0
     var cacheCreation: UInt32 = 0
@@ -58,10 +58,35 @@ public struct RequestTable: Sendable {
     var file: UInt32 = 0
     /// `StringPool.none` when absent.
     var agent: UInt32 = 0
-    var line: UInt32 = 0
-    var webSearch: UInt16 = 0
-    var flags: Flags = []
-    var copies: UInt32 = 1
+    /// The line (24 bits; longer files keep it in the side table) and the
+    /// copies merged into the row (8 bits, counting up to 255).
+    private var lineCopies: UInt32 = 1 << 24
+
+    /// Milliseconds since the epoch, within ±2^47 (years -2488 to 6428); see `Flags.timed`.
+    var time: Int64 {
+      get { Int64(bitPattern: packed << 16) >> 16 }
+      set { packed = (packed & 0xFFFF_0000_0000_0000) | (UInt64(bitPattern: newValue) & 0x0000_FFFF_FFFF_FFFF) }
+    }
+
+    var flags: Flags {
+      get { Flags(rawValue: UInt16(truncatingIfNeeded: packed >> 48)) }
+      set { packed = (packed & 0x0000_FFFF_FFFF_FFFF) | UInt64(newValue.rawValue) << 48 }
+    }
+
+    /// The line when it fits 24 bits (see `RequestTable.line(of:)`).
+    var line: UInt32 {
+      get { lineCopies & 0x00FF_FFFF }
+      set { lineCopies = (lineCopies & 0xFF00_0000) | (newValue & 0x00FF_FFFF) }
+    }
+
+    /// Copies merged into this request, up to 255; 0 marks a row merged into another.
+    var copies: UInt32 {
+      get { lineCopies >> 24 }
+      set { lineCopies = (lineCopies & 0x00FF_FFFF) | (min(newValue, 255) << 24) }
+    }
+
+    /// Times a row can hold.
+    static let timeRange: ClosedRange<Int64> = -(1 << 47)...((1 << 47) - 1)
   }
 
   package struct Flags: OptionSet, Sendable {
@@ -179,7 +204,7 @@ public struct RequestTable: Sendable {
     recordsAdded += 1
     var row = Row()
     row.flags = r.flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
-    if let t = r.time {
+    if let t = r.time, Row.timeRange.contains(t.millisecondsSinceEpoch) {
       row.time = t.millisecondsSinceEpoch
       row.flags.insert(.timed)
     }
@@ -324,8 +349,8 @@ public struct RequestTable: Sendable {
     let limit = Int64(UInt32.max)
     let fits =
       c.input <= limit && c.output <= limit && c.cacheCreation <= limit && c.cacheRead <= limit
-      && c.write5m <= limit && c.write1h <= limit && c.webSearch <= Int64(UInt16.max)
-      && line >= 0 && line <= Int(UInt32.max)
+      && c.write5m <= limit && c.write1h <= limit && c.webSearch == 0
+      && line >= 0 && line <= 0x00FF_FFFF
     if fits {
       rows[i].input = UInt32(c.input)
       rows[i].output = UInt32(c.output)
@@ -333,7 +358,6 @@ public struct RequestTable: Sendable {
       rows[i].cacheRead = UInt32(c.cacheRead)
       rows[i].write5m = UInt32(c.write5m)
       rows[i].write1h = UInt32(c.write1h)
-      rows[i].webSearch = UInt16(c.webSearch)
       rows[i].line = UInt32(line)
       if rows[i].flags.contains(.wide) {
         rows[i].flags.remove(.wide)
@@ -362,7 +386,7 @@ public struct RequestTable: Sendable {
     return RawCounts(
       input: Int64(r.input), output: Int64(r.output), cacheCreation: Int64(r.cacheCreation),
       cacheRead: Int64(r.cacheRead), write5m: Int64(r.write5m), write1h: Int64(r.write1h),
-      webSearch: Int64(r.webSearch))
+      webSearch: 0)
   }
 
   /// The line of row `i`'s earliest copy.
