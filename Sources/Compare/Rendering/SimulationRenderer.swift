@@ -175,7 +175,7 @@ public enum SimulationRenderer {
     for pool in r.pools {
       guard let server = r.outcome(pool, .server) else { continue }
       let l = server.limits
-      out += markdown ? "\n## Pool \(pool)\n\n" : "\npool \(pool): "
+      out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
       out +=
         "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
       if markdown { out += "\n" }
@@ -213,7 +213,8 @@ public enum SimulationRenderer {
       }
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
-      out += "\npool \(pool): \(n) requests not simulated (no published limit for this pool and tier)\n"
+      out +=
+        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(n) requests not simulated (no published limit for this pool and tier)\n"
     }
     if r.requestsWithoutTime > 0 { out += "\n\(r.requestsWithoutTime) requests carry no time and were not simulated\n" }
     return out
