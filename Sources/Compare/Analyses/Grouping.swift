@@ -179,7 +179,7 @@ extension PricedTable {
     }
     let result = summaries.indices.map { g in
       GroupRow(
-        keys: dimensions.flatMap { keys($0, request(ofRow: representatives[g]), timeZone) },
+        keys: dimensions.flatMap { keys($0, row: representatives[g], timeZone) },
         summary: summaries[g])
     }.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
     return AnalysisResult(
@@ -188,19 +188,24 @@ extension PricedTable {
       timeZone: timeZone.name, accounting: context.accounting.rawValue)
   }
 
-  private func keys(_ d: Dimension, _ r: PricedRequest, _ tz: TimeZoneRule) -> [String] {
+  /// A group's key columns, read from its representative row.
+  private func keys(_ d: Dimension, row i: Int, _ tz: TimeZoneRule) -> [String] {
+    let t = table
+    let r = t.rows[i]
+    let time = r.flags.contains(.timed) ? Instant(millisecondsSinceEpoch: r.time) : nil
     switch d {
     case .request:
+      let (messageID, requestID) = t.ids(of: i)
       return [
-        r.time.map { LocalTime.format($0, tz, .millisecond) } ?? "", r.session, r.project,
-        r.model, r.messageID ?? "", r.requestID ?? "",
+        time.map { LocalTime.format($0, tz, .millisecond) } ?? "", t.strings[r.session], t.strings[r.project],
+        priceClass(ofRow: i).model, messageID ?? "", requestID ?? "",
       ]
-    case .session: return [r.session, r.project]
-    case .project: return [r.project]
-    case .day: return [r.time.map { LocalTime.format($0, tz, .day) } ?? ""]
-    case .hour: return [r.time.map { LocalTime.format($0, tz, .hour) } ?? ""]
-    case .minute: return [r.time.map { LocalTime.format($0, tz, .minute) } ?? ""]
-    case .model: return [r.model]
+    case .session: return [t.strings[r.session], t.strings[r.project]]
+    case .project: return [t.strings[r.project]]
+    case .day: return [time.map { LocalTime.format($0, tz, .day) } ?? ""]
+    case .hour: return [time.map { LocalTime.format($0, tz, .hour) } ?? ""]
+    case .minute: return [time.map { LocalTime.format($0, tz, .minute) } ?? ""]
+    case .model: return [priceClass(ofRow: i).model]
     case .total: return []
     }
   }

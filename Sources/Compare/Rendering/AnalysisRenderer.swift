@@ -1,4 +1,6 @@
+import Dispatch
 import EstimateModel
+import Synchronization
 
 /// Renders `analyze` results as CSV, JSON, a terminal table or Markdown.
 public enum AnalysisRenderer {
@@ -30,9 +32,20 @@ public enum AnalysisRenderer {
   }
 
   public static func csv(_ r: AnalysisResult) -> String {
-    var w = CSVWriter(header: r.keyColumns + summaryColumns)
-    for row in r.rows { w.row(row.keys + values(row.summary)) }
-    return w.text
+    let header = CSVWriter(header: r.keyColumns + summaryColumns).text
+    // Many rows (one a request) are formatted in parallel slices, joined in order.
+    let slices = r.rows.count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
+    let size = (r.rows.count + slices - 1) / max(1, slices)
+    let parts = Mutex([String](repeating: "", count: slices))
+    DispatchQueue.concurrentPerform(iterations: slices) { k in
+      var text = ""
+      let end = min(r.rows.count, (k + 1) * size)
+      if k * size < end {
+        for row in r.rows[(k * size)..<end] { CSVWriter.append(row.keys + values(row.summary), to: &text) }
+      }
+      parts.withLock { $0[k] = text }
+    }
+    return parts.withLock { header + $0.joined() }
   }
 
   static func summaryJSON(_ s: Summary) -> [(String, JSONValue)] {

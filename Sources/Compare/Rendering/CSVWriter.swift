@@ -8,13 +8,33 @@ package struct CSVWriter {
 
   /// Appends a row; cells are quoted when needed.
   package mutating func row(_ cells: [String]) {
-    text += cells.map(CSVWriter.cell).joined(separator: ",")
+    CSVWriter.append(cells, to: &text)
+  }
+
+  /// Appends one row's line to `text`.
+  package static func append(_ cells: [String], to text: inout String) {
+    for (k, c) in cells.enumerated() {
+      if k > 0 { text += "," }
+      text += cell(c)
+    }
     text += "\r\n"
   }
 
   /// A cell as written: formula-like text is prefixed with `'` (OWASP), and
   /// cells holding commas, quotes or line breaks are quoted.
   package static func cell(_ raw: String) -> String {
+    // Most cells are plain numbers or words: one pass decides.
+    var plain = true
+    for (n, c) in raw.utf8.enumerated() {
+      let safe =
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+        || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
+      if !safe {
+        plain = false
+        break
+      }
+    }
+    if plain { return raw }
     var value = raw
     if let first = value.utf8.first,
       [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
