@@ -89,7 +89,7 @@ struct LineCapTests {
 
   @Test(
     "A line over the cap is reported by line number and skipped; the rest is read",
-    arguments: [1 << 20, 20 << 20])  // a mapped file, and one read with read(2)
+    arguments: [1 << 20, 20 << 20])  // a line within the read buffer, and one beyond it
   func overlongLine(_ size: Int) async throws {
     let huge = #"{"type":"user","a":""# + String(repeating: "x", count: size) + #""}"#
     let text = Self.usage("m1") + "\n" + huge + "\n" + Self.usage("m2") + "\n"
