@@ -326,6 +326,11 @@ struct GatewayModelNameTests {
       ("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
       ("anthropic/claude-opus-4-6", "claude-opus-4-6"),
       ("claude-sonnet-4-5-via-bedrock", "claude-sonnet-4-5"),
+      // A Bedrock inference-profile ARN names the model after its last slash.
+      (
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "claude-sonnet-4-5"
+      ),
       ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20241022"),
     ])
   func resolves(_ logged: String, _ canonical: String) {
