@@ -148,7 +148,7 @@ public struct FileIngest {
     }
     let view = UnsafeBufferPointer(all)
     if mode == .document || mode == .capture, filled > options.captureLimit {
-      skipFile("document larger than \(options.captureLimit) bytes (raise it with --max-document-mib)")
+      skipLargeDocument()
       return
     }
     if mode == .document || mode == .capture {
@@ -162,15 +162,7 @@ public struct FileIngest {
       guard let p = memchr(base + at, 0x0A, filled - at) else { break }
       let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
       lineNumber += 1
-      if nl - at > options.lineLimit {
-        partial.ledger.lines += 1
-        partial.ledger.malformedLines += 1
-        partial.ledger.problem(
-          .lineTooLong, path, lineNumber,
-          "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
-      } else {
-        handleLine(view, at..<nl, lineNumber)
-      }
+      handleLine(view, at..<nl, lineNumber)
       at = nl + 1
     }
     if at < filled {
@@ -213,15 +205,12 @@ public struct FileIngest {
         let cap = whole ? options.captureLimit : options.lineLimit
         if !first, buffer.count >= cap {
           if whole {
-            skipFile("document larger than \(cap) bytes (raise it with --max-document-mib)")
+            skipLargeDocument()
             return
           }
           lineNumber += 1
           lineCount = lineNumber
-          partial.ledger.lines += 1
-          partial.ledger.malformedLines += 1
-          partial.ledger.problem(
-            .lineTooLong, path, lineNumber, "line longer than \(cap) bytes (raise it with --max-line-mib): skipped")
+          skipLongLine(lineNumber)
           discarding = true
           filled = 0
         } else {
@@ -285,7 +274,7 @@ public struct FileIngest {
       if first || ((mode == .document || mode == .capture) && !eof) { continue }
       if mode == .document || mode == .capture, filled > options.captureLimit {
         // Smaller than the buffer, larger than the cap: the cap is what counts.
-        skipFile("document larger than \(options.captureLimit) bytes (raise it with --max-document-mib)")
+        skipLargeDocument()
         return
       }
       var consumed = 0
@@ -308,15 +297,7 @@ public struct FileIngest {
           let nl = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
           lineNumber += 1
           lineCount = lineNumber
-          if nl - start > options.lineLimit {
-            partial.ledger.lines += 1
-            partial.ledger.malformedLines += 1
-            partial.ledger.problem(
-              .lineTooLong, path, lineNumber,
-              "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
-          } else {
-            handleLine(all, start..<nl, lineNumber)
-          }
+          handleLine(all, start..<nl, lineNumber)
           start = nl + 1
         }
         if eof, start < filled {
@@ -400,8 +381,17 @@ public struct FileIngest {
   }
 
   /// Whether the first top-level value is a structured capture (``FormatSniffer``).
-  static func looksLikeCapture(_ probe: ArraySlice<UInt8>) -> Bool {
-    FormatSniffer.isCapture(probe)
+  /// A line over the cap: one malformed line, one problem, nothing read from it.
+  mutating func skipLongLine(_ n: Int) {
+    partial.ledger.lines += 1
+    partial.ledger.malformedLines += 1
+    partial.ledger.problem(
+      .lineTooLong, path, n, "line longer than \(options.lineLimit) bytes (raise it with --max-line-mib): skipped")
+  }
+
+  /// A document over the cap: the file is skipped, with the option that raises it.
+  mutating func skipLargeDocument() {
+    skipFile("document larger than \(options.captureLimit) bytes (raise it with --max-document-mib)")
   }
 
   func lineOf(_ all: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Int {
@@ -414,6 +404,10 @@ public struct FileIngest {
     _ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ n: Int, document: Bool = false,
     lastWithoutNewline: Bool = false
   ) {
+    if !document, range.count > options.lineLimit {
+      skipLongLine(n)
+      return
+    }
     partial.ledger.lines += 1
     var start = range.lowerBound
     while start < range.upperBound, all[start] == 0x20 || all[start] == 0x09 || all[start] == 0x0D {

@@ -42,7 +42,7 @@ public enum ParallelIngest {
       let first = head.first(where: {
         $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
       }),
-      first == UInt8(ascii: "{"), !FileIngest.looksLikeCapture(head),
+      first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
       !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
       let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
     else { return nil }

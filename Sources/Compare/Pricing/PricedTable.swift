@@ -151,12 +151,6 @@ public struct PricedTable: Sendable {
     PricedRequest.charges(table.counts(of: i).usage, countsReads: countsReads[Int(rowClass[i])])
   }
 
-  /// The gap of row `i`; nil only when its prompt or charge overflows 64 bits
-  /// (the ledger names it, and it counts as unpriced).
-  package func gap(ofRow i: Int) -> Gap? {
-    try? Gap(usage: table.counts(of: i).usage, priceClass: priceClass(ofRow: i))
-  }
-
   /// The request in row `i`, with its gap.
   package func request(ofRow i: Int) -> PricedRequest {
     PricedRequest(table: self, row: i)

@@ -303,9 +303,9 @@ public struct RequestTable: Sendable {
     let aLine = self.line(of: i)
     let merged = counts.maximum(self.counts(of: i))
     // Descriptive fields from the earliest copy (time, file, line).
-    let bFirst = RequestTable.precedes(
-      (b.flags.contains(.timed) ? b.time : .max, strings[b.file], line),
-      (a.flags.contains(.timed) ? a.time : .max, strings[a.file], aLine))
+    let bFirst =
+      (b.flags.contains(.timed) ? b.time : .max, strings[b.file], line)
+      < (a.flags.contains(.timed) ? a.time : .max, strings[a.file], aLine)
     var row = bFirst ? b : a
     row.hash = a.hash
     row.key = a.key
@@ -336,11 +336,6 @@ public struct RequestTable: Sendable {
     index.find(hash: hash, rows: rows) { i in
       KeyEncoding.identity(arena.entry(at: rows[i].key)) == identity
     }
-  }
-
-  /// Orders copies: earlier time first, then file, then line.
-  static func precedes(_ a: (Int64, String, Int), _ b: (Int64, String, Int)) -> Bool {
-    a < b
   }
 
   // MARK: Values
