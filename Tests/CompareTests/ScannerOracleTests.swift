@@ -169,4 +169,45 @@ struct ScannerOracleTests {
       #expect(scan(bad).1 != nil, "\(bad)")
     }
   }
+
+  @Test("Every key the scanner acts on is recognised, and a near miss is not")
+  func everyKey() throws {
+    // Each kept field once, in its place, with a distinct value to tell them apart.
+    let line = #"""
+      {"type":"progress","timestamp":"2026-01-02T03:04:05Z","sessionId":"s","isSidechain":true,\#
+      "isApiErrorMessage":false,"requestId":"r","agentId":"a","cwd":"/w","data":{"message":{"id":"inner",\#
+      "usage":{"input_tokens":1}}},"message":{"id":"m","model":"x","stop_reason":"end_turn","usage":{\#
+      "input_tokens":11,"output_tokens":12,"cache_creation_input_tokens":13,"cache_read_input_tokens":14,\#
+      "cache_creation":{"ephemeral_5m_input_tokens":15,"ephemeral_1h_input_tokens":16},\#
+      "server_tool_use":{"web_search_requests":17},"service_tier":"batch","inference_geo":"us","speed":"fast"}},\#
+      "types":"no","Type":"no","sessionid":"no","input_token":"no"}
+      """#
+    var scanner = LineScanner()
+    var records: [ScannedRecord] = []
+    let bytes = Array(line.utf8)
+    let failure = bytes.withUnsafeBufferPointer { scanner.scan($0, 0..<$0.count, into: &records) }
+    #expect(failure == nil)
+    let r = try #require(records.first)
+    let o = r.outer
+    let text = { (span: Span?) -> String? in span.map { String(decoding: bytes[$0.start..<$0.end], as: UTF8.self) } }
+    #expect(text(o.type) == "progress")
+    #expect(text(o.timestamp) == "2026-01-02T03:04:05Z")
+    #expect(text(o.sessionID) == "s")
+    #expect(o.isSidechain == true)
+    #expect(o.isAPIError == false)
+    #expect(text(o.requestID) == "r")
+    #expect(text(o.agentID) == "a")
+    #expect(text(o.cwd) == "/w")
+    #expect(text(o.messageID) == "m")
+    #expect(text(o.model) == "x")
+    #expect(o.stopReason)
+    #expect(r.hasInner && text(r.inner.messageID) == "inner" && r.inner.usage?.input == 1)
+    let u = try #require(o.usage)
+    #expect(
+      [u.input, u.output, u.cacheCreation, u.cacheRead, u.write5m, u.write1h, u.webSearch] == [
+        11, 12, 13, 14, 15, 16, 17,
+      ])
+    #expect(text(u.serviceTier) == "batch" && text(u.inferenceGeo) == "us" && text(u.speed) == "fast")
+    #expect(o.problem == nil, "the near misses are other keys, not duplicates")
+  }
 }

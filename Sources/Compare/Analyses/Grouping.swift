@@ -1,5 +1,13 @@
 public import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A way to group requests; several combine (`--by day,model`).
 public enum Dimension: String, CaseIterable, Sendable {
   case request, session, project, day, hour, minute, model, total
@@ -276,7 +284,13 @@ private struct GroupKey: Hashable {
   }
 
   static func == (a: GroupKey, b: GroupKey) -> Bool {
-    a.n == b.n && withUnsafeBytes(of: a.v) { x in withUnsafeBytes(of: b.v) { y in x.elementsEqual(y) } }
+    guard a.n == b.n else { return false }
+    return withUnsafeBytes(of: a.v) { x in
+      withUnsafeBytes(of: b.v) { y in
+        guard let p = x.baseAddress, let q = y.baseAddress else { return true }
+        return memcmp(p, q, a.n * 8) == 0
+      }
+    }
   }
 
   func hash(into h: inout Hasher) {

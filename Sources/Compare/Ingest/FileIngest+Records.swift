@@ -33,6 +33,10 @@ struct RawUsage {
   var serviceTier: String?
   var geo: String?
   var speed: String?
+  /// Set by the line reader instead of the three strings above.
+  var batch = false
+  var usGeo = false
+  var fast = false
   var longContext: Bool?
   var measured: Int64?
   var rateLimit: RateLimitHeaders?
@@ -214,11 +218,21 @@ extension FileIngest {
       raw.write5m = u.write5m
       raw.write1h = u.write1h
       raw.webSearch = u.webSearch
-      raw.serviceTier = u.serviceTier.flatMap { scanner.decode($0) }
-      raw.geo = u.inferenceGeo.flatMap { scanner.decode($0) }
-      raw.speed = u.speed.flatMap { scanner.decode($0) }
+      // Only whether each is the one value that changes the price matters:
+      // the bytes are compared where they lie, no String is made.
+      raw.batch = spanIs(u.serviceTier, "batch")
+      raw.usGeo = spanIs(u.inferenceGeo, "us")
+      raw.fast = spanIs(u.speed, "fast")
     }
     return raw
+  }
+
+  /// Whether a string span's text is `lower`, in any letter case (the API
+  /// writes these in lower case; a logger that upper-cases them means the same).
+  func spanIs(_ span: Span?, _ lower: StaticString) -> Bool {
+    guard let span else { return false }
+    if span.escaped { return scanner.decode(span)?.lowercased() == lower.description }
+    return scanner.equalsIgnoringCase(span, lower)
   }
 
   /// The decoded text of a span whose bytes equal the cached ones; refreshes the cache.
@@ -240,7 +254,7 @@ extension FileIngest {
   }
 
   /// Filters, normalizes and keeps one record.
-  mutating func accept(_ raw: RawUsage, _ n: Int, line: WritableKeyPath<Ledger, Int>?) {
+  mutating func accept(_ raw: consuming RawUsage, _ n: Int, line: WritableKeyPath<Ledger, Int>?) {
     func count(_ field: WritableKeyPath<Ledger, Int>) {
       if line != nil { partial.ledger[keyPath: field] += 1 }
     }
@@ -258,7 +272,6 @@ extension FileIngest {
       partial.ledger.problem(.noTokenCounts, path, n, "'usage' has no token counts")
       return
     }
-    var raw = raw
     if let t = raw.time, !RequestTable.Row.timeRange.contains(t.millisecondsSinceEpoch) {
       // Beyond year 6428 (or before -2488): no usage was recorded then.
       raw.time = nil
@@ -323,8 +336,9 @@ extension FileIngest {
     var flags = RequestTable.Flags(
       RequestOptions(
         // The API writes these in lower case; a logger that upper-cases them means the same.
-        batch: raw.serviceTier?.lowercased() == "batch", usGeo: raw.geo?.lowercased() == "us",
-        fast: raw.speed?.lowercased() == "fast",
+        batch: raw.batch || raw.serviceTier?.lowercased() == "batch",
+        usGeo: raw.usGeo || raw.geo?.lowercased() == "us",
+        fast: raw.fast || raw.speed?.lowercased() == "fast",
         longContext: raw.longContext))
     if raw.sidechain { flags.insert(.sidechain) }
     if raw.embedded { flags.insert(.embedded) }
@@ -335,7 +349,7 @@ extension FileIngest {
       RequestTable.Record(
         key: key, time: raw.time, session: raw.session ?? fileStem,
         project: raw.project ?? parentName, model: model,
-        agent: raw.agent ?? (fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil),
+        agent: raw.agent ?? fileAgent,
         file: path, line: n,
         counts: RequestTable.RawCounts(
           input: raw.input ?? 0, output: raw.output ?? 0, cacheCreation: raw.cacheCreation ?? 0,

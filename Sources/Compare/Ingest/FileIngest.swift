@@ -24,6 +24,8 @@ public struct FileIngest {
   var path = ""
   var fileProject: String?
   var fileStem = ""
+  /// The agent a file's name gives (`agent-<id>.jsonl`), for records that name none.
+  var fileAgent: String?
   var parentName = ""
   var mode = Mode.lines
   var pending: [ScannedRecord] = []
@@ -56,8 +58,13 @@ public struct FileIngest {
     self.buffer = buffer.count >= 1 << 12 ? buffer : FileIngest.uninitialized(1 << 20)
   }
 
-  /// The read buffer, to hand to the next reader.
-  var readBuffer: [UInt8] { buffer }
+  /// Gives up the read buffer, to hand to the next reader: the caller holds
+  /// the only reference, so the next reader writes into it without a copy.
+  mutating func takeReadBuffer() -> [UInt8] {
+    let taken = buffer
+    buffer = []
+    return taken
+  }
 
   /// A byte array whose contents will be overwritten by read(2): not zeroed.
   static func uninitialized(_ count: Int) -> [UInt8] {
@@ -131,6 +138,7 @@ public struct FileIngest {
       break
     }
     fileStem = path == "-" ? "stdin" : stem
+    fileAgent = fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil
     parentName = parts.count >= 2 ? parts[parts.count - 2] : ""
     fileProject = nil
     if let p = parts.lastIndex(of: "projects"), p + 2 < parts.count { fileProject = parts[p + 1] }
@@ -427,11 +435,9 @@ public struct FileIngest {
         return
       }
     }
-    var count = 0
-    let failure = scanner.scan(all, start..<range.upperBound) { record in
-      count += 1
-      pending.append(record)
-    }
+    pending.removeAll(keepingCapacity: true)
+    let failure = scanner.scan(all, start..<range.upperBound, into: &pending)
+    var count = pending.count
     // A line is valid or malformed as a whole: a line that fails after a
     // complete object (`{…}} trailing`) is one problem, and none of it counts.
     // (A document keeps the records before its failure.)

@@ -28,6 +28,8 @@ struct ScannedUsage: Equatable {
   var serviceTier: Span?
   var inferenceGeo: Span?
   var speed: Span?
+
+  mutating func edit(_ body: (inout ScannedUsage) -> Void) { body(&self) }
 }
 
 /// The fields tokengap keeps from one record (a line, or a progress line's
@@ -89,13 +91,6 @@ private enum Key: UInt8 {
   ]
 
   static let table: [([UInt8], Key)] = names.map { (Array($0.0.utf8), $0.1) }
-
-  /// Keys by length, for a cheap first cut.
-  static let byLength: [[([UInt8], Key)]] = {
-    var buckets = [[([UInt8], Key)]](repeating: [], count: 32)
-    for entry in table { buckets[entry.0.count].append(entry) }
-    return buckets
-  }()
 }
 
 /// Where in a record the scanner is.
@@ -126,6 +121,17 @@ struct LineScanner {
     _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
     _ body: (ScannedRecord) -> Void
   ) -> ScanFailure? {
+    var records: [ScannedRecord] = []
+    let failure = scan(bytes, range, into: &records)
+    for record in records { body(record) }
+    return failure
+  }
+
+  /// Scans like ``scan(_:_:_:)``, appending each complete object's record to
+  /// `records`, filled in place (a record is large: it is never copied).
+  mutating func scan(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into records: inout [ScannedRecord]
+  ) -> ScanFailure? {
     b = bytes
     end = range.upperBound
     var i = skipSpace(range.lowerBound)
@@ -138,11 +144,12 @@ struct LineScanner {
         guard b[i] == UInt8(ascii: "{") else {
           return ScanFailure(offset: i, reason: "array element is not an object")
         }
-        var record = ScannedRecord()
-        switch scanObject(i, .root, &record) {
-        case .failure(let f): return f
+        records.append(ScannedRecord())
+        switch scanObject(i, .root, &records[records.count - 1]) {
+        case .failure(let f):
+          records.removeLast()
+          return f
         case .success(let next):
-          body(record)
           i = skipSpace(next)
         }
         guard i < end else { return ScanFailure(offset: i, reason: "unterminated array") }
@@ -164,11 +171,12 @@ struct LineScanner {
           reason: i == range.lowerBound || i == skipSpace(range.lowerBound)
             ? "not a JSON object" : "unexpected data after the object")
       }
-      var record = ScannedRecord()
-      switch scanObject(i, .root, &record) {
-      case .failure(let f): return f
+      records.append(ScannedRecord())
+      switch scanObject(i, .root, &records[records.count - 1]) {
+      case .failure(let f):
+        records.removeLast()
+        return f
       case .success(let next):
-        body(record)
         i = skipSpace(next)
       }
     }
@@ -189,37 +197,70 @@ struct LineScanner {
     return i
   }
 
-  /// Finds the closing quote of a string starting at `open`; returns the index after it.
-  @inline(__always) private func stringEnd(_ open: Int, escapes: Bool = true) -> (Int, Bool)? {
+  /// Finds the closing quote of a string starting at `open`; returns the
+  /// index after it and whether the string holds a backslash escape.
+  ///
+  /// Short strings (most keys and values) are walked byte by byte, escapes
+  /// skipped in pairs; past 32 bytes `memchr` jumps to each quote and the
+  /// backslashes before it are counted (an odd number escapes it).
+  @inline(__always) private func stringEnd(_ open: Int) -> (Int, Bool)? {
+    guard let base = b.baseAddress else { return nil }
     var i = open + 1
     var escaped = false
-    guard let base = b.baseAddress else { return nil }
+    let short = min(end, i + 32)
+    while i < short {
+      let c = base[i]
+      if c == UInt8(ascii: "\"") { return (i + 1, escaped) }
+      if c == UInt8(ascii: "\\") {
+        escaped = true
+        i += 2
+      } else {
+        i += 1
+      }
+    }
+    let from = i
     while i < end {
       guard let p = memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) else { return nil }
       let q = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-      // Count backslashes before the quote: an odd number escapes it.
       var k = q - 1
       var slashes = 0
-      while k > open, b[k] == UInt8(ascii: "\\") {
+      while k > open, base[k] == UInt8(ascii: "\\") {
         slashes += 1
         k -= 1
       }
       if slashes > 0 { escaped = true }
       if slashes % 2 == 0 {
-        // Control characters are invalid inside strings; check only when
-        // cheap (short strings) would miss some, so check all bytes of
-        // strings we keep in `span` instead.
-        // Whether a kept string needs decoding; skipped strings are not searched again.
-        return (q + 1, escaped || (escapes && hasBackslash(open + 1, q)))
+        // Whether a backslash hides between the quotes (not before one).
+        return (q + 1, escaped || (q > from && memchr(base + from, Int32(UInt8(ascii: "\\")), q - from) != nil))
       }
       i = q + 1
     }
     return nil
   }
 
-  @inline(__always) private func hasBackslash(_ s: Int, _ e: Int) -> Bool {
-    guard e > s, let base = b.baseAddress else { return false }
-    return memchr(base + s, Int32(UInt8(ascii: "\\")), e - s) != nil
+  /// Skips a string starting at `open` without noting escapes; the index after it.
+  @inline(__always) private func skipString(_ open: Int) -> Int? {
+    guard let base = b.baseAddress else { return nil }
+    var i = open + 1
+    let short = min(end, i + 32)
+    while i < short {
+      let c = base[i]
+      if c == UInt8(ascii: "\"") { return i + 1 }
+      i += c == UInt8(ascii: "\\") ? 2 : 1
+    }
+    while i < end {
+      guard let p = memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) else { return nil }
+      let q = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+      var k = q - 1
+      var slashes = 0
+      while k > open, base[k] == UInt8(ascii: "\\") {
+        slashes += 1
+        k -= 1
+      }
+      if slashes % 2 == 0 { return q + 1 }
+      i = q + 1
+    }
+    return nil
   }
 
   private enum Step {
@@ -229,45 +270,74 @@ struct LineScanner {
 
   /// Skips any JSON value starting at `i`, validating its structure (brackets,
   /// commas, colons, keys, numbers, literals) without recursion. String
-  /// contents are skipped with memchr and not validated.
+  /// contents are skipped and not validated.
+  ///
+  /// The open brackets are a stack of bits (set: object) in one word for the
+  /// first 64 levels, and on the heap past that, so any depth costs memory,
+  /// never stack, and the common shallow value touches no array.
   private mutating func skipValue(_ start: Int) -> Step {
-    enum Want { case value, valueOrClose, key, keyOrClose, colon, commaOrClose }
+    guard let base = b.baseAddress else { return .failure(ScanFailure(offset: start, reason: "missing value")) }
     var i = start
-    var want = Want.value
+    var depth = 0
+    var bits: UInt64 = 0
     brackets.removeAll(keepingCapacity: true)
-    while true {
-      while i < end, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
-      guard i < end else {
-        let what = brackets.last == UInt8(ascii: "[") ? "array" : (brackets.isEmpty ? "value" : "object")
-        return .failure(ScanFailure(offset: start, reason: brackets.isEmpty ? "missing value" : "unterminated \(what)"))
+    @inline(__always) func topIsObject() -> Bool {
+      depth > 64 ? brackets.last == UInt8(ascii: "{") : bits & (1 << UInt64(depth - 1)) != 0
+    }
+    @inline(__always) func push(_ object: Bool) {
+      if depth < 64 {
+        if object { bits |= 1 << UInt64(depth) } else { bits &= ~(1 << UInt64(depth)) }
+      } else {
+        brackets.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
       }
-      let c = b[i]
-      switch want {
-      case .value, .valueOrClose:
-        if c == UInt8(ascii: "]"), want == .valueOrClose {
-          brackets.removeLast()
-          i += 1
-          if brackets.isEmpty { return .success(i) }
-          want = .commaOrClose
-        } else if c == UInt8(ascii: "{") {
-          brackets.append(c)
-          i += 1
-          want = .keyOrClose
-        } else if c == UInt8(ascii: "[") {
-          brackets.append(c)
-          i += 1
-          want = .valueOrClose
-        } else if c == UInt8(ascii: "\"") {
-          guard let (next, _) = stringEnd(i, escapes: false) else {
+      depth += 1
+    }
+    @inline(__always) func pop() {
+      depth -= 1
+      if depth >= 64 { brackets.removeLast() }
+    }
+    // The states: a value is wanted (after `[`, `:` or `,` in an array), a
+    // key (after `{` or `,` in an object), or a `,` or closing bracket.
+    var wantValue = true
+    var allowClose = false
+    while true {
+      while i < end, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
+      guard i < end else {
+        let reason = depth == 0 ? "missing value" : (topIsObject() ? "unterminated object" : "unterminated array")
+        return .failure(ScanFailure(offset: start, reason: reason))
+      }
+      let c = base[i]
+      if wantValue {
+        if c == UInt8(ascii: "\"") {
+          guard let next = skipString(i) else {
             return .failure(ScanFailure(offset: i, reason: "unterminated string"))
           }
           i = next
-          if brackets.isEmpty { return .success(i) }
-          want = .commaOrClose
+        } else if c == UInt8(ascii: "{") {
+          push(true)
+          i += 1
+          // A key or `}`.
+          while i < end, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
+          if i < end, base[i] == UInt8(ascii: "}") {
+            pop()
+            i += 1
+          } else {
+            guard let next = key(at: i) else { return keyFailure(i, start) }
+            i = next
+            continue
+          }
+        } else if c == UInt8(ascii: "[") {
+          push(false)
+          i += 1
+          allowClose = true
+          continue
+        } else if c == UInt8(ascii: "]"), allowClose {
+          pop()
+          i += 1
         } else {
           var k = i
           while k < end {
-            let d = b[k]
+            let d = base[k]
             if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]")
               || d == 0x20 || d == 0x0A || d == 0x0D || d == 0x09
             {
@@ -279,45 +349,51 @@ struct LineScanner {
             return .failure(ScanFailure(offset: i, reason: "invalid value"))
           }
           i = k
-          if brackets.isEmpty { return .success(i) }
-          want = .commaOrClose
         }
-      case .key, .keyOrClose:
-        if c == UInt8(ascii: "}"), want == .keyOrClose {
-          brackets.removeLast()
-          i += 1
-          if brackets.isEmpty { return .success(i) }
-          want = .commaOrClose
-        } else if c == UInt8(ascii: "\"") {
-          guard let (next, _) = stringEnd(i, escapes: false) else {
-            return .failure(ScanFailure(offset: i, reason: "unterminated string"))
-          }
-          i = next
-          want = .colon
-        } else {
-          return .failure(ScanFailure(offset: i, reason: "expected a key"))
-        }
-      case .colon:
-        guard c == UInt8(ascii: ":") else { return .failure(ScanFailure(offset: i, reason: "expected ':'")) }
+        // A value is complete.
+        allowClose = false
+        if depth == 0 { return .success(i) }
+        wantValue = false
+        continue
+      }
+      // A `,` or the closing bracket of the innermost open value.
+      let object = topIsObject()
+      if c == UInt8(ascii: ",") {
         i += 1
-        want = .value
-      case .commaOrClose:
-        let open = brackets.last ?? 0
-        if c == UInt8(ascii: ",") {
-          i += 1
-          want = open == UInt8(ascii: "{") ? .key : .value
-        } else if (c == UInt8(ascii: "}") && open == UInt8(ascii: "{"))
-          || (c == UInt8(ascii: "]") && open == UInt8(ascii: "["))
-        {
-          brackets.removeLast()
-          i += 1
-          if brackets.isEmpty { return .success(i) }
-        } else {
-          return .failure(
-            ScanFailure(offset: i, reason: open == UInt8(ascii: "{") ? "expected ',' or '}'" : "expected ',' or ']'"))
+        if object {
+          while i < end, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
+          guard let next = key(at: i) else { return keyFailure(i, start) }
+          i = next
         }
+        wantValue = true
+      } else if c == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+        pop()
+        i += 1
+        if depth == 0 { return .success(i) }
+      } else {
+        return .failure(ScanFailure(offset: i, reason: object ? "expected ',' or '}'" : "expected ',' or ']'"))
       }
     }
+  }
+
+  /// Skips a key and its colon starting at `i`; the index after the colon,
+  /// or nil when either is missing.
+  @inline(__always) private func key(at i: Int) -> Int? {
+    guard i < end, b[i] == UInt8(ascii: "\""), var k = skipString(i) else { return nil }
+    while k < end, b[k] == 0x20 || b[k] == 0x0A || b[k] == 0x0D || b[k] == 0x09 { k += 1 }
+    guard k < end, b[k] == UInt8(ascii: ":") else { return nil }
+    return k + 1
+  }
+
+  /// Why ``key(at:)`` failed at `i`, worded as the scanner always has.
+  private func keyFailure(_ i: Int, _ start: Int) -> Step {
+    guard i < end else { return .failure(ScanFailure(offset: start, reason: "unterminated object")) }
+    guard b[i] == UInt8(ascii: "\"") else { return .failure(ScanFailure(offset: i, reason: "expected a key")) }
+    guard var k = skipString(i) else { return .failure(ScanFailure(offset: i, reason: "unterminated string")) }
+    while k < end, b[k] == 0x20 || b[k] == 0x0A || b[k] == 0x0D || b[k] == 0x09 { k += 1 }
+    return .failure(
+      k < end
+        ? ScanFailure(offset: k, reason: "expected ':'") : ScanFailure(offset: start, reason: "unterminated object"))
   }
 
   /// A JSON literal or a number by the JSON grammar.
@@ -350,22 +426,81 @@ struct LineScanner {
 
   private func key(_ s: Int, _ e: Int, escaped: Bool) -> Key {
     let n = e - s
-    guard n < 32, !escaped else {
-      if escaped, let decoded = decode(Span(start: s, end: e, escaped: true)) {
+    guard !escaped else {
+      if let decoded = decode(Span(start: s, end: e, escaped: true)) {
         let bytes = Array(decoded.utf8)
         return Key.table.first { $0.0 == bytes }?.1 ?? .other
       }
       return .other
     }
-    for (name, k) in Key.byLength[n] {
-      var same = true
-      for j in 0..<n where name[j] != b[s + j] {
-        same = false
-        break
-      }
-      if same { return k }
+    guard let base = b.baseAddress else { return .other }
+    // By length, then by bytes: most keys of a line are none of these and
+    // fail on the length alone.
+    @inline(__always) func same(_ name: StaticString) -> Bool {
+      memcmp(base + s, name.utf8Start, n) == 0
     }
-    return .other
+    switch n {
+    case 2:
+      if same("id") { return .id }
+      return .other
+    case 3:
+      if same("cwd") { return .cwd }
+      return .other
+    case 4:
+      if same("type") { return .type }
+      if same("data") { return .data }
+      return .other
+    case 5:
+      if same("usage") { return .usage }
+      if same("model") { return .model }
+      if same("speed") { return .speed }
+      return .other
+    case 7:
+      if same("agentId") { return .agentId }
+      if same("message") { return .message }
+      return .other
+    case 9:
+      if same("timestamp") { return .timestamp }
+      if same("sessionId") { return .sessionId }
+      if same("requestId") { return .requestId }
+      return .other
+    case 11:
+      if same("isSidechain") { return .isSidechain }
+      if same("stop_reason") { return .stopReason }
+      return .other
+    case 12:
+      if same("input_tokens") { return .inputTokens }
+      if same("service_tier") { return .serviceTier }
+      return .other
+    case 13:
+      if same("output_tokens") { return .outputTokens }
+      if same("inference_geo") { return .inferenceGeo }
+      return .other
+    case 14:
+      if same("cache_creation") { return .cacheCreation }
+      return .other
+    case 15:
+      if same("server_tool_use") { return .serverToolUse }
+      return .other
+    case 17:
+      if same("isApiErrorMessage") { return .isApiErrorMessage }
+      return .other
+    case 19:
+      if same("web_search_requests") { return .webSearchRequests }
+      return .other
+    case 23:
+      if same("cache_read_input_tokens") { return .cacheReadInputTokens }
+      return .other
+    case 25:
+      if same("ephemeral_5m_input_tokens") { return .ephemeral5m }
+      if same("ephemeral_1h_input_tokens") { return .ephemeral1h }
+      return .other
+    case 27:
+      if same("cache_creation_input_tokens") { return .cacheCreationInputTokens }
+      return .other
+    default:
+      return .other
+    }
   }
 
   /// Appends an unescaped ASCII span's bytes as a key part; false (nothing
@@ -385,6 +520,20 @@ struct LineScanner {
       guard let a = b.baseAddress, let o = other.baseAddress else { return bytes.isEmpty }
       return memcmp(a + span.start, o, bytes.count) == 0
     }
+  }
+
+  /// Whether an unescaped span's bytes equal an ASCII lower-case name in any letter case.
+  func equalsIgnoringCase(_ span: Span, _ lower: StaticString) -> Bool {
+    let n = lower.utf8CodeUnitCount
+    guard span.end - span.start == n else { return false }
+    let name = lower.utf8Start
+    for k in 0..<n {
+      let c = b[span.start + k]
+      // ASCII letters fold by setting 0x20; other bytes must match exactly.
+      let folded = (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) ? c | 0x20 : c
+      if folded != name[k] { return false }
+    }
+    return true
   }
 
   /// Parses a timestamp span in place.
@@ -518,9 +667,9 @@ struct LineScanner {
 
   /// Edits the usage object when there is one.
   private static func withUsage(_ x: inout ScannedFields, _ body: (inout ScannedUsage) -> Void) {
-    guard var u = x.usage else { return }
-    body(&u)
-    x.usage = u
+    // Optional chaining edits the stored value in place; unwrapping into a
+    // local and writing it back would copy it twice per field.
+    x.usage?.edit(body)
   }
 
   private static func isSet(_ f: TextField, _ x: ScannedFields) -> Bool {
@@ -710,7 +859,7 @@ struct LineScanner {
     case .count(let path, let inner):
       let name = path.name
       mutate(&record, inner) {
-        if let u = $0.usage, LineScanner.isSet(path, u) { $0.note("duplicate key '\(name)'") }
+        if let u = $0.usage, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
       }
       let step = skipValue(i)
       guard case .success(let next) = step else { return step }
@@ -720,20 +869,22 @@ struct LineScanner {
       }
       var v: Int64 = 0
       var ok = next > i
-      var reason = "'\(name)' is not a whole number"
+      // Why the count is unusable; worded only when it is (never per record).
+      enum Why { case notWhole, negative, overflow }
+      var why = Why.notWhole
       // JSON's -0 is zero, not a negative count.
       let negativeZero = next - i == 2 && b[i] == UInt8(ascii: "-") && b[i + 1] == UInt8(ascii: "0")
       for p in (negativeZero ? next : i)..<next {
         let d = b[p]
         guard isDigit(d) else {
-          if d == UInt8(ascii: "-") { reason = "'\(name)' is negative" }
+          if d == UInt8(ascii: "-") { why = .negative }
           ok = false
           break
         }
         let (m, o1) = v.multipliedReportingOverflow(by: 10)
         let (s, o2) = m.addingReportingOverflow(Int64(d - 48))
         if o1 || o2 {
-          reason = "'\(name)' is beyond the 64-bit range"
+          why = .overflow
           ok = false
           break
         }
@@ -743,7 +894,13 @@ struct LineScanner {
       if negativeZero { v = 0 }
       mutate(&record, inner) {
         LineScanner.withUsage(&$0) { LineScanner.set(path, ok ? v : nil, &$0) }
-        if !ok { $0.note(reason) }
+        if !ok {
+          switch why {
+          case .notWhole: $0.note("'\(name)' is not a whole number")
+          case .negative: $0.note("'\(name)' is negative")
+          case .overflow: $0.note("'\(name)' is beyond the 64-bit range")
+          }
+        }
       }
       return step
     }

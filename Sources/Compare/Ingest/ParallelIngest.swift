@@ -147,27 +147,45 @@ public enum ParallelIngest {
       for w in work { deliver(w, ingest.ingest(w.path, chunk: w.chunk)) }
       return analyzer
     }
-    // Each reader (and its read buffer, hot in the cache) goes back to the
-    // next piece of work instead of a new one being allocated per file.
-    await withTaskGroup(of: (Work, FilePartial, [UInt8]).self) { group in
+    // Each reader's buffer (hot in the cache) goes back to the next piece of
+    // work instead of a new one being allocated per file. It travels in a box
+    // that is emptied when taken: a buffer captured by the task closure would
+    // stay referenced there, and the reader's first write would copy it.
+    await withTaskGroup(of: (Work, FilePartial, ReadBuffer).self) { group in
       var next = 0
-      func start(_ group: inout TaskGroup<(Work, FilePartial, [UInt8])>, _ buffer: [UInt8]) {
+      func start(_ group: inout TaskGroup<(Work, FilePartial, ReadBuffer)>, _ box: ReadBuffer) {
         guard next < work.count else { return }
         let w = work[next]
         next += 1
         group.addTask {
-          var ingest = FileIngest(options: options, reusing: buffer)
+          var ingest = FileIngest(options: options, reusing: box.take())
           let partial = ingest.ingest(w.path, chunk: w.chunk)
-          return (w, partial, ingest.readBuffer)
+          box.put(ingest.takeReadBuffer())
+          return (w, partial, box)
         }
       }
-      for _ in 0..<min(jobs, work.count) { start(&group, []) }
-      while let (w, partial, buffer) = await group.next() {
+      for _ in 0..<min(jobs, work.count) { start(&group, ReadBuffer()) }
+      while let (w, partial, box) = await group.next() {
         deliver(w, partial)
-        start(&group, buffer)
+        start(&group, box)
       }
     }
     return analyzer
+  }
+
+  /// A read buffer handed from one piece of work to the next; only one task
+  /// holds it at a time (it is passed on when the task has finished).
+  final class ReadBuffer: @unchecked Sendable {
+    private var bytes: [UInt8] = []
+
+    /// The buffer, leaving the box empty so the caller's reference is the only one.
+    func take() -> [UInt8] {
+      let taken = bytes
+      bytes = []
+      return taken
+    }
+
+    func put(_ buffer: [UInt8]) { bytes = buffer }
   }
 
   /// The number of cores available.
