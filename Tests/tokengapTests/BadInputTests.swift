@@ -139,6 +139,21 @@ struct BadInputTests {
     #expect(try POSIXFiles.read(file) == original, "the input is intact")
   }
 
+  @Test("An input named like a chart file this run would not write is refused, never removed as stale")
+  func chartNeverRemovesAnInput() async throws {
+    let dir = temporaryDirectory("chart-input")
+    // Without limits no bucket.csv is written, and a stale one would be removed.
+    let input = dir + "/bucket.csv"
+    let original = try POSIXFiles.read(bad("crlf.jsonl"))
+    try POSIXFiles.writeAtomically(original, to: input)
+    let r = await tokengap("chart", input, "--out", dir, "-q")
+    #expect(r.status == 74)
+    #expect(r.err.contains("refusing to write over the input"))
+    #expect(try POSIXFiles.read(input) == original, "the input is intact")
+    let left = POSIXFiles.list(dir)?.sorted() ?? []
+    #expect(left == ["bucket.csv"], "nothing staged is left behind: \(left)")
+  }
+
   @Test("'-o' onto a symlink replaces its target, keeps the link; a device is written, not replaced")
   func outputTargets() async throws {
     let dir = temporaryDirectory("targets")

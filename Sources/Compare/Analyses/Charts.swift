@@ -103,29 +103,44 @@ public enum Charts {
     return (w.text, se, sa)
   }
 
-  /// Everything `tokengap chart` writes.
+  /// Everything `tokengap chart` writes, in memory.
   public static func build(
     priced: PricedTable, requests: [PricedRequest],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool
   ) async -> ChartSet {
     var set = ChartSet()
-    // The independent tables render side by side.
-    async let requestsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.request]))
+    await build(
+      priced: priced, requests: requests, arrivals: arrivals, simulation: simulation, limitsLabel: limitsLabel,
+      svg: svg
+    ) { set.files.append(($0, $1)) }
+    return set
+  }
+
+  /// Everything `tokengap chart` writes, each file handed to `emit` as soon
+  /// as it is made, in the order of ``fileNames``: a caller that writes it
+  /// out holds one file at a time, never the whole set.
+  public static func build<E: Error>(
+    priced: PricedTable, requests: [PricedRequest],
+    arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
+    limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
+  ) async throws(E) {
+    // The per-request table is the largest by far: it is made alone (its
+    // rows formatted in parallel) and handed on, and freed, before the rest;
+    // the sessions table is made beside the small files.
+    try emit("requests.csv", AnalysisRenderer.csv(priced.analysis(dimensions: [.request])))
     async let sessionsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.session]))
-    async let cumulativeData = cumulativeCSV(requests)
     let minutes = MinuteSeries.build(arrivals)
+    try emit("minutes.csv", SimulationRenderer.minutesCSV(minutes))
     let histogram = histogramCSV(requests)
-    let cumulative = await cumulativeData
-    set.files.append(("requests.csv", await requestsCSV))
-    set.files.append(("minutes.csv", SimulationRenderer.minutesCSV(minutes)))
-    set.files.append(("ratio_histogram.csv", histogram.csv))
-    set.files.append(("cumulative.csv", cumulative.csv))
-    set.files.append(("sessions.csv", await sessionsCSV))
+    try emit("ratio_histogram.csv", histogram.csv)
+    let cumulative = cumulativeCSV(requests)
+    try emit("cumulative.csv", cumulative.csv)
+    try emit("sessions.csv", await sessionsCSV)
     if let simulation {
-      set.files.append(("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples)))
+      try emit("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples))
     }
-    guard svg else { return set }
+    guard svg else { return }
 
     // Estimate vs ITPM per minute, all pools summed.
     var perMinute: [Int64: (Int128, Int128)] = [:]
@@ -158,14 +173,14 @@ public enum Charts {
         )
       ]
     }
-    set.files.append(("estimate_vs_itpm.svg", over.render()))
+    try emit("estimate_vs_itpm.svg", over.render())
 
     var hist = SVGChart(
       title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)",
       yLabel: "requests")
     hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
     hist.bars = histogram.bars
-    set.files.append(("ratio_histogram.svg", hist.render()))
+    try emit("ratio_histogram.svg", hist.render())
 
     var cost = SVGChart(title: "Cumulative input cost: estimated vs actual", xLabel: "time (UTC)", yLabel: "USD")
     cost.xScale = .time
@@ -175,7 +190,7 @@ public enum Charts {
         name: "estimated (count_tokens x input price)", color: "#E45756", points: cumulative.estimate, style: .step),
       .init(name: "actual (cache-aware)", color: "#4C78A8", points: cumulative.actual, style: .step),
     ]
-    set.files.append(("cumulative_cost.svg", cost.render()))
+    try emit("cumulative_cost.svg", cost.render())
 
     if let simulation {
       // ITPM bucket levels of the busiest pool, per regime.
@@ -195,9 +210,8 @@ public enum Charts {
           b.series.append(.init(name: regime.rawValue, color: colors[regime] ?? "#888", points: pts, style: .line))
         }
         if let cap = samples.first?.capacity { b.rules = [(Double(cap), "capacity", "#2CA02C")] }
-        set.files.append(("bucket_levels.svg", b.render()))
+        try emit("bucket_levels.svg", b.render())
       }
     }
-    return set
   }
 }

@@ -112,6 +112,8 @@ extension PricedTable {
     var representatives: [Int] = []
     var total = Summary()
     var sampled: [UInt32] = []
+    // Per group, its last sampled row: a group of one ratio needs no sort.
+    var last: [UInt32] = []
     forEachRequest { i in
       let (usage, gap, p, itpm) = priced(row: i)
       let measured = t.measuredCountTokens(of: i)
@@ -124,12 +126,16 @@ extension PricedTable {
         groups[key] = g
         summaries.append(Summary())
         representatives.append(i)
+        last.append(0)
       }
       summaries[g].add(
         usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
       total.add(
         usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
-      if let gap, gap.itpm > 0 { sampled.append(UInt32(i)) }
+      if let gap, gap.itpm > 0 {
+        sampled.append(UInt32(i))
+        last[g] = UInt32(i)
+      }
     }
     // The distributions: every sampled request in ratio order.
     let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
@@ -165,22 +171,32 @@ extension PricedTable {
       total.percentiles = .init(p50: r[0], p90: r[1], p99: r[2], max: r[3])
     }
     for g in summaries.indices { summaries[g].percentiles = Summary.Percentiles() }
+    // Every rank of one value is that value (each group of `--by request`).
+    var multi = false
+    for g in summaries.indices where summaries[g].ratioCount >= 1 {
+      if summaries[g].ratioCount == 1 {
+        let v = value(Int(last[g]))
+        summaries[g].percentiles = .init(p50: v, p90: v, p99: v, max: v)
+      } else {
+        multi = true
+      }
+    }
     if summaries.count == 1 {
       summaries[0].percentiles = total.percentiles
-    } else if !sampled.isEmpty {
+    } else if multi {
       var seen = [Int](repeating: 0, count: summaries.count)
-      var wanted = summaries.map { $0.ratioCount > 0 ? Summary.ranks($0.ratioCount) : [] }
+      var wanted = summaries.map { $0.ratioCount > 1 ? Summary.ranks($0.ratioCount) : [] }
       var found = [[Ratio?]](repeating: [], count: summaries.count)
       for r in sampled {
         let i = Int(r)
-        guard let g = groups[grouper.key(t, i, self)] else { continue }
+        guard let g = groups[grouper.key(t, i, self)], summaries[g].ratioCount > 1 else { continue }
         while let next = wanted[g].first, next == seen[g] {
           found[g].append(value(i))
           wanted[g].removeFirst()
         }
         seen[g] += 1
       }
-      for g in summaries.indices where found[g].count == 4 {
+      for g in summaries.indices where summaries[g].ratioCount > 1 && found[g].count == 4 {
         summaries[g].percentiles = .init(
           p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
       }

@@ -24,16 +24,17 @@ package struct CSVWriter {
   /// cells holding commas, quotes or line breaks are quoted.
   package static func cell(_ raw: String) -> String {
     // Most cells are plain numbers or words: one pass decides.
-    var plain = true
-    for (n, c) in raw.utf8.enumerated() {
-      let safe =
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-        || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
-      if !safe {
-        plain = false
-        break
+    func isPlain(_ bytes: some Sequence<UInt8>) -> Bool {
+      for (n, c) in bytes.enumerated() {
+        let safe =
+          (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+          || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
+        if !safe { return false }
       }
+      return true
     }
+    // Native strings are contiguous: their bytes are read in place.
+    let plain = raw.utf8.withContiguousStorageIfAvailable { isPlain($0) } ?? isPlain(raw.utf8)
     if plain { return raw }
     var value = raw
     if let first = value.utf8.first,

@@ -196,6 +196,37 @@ package enum POSIXFiles {
     }
   }
 
+  /// Files staged one at a time as they are made, then moved into place
+  /// together: the all-or-nothing of ``writeSet(_:)`` without holding the set
+  /// in memory. Files staged and never committed are removed.
+  public final class StagedFiles {
+    private var staged: [(tmp: String, path: String)] = []
+
+    public init() {}
+
+    /// Writes `contents` to a temporary file beside `path`.
+    public func stage(_ contents: String, at path: String) throws(FileError) {
+      var st = stat()
+      let mode = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? st.st_mode & 0o7777 : newFileMode
+      staged.append((try POSIXFiles.stage(contents, beside: path, mode: mode), path))
+    }
+
+    /// Renames every staged file into place; on a failure the rest are removed.
+    public func commit() throws(FileError) {
+      let all = staged
+      staged = []
+      for (k, s) in all.enumerated() where rename(s.tmp, s.path) != 0 {
+        let e = errno
+        for rest in all[k...] { unlink(rest.tmp) }
+        throw FileError(path: s.path, kind: .unwritable, reason: errnoText(e))
+      }
+    }
+
+    deinit {
+      for s in staged { unlink(s.tmp) }
+    }
+  }
+
   /// Writes a set of files all or nothing as far as the file system allows:
   /// every file is staged first, and only then are they renamed into place.
   /// A failure while staging leaves every earlier file as it was.
@@ -222,6 +253,23 @@ package enum POSIXFiles {
 
   /// Writes `bytes` to a new temporary file in the folder of `path`; returns its path.
   static func stage(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(FileError) -> String {
+    try bytes.withUnsafeBytes { raw in Result { () throws(FileError) in try stage(raw, beside: path, mode: mode) } }
+      .get()
+  }
+
+  /// Writes `text` to a new temporary file in the folder of `path` (its UTF-8
+  /// read in place, not copied to an array); returns its path.
+  static func stage(_ text: String, beside path: String, mode: mode_t) throws(FileError) -> String {
+    var text = text
+    return try text.withUTF8 { utf8 in
+      Result { () throws(FileError) in try stage(UnsafeRawBufferPointer(utf8), beside: path, mode: mode) }
+    }.get()
+  }
+
+  /// Writes `bytes` to a new temporary file in the folder of `path`; returns its path.
+  static func stage(_ bytes: UnsafeRawBufferPointer, beside path: String, mode: mode_t) throws(FileError)
+    -> String
+  {
     let dir: String
     if let slash = path.lastIndex(of: "/") {
       dir = String(path[..<slash])
@@ -238,7 +286,7 @@ package enum POSIXFiles {
     let tmp = String(decoding: template.dropLast(), as: UTF8.self)
     var offset = 0
     while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      let n = write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
       if n < 0 {
         if errno == EINTR { continue }
         let e = errno

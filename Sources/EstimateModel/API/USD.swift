@@ -23,8 +23,16 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
     for _ in 0..<(18 - decimals) { unit *= 10 }
     let negative = attodollars < 0
     let magnitude = attodollars.magnitude
-    // Half up, without forming magnitude + unit / 2 (which could overflow).
-    let rounded = magnitude / unit + (magnitude % unit >= unit - unit / 2 && unit > 1 ? 1 : 0)
+    // Half up, without forming magnitude + unit / 2 (which could overflow);
+    // in 64 bits when the amount fits (under $18), as nearly every request does.
+    let (q, r) =
+      magnitude <= UInt128(UInt64.max)
+      ? {
+        let (q, r) = UInt64(magnitude).quotientAndRemainder(dividingBy: UInt64(unit))
+        return (UInt128(q), UInt128(r))
+      }()
+      : magnitude.quotientAndRemainder(dividingBy: unit)
+    let rounded = q + (r >= unit - unit / 2 && unit > 1 ? 1 : 0)
     var scale: UInt128 = 1
     for _ in 0..<decimals { scale *= 10 }
     let sign = negative && rounded != 0 ? "-" : ""
@@ -42,15 +50,58 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
 /// Decimal text of fixed-point values: 64-bit arithmetic when it fits.
 enum Decimal128Text {
   /// `value / scale` with `decimals` digits after the point, trailing zeros trimmed.
+  ///
+  /// The digits are written into a stack buffer and the String made once:
+  /// this runs for every money and ratio cell of every output row.
   static func fixed(_ value: UInt128, scale: UInt128, decimals: Int) -> String {
-    let whole = value / scale
-    let rest = value % scale
-    let wholeText = whole <= UInt128(UInt64.max) ? String(UInt64(whole)) : String(whole)
-    guard decimals > 0, rest != 0 else { return wholeText }
-    var digits = rest <= UInt128(UInt64.max) ? String(UInt64(rest)) : String(rest)
-    digits = String(repeating: "0", count: decimals - digits.count) + digits
-    while digits.last == "0" { digits.removeLast() }
-    return wholeText + "." + digits
+    let whole: UInt128
+    let rest: UInt128
+    if value <= UInt128(UInt64.max), scale <= UInt128(UInt64.max) {
+      // 64-bit division is several times cheaper than 128-bit.
+      let (q, r) = UInt64(value).quotientAndRemainder(dividingBy: UInt64(max(scale, 1)))
+      (whole, rest) = (UInt128(q), UInt128(r))
+    } else {
+      (whole, rest) = value.quotientAndRemainder(dividingBy: max(scale, 1))
+    }
+    // 39 digits for the whole part, a point, at most 38 decimals.
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buf in
+      var n = 0
+      n = write(whole, into: buf, at: n, width: 1)
+      if decimals > 0, rest != 0 {
+        buf[n] = UInt8(ascii: ".")
+        n = write(rest, into: buf, at: n + 1, width: min(decimals, 38))
+        while buf[n - 1] == UInt8(ascii: "0") { n -= 1 }
+      }
+      return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+    }
+  }
+
+  /// Writes `value` in decimal, zero-padded to `width` digits, at `start`; the end index.
+  private static func write(_ value: UInt128, into buf: UnsafeMutableBufferPointer<UInt8>, at start: Int, width: Int)
+    -> Int
+  {
+    guard value <= UInt128(UInt64.max) else {
+      let text = Array(String(value).utf8)
+      let count = max(text.count, width)
+      for k in 0..<(count - text.count) { buf[start + k] = UInt8(ascii: "0") }
+      for (k, c) in text.enumerated() { buf[start + count - text.count + k] = c }
+      return start + count
+    }
+    var digits = 1
+    var v = UInt64(value)
+    while v >= 10 {
+      digits += 1
+      v /= 10
+    }
+    let count = max(digits, width)
+    var k = start + count
+    v = UInt64(value)
+    while k > start {
+      k -= 1
+      buf[k] = UInt8(ascii: "0") + UInt8(v % 10)
+      v /= 10
+    }
+    return start + count
   }
 }
 
@@ -226,7 +277,11 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
       for _ in 0..<(decimals + shift) { scale *= 10 }
       var keep: UInt128 = 1
       for _ in 0..<decimals { keep *= 10 }
-      let rounded = (n * scale * 2 + d) / (2 * d)
+      let top = n * scale * 2 + d
+      // 64-bit division when both fit, as for nearly every row.
+      let rounded =
+        top <= UInt128(UInt64.max) && 2 * d <= UInt128(UInt64.max)
+        ? UInt128(UInt64(top) / UInt64(2 * d)) : top / (2 * d)
       let sign = negative && rounded != 0 ? "-" : ""
       return sign + Decimal128Text.fixed(rounded, scale: keep, decimals: decimals)
     }

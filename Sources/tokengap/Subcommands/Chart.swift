@@ -31,10 +31,16 @@ enum ChartCommand {
     }
   }
 
-  /// Builds the chart set for a loaded input.
-  static func charts(_ o: ParsedOptions, _ input: Inputs.Loaded, svg: Bool) async throws -> (
-    ChartSet, SimulationReport?, [PricedRequest]
-  ) {
+  /// Builds the chart files for a loaded input, staging each in `dir` as it
+  /// is made (one file in memory at a time); nothing is in place until
+  /// `staged` is committed. Returns the names written, in order.
+  static func charts(
+    _ o: ParsedOptions, _ input: Inputs.Loaded, svg: Bool, into dir: String, staged: POSIXFiles.StagedFiles
+  ) async throws -> ([String], SimulationReport?, [PricedRequest]) {
+    try makeDirectory(dir)
+    // Every name a run may write or remove: an input among them is refused
+    // before anything is staged (and is never removed as a stale chart).
+    for name in Charts.fileNames { try Common.refuseInput(dir + "/" + name, input.files) }
     let requests = input.requests
     let (arrivals, untimed) = Replay.arrivals(requests)
     let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
@@ -49,27 +55,31 @@ enum ChartCommand {
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
         catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
     }
-    let set = await Charts.build(
-      priced: input.priced, requests: requests, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
-      svg: svg)
-    return (set, report, requests)
-  }
-
-  /// Writes the set (and `extra` files beside it) staged, then moved into
-  /// place together; chart files of an earlier run that this run did not
-  /// write are removed, so the folder never mixes two runs.
-  static func write(
-    _ set: ChartSet, to dir: String, extra: [(String, String)] = [], inputs: [String]
-  ) throws {
-    try makeDirectory(dir)
-    let files = set.files.map { (dir + "/" + $0.0, $0.1) } + extra
-    for (path, _) in files { try Common.refuseInput(path, inputs) }
+    var names: [String] = []
     do {
-      try POSIXFiles.writeSet(files.map { ($0.0, Array($0.1.utf8)) })
+      try await Charts.build(
+        priced: input.priced, requests: requests, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
+        svg: svg
+      ) { (name, text) throws(FileError) in
+        try staged.stage(text, at: dir + "/" + name)
+        names.append(name)
+      }
     } catch {
       throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }
-    let written = Set(set.files.map(\.0))
+    return (names, report, requests)
+  }
+
+  /// Moves the staged files into place together; chart files of an earlier
+  /// run that this run did not write are removed, so the folder never mixes
+  /// two runs.
+  static func commit(_ staged: POSIXFiles.StagedFiles, names: [String], in dir: String) throws {
+    do {
+      try staged.commit()
+    } catch {
+      throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
+    }
+    let written = Set(names)
     for name in Charts.fileNames where !written.contains(name) { unlink(dir + "/" + name) }
   }
 
@@ -78,9 +88,10 @@ enum ChartCommand {
   {
     guard let dir = o.value("out") else { throw UsageError("missing '--out <dir>'") }
     let input = try await Inputs.load(o)
-    let (set, _, _) = try await charts(o, input, svg: o.flag("svg"))
-    try write(set, to: dir, inputs: input.files)
-    for (name, _) in set.files { output.write("wrote \(dir)/\(name)\n") }
+    let staged = POSIXFiles.StagedFiles()
+    let (names, _, _) = try await charts(o, input, svg: o.flag("svg"), into: dir, staged: staged)
+    try commit(staged, names: names, in: dir)
+    for name in names { output.write("wrote \(dir)/\(name)\n") }
     let result = input.total()
     return Inputs.finish(result.ledger, o, usable: result.ledger.requests > 0, errors: &errors)
   }
@@ -102,9 +113,15 @@ enum ReportCommand {
   {
     guard let out = o.value("out") else { throw UsageError("missing '--out <file.md>'") }
     let input = try await Inputs.load(o)
-    let (set, simulation, requests) = try await ChartCommand.charts(o, input, svg: true)
     let base = out.hasSuffix(".md") ? String(out.dropLast(3)) : out
     let chartDir = base + "-charts"
+    try Common.refuseInput(out, input.files)
+    if let slash = out.lastIndex(of: "/"), slash != out.startIndex {
+      try ChartCommand.makeDirectory(String(out[..<slash]))
+    }
+    let staged = POSIXFiles.StagedFiles()
+    let (names, simulation, requests) = try await ChartCommand.charts(
+      o, input, svg: true, into: chartDir, staged: staged)
     let chartLink = String(chartDir.split(separator: "/").last ?? Substring(chartDir))
     let priced = input.priced
     @Sendable func table(_ d: [Dimension]) -> String {
@@ -141,14 +158,16 @@ enum ReportCommand {
       + AnalysisRenderer.ledgerText(total.ledger).split(separator: "\n").map { "- " + Escape.markdown(String($0)) }
       .joined(separator: "\n") + "\n\n"
     md += "## Charts\n\n"
-    for (name, _) in set.files {
+    for name in names {
       md += name.hasSuffix(".svg") ? "![\(name)](\(chartLink)/\(name))\n\n" : "- [\(name)](\(chartLink)/\(name))\n"
     }
-    if let slash = out.lastIndex(of: "/"), slash != out.startIndex {
-      try ChartCommand.makeDirectory(String(out[..<slash]))
+    do {
+      try staged.stage(md, at: out)
+    } catch {
+      throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }
-    try ChartCommand.write(set, to: chartDir, extra: [(out, md)], inputs: input.files)
-    output.write("wrote \(out) and \(set.files.count) files in \(chartDir)/\n")
+    try ChartCommand.commit(staged, names: names, in: chartDir)
+    output.write("wrote \(out) and \(names.count) files in \(chartDir)/\n")
     return Inputs.finish(total.ledger, o, usable: total.ledger.requests > 0, errors: &errors)
   }
 }

@@ -1,0 +1,60 @@
+import Testing
+
+@testable import EstimateModel
+
+/// The decimal text every money and ratio cell goes through, against the
+/// plain String arithmetic it replaced (the oracle: slow, obviously right).
+@Suite("Decimal text")
+struct DecimalTextTests {
+  private func oracle(_ value: UInt128, scale: UInt128, decimals: Int) -> String {
+    let whole = String(value / scale)
+    let rest = value % scale
+    guard decimals > 0, rest != 0 else { return whole }
+    var digits = String(rest)
+    digits = String(repeating: "0", count: decimals - digits.count) + digits
+    while digits.last == "0" { digits.removeLast() }
+    return whole + "." + digits
+  }
+
+  @Test("Fixed-point text matches String arithmetic on the 64-bit and the 128-bit paths")
+  func fixedMatchesOracle() {
+    var rng = SystemRandomNumberGenerator()
+    var scale: UInt128 = 1
+    for decimals in 0...20 {
+      for _ in 0..<300 {
+        let bits = Int.random(in: 1...127, using: &rng)
+        let value = UInt128.random(in: 0...(UInt128(1) << bits), using: &rng)
+        let text = Decimal128Text.fixed(value, scale: scale, decimals: decimals)
+        #expect(text == oracle(value, scale: scale, decimals: decimals), "\(value) / \(scale)")
+      }
+      scale *= 10
+    }
+    #expect(Decimal128Text.fixed(UInt128.max, scale: 1, decimals: 0) == String(UInt128.max))
+    #expect(Decimal128Text.fixed(5, scale: 1_000, decimals: 3) == "0.005")
+    #expect(Decimal128Text.fixed(1_500, scale: 1_000, decimals: 3) == "1.5")
+  }
+
+  @Test("Dollars round half up on both paths: under and over 2^64 attodollars")
+  func dollars() {
+    #expect(USD(attodollars: 5 * 100_000_000_000).formatted(decimals: 6) == "0.000001")
+    #expect(USD(attodollars: 5 * 100_000_000_000 - 1).formatted(decimals: 6) == "0")
+    #expect(USD(attodollars: -15 * 100_000_000_000_000_000).formatted(decimals: 0) == "-2")
+    // $20 = 2×10^19 attodollars, past UInt64.max (about 1.8×10^19).
+    #expect(
+      USD(attodollars: 20 * 1_000_000_000_000_000_000 + 5 * 100_000_000_000).formatted(decimals: 6) == "20.000001")
+    #expect(USD(attodollars: 20 * 1_000_000_000_000_000_000 + 5 * 100_000_000_000 - 1).formatted(decimals: 6) == "20")
+  }
+}
+
+@Suite("Ratio text")
+struct RatioTextTests {
+  @Test("Ratios near the 64-bit edge format without trapping and round half up")
+  func edges() throws {
+    // A denominator past 2^63: 2d overflows 64 bits while the dividend fits.
+    let big = Int128(UInt64.max / 2 + 7)
+    #expect(try #require(Ratio(big, big)).formatted() == "1")
+    #expect(try #require(Ratio(big / 2, big)).formatted() == "0.5")
+    #expect(try #require(Ratio(Int128(2), Int128(3))).formatted() == "0.666667")
+    #expect(try #require(Ratio(Int128(-2), Int128(3))).formatted(decimals: 2, shift: 2) == "-66.67")
+  }
+}
