@@ -58,3 +58,25 @@ struct RatioTextTests {
     #expect(try #require(Ratio(Int128(-2), Int128(3))).formatted(decimals: 2, shift: 2) == "-66.67")
   }
 }
+
+@Suite("Instant text")
+struct InstantTextTests {
+  @Test("The fixed-width text equals the text assembled from padded parts, for any instant")
+  func fixedWidthMatchesParts() {
+    var rng = SystemRandomNumberGenerator()
+    // Years -2488 to 6428 and beyond: the fast path covers 0–9999, the rest falls back.
+    let span: ClosedRange<Int64> = -140_000_000_000_000...400_000_000_000_000
+    for _ in 0..<20_000 {
+      let t = Instant(millisecondsSinceEpoch: Int64.random(in: span, using: &rng))
+      #expect(t.description == t.descriptionByParts, "\(t.millisecondsSinceEpoch)")
+    }
+    for ms: Int64 in [
+      0, -1, 86_399_999, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_000, -62_167_219_200_001,
+    ] {
+      let t = Instant(millisecondsSinceEpoch: ms)
+      #expect(t.description == t.descriptionByParts, "\(ms)")
+    }
+    #expect(Instant(millisecondsSinceEpoch: 0).description == "1970-01-01T00:00:00.000Z")
+    #expect(Instant(millisecondsSinceEpoch: 253_402_300_799_999).description == "9999-12-31T23:59:59.999Z")
+  }
+}

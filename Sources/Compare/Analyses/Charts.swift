@@ -21,16 +21,25 @@ public enum Charts {
     "time", "estimate_tokens", "itpm_tokens", "input_cost_estimate_usd", "input_cost_actual_usd",
   ]
 
-  /// One priced, timed request.
+  /// One priced, timed request: only what the charts read (a whole `Gap`
+  /// per request would be most of the chart's memory).
   struct Point {
     var time: Instant
-    var gap: Gap
+    var estimate: Int64
+    var itpm: Int64
+    var inputCostEstimate: USD
+    var inputCostActual: USD
+
+    /// P / I, as `Gap.overestimationRatio`.
+    var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
   }
 
   static func points(_ requests: [PricedRequest]) -> [Point] {
     requests.compactMap { r in
       guard let t = r.time, let g = r.gap else { return nil }
-      return Point(time: t, gap: g)
+      return Point(
+        time: t, estimate: g.estimate, itpm: g.itpm, inputCostEstimate: g.inputCostEstimate ?? .zero,
+        inputCostActual: g.inputCostActual ?? .zero)
     }.sorted { $0.time < $1.time }
   }
 
@@ -51,22 +60,22 @@ public enum Charts {
     }
   }
 
-  package static func histogramCSV(_ requests: [PricedRequest]) -> (csv: String, bars: [SVGChart.Bar]) {
-    let pts = points(requests).filter { $0.gap.itpm > 0 }
-    let maxR = pts.compactMap { $0.gap.overestimationRatio?.value }.max() ?? 1
+  static func histogramCSV(_ points: [Point]) -> (csv: String, bars: [SVGChart.Bar]) {
+    let pts = points.filter { $0.itpm > 0 }
+    let maxR = pts.compactMap { $0.overestimationRatio?.value }.max() ?? 1
     let edges = binEdges(upTo: maxR)
     var counts = [Int](repeating: 0, count: max(0, edges.count - 1))
     var est = [Int128](repeating: 0, count: counts.count)
     var itpm = [Int128](repeating: 0, count: counts.count)
     for p in pts {
-      guard let r = p.gap.overestimationRatio else { continue }
+      guard let r = p.overestimationRatio else { continue }
       // The bin whose [low, high) holds r; ratios are ≥ 1 unless reads count.
       var k = 0
       while k + 1 < edges.count - 1, !(r < edges[k + 1]) { k += 1 }
       guard k < counts.count else { continue }
       counts[k] += 1
-      est[k] += Int128(p.gap.estimate)
-      itpm[k] += Int128(p.gap.itpm)
+      est[k] += Int128(p.estimate)
+      itpm[k] += Int128(p.itpm)
     }
     var w = CSVWriter(header: histogramColumns)
     var bars: [SVGChart.Bar] = []
@@ -82,7 +91,7 @@ public enum Charts {
     return String((v * 10).rounded() / 10)
   }
 
-  public static func cumulativeCSV(_ requests: [PricedRequest]) -> (
+  static func cumulativeCSV(_ points: [Point]) -> (
     csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]
   ) {
     var w = CSVWriter(header: cumulativeColumns)
@@ -90,17 +99,27 @@ public enum Charts {
     var (ce, ca) = (USD.zero, USD.zero)
     var se: [(Double, Double)] = []
     var sa: [(Double, Double)] = []
-    for p in points(requests) {
-      e += Int128(p.gap.estimate)
-      i += Int128(p.gap.itpm)
-      ce = ce + (p.gap.inputCostEstimate ?? .zero)
-      ca = ca + (p.gap.inputCostActual ?? .zero)
+    se.reserveCapacity(points.count)
+    sa.reserveCapacity(points.count)
+    for p in points {
+      e += Int128(p.estimate)
+      i += Int128(p.itpm)
+      ce = ce + p.inputCostEstimate
+      ca = ca + p.inputCostActual
       w.row([p.time.description, String(e), String(i), ce.formatted(), ca.formatted()])
       let x = Double(p.time.millisecondsSinceEpoch) / 1000
-      se.append((x, Double(ce.attodollars) / 1e18))
-      sa.append((x, Double(ca.attodollars) / 1e18))
+      se.append((x, dollars(ce)))
+      sa.append((x, dollars(ca)))
     }
     return (w.text, se, sa)
+  }
+
+  /// An amount in dollars for plotting (64-bit conversion when it fits: the
+  /// generic 128-bit one is many times slower).
+  static func dollars(_ v: USD) -> Double {
+    let a = v.attodollars
+    if a >= Int128(Int64.min), a <= Int128(Int64.max) { return Double(Int64(truncatingIfNeeded: a)) / 1e18 }
+    return Double(v.attodollars) / 1e18
   }
 
   /// Everything `tokengap chart` writes, in memory.
@@ -125,23 +144,38 @@ public enum Charts {
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
   ) async throws(E) {
-    // The per-request table is the largest by far: it is made alone (its
-    // rows formatted in parallel) and handed on, and freed, before the rest;
-    // the sessions table is made beside the small files.
-    try emit("requests.csv", AnalysisRenderer.csv(priced.analysis(dimensions: [.request])))
+    // The per-request table is the largest and slowest: it is made beside
+    // everything else (the small files and the SVGs), and the files are
+    // handed on in order once it is done.
+    async let requestsCSV = priced.requestsCSV()
     async let sessionsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.session]))
     let minutes = MinuteSeries.build(arrivals)
-    try emit("minutes.csv", SimulationRenderer.minutesCSV(minutes))
-    let histogram = histogramCSV(requests)
+    let minutesCSV = SimulationRenderer.minutesCSV(minutes)
+    let timed = points(requests)
+    let histogram = histogramCSV(timed)
+    let cumulative = cumulativeCSV(timed)
+    let bucketCSV = simulation.map { SimulationRenderer.seriesCSV($0.samples) }
+    let svgs =
+      svg
+      ? svgFiles(
+        minutes: minutes, histogram: histogram.bars, cumulative: cumulative, simulation: simulation,
+        limitsLabel: limitsLabel) : []
+    try emit("requests.csv", await requestsCSV)
+    try emit("minutes.csv", minutesCSV)
     try emit("ratio_histogram.csv", histogram.csv)
-    let cumulative = cumulativeCSV(requests)
     try emit("cumulative.csv", cumulative.csv)
     try emit("sessions.csv", await sessionsCSV)
-    if let simulation {
-      try emit("bucket.csv", SimulationRenderer.seriesCSV(simulation.samples))
-    }
-    guard svg else { return }
+    if let bucketCSV { try emit("bucket.csv", bucketCSV) }
+    for (name, text) in svgs { try emit(name, text) }
+  }
 
+  /// The SVG renderings, in the order of ``fileNames``.
+  static func svgFiles(
+    minutes: [MinuteRow], histogram: [SVGChart.Bar],
+    cumulative: (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]),
+    simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?, limitsLabel: String?
+  ) -> [(String, String)] {
+    var files: [(String, String)] = []
     // Estimate vs ITPM per minute, all pools summed.
     var perMinute: [Int64: (Int128, Int128)] = [:]
     for m in minutes {
@@ -173,14 +207,14 @@ public enum Charts {
         )
       ]
     }
-    try emit("estimate_vs_itpm.svg", over.render())
+    files.append(("estimate_vs_itpm.svg", over.render()))
 
     var hist = SVGChart(
       title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)",
       yLabel: "requests")
     hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
-    hist.bars = histogram.bars
-    try emit("ratio_histogram.svg", hist.render())
+    hist.bars = histogram
+    files.append(("ratio_histogram.svg", hist.render()))
 
     var cost = SVGChart(title: "Cumulative input cost: estimated vs actual", xLabel: "time (UTC)", yLabel: "USD")
     cost.xScale = .time
@@ -190,7 +224,7 @@ public enum Charts {
         name: "estimated (count_tokens x input price)", color: "#E45756", points: cumulative.estimate, style: .step),
       .init(name: "actual (cache-aware)", color: "#4C78A8", points: cumulative.actual, style: .step),
     ]
-    try emit("cumulative_cost.svg", cost.render())
+    files.append(("cumulative_cost.svg", cost.render()))
 
     if let simulation {
       // ITPM bucket levels of the busiest pool, per regime.
@@ -210,8 +244,9 @@ public enum Charts {
           b.series.append(.init(name: regime.rawValue, color: colors[regime] ?? "#888", points: pts, style: .line))
         }
         if let cap = samples.first?.capacity { b.rules = [(Double(cap), "capacity", "#2CA02C")] }
-        try emit("bucket_levels.svg", b.render())
+        files.append(("bucket_levels.svg", b.render()))
       }
     }
+    return files
   }
 }

@@ -201,11 +201,19 @@ extension PricedTable {
           p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
       }
     }
-    let result = summaries.indices.map { g in
-      GroupRow(
-        keys: dimensions.flatMap { keys($0, row: representatives[g], timeZone) },
-        summary: summaries[g])
-    }.sorted { $0.keys.lexicographicallyPrecedes($1.keys) }
+    var result: [GroupRow] = []
+    result.reserveCapacity(summaries.count)
+    for g in summaries.indices {
+      result.append(
+        GroupRow(
+          keys: dimensions.flatMap { keys($0, row: representatives[g], timeZone) },
+          summary: summaries[g]))
+    }
+    // Freed before the sort, which is in place: a row per request must not
+    // be held three times over.
+    summaries = []
+    representatives = []
+    result.sort { $0.keys.lexicographicallyPrecedes($1.keys) }
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
       ledger: ledger, catalogVersion: context.catalog.version, catalogSHA256: context.catalog.sha256,
@@ -326,6 +334,15 @@ public enum LocalTime {
     // YYYY-MM-DDTHH:MM:SS.mmmZ; the date may have more digits (year 10000)
     // or a sign, so the parts are cut at the T, not at fixed offsets.
     let text = local.description
+    if text.utf8.count == 24, tz.name == "UTC" {
+      // Years 0–9999 in UTC, nearly every row: cut at the fixed offsets.
+      switch precision {
+      case .day: return String(text.utf8.prefix(10)) ?? text
+      case .hour: return (String(text.utf8.prefix(13)) ?? text) + ":00Z"
+      case .minute: return (String(text.utf8.prefix(16)) ?? text) + "Z"
+      case .millisecond: return text
+      }
+    }
     let t = text.firstIndex(of: "T") ?? text.endIndex
     let date = String(text[..<t])
     let clock = text[t...].dropFirst()  // HH:MM:SS.mmmZ
@@ -345,4 +362,61 @@ public enum LocalTime {
   }
 
   private static func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+}
+
+extension PricedTable {
+  /// `--by request` as CSV straight from the table: byte for byte the text of
+  /// `AnalysisRenderer.csv(analysis(dimensions: [.request]))`, without a
+  /// summary, a key array or a group held per request (a request's summary
+  /// is made, formatted and dropped).
+  ///
+  /// The rows sort as the analysis sorts its key strings: an untimed row
+  /// (empty time) first, then by time, session, project, model and ids. In
+  /// UTC and years 0–9999 the time text is fixed-width, so comparing the
+  /// instants compares the text; anywhere else this falls back to the analysis.
+  public func requestsCSV(timeZone: TimeZoneRule = .utc) -> String {
+    let t = table
+    var order: [Int32] = []
+    order.reserveCapacity(count)
+    var fixedWidth = timeZone.name == "UTC"
+    // 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z.
+    let range: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+    forEachRequest { i in
+      order.append(Int32(i))
+      let r = t.rows[i]
+      if r.flags.contains(.timed), !range.contains(r.time) { fixedWidth = false }
+    }
+    guard fixedWidth, count < Int(Int32.max) else {
+      return AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))
+    }
+    order.sort { a, b in
+      let (x, y) = (t.rows[Int(a)], t.rows[Int(b)])
+      let (tx, ty) = (x.flags.contains(.timed), y.flags.contains(.timed))
+      if tx != ty { return !tx }
+      if tx, x.time != y.time { return x.time < y.time }
+      for (p, q) in [(x.session, y.session), (x.project, y.project)] where p != q {
+        let (s, u) = (t.strings[p], t.strings[q])
+        if s != u { return s < u }
+      }
+      let (mx, my) = (priceClass(ofRow: Int(a)).model, priceClass(ofRow: Int(b)).model)
+      if mx != my { return mx < my }
+      let (ix, iy) = (t.ids(of: Int(a)), t.ids(of: Int(b)))
+      if (ix.messageID ?? "") != (iy.messageID ?? "") { return (ix.messageID ?? "") < (iy.messageID ?? "") }
+      return (ix.requestID ?? "") < (iy.requestID ?? "")
+    }
+    let sorted = order
+    return AnalysisRenderer.csv(keyColumns: Dimension.request.columns, count: sorted.count) { k in
+      let i = Int(sorted[k])
+      let (usage, gap, p, itpm) = priced(row: i)
+      var s = Summary()
+      s.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: t.measuredCountTokens(of: i), keepSample: false)
+      s.percentiles = Summary.Percentiles()
+      if s.ratioCount == 1 {
+        let (cp, ci) = charges(ofRow: i)
+        let v = Ratio(cp, ci)
+        s.percentiles = .init(p50: v, p90: v, p99: v, max: v)
+      }
+      return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
+    }
+  }
 }

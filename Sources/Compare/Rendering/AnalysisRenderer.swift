@@ -32,20 +32,34 @@ public enum AnalysisRenderer {
   }
 
   public static func csv(_ r: AnalysisResult) -> String {
-    let header = CSVWriter(header: r.keyColumns + summaryColumns).text
-    // Many rows (one a request) are formatted in parallel slices, joined in order.
-    let slices = r.rows.count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
-    let size = (r.rows.count + slices - 1) / max(1, slices)
+    csv(keyColumns: r.keyColumns, count: r.rows.count) { r.rows[$0].keys + values(r.rows[$0].summary) }
+  }
+
+  /// A header and `count` rows, row `k`'s cells from `cells(k)`. Many rows
+  /// (one a request) are formatted in parallel slices, joined in order.
+  static func csv(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> String {
+    let header = CSVWriter(header: keyColumns + summaryColumns).text
+    let slices = count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
+    let size = (count + slices - 1) / max(1, slices)
     let parts = Mutex([String](repeating: "", count: slices))
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var text = ""
-      let end = min(r.rows.count, (k + 1) * size)
+      let end = min(count, (k + 1) * size)
       if k * size < end {
-        for row in r.rows[(k * size)..<end] { CSVWriter.append(row.keys + values(row.summary), to: &text) }
+        for row in (k * size)..<end { CSVWriter.append(cells(row), to: &text) }
       }
       parts.withLock { $0[k] = text }
     }
-    return parts.withLock { header + $0.joined() }
+    // Joined into one buffer sized once, each part freed as it is copied.
+    return parts.withLock { parts in
+      var out = header
+      out.reserveCapacity(header.utf8.count + parts.reduce(0) { $0 + $1.utf8.count })
+      for k in parts.indices {
+        out += parts[k]
+        parts[k] = ""
+      }
+      return out
+    }
   }
 
   static func summaryJSON(_ s: Summary) -> [(String, JSONValue)] {

@@ -149,6 +149,40 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible, 
   public var description: String {
     let day = self.day
     let msOfDay = millisecondsSinceEpoch - day.daysSinceEpoch * 86_400_000
+    let (y, mo, d) = day.components
+    guard (0...9999).contains(y) else { return descriptionByParts }
+    // The common case, written straight into the String's storage: this runs
+    // for every timed row of every per-request output.
+    return String(unsafeUninitializedCapacity: 24) { buf in
+      func put(_ v: Int64, _ width: Int, at start: Int) {
+        var v = v
+        for k in stride(from: start + width - 1, through: start, by: -1) {
+          buf[k] = UInt8(ascii: "0") + UInt8(v % 10)
+          v /= 10
+        }
+      }
+      put(y, 4, at: 0)
+      buf[4] = UInt8(ascii: "-")
+      put(mo, 2, at: 5)
+      buf[7] = UInt8(ascii: "-")
+      put(d, 2, at: 8)
+      buf[10] = UInt8(ascii: "T")
+      put(msOfDay / 3_600_000, 2, at: 11)
+      buf[13] = UInt8(ascii: ":")
+      put(msOfDay / 60_000 % 60, 2, at: 14)
+      buf[16] = UInt8(ascii: ":")
+      put(msOfDay / 1000 % 60, 2, at: 17)
+      buf[19] = UInt8(ascii: ".")
+      put(msOfDay % 1000, 3, at: 20)
+      buf[23] = UInt8(ascii: "Z")
+      return 24
+    }
+  }
+
+  /// The same text assembled from padded parts: any year, sign included.
+  var descriptionByParts: String {
+    let day = self.day
+    let msOfDay = millisecondsSinceEpoch - day.daysSinceEpoch * 86_400_000
     let h = msOfDay / 3_600_000
     let m = msOfDay / 60_000 % 60
     let s = msOfDay / 1000 % 60

@@ -53,11 +53,15 @@ enum AnalyzeCommand {
       throw UsageError("\(error)")
     }
     let input = try await Inputs.load(o)
-    let result = input.priced.analysis(dimensions: dims, timeZone: zone)
-    try Common.emit(
-      AnalysisRenderer.render(result, format: format), to: o.value("output"),
-      inputs: input.files, output: &output)
-    return Inputs.finish(result.ledger, o, usable: result.ledger.requests > 0, errors: &errors)
+    let priced = input.priced
+    // A row per request as CSV goes straight from the priced table: the same
+    // bytes, without a group held per request.
+    let text =
+      dims == [.request] && format == .csv
+      ? priced.requestsCSV(timeZone: zone)
+      : AnalysisRenderer.render(priced.analysis(dimensions: dims, timeZone: zone), format: format)
+    try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
+    return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
   }
 }
 

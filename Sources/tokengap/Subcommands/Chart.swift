@@ -119,18 +119,19 @@ enum ReportCommand {
     if let slash = out.lastIndex(of: "/"), slash != out.startIndex {
       try ChartCommand.makeDirectory(String(out[..<slash]))
     }
-    let staged = POSIXFiles.StagedFiles()
-    let (names, simulation, requests) = try await ChartCommand.charts(
-      o, input, svg: true, into: chartDir, staged: staged)
-    let chartLink = String(chartDir.split(separator: "/").last ?? Substring(chartDir))
     let priced = input.priced
     @Sendable func table(_ d: [Dimension]) -> String {
       AnalysisRenderer.groupsMarkdown(priced.analysis(dimensions: d))
     }
-    // The tables and the cache analysis are independent: computed side by side.
+    // The tables (small: a row per session, day or model) are made beside
+    // the charts; the cache analysis beside the text that follows.
     async let sessionTable = table([.session])
     async let dayTable = table([.day])
     async let modelTable = table([.model])
+    let staged = POSIXFiles.StagedFiles()
+    let (names, simulation, requests) = try await ChartCommand.charts(
+      o, input, svg: true, into: chartDir, staged: staged)
+    let chartLink = String(chartDir.split(separator: "/").last ?? Substring(chartDir))
     async let cacheAnalysis = CacheAnalysis.run(requests)
     let total = input.total()
     var md = "# tokengap report\n\n"
