@@ -455,3 +455,55 @@ extension HostileTextTests {
     #expect(p.ledger.skippedFiles.map(\.kind) == [.skippedFile])
   }
 }
+
+@Suite("HAR read entry by entry")
+struct HARStreamTests {
+  /// The per-request CSV and the ledger of one capture read from bytes.
+  private func read(_ bytes: [UInt8]) -> (csv: String, ledger: String) {
+    var ingest = FileIngest(options: IngestOptions(format: .capture, catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: bytes, name: "capture.har"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    return (priced.requestsCSV(), AnalysisRenderer.ledgerText(priced.ledger))
+  }
+
+  @Test("Every shipped HAR reads the same streamed as parsed whole: records, pairing, ledger")
+  func sameAsWhole() throws {
+    let found = Discovery.find([dataset("derived")]).files.filter { $0.hasSuffix(".har") }
+    #expect(found.count >= 10)
+    var withRequests = 0
+    for file in found {
+      let bytes = try POSIXFiles.read(file)
+      let text = String(decoding: bytes, as: UTF8.self)
+      // A first key other than `log` sends the document down the whole-tree path.
+      let whole = Array(text.replacing("{", with: #"{"_": 0,"#, maxReplacements: 1).utf8)
+      #expect(FileIngest.startsWithLogKey(bytes.withUnsafeBufferPointer { $0 }) == true, "\(file)")
+      let streamed = read(bytes)
+      let tree = read(whole)
+      #expect(streamed.csv == tree.csv, "\(file)")
+      #expect(streamed.ledger == tree.ledger, "\(file)")
+      if streamed.csv.split(separator: "\r\n").count > 1 { withRequests += 1 }
+    }
+    #expect(withRequests >= 8, "the comparison saw requests, not only empty files")
+  }
+
+  @Test("A HAR that is not valid JSON, or names log twice, is read whole, as before")
+  func fallsBack() throws {
+    let file = try #require(Discovery.find([dataset("derived")]).files.first { $0.hasSuffix(".har") })
+    let text = String(decoding: try POSIXFiles.read(file), as: UTF8.self)
+    // Truncated: the entries streamed before the error are dropped; the
+    // whole-document path reports the file.
+    let truncated = Array(text.utf8.dropLast(40))
+    let (csv, ledger) = read(truncated)
+    #expect(csv.split(separator: "\r\n").count == 1, "no request from a capture that is not JSON")
+    #expect(ledger.contains("malformed"), "\(ledger)")
+    // `log` twice: the tree keeps one of them; the stream does not guess which.
+    let twice = Array((String(text.dropLast(2)) + #","log":{"entries":[]}}"#).utf8)
+    let streamedTwice = bytesStartWithLog(twice)
+    #expect(streamedTwice)
+    let expected = read(Array(#"{"_":0,"#.utf8) + twice.dropFirst())
+    #expect(read(twice).csv == expected.csv)
+  }
+
+  private func bytesStartWithLog(_ b: [UInt8]) -> Bool { b.withUnsafeBufferPointer { FileIngest.startsWithLogKey($0) } }
+}

@@ -170,22 +170,49 @@ struct CaptureReader {
   /// the count_tokens calls by prompt; in the second, each record takes its
   /// call from its group in O(log n), so a repeated prompt costs no quadratic scan.
   private func har(_ entries: [JSONValue], line: Int, ledger: inout Ledger) -> [RawUsage] {
-    let calls = entries.map(Self.harCall)
-    var values: [Int64] = []
-    var groups: [String: CountGroup] = [:]
-    for (e, call) in zip(entries, calls) {
-      guard let call, call.countTokens, (200..<300).contains(call.status) || call.status == 0,
-        let value = Self.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?
-          .int64,
-        let request = Self.requestBody(e)
-      else { continue }
-      groups[Self.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
-      values.append(value)
+    var stream = HARStream(
+      reader: self, line: line, pairing: entries.contains { Self.harCall($0)?.countTokens == true })
+    for e in entries { stream.add(e, ledger: &ledger) }
+    return stream.finish(ledger: &ledger)
+  }
+
+  /// A HAR read one entry at a time: each entry is reduced to its records
+  /// (and, when the file may pair count_tokens calls, its prompt key) and
+  /// dropped, so a capture of any length is never held as a tree.
+  ///
+  /// count_tokens calls are paired with messages at the end, in entry order,
+  /// as when every entry is at hand: a call recorded after its message, or
+  /// with an earlier clock, pairs all the same.
+  struct HARStream {
+    let reader: CaptureReader
+    let line: Int
+    /// The file may hold count_tokens calls: prompt keys are kept for pairing.
+    let pairing: Bool
+    private var index = 0
+    private var values: [Int64] = []
+    private var groups: [String: CountGroup] = [:]
+    private var records: [RawUsage] = []
+    /// Per record: its request's prompt key, for pairing.
+    private var keys: [String?] = []
+
+    init(reader: CaptureReader, line: Int, pairing: Bool) {
+      self.reader = reader
+      self.line = line
+      self.pairing = pairing
     }
-    var records: [RawUsage] = []
-    for (index, (e, call)) in zip(entries, calls).enumerated() {
-      guard let call else { continue }
-      let headers = headerPairs(e["response"]?["headers"])
+
+    mutating func add(_ e: JSONValue, ledger: inout Ledger) {
+      defer { index += 1 }
+      guard let call = CaptureReader.harCall(e) else { return }
+      if call.countTokens, (200..<300).contains(call.status) || call.status == 0,
+        let value = CaptureReader.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?[
+          "input_tokens"]?.int64,
+        let request = CaptureReader.requestBody(e)
+      {
+        groups[CaptureReader.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
+        values.append(value)
+      }
+      let headers = reader.headerPairs(e["response"]?["headers"])
       if call.status == 429 {
         ledger.responses429 += 1
         if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({
@@ -193,15 +220,16 @@ struct CaptureReader {
         }) {
           ledger.retryAfterSeconds.append(after)
         }
-        continue
+        return
       }
-      guard (200..<300).contains(call.status) || call.status == 0 else { continue }
+      guard (200..<300).contains(call.status) || call.status == 0 else { return }
       if call.countTokens {
         ledger.countTokensCalls += 1
-        continue
+        return
       }
       // A successful messages call whose body cannot be read is a counted
       // problem naming the entry, never a silent loss.
+      let (path, line, index) = (reader.path, line, index)
       func unreadable(_ why: String) {
         ledger.problem(.unreadableEntry, path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
       }
@@ -209,24 +237,24 @@ struct CaptureReader {
         !["identity", ""].contains(encoding.trimmingSpaces.lowercased())
       {
         unreadable("compressed body (content-encoding: \(encoding)) not supported")
-        continue
+        return
       }
-      guard let body = Self.content(e["response"]?["content"]) else {
+      guard let body = CaptureReader.content(e["response"]?["content"]) else {
         let content = e["response"]?["content"]
         unreadable(
           content?["text"]?.string == nil
             ? "no response body recorded" : "the response body is not valid base64")
-        continue
+        return
       }
-      // The request is parsed only when needed (to pair, or for a missing
-      // model), and then once: nil until then, .some(nil) when it is no JSON.
+      // The request is parsed only when needed (for pairing, or for a
+      // missing model), and then once: nil until then, .some(nil) when it is no JSON.
       var request: JSONValue??
       func requestBody() -> JSONValue? {
-        if request == nil { request = .some(Self.requestBody(e)) }
+        if request == nil { request = .some(CaptureReader.requestBody(e)) }
         return request ?? nil
       }
       var key: String??  // the same, for the request's prompt
-      let found = responseRecords(.string(body))
+      let found = reader.responseRecords(.string(body))
       if found.isEmpty {
         unreadable(
           "the response body is neither a Messages API response nor an SSE stream (not JSON, truncated or nested too deep)"
@@ -237,22 +265,29 @@ struct CaptureReader {
         r.rateLimit = RateLimitHeaders(headers)
         r.requestID = r.requestID ?? headers.first { lowercasedName($0.0) == "request-id" }?.1
         if r.model == nil { r.model = requestBody()?["model"]?.string }
-        if !groups.isEmpty {
-          if key == nil { key = .some(requestBody().map(Self.promptKey)) }
-          if let k = key ?? nil, let best = groups[k]?.takeLatest(notAfter: r.time) {
-            r.measured = values[best]
+        if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
+        records.append(r)
+        keys.append(key ?? nil)
+      }
+    }
+
+    /// The records, each paired with the latest count_tokens call of the
+    /// same prompt made no later than it.
+    mutating func finish(ledger: inout Ledger) -> [RawUsage] {
+      if !groups.isEmpty {
+        for k in records.indices {
+          if let key = keys[k], let best = groups[key]?.takeLatest(notAfter: records[k].time) {
+            records[k].measured = values[best]
             ledger.countTokensPaired += 1
           }
         }
-        records.append(r)
       }
+      keys = []
+      return records
     }
-    return records
   }
 
-  /// What the reader needs of a HAR entry before its bodies; nil unless a
-  /// messages or count_tokens call.
-  private static func harCall(_ e: JSONValue) -> (countTokens: Bool, time: Instant?, status: Int64)? {
+  static func harCall(_ e: JSONValue) -> (countTokens: Bool, time: Instant?, status: Int64)? {
     guard let url = e["request"]?["url"]?.string else { return nil }
     let endpoint = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
     let countTokens = endpoint.hasSuffix("/v1/messages/count_tokens")
@@ -261,7 +296,7 @@ struct CaptureReader {
   }
 
   /// A HAR entry's request body, parsed.
-  private static func requestBody(_ e: JSONValue) -> JSONValue? {
+  static func requestBody(_ e: JSONValue) -> JSONValue? {
     e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
   }
 
@@ -330,7 +365,7 @@ struct CaptureReader {
     }
   }
 
-  private func headerPairs(_ h: JSONValue?) -> [(String, String)] {
+  func headerPairs(_ h: JSONValue?) -> [(String, String)] {
     if let list = h?.array {
       return list.compactMap { item in
         guard let n = item["name"]?.string, let v = item["value"]?.string else { return nil }

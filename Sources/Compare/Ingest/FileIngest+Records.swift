@@ -57,7 +57,7 @@ struct RawUsage {
 /// ends it.
 extension FileIngest {
   /// Sorts one scanned record into the ledger and, if it carries usage, the partial.
-  mutating func classify(_ record: ScannedRecord, lineNumber n: Int, countLine: Bool) {
+  mutating func classify(_ record: borrowing ScannedRecord, lineNumber n: Int, countLine: Bool) {
     partial.ledger.records += 1
     func count(_ field: WritableKeyPath<Ledger, Int>) {
       if countLine { partial.ledger[keyPath: field] += 1 }
@@ -130,7 +130,7 @@ extension FileIngest {
 
   /// The usage-bearing part of a record: the outer fields or a progress line's embedded copy.
   mutating func classifyUsage(
-    _ f: ScannedFields, _ record: ScannedRecord, embedded: Bool, lineNumber n: Int, countLine: Bool
+    _ f: borrowing ScannedFields, _ record: borrowing ScannedRecord, embedded: Bool, lineNumber n: Int, countLine: Bool
   ) {
     func count(_ field: WritableKeyPath<Ledger, Int>) {
       if countLine { partial.ledger[keyPath: field] += 1 }
@@ -361,6 +361,7 @@ extension FileIngest {
   /// A structured capture: the whole file, or one JSON document per line.
   mutating func handleCapture(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
     let bytes = UnsafeBufferPointer(rebasing: all[range])
+    if FileIngest.startsWithLogKey(bytes), streamHAR(bytes) { return }
     var documents: [(Int, JSONValue)] = []
     if let whole = try? JSONParser.parse(bytes) {
       documents.append((1, whole))
@@ -407,6 +408,52 @@ extension FileIngest {
         .captureWithoutUsage, path, 0,
         "read as a structured capture, but none of its \(documents.count) documents carries usage")
     }
+  }
+
+  /// Whether a document's first key is `log`, as HAR files are written:
+  /// worth walking entry by entry rather than parsing whole.
+  package static func startsWithLogKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    func space() {
+      while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
+    }
+    space()
+    guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return false }
+    i += 1
+    space()
+    return UnsafeBufferPointer(rebasing: bytes[i...]).starts(with: Array(#""log""#.utf8))
+  }
+
+  /// A HAR read one entry at a time (``CaptureReader/HARStream``): the same
+  /// records and ledger as parsing it whole, in memory that does not grow
+  /// with the capture's length. False, with nothing changed, when the
+  /// document is invalid or not a HAR after all: the whole-document path
+  /// then reads (and reports) it as before.
+  mutating func streamHAR(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
+    // Prompt keys are kept only when the file may hold count_tokens calls.
+    let pairing = FileIngest.contains(bytes, 0..<bytes.count, Array("/v1/messages/count_tokens".utf8))
+    var stream = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
+    var ledger = partial.ledger
+    let shaped: Bool
+    do {
+      shaped = try JSONParser.forEachHAREntry(bytes) { stream.add($0, ledger: &ledger) }
+    } catch {
+      shaped = false
+    }
+    guard shaped else { return false }
+    partial.ledger = ledger
+    partial.ledger.lines += 1
+    partial.ledger.records += 1
+    let records = stream.finish(ledger: &partial.ledger)
+    if records.isEmpty {
+      partial.ledger.nonUsageLines += 1
+      return true
+    }
+    for (k, raw) in records.enumerated() {
+      accept(raw, 1, line: k == 0 ? \.usageLines : nil)
+    }
+    return true
   }
 
   /// Claude Code's project directory name for a working directory.

@@ -70,7 +70,7 @@ package struct JSONParser {
   /// Valid for the duration of one `parse` call only.
   private let bytes: UnsafeBufferPointer<UInt8>
   private var i = 0
-  private let maxDepth: Int
+  private var maxDepth: Int
   /// A string's text while its escapes are decoded.
   private var scratch: [UInt8] = []
 
@@ -89,6 +89,126 @@ package struct JSONParser {
     parser.skipSpace()
     if parser.i != bytes.count { throw JSONError(offset: parser.i, reason: "trailing data") }
     return value
+  }
+
+  /// Walks a HAR document (an object whose `log` holds `entries`) and hands
+  /// each entry to `body` as soon as it is parsed, so the document is never
+  /// held as one tree. Everything else is parsed and dropped: the whole
+  /// document is validated exactly as ``parse(_:maxDepth:)`` would, nesting
+  /// limit included.
+  ///
+  /// Returns false, having handed over entries that must be discarded, when
+  /// the document is not shaped so (no `log.entries` array, or either key
+  /// twice: a tree would keep one of them, and only the tree says which).
+  package static func forEachHAREntry(
+    _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000, _ body: (JSONValue) -> Void
+  ) throws(JSONError) -> Bool {
+    var p = JSONParser(bytes, maxDepth: maxDepth)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
+    var sawLog = false
+    var sawEntries = false
+    var shaped = true
+    // The top-level object, at depth 1.
+    guard try p.open(UInt8(ascii: "{"), depth: 1) else { return false }
+    try p.members(depth: 1) { (p, key) throws(JSONError) in
+      guard key == "log" else {
+        try p.skip(depth: 1)
+        return
+      }
+      if sawLog { shaped = false }
+      sawLog = true
+      guard try p.open(UInt8(ascii: "{"), depth: 2) else {
+        shaped = false
+        try p.skip(depth: 1)
+        return
+      }
+      try p.members(depth: 2) { (p, key) throws(JSONError) in
+        guard key == "entries" else {
+          try p.skip(depth: 2)
+          return
+        }
+        if sawEntries { shaped = false }
+        sawEntries = true
+        guard try p.open(UInt8(ascii: "["), depth: 3) else {
+          shaped = false
+          try p.skip(depth: 2)
+          return
+        }
+        try p.elements { (p) throws(JSONError) in
+          let budget = p.maxDepth
+          p.maxDepth = budget - 3
+          defer { p.maxDepth = budget }
+          body(try p.parseValue())
+        }
+      }
+    }
+    p.skipSpace()
+    if p.i != bytes.count { throw JSONError(offset: p.i, reason: "trailing data") }
+    return shaped && sawEntries
+  }
+
+  /// Steps into a container opening with `bracket` at nesting `depth`;
+  /// false (nothing consumed but white space) when the value is something else.
+  private mutating func open(_ bracket: UInt8, depth: Int) throws(JSONError) -> Bool {
+    skipSpace()
+    guard i < bytes.count, bytes[i] == bracket else { return false }
+    if depth > maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
+    i += 1
+    return true
+  }
+
+  /// Parses and drops one value inside a container at nesting `depth`.
+  private mutating func skip(depth: Int) throws(JSONError) {
+    let budget = maxDepth
+    maxDepth = budget - depth
+    defer { maxDepth = budget }
+    _ = try parseValue()
+  }
+
+  /// The members of an object whose `{` was just read: `each` gets the key
+  /// and must read the value.
+  private mutating func members(
+    depth: Int, _ each: (inout JSONParser, String) throws(JSONError) -> Void
+  ) throws(JSONError) {
+    skipSpace()
+    if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
+      i += 1
+      return
+    }
+    while true {
+      let key = try parseKey()
+      try each(&self, key)
+      skipSpace()
+      guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
+      if bytes[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard bytes[i] == UInt8(ascii: "}") else { throw JSONError(offset: i, reason: "expected ',' or '}'") }
+      i += 1
+      return
+    }
+  }
+
+  /// The elements of an array whose `[` was just read: `each` must read one value.
+  private mutating func elements(_ each: (inout JSONParser) throws(JSONError) -> Void) throws(JSONError) {
+    skipSpace()
+    if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+      i += 1
+      return
+    }
+    while true {
+      try each(&self)
+      skipSpace()
+      guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
+      if bytes[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard bytes[i] == UInt8(ascii: "]") else { throw JSONError(offset: i, reason: "expected ',' or ']'") }
+      i += 1
+      return
+    }
   }
 
   package static func parse(_ bytes: [UInt8], maxDepth: Int = 10_000) throws(JSONError) -> JSONValue {
