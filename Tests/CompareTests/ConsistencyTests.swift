@@ -122,3 +122,33 @@ struct ConsistencyTests {
     if c.accounting == .openai { #expect(total.estimate == total.itpm, "OpenAI: cached tokens count") }
   }
 }
+
+@Suite("Grouping in slices")
+struct GroupingSlicesTests {
+  @Test("Summing the table in 1, 2, 3 or 7 slices gives the same groups, sums, percentiles and order")
+  func slicesAgree() async throws {
+    // 3,000 requests over 40 sessions, 3 models, 5 days; some share a
+    // session and a minute; a tenth have no time; cache reads vary the ratio.
+    let models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]
+    var text = ""
+    for k in 0..<3_000 {
+      let time = k % 10 == 0 ? "" : #""timestamp":"2026-03-0\#(1 + k % 5)T1\#(k % 7):0\#(k % 3):00.000Z","#
+      text += #"{"type":"assistant",\#(time)"sessionId":"s\#(k % 40)","requestId":"r\#(k)","#
+      text += #""message":{"id":"m\#(k)","model":"\#(models[k % 3])","usage":{"input_tokens":\#(1 + k % 13),"#
+      text += #""cache_read_input_tokens":\#((k * 7919) % 5000),"output_tokens":\#(k % 11)}}}"# + "\n"
+    }
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: "many.jsonl"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    #expect(priced.count == 3_000)
+    for dims: [Dimension] in [[.session], [.day, .model], [.minute], [.model], [.total], [.request]] {
+      let one = AnalysisRenderer.render(priced.analysis(dimensions: dims, timeZone: .utc, slices: 1), format: .json)
+      for slices in [2, 3, 7] {
+        let many = AnalysisRenderer.render(
+          priced.analysis(dimensions: dims, timeZone: .utc, slices: slices), format: .json)
+        #expect(many == one, "\(dims) in \(slices) slices")
+      }
+    }
+  }
+}

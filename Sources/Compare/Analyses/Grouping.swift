@@ -1,4 +1,6 @@
+import Dispatch
 public import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -105,8 +107,28 @@ extension PricedTable {
   ///   - dimensions: The grouping, such as `[.day, .model]`.
   ///   - timeZone: For day, hour and minute keys.
   public func analysis(dimensions: [Dimension], timeZone: TimeZoneRule = .utc) -> AnalysisResult {
+    analysis(dimensions: dimensions, timeZone: timeZone, slices: table.count >= 16_384 ? ParallelIngest.cores : 1)
+  }
+
+  /// ``analysis(dimensions:timeZone:)`` with the first pass cut in `slices`
+  /// summed side by side; the result does not depend on `slices`.
+  package func analysis(dimensions: [Dimension], timeZone: TimeZoneRule, slices wanted: Int) -> AnalysisResult {
     let t = table
-    var grouper = Grouper(dimensions: dimensions, timeZone: timeZone)
+    // Model numbers fixed up front (from the classes, in their order), so
+    // that slices of the table, summed apart, key their groups alike.
+    let names = modelNumbers()
+    var grouper = Grouper(dimensions: dimensions, timeZone: timeZone, names: names)
+    // One pass sums every group, in slices summed side by side and merged
+    // in table order: the groups, their first rows and the samples come out
+    // exactly as one pass over the whole table would leave them.
+    let slices = max(1, min(wanted, t.count))
+    let size = (t.count + slices - 1) / slices
+    let parts = Mutex([GroupPass?](repeating: nil, count: slices))
+    DispatchQueue.concurrentPerform(iterations: slices) { k in
+      var pass = GroupPass(grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names))
+      pass.run(self, rows: (k * size)..<min(t.count, (k + 1) * size))
+      parts.withLock { $0[k] = pass }
+    }
     var groups: [GroupKey: Int] = [:]
     var summaries: [Summary] = []
     var representatives: [Int] = []
@@ -114,44 +136,46 @@ extension PricedTable {
     var sampled: [UInt32] = []
     // Per group, its last sampled row: a group of one ratio needs no sort.
     var last: [UInt32] = []
-    forEachRequest { i in
-      let (usage, gap, p, itpm) = priced(row: i)
-      let measured = t.measuredCountTokens(of: i)
-      let key = grouper.key(t, i, self)
-      let g: Int
-      if let found = groups[key] {
-        g = found
-      } else {
-        g = summaries.count
-        groups[key] = g
-        summaries.append(Summary())
-        representatives.append(i)
-        last.append(0)
+    var sampledGroup: [UInt32] = []
+    for case let part? in parts.withLock({ $0 }) {
+      var global = [UInt32](repeating: 0, count: part.keys.count)
+      for (local, key) in part.keys.enumerated() {
+        let s = part.summaries[local]
+        if let g = groups[key] {
+          summaries[g].merge(s)
+          if s.ratioCount > 0 { last[g] = part.last[local] }
+          global[local] = UInt32(g)
+        } else {
+          global[local] = UInt32(summaries.count)
+          groups[key] = summaries.count
+          summaries.append(s)
+          representatives.append(part.representatives[local])
+          last.append(part.last[local])
+        }
       }
-      summaries[g].add(
-        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
-      total.add(
-        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
-      if let gap, gap.itpm > 0 {
-        sampled.append(UInt32(i))
-        last[g] = UInt32(i)
-      }
+      total.merge(part.total)
+      sampled += part.sampled
+      sampledGroup += part.sampledGroup.map { global[Int($0)] }
     }
     // The distributions: every sampled request in ratio order.
     let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
+    // The group of each sampled row, in sorted order, when known.
+    var sortedGroup: [UInt32] = []
     if sampled.count <= 1 << 22 {
-      // Up to four million: sort (P, I, row) triples, 24 bytes each while
+      // Up to four million: sort (P, I, row, group), 24 bytes each while
       // sorting; beyond, sort the row numbers alone and read P and I back.
-      var triples = sampled.map { r -> (Int64, Int64, UInt32) in
+      var quads = [Quad]()
+      quads.reserveCapacity(sampled.count)
+      for (k, r) in sampled.enumerated() {
         let (p, i) = ratio(Int(r))
-        return (Int64(p), Int64(i), r)
+        quads.append(Quad(p: UInt64(clamping: p), i: UInt64(clamping: i), row: r, group: sampledGroup[k]))
       }
-      triples.sort { a, b in
-        let l = Int128(a.0) * Int128(b.1)
-        let r = Int128(b.0) * Int128(a.1)
-        return l != r ? l < r : a.2 < b.2
+      quads = Quad.sorted(quads)
+      sortedGroup.reserveCapacity(quads.count)
+      for k in quads.indices {
+        sampled[k] = quads[k].row
+        sortedGroup.append(quads[k].group)
       }
-      for k in triples.indices { sampled[k] = triples[k].2 }
     } else {
       sampled.sort { a, b in
         let (pa, ia) = ratio(Int(a))
@@ -187,9 +211,11 @@ extension PricedTable {
       var seen = [Int](repeating: 0, count: summaries.count)
       var wanted = summaries.map { $0.ratioCount > 1 ? Summary.ranks($0.ratioCount) : [] }
       var found = [[Ratio?]](repeating: [], count: summaries.count)
-      for r in sampled {
+      for (k, r) in sampled.enumerated() {
         let i = Int(r)
-        guard let g = groups[grouper.key(t, i, self)], summaries[g].ratioCount > 1 else { continue }
+        guard let g = sortedGroup.isEmpty ? groups[grouper.key(t, i, self)] : Int(sortedGroup[k]),
+          summaries[g].ratioCount > 1
+        else { continue }
         while let next = wanted[g].first, next == seen[g] {
           found[g].append(value(i))
           wanted[g].removeFirst()
@@ -243,6 +269,94 @@ extension PricedTable {
   }
 }
 
+/// A sampled request for the ratio sort: P, I (both fit 64 bits when the
+/// request has a gap), its row and its group.
+private struct Quad: Sendable {
+  var p: UInt64
+  var i: UInt64
+  var row: UInt32
+  var group: UInt32
+
+  /// P/I ascending, then row: a total order, so any sort (halves sorted side
+  /// by side and merged) gives the one result. Cross products in full width.
+  static func precedes(_ a: Quad, _ b: Quad) -> Bool {
+    let l = a.p.multipliedFullWidth(by: b.i)
+    let r = b.p.multipliedFullWidth(by: a.i)
+    if l.high != r.high { return l.high < r.high }
+    if l.low != r.low { return l.low < r.low }
+    return a.row < b.row
+  }
+
+  static func sorted(_ all: [Quad]) -> [Quad] {
+    guard all.count >= 1 << 16, ParallelIngest.cores > 1 else { return all.sorted(by: precedes) }
+    let half = all.count / 2
+    let halves = Mutex<[[Quad]]>([[], []])
+    DispatchQueue.concurrentPerform(iterations: 2) { k in
+      let part = (k == 0 ? all[..<half] : all[half...]).sorted(by: precedes)
+      halves.withLock { $0[k] = part }
+    }
+    let (a, b) = halves.withLock { ($0[0], $0[1]) }
+    var out: [Quad] = []
+    out.reserveCapacity(all.count)
+    var (x, y) = (0, 0)
+    while x < a.count, y < b.count {
+      if precedes(b[y], a[x]) {
+        out.append(b[y])
+        y += 1
+      } else {
+        out.append(a[x])
+        x += 1
+      }
+    }
+    out += a[x...]
+    out += b[y...]
+    return out
+  }
+}
+
+/// One slice of the table summed by group, groups in order of first row.
+private struct GroupPass {
+  var grouper: Grouper
+  var groups: [GroupKey: Int] = [:]
+  var keys: [GroupKey] = []
+  var summaries: [Summary] = []
+  var representatives: [Int] = []
+  var last: [UInt32] = []
+  var sampled: [UInt32] = []
+  /// Per sampled row, its group (in this slice's numbering).
+  var sampledGroup: [UInt32] = []
+  var total = Summary()
+
+  init(grouper: Grouper) { self.grouper = grouper }
+
+  mutating func run(_ priced: PricedTable, rows: Range<Int>) {
+    let t = priced.table
+    priced.forEachRequest(in: rows) { i in
+      let (usage, gap, p, itpm) = priced.priced(row: i)
+      let measured = t.measuredCountTokens(of: i)
+      let key = grouper.key(t, i, priced)
+      let g: Int
+      if let found = groups[key] {
+        g = found
+      } else {
+        g = summaries.count
+        groups[key] = g
+        keys.append(key)
+        summaries.append(Summary())
+        representatives.append(i)
+        last.append(0)
+      }
+      summaries[g].add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      if let gap, gap.itpm > 0 {
+        sampled.append(UInt32(i))
+        sampledGroup.append(UInt32(g))
+        last[g] = UInt32(i)
+      }
+    }
+  }
+}
+
 /// Computes a request's group key from its row.
 private struct Grouper {
   let dimensions: [Dimension]
@@ -251,9 +365,10 @@ private struct Grouper {
   var canonical: [UInt32: Int64] = [:]
   var canonicalNames: [String: Int64] = [:]
 
-  init(dimensions: [Dimension], timeZone: TimeZoneRule) {
+  init(dimensions: [Dimension], timeZone: TimeZoneRule, names: [String: Int64]) {
     self.dimensions = dimensions
     self.timeZone = timeZone
+    canonicalNames = names
   }
 
   mutating func key(_ t: RequestTable, _ i: Int, _ priced: PricedTable) -> GroupKey {
@@ -283,7 +398,7 @@ private struct Grouper {
         } else {
           let name = priced.priceClass(ofRow: i).model
           let m = canonicalNames[name] ?? Int64(canonicalNames.count)
-          canonicalNames[name] = m
+          canonicalNames[name] = m  // every class's model is numbered up front
           canonical[row.model] = m
           key.append(m)
         }

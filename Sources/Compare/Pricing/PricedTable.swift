@@ -108,7 +108,11 @@ public struct PricedTable: Sendable {
       if c.tierAssumed { ledger.tierAssumedRecords += 1 }
       let reason: String?
       do {
-        _ = try Gap(usage: usage, priceClass: c)
+        // Only a count past 32 bits (a wide row) or an outsized OTPM burndown
+        // can overflow; any other row is priced without building its gap.
+        if table.rows[i].flags.contains(.wide) || c.outputBurndown > Int64(Int32.max) {
+          _ = try Gap(usage: usage, priceClass: c)
+        }
         reason = c.unpriced.map { $0 == .unknownModel ? c.model : "\(c.model) (\($0.rawValue))" }
       } catch {
         reason = "\(c.model) (overflow)"
@@ -133,6 +137,18 @@ public struct PricedTable: Sendable {
   /// order shows.
   package func forEachRequest(_ body: (Int) throws -> Void) rethrows {
     for i in 0..<table.count where rowClass[i] != Self.replayClass { try body(i) }
+  }
+
+  /// ``forEachRequest(_:)`` over a range of rows.
+  package func forEachRequest(in rows: Range<Int>, _ body: (Int) throws -> Void) rethrows {
+    for i in rows where rowClass[i] != Self.replayClass { try body(i) }
+  }
+
+  /// Every class's canonical model, numbered in order of first class.
+  package func modelNumbers() -> [String: Int64] {
+    var names: [String: Int64] = [:]
+    for c in classes where names[c.model] == nil { names[c.model] = Int64(names.count) }
+    return names
   }
 
   /// The price class of row `i`.
