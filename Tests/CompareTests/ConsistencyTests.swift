@@ -112,6 +112,17 @@ struct ConsistencyTests {
     let cache = CacheAnalysis.run(requests)
     #expect(cache.sessions.reduce(Int128(0)) { $0 + $1.estimate } == timedP, "cache")
     #expect(cache.sessions.reduce(0) { $0 + $1.requests } == timed.count)
+    // Read row by row from the table, the cache analysis renders the same.
+    let fromTable = CacheAnalysis.run(priced)
+    #expect(
+      CacheRenderer.events(fromTable.events, format: .csv) == CacheRenderer.events(cache.events, format: .csv))
+    #expect(
+      CacheRenderer.sessions(fromTable.sessions, format: .csv) == CacheRenderer.sessions(cache.sessions, format: .csv))
+    // And the chart's arrivals and points are those of the requests.
+    let lean = Charts.arrivalsAndPoints(priced)
+    #expect(lean.untimed == untimed && lean.arrivals.count == arrivals.count)
+    #expect(zip(lean.arrivals, arrivals).allSatisfy { $0.time == $1.time && $0.pool == $1.pool && $0.itpm == $1.itpm })
+    #expect(lean.points.map(\.estimate) == Charts.points(requests).map(\.estimate))
 
     let pairs = PairsRenderer.rows(requests)
     let paired = requests.filter { $0.measuredCountTokens != nil || $0.rateLimit != nil }

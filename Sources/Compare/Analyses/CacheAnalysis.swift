@@ -61,16 +61,47 @@ public enum CacheAnalysis {
   public static let fiveMinutes: Int64 = 5 * 60_000
   public static let oneHour: Int64 = 60 * 60_000
 
+  /// One timed, priced request: what the analysis reads of it.
+  struct Item {
+    var time: Instant?
+    var session: String
+    var usage: TokenUsage
+  }
+
   public static func run(_ requests: [PricedRequest])
     -> (events: [CacheEvent], sessions: [CacheSummary])
   {
-    var lanes: [String: [(PricedRequest, Gap)]] = [:]
+    var lanes: [String: [(Item, Gap)]] = [:]
     for r in requests {
       guard r.time != nil else { continue }
       let lane = r.sidechain ? "agent:" + (r.agent ?? "sidechain") : "main"
       guard let gap = r.gap else { continue }
-      lanes[r.session + "\u{1F}" + lane, default: []].append((r, gap))
+      lanes[r.session + "\u{1F}" + lane, default: []].append(
+        (Item(time: r.time, session: r.session, usage: r.usage), gap))
     }
+    return run(lanes: lanes)
+  }
+
+  /// The same, read row by row from the table in the order of
+  /// ``PricedTable/ordered()``: no `PricedRequest` is made.
+  package static func run(_ priced: PricedTable) -> (events: [CacheEvent], sessions: [CacheSummary]) {
+    var lanes: [String: [(Item, Gap)]] = [:]
+    let t = priced.table
+    for i in priced.orderedRows() {
+      let row = t.rows[i]
+      guard row.flags.contains(.timed) else { continue }
+      let (usage, gap, _, _) = priced.priced(row: i)
+      let agent = row.agent == StringPool.none ? nil : t.strings[row.agent]
+      let lane = row.flags.contains(.sidechain) ? "agent:" + (agent ?? "sidechain") : "main"
+      guard let gap else { continue }
+      let session = t.strings[row.session]
+      lanes[session + "\u{1F}" + lane, default: []].append(
+        (Item(time: Instant(millisecondsSinceEpoch: row.time), session: session, usage: usage), gap))
+    }
+    return run(lanes: lanes)
+  }
+
+  private static func run(lanes: [String: [(Item, Gap)]]) -> (events: [CacheEvent], sessions: [CacheSummary]) {
     var events: [CacheEvent] = []
     var sessions: [String: CacheSummary] = [:]
     for key in lanes.keys.sorted() {

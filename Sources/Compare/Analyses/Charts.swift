@@ -1,4 +1,4 @@
-import EstimateModel
+package import EstimateModel
 
 /// The chart files `tokengap chart` writes: tidy CSV, and SVG renderings.
 public struct ChartSet: Sendable {
@@ -23,18 +23,54 @@ public enum Charts {
 
   /// One priced, timed request: only what the charts read (a whole `Gap`
   /// per request would be most of the chart's memory).
-  struct Point {
-    var time: Instant
-    var estimate: Int64
-    var itpm: Int64
-    var inputCostEstimate: USD
-    var inputCostActual: USD
+  package struct Point: Sendable {
+    package var time: Instant
+    package var estimate: Int64
+    package var itpm: Int64
+    package var inputCostEstimate: USD
+    package var inputCostActual: USD
 
     /// P / I, as `Gap.overestimationRatio`.
     var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
   }
 
-  static func points(_ requests: [PricedRequest]) -> [Point] {
+  /// The arrivals (as ``Arrival/of(_:)``) and chart points (as
+  /// ``points(_:)``) of a table's requests, read row by row: no
+  /// `PricedRequest`, with its strings and gap, is made for either.
+  package static func arrivalsAndPoints(_ priced: PricedTable) -> (
+    arrivals: [Arrival], untimed: Int, points: [Point]
+  ) {
+    var arrivals: [Arrival] = []
+    var points: [Point] = []
+    var untimed = 0
+    let t = priced.table
+    arrivals.reserveCapacity(priced.count)
+    points.reserveCapacity(priced.count)
+    for i in priced.orderedRows() {
+      let r = t.rows[i]
+      guard r.flags.contains(.timed) else {
+        untimed += 1
+        continue
+      }
+      let (_, gap, _, _) = priced.priced(row: i)
+      guard let gap else { continue }
+      let time = Instant(millisecondsSinceEpoch: r.time)
+      let c = priced.priceClass(ofRow: i)
+      arrivals.append(
+        Arrival(
+          time: time, pool: c.pool ?? "unknown:" + c.model, estimate: gap.estimate, itpm: gap.itpm, output: gap.otpm))
+      points.append(
+        Point(
+          time: time, estimate: gap.estimate, itpm: gap.itpm, inputCostEstimate: gap.inputCostEstimate ?? .zero,
+          inputCostActual: gap.inputCostActual ?? .zero))
+    }
+    // Stable: equal times keep the table's order, as sorting the requests does.
+    arrivals.sort { $0.time < $1.time }
+    points.sort { $0.time < $1.time }
+    return (arrivals, untimed, points)
+  }
+
+  package static func points(_ requests: [PricedRequest]) -> [Point] {
     requests.compactMap { r in
       guard let t = r.time, let g = r.gap else { return nil }
       return Point(
@@ -144,6 +180,17 @@ public enum Charts {
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
   ) async throws(E) {
+    try await build(
+      priced: priced, points: points(requests), arrivals: arrivals, simulation: simulation, limitsLabel: limitsLabel,
+      svg: svg, emit: emit)
+  }
+
+  /// The same from chart points (``arrivalsAndPoints(_:)``).
+  package static func build<E: Error>(
+    priced: PricedTable, points timed: [Point],
+    arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
+    limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
+  ) async throws(E) {
     // The per-request table is the largest and slowest: it is made beside
     // everything else (the small files and the SVGs), and the files are
     // handed on in order once it is done.
@@ -151,7 +198,6 @@ public enum Charts {
     async let sessionsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.session]))
     let minutes = MinuteSeries.build(arrivals)
     let minutesCSV = SimulationRenderer.minutesCSV(minutes)
-    let timed = points(requests)
     let histogram = histogramCSV(timed)
     let cumulative = cumulativeCSV(timed)
     let bucketCSV = simulation.map { SimulationRenderer.seriesCSV($0.samples) }

@@ -96,10 +96,10 @@ enum SimulateCommand {
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
-    let result = input.total()
+    let ledger = input.ledger
     let report = SimulationReport(
       outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
-      limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: result.ledger,
+      limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
       catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
     if let path = o.value("series") {
       try Common.emit(SimulationRenderer.seriesCSV(sim.samples), to: path, inputs: input.files, output: &output)
@@ -110,7 +110,7 @@ enum SimulateCommand {
     try Common.emit(
       SimulationRenderer.render(report, format: format), to: o.value("output"), inputs: input.files,
       output: &output)
-    return Inputs.finish(result.ledger, o, usable: !arrivals.isEmpty, errors: &errors)
+    return Inputs.finish(ledger, o, usable: !arrivals.isEmpty, errors: &errors)
   }
 }
 
@@ -139,14 +139,14 @@ enum CacheCommand {
       throw UsageError("'--by' must be session or request for cache, not '\(by)'")
     }
     let input = try await Inputs.load(o)
-    let analysis = CacheAnalysis.run(input.requests)
-    let result = input.total()
+    let analysis = CacheAnalysis.run(input.priced)
+    let ledger = input.ledger
     let text =
       by == "request"
       ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
       : CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
-    return Inputs.finish(result.ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
+    return Inputs.finish(ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
   }
 }
 
@@ -173,10 +173,10 @@ enum PairsCommand {
     let format = try o.choice("format", OutputFormat.self, default: .table)
     let input = try await Inputs.load(o)
     let rows = PairsRenderer.rows(input.requests)
-    let result = input.total()
+    let ledger = input.ledger
     try Common.emit(
-      PairsRenderer.render(rows, ledger: result.ledger, format: format, catalog: input.catalog), to: o.value("output"),
+      PairsRenderer.render(rows, ledger: ledger, format: format, catalog: input.catalog), to: o.value("output"),
       inputs: input.files, output: &output)
-    return Inputs.finish(result.ledger, o, usable: !rows.isEmpty, errors: &errors)
+    return Inputs.finish(ledger, o, usable: !rows.isEmpty, errors: &errors)
   }
 }

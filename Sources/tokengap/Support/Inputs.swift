@@ -48,6 +48,9 @@ enum Inputs {
 
     /// The run as one group: its ledger is the whole run's.
     func total() -> AnalysisResult { priced.analysis(dimensions: [.total]) }
+
+    /// The whole run's ledger (the one ``total()`` carries, without grouping).
+    var ledger: Ledger { priced.ledger }
   }
 
   /// Finds and reads the inputs named by the options.
