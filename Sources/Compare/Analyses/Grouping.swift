@@ -125,7 +125,8 @@ extension PricedTable {
     let size = (t.count + slices - 1) / slices
     let parts = Mutex([GroupPass?](repeating: nil, count: slices))
     DispatchQueue.concurrentPerform(iterations: slices) { k in
-      var pass = GroupPass(grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names))
+      var pass = GroupPass(
+        grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names), recordGroups: t.count <= 1 << 22)
       pass.run(self, rows: (k * size)..<min(t.count, (k + 1) * size))
       parts.withLock { $0[k] = pass }
     }
@@ -136,8 +137,22 @@ extension PricedTable {
     var sampled: [UInt32] = []
     // Per group, its last sampled row: a group of one ratio needs no sort.
     var last: [UInt32] = []
-    var sampledGroup: [UInt32] = []
-    for case let part? in parts.withLock({ $0 }) {
+    // Up to four million requests, the sampled ones are sorted as (P, I,
+    // row, group), 24 bytes each, built straight from the slices; beyond,
+    // the row numbers alone are sorted and P and I read back.
+    let withQuads = t.count <= 1 << 22
+    var quads: [Quad] = []
+    // Taken out of the lock, and each slice freed once merged.
+    var taken = parts.withLock { all in
+      let out = all
+      all = []
+      return out
+    }
+    let sampledCount = taken.reduce(0) { $0 + ($1?.sampled.count ?? 0) }
+    if withQuads { quads.reserveCapacity(sampledCount) } else { sampled.reserveCapacity(sampledCount) }
+    for k in taken.indices {
+      guard let part = taken[k] else { continue }
+      taken[k] = nil
       var global = [UInt32](repeating: 0, count: part.keys.count)
       for (local, key) in part.keys.enumerated() {
         let s = part.summaries[local]
@@ -154,28 +169,21 @@ extension PricedTable {
         }
       }
       total.merge(part.total)
-      sampled += part.sampled
-      sampledGroup += part.sampledGroup.map { global[Int($0)] }
+      if withQuads {
+        for (j, r) in part.sampled.enumerated() {
+          let (p, i) = charges(ofRow: Int(r))
+          quads.append(
+            Quad(p: UInt64(clamping: p), i: UInt64(clamping: i), row: r, group: global[Int(part.sampledGroup[j])]))
+        }
+      } else {
+        sampled += part.sampled
+      }
     }
     // The distributions: every sampled request in ratio order.
     let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
-    // The group of each sampled row, in sorted order, when known.
-    var sortedGroup: [UInt32] = []
-    if sampled.count <= 1 << 22 {
-      // Up to four million: sort (P, I, row, group), 24 bytes each while
-      // sorting; beyond, sort the row numbers alone and read P and I back.
-      var quads = [Quad]()
-      quads.reserveCapacity(sampled.count)
-      for (k, r) in sampled.enumerated() {
-        let (p, i) = ratio(Int(r))
-        quads.append(Quad(p: UInt64(clamping: p), i: UInt64(clamping: i), row: r, group: sampledGroup[k]))
-      }
-      quads = Quad.sorted(quads)
-      sortedGroup.reserveCapacity(quads.count)
-      for k in quads.indices {
-        sampled[k] = quads[k].row
-        sortedGroup.append(quads[k].group)
-      }
+    if withQuads {
+      Quad.sort(&quads)
+      sampled = quads.map(\.row)
     } else {
       sampled.sort { a, b in
         let (pa, ia) = ratio(Int(a))
@@ -213,7 +221,7 @@ extension PricedTable {
       var found = [[Ratio?]](repeating: [], count: summaries.count)
       for (k, r) in sampled.enumerated() {
         let i = Int(r)
-        guard let g = sortedGroup.isEmpty ? groups[grouper.key(t, i, self)] : Int(sortedGroup[k]),
+        guard let g = withQuads ? Int(quads[k].group) : groups[grouper.key(t, i, self)],
           summaries[g].ratioCount > 1
         else { continue }
         while let next = wanted[g].first, next == seen[g] {
@@ -227,6 +235,7 @@ extension PricedTable {
           p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
       }
     }
+    quads = []
     var result: [GroupRow] = []
     result.reserveCapacity(summaries.count)
     for g in summaries.indices {
@@ -287,31 +296,48 @@ private struct Quad: Sendable {
     return a.row < b.row
   }
 
-  static func sorted(_ all: [Quad]) -> [Quad] {
-    guard all.count >= 1 << 16, ParallelIngest.cores > 1 else { return all.sorted(by: precedes) }
-    let half = all.count / 2
-    let halves = Mutex<[[Quad]]>([[], []])
-    DispatchQueue.concurrentPerform(iterations: 2) { k in
-      let part = (k == 0 ? all[..<half] : all[half...]).sorted(by: precedes)
-      halves.withLock { $0[k] = part }
+  /// Sorted: in place; up to a quarter million, as two halves sorted side
+  /// by side in place and merged into one new array (the merge's copy stays
+  /// small; beyond, memory per request matters more than the milliseconds).
+  static func sort(_ all: inout [Quad]) {
+    guard all.count >= 1 << 14, all.count <= 1 << 18, ParallelIngest.cores > 1 else {
+      all.sort(by: precedes)
+      return
     }
-    let (a, b) = halves.withLock { ($0[0], $0[1]) }
+    let half = all.count / 2
+    all.withUnsafeMutableBufferPointer { buffer in
+      let base = UnsafeSendable(buffer)
+      DispatchQueue.concurrentPerform(iterations: 2) { k in
+        let whole = base.value
+        let part =
+          k == 0
+          ? UnsafeMutableBufferPointer(rebasing: whole[..<half]) : UnsafeMutableBufferPointer(rebasing: whole[half...])
+        var slice = part
+        slice.sort(by: precedes)
+      }
+    }
     var out: [Quad] = []
     out.reserveCapacity(all.count)
-    var (x, y) = (0, 0)
-    while x < a.count, y < b.count {
-      if precedes(b[y], a[x]) {
-        out.append(b[y])
+    var (x, y) = (0, half)
+    while x < half, y < all.count {
+      if precedes(all[y], all[x]) {
+        out.append(all[y])
         y += 1
       } else {
-        out.append(a[x])
+        out.append(all[x])
         x += 1
       }
     }
-    out += a[x...]
-    out += b[y...]
-    return out
+    out += all[x..<half]
+    out += all[y...]
+    all = out
   }
+}
+
+/// A value handed to concurrent work that touches disjoint parts of it.
+private struct UnsafeSendable<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
 }
 
 /// One slice of the table summed by group, groups in order of first row.
@@ -327,7 +353,13 @@ private struct GroupPass {
   var sampledGroup: [UInt32] = []
   var total = Summary()
 
-  init(grouper: Grouper) { self.grouper = grouper }
+  /// Whether `sampledGroup` is kept (for the ratio sort of up to four million).
+  let recordGroups: Bool
+
+  init(grouper: Grouper, recordGroups: Bool) {
+    self.grouper = grouper
+    self.recordGroups = recordGroups
+  }
 
   mutating func run(_ priced: PricedTable, rows: Range<Int>) {
     let t = priced.table
@@ -350,7 +382,7 @@ private struct GroupPass {
       total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
       if let gap, gap.itpm > 0 {
         sampled.append(UInt32(i))
-        sampledGroup.append(UInt32(g))
+        if recordGroups { sampledGroup.append(UInt32(g)) }
         last[g] = UInt32(i)
       }
     }
