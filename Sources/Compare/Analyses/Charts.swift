@@ -186,16 +186,18 @@ public enum Charts {
   }
 
   /// The same from chart points (``arrivalsAndPoints(_:)``).
+  /// `sessions`, when given, is the table's `--by session` analysis,
+  /// already made by the caller (a report shows it too).
   package static func build<E: Error>(
     priced: PricedTable, points timed: [Point],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
-    limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
+    limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, emit: (String, String) throws(E) -> Void
   ) async throws(E) {
     // The per-request table is the largest and slowest: it is made beside
     // everything else (the small files and the SVGs), and the files are
     // handed on in order once it is done.
     async let requestsCSV = priced.requestsCSV()
-    async let sessionsCSV = AnalysisRenderer.csv(priced.analysis(dimensions: [.session]))
+    async let sessionsCSV = AnalysisRenderer.csv(sessions ?? priced.analysis(dimensions: [.session]))
     let minutes = MinuteSeries.build(arrivals)
     let minutesCSV = SimulationRenderer.minutesCSV(minutes)
     let histogram = histogramCSV(timed)

@@ -255,7 +255,15 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
   }
 
   /// The value as a `Double`, for charts and percentiles.
-  public var value: Double { Double(numerator) / Double(denominator) }
+  public var value: Double {
+    // 64-bit conversions when both fit (the generic 128-bit one is slow);
+    // either way each is the nearest Double, so the quotient is the same.
+    let range = Int128(Int64.min)...Int128(Int64.max)
+    if range.contains(numerator), range.contains(denominator) {
+      return Double(Int64(truncatingIfNeeded: numerator)) / Double(Int64(truncatingIfNeeded: denominator))
+    }
+    return Double(numerator) / Double(denominator)
+  }
 
   /// Six decimals, rounded half up, trailing zeros trimmed: `10`, `0.888889`.
   ///
