@@ -1,0 +1,300 @@
+import EstimateModel
+
+/// HAR 1.2 (browsers, mitmproxy, Charles): `log.entries`.
+struct HARFormat: CaptureFormat {
+  func matches(_ doc: JSONValue) -> Bool { doc["log"]?["entries"]?.array != nil }
+
+  func records(_ doc: JSONValue, reader: CaptureReader, line: Int, ledger: inout Ledger) -> [RawUsage] {
+    reader.har(doc["log"]?["entries"]?.array ?? [], line: line, ledger: &ledger)
+  }
+}
+
+extension CaptureReader {
+  /// HAR entries: messages calls become records; count_tokens calls are
+  /// paired with the messages call for the same prompt (nearest later call).
+  ///
+  /// Each messages call takes the latest count_tokens call for the same
+  /// prompt at or before it: that messages call is the count's nearest later
+  /// one. "Latest" is the last in the file among the unused calls for that
+  /// prompt whose time is not after the messages call's. A first pass groups
+  /// the count_tokens calls by prompt; in the second, each record takes its
+  /// call from its group in O(log n), so a repeated prompt costs no quadratic scan.
+  func har(_ entries: [JSONValue], line: Int, ledger: inout Ledger) -> [RawUsage] {
+    var stream = HARStream(
+      reader: self, line: line, pairing: entries.contains { Self.harCall($0)?.countTokens == true })
+    for e in entries { stream.add(e, ledger: &ledger) }
+    return stream.finish(ledger: &ledger)
+  }
+
+  /// A HAR read one entry at a time: each entry is reduced to its records
+  /// (and, when the file may pair count_tokens calls, its prompt key) and
+  /// dropped, so a capture of any length is never held as a tree.
+  ///
+  /// count_tokens calls are paired with messages at the end, in entry order,
+  /// as when every entry is at hand: a call recorded after its message, or
+  /// with an earlier clock, pairs all the same.
+  struct HARStream {
+    let reader: CaptureReader
+    let line: Int
+    /// The file may hold count_tokens calls: prompt keys are kept for pairing.
+    let pairing: Bool
+    private var index = 0
+    private var values: [Int64] = []
+    private var groups: [String: CountGroup] = [:]
+    private var records: [RawUsage] = []
+    /// Per record: its request's prompt key, for pairing.
+    private var keys: [String?] = []
+
+    init(reader: CaptureReader, line: Int, pairing: Bool) {
+      self.reader = reader
+      self.line = line
+      self.pairing = pairing
+    }
+
+    mutating func add(_ e: JSONValue, ledger: inout Ledger) {
+      defer { index += 1 }
+      guard let call = CaptureReader.harCall(e) else { return }
+      if call.countTokens, (200..<300).contains(call.status) || call.status == 0,
+        let value = CaptureReader.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?[
+          "input_tokens"]?.int64,
+        let request = CaptureReader.requestBody(e)
+      {
+        groups[CaptureReader.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
+        values.append(value)
+      }
+      let headers = reader.headerPairs(e["response"]?["headers"])
+      if call.status == 429 {
+        ledger.responses429 += 1
+        if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({
+          Int64($0.1.trimmingSpaces)
+        }) {
+          ledger.retryAfterSeconds.append(after)
+        }
+        return
+      }
+      guard (200..<300).contains(call.status) || call.status == 0 else { return }
+      if call.countTokens {
+        ledger.countTokensCalls += 1
+        return
+      }
+      // A successful messages call whose body cannot be read is a counted
+      // problem naming the entry, never a silent loss.
+      let (path, line, index) = (reader.path, line, index)
+      func unreadable(_ why: String) {
+        ledger.problem(.unreadableEntry, path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
+      }
+      if let encoding = headers.first(where: { lowercasedName($0.0) == "content-encoding" })?.1,
+        !["identity", ""].contains(encoding.trimmingSpaces.lowercased())
+      {
+        unreadable("compressed body (content-encoding: \(encoding)) not supported")
+        return
+      }
+      guard let body = CaptureReader.content(e["response"]?["content"]) else {
+        let content = e["response"]?["content"]
+        unreadable(
+          content?["text"]?.string == nil
+            ? "no response body recorded" : "the response body is not valid base64")
+        return
+      }
+      // The request is parsed only when needed (for pairing, or for a
+      // missing model), and then once: nil until then, .some(nil) when it is no JSON.
+      var request: JSONValue??
+      func requestBody() -> JSONValue? {
+        if request == nil { request = .some(CaptureReader.requestBody(e)) }
+        return request ?? nil
+      }
+      var key: String??  // the same, for the request's prompt
+      let found = reader.responseRecords(.string(body))
+      if found.isEmpty {
+        unreadable(
+          "the response body is neither a Messages API response nor an SSE stream (not JSON, truncated or nested too deep)"
+        )
+      }
+      for var r in found {
+        r.time = r.time ?? call.time
+        r.rateLimit = RateLimitHeaders(headers)
+        r.requestID = r.requestID ?? headers.first { lowercasedName($0.0) == "request-id" }?.1
+        if r.model == nil { r.model = requestBody()?["model"]?.string }
+        if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
+        records.append(r)
+        keys.append(key ?? nil)
+      }
+    }
+
+    /// The records, each paired with the latest count_tokens call of the
+    /// same prompt made no later than it.
+    mutating func finish(ledger: inout Ledger) -> [RawUsage] {
+      if !groups.isEmpty {
+        for k in records.indices {
+          if let key = keys[k], let best = groups[key]?.takeLatest(notAfter: records[k].time) {
+            records[k].measured = values[best]
+            ledger.countTokensPaired += 1
+          }
+        }
+      }
+      keys = []
+      return records
+    }
+  }
+
+  static func harCall(_ e: JSONValue) -> (countTokens: Bool, time: Instant?, status: Int64)? {
+    guard let url = e["request"]?["url"]?.string else { return nil }
+    let endpoint = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
+    let countTokens = endpoint.hasSuffix("/v1/messages/count_tokens")
+    guard countTokens || endpoint.hasSuffix("/v1/messages") else { return nil }
+    return (countTokens, e["startedDateTime"].flatMap(Self.time), e["response"]?["status"]?.int64 ?? 0)
+  }
+
+  /// A HAR entry's request body, parsed.
+  static func requestBody(_ e: JSONValue) -> JSONValue? {
+    e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
+  }
+
+  /// A HAR `content`: text, base64-decoded when so encoded.
+  static func content(_ c: JSONValue?) -> String? {
+    guard let text = c?["text"]?.string else { return nil }
+    if c?["encoding"]?.string == "base64" {
+      return Base64.decode(text).map { String(decoding: $0, as: UTF8.self) }
+    }
+    return text
+  }
+
+  /// The prompt of a request, as the canonical JSON of its model, system,
+  /// tools and messages: two requests have the same prompt when these are equal.
+  static func promptKey(_ request: JSONValue) -> String {
+    var canonical = ""
+    canonical.reserveCapacity(256)
+    for key in ["model", "system", "tools", "messages"] {
+      canonical += key + "="
+      if let value = request[key] { canonicalJSON(value, into: &canonical) } else { canonical += "null" }
+      canonical += "\n"
+    }
+    return canonical
+  }
+
+  /// JSON with object keys sorted and no white space.
+  static func canonicalJSON(_ v: JSONValue) -> String {
+    var out = ""
+    canonicalJSON(v, into: &out)
+    return out
+  }
+
+  /// Appends `v`'s canonical JSON: a duplicate key keeps its first spelling
+  /// and its last value (as a dictionary keyed by the members would).
+  static func canonicalJSON(_ v: JSONValue, into out: inout String) {
+    switch v {
+    case .object(let members):
+      // Members by key, equal keys in document order: each run of equal
+      // keys is written once, with its first spelling and its last value.
+      let order = members.indices.sorted {
+        members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1)
+      }
+      out += "{"
+      var n = 0
+      while n < order.count {
+        var last = n
+        while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
+        if n > 0 { out += "," }
+        JSONValue.quote(members[order[n]].0, into: &out)
+        out += ":"
+        canonicalJSON(members[order[last]].1, into: &out)
+        n = last + 1
+      }
+      out += "}"
+    case .array(let items):
+      out += "["
+      for (n, item) in items.enumerated() {
+        if n > 0 { out += "," }
+        canonicalJSON(item, into: &out)
+      }
+      out += "]"
+    case .string(let s): JSONValue.quote(s, into: &out)
+    case .number(let text): out += text
+    case .bool(let b): out += b ? "true" : "false"
+    case .null: out += "null"
+    }
+  }
+}
+
+/// The count_tokens calls of a HAR for one prompt, in file order: takes the
+/// last unused one whose time is not after a given time (a call or a time
+/// that is missing never rules a call out).
+///
+/// A segment tree over the calls holds, per node, the earliest time among its
+/// unused calls (a call without a time counts as the earliest possible; a used
+/// call has none); the wanted call is the rightmost leaf at or before the time.
+struct CountGroup {
+  private var indices: [Int] = []
+  private var times: [Int64] = []
+  /// Built on first use; `tree[1]` is the root, leaves start at `leaves`.
+  private var tree: [Int64?] = []
+  private var leaves = 0
+
+  mutating func append(index: Int, time: Instant?) {
+    indices.append(index)
+    times.append(time?.millisecondsSinceEpoch ?? .min)
+  }
+
+  /// The index of the call taken, now used; nil when none qualifies.
+  mutating func takeLatest(notAfter t: Instant?) -> Int? {
+    if tree.isEmpty { build() }
+    let limit = t?.millisecondsSinceEpoch ?? .max
+    guard let root = tree[1], root <= limit else { return nil }
+    var node = 1
+    while node < leaves {
+      if let right = tree[2 * node + 1], right <= limit { node = 2 * node + 1 } else { node = 2 * node }
+    }
+    let position = node - leaves
+    tree[node] = nil
+    node /= 2
+    while node >= 1 {
+      tree[node] = Self.earlier(tree[2 * node], tree[2 * node + 1])
+      node /= 2
+    }
+    return indices[position]
+  }
+
+  private mutating func build() {
+    leaves = 1
+    while leaves < times.count { leaves *= 2 }
+    tree = Array(repeating: nil, count: 2 * leaves)
+    for (k, time) in times.enumerated() { tree[leaves + k] = time }
+    for node in stride(from: leaves - 1, through: 1, by: -1) {
+      tree[node] = Self.earlier(tree[2 * node], tree[2 * node + 1])
+    }
+  }
+
+  private static func earlier(_ a: Int64?, _ b: Int64?) -> Int64? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return min(a, b)
+  }
+}
+
+/// Standard base64 (RFC 4648), for HAR bodies.
+enum Base64 {
+  static func decode(_ text: String) -> [UInt8]? {
+    var out: [UInt8] = []
+    var acc: UInt32 = 0
+    var bits = 0
+    for c in text.utf8 {
+      let v: UInt32
+      switch c {
+      case 65...90: v = UInt32(c - 65)
+      case 97...122: v = UInt32(c - 71)
+      case 48...57: v = UInt32(c + 4)
+      case 43, 45: v = 62
+      case 47, 95: v = 63
+      case 61, 10, 13, 32: continue
+      default: return nil
+      }
+      acc = acc << 6 | v
+      bits += 6
+      if bits >= 8 {
+        bits -= 8
+        out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+      }
+    }
+    return out
+  }
+}
