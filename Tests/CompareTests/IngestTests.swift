@@ -294,3 +294,35 @@ struct RowLayoutTests {
     #expect(result.ledger.problems.map(\.kind) == [.invalidTime])
   }
 }
+
+@Suite("Sidechain replays")
+struct ReplayTests {
+  /// A line: one assistant response, main thread or sidechain.
+  private func line(_ id: String, _ request: String, sidechain: Bool) -> String {
+    #"{"type":"assistant","isSidechain":\#(sidechain),"sessionId":"s","requestId":"\#(request)","#
+      + #""message":{"id":"\#(id)","model":"claude-sonnet-4-5","usage":{"input_tokens":1,"output_tokens":1}}}"#
+  }
+
+  private func run(main: [String], sidechains: [(String, String)]) -> (dropped: Int, requests: Int) {
+    var text = main.enumerated().map { line($1, "req_main_\($0)", sidechain: false) }
+    text += sidechains.map { line($0.0, $0.1, sidechain: true) }
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: Array(text.joined(separator: "\n").utf8), name: "r.jsonl"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    return (priced.ledger.sidechainReplaysDropped, priced.count)
+  }
+
+  @Test("A sidechain copy of a main-thread response is a replay, whichever side is the larger")
+  func replaysEitherSide() {
+    // Two sidechain copies of m1 (under different request ids) are replays;
+    // m3 exists only in the sidechain and is a request.
+    let side = [("m1", "req_x"), ("m1", "req_y"), ("m3", "req_z")]
+    // Sidechains the fewer (3 of 9): their ids are indexed.
+    let few = run(main: ["m1", "m2", "m4", "m5", "m6", "m7"], sidechains: side)
+    #expect(few.dropped == 2 && few.requests == 6 + 1)
+    // Sidechains the more (3 of 5): the main rows' ids are indexed.
+    let many = run(main: ["m1", "m2"], sidechains: side)
+    #expect(many.dropped == 2 && many.requests == 2 + 1)
+  }
+}

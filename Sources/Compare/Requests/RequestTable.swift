@@ -438,6 +438,13 @@ public struct RequestTable: Sendable {
       break
     }
     guard anySidechain else { return 0 }
+    var sideCount = 0
+    for i in 0..<rows.count where rows[i].flags.contains(.sidechain) { sideCount += 1 }
+    if 2 * sideCount < rows.count {
+      let replays = replaysIndexingSidechains()
+      for i in replays { rows[i].flags.insert(.replay) }
+      return replays.count
+    }
     var hashes: [UInt64] = []
     for i in 0..<rows.count where !rows[i].flags.contains(.sidechain) {
       guard let m = messageID(i) else { continue }
@@ -461,6 +468,56 @@ public struct RequestTable: Sendable {
     return dropped
   }
 
+  /// The replays ``dropReplays()`` marks, found from the other side when
+  /// sidechain rows are the fewer: their message ids are indexed (equal ids
+  /// chained), and each main row's id takes its whole chain.
+  private func replaysIndexingSidechains() -> [Int] {
+    func messageID(_ i: Int) -> ArraySlice<UInt8>? {
+      let r = rows[i]
+      guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }
+      guard let m = KeyEncoding.ids(arena.entry(at: r.key)).messageID, !m.isEmpty else { return nil }
+      return m
+    }
+    var index = KeyIndex()
+    var hashes: [UInt64] = []
+    // Per distinct id: its first row, the chain's next row per row, and
+    // whether a main row has been found for it.
+    var first: [UInt32] = []
+    var next = [Int32](repeating: -1, count: rows.count)
+    var last: [UInt32] = []
+    var found: [Bool] = []
+    for i in 0..<rows.count where rows[i].flags.contains(.sidechain) {
+      guard let m = messageID(i) else { continue }
+      let h = KeyHash.hash(m)
+      if let slot = index.find(hash: h, hashOf: { hashes[$0] }, { messageID(Int(first[$0])) == m }) {
+        next[Int(last[slot])] = Int32(i)
+        last[slot] = UInt32(i)
+        continue
+      }
+      let slot = UInt32(first.count)
+      first.append(UInt32(i))
+      last.append(UInt32(i))
+      hashes.append(h)
+      found.append(false)
+      index.insert(slot, hash: h, hashOf: { hashes[$0] })
+    }
+    guard !first.isEmpty else { return [] }
+    var replays: [Int] = []
+    for i in 0..<rows.count where !rows[i].flags.contains(.sidechain) {
+      guard let m = messageID(i),
+        let slot = index.find(hash: KeyHash.hash(m), hashOf: { hashes[$0] }, { messageID(Int(first[$0])) == m }),
+        !found[slot]
+      else { continue }
+      found[slot] = true
+      var row = Int32(first[slot])
+      while row >= 0 {
+        replays.append(Int(row))
+        row = next[Int(row)]
+      }
+    }
+    return replays
+  }
+
   /// Merges each copy that lacks a `requestId` into the one request that has
   /// the same `message.id` and a `requestId` (a logger that dropped the id
   /// wrote the same response). With several such requests the copy is
@@ -476,17 +533,21 @@ public struct RequestTable: Sendable {
       guard let m, !m.isEmpty else { return nil }
       return (m, q != nil)
     }
+    // Most tables have no such copy: look for one before indexing anything.
+    var anyWithout = false
+    for i in 0..<rows.count {
+      if let (_, hasRequestID) = ids(i), !hasRequestID {
+        anyWithout = true
+        break
+      }
+    }
+    guard anyWithout else { return 0 }
     var withID: [UInt32] = []
     var hashes: [UInt64] = []
     var ambiguous = Set<UInt32>()
     var index = KeyIndex()
-    var anyWithout = false
     for i in 0..<rows.count {
-      guard let (m, hasRequestID) = ids(i) else { continue }
-      guard hasRequestID else {
-        anyWithout = true
-        continue
-      }
+      guard let (m, hasRequestID) = ids(i), hasRequestID else { continue }
       let h = KeyHash.hash(m)
       if let slot = index.find(hash: h, hashOf: { hashes[$0] }, { ids(Int(withID[$0]))?.0 == m }) {
         ambiguous.insert(UInt32(slot))
@@ -497,7 +558,7 @@ public struct RequestTable: Sendable {
       hashes.append(h)
       index.insert(slot, hash: h, hashOf: { hashes[$0] })
     }
-    guard anyWithout, !withID.isEmpty else { return 0 }
+    guard !withID.isEmpty else { return 0 }
     var merged = 0
     for i in 0..<rows.count {
       guard let (m, hasRequestID) = ids(i), !hasRequestID else { continue }
