@@ -39,7 +39,7 @@ public enum AnalysisRenderer {
   /// (one a request) are formatted in parallel slices, joined in order.
   static func csv(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> String {
     let header = CSVWriter(header: keyColumns + summaryColumns).text
-    let slices = count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
+    let slices = count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
     let size = (count + slices - 1) / max(1, slices)
     let parts = Mutex([String](repeating: "", count: slices))
     DispatchQueue.concurrentPerform(iterations: slices) { k in
