@@ -105,3 +105,54 @@ struct ChartTieTests {
     }
   }
 }
+
+@Suite("Charts that do not mislead")
+struct ChartHonestyTests {
+  @Test("Estimate vs ITPM: one panel per pool, each against its own limit, no label on the data")
+  func onePanelPerPool() throws {
+    let t = try #require(Instant("2026-01-01T00:00:00Z"))
+    // Two pools, each one request a minute for three minutes.
+    let arrivals = ["b-pool", "a-pool"].flatMap { pool in
+      (0..<3).map { k in
+        Arrival(
+          time: Instant(millisecondsSinceEpoch: t.millisecondsSinceEpoch + Int64(k) * 60_000), pool: pool,
+          estimate: pool == "a-pool" ? 90_000 : 4_000, itpm: 1_000, output: 1)
+      }
+    }
+    let limits: @Sendable (String) -> RateLimits? = { pool in
+      RateLimits(
+        requestsPerMinute: 50, inputTokensPerMinute: pool == "a-pool" ? 30_000 : 50_000,
+        outputTokensPerMinute: 8_000)
+    }
+    let sim = Simulation.run(arrivals, limits: limits, series: false)
+    let svg = Charts.estimateVersusITPM(MinuteSeries.build(arrivals), sim.outcomes, "tier-1 of table x")
+    // The busier pool (by estimate) first, each with its own limit.
+    let a = try #require(svg.firstRange(of: "pool a-pool"))
+    let b = try #require(svg.firstRange(of: "pool b-pool"))
+    #expect(a.lowerBound < b.lowerBound)
+    #expect(svg.contains("this pool's ITPM limit, 30K tokens/minute (tier-1)"))
+    #expect(svg.contains("this pool's ITPM limit, 50K tokens/minute (tier-1)"))
+    #expect(svg.ranges(of: "stroke-dasharray=\"6 4\"").count == 2, "one limit line per panel")
+    // No label is written inside a plot next to its line.
+    #expect(!svg.contains("text-anchor=\"end\" fill=\"#2CA02C\""))
+    // Three minutes per pool, never a sum over pools.
+    #expect(svg.ranges(of: "<circle").count == 2 * 2 * 3)
+  }
+
+  @Test("Bucket level: refilled at capacity per minute between sends, capped at capacity")
+  func bucketRefill() throws {
+    let t = try #require(Instant("2026-01-01T00:00:00Z"))
+    func sample(_ seconds: Int64, _ level: Int64) throws -> BucketSample {
+      BucketSample(
+        time: Instant(millisecondsSinceEpoch: t.millisecondsSinceEpoch + seconds * 1000), pool: "p",
+        regime: .server, dimension: "itpm", level: try #require(Ratio(Int128(level), 1)), capacity: 60)
+    }
+    // Capacity 60 a minute: one token a second. Empty at 0 s; half full at
+    // 30 s, when a send takes 20; full again at 80 s; a send at 200 s takes 50.
+    let points = Charts.refilled([try sample(0, 0), try sample(30, 10), try sample(200, 10)])
+    let t0 = Double(t.millisecondsSinceEpoch) / 1000
+    let shifted = points.map { ($0.x - t0, $0.y) }
+    #expect(shifted.map(\.0) == [0, 30, 30, 80, 200, 200])
+    #expect(shifted.map(\.1) == [0, 30, 10, 60, 60, 10])
+  }
+}

@@ -217,6 +217,89 @@ public enum Charts {
     for (name, text) in svgs { try emit(name, text) }
   }
 
+  /// The most pools `estimate_vs_itpm.svg` draws a panel for.
+  static let maxPoolPanels = 6
+
+  /// Estimate vs ITPM charge per minute, one panel per rate-limit pool: a
+  /// pool's minutes against that pool's own limit (the limit is per pool, so
+  /// a sum over pools is never drawn against one pool's line).
+  package static func estimateVersusITPM(
+    _ minutes: [MinuteRow], _ outcomes: [RegimeOutcome], _ limitsLabel: String?
+  ) -> String {
+    var byPool: [String: [MinuteRow]] = [:]
+    for m in minutes { byPool[m.pool, default: []].append(m) }
+    // The busiest pools first (by their estimate), equal ones by name.
+    let ranked = byPool.map { (pool: $0.key, rows: $0.value, p: $0.value.reduce(Int128(0)) { $0 + $1.estimate }) }
+      .sorted { $0.p != $1.p ? $0.p > $1.p : $0.pool < $1.pool }
+    let shown = ranked.prefix(maxPoolPanels)
+    let tier = limitsLabel.map { String($0.split(separator: " ").first ?? "") }
+    var panels: [SVGChart] = []
+    for pool in shown {
+      var panel = SVGChart(title: "pool " + pool.pool, xLabel: "time (UTC)", yLabel: "tokens per minute")
+      panel.height = 250
+      panel.xScale = .time
+      panel.yScale = .log
+      let rows = pool.rows.sorted { $0.minute < $1.minute }
+      panel.series = [
+        .init(
+          name: "estimate P", color: "#E45756",
+          points: rows.map { (Double($0.minute.millisecondsSinceEpoch) / 1000, Double($0.estimate)) }, style: .points),
+        .init(
+          name: "ITPM charge I", color: "#4C78A8",
+          points: rows.map { (Double($0.minute.millisecondsSinceEpoch) / 1000, Double($0.itpm)) }, style: .points),
+      ]
+      if let server = outcomes.first(where: { $0.regime == .server && $0.pool == pool.pool }) {
+        let limit = Double(server.limits.inputTokensPerMinute)
+        panel.rules = [(limit, "ITPM limit", "#2CA02C")]
+        panel.subtitle =
+          minutesText(rows.count) + " with traffic; dashed: this pool's ITPM limit, \(panel.short(limit)) tokens/minute"
+          + (tier.map { " (\($0))" } ?? "")
+      } else {
+        panel.subtitle = minutesText(rows.count) + " with traffic; no ITPM limit given for this pool (see --tier)"
+      }
+      panels.append(panel)
+    }
+    let omitted = ranked.count - shown.count
+    let subtitle =
+      panels.isEmpty
+      ? "No request has a time: there is no minute to draw."
+      : "Each dot is one clock-aligned UTC minute of one pool; the gap between red and blue is what caching saves against that pool's limit."
+        + (omitted > 0 ? " \(omitted) smaller pools not drawn (minutes.csv has them all)." : "")
+    return SVGChart.stacked(
+      title: "count_tokens estimate vs ITPM charge, per minute and pool", subtitle: subtitle,
+      legend: [("estimate P (count_tokens)", "#E45756"), ("ITPM charge I", "#4C78A8"), ("ITPM limit", "#2CA02C")],
+      panels: panels)
+  }
+
+  /// A regime's bucket level as the model defines it between sends: from
+  /// the level after one send, a continuous refill at capacity per minute,
+  /// capped at capacity, until the next send takes its charge. (A straight
+  /// line from send to send would show a bucket refilling over months.)
+  package static func refilled(_ samples: [BucketSample]) -> [(x: Double, y: Double)] {
+    var out: [(x: Double, y: Double)] = []
+    var previous: (t: Double, level: Double)?
+    for sample in samples {
+      let t = Double(sample.time.millisecondsSinceEpoch) / 1000
+      let level = sample.level.value
+      let capacity = Double(sample.capacity)
+      if let p = previous, capacity > 0 {
+        let rate = capacity / 60
+        let full = p.t + max(0, capacity - p.level) / rate
+        if full < t {
+          out.append((full, capacity))
+          out.append((t, capacity))
+        } else {
+          out.append((t, min(capacity, p.level + rate * (t - p.t))))
+        }
+      }
+      out.append((t, level))
+      previous = (t, level)
+    }
+    return out
+  }
+
+  private static func minutesText(_ n: Int) -> String { n == 1 ? "1 minute" : "\(n) minutes" }
+
   /// The SVG renderings, in the order of ``fileNames``.
   static func svgFiles(
     minutes: [MinuteRow], histogram: [SVGChart.Bar],
@@ -224,38 +307,7 @@ public enum Charts {
     simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?, limitsLabel: String?
   ) -> [(String, String)] {
     var files: [(String, String)] = []
-    // Estimate vs ITPM per minute, all pools summed.
-    var perMinute: [Int64: (Int128, Int128)] = [:]
-    for m in minutes {
-      let k = m.minute.millisecondsSinceEpoch
-      let v = perMinute[k] ?? (0, 0)
-      perMinute[k] = (v.0 + m.estimate, v.1 + m.itpm)
-    }
-    let keys = perMinute.keys.sorted()
-    var over = SVGChart(
-      title: "count_tokens estimate vs ITPM charge, per minute", xLabel: "time (UTC)",
-      yLabel: "tokens per minute (log scale)")
-    over.xScale = .time
-    over.yScale = .log
-    over.subtitle =
-      "Each dot is one clock-aligned UTC minute with traffic; the gap between the series is what caching saves against the ITPM limit."
-    over.series = [
-      .init(
-        name: "estimate P (count_tokens)", color: "#E45756",
-        points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.0 ?? 0)) }, style: .points),
-      .init(
-        name: "ITPM charge I", color: "#4C78A8",
-        points: keys.map { (Double($0) / 1000, Double(perMinute[$0]?.1 ?? 0)) }, style: .points),
-    ]
-    if let server = simulation?.outcomes.first(where: { $0.regime == .server }), let label = limitsLabel {
-      over.rules = [
-        (
-          Double(server.limits.inputTokensPerMinute),
-          "ITPM limit (\(label.split(separator: " ").first ?? ""), pool \(server.pool))", "#2CA02C"
-        )
-      ]
-    }
-    files.append(("estimate_vs_itpm.svg", over.render()))
+    files.append(("estimate_vs_itpm.svg", estimateVersusITPM(minutes, simulation?.outcomes ?? [], limitsLabel)))
 
     var hist = SVGChart(
       title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)",
@@ -283,13 +335,16 @@ public enum Charts {
       }) {
         var b = SVGChart(title: "ITPM bucket level, pool \(pool)", xLabel: "time (UTC)", yLabel: "tokens in the bucket")
         b.xScale = .time
-        b.subtitle = "After each send: the server's rule charges I, count_tokens pacing charges P."
+        b.subtitle =
+          "Each send takes its charge (server: I; count_tokens pacing: P); the bucket refills to capacity within a minute."
         let colors: [Regime: String] = [.server: "#4C78A8", .countTokens: "#E45756", .unpaced: "#72B7B2"]
         for regime in Regime.allCases {
-          let pts = samples.filter { $0.regime == regime }.map {
-            (Double($0.time.millisecondsSinceEpoch) / 1000, $0.level.value)
-          }
-          b.series.append(.init(name: regime.rawValue, color: colors[regime] ?? "#888", points: pts, style: .line))
+          var series = SVGChart.Series(
+            name: regime.rawValue, color: colors[regime] ?? "#888",
+            points: refilled(samples.filter { $0.regime == regime }), style: .line)
+          // Unpaced sends are the server's, early: dashed, so neither hides the other.
+          if regime == .unpaced { series.dashed = true }
+          b.series.append(series)
         }
         if let cap = samples.first?.capacity { b.rules = [(Double(cap), "capacity", "#2CA02C")] }
         files.append(("bucket_levels.svg", b.render()))

@@ -99,6 +99,15 @@ public struct BucketSample: Sendable {
   public var dimension: String
   public var level: Ratio
   public var capacity: Int64
+
+  package init(time: Instant, pool: String, regime: Regime, dimension: String, level: Ratio, capacity: Int64) {
+    self.time = time
+    self.pool = pool
+    self.regime = regime
+    self.dimension = dimension
+    self.level = level
+    self.capacity = capacity
+  }
 }
 
 /// The replay of recorded traffic through per-pool token buckets.

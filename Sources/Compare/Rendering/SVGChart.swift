@@ -19,6 +19,8 @@ package struct SVGChart {
     package var color: String
     package var points: [(x: Double, y: Double)]
     package var style: Style
+    /// Drawn dashed (a line that may run under another).
+    package var dashed = false
     package init(name: String, color: String, points: [(x: Double, y: Double)], style: Style) {
       self.name = name
       self.color = color
@@ -49,6 +51,14 @@ package struct SVGChart {
   package var rules: [(Double, String, String)] = []
   package var width = 800.0
   package var height = 440.0
+  /// Reference-line labels drawn on the plot; off for panels, whose
+  /// subtitle names the line instead (a label must never sit on the data).
+  package var inlineRuleLabels = true
+  /// The legend drawn inside the plot's top-left corner; off for panels,
+  /// whose stack draws one legend above them all.
+  package var showsLegend = true
+  /// A fixed x domain (panels of one stack share their time axis).
+  package var xDomain: (Double, Double)?
 
   package init(title: String, xLabel: String, yLabel: String) {
     self.title = title
@@ -56,14 +66,59 @@ package struct SVGChart {
     self.yLabel = yLabel
   }
 
-  private let left = 78.0, right = 24.0, top = 58.0, bottom = 64.0
+  fileprivate let left = 78.0, right = 24.0, top = 58.0, bottom = 64.0
 
   package func render() -> String {
+    """
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+    <rect width="100%" height="100%" fill="#ffffff"/>
+
+    """ + body() + "</svg>\n"
+  }
+
+  /// Charts stacked under one title, one legend above them all (outside
+  /// every plot), each panel with its own y axis and reference lines, all
+  /// on the x domain they share.
+  package static func stacked(
+    title: String, subtitle: String, legend: [(name: String, color: String)], panels: [SVGChart],
+    width: Double = 800
+  ) -> String {
+    let header = 78.0
+    let xs = panels.flatMap { $0.series.flatMap { $0.points.map(\.x) } }
+    let domain = (xs.min() ?? 0, xs.max() ?? 1)
+    let total = header + panels.reduce(0) { $0 + $1.height }
+    let probe = SVGChart(title: "", xLabel: "", yLabel: "")
+    var out = """
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(probe.n(width))" height="\(probe.n(total))" viewBox="0 0 \(probe.n(width)) \(probe.n(total))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+      <rect width="100%" height="100%" fill="#ffffff"/>
+      <title>\(Escape.xml(title))</title>
+      <text x="\(probe.n(probe.left))" y="24" font-size="16" font-weight="bold" fill="#222">\(Escape.xml(title))</text>
+      <text x="\(probe.n(probe.left))" y="42" font-size="11" fill="#555">\(Escape.xml(subtitle))</text>
+
+      """
+    var x = probe.left
+    for item in legend {
+      out += "<rect x=\"\(probe.n(x))\" y=\"54\" width=\"12\" height=\"12\" fill=\"\(item.color)\"/>\n"
+      out += "<text x=\"\(probe.n(x + 16))\" y=\"64\" fill=\"#222\">\(Escape.xml(item.name))</text>\n"
+      x += 28 + Double(item.name.count) * 6.5
+    }
+    var y = header
+    for var panel in panels {
+      panel.width = width
+      panel.xDomain = domain
+      panel.inlineRuleLabels = false
+      panel.showsLegend = false
+      out += "<g transform=\"translate(0,\(probe.n(y)))\">\n" + panel.body() + "</g>\n"
+      y += panel.height
+    }
+    return out + "</svg>\n"
+  }
+
+  /// Everything inside the `<svg>` element: title, axes, marks, legend.
+  private func body() -> String {
     let plotW = width - left - right
     let plotH = height - top - bottom
     var out = """
-      <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
-      <rect width="100%" height="100%" fill="#ffffff"/>
       <text x="\(n(left))" y="24" font-size="16" font-weight="bold" fill="#222">\(esc(title))</text>
 
       """
@@ -83,8 +138,13 @@ package struct SVGChart {
       yMin = min(0, yMin)
       yMax = niceCeil(max(yMax, yMin + 1))
     }
-    var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
-    if xMax <= xMin { xMax = xMin + 1 }
+    var (xMin, xMax) = xDomain ?? (xs.min() ?? 0, xs.max() ?? 1)
+    if xMax <= xMin { (xMin, xMax) = (xMin - 30, xMax + 30) }
+    if series.contains(where: { $0.style == .points }) {
+      // Dots at the first and last x are drawn whole, not cut by the axes.
+      let pad = (xMax - xMin) * 0.02
+      (xMin, xMax) = (xMin - pad, xMax + pad)
+    }
     if !bars.isEmpty { (xMin, xMax) = (0, Double(bars.count)) }
     func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotW }
     func py(_ y: Double) -> Double {
@@ -143,8 +203,10 @@ package struct SVGChart {
       let y = py(value)
       out +=
         "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + plotW))\" y2=\"\(n(y))\" stroke=\"\(color)\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n"
-      out +=
-        "<text x=\"\(n(left + plotW - 4))\" y=\"\(n(y - 5))\" text-anchor=\"end\" fill=\"\(color)\" font-size=\"11\">\(esc(label))</text>\n"
+      if inlineRuleLabels {
+        out +=
+          "<text x=\"\(n(left + plotW - 4))\" y=\"\(n(y - 5))\" text-anchor=\"end\" fill=\"\(color)\" font-size=\"11\">\(esc(label))</text>\n"
+      }
     }
     // Series.
     for s in series where !s.points.isEmpty {
@@ -165,11 +227,13 @@ package struct SVGChart {
           }
           previous = (x, y)
         }
-        out += "<path d=\"\(d)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"/>\n"
+        out +=
+          "<path d=\"\(d)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\""
+          + (s.dashed ? " stroke-dasharray=\"7 5\"" : "") + "/>\n"
       }
     }
     // Legend.
-    if !series.isEmpty {
+    if showsLegend, !series.isEmpty {
       var x = left + 8
       for s in series {
         out += "<rect x=\"\(n(x))\" y=\"\(n(top + 6))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
@@ -177,11 +241,10 @@ package struct SVGChart {
         x += 28 + Double(s.name.count) * 6.5
       }
     }
-    out += "</svg>\n"
     return out
   }
 
-  private func n(_ v: Double) -> String {
+  fileprivate func n(_ v: Double) -> String {
     let r = (v * 10).rounded() / 10
     if r == r.rounded() { return String(Int(r)) }
     return String(r)
@@ -245,15 +308,19 @@ package struct SVGChart {
   private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
     let span = hi - lo
     let steps: [Double] = [
-      60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400,
+      60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400,
+      30 * 86_400, 61 * 86_400, 91 * 86_400, 182 * 86_400, 365 * 86_400,
     ]
-    let step = steps.first { span / $0 <= 7 } ?? 30 * 86_400
+    let step = steps.first { span / $0 <= 7 } ?? 365 * 86_400
     var t: [(Double, String)] = []
     var v = (lo / step).rounded(.up) * step
     while v <= hi {
       let text = Instant(millisecondsSinceEpoch: Int64(v) * 1000).description
+      // Months once a tick spans a month or more (a tick then falls mid-month).
       let label =
-        step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
+        step >= 30 * 86_400
+        ? String(text.prefix(7))
+        : step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
       t.append((v, label))
       v += step
     }
