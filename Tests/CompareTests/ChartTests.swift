@@ -156,3 +156,29 @@ struct ChartHonestyTests {
     #expect(shifted.map(\.1) == [0, 30, 10, 60, 60, 10])
   }
 }
+
+@Suite("Charts at scale")
+struct ChartScaleTests {
+  @Test("Past 600 minutes a panel draws the busiest minute of each span, the narrowest that fits")
+  func busiestMinutes() throws {
+    let t = try #require(Instant("2026-01-01T00:00:00Z"))
+    // 700 consecutive minutes: 5-minute spans give 140 marks (1-minute ones would be 700).
+    let rows = (0..<700).map { k in
+      var r = MinuteRow(
+        minute: Instant(millisecondsSinceEpoch: t.millisecondsSinceEpoch + Int64(k) * 60_000), pool: "p")
+      r.estimate = Int128(k % 5 == 3 ? 1_000 : 10)
+      r.itpm = Int128(k)
+      return r
+    }
+    let (bucket, marks) = Charts.busiest(rows)
+    #expect(bucket == "5-minute span")
+    #expect(marks.count == 140)
+    // Each span's largest P is its fourth minute's; its largest I its last minute's.
+    #expect(marks.allSatisfy { $0.p == 1_000 })
+    #expect(marks.first?.i == 4 && marks.last?.i == 699)
+    // A span's mark sits in its middle: 00:02:30 for the first.
+    #expect(marks.first?.x == Double(t.millisecondsSinceEpoch) / 1000 + 150)
+    let few = Charts.busiest(Array(rows.prefix(600)))
+    #expect(few.bucket == nil && few.marks.count == 600)
+  }
+}

@@ -240,22 +240,23 @@ public enum Charts {
       panel.xScale = .time
       panel.yScale = .log
       let rows = pool.rows.sorted { $0.minute < $1.minute }
+      // More minutes than the plot can show apart are drawn as the busiest
+      // minute of each bucket (a solid block of dots shows nothing).
+      let (bucket, marks) = busiest(rows)
       panel.series = [
-        .init(
-          name: "estimate P", color: "#E45756",
-          points: rows.map { (Double($0.minute.millisecondsSinceEpoch) / 1000, Double($0.estimate)) }, style: .points),
-        .init(
-          name: "ITPM charge I", color: "#4C78A8",
-          points: rows.map { (Double($0.minute.millisecondsSinceEpoch) / 1000, Double($0.itpm)) }, style: .points),
+        .init(name: "estimate P", color: "#E45756", points: marks.map { ($0.x, $0.p) }, style: .points),
+        .init(name: "ITPM charge I", color: "#4C78A8", points: marks.map { ($0.x, $0.i) }, style: .points),
       ]
+      let marksText = bucket.map { "; a dot is the busiest minute of each \($0)" } ?? ""
       if let server = outcomes.first(where: { $0.regime == .server && $0.pool == pool.pool }) {
         let limit = Double(server.limits.inputTokensPerMinute)
         panel.rules = [(limit, "ITPM limit", "#2CA02C")]
         panel.subtitle =
-          minutesText(rows.count) + " with traffic; dashed: this pool's ITPM limit, \(panel.short(limit)) tokens/minute"
-          + (tier.map { " (\($0))" } ?? "")
+          minutesText(rows.count) + " with traffic" + marksText
+          + "; dashed: this pool's ITPM limit, \(panel.short(limit)) tokens/minute" + (tier.map { " (\($0))" } ?? "")
       } else {
-        panel.subtitle = minutesText(rows.count) + " with traffic; no ITPM limit given for this pool (see --tier)"
+        panel.subtitle =
+          minutesText(rows.count) + " with traffic" + marksText + "; no ITPM limit given for this pool (see --tier)"
       }
       panels.append(panel)
     }
@@ -263,7 +264,7 @@ public enum Charts {
     let subtitle =
       panels.isEmpty
       ? "No request has a time: there is no minute to draw."
-      : "Each dot is one clock-aligned UTC minute of one pool; the gap between red and blue is what caching saves against that pool's limit."
+      : "A dot: one UTC minute of a pool (or a span's busiest minute, where the panel says so). Red above blue: what caching saves."
         + (omitted > 0 ? " \(omitted) smaller pools not drawn (minutes.csv has them all)." : "")
     return SVGChart.stacked(
       title: "count_tokens estimate vs ITPM charge, per minute and pool", subtitle: subtitle,
@@ -296,6 +297,41 @@ public enum Charts {
       previous = (t, level)
     }
     return out
+  }
+
+  /// The most dots a panel draws per series before minutes are bucketed.
+  static let maxMarks = 600
+
+  /// A pool's minutes as dots: each minute, or, when there are more than
+  /// ``maxMarks``, the busiest minute (largest P, largest I) of each bucket
+  /// of the smallest width that gives at most that many; the width's name.
+  package static func busiest(_ rows: [MinuteRow]) -> (bucket: String?, marks: [(x: Double, p: Double, i: Double)]) {
+    func x(_ ms: Int64) -> Double { Double(ms) / 1000 }
+    guard rows.count > maxMarks, let first = rows.first, let last = rows.last else {
+      return (nil, rows.map { (x($0.minute.millisecondsSinceEpoch), Double($0.estimate), Double($0.itpm)) })
+    }
+    let span = last.minute.millisecondsSinceEpoch - first.minute.millisecondsSinceEpoch + 60_000
+    let widths: [(Int64, String)] = [
+      (5, "5-minute span"), (15, "15-minute span"), (60, "hour"), (180, "3-hour span"), (360, "6-hour span"),
+      (720, "12-hour span"),
+      (1440, "day"), (10_080, "week"),
+    ]
+    let (minutes, name) = widths.first { span / ($0.0 * 60_000) < Int64(maxMarks) } ?? (43_200, "30-day span")
+    let width = minutes * 60_000
+    var marks: [(x: Double, p: Double, i: Double)] = []
+    var current: (start: Int64, p: Int128, i: Int128)?
+    for r in rows {
+      let t = r.minute.millisecondsSinceEpoch
+      let start = t - ((t % width) + width) % width
+      if let c = current, c.start == start {
+        current = (start, max(c.p, r.estimate), max(c.i, r.itpm))
+      } else {
+        if let c = current { marks.append((x(c.start + width / 2), Double(c.p), Double(c.i))) }
+        current = (start, r.estimate, r.itpm)
+      }
+    }
+    if let c = current { marks.append((x(c.start + width / 2), Double(c.p), Double(c.i))) }
+    return (name, marks)
   }
 
   private static func minutesText(_ n: Int) -> String { n == 1 ? "1 minute" : "\(n) minutes" }

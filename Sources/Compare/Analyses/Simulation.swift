@@ -222,6 +222,11 @@ public struct MinuteRow: Sendable {
   public var estimate: Int128 = 0
   public var itpm: Int128 = 0
   public var output: Int128 = 0
+
+  package init(minute: Instant, pool: String) {
+    self.minute = minute
+    self.pool = pool
+  }
 }
 
 public enum MinuteSeries {
