@@ -42,6 +42,9 @@ struct ChartTests {
       let svg = try #require(files[name])
       #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
       #expect(!svg.contains("<script") && !svg.contains("@import") && !svg.contains("href="), "standalone")
+      #expect(svg.contains("<title>") && svg.contains("<desc>"), "\(name) names itself for screen readers")
+      // Tick labels are plain numbers and times, never exponents.
+      #expect(!svg.contains("e-0") && !svg.contains("e+"), "\(name)")
     }
   }
 

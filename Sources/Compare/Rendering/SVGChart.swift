@@ -71,6 +71,8 @@ package struct SVGChart {
   package func render() -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+    <title>\(esc(title))</title>
+    <desc>\(esc(subtitle))</desc>
     <rect width="100%" height="100%" fill="#ffffff"/>
 
     """ + body() + "</svg>\n"
@@ -90,8 +92,9 @@ package struct SVGChart {
     let probe = SVGChart(title: "", xLabel: "", yLabel: "")
     var out = """
       <svg xmlns="http://www.w3.org/2000/svg" width="\(probe.n(width))" height="\(probe.n(total))" viewBox="0 0 \(probe.n(width)) \(probe.n(total))" font-family="Helvetica, Arial, sans-serif" font-size="12">
-      <rect width="100%" height="100%" fill="#ffffff"/>
       <title>\(Escape.xml(title))</title>
+      <desc>\(Escape.xml(subtitle))</desc>
+      <rect width="100%" height="100%" fill="#ffffff"/>
       <text x="\(probe.n(probe.left))" y="24" font-size="16" font-weight="bold" fill="#222">\(Escape.xml(title))</text>
       <text x="\(probe.n(probe.left))" y="42" font-size="11" fill="#555">\(Escape.xml(subtitle))</text>
 
@@ -116,6 +119,9 @@ package struct SVGChart {
 
   /// Everything inside the `<svg>` element: title, axes, marks, legend.
   private func body() -> String {
+    // A legend goes between the subtitle and the plot, never over the data.
+    let legendShown = showsLegend && !series.isEmpty
+    let top = self.top + (legendShown ? 18 : 0)
     let plotW = width - left - right
     let plotH = height - top - bottom
     var out = """
@@ -233,11 +239,11 @@ package struct SVGChart {
       }
     }
     // Legend.
-    if showsLegend, !series.isEmpty {
-      var x = left + 8
+    if legendShown {
+      var x = left
       for s in series {
-        out += "<rect x=\"\(n(x))\" y=\"\(n(top + 6))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
-        out += "<text x=\"\(n(x + 16))\" y=\"\(n(top + 16))\" fill=\"#222\">\(esc(s.name))</text>\n"
+        out += "<rect x=\"\(n(x))\" y=\"\(n(top - 24))\" width=\"12\" height=\"12\" fill=\"\(s.color)\"/>\n"
+        out += "<text x=\"\(n(x + 16))\" y=\"\(n(top - 14))\" fill=\"#222\">\(esc(s.name))</text>\n"
         x += 28 + Double(s.name.count) * 6.5
       }
     }
@@ -308,7 +314,8 @@ package struct SVGChart {
   private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
     let span = hi - lo
     let steps: [Double] = [
-      60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400,
+      1, 5, 10, 15, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400,
+      14 * 86_400,
       30 * 86_400, 61 * 86_400, 91 * 86_400, 182 * 86_400, 365 * 86_400,
     ]
     let step = steps.first { span / $0 <= 7 } ?? 365 * 86_400
@@ -320,7 +327,10 @@ package struct SVGChart {
       let label =
         step >= 30 * 86_400
         ? String(text.prefix(7))
-        : step >= 86_400 ? String(text.prefix(10)) : String(text.dropFirst(5).prefix(11)).replacing("T", with: " ")
+        : step >= 86_400
+          ? String(text.prefix(10))
+          : step >= 60
+            ? String(text.dropFirst(5).prefix(11)).replacing("T", with: " ") : String(text.dropFirst(11).prefix(8))
       t.append((v, label))
       v += step
     }
