@@ -161,9 +161,25 @@ enum ReportCommand {
       + AnalysisRenderer.ledgerText(total.ledger).split(separator: "\n").map { "- " + Escape.markdown(String($0)) }
       .joined(separator: "\n") + "\n\n"
     md += "## Charts\n\n"
-    for name in names {
-      md += name.hasSuffix(".svg") ? "![\(name)](\(chartLink)/\(name))\n\n" : "- [\(name)](\(chartLink)/\(name))\n"
+    // Each chart with a caption saying how to read it; then the data behind
+    // them, as a list set apart (an image right after a list item becomes
+    // part of the item).
+    let captions = [
+      "estimate_vs_itpm.svg":
+        "Per minute and rate-limit pool: red is what count_tokens would count against the ITPM limit, blue what counted; the dashed line is that pool's limit.",
+      "ratio_histogram.svg": "How many requests overstated their ITPM charge, and by how much (P / I per request).",
+      "cumulative_cost.svg":
+        "Input cost over time: budgeted from count_tokens (red) against the cache-aware bill (blue).",
+      "bucket_levels.svg":
+        "The busiest pool's ITPM bucket under each pacing: where count_tokens pacing empties it, requests would have waited.",
+    ]
+    for name in names where name.hasSuffix(".svg") {
+      md += "![\(name)](\(chartLink)/\(name))\n\n"
+      if let caption = captions[name] { md += "*\(caption)*\n\n" }
     }
+    md += "The data behind them:\n\n"
+    for name in names where !name.hasSuffix(".svg") { md += "- [\(name)](\(chartLink)/\(name))\n" }
+    md += "\n"
     do {
       try staged.stage(md, at: out)
     } catch {
