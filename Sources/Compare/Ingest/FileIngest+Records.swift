@@ -149,7 +149,8 @@ extension FileIngest {
       partial.ledger.problem(.invalidField, path, n, problem)
       return
     }
-    guard var raw = rawUsage(f, record, lineNumber: n, fastKey: true) else {
+    var raw = RawUsage()
+    guard rawUsage(f, record, lineNumber: n, fastKey: true, into: &raw) else {
       count(\.malformedLines)
       return
     }
@@ -168,6 +169,16 @@ extension FileIngest {
   )
     -> RawUsage?
   {
+    var raw = RawUsage()
+    return rawUsage(f, record, lineNumber: n, fastKey: fastKey, into: &raw) ? raw : nil
+  }
+
+  /// ``rawUsage(_:_:lineNumber:fastKey:)`` into a record the caller holds
+  /// (a few hundred bytes, not copied out of an optional); false on bad text.
+  mutating func rawUsage(
+    _ f: borrowing ScannedFields, _ record: borrowing ScannedRecord, lineNumber n: Int, fastKey: Bool = false,
+    into raw: inout RawUsage
+  ) -> Bool {
     var bad = false
     func text(_ span: Span?, _ name: String) -> String? {
       guard let span else { return nil }
@@ -178,7 +189,6 @@ extension FileIngest {
       }
       return s
     }
-    var raw = RawUsage()
     var mc = modelCache
     raw.model = cached(f.model, &mc) ?? text(f.model, "model")
     modelCache = mc
@@ -202,7 +212,7 @@ extension FileIngest {
     sessionCache = sc
     let cwd = fileProject == nil ? text(record.outer.cwd, "cwd") : nil
     raw.agent = text(record.outer.agentID, "agentId")
-    guard !bad else { return nil }
+    guard !bad else { return false }
     if let stamp = f.timestamp ?? record.outer.timestamp {
       raw.time = stamp.escaped ? nil : scanner.instant(stamp)
       raw.badTime = raw.time == nil
@@ -224,7 +234,7 @@ extension FileIngest {
       raw.usGeo = spanIs(u.inferenceGeo, "us")
       raw.fast = spanIs(u.speed, "fast")
     }
-    return raw
+    return true
   }
 
   /// Whether a string span's text is `lower`, in any letter case (the API
