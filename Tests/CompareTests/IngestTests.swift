@@ -326,3 +326,30 @@ struct ReplayTests {
     #expect(many.dropped == 2 && many.requests == 2 + 1)
   }
 }
+
+@Suite("Order of a run")
+struct RunOrderTests {
+  @Test("Partials merge in file order whichever finishes first: Retry-After values keep the files' order")
+  func fileOrder() async throws {
+    let dir = "/tmp/tokengap-order-\(Int.random(in: 0..<1_000_000_000))"
+    #expect(POSIXFiles.makeDirectories(dir))
+    func entry(_ url: String, status: Int, retry: Int?) -> String {
+      let headers = retry.map { #"[{"name":"retry-after","value":"\#($0)"}]"# } ?? "[]"
+      return #"{"startedDateTime":"2026-01-01T00:00:00Z","request":{"method":"POST","url":"\#(url)"},"#
+        + #""response":{"status":\#(status),"headers":\#(headers),"content":{"text":""}}}"#
+    }
+    func har(_ entries: [String]) -> [UInt8] {
+      Array(#"{"log":{"entries":[\#(entries.joined(separator: ","))]}}"#.utf8)
+    }
+    // The first file is slow to read (many entries of other hosts), the second quick.
+    let padding = (0..<30_000).map { _ in entry("https://example.com/x", status: 200, retry: nil) }
+    try POSIXFiles.writeAtomically(
+      har([entry("https://api.anthropic.com/v1/messages", status: 429, retry: 30)] + padding), to: dir + "/a.har")
+    try POSIXFiles.writeAtomically(
+      har([entry("https://api.anthropic.com/v1/messages", status: 429, retry: 5)]), to: dir + "/b.har")
+    for jobs in [1, 2, 2] {
+      let result = await analyze([dir + "/a.har", dir + "/b.har"], jobs: jobs)
+      #expect(result.ledger.retryAfterSeconds == [30, 5], "--jobs \(jobs)")
+    }
+  }
+}

@@ -21,6 +21,10 @@ public enum ParallelIngest {
     var path: String
     var chunk: FileIngest.Chunk?
     var index: Int
+    /// Its place in the run: partials are merged in this order, whichever
+    /// finishes first, so nothing that keeps arrival order (the ledger's
+    /// Retry-After values) depends on timing.
+    var order = 0
   }
 
   /// Chunk boundaries of a large JSON Lines file, each just after a newline.
@@ -119,6 +123,7 @@ public enum ParallelIngest {
         pieces.append(1)
       }
     }
+    for k in work.indices { work[k].order = k }
     var analyzer = Analyzer()
     // Chunks of one file are added in order, each as soon as the chunks
     // before it are in (its line numbers start after theirs); only chunks
@@ -165,8 +170,14 @@ public enum ParallelIngest {
         }
       }
       for _ in 0..<min(jobs, work.count) { start(&group, ReadBuffer()) }
+      var finished: [Int: (Work, FilePartial)] = [:]
+      var due = 0
       while let (w, partial, box) = await group.next() {
-        deliver(w, partial)
+        finished[w.order] = (w, partial)
+        while let (next, p) = finished.removeValue(forKey: due) {
+          deliver(next, p)
+          due += 1
+        }
         start(&group, box)
       }
     }
