@@ -185,3 +185,26 @@ struct ChartScaleTests {
     #expect(few.bucket == nil && few.marks.count == 600)
   }
 }
+
+@Suite("Lines with more points than pixels")
+struct ChartThinningTests {
+  @Test("A line of 100,000 points is drawn from a few per pixel column, its ends and extremes kept")
+  func thinned() {
+    // A sawtooth: 0 to 999 and back, a hundred times over.
+    let points = (0..<100_000).map { k in (x: Double(k), y: Double(k % 1_000)) }
+    var line = SVGChart(title: "t", xLabel: "x", yLabel: "y")
+    line.series = [.init(name: "s", color: "#000", points: points, style: .line)]
+    let svg = line.render()
+    let path = svg.split(separator: "<path d=\"").dropFirst().first.map { $0.prefix { $0 != "\"" } } ?? ""
+    let vertices = path.split(separator: " ").count
+    // 698 px of plot: at most four vertices per half pixel.
+    #expect(vertices <= 4 * 2 * 698 && vertices > 1_000, "\(vertices)")
+    // Every tooth still reaches the top (999) and the bottom (0) of the plot.
+    let ys = path.split(separator: " ").compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
+    #expect(ys.filter { $0 == ys.min() }.count >= 100 && ys.filter { $0 == ys.max() }.count >= 100)
+    var step = line
+    step.series[0].style = .step
+    let short = step.render()
+    #expect(short.utf8.count < svg.utf8.count)
+  }
+}
