@@ -86,17 +86,31 @@ public enum CacheAnalysis {
   /// ``PricedTable/ordered()``: no `PricedRequest` is made.
   package static func run(_ priced: PricedTable) -> (events: [CacheEvent], sessions: [CacheSummary]) {
     var lanes: [String: [(Item, Gap)]] = [:]
+    // A lane's key, spelled once per (session, agent, sidechain) of the table.
+    struct LaneID: Hashable {
+      var session: UInt32
+      var agent: UInt32
+      var sidechain: Bool
+    }
+    var names: [LaneID: String] = [:]
     let t = priced.table
     for i in priced.orderedRows() {
       let row = t.rows[i]
       guard row.flags.contains(.timed) else { continue }
       let (usage, gap, _, _) = priced.priced(row: i)
-      let agent = row.agent == StringPool.none ? nil : t.strings[row.agent]
-      let lane = row.flags.contains(.sidechain) ? "agent:" + (agent ?? "sidechain") : "main"
       guard let gap else { continue }
-      let session = t.strings[row.session]
-      lanes[session + "\u{1F}" + lane, default: []].append(
-        (Item(time: Instant(millisecondsSinceEpoch: row.time), session: session, usage: usage), gap))
+      let id = LaneID(session: row.session, agent: row.agent, sidechain: row.flags.contains(.sidechain))
+      let key: String
+      if let known = names[id] {
+        key = known
+      } else {
+        let agent = row.agent == StringPool.none ? nil : t.strings[row.agent]
+        let lane = id.sidechain ? "agent:" + (agent ?? "sidechain") : "main"
+        key = t.strings[row.session] + "\u{1F}" + lane
+        names[id] = key
+      }
+      lanes[key, default: []].append(
+        (Item(time: Instant(millisecondsSinceEpoch: row.time), session: t.strings[row.session], usage: usage), gap))
     }
     return run(lanes: lanes)
   }

@@ -182,7 +182,8 @@ public enum Charts {
   ) async throws(E) {
     try await build(
       priced: priced, points: points(requests), arrivals: arrivals, simulation: simulation, limitsLabel: limitsLabel,
-      svg: svg, emit: emit)
+      svg: svg
+    ) { (name, parts) throws(E) in try emit(name, parts.joined()) }
   }
 
   /// The same from chart points (``arrivalsAndPoints(_:)``).
@@ -191,12 +192,12 @@ public enum Charts {
   package static func build<E: Error>(
     priced: PricedTable, points timed: [Point],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
-    limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, emit: (String, String) throws(E) -> Void
+    limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, emit: (String, [String]) throws(E) -> Void
   ) async throws(E) {
     // The per-request table is the largest and slowest: it is made beside
     // everything else (the small files and the SVGs), and the files are
-    // handed on in order once it is done.
-    async let requestsCSV = priced.requestsCSV()
+    // handed on in order once it is done; a file comes in parts, in order.
+    async let requestsCSV = priced.requestsCSVParts()
     async let sessionsCSV = AnalysisRenderer.csv(sessions ?? priced.analysis(dimensions: [.session]))
     let minutes = MinuteSeries.build(arrivals)
     let minutesCSV = SimulationRenderer.minutesCSV(minutes)
@@ -209,12 +210,12 @@ public enum Charts {
         minutes: minutes, histogram: histogram.bars, cumulative: cumulative, simulation: simulation,
         limitsLabel: limitsLabel) : []
     try emit("requests.csv", await requestsCSV)
-    try emit("minutes.csv", minutesCSV)
-    try emit("ratio_histogram.csv", histogram.csv)
-    try emit("cumulative.csv", cumulative.csv)
-    try emit("sessions.csv", await sessionsCSV)
-    if let bucketCSV { try emit("bucket.csv", bucketCSV) }
-    for (name, text) in svgs { try emit(name, text) }
+    try emit("minutes.csv", [minutesCSV])
+    try emit("ratio_histogram.csv", [histogram.csv])
+    try emit("cumulative.csv", [cumulative.csv])
+    try emit("sessions.csv", [await sessionsCSV])
+    if let bucketCSV { try emit("bucket.csv", [bucketCSV]) }
+    for (name, text) in svgs { try emit(name, [text]) }
   }
 
   /// The most pools `estimate_vs_itpm.svg` draws a panel for.

@@ -522,6 +522,12 @@ extension PricedTable {
   /// UTC and years 0–9999 the time text is fixed-width, so comparing the
   /// instants compares the text; anywhere else this falls back to the analysis.
   public func requestsCSV(timeZone: TimeZoneRule = .utc) -> String {
+    requestsCSVParts(timeZone: timeZone).joined()
+  }
+
+  /// ``requestsCSV(timeZone:)`` in parts, in order, for a writer that
+  /// writes them one after another (the text is never joined in memory).
+  package func requestsCSVParts(timeZone: TimeZoneRule = .utc) -> [String] {
     let t = table
     var order: [Int32] = []
     order.reserveCapacity(count)
@@ -534,7 +540,7 @@ extension PricedTable {
       if r.flags.contains(.timed), !range.contains(r.time) { fixedWidth = false }
     }
     guard fixedWidth, count < Int(Int32.max) else {
-      return AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))
+      return [AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))]
     }
     order.sort { a, b in
       let (x, y) = (t.rows[Int(a)], t.rows[Int(b)])
@@ -552,7 +558,7 @@ extension PricedTable {
       return (ix.requestID ?? "") < (iy.requestID ?? "")
     }
     let sorted = order
-    return AnalysisRenderer.csv(keyColumns: Dimension.request.columns, count: sorted.count) { k in
+    return AnalysisRenderer.csvParts(keyColumns: Dimension.request.columns, count: sorted.count) { k in
       let i = Int(sorted[k])
       let (usage, gap, p, itpm) = priced(row: i)
       var s = Summary()

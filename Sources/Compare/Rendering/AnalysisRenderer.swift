@@ -38,6 +38,20 @@ public enum AnalysisRenderer {
   /// A header and `count` rows, row `k`'s cells from `cells(k)`. Many rows
   /// (one a request) are formatted in parallel slices, joined in order.
   static func csv(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> String {
+    // Joined into one buffer sized once, each part freed as it is copied.
+    var parts = csvParts(keyColumns: keyColumns, count: count, cells: cells)
+    var out = ""
+    out.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+    for k in parts.indices {
+      out += parts[k]
+      parts[k] = ""
+    }
+    return out
+  }
+
+  /// The same text in parts, in order (the header, then slices of rows):
+  /// for a writer that writes them one after another.
+  static func csvParts(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> [String] {
     let header = CSVWriter(header: keyColumns + summaryColumns).text
     let slices = count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
     let size = (count + slices - 1) / max(1, slices)
@@ -50,16 +64,12 @@ public enum AnalysisRenderer {
       }
       parts.withLock { $0[k] = text }
     }
-    // Joined into one buffer sized once, each part freed as it is copied.
-    return parts.withLock { parts in
-      var out = header
-      out.reserveCapacity(header.utf8.count + parts.reduce(0) { $0 + $1.utf8.count })
-      for k in parts.indices {
-        out += parts[k]
-        parts[k] = ""
+    return [header]
+      + parts.withLock { parts in
+        let out = parts
+        parts = []
+        return out
       }
-      return out
-    }
   }
 
   static func summaryJSON(_ s: Summary) -> [(String, JSONValue)] {

@@ -206,9 +206,14 @@ package enum POSIXFiles {
 
     /// Writes `contents` to a temporary file beside `path`.
     public func stage(_ contents: String, at path: String) throws(FileError) {
+      try stage(parts: [contents], at: path)
+    }
+
+    /// Writes the parts, one after another, to a temporary file beside `path`.
+    public func stage(parts: [String], at path: String) throws(FileError) {
       var st = stat()
       let mode = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? st.st_mode & 0o7777 : newFileMode
-      staged.append((try POSIXFiles.stage(contents, beside: path, mode: mode), path))
+      staged.append((try POSIXFiles.stage(parts: parts, beside: path, mode: mode), path))
     }
 
     /// Renames every staged file into place; on a failure the rest are removed.
@@ -260,16 +265,45 @@ package enum POSIXFiles {
   /// Writes `text` to a new temporary file in the folder of `path` (its UTF-8
   /// read in place, not copied to an array); returns its path.
   static func stage(_ text: String, beside path: String, mode: mode_t) throws(FileError) -> String {
-    var text = text
-    return try text.withUTF8 { utf8 in
-      Result { () throws(FileError) in try stage(UnsafeRawBufferPointer(utf8), beside: path, mode: mode) }
-    }.get()
+    try stage(parts: [text], beside: path, mode: mode)
   }
 
   /// Writes `bytes` to a new temporary file in the folder of `path`; returns its path.
   static func stage(_ bytes: UnsafeRawBufferPointer, beside path: String, mode: mode_t) throws(FileError)
     -> String
   {
+    try stage(beside: path, mode: mode) { fd in writeAll(fd, bytes) }
+  }
+
+  /// Writes the parts one after another (each read in place: a large file
+  /// made in slices is never joined in memory); returns the file's path.
+  static func stage(parts: [String], beside path: String, mode: mode_t) throws(FileError) -> String {
+    try stage(beside: path, mode: mode) { fd in
+      for var part in parts {
+        let e = part.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
+        if e != 0 { return e }
+      }
+      return 0
+    }
+  }
+
+  /// Writes all of `bytes`; 0, or the errno of the failure.
+  private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    var offset = 0
+    while offset < bytes.count {
+      let n = write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return errno
+      }
+      offset += n
+    }
+    return 0
+  }
+
+  /// A new temporary file in the folder of `path`, filled by `fill` (which
+  /// returns 0 or an errno), given `mode`, synced and closed; its path.
+  private static func stage(beside path: String, mode: mode_t, _ fill: (Int32) -> Int32) throws(FileError) -> String {
     let dir: String
     if let slash = path.lastIndex(of: "/") {
       dir = String(path[..<slash])
@@ -284,17 +318,11 @@ package enum POSIXFiles {
       throw FileError(path: path, kind: .unwritable, reason: errnoText(errno))
     }
     let tmp = String(decoding: template.dropLast(), as: UTF8.self)
-    var offset = 0
-    while offset < bytes.count {
-      let n = write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-      if n < 0 {
-        if errno == EINTR { continue }
-        let e = errno
-        close(fd)
-        unlink(tmp)
-        throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
-      }
-      offset += n
+    let failed = fill(fd)
+    if failed != 0 {
+      close(fd)
+      unlink(tmp)
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(failed))
     }
     fchmod(fd, mode)
     guard fsync(fd) == 0 || errno == EINVAL, close(fd) == 0 else {

@@ -60,8 +60,8 @@ enum ChartCommand {
       try await Charts.build(
         priced: input.priced, points: points, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
         svg: svg, sessions: sessions
-      ) { (name, text) throws(FileError) in
-        try staged.stage(text, at: dir + "/" + name)
+      ) { (name, parts) throws(FileError) in
+        try staged.stage(parts: parts, at: dir + "/" + name)
         names.append(name)
       }
     } catch {
