@@ -156,7 +156,7 @@ def main():
         slope = (r2 - r1) * 1048576 / (n2 - n1)
         L += ["", "Growth between the two: %.0f bytes per request." % slope]
     if har:
-        L += ["", "## Captures read whole (HAR)", "", "`Scripts/gen-har.py OUT N`, then `tokengap analyze FILE -q`.", "",
+        L += ["", "## HAR captures (read entry by entry)", "", "`Scripts/gen-har.py OUT N`, then `tokengap analyze FILE -q`.", "",
               "| entries | file (MB) | wall (s) | peak RSS (MB) |", "|---:|---:|---:|---:|"]
         for n, size, w, r in har:
             L.append("| %s | %.0f | %.2f | %.0f |" % (format(n, ","), size, w, r))
