@@ -208,3 +208,25 @@ struct ChartThinningTests {
     #expect(short.utf8.count < svg.utf8.count)
   }
 }
+
+@Suite("Charts with nothing to show")
+struct EmptyChartTests {
+  @Test("Requests without a time: the time charts say so instead of drawing empty axes at the epoch")
+  func untimed() async throws {
+    let text = (0..<3).map { k in
+      #"{"message":{"id":"m\#(k)","model":"claude-sonnet-4-5","usage":{"input_tokens":5,"output_tokens":1}}}"#
+    }.joined(separator: "\n")
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: "untimed.jsonl"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let set = await Charts.build(
+      priced: priced, requests: priced.ordered(), arrivals: [], simulation: nil, limitsLabel: nil, svg: true)
+    let files = Dictionary(uniqueKeysWithValues: set.files)
+    for name in ["estimate_vs_itpm.svg", "cumulative_cost.svg", "ratio_histogram.svg"] {
+      let svg = try #require(files[name])
+      #expect(svg.contains("Nothing to draw") || svg.contains("No request has a time"), "\(name)")
+      #expect(!svg.contains("1970-01-01") && !svg.contains(">00:00:00<") && !svg.contains("<circle"), "\(name)")
+    }
+  }
+}

@@ -269,7 +269,8 @@ public enum Charts {
         + (omitted > 0 ? " \(omitted) smaller pools not drawn (minutes.csv has them all)." : "")
     return SVGChart.stacked(
       title: "count_tokens estimate vs ITPM charge, per minute and pool", subtitle: subtitle,
-      legend: [("estimate P (count_tokens)", "#E45756"), ("ITPM charge I", "#4C78A8"), ("ITPM limit", "#2CA02C")],
+      legend: panels.isEmpty
+        ? [] : [("estimate P (count_tokens)", "#E45756"), ("ITPM charge I", "#4C78A8"), ("ITPM limit", "#2CA02C")],
       panels: panels)
   }
 
@@ -351,9 +352,11 @@ public enum Charts {
       yLabel: "requests")
     hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
     hist.bars = histogram
+    hist.nothingToDraw = "Nothing to draw: no priced request with a time has an ITPM charge above zero."
     files.append(("ratio_histogram.svg", hist.render()))
 
     var cost = SVGChart(title: "Cumulative input cost: estimated vs actual", xLabel: "time (UTC)", yLabel: "USD")
+    cost.nothingToDraw = "Nothing to draw: no priced request in the input has a time."
     cost.xScale = .time
     cost.subtitle = "Estimated = P x input price (a worst-case budget); actual = the cache-aware bill."
     cost.series = [

@@ -59,6 +59,8 @@ package struct SVGChart {
   package var showsLegend = true
   /// A fixed x domain (panels of one stack share their time axis).
   package var xDomain: (Double, Double)?
+  /// What a chart with no mark to draw says instead of empty axes.
+  package var nothingToDraw = "Nothing to draw: no request in the input has what this chart needs."
 
   package init(title: String, xLabel: String, yLabel: String) {
     self.title = title
@@ -130,6 +132,12 @@ package struct SVGChart {
       """
     if !subtitle.isEmpty {
       out += "<text x=\"\(n(left))\" y=\"42\" font-size=\"11\" fill=\"#555\">\(esc(subtitle))</text>\n"
+    }
+    guard bars.contains(where: { $0.value > 0 }) || series.contains(where: { !$0.points.isEmpty }) else {
+      // Empty axes (with ticks at the epoch) would say more than the data does.
+      out +=
+        "<text x=\"\(n(width / 2))\" y=\"\(n(height / 2))\" text-anchor=\"middle\" fill=\"#555\">\(esc(nothingToDraw))</text>\n"
+      return out
     }
     // Ranges.
     var ys = series.flatMap { $0.points.map(\.y) } + bars.map(\.value) + rules.map(\.0)
