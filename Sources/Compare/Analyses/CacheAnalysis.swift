@@ -74,9 +74,8 @@ public enum CacheAnalysis {
     var lanes: [String: [(Item, Gap)]] = [:]
     for r in requests {
       guard r.time != nil else { continue }
-      let lane = r.sidechain ? "agent:" + (r.agent ?? "sidechain") : "main"
       guard let gap = r.gap else { continue }
-      lanes[r.session + "\u{1F}" + lane, default: []].append(
+      lanes[laneKey(session: r.session, sidechain: r.sidechain, agent: r.agent), default: []].append(
         (Item(time: r.time, session: r.session, usage: r.usage), gap))
     }
     return run(lanes: lanes)
@@ -104,15 +103,20 @@ public enum CacheAnalysis {
       if let known = names[id] {
         key = known
       } else {
-        let agent = row.agent == StringPool.none ? nil : t.strings[row.agent]
-        let lane = id.sidechain ? "agent:" + (agent ?? "sidechain") : "main"
-        key = t.strings[row.session] + "\u{1F}" + lane
+        key = laneKey(
+          session: t.strings[row.session], sidechain: id.sidechain,
+          agent: row.agent == StringPool.none ? nil : t.strings[row.agent])
         names[id] = key
       }
       lanes[key, default: []].append(
         (Item(time: Instant(millisecondsSinceEpoch: row.time), session: t.strings[row.session], usage: usage), gap))
     }
     return run(lanes: lanes)
+  }
+
+  /// A lane's key: its session, then the main thread or the subagent.
+  private static func laneKey(session: String, sidechain: Bool, agent: String?) -> String {
+    session + "\u{1F}" + (sidechain ? "agent:" + (agent ?? "sidechain") : "main")
   }
 
   private static func run(lanes: [String: [(Item, Gap)]]) -> (events: [CacheEvent], sessions: [CacheSummary]) {

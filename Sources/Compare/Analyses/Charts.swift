@@ -56,9 +56,7 @@ public enum Charts {
       guard let gap else { continue }
       let time = Instant(millisecondsSinceEpoch: r.time)
       let c = priced.priceClass(ofRow: i)
-      arrivals.append(
-        Arrival(
-          time: time, pool: c.pool ?? "unknown:" + c.model, estimate: gap.estimate, itpm: gap.itpm, output: gap.otpm))
+      arrivals.append(Arrival(time: time, pool: Arrival.pool(c.pool, model: c.model), gap: gap))
       points.append(
         Point(
           time: time, estimate: gap.estimate, itpm: gap.itpm, inputCostEstimate: gap.inputCostEstimate ?? .zero,

@@ -207,8 +207,7 @@ extension PricedTable {
     var multi = false
     for g in summaries.indices where summaries[g].ratioCount >= 1 {
       if summaries[g].ratioCount == 1 {
-        let v = value(Int(last[g]))
-        summaries[g].percentiles = .init(p50: v, p90: v, p99: v, max: v)
+        summaries[g].percentiles = .only(value(Int(last[g])))
       } else {
         multi = true
       }
@@ -547,9 +546,12 @@ extension PricedTable {
       let (tx, ty) = (x.flags.contains(.timed), y.flags.contains(.timed))
       if tx != ty { return !tx }
       if tx, x.time != y.time { return x.time < y.time }
-      for (p, q) in [(x.session, y.session), (x.project, y.project)] where p != q {
-        let (s, u) = (t.strings[p], t.strings[q])
-        if s != u { return s < u }
+      // Interned ids equal means the strings are; only different ones are compared.
+      if x.session != y.session, t.strings[x.session] != t.strings[y.session] {
+        return t.strings[x.session] < t.strings[y.session]
+      }
+      if x.project != y.project, t.strings[x.project] != t.strings[y.project] {
+        return t.strings[x.project] < t.strings[y.project]
       }
       let (mx, my) = (priceClass(ofRow: Int(a)).model, priceClass(ofRow: Int(b)).model)
       if mx != my { return mx < my }
@@ -563,12 +565,8 @@ extension PricedTable {
       let (usage, gap, p, itpm) = priced(row: i)
       var s = Summary()
       s.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: t.measuredCountTokens(of: i), keepSample: false)
-      s.percentiles = Summary.Percentiles()
-      if s.ratioCount == 1 {
-        let (cp, ci) = charges(ofRow: i)
-        let v = Ratio(cp, ci)
-        s.percentiles = .init(p50: v, p90: v, p99: v, max: v)
-      }
+      let (cp, ci) = charges(ofRow: i)
+      s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
       return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
     }
   }

@@ -24,10 +24,7 @@ public struct Arrival: Sendable {
         continue
       }
       guard let gap = r.gap else { continue }
-      out.append(
-        Arrival(
-          time: t, pool: r.pool ?? "unknown:" + r.model, estimate: gap.estimate,
-          itpm: gap.itpm, output: gap.otpm))
+      out.append(Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model), gap: gap))
     }
     return (out.sorted { $0.time < $1.time }, untimed)
   }
@@ -37,6 +34,14 @@ public struct Arrival: Sendable {
   public var estimate: Int64
   public var itpm: Int64
   public var output: Int64
+
+  /// A request's rate-limit pool; a model the catalog does not know is a pool of its own.
+  static func pool(_ pool: String?, model: String) -> String { pool ?? "unknown:" + model }
+
+  /// A request sent at `time`, charged as its gap says.
+  init(time: Instant, pool: String, gap: Gap) {
+    self.init(time: time, pool: pool, estimate: gap.estimate, itpm: gap.itpm, output: gap.otpm)
+  }
 
   public init(time: Instant, pool: String, estimate: Int64, itpm: Int64, output: Int64) {
     self.time = time

@@ -45,6 +45,9 @@ public struct Summary: Sendable {
     public var p90: Ratio?
     public var p99: Ratio?
     public var max: Ratio?
+
+    /// Every rank of a single value is that value.
+    static func only(_ v: Ratio?) -> Percentiles { Percentiles(p50: v, p90: v, p99: v, max: v) }
   }
 
   /// The 0-based positions of p50, p90, p99 and max among `n` sorted samples.

@@ -77,7 +77,8 @@ private enum Key: UInt8 {
   case cacheCreationInputTokens, cacheReadInputTokens, cacheCreation, ephemeral5m, ephemeral1h
   case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed
 
-  static let names: [(String, Key)] = [
+  /// The one list of the keys' spellings.
+  static let names: [(StaticString, Key)] = [
     ("type", .type), ("timestamp", .timestamp), ("sessionId", .sessionId),
     ("isSidechain", .isSidechain), ("isApiErrorMessage", .isApiErrorMessage),
     ("requestId", .requestId), ("agentId", .agentId), ("cwd", .cwd), ("message", .message),
@@ -90,7 +91,13 @@ private enum Key: UInt8 {
     ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
   ]
 
-  static let table: [([UInt8], Key)] = names.map { (Array($0.0.utf8), $0.1) }
+  /// The names by length: most keys of a line are none of these and are
+  /// told apart by their length alone. (StaticStrings: nothing to retain.)
+  static let byLength: [[(StaticString, Key)]] = {
+    var buckets = [[(StaticString, Key)]](repeating: [], count: 32)
+    for entry in names { buckets[entry.0.utf8CodeUnitCount].append(entry) }
+    return buckets
+  }()
 }
 
 /// Where in a record the scanner is.
@@ -198,12 +205,13 @@ struct LineScanner {
   }
 
   /// Finds the closing quote of a string starting at `open`; returns the
-  /// index after it and whether the string holds a backslash escape.
+  /// index after it and, when `noteEscapes`, whether the string holds a
+  /// backslash escape (a skipped string is not searched for one).
   ///
   /// Short strings (most keys and values) are walked byte by byte, escapes
   /// skipped in pairs; past 32 bytes `memchr` jumps to each quote and the
   /// backslashes before it are counted (an odd number escapes it).
-  @inline(__always) private func stringEnd(_ open: Int) -> (Int, Bool)? {
+  @inline(__always) private func stringEnd(_ open: Int, noteEscapes: Bool = true) -> (Int, Bool)? {
     guard let base = b.baseAddress else { return nil }
     var i = open + 1
     var escaped = false
@@ -231,36 +239,17 @@ struct LineScanner {
       if slashes > 0 { escaped = true }
       if slashes % 2 == 0 {
         // Whether a backslash hides between the quotes (not before one).
-        return (q + 1, escaped || (q > from && memchr(base + from, Int32(UInt8(ascii: "\\")), q - from) != nil))
+        guard noteEscapes, !escaped, q > from else { return (q + 1, escaped) }
+        return (q + 1, memchr(base + from, Int32(UInt8(ascii: "\\")), q - from) != nil)
       }
       i = q + 1
     }
     return nil
   }
 
-  /// Skips a string starting at `open` without noting escapes; the index after it.
+  /// Skips a string starting at `open`; the index after it.
   @inline(__always) private func skipString(_ open: Int) -> Int? {
-    guard let base = b.baseAddress else { return nil }
-    var i = open + 1
-    let short = min(end, i + 32)
-    while i < short {
-      let c = base[i]
-      if c == UInt8(ascii: "\"") { return i + 1 }
-      i += c == UInt8(ascii: "\\") ? 2 : 1
-    }
-    while i < end {
-      guard let p = memchr(base + i, Int32(UInt8(ascii: "\"")), end - i) else { return nil }
-      let q = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
-      var k = q - 1
-      var slashes = 0
-      while k > open, base[k] == UInt8(ascii: "\\") {
-        slashes += 1
-        k -= 1
-      }
-      if slashes % 2 == 0 { return q + 1 }
-      i = q + 1
-    }
-    return nil
+    stringEnd(open, noteEscapes: false)?.0
   }
 
   private enum Step {
@@ -427,78 +416,12 @@ struct LineScanner {
   private func key(_ s: Int, _ e: Int, escaped: Bool) -> Key {
     let n = e - s
     guard !escaped else {
-      if let decoded = decode(Span(start: s, end: e, escaped: true)) {
-        let bytes = Array(decoded.utf8)
-        return Key.table.first { $0.0 == bytes }?.1 ?? .other
-      }
-      return .other
+      guard let decoded = decode(Span(start: s, end: e, escaped: true)) else { return .other }
+      return Key.names.first { $0.0.description == decoded }?.1 ?? .other
     }
-    guard let base = b.baseAddress else { return .other }
-    // By length, then by bytes: most keys of a line are none of these and
-    // fail on the length alone.
-    @inline(__always) func same(_ name: StaticString) -> Bool {
-      memcmp(base + s, name.utf8Start, n) == 0
-    }
-    switch n {
-    case 2:
-      if same("id") { return .id }
-      return .other
-    case 3:
-      if same("cwd") { return .cwd }
-      return .other
-    case 4:
-      if same("type") { return .type }
-      if same("data") { return .data }
-      return .other
-    case 5:
-      if same("usage") { return .usage }
-      if same("model") { return .model }
-      if same("speed") { return .speed }
-      return .other
-    case 7:
-      if same("agentId") { return .agentId }
-      if same("message") { return .message }
-      return .other
-    case 9:
-      if same("timestamp") { return .timestamp }
-      if same("sessionId") { return .sessionId }
-      if same("requestId") { return .requestId }
-      return .other
-    case 11:
-      if same("isSidechain") { return .isSidechain }
-      if same("stop_reason") { return .stopReason }
-      return .other
-    case 12:
-      if same("input_tokens") { return .inputTokens }
-      if same("service_tier") { return .serviceTier }
-      return .other
-    case 13:
-      if same("output_tokens") { return .outputTokens }
-      if same("inference_geo") { return .inferenceGeo }
-      return .other
-    case 14:
-      if same("cache_creation") { return .cacheCreation }
-      return .other
-    case 15:
-      if same("server_tool_use") { return .serverToolUse }
-      return .other
-    case 17:
-      if same("isApiErrorMessage") { return .isApiErrorMessage }
-      return .other
-    case 19:
-      if same("web_search_requests") { return .webSearchRequests }
-      return .other
-    case 23:
-      if same("cache_read_input_tokens") { return .cacheReadInputTokens }
-      return .other
-    case 25:
-      if same("ephemeral_5m_input_tokens") { return .ephemeral5m }
-      if same("ephemeral_1h_input_tokens") { return .ephemeral1h }
-      return .other
-    case 27:
-      if same("cache_creation_input_tokens") { return .cacheCreationInputTokens }
-      return .other
-    default:
+    guard n < 32, let base = b.baseAddress else { return .other }
+    return Key.byLength[n].withUnsafeBufferPointer { candidates in
+      for (name, k) in candidates where memcmp(base + s, name.utf8Start, n) == 0 { return k }
       return .other
     }
   }
