@@ -209,5 +209,26 @@ struct ScannerOracleTests {
       ])
     #expect(text(u.serviceTier) == "batch" && text(u.inferenceGeo) == "us" && text(u.speed) == "fast")
     #expect(o.problem == nil, "the near misses are other keys, not duplicates")
+
+    // Keys within 32 bytes of the buffer's end are read byte by byte, not
+    // as words: the same keys, and the same near misses, at the very end.
+    for (short, expected) in [
+      (#"{"message":{"usage":{"output_tokens":7}}}"#, Int64(7)),
+      (#"{"usage":{"web_search_requests":0,"input_tokens":3}}"#, 3),
+      (#"{"usage":{"input_tokens":5,"input_token":9}}"#, 5),
+    ] {
+      var tail: [ScannedRecord] = []
+      let exact = Array(short.utf8)
+      let fail = exact.withUnsafeBufferPointer { scanner.scan($0, 0..<$0.count, into: &tail) }
+      #expect(fail == nil)
+      let usage = tail.first?.outer.usage
+      #expect((usage?.input ?? usage?.output) == expected, "\(short)")
+    }
+    var endings: [ScannedRecord] = []
+    let typed = Array(#"{"cwd":"/w","typ":"no","type":"t"}"#.utf8)
+    _ = typed.withUnsafeBufferPointer { scanner.scan($0, 0..<$0.count, into: &endings) }
+    let last = try #require(endings.first)
+    #expect(last.outer.type.map { String(decoding: typed[$0.start..<$0.end], as: UTF8.self) } == "t")
+    #expect(last.outer.cwd != nil && last.outer.problem == nil)
   }
 }

@@ -91,13 +91,40 @@ private enum Key: UInt8 {
     ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
   ]
 
-  /// The names by length: most keys of a line are none of these and are
-  /// told apart by their length alone. (StaticStrings: nothing to retain.)
-  static let byLength: [[(StaticString, Key)]] = {
-    var buckets = [[(StaticString, Key)]](repeating: [], count: 32)
-    for entry in names { buckets[entry.0.utf8CodeUnitCount].append(entry) }
-    return buckets
-  }()
+  /// The names as zero-padded little-endian words, grouped by length: a key
+  /// is told apart by its length, then by at most four word compares, with
+  /// no call, no lock and no reference count per lookup. Built once and
+  /// never freed; each scanner keeps the pointers.
+  struct Table: @unchecked Sendable {
+    struct Entry {
+      var words: (UInt64, UInt64, UInt64, UInt64)
+      var key: Key
+    }
+    // Written once, in `shared`, and only read after.
+    /// The entries, ordered by name length.
+    let entries: UnsafePointer<Entry>
+    /// Names of length n are `entries[bounds[n]..<bounds[n + 1]]`.
+    let bounds: UnsafePointer<Int>
+    static let longest = 31
+
+    static let shared: Table = {
+      let sorted = names.sorted { $0.0.utf8CodeUnitCount < $1.0.utf8CodeUnitCount }
+      let entries = UnsafeMutablePointer<Entry>.allocate(capacity: sorted.count)
+      let bounds = UnsafeMutablePointer<Int>.allocate(capacity: longest + 2)
+      bounds.initialize(repeating: 0, count: longest + 2)
+      for (k, (name, key)) in sorted.enumerated() {
+        var w: [UInt64] = [0, 0, 0, 0]
+        let n = name.utf8CodeUnitCount
+        precondition(n <= longest, "a scanned key longer than the key table holds")
+        for j in 0..<n { w[j / 8] |= UInt64(name.utf8Start[j]) << UInt64(8 * (j % 8)) }
+        (entries + k).initialize(to: Entry(words: (w[0], w[1], w[2], w[3]), key: key))
+        bounds[n + 1] = k + 1
+      }
+      // Lengths without names start where the shorter ones end.
+      for n in 1...(longest + 1) { bounds[n] = max(bounds[n], bounds[n - 1]) }
+      return Table(entries: UnsafePointer(entries), bounds: UnsafePointer(bounds))
+    }()
+  }
 }
 
 /// Where in a record the scanner is.
@@ -119,6 +146,7 @@ struct LineScanner {
   private var brackets: [UInt8] = []
   private var b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
   private var end = 0
+  private let keys = Key.Table.shared
 
   init() {}
 
@@ -419,11 +447,33 @@ struct LineScanner {
       guard let decoded = decode(Span(start: s, end: e, escaped: true)) else { return .other }
       return Key.names.first { $0.0.description == decoded }?.1 ?? .other
     }
-    guard n < 32, let base = b.baseAddress else { return .other }
-    return Key.byLength[n].withUnsafeBufferPointer { candidates in
-      for (name, k) in candidates where memcmp(base + s, name.utf8Start, n) == 0 { return k }
-      return .other
+    guard n > 0, n <= Key.Table.longest, let base = b.baseAddress else { return .other }
+    let from = keys.bounds[n]
+    let to = keys.bounds[n + 1]
+    guard from < to else { return .other }
+    // The key's bytes as words, zero past its end (as the table's are).
+    var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    if s + 32 <= b.count {
+      let raw = UnsafeRawPointer(base + s)
+      @inline(__always) func word(_ j: Int) -> UInt64 {
+        let valid = n - 8 * j
+        guard valid > 0 else { return 0 }
+        let v = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * j, as: UInt64.self))
+        return valid >= 8 ? v : v & ((1 << UInt64(8 * valid)) - 1)
+      }
+      w = (word(0), word(1), word(2), word(3))
+    } else {
+      withUnsafeMutableBytes(of: &w) { out in
+        for j in 0..<n { out[j] = base[s + j] }
+      }
+      // The words were filled as bytes: make them little-endian values.
+      w = (UInt64(littleEndian: w.0), UInt64(littleEndian: w.1), UInt64(littleEndian: w.2), UInt64(littleEndian: w.3))
     }
+    for k in from..<to {
+      let e = keys.entries[k].words
+      if e.0 == w.0, e.1 == w.1, e.2 == w.2, e.3 == w.3 { return keys.entries[k].key }
+    }
+    return .other
   }
 
   /// Appends an unescaped ASCII span's bytes as a key part; false (nothing
