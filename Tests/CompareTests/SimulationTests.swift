@@ -124,6 +124,44 @@ struct SimulationTests {
     #expect(over.byEstimate == 2 && over.byITPM == 1 && over.minutes == 3)
   }
 
+  @Test("The summary leads with what happened; a makespan ratio only when every regime sent every request")
+  func summaryWording() throws {
+    func summary(_ traffic: [Arrival]) -> String {
+      let run = Simulation.run(traffic, limits: { _ in limits })
+      let report = SimulationReport(
+        outcomes: run.outcomes, minutes: MinuteSeries.build(traffic), unlimitedPools: run.unlimited,
+        limitsLabel: "test", requestsWithoutTime: 0, ledger: Ledger(), catalogVersion: "", catalogSHA256: "")
+      return SimulationRenderer.render(report, format: .table)
+    }
+    // The hand-computed trace above: waits 0, 11 s and 46 s when paced by
+    // P (57 s in all); makespans 48 s and 2 s, so 24x, and the same prompt
+    // tokens over 2 s instead of 48 s: 24x the tokens per minute.
+    let all = summary([arrival(0, p: 600, i: 100), arrival(1000, p: 600, i: 100), arrival(2000, p: 600, i: 100)])
+    #expect(all.contains("could never be sent: none, under either rule"))
+    #expect(all.contains("waited, paced by count_tokens' estimate: 2 of 3 sent, 57 s in all, longest 46 s"))
+    #expect(all.contains("waited, by the ITPM charge: none of 3 sent"))
+    #expect(all.contains("makespan: count_tokens pacing takes 24x as long as the server rule, which admits 24x"))
+    // P = 5,000 never fits a 1,000-token bucket: nothing sent when paced by
+    // P, so no makespan ratio (it would read 0x).
+    let none = summary([arrival(0, p: 5000, i: 500)])
+    #expect(none.contains("could never be sent: 1 of 1 paced by count_tokens' estimate, 0 by the ITPM charge"))
+    #expect(none.contains("waited, paced by count_tokens' estimate: none of 0 sent"))
+    #expect(!none.contains("makespan:"))
+    #expect(!none.contains("0x"))
+  }
+
+  static let durationCases: [(Int64, String)] = [
+    (0, "0"), (850, "850 ms"), (10_000, "10 s"), (38_449, "38.4 s"), (120_000, "2 min"),
+    (458_382, "7 min 38 s"), (18_779_000, "5 h 12 min"),  // 5 h 12 min 59 s
+    (25_273_800_000, "292 d 12 h"),  // 292 d 12 h 30 min
+    (86_400_000, "1 d"),
+  ]
+
+  @Test("Durations read as people say them", arguments: durationCases)
+  func durations(_ ms: Int64, _ text: String) {
+    #expect(Fmt.duration(ms: ms) == text)
+  }
+
   @Test("On real sessions at Tier 1, count_tokens pacing cannot even send some requests")
   func realSessions() async throws {
     let all = await requests([dataset("claude-code/claude-code-viewer")])

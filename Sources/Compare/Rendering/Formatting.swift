@@ -29,6 +29,29 @@ package enum Fmt {
     return r.formatted(decimals: 1, shift: 2) + "%"
   }
 
+  /// A count and its noun, agreeing in number: `1 request`, `2 requests`.
+  package static func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(grouped(n)) \(n == 1 ? noun : plural ?? noun + "s")"
+  }
+
+  /// A duration for people: `850 ms`, `38.4 s`, `7 min 38 s`, `5 h 12 min`,
+  /// `292 d 12 h` (two units at most, the smaller one rounded down).
+  package static func duration(ms: Int64) -> String {
+    guard ms > 0 else { return "0" }
+    if ms < 1_000 { return "\(ms) ms" }
+    if ms < 60_000 {
+      let tenths = ms / 100
+      return tenths % 10 == 0 ? "\(tenths / 10) s" : "\(tenths / 10).\(tenths % 10) s"
+    }
+    let s = ms / 1_000
+    func two(_ big: Int64, _ bigUnit: String, _ small: Int64, _ smallUnit: String) -> String {
+      small == 0 ? "\(big) \(bigUnit)" : "\(big) \(bigUnit) \(small) \(smallUnit)"
+    }
+    if s < 3_600 { return two(s / 60, "min", s % 60, "s") }
+    if s < 86_400 { return two(s / 3_600, "h", s % 3_600 / 60, "min") }
+    return two(s / 86_400, "d", s % 86_400 / 3_600, "h")
+  }
+
   /// Dollars for tables: `$1.234567`, six decimals at most.
   package static func dollars(_ u: USD?) -> String {
     guard let u else { return "n/a" }

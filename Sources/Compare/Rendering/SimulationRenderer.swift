@@ -172,51 +172,95 @@ public enum SimulationRenderer {
 
   static func table(_ r: SimulationReport, markdown: Bool) -> String {
     var out = markdown ? "# tokengap simulate\n\nLimits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
+    // What happened leads; the regimes' table follows. In Markdown the
+    // findings are a list, in a terminal indented lines.
+    let bullet = markdown ? "- " : "  "
     for pool in r.pools {
       guard let server = r.outcome(pool, .server) else { continue }
       let l = server.limits
       out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
       out +=
-        "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
+        "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM; "
+        + "\(Fmt.counted(server.requests, "request")) \(span(server.start, server.finish))\n"
       if markdown { out += "\n" }
+      for line in findings(r, pool, server) { out += bullet + line + "\n" }
+      out += "\n"
       var t = TextTable(
         header: [
-          "regime", "sent", "delayed", "total wait s", "p90 wait s", "max wait s", "429s", "never fit", "makespan s",
+          "regime", "sent", "delayed", "total wait", "p90 wait", "max wait", "429s", "never fit", "makespan",
           "prompt tok/min",
         ],
         rightAligned: Set(1...9))
       for o in r.outcomes where o.pool == pool {
         t.append([
-          o.regime.rawValue, String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
-          seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
-          seconds(o.makespanMs),
+          o.regime.rawValue, String(o.sent), String(o.delayed), Fmt.duration(ms: o.totalWaitMs),
+          Fmt.duration(ms: o.p90WaitMs), Fmt.duration(ms: o.maxWaitMs), String(o.rejected), String(o.neverFit),
+          Fmt.duration(ms: o.makespanMs),
           o.achievedPromptPerMinute.map { Fmt.grouped($0.numerator / max(1, $0.denominator)) } ?? "-",
         ])
       }
       out += markdown ? t.markdown() : t.plain()
-      if let s = r.slowdown(pool) {
-        out += (markdown ? "\n" : "") + "count_tokens pacing: \(s.formatted(decimals: 2))x the server rule's makespan"
-        if let m = r.throughputMultiple(pool) {
-          out += "; the server rule admits \(m.formatted(decimals: 2))x the prompt tokens per minute"
-        }
-        out += "\n"
-      }
-      if let o = r.minutesOverLimit(pool), o.minutes > 0 {
-        out +=
-          (markdown ? "\n" : "")
-          + "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge\n"
-      }
-      if let p = r.peakMinute(pool) {
-        out +=
-          (markdown ? "\n" : "")
-          + "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens (\(Fmt.percent(Ratio(p.itpm, Int128(l.inputTokensPerMinute)))) of the limit); count_tokens would have said \(Fmt.grouped(p.estimate)) (\(Fmt.percent(Ratio(p.estimate, Int128(l.inputTokensPerMinute)))))\n"
-      }
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
       out +=
-        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(n) requests not simulated (no published limit for this pool and tier)\n"
+        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.counted(n, "request")) not simulated (no published limit for this pool and tier)\n"
     }
-    if r.requestsWithoutTime > 0 { out += "\n\(r.requestsWithoutTime) requests carry no time and were not simulated\n" }
+    if r.requestsWithoutTime > 0 {
+      out +=
+        "\n\(Fmt.counted(r.requestsWithoutTime, "request")) \(r.requestsWithoutTime == 1 ? "carries" : "carry") no time and \(r.requestsWithoutTime == 1 ? "was" : "were") not simulated\n"
+    }
     return out
+  }
+
+  /// When a pool's traffic ran, to the minute.
+  static func span(_ start: Instant, _ finish: Instant) -> String {
+    let from = LocalTime.format(start, .utc, .minute)
+    let to = LocalTime.format(finish, .utc, .minute)
+    return from == to ? "at \(from)" : "from \(from) to \(to)"
+  }
+
+  /// A pool's outcome in sentences, most telling first: requests that could
+  /// never be sent, minutes over the limit, the peak minute, the waits, and a
+  /// makespan comparison only when every regime sent every request (else
+  /// the regimes did not do the same work, and a ratio of their durations
+  /// says nothing).
+  static func findings(_ r: SimulationReport, _ pool: String, _ server: RegimeOutcome) -> [String] {
+    var lines: [String] = []
+    let limit = Int128(server.limits.inputTokensPerMinute)
+    let paced = r.outcome(pool, .countTokens)
+    if let paced {
+      lines.append(
+        paced.neverFit == 0 && server.neverFit == 0
+          ? "could never be sent: none, under either rule"
+          : "could never be sent: \(paced.neverFit) of \(server.requests) paced by count_tokens' estimate, "
+            + "\(server.neverFit) by the ITPM charge")
+    }
+    if let o = r.minutesOverLimit(pool), o.minutes > 0 {
+      lines.append(
+        "minutes over the ITPM limit: \(o.byEstimate) of \(o.minutes) by count_tokens' estimate, \(o.byITPM) by the ITPM charge"
+      )
+    }
+    if let p = r.peakMinute(pool) {
+      lines.append(
+        "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens, "
+          + "\(Fmt.percent(Ratio(p.itpm, limit))) of the limit (count_tokens: \(Fmt.grouped(p.estimate)), \(Fmt.percent(Ratio(p.estimate, limit))))"
+      )
+    }
+    func waits(_ o: RegimeOutcome) -> String {
+      o.delayed == 0
+        ? "none of \(o.sent) sent"
+        : "\(o.delayed) of \(o.sent) sent, \(Fmt.duration(ms: o.totalWaitMs)) in all, longest \(Fmt.duration(ms: o.maxWaitMs))"
+    }
+    if let paced { lines.append("waited, paced by count_tokens' estimate: \(waits(paced))") }
+    lines.append("waited, by the ITPM charge: \(waits(server))")
+    let everySent = r.outcomes.allSatisfy { $0.pool != pool || $0.sent == $0.requests }
+    if everySent, let s = r.slowdown(pool) {
+      var line = "makespan: count_tokens pacing takes \(s.formatted(decimals: 2))x as long as the server rule"
+      if let m = r.throughputMultiple(pool) {
+        line += ", which admits \(m.formatted(decimals: 2))x the prompt tokens per minute"
+      }
+      lines.append(line)
+    }
+    return lines
   }
 }
