@@ -48,15 +48,45 @@ struct ChartTests {
     }
   }
 
-  @Test("Histogram bins are log-spaced and count every request with a ratio")
+  @Test("Histogram bins: exactly 1, then log-spaced; every request with a ratio counts")
   func histogram() async throws {
-    let files = Dictionary(uniqueKeysWithValues: try await set(svg: false).files)
+    let files = Dictionary(uniqueKeysWithValues: try await set().files)
     let rows = try #require(files["ratio_histogram.csv"]).split(separator: "\r\n").dropFirst()
     let counts = rows.compactMap { Int($0.split(separator: ",")[2]) }
     #expect(counts.reduce(0, +) == 7, "the session's 7 requests all have I > 0")
-    #expect(rows.first?.hasPrefix("1,1.778279,") == true)
+    #expect(rows.first == "1,1,0,0,0", "no request of this session is uncached")
+    #expect(rows.dropFirst().first?.hasPrefix("1,1.778279,") == true)
     // Requests' estimate sums to the session's P (116,010, SOURCES.md).
     #expect(rows.compactMap { Int($0.split(separator: ",")[3]) }.reduce(0, +) == 116_010)
+    // The aggregate is marked: P / I = 116,010 / 12,791 = 9.0697… (SOURCES.md).
+    let svg = try #require(files["ratio_histogram.svg"])
+    #expect(svg.contains(">aggregate ΣP/ΣI 9.07x</text>"))
+    #expect(svg.contains(">10x (excess 90 %)</text>"))
+  }
+
+  @Test("An uncached request falls in the exact-1 bin; the aggregate weighs requests by tokens")
+  func exactOneBin() async throws {
+    // Request a: 100 input, nothing cached: P = I = 100, ratio exactly 1.
+    // Request b: 10 input, 490 read: P = 500, I = 10, ratio 50, in [31.62278, 56.23413).
+    // Aggregate: 600 / 110 = 5.4545…, far below b's 50 and above a's 1.
+    var analyzer = Analyzer()
+    for (id, input, read) in [("a", Int64(100), Int64(0)), ("b", 10, 490)] {
+      analyzer.add(
+        FilePartialBuilder.single(
+          UsageRecord(
+            key: id, messageID: id, requestID: nil, time: Instant("2026-01-02T03:04:05Z"), session: "s",
+            project: "p", model: "claude-sonnet-4-5", agent: nil, sidechain: false, stopReason: true,
+            usage: TokenUsage(input: input, cacheRead: read), options: .init(), file: "f", line: 1)))
+    }
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let set = await Charts.build(
+      priced: priced, requests: priced.ordered(), arrivals: [], simulation: nil, limitsLabel: nil, svg: true)
+    let files = Dictionary(uniqueKeysWithValues: set.files)
+    let rows = try #require(files["ratio_histogram.csv"]).split(separator: "\r\n").dropFirst().map(String.init)
+    #expect(rows.first == "1,1,1,100,100")
+    #expect(rows.contains("31.62278,56.23413,1,500,10"))
+    #expect(rows.compactMap { Int($0.split(separator: ",")[2]) }.reduce(0, +) == 2)
+    #expect(try #require(files["ratio_histogram.svg"]).contains(">aggregate ΣP/ΣI 5.45x</text>"))
   }
 
   @Test("Cumulative sums end at the totals")
@@ -223,10 +253,15 @@ struct EmptyChartTests {
     let set = await Charts.build(
       priced: priced, requests: priced.ordered(), arrivals: [], simulation: nil, limitsLabel: nil, svg: true)
     let files = Dictionary(uniqueKeysWithValues: set.files)
-    for name in ["estimate_vs_itpm.svg", "cumulative_cost.svg", "ratio_histogram.svg"] {
+    for name in ["estimate_vs_itpm.svg", "cumulative_cost.svg"] {
       let svg = try #require(files[name])
       #expect(svg.contains("Nothing to draw") || svg.contains("No request has a time"), "\(name)")
       #expect(!svg.contains("1970-01-01") && !svg.contains(">00:00:00<") && !svg.contains("<circle"), "\(name)")
     }
+    // A ratio needs no time: the three uncached requests (P = I = 5) are
+    // the histogram's exact-1 bar, and the aggregate is 15 / 15 = 1.
+    #expect(files["ratio_histogram.csv"]?.split(separator: "\r\n").dropFirst().first == "1,1,3,15,15")
+    let histogram = try #require(files["ratio_histogram.svg"])
+    #expect(!histogram.contains("Nothing to draw") && histogram.contains(">aggregate ΣP/ΣI 1x</text>"))
   }
 }

@@ -1,5 +1,13 @@
 package import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The chart files `tokengap chart` writes: tidy CSV, and SVG renderings.
 public struct ChartSet: Sendable {
   /// File name → contents, in a stable order.
@@ -29,9 +37,6 @@ public enum Charts {
     package var itpm: Int64
     package var inputCostEstimate: USD
     package var inputCostActual: USD
-
-    /// P / I, as `Gap.overestimationRatio`.
-    var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
   }
 
   /// The arrivals (as ``Arrival/of(_:)``) and chart points (as
@@ -94,30 +99,83 @@ public enum Charts {
     }
   }
 
-  static func histogramCSV(_ points: [Point]) -> (csv: String, bars: [SVGChart.Bar]) {
-    let pts = points.filter { $0.itpm > 0 }
-    let maxR = pts.compactMap { $0.overestimationRatio?.value }.max() ?? 1
+  /// The histogram of per-request ratios: a bin of exactly 1 (nothing was
+  /// cached, or a model whose reads count toward ITPM), then log-spaced bins
+  /// above 1. Also where to mark the aggregate ΣP / ΣI of the same requests
+  /// and 10x (the "90 %" of #18726), in bar coordinates.
+  static func histogramCSV(_ priced: PricedTable) -> (
+    csv: String, bars: [SVGChart.Bar], marks: [SVGChart.Mark]
+  ) {
+    // Every request with an ITPM charge, timed or not, priced or not: the
+    // ratio is one of token counts, and the aggregate is then analyze's.
+    var pts: [(estimate: Int128, itpm: Int128)] = []
+    priced.forEachRequest { i in
+      let (p, itpm) = priced.charges(ofRow: i)
+      if itpm > 0 { pts.append((p, itpm)) }
+    }
+    let maxR = pts.compactMap { Ratio($0.estimate, $0.itpm)?.value }.max() ?? 1
     let edges = binEdges(upTo: maxR)
-    var counts = [Int](repeating: 0, count: max(0, edges.count - 1))
+    let one = Ratio(Int128(1), Int128(1))
+    // Bin 0 holds ratios of exactly 1 (P ≥ I, so none is below); bin k ≥ 1
+    // holds [edges[k - 1], edges[k]), except that bin 1 starts above 1.
+    var counts = [Int](repeating: 0, count: edges.count)
     var est = [Int128](repeating: 0, count: counts.count)
     var itpm = [Int128](repeating: 0, count: counts.count)
+    var sumP: Int128 = 0
+    var sumI: Int128 = 0
     for p in pts {
-      guard let r = p.overestimationRatio else { continue }
-      // The bin whose [low, high) holds r; ratios are ≥ 1 unless reads count.
+      guard let r = Ratio(p.estimate, p.itpm) else { continue }
       var k = 0
-      while k + 1 < edges.count - 1, !(r < edges[k + 1]) { k += 1 }
-      guard k < counts.count else { continue }
+      if let one, r > one {
+        k = 1
+        while k + 1 < counts.count, !(r < edges[k]) { k += 1 }
+      }
       counts[k] += 1
-      est[k] += Int128(p.estimate)
-      itpm[k] += Int128(p.itpm)
+      est[k] += p.estimate
+      itpm[k] += p.itpm
+      sumP += p.estimate
+      sumI += p.itpm
     }
     var w = CSVWriter(header: histogramColumns)
     var bars: [SVGChart.Bar] = []
     for k in counts.indices {
-      w.row([edges[k].formatted(), edges[k + 1].formatted(), String(counts[k]), String(est[k]), String(itpm[k])])
-      bars.append(.init(label: "≥" + short(edges[k].value), value: Double(counts[k])))
+      let (low, high) = k == 0 ? (edges[0], edges[0]) : (edges[k - 1], edges[k])
+      w.row([low.formatted(), high.formatted(), String(counts[k]), String(est[k]), String(itpm[k])])
+      let label = k == 0 ? "1" : (k == 1 ? ">1" : "≥" + short(low.value))
+      bars.append(.init(label: label, value: Double(counts[k]), note: "P/I " + barRange(k, low, high)))
     }
-    return (w.text, bars)
+    var marks: [SVGChart.Mark] = []
+    if !pts.isEmpty, let aggregate = Ratio(sumP, sumI) {
+      marks.append(
+        .init(
+          x: barPosition(aggregate.value, edges), label: "aggregate ΣP/ΣI \(aggregate.formatted(decimals: 2))x",
+          color: "#E45756"))
+    }
+    if !pts.isEmpty {
+      marks.append(.init(x: barPosition(10, edges), label: "10x (excess 90 %)", color: "#555"))
+    }
+    return (w.text, bars, marks)
+  }
+
+  /// A bin's range in words, for its tooltip.
+  private static func barRange(_ k: Int, _ low: Ratio, _ high: Ratio) -> String {
+    switch k {
+    case 0: "exactly 1"
+    case 1: "above 1, below \(high.formatted(decimals: 2))"
+    default: "from \(low.formatted(decimals: 2)) to below \(high.formatted(decimals: 2))"
+    }
+  }
+
+  /// Where a ratio falls on the histogram's bar axis (bar k spans [k, k + 1)):
+  /// exactly 1 at the middle of the first bar; above it, log-interpolated in
+  /// its bin, as the bins are log-spaced.
+  static func barPosition(_ r: Double, _ edges: [Ratio]) -> Double {
+    guard r > 1, edges.count >= 2 else { return 0.5 }
+    var k = 1
+    while k + 1 < edges.count, r >= edges[k].value { k += 1 }
+    let (low, high) = (edges[k - 1].value, edges[k].value)
+    let within = min(1, max(0, (log10(r) - log10(low)) / (log10(high) - log10(low))))
+    return Double(k) + within
   }
 
   private static func short(_ v: Double) -> String {
@@ -199,13 +257,13 @@ public enum Charts {
     async let sessionsCSV = AnalysisRenderer.csv(sessions ?? priced.analysis(dimensions: [.session]))
     let minutes = MinuteSeries.build(arrivals)
     let minutesCSV = SimulationRenderer.minutesCSV(minutes)
-    let histogram = histogramCSV(timed)
+    let histogram = histogramCSV(priced)
     let cumulative = cumulativeCSV(timed)
     let bucketCSV = simulation.map { SimulationRenderer.seriesCSV($0.samples) }
     let svgs =
       svg
       ? svgFiles(
-        minutes: minutes, histogram: histogram.bars, cumulative: cumulative, simulation: simulation,
+        minutes: minutes, histogram: (histogram.bars, histogram.marks), cumulative: cumulative, simulation: simulation,
         limitsLabel: limitsLabel) : []
     try emit("requests.csv", await requestsCSV)
     try emit("minutes.csv", [minutesCSV])
@@ -338,7 +396,7 @@ public enum Charts {
 
   /// The SVG renderings, in the order of ``fileNames``.
   static func svgFiles(
-    minutes: [MinuteRow], histogram: [SVGChart.Bar],
+    minutes: [MinuteRow], histogram: (bars: [SVGChart.Bar], marks: [SVGChart.Mark]),
     cumulative: (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]),
     simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?, limitsLabel: String?
   ) -> [(String, String)] {
@@ -346,10 +404,13 @@ public enum Charts {
     files.append(("estimate_vs_itpm.svg", estimateVersusITPM(minutes, simulation?.outcomes ?? [], limitsLabel)))
 
     var hist = SVGChart(
-      title: "Per-request overestimation ratio P / I", xLabel: "ratio bin (log-spaced, 4 per decade)",
+      title: "Per-request overestimation ratio P / I",
+      xLabel: "ratio P / I: exactly 1, then log-spaced bins (4 per decade)",
       yLabel: "requests")
-    hist.subtitle = "How many times larger count_tokens' estimate is than what counted toward ITPM."
-    hist.bars = histogram
+    hist.subtitle =
+      "Requests by how many times count_tokens' estimate exceeds what counted toward ITPM; the aggregate weighs them by tokens."
+    hist.bars = histogram.bars
+    hist.marks = histogram.marks
     hist.nothingToDraw = "Nothing to draw: no priced request with a time has an ITPM charge above zero."
     files.append(("ratio_histogram.svg", hist.render()))
 

@@ -32,9 +32,25 @@ package struct SVGChart {
   package struct Bar {
     package var label: String
     package var value: Double
-    package init(label: String, value: Double) {
+    /// What the bar stands for, in its tooltip (the label when empty).
+    package var note: String
+    package init(label: String, value: Double, note: String = "") {
       self.label = label
       self.value = value
+      self.note = note
+    }
+  }
+
+  /// A labelled vertical line across a bar chart, at a position in bar
+  /// units (bar k spans [k, k + 1)).
+  package struct Mark {
+    package var x: Double
+    package var label: String
+    package var color: String
+    package init(x: Double, label: String, color: String) {
+      self.x = x
+      self.label = label
+      self.color = color
     }
   }
 
@@ -46,6 +62,7 @@ package struct SVGChart {
   package var yScale: Scale = .linear
   package var series: [Series] = []
   package var bars: [Bar] = []
+  package var marks: [Mark] = []
   package var barColor = "#4C78A8"
   /// Horizontal reference lines: value, label, color.
   package var rules: [(Double, String, String)] = []
@@ -150,7 +167,9 @@ package struct SVGChart {
       if yMax <= yMin { yMax = yMin * 10 }
     } else {
       yMin = min(0, yMin)
-      yMax = niceCeil(max(yMax, yMin + 1))
+      // Marks' labels run across the top: keep it clear of the bars.
+      let headroom = marks.isEmpty ? 1 : 1 + 0.08 * Double(marks.count + 1)
+      yMax = niceCeil(max(yMax * headroom, yMin + 1))
     }
     var (xMin, xMax) = xDomain ?? (xs.min() ?? 0, xs.max() ?? 1)
     if xMax <= xMin { (xMin, xMax) = (xMin - 30, xMax + 30) }
@@ -208,9 +227,26 @@ package struct SVGChart {
       for (i, b) in bars.enumerated() where b.value > 0 {
         let y = py(b.value)
         out +=
-          "<rect x=\"\(n(px(Double(i)) + w * 0.1))\" y=\"\(n(y))\" width=\"\(n(w * 0.8))\" height=\"\(n(top + plotH - y))\"><title>\(esc(b.label)): \(short(b.value))</title></rect>\n"
+          "<rect x=\"\(n(px(Double(i)) + w * 0.1))\" y=\"\(n(y))\" width=\"\(n(w * 0.8))\" height=\"\(n(top + plotH - y))\"><title>\(esc(b.note.isEmpty ? b.label : b.note)): \(short(b.value))</title></rect>\n"
       }
       out += "</g>\n"
+      // Marks: each label on its own line from the top, so none overlaps
+      // another; the leftmost mark's label runs left of its line and the
+      // others' right of theirs, so no label crosses another mark's line
+      // (each stays inside the plot, flipping side only when it must).
+      let order = marks.indices.sorted { marks[$0].x < marks[$1].x }
+      for (rank, k) in order.enumerated() {
+        let m = marks[k]
+        let x = px(m.x)
+        out +=
+          "<line x1=\"\(n(x))\" y1=\"\(n(top))\" x2=\"\(n(x))\" y2=\"\(n(top + plotH))\" stroke=\"\(m.color)\" stroke-dasharray=\"4 3\" stroke-width=\"1.5\"><title>\(esc(m.label))</title></line>\n"
+        let textWidth = Double(m.label.count) * 6
+        let fitsLeft = x - 4 - textWidth >= left
+        let fitsRight = x + 4 + textWidth <= left + plotW
+        let leftward = (rank == 0 && marks.count > 1 && fitsLeft) || !fitsRight
+        out +=
+          "<text x=\"\(n(leftward ? x - 4 : x + 4))\" y=\"\(n(top + 12 + 14 * Double(rank)))\" text-anchor=\"\(leftward ? "end" : "start")\" fill=\"\(m.color)\" font-size=\"11\">\(esc(m.label))</text>\n"
+      }
     }
     // Reference lines.
     for (value, label, color) in rules {
