@@ -8,8 +8,12 @@ enum Inputs {
       name: "input-format", value: "format",
       help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).",
       defaultText: "auto"),
-    OptionSpec(name: "since", value: "time", help: "Keep records at or after this date or RFC 3339 time."),
-    OptionSpec(name: "until", value: "time", help: "Keep records before this date or RFC 3339 time."),
+    OptionSpec(
+      name: "since", value: "time",
+      help:
+        "Keep records at or after this time: a day (2026-01-01, 20260101, today, yesterday; midnight in --timezone where the command has it, else UTC), a span back from now (7d, 24h) or an RFC 3339 time."
+    ),
+    OptionSpec(name: "until", value: "time", help: "Keep records before this time, in the forms --since takes."),
     OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
     OptionSpec(
       name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
@@ -27,7 +31,7 @@ enum Inputs {
       name: "max-document-mib", value: "n", help: "Largest document (capture, pretty-printed JSON) read whole.",
       defaultText: "1024"),
     OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
-    OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
+    Common.quiet(),
     Common.catalog,
   ]
 
@@ -54,12 +58,16 @@ enum Inputs {
   }
 
   /// Finds and reads the inputs named by the options.
-  static func load(_ o: ParsedOptions) async throws -> Loaded {
+  ///
+  /// Days in `--since` and `--until` start at midnight in `zone`.
+  static func load(_ o: ParsedOptions, zone: TimeZoneRule = .utc) async throws -> Loaded {
     let inputFormat = try o.choice("input-format", InputFormat.self, default: .auto)
-    let since = try o.instant("since")
-    let until = try o.instant("until")
+    let since = try o.time("since", zone: zone)
+    let until = try o.time("until", zone: zone)
     if let since, let until, since >= until {
-      throw UsageError("'--since' (\(since)) must be before '--until' (\(until))")
+      throw UsageError(
+        "'--since \(o.value("since") ?? "")' (\(since)) is not before '--until \(o.value("until") ?? "")' (\(until)), so no record could be kept"
+      )
     }
     let given = try o.instant("at")?.day
     let accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
@@ -71,6 +79,7 @@ enum Inputs {
       jobs = j
     }
     let catalog = try Common.catalog(o)
+    let modelFilter = try o.value("model").map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
     var paths = o.positionals
     if paths.isEmpty {
       paths = Discovery.defaultRoots()
@@ -95,7 +104,7 @@ enum Inputs {
       return Int(n) << 20
     }
     let options = IngestOptions(
-      format: inputFormat, since: since, until: until, modelFilter: o.value("model"),
+      format: inputFormat, since: since, until: until, modelFilter: modelFilter,
       catalog: catalog,
       captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
       lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
@@ -108,6 +117,23 @@ enum Inputs {
     let context = PricingContext(
       catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
     return Loaded(priced: analyzer.priced(context), files: found.files)
+  }
+
+  /// The text `--model` keeps: the text as given when some catalog name
+  /// holds it (`sonnet`, `opus-4`); a spelling the catalog resolves
+  /// (`claude-sonnet-4.5`) as its id; a near miss of a catalog name is a
+  /// usage error with the names meant. Anything else is kept as given:
+  /// models outside the catalog (OpenAI's, say) are matched as logged.
+  static func modelFilter(_ text: String, _ catalog: ModelCatalog) throws(UsageError) -> String {
+    let lower = text.lowercased()
+    let names = catalog.models.flatMap { [$0.id] + $0.aliases }
+    if names.contains(where: { $0.contains(lower) }) { return text }
+    if let entry = catalog.resolve(text).entry { return entry.id }
+    let near = Suggestions.models(text, in: catalog)
+    guard near.isEmpty else {
+      throw UsageError("no model in the catalog contains '\(text)'" + Suggestions.modelHint(text, in: catalog))
+    }
+    return text
   }
 
   /// Prints the ledger and decides the exit status after a report was written.
