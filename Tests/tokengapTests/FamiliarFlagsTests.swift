@@ -165,7 +165,8 @@ struct FamiliarFlagsTests {
   @Test("--json is --format json on every command that has --format")
   func json() async {
     let runs: [[String]] = [
-      ["analyze", data], ["simulate", data, "--tier", "tier-1"], ["cache", data], ["pairs", data],
+      ["analyze", data], ["simulate", data, "--tier", "tier-1"], ["cache", data],
+      ["pairs", root + "/Tests/CompareTests/Fixtures/captures/pairs.jsonl"],
       ["estimate", "--model", "claude-opus-4-6", "--input", "5", "--at", "2026-11-01"],
       ["rules", "--at", "2026-11-01"],
     ]

@@ -177,7 +177,7 @@ public enum SimulationRenderer {
       let l = server.limits
       out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
       out +=
-        "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(server.requests) requests\n"
+        "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM, \(Fmt.count(server.requests, "request"))\n"
       if markdown { out += "\n" }
       var t = TextTable(
         header: [
@@ -214,9 +214,12 @@ public enum SimulationRenderer {
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
       out +=
-        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(n) requests not simulated (no published limit for this pool and tier)\n"
+        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.count(n, "request")) not simulated (no published limit for this pool and tier)\n"
     }
-    if r.requestsWithoutTime > 0 { out += "\n\(r.requestsWithoutTime) requests carry no time and were not simulated\n" }
+    if r.requestsWithoutTime > 0 {
+      out +=
+        "\n\(Fmt.count(r.requestsWithoutTime, "request")) \(Fmt.verb(r.requestsWithoutTime, "carries", "carry")) no time and \(Fmt.verb(r.requestsWithoutTime, "was", "were")) not simulated\n"
+    }
     return out
   }
 }

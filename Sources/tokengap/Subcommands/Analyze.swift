@@ -59,6 +59,7 @@ enum AnalyzeCommand {
     }
     let input = try await Inputs.load(o, zone: zone)
     let priced = input.priced
+    try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
     let text =

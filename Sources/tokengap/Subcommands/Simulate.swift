@@ -111,6 +111,10 @@ enum SimulateCommand {
     let (arrivals, untimed) = Replay.arrivals(input.requests)
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
+    try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
+    try Inputs.requireUsable(
+      !arrivals.isEmpty, input, o, needs: ("'simulate' replays requests at their times", "with a time"), errors: &errors
+    )
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
     let ledger = input.ledger
     let report = SimulationReport(
@@ -156,6 +160,7 @@ enum CacheCommand {
     let by = try o.choice("by", CacheGrouping.self, default: .session)
     let input = try await Inputs.load(o)
     let analysis = CacheAnalysis.run(input.priced)
+    try Inputs.requireUsable(!analysis.events.isEmpty, input, o, errors: &errors)
     let ledger = input.ledger
     let text =
       by == .request
@@ -197,6 +202,12 @@ enum PairsCommand {
     let format = try Common.format(o)
     let input = try await Inputs.load(o)
     let rows = PairsRenderer.rows(input.requests)
+    try Inputs.requireUsable(
+      !rows.isEmpty, input, o,
+      needs: (
+        "'pairs' needs count_tokens calls captured with their messages calls: HAR files (with /v1/messages/count_tokens entries) or paired JSON captures (a line holding \"count_tokens\" and \"response\")",
+        "with a captured count_tokens value"
+      ), errors: &errors)
     let ledger = input.ledger
     try Common.emit(
       PairsRenderer.render(rows, ledger: ledger, format: format, catalog: input.catalog), to: o.value("output"),

@@ -113,6 +113,7 @@ enum Inputs {
     extra.ledger.skippedFiles = found.skipped
     extra.ledger.filesSkipped = found.skipped.count
     extra.ledger.filesSkippedByTime = found.skippedByTime
+    extra.ledger.filesPassedOver = found.passedOver
     analyzer.add(extra)
     let context = PricingContext(
       catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
@@ -136,6 +137,59 @@ enum Inputs {
     return text
   }
 
+  /// What a command reads, for the sentence that says none of it was there.
+  static let expected =
+    "Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, paired JSON, usage reports, OpenTelemetry) that carry token usage"
+
+  /// Stops with one sentence, exit 65, when the run read nothing the command
+  /// can use: what was looked at, and what was expected. No report is
+  /// written; the ledger is printed first only when it lists a problem or a
+  /// skipped file (it says why), and not under `-q`.
+  ///
+  /// - Parameter needs: The command's own requirement (`pairs`,
+  ///   `simulate`), and how the requests read fall short of it; nil for
+  ///   the general one.
+  static func requireUsable(
+    _ usable: Bool, _ input: Loaded, _ o: ParsedOptions, needs: (what: String, lacking: String)? = nil,
+    errors: inout any TextSink
+  ) throws {
+    guard !usable else { return }
+    let l = input.ledger
+    if !o.flag("quiet") && l.hasProblems { errors.write(AnalysisRenderer.ledgerText(l)) }
+    var looked: String
+    switch o.positionals.count {
+    case 0: looked = "the Claude Code transcript folders"
+    case 1: looked = o.positionals[0] == "-" ? "standard input" : "'\(o.positionals[0])'"
+    default: looked = "the \(o.positionals.count) paths given"
+    }
+    looked += " (\(Fmt.count(l.files, "file")), \(Fmt.count(l.lines, "line")) read)"
+    var message: String
+    if let needs {
+      message = "\(needs.what); \(looked) held none"
+      if l.requests > 0 { message += ": \(Fmt.count(l.requests, "request")), none \(needs.lacking)" }
+      if l.countTokensCalls > 0 {
+        message +=
+          " (\(Fmt.count(l.countTokensCalls, "count_tokens call")), \(l.countTokensPaired) paired with a messages call)"
+      }
+    } else if l.filteredRecords > 0 || l.filesSkippedByTime > 0 {
+      let filters = ["since", "until", "model"].filter { o.value($0) != nil }.map { "--\($0)" }
+      var out: [String] = []
+      if l.filesSkippedByTime > 0 {
+        out.append("\(Fmt.count(l.filesSkippedByTime, "file")) last modified before --since not read")
+      }
+      if l.filteredRecords > 0 { out.append("\(Fmt.count(l.filteredRecords, "record")) left out") }
+      message =
+        "nothing in \(looked) is inside \(filters.joined(separator: " and ")): \(out.joined(separator: ", ")), none kept"
+    } else {
+      message = "no usage record in \(looked); expected \(expected)"
+    }
+    if !l.filesPassedOver.isEmpty {
+      let text = AnalysisRenderer.passedOverText(l.filesPassedOver)
+      message += "; " + text.dropFirst("ledger: ".count).dropLast()
+    }
+    throw CommandFailure(code: .data, message: message)
+  }
+
   /// Prints the ledger and decides the exit status after a report was written.
   static func finish(
     _ ledger: Ledger, _ o: ParsedOptions, usable: Bool, errors: inout any TextSink
@@ -143,7 +197,8 @@ enum Inputs {
     if !o.flag("quiet") { errors.write(AnalysisRenderer.ledgerText(ledger)) }
     if o.flag("strict") && ledger.hasProblems {
       errors.write(
-        "tokengap: error: --strict: the ledger lists \(ledger.problems.count + ledger.skippedFiles.count) problems\n")
+        "tokengap: error: --strict: the ledger lists \(Fmt.count(ledger.problems.count + ledger.skippedFiles.count, "problem"))\n"
+      )
       return .data
     }
     if !usable {
