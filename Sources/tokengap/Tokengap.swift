@@ -111,7 +111,10 @@ enum Tokengap {
 extension Tokengap {
   /// `unknown subcommand 'x'`, with the nearest subcommand's name if one is close.
   static func unknownSubcommand(_ name: String) -> String {
-    "unknown subcommand '\(name)'" + Suggestions.hint(name, commands.map(\.name) + ["help"])
+    if name.hasPrefix("-") {
+      return "unknown option '\(name)'" + Suggestions.hint(name, ["--version", "--help"])
+    }
+    return "unknown subcommand '\(name)'" + Suggestions.hint(name, commands.map(\.name) + ["help"])
   }
 }
 

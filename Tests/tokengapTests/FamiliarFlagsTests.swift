@@ -27,6 +27,7 @@ struct MistakeCase: Sendable, CustomTestStringConvertible {
       args: ["estimate", "--model", "claude-opus-4-6", "--input", "1k"],
       message: "tokengap: error: '--input' needs a whole number of 0 or more, not '1k'"),
     .init(args: ["anlyze"], message: "tokengap: error: unknown subcommand 'anlyze'; did you mean 'analyze'?"),
+    .init(args: ["--verison"], message: "tokengap: error: unknown option '--verison'; did you mean '--version'?"),
     .init(args: ["help", "chrt"], message: "tokengap: error: unknown subcommand 'chrt'; did you mean 'chart'?"),
     .init(
       args: ["analyze", "--fromat", "csv"],
