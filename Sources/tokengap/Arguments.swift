@@ -1,9 +1,12 @@
+import Compare
 import EstimateModel
 
 /// A command-line mistake: exit 64 with the message on stderr.
-struct UsageError: Error, Equatable {
+struct UsageError: Error, Equatable, CustomStringConvertible {
   var message: String
   init(_ message: String) { self.message = message }
+  /// The message alone, so that an error wrapped in another reads as a sentence.
+  var description: String { message }
 }
 
 /// BSD sysexits, as DESIGN.md §5 lists them.
@@ -76,6 +79,8 @@ struct ParsedOptions {
   var values: [String: [String]] = [:]
   var positionals: [String] = []
   var wantsHelp = false
+  /// The time relative forms of `--since` and `--until` count back from.
+  var now = Instant(millisecondsSinceEpoch: 0)
 
   func value(_ name: String) -> String? { values[name]?.last }
   func flag(_ name: String) -> Bool { values[name] != nil }
@@ -96,11 +101,60 @@ struct ParsedOptions {
     throws(UsageError) -> E where E.RawValue == String
   {
     guard let text = value(name) else { return d }
-    guard let v = E(rawValue: text) else {
-      let valid = E.allCases.map(\.rawValue).joined(separator: ", ")
-      throw UsageError("'--\(name)' must be one of \(valid), not '\(text)'")
+    return try Self.choice(name, text, E.allCases.map { $0 })
+  }
+
+  /// One of the given spellings, or a usage error listing them.
+  static func choice<E: RawRepresentable>(_ name: String, _ text: String, _ cases: [E])
+    throws(UsageError) -> E where E.RawValue == String
+  {
+    guard let v = cases.first(where: { $0.rawValue == text }) else {
+      let names = cases.map(\.rawValue)
+      throw UsageError(
+        "'--\(name)' must be one of \(names.joined(separator: ", ")), not '\(text)'"
+          + Suggestions.hint(text, names))
     }
     return v
+  }
+
+  /// A time for `--since` or `--until`: an RFC 3339 timestamp, a day
+  /// (`2026-01-01` or `20260101`), `today` or `yesterday`, or a span back
+  /// from now (`7d`, `24h`).
+  ///
+  /// A day starts at midnight in `zone` (the `--timezone` of the command,
+  /// UTC by default); `today` and `yesterday` are days in that zone too.
+  func time(_ name: String, zone: TimeZoneRule) throws(UsageError) -> Instant? {
+    guard let text = value(name) else { return nil }
+    func midnight(_ day: CivilDay) -> Instant {
+      // The offset in force at local midnight, found from the UTC one.
+      let utc = day.start.millisecondsSinceEpoch
+      let guess = utc - zone.offset(at: day.start) * 1000
+      return Instant(millisecondsSinceEpoch: utc - zone.offset(at: Instant(millisecondsSinceEpoch: guess)) * 1000)
+    }
+    func localDay(_ at: Instant) -> CivilDay {
+      Instant(millisecondsSinceEpoch: at.millisecondsSinceEpoch + zone.offset(at: at) * 1000).day
+    }
+    let lower = text.lowercased()
+    if lower == "today" { return midnight(localDay(now)) }
+    if lower == "yesterday" {
+      return midnight(CivilDay(daysSinceEpoch: localDay(now).daysSinceEpoch - 1))
+    }
+    if let day = CivilDay(text) { return midnight(day) }
+    let bytes = Array(text.utf8)
+    if bytes.count == 8, bytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+      let dashed = String(text.prefix(4)) + "-" + String(text.dropFirst(4).prefix(2)) + "-" + String(text.suffix(2))
+      if let day = CivilDay(dashed) { return midnight(day) }
+    }
+    if let unit = lower.last, unit == "d" || unit == "h", let n = Int64(lower.dropLast()), n >= 0,
+      n <= 1_000_000, !lower.hasPrefix("+")
+    {
+      let span = n * (unit == "d" ? 86_400_000 : 3_600_000)
+      return Instant(millisecondsSinceEpoch: now.millisecondsSinceEpoch - span)
+    }
+    if let at = Instant(text) { return at }
+    throw UsageError(
+      "'--\(name)' needs a day (2026-01-01 or 20260101), today, yesterday, a span back from now (7d, 24h) or an RFC 3339 timestamp, not '\(text)'"
+    )
   }
 
   /// A UTC day or timestamp.
@@ -114,10 +168,12 @@ struct ParsedOptions {
 }
 
 /// Parses `--x v`, `--x=v`, `-x v`, flags, `--` and positionals against a spec.
-func parseOptions(_ args: ArraySlice<String>, _ spec: CommandSpec) throws(UsageError)
-  -> ParsedOptions
+func parseOptions(_ args: ArraySlice<String>, _ spec: CommandSpec, now: Instant = WallClock.now())
+  throws(UsageError) -> ParsedOptions
 {
   var parsed = ParsedOptions()
+  parsed.now = now
+  let longNames = spec.options.map(\.name) + ["help"]
   var i = args.startIndex
   var onlyPositionals = false
   while i < args.endIndex {
@@ -150,7 +206,8 @@ func parseOptions(_ args: ArraySlice<String>, _ spec: CommandSpec) throws(UsageE
       name = o.name
     }
     guard let option = spec.options.first(where: { $0.name == name }) else {
-      throw UsageError("unknown option '--\(name)' for '\(spec.name)'")
+      throw UsageError(
+        "unknown option '--\(name)' for '\(spec.name)'" + Suggestions.hint(name, longNames, prefix: "--"))
     }
     if option.value == nil {
       guard inline == nil else { throw UsageError("'--\(name)' takes no value") }

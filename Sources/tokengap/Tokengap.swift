@@ -33,9 +33,12 @@ enum Tokengap {
     """
 
   /// Runs one invocation and returns its exit status; nothing else touches the process.
-  static func run(_ arguments: [String], output: inout any TextSink, errors: inout any TextSink)
-    async -> Int32
-  {
+  ///
+  /// `now` is the time `--since 7d` and `--until today` count from (tests pin it).
+  static func run(
+    _ arguments: [String], now: Instant = WallClock.now(), output: inout any TextSink,
+    errors: inout any TextSink
+  ) async -> Int32 {
     guard let first = arguments.first else {
       output.write(overview)
       return ExitCode.ok.rawValue
@@ -54,7 +57,7 @@ enum Tokengap {
         return ExitCode.ok.rawValue
       }
       guard let spec = commands.first(where: { $0.name == name }) else {
-        errors.write("tokengap: error: unknown subcommand '\(Escape.terminal(name))'\n")
+        errors.write("tokengap: error: \(Escape.terminal(unknownSubcommand(name)))\n")
         return ExitCode.usage.rawValue
       }
       output.write(spec.help())
@@ -63,12 +66,12 @@ enum Tokengap {
       break
     }
     guard let spec = commands.first(where: { $0.name == first }) else {
-      errors.write("tokengap: error: unknown subcommand '\(Escape.terminal(first))'\n")
+      errors.write("tokengap: error: \(Escape.terminal(unknownSubcommand(first)))\n")
       errors.write("Run 'tokengap --help' to see the subcommands.\n")
       return ExitCode.usage.rawValue
     }
     do {
-      let options = try parseOptions(rest, spec)
+      let options = try parseOptions(rest, spec, now: now)
       if options.wantsHelp {
         output.write(spec.help())
         return ExitCode.ok.rawValue
@@ -105,6 +108,16 @@ enum Tokengap {
   }
 }
 
+extension Tokengap {
+  /// `unknown subcommand 'x'`, with the nearest subcommand's name if one is close.
+  static func unknownSubcommand(_ name: String) -> String {
+    if name.hasPrefix("-") {
+      return "unknown option '\(name)'" + Suggestions.hint(name, ["--version", "--help"])
+    }
+    return "unknown subcommand '\(name)'" + Suggestions.hint(name, commands.map(\.name) + ["help"])
+  }
+}
+
 /// A failure with its exit status, reported as `tokengap: error: …`.
 struct CommandFailure: Error {
   var code: ExitCode
@@ -116,6 +129,53 @@ enum Common {
   static let catalog = OptionSpec(
     name: "catalog", value: "file",
     help: "Use this catalog JSON instead of the built-in one.")
+
+  /// `-q`: on commands without a ledger it only says nothing more than errors.
+  static func quiet(_ help: String = "Do not print the ledger on standard error.") -> OptionSpec {
+    OptionSpec(name: "quiet", short: "q", help: help)
+  }
+
+  /// `--format`, listing the spellings the command takes.
+  static func format(_ formats: [OutputFormat] = OutputFormat.allCases) -> OptionSpec {
+    let names = formats.map(\.rawValue)
+    let list =
+      names.count == 2
+      ? "\(names[0]) or \(names[1])"
+      : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+    return OptionSpec(name: "format", value: "format", help: "\(list).", defaultText: "table")
+  }
+
+  static let json = OptionSpec(name: "json", help: "The same as --format json.")
+
+  /// The output format: `--format`, else `--json`, else the extension of
+  /// `--output` (`.json`, `.csv`, `.md`), else table.
+  ///
+  /// An explicit `--format` wins over the extension (`--format csv -o x.json`
+  /// writes CSV); `--json` beside another `--format` is a mistake.
+  static func format(_ o: ParsedOptions, _ formats: [OutputFormat] = OutputFormat.allCases) throws
+    -> OutputFormat
+  {
+    if let text = o.value("format") {
+      let format = try ParsedOptions.choice("format", text, formats)
+      if o.flag("json"), format != .json {
+        throw UsageError("'--json' and '--format \(text)' ask for two formats; give one of them")
+      }
+      return format
+    }
+    if o.flag("json") { return .json }
+    if let path = o.value("output"), path != "-" {
+      let name = String(path.split(separator: "/").last ?? "").lowercased()
+      if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") {
+        // Writing over an input is the graver mistake, and keeps its 74.
+        try refuseInput(path, o.positionals)
+        throw UsageError(
+          "'--output \(path)': no command writes JSON Lines; name the file .json for JSON, or give '--format'")
+      }
+      let byExtension: [(String, OutputFormat)] = [(".json", .json), (".csv", .csv), (".md", .markdown)]
+      for (ext, format) in byExtension where name.hasSuffix(ext) && formats.contains(format) { return format }
+    }
+    return .table
+  }
 
   /// The built-in catalog or the one named by `--catalog`.
   static func catalog(_ options: ParsedOptions) throws -> ModelCatalog {

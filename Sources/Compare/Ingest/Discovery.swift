@@ -14,6 +14,10 @@ public struct Discovery: Sendable {
   public var skipped: [Ledger.Problem] = []
   /// Files left out because their modification time is before `--since`.
   public var skippedByTime = 0
+  /// Regular files a directory walk passed over by name, by lower-case
+  /// extension (`.yaml`; an empty string for none); `*.meta.json` is not
+  /// counted (Claude Code's, never data).
+  public var passedOver: [String: Int] = [:]
 
   /// Paths given on the command line that do not exist.
   public var missing: [String] = []
@@ -92,7 +96,10 @@ public struct Discovery: Sendable {
         case S_IFDIR:
           stack.append(path)
         case S_IFREG:
-          guard Discovery.isCandidate(name) else { continue }
+          guard Discovery.isCandidate(name) else {
+            if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
+            continue
+          }
           if let since, Int64(cs.st_mtim.tv_sec) * 1000 < since.millisecondsSinceEpoch {
             skippedByTime += 1
             continue
@@ -114,6 +121,12 @@ public struct Discovery: Sendable {
   static func isCandidate(_ name: String) -> Bool {
     if name.hasSuffix(".meta.json") { return false }
     return [".jsonl", ".json", ".ndjson", ".har", ".sse", ".txt"].contains { name.hasSuffix($0) }
+  }
+
+  /// `.yaml` for `cassette.YAML`; empty for `Makefile` or `.hidden`.
+  static func fileExtension(_ name: String) -> String {
+    guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+    return name[dot...].lowercased()
   }
 
   /// Claude Code's transcript roots: `$CLAUDE_CONFIG_DIR` entries (comma

@@ -157,7 +157,8 @@ public enum AnalysisRenderer {
       (
         "input cost, actual",
         Fmt.dollars(s.cost(s.inputCostActual))
-          + (s.lowerBound > 0 ? "  (lower bound: \(s.lowerBound) requests with writes of unknown TTL)" : "")
+          + (s.lowerBound > 0
+            ? "  (lower bound: \(Fmt.count(s.lowerBound, "request")) with writes of unknown TTL)" : "")
       ),
       ("output cost", Fmt.dollars(s.cost(s.outputCost))),
       ("cost, actual", Fmt.dollars(s.cost(s.costActual))),
@@ -165,7 +166,10 @@ public enum AnalysisRenderer {
     if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
     if s.estimateBelowActual > 0 {
       rows.append(
-        ("estimate below actual input cost", "\(s.estimateBelowActual) requests (cache writes cost more than input)"))
+        (
+          "estimate below actual input cost",
+          "\(Fmt.count(s.estimateBelowActual, "request")) (cache writes cost more than input)"
+        ))
     }
     return rows
   }
@@ -234,45 +238,71 @@ public enum AnalysisRenderer {
   }
 
   /// The ledger as lines of text, for stderr or Markdown.
+  /// `ledger: passed over by name: 4 .yaml files (…hint), 1 .md file`.
+  package static func passedOverText(_ counts: [String: Int]) -> String {
+    let kinds = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+    let shown = kinds.prefix(5).map { (ext, n) -> String in
+      let name =
+        ext.isEmpty ? Fmt.count(n, "file") + " without an extension" : Fmt.count(n, Escape.terminal(ext) + " file")
+      switch ext {
+      case ".yaml", ".yml": return name + " (VCR cassettes? Scripts/cassettes-to-har.py converts them to HAR)"
+      case ".gz", ".zst", ".xz", ".bz2", ".zip": return name + " (compressed: decompress them to read them)"
+      default: return name
+      }
+    }
+    let more = kinds.count > 5 ? ", and \(Fmt.count(kinds.dropFirst(5).reduce(0) { $0 + $1.value }, "other file"))" : ""
+    return "ledger: passed over by name (not JSON, JSON Lines, HAR, SSE or text): " + shown.joined(separator: ", ")
+      + more + "\n"
+  }
+
   public static func ledgerText(_ l: Ledger) -> String {
     var out =
-      "ledger: \(l.files) files (\(l.filesSkipped) skipped), \(l.lines) lines, \(l.records) records, \(l.usageRecords) usage records"
-    out += " (\(l.embeddedCopies) embedded copies) -> \(l.requests) requests\n"
+      "ledger: \(Fmt.count(l.files, "file")) (\(l.filesSkipped) skipped), \(Fmt.count(l.lines, "line")), \(Fmt.count(l.records, "record")), \(Fmt.count(l.usageRecords, "usage record"))"
     out +=
-      "ledger: \(l.duplicatesCollapsed) duplicate copies collapsed, \(l.sidechainReplaysDropped) sidechain replays dropped, \(l.skippedSynthetic) <synthetic> and \(l.skippedAPIError) API-error lines skipped, \(l.nonUsageLines) lines without usage, \(l.blankLines) blank\n"
-    if l.filteredRecords > 0 { out += "ledger: \(l.filteredRecords) records outside the filters\n" }
-    if l.filesSkippedByTime > 0 { out += "ledger: \(l.filesSkippedByTime) files skipped by modification time\n" }
+      " (\(Fmt.count(l.embeddedCopies, "embedded copy", "embedded copies"))) -> \(Fmt.count(l.requests, "request"))\n"
+    out +=
+      "ledger: \(Fmt.count(l.duplicatesCollapsed, "duplicate copy", "duplicate copies")) collapsed, \(Fmt.count(l.sidechainReplaysDropped, "sidechain replay")) dropped, \(l.skippedSynthetic) <synthetic> and \(l.skippedAPIError) API-error \(Fmt.verb(l.skippedSynthetic + l.skippedAPIError, "line", "lines")) skipped, \(Fmt.count(l.nonUsageLines, "line")) without usage, \(l.blankLines) blank\n"
+    if l.filteredRecords > 0 { out += "ledger: \(Fmt.count(l.filteredRecords, "record")) outside the filters\n" }
+    if l.filesSkippedByTime > 0 {
+      out += "ledger: \(Fmt.count(l.filesSkippedByTime, "file")) skipped by modification time\n"
+    }
     if l.recordsWithoutTime > 0 {
-      out += "ledger: \(l.recordsWithoutTime) records carry no usable time (priced as of --at)\n"
+      out +=
+        "ledger: \(Fmt.count(l.recordsWithoutTime, "record")) \(Fmt.verb(l.recordsWithoutTime, "carries", "carry")) no usable time (priced as of --at)\n"
     }
     if l.unfinishedStreaming > 0 {
       out +=
-        "ledger: \(l.unfinishedStreaming) requests have no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
+        "ledger: \(Fmt.count(l.unfinishedStreaming, "request")) \(Fmt.verb(l.unfinishedStreaming, "has", "have")) no copy with a stop_reason (possibly unfinished streaming snapshots: output may be under-reported)\n"
     }
     if l.streams > 0 {
-      out += "ledger: \(l.streams) streams read, \(l.incompleteStreams) ended before message_stop (counted, flagged)\n"
+      out +=
+        "ledger: \(Fmt.count(l.streams, "stream")) read, \(l.incompleteStreams) ended before message_stop (counted, flagged)\n"
     }
     if l.countTokensCalls > 0 {
       out +=
-        "ledger: \(l.countTokensCalls) count_tokens calls, \(l.countTokensPaired) paired with their messages call\n"
+        "ledger: \(Fmt.count(l.countTokensCalls, "count_tokens call")), \(l.countTokensPaired) paired with their messages call\n"
     }
     if l.responses429 > 0 {
       out +=
-        "ledger: \(l.responses429) responses were HTTP 429"
+        "ledger: \(Fmt.count(l.responses429, "response")) \(Fmt.verb(l.responses429, "was", "were")) HTTP 429"
         + (l.retryAfterSeconds.isEmpty
           ? "" : " (retry-after: \(l.retryAfterSeconds.map(String.init).joined(separator: ", ")) s)") + "\n"
     }
     if l.aggregateRecords > 0 {
       out +=
-        "ledger: \(l.aggregateRecords) aggregate records (usage-report buckets; each counts as one row, not one request)\n"
+        "ledger: \(Fmt.count(l.aggregateRecords, "aggregate record")) (usage-report buckets; each counts as one row, not one request)\n"
     }
-    if l.filesNotData > 0 { out += "ledger: \(l.filesNotData) text files passed over (neither JSON nor SSE)\n" }
+    if l.filesNotData > 0 {
+      out += "ledger: \(Fmt.count(l.filesNotData, "text file")) passed over (neither JSON nor SSE)\n"
+    }
+    if !l.filesPassedOver.isEmpty { out += passedOverText(l.filesPassedOver) }
     if l.unknownTTLRequests > 0 {
-      out += "ledger: \(l.unknownTTLRequests) requests wrote cache of unknown TTL (costs are lower bounds)\n"
+      out +=
+        "ledger: \(Fmt.count(l.unknownTTLRequests, "request")) wrote cache of unknown TTL (costs are lower bounds)\n"
     }
     if l.tierAssumedRecords > 0 {
       out +=
-        "ledger: \(l.tierAssumedRecords) aggregate rows without a context window priced at standard rates (costs are lower bounds)\n"
+        "ledger: \(Fmt.count(l.tierAssumedRecords, "aggregate row")) without a context window priced at standard rates (costs are lower bounds)\n"
     }
     if !l.unpricedModels.isEmpty {
       out +=
@@ -281,7 +311,7 @@ public enum AnalysisRenderer {
           separator: ", ") + "\n"
     }
     if l.malformedLines > 0 || !l.problems.isEmpty {
-      out += "ledger: \(l.malformedLines) malformed lines, \(l.problems.count) problems\n"
+      out += "ledger: \(Fmt.count(l.malformedLines, "malformed line")), \(Fmt.count(l.problems.count, "problem"))\n"
       for p in l.problems.sorted().prefix(problemsShown) { out += "  \(Escape.terminal(p.description))\n" }
       if l.problems.count > problemsShown { out += "  ... and \(l.problems.count - problemsShown) more\n" }
     }

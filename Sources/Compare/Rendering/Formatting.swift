@@ -8,6 +8,16 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 
 /// Number spellings shared by every renderer.
 package enum Fmt {
+  /// `1 request`, `2 requests`: a count and its noun, agreeing in number.
+  package static func count<T: BinaryInteger>(_ n: T, _ singular: String, _ plural: String? = nil) -> String {
+    "\(n) " + (n == 1 ? singular : plural ?? singular + "s")
+  }
+
+  /// The verb of a count's sentence: `was` for one, `were` for others.
+  package static func verb<T: BinaryInteger>(_ n: T, _ singular: String, _ plural: String) -> String {
+    n == 1 ? singular : plural
+  }
+
   /// `1234567` → `1,234,567`, for tables only.
   package static func grouped<T: BinaryInteger>(_ v: T) -> String {
     let digits = String(v.magnitude)
@@ -27,11 +37,6 @@ package enum Fmt {
   package static func percent(_ r: Ratio?) -> String {
     guard let r else { return "" }
     return r.formatted(decimals: 1, shift: 2) + "%"
-  }
-
-  /// A count and its noun, agreeing in number: `1 request`, `2 requests`.
-  package static func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
-    "\(grouped(n)) \(n == 1 ? noun : plural ?? noun + "s")"
   }
 
   /// A duration for people: `850 ms`, `38.4 s`, `7 min 38 s`, `5 h 12 min`,

@@ -83,10 +83,13 @@ public enum PairsRenderer {
       }
       var out = format == .markdown ? "# count_tokens pairs\n\n" + t.markdown() : t.plain()
       out +=
-        "\n\(measured.count) paired requests: count_tokens said \(m) tokens, the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
+        "\n\(Fmt.count(measured.count, "paired request")): count_tokens said \(Fmt.count(m, "token")), the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
       if let ratio = Ratio(m, i) { out += " (measured / ITPM = \(ratio.formatted(decimals: 2))x)" }
       out += ".\n"
-      if ledger.responses429 > 0 { out += "\(ledger.responses429) responses were HTTP 429.\n" }
+      if ledger.responses429 > 0 {
+        out +=
+          "\(Fmt.count(ledger.responses429, "response")) \(Fmt.verb(ledger.responses429, "was", "were")) HTTP 429.\n"
+      }
       return out
     }
   }

@@ -181,7 +181,7 @@ public enum SimulationRenderer {
       out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
       out +=
         "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM; "
-        + "\(Fmt.counted(server.requests, "request")) \(span(server.start, server.finish))\n"
+        + "\(Fmt.count(server.requests, "request")) \(span(server.start, server.finish))\n"
       if markdown { out += "\n" }
       for line in findings(r, pool, server) { out += bullet + line + "\n" }
       out += "\n"
@@ -203,11 +203,11 @@ public enum SimulationRenderer {
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
       out +=
-        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.counted(n, "request")) not simulated (no published limit for this pool and tier)\n"
+        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.count(n, "request")) not simulated (no published limit for this pool and tier)\n"
     }
     if r.requestsWithoutTime > 0 {
       out +=
-        "\n\(Fmt.counted(r.requestsWithoutTime, "request")) \(r.requestsWithoutTime == 1 ? "carries" : "carry") no time and \(r.requestsWithoutTime == 1 ? "was" : "were") not simulated\n"
+        "\n\(Fmt.count(r.requestsWithoutTime, "request")) \(Fmt.verb(r.requestsWithoutTime, "carries", "carry")) no time and \(Fmt.verb(r.requestsWithoutTime, "was", "were")) not simulated\n"
     }
     return out
   }

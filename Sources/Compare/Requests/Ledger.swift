@@ -109,6 +109,8 @@ public struct Ledger: Sendable, Equatable {
   public var problems: [Problem] = []
   /// Skipped files and why.
   public var skippedFiles: [Problem] = []
+  /// Files a directory walk passed over by name, by extension (not problems).
+  public var filesPassedOver: [String: Int] = [:]
 
   public init() {}
 
@@ -149,6 +151,7 @@ public struct Ledger: Sendable, Equatable {
     for (k, v) in o.unpricedModels { unpricedModels[k, default: 0] += v }
     problems += o.problems
     skippedFiles += o.skippedFiles
+    for (k, v) in o.filesPassedOver { filesPassedOver[k, default: 0] += v }
   }
 
   /// Anything `--strict` treats as fatal.

@@ -13,10 +13,12 @@ enum AnalyzeCommand {
         name: "by", value: "keys",
         help: "Group by request, session, project, day, hour, minute, model or total; combine with commas (day,model).",
         defaultText: "session"),
-      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
+      Common.format(), Common.json,
       OptionSpec(
         name: "output", short: "o", value: "file",
-        help: "Write to this file (whole, or not at all) instead of standard output."),
+        help:
+          "Write to this file (whole, or not at all) instead of standard output; without --format, a .json, .csv or .md name sets the format."
+      ),
       OptionSpec(
         name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.",
         defaultText: "UTC"),
@@ -30,8 +32,11 @@ enum AnalyzeCommand {
   static func parseGrouping(_ text: String) throws(UsageError) -> [Dimension] {
     var dims: [Dimension] = []
     for part in text.split(separator: ",") {
-      guard let d = Dimension(rawValue: String(part).trimmingCharacters()) else {
-        throw UsageError("'--by' takes request, session, project, day, hour, minute, model or total, not '\(part)'")
+      let key = String(part).trimmingCharacters()
+      guard let d = Dimension(rawValue: key) else {
+        throw UsageError(
+          "'--by' takes request, session, project, day, hour, minute, model or total, not '\(part)'"
+            + Suggestions.hint(key, Dimension.allCases.map(\.rawValue)))
       }
       guard !dims.contains(d) else { throw UsageError("'--by' names '\(d.rawValue)' twice") }
       dims.append(d)
@@ -45,15 +50,16 @@ enum AnalyzeCommand {
     async throws -> ExitCode
   {
     let dims = try parseGrouping(o.value("by") ?? "session")
-    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let format = try Common.format(o)
     let zone: TimeZoneRule
     do {
       zone = try TimeZoneRule.named(o.value("timezone") ?? "UTC")
     } catch {
       throw UsageError("\(error)")
     }
-    let input = try await Inputs.load(o)
+    let input = try await Inputs.load(o, zone: zone)
     let priced = input.priced
+    try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
     let text =

@@ -29,7 +29,8 @@ enum EstimateCommand {
       OptionSpec(name: "batch", help: "Priced as a Message Batches request (50 % off)."),
       OptionSpec(name: "itpm-limit", value: "n", help: "With --cache-hit-rate: print the effective prompt throughput."),
       OptionSpec(name: "cache-hit-rate", value: "h", help: "Share of prompt tokens read from cache, 0 to 1."),
-      OptionSpec(name: "format", value: "format", help: "table or json.", defaultText: "table"),
+      Common.format([.table, .json]), Common.json,
+      Common.quiet("Print nothing on standard error but errors."),
       Common.catalog,
     ],
     discussion: """
@@ -48,47 +49,45 @@ enum EstimateCommand {
       return try throughput(o, output: &output)
     }
     guard let modelID = o.value("model") else { throw UsageError("missing '--model <id>'") }
-    let format = try o.choice("format", OutputFormat.self, default: .table)
-    guard format == .table || format == .json else {
-      throw UsageError("'--format' must be table or json for estimate")
-    }
+    let format = try Common.format(o, [.table, .json])
     let w5 = try o.count("cache-write-5m")
     let w1 = try o.count("cache-write-1h")
     let total = try o.count("cache-write")
     if let total, (w5 ?? 0) + (w1 ?? 0) > total {
       throw UsageError("'--cache-write' (\(total)) is less than its 5-minute and 1-hour parts")
     }
+    // The counts are read first: a mistake in one is reported as it is.
+    let input = try o.count("input") ?? 0
+    let read = try o.count("cache-read")
+    let outputTokens = try o.count("output-tokens") ?? 0
+    let webSearch = try o.count("web-search")
     let usage: TokenUsage
     do {
       usage = try TokenUsage.fromAPI(
-        input: try o.count("input") ?? 0, cacheCreation: total, cacheWrite5m: w5,
-        cacheWrite1h: w1, cacheRead: try o.count("cache-read"),
-        output: try o.count("output-tokens") ?? 0,
-        webSearchRequests: try o.count("web-search"))
+        input: input, cacheCreation: total, cacheWrite5m: w5, cacheWrite1h: w1, cacheRead: read,
+        output: outputTokens, webSearchRequests: webSearch)
     } catch {
       throw UsageError("\(error)")
     }
     let day = try o.instant("at")?.day ?? WallClock.today()
-    let geo = o.value("geo") ?? "global"
-    guard geo == "us" || geo == "global" else {
-      throw UsageError("'--geo' must be us or global, not '\(geo)'")
-    }
-    let speed = o.value("speed") ?? "standard"
-    guard speed == "fast" || speed == "standard" else {
-      throw UsageError("'--speed' must be fast or standard, not '\(speed)'")
-    }
+    let geo = try o.choice("geo", Geography.self, default: .global)
+    let speed = try o.choice("speed", Speed.self, default: .standard)
     let catalog = try Common.catalog(o)
+    // A model named here is one the user means to price: a name the catalog
+    // does not know is a mistake, not an unpriced request.
+    let model = catalog.resolve(modelID)
+    guard model.entry != nil else {
+      throw UsageError(
+        "model '\(modelID)' is not in the catalog \(catalog.version)" + Suggestions.modelHint(modelID, in: catalog))
+    }
     let gap: Gap
     do {
       gap = try Gap(
-        usage: usage, model: catalog.resolve(modelID), day: day,
-        options: RequestOptions(batch: o.flag("batch"), usGeo: geo == "us", fast: speed == "fast"),
+        usage: usage, model: model, day: day,
+        options: RequestOptions(batch: o.flag("batch"), usGeo: geo == .us, fast: speed == .fast),
         catalog: catalog)
     } catch {
       throw UsageError("\(error)")
-    }
-    if gap.unpriced == .unknownModel {
-      errors.write("tokengap: warning: model '\(modelID)' is not in the catalog; tokens are counted, cost is absent\n")
     }
     output.write(
       format == .json ? EstimateRenderer.json(gap, catalog: catalog) : EstimateRenderer.table(gap, catalog: catalog))
@@ -102,7 +101,7 @@ enum EstimateCommand {
     guard let m = Multiplier(text), m.numerator <= m.denominator else {
       throw UsageError("'--cache-hit-rate' must be a decimal from 0 to 1, not '\(text)'")
     }
-    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let format = try Common.format(o, [.table, .json])
     guard let hit = Ratio(m.numerator, m.denominator) else { throw UsageError("bad hit rate") }
     let effective = effectivePromptThroughput(itpmLimit: limit, cacheHitRate: hit)
     let value = effective.map { $0.formatted(decimals: 0) }
@@ -122,6 +121,16 @@ enum EstimateCommand {
   }
 }
 
+/// `--geo`'s spellings.
+enum Geography: String, CaseIterable {
+  case us, global
+}
+
+/// `--speed`'s spellings.
+enum Speed: String, CaseIterable {
+  case fast, standard
+}
+
 /// `tokengap rules`: the catalog as of a day.
 enum RulesCommand {
   static let spec = CommandSpec(
@@ -130,8 +139,12 @@ enum RulesCommand {
     usage: "tokengap rules [--at <date>] [--format <format>]",
     options: [
       OptionSpec(name: "at", value: "date", help: "The day to show.", defaultText: "today, UTC"),
-      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
-      OptionSpec(name: "output", short: "o", value: "file", help: "Write to a file instead of standard output."),
+      Common.format(), Common.json,
+      OptionSpec(
+        name: "output", short: "o", value: "file",
+        help: "Write to a file instead of standard output; without --format, a .json, .csv or .md name sets the format."
+      ),
+      Common.quiet("Print nothing on standard error but errors."),
       Common.catalog,
     ])
 
@@ -141,7 +154,7 @@ enum RulesCommand {
     guard o.positionals.isEmpty else {
       throw UsageError("unexpected argument '\(o.positionals[0])'")
     }
-    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let format = try Common.format(o)
     let day = try o.instant("at")?.day ?? WallClock.today()
     let catalog = try Common.catalog(o)
     try Common.emit(

@@ -16,6 +16,18 @@ enum Replay {
     OptionSpec(name: "rpm", value: "n", help: "Explicit requests per minute."),
   ]
 
+  /// `no rate-limit table lists tier 'x'`, the tiers there are, and the nearest.
+  static func unknownTier(_ tier: String, in tiers: [String], on day: CivilDay?) -> String {
+    var seen = Set<String>()
+    // Numbered tiers in order, then the others as the tables list them.
+    let unique = tiers.filter { seen.insert($0).inserted }
+    let names = unique.filter { $0.hasPrefix("tier-") }.sorted() + unique.filter { !$0.hasPrefix("tier-") }
+    let when = day.map { " in force on \($0)" } ?? ""
+    guard !names.isEmpty else { return "no rate-limit table\(when) lists tier '\(tier)', nor any tier" }
+    return "no rate-limit table\(when) lists tier '\(tier)'; the tiers are \(names.joined(separator: ", "))"
+      + Suggestions.hint(tier, names)
+  }
+
   /// The timed requests as arrivals, and how many had no time.
   static func arrivals(_ requests: [PricedRequest]) -> (arrivals: [Arrival], untimed: Int) {
     Arrival.of(requests)
@@ -38,12 +50,13 @@ enum Replay {
         do {
           table = try catalog.rateLimitTable(tier: tier, on: day)
         } catch {
-          throw UsageError("\(error)")
+          let inForce = catalog.rateLimitTables.filter { $0.contains(day) }.flatMap(\.tiers)
+          throw UsageError(unknownTier(tier, in: inForce, on: day))
         }
         label = "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
       } else {
         guard let nearest = catalog.nearestRateLimitTable(tier: tier, to: day) else {
-          throw UsageError("no rate-limit table lists tier '\(tier)'")
+          throw UsageError(unknownTier(tier, in: catalog.rateLimitTables.flatMap(\.tiers), on: nil))
         }
         table = nearest.table
         label =
@@ -74,8 +87,11 @@ enum SimulateCommand {
       "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n>) [--format <format>] [--series <file>] [--minutes <file>]",
     arguments: [Inputs.pathArgument],
     options: Replay.limitOptions + [
-      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
-      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+      Common.format(), Common.json,
+      OptionSpec(
+        name: "output", short: "o", value: "file",
+        help:
+          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
       OptionSpec(
         name: "series", value: "file",
         help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
@@ -90,11 +106,15 @@ enum SimulateCommand {
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let format = try Common.format(o)
     let input = try await Inputs.load(o)
     let (arrivals, untimed) = Replay.arrivals(input.requests)
     guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
     else { throw UsageError("name the limits") }
+    try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
+    try Inputs.requireUsable(
+      !arrivals.isEmpty, input, o, needs: ("'simulate' replays requests at their times", "with a time"), errors: &errors
+    )
     let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
     let ledger = input.ledger
     let report = SimulationReport(
@@ -126,28 +146,34 @@ enum CacheCommand {
         name: "by", value: "key",
         help: "session (a summary per session) or request (one row per request, in time order).", defaultText: "session"
       ),
-      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
-      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+      Common.format(), Common.json,
+      OptionSpec(
+        name: "output", short: "o", value: "file",
+        help:
+          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
     ] + Inputs.options)
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try o.choice("format", OutputFormat.self, default: .table)
-    let by = o.value("by") ?? "session"
-    guard by == "session" || by == "request" else {
-      throw UsageError("'--by' must be session or request for cache, not '\(by)'")
-    }
+    let format = try Common.format(o)
+    let by = try o.choice("by", CacheGrouping.self, default: .session)
     let input = try await Inputs.load(o)
     let analysis = CacheAnalysis.run(input.priced)
+    try Inputs.requireUsable(!analysis.events.isEmpty, input, o, errors: &errors)
     let ledger = input.ledger
     let text =
-      by == "request"
+      by == .request
       ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
       : CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
   }
+}
+
+/// `cache --by`'s spellings.
+enum CacheGrouping: String, CaseIterable {
+  case session, request
 }
 
 /// `tokengap pairs`: captured count_tokens values beside the reconstructed estimate.
@@ -158,8 +184,11 @@ enum PairsCommand {
     usage: "tokengap pairs [<path> ...] [--format <format>]",
     arguments: [Inputs.pathArgument],
     options: [
-      OptionSpec(name: "format", value: "format", help: "table, json, csv or md.", defaultText: "table"),
-      OptionSpec(name: "output", short: "o", value: "file", help: "Write to this file instead of standard output."),
+      Common.format(), Common.json,
+      OptionSpec(
+        name: "output", short: "o", value: "file",
+        help:
+          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
     ] + Inputs.options,
     discussion: """
       Reads HAR captures and paired JSON captures; each count_tokens call is paired
@@ -170,9 +199,15 @@ enum PairsCommand {
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try o.choice("format", OutputFormat.self, default: .table)
+    let format = try Common.format(o)
     let input = try await Inputs.load(o)
     let rows = PairsRenderer.rows(input.requests)
+    try Inputs.requireUsable(
+      !rows.isEmpty, input, o,
+      needs: (
+        "'pairs' needs count_tokens calls captured with their messages calls: HAR files (with /v1/messages/count_tokens entries) or paired JSON captures (a line holding \"count_tokens\" and \"response\")",
+        "with a captured count_tokens value"
+      ), errors: &errors)
     let ledger = input.ledger
     try Common.emit(
       PairsRenderer.render(rows, ledger: ledger, format: format, catalog: input.catalog), to: o.value("output"),

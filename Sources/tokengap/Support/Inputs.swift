@@ -8,8 +8,12 @@ enum Inputs {
       name: "input-format", value: "format",
       help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).",
       defaultText: "auto"),
-    OptionSpec(name: "since", value: "time", help: "Keep records at or after this date or RFC 3339 time."),
-    OptionSpec(name: "until", value: "time", help: "Keep records before this date or RFC 3339 time."),
+    OptionSpec(
+      name: "since", value: "time",
+      help:
+        "Keep records at or after this time: a day (2026-01-01, 20260101, today, yesterday; midnight in --timezone where the command has it, else UTC), a span back from now (7d, 24h) or an RFC 3339 time."
+    ),
+    OptionSpec(name: "until", value: "time", help: "Keep records before this time, in the forms --since takes."),
     OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
     OptionSpec(
       name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
@@ -27,7 +31,7 @@ enum Inputs {
       name: "max-document-mib", value: "n", help: "Largest document (capture, pretty-printed JSON) read whole.",
       defaultText: "1024"),
     OptionSpec(name: "strict", help: "Exit 65 after the report when the ledger lists any problem."),
-    OptionSpec(name: "quiet", short: "q", help: "Do not print the ledger on standard error."),
+    Common.quiet(),
     Common.catalog,
   ]
 
@@ -54,12 +58,16 @@ enum Inputs {
   }
 
   /// Finds and reads the inputs named by the options.
-  static func load(_ o: ParsedOptions) async throws -> Loaded {
+  ///
+  /// Days in `--since` and `--until` start at midnight in `zone`.
+  static func load(_ o: ParsedOptions, zone: TimeZoneRule = .utc) async throws -> Loaded {
     let inputFormat = try o.choice("input-format", InputFormat.self, default: .auto)
-    let since = try o.instant("since")
-    let until = try o.instant("until")
+    let since = try o.time("since", zone: zone)
+    let until = try o.time("until", zone: zone)
     if let since, let until, since >= until {
-      throw UsageError("'--since' (\(since)) must be before '--until' (\(until))")
+      throw UsageError(
+        "'--since \(o.value("since") ?? "")' (\(since)) is not before '--until \(o.value("until") ?? "")' (\(until)), so no record could be kept"
+      )
     }
     let given = try o.instant("at")?.day
     let accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
@@ -71,6 +79,7 @@ enum Inputs {
       jobs = j
     }
     let catalog = try Common.catalog(o)
+    let modelFilter = try o.value("model").map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
     var paths = o.positionals
     if paths.isEmpty {
       paths = Discovery.defaultRoots()
@@ -95,7 +104,7 @@ enum Inputs {
       return Int(n) << 20
     }
     let options = IngestOptions(
-      format: inputFormat, since: since, until: until, modelFilter: o.value("model"),
+      format: inputFormat, since: since, until: until, modelFilter: modelFilter,
       catalog: catalog,
       captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
       lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
@@ -104,10 +113,81 @@ enum Inputs {
     extra.ledger.skippedFiles = found.skipped
     extra.ledger.filesSkipped = found.skipped.count
     extra.ledger.filesSkippedByTime = found.skippedByTime
+    extra.ledger.filesPassedOver = found.passedOver
     analyzer.add(extra)
     let context = PricingContext(
       catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
     return Loaded(priced: analyzer.priced(context), files: found.files)
+  }
+
+  /// The text `--model` keeps: the text as given when some catalog name
+  /// holds it (`sonnet`, `opus-4`); a spelling the catalog resolves
+  /// (`claude-sonnet-4.5`) as its id; a near miss of a catalog name is a
+  /// usage error with the names meant. Anything else is kept as given:
+  /// models outside the catalog (OpenAI's, say) are matched as logged.
+  static func modelFilter(_ text: String, _ catalog: ModelCatalog) throws(UsageError) -> String {
+    let lower = text.lowercased()
+    let names = catalog.models.flatMap { [$0.id] + $0.aliases }
+    if names.contains(where: { $0.contains(lower) }) { return text }
+    if let entry = catalog.resolve(text).entry { return entry.id }
+    let near = Suggestions.models(text, in: catalog)
+    guard near.isEmpty else {
+      throw UsageError("no model in the catalog contains '\(text)'" + Suggestions.modelHint(text, in: catalog))
+    }
+    return text
+  }
+
+  /// What a command reads, for the sentence that says none of it was there.
+  static let expected =
+    "Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, paired JSON, usage reports, OpenTelemetry) that carry token usage"
+
+  /// Stops with one sentence, exit 65, when the run read nothing the command
+  /// can use: what was looked at, and what was expected. No report is
+  /// written; the ledger is printed first only when it lists a problem or a
+  /// skipped file (it says why), and not under `-q`.
+  ///
+  /// - Parameter needs: The command's own requirement (`pairs`,
+  ///   `simulate`), and how the requests read fall short of it; nil for
+  ///   the general one.
+  static func requireUsable(
+    _ usable: Bool, _ input: Loaded, _ o: ParsedOptions, needs: (what: String, lacking: String)? = nil,
+    errors: inout any TextSink
+  ) throws {
+    guard !usable else { return }
+    let l = input.ledger
+    if !o.flag("quiet") && l.hasProblems { errors.write(AnalysisRenderer.ledgerText(l)) }
+    var looked: String
+    switch o.positionals.count {
+    case 0: looked = "the Claude Code transcript folders"
+    case 1: looked = o.positionals[0] == "-" ? "standard input" : "'\(o.positionals[0])'"
+    default: looked = "the \(o.positionals.count) paths given"
+    }
+    looked += " (\(Fmt.count(l.files, "file")), \(Fmt.count(l.lines, "line")) read)"
+    var message: String
+    if let needs {
+      message = "\(needs.what); \(looked) held none"
+      if l.requests > 0 { message += ": \(Fmt.count(l.requests, "request")), none \(needs.lacking)" }
+      if l.countTokensCalls > 0 {
+        message +=
+          " (\(Fmt.count(l.countTokensCalls, "count_tokens call")), \(l.countTokensPaired) paired with a messages call)"
+      }
+    } else if l.filteredRecords > 0 || l.filesSkippedByTime > 0 {
+      let filters = ["since", "until", "model"].filter { o.value($0) != nil }.map { "--\($0)" }
+      var out: [String] = []
+      if l.filesSkippedByTime > 0 {
+        out.append("\(Fmt.count(l.filesSkippedByTime, "file")) last modified before --since not read")
+      }
+      if l.filteredRecords > 0 { out.append("\(Fmt.count(l.filteredRecords, "record")) left out") }
+      message =
+        "nothing in \(looked) is inside \(filters.joined(separator: " and ")): \(out.joined(separator: ", ")), none kept"
+    } else {
+      message = "no usage record in \(looked); expected \(expected)"
+    }
+    if !l.filesPassedOver.isEmpty {
+      let text = AnalysisRenderer.passedOverText(l.filesPassedOver)
+      message += "; " + text.dropFirst("ledger: ".count).dropLast()
+    }
+    throw CommandFailure(code: .data, message: message)
   }
 
   /// Prints the ledger and decides the exit status after a report was written.
@@ -117,7 +197,8 @@ enum Inputs {
     if !o.flag("quiet") { errors.write(AnalysisRenderer.ledgerText(ledger)) }
     if o.flag("strict") && ledger.hasProblems {
       errors.write(
-        "tokengap: error: --strict: the ledger lists \(ledger.problems.count + ledger.skippedFiles.count) problems\n")
+        "tokengap: error: --strict: the ledger lists \(Fmt.count(ledger.problems.count + ledger.skippedFiles.count, "problem"))\n"
+      )
       return .data
     }
     if !usable {

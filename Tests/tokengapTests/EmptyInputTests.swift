@@ -1,0 +1,124 @@
+import Compare
+import EstimateModel
+import Testing
+
+@Suite("Empty and wrong inputs: one sentence, not a screen of zeros", .serialized)
+struct EmptyInputTests {
+  let expected =
+    "expected Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, paired JSON, usage reports, OpenTelemetry) that carry token usage"
+
+  @Test("Nothing usable: exit 65, nothing on standard output, one sentence naming the input and what was expected")
+  func empty() async {
+    let path = bad("empty.jsonl")
+    let r = await tokengap("analyze", path)
+    #expect(r.status == 65)
+    #expect(r.out.isEmpty)
+    #expect(r.err == "tokengap: error: no usage record in '\(path)' (1 file, 0 lines read); \(expected)\n")
+    let dir = temporaryDirectory("empty-commands")
+    for args in [
+      ["analyze", "--json"], ["analyze", "--format", "csv"], ["cache"], ["simulate", "--tier", "tier-1"],
+      ["chart", "--out", dir + "/charts"], ["report", "--out", dir + "/report.md"],
+    ] {
+      let c = await tokengap(args + [path, "-q"])
+      #expect(c.status == 65, "\(args)")
+      #expect(c.out.isEmpty, "\(args)")
+      #expect(c.err.hasPrefix("tokengap: error: no usage record in '\(path)'"), "\(args)")
+      #expect(!c.err.contains("undefined"), "\(args)")
+    }
+    #expect(POSIXFiles.list(dir)?.isEmpty == true, "nothing written")
+  }
+
+  @Test("Filters that keep nothing are named")
+  func filteredOut() async {
+    let r = await tokengap("analyze", bad("crlf.jsonl"), "--until", "2025-01-01", "--model", "opus")
+    #expect(r.status == 65)
+    #expect(
+      r.err
+        == "tokengap: error: nothing in '\(bad("crlf.jsonl"))' (1 file, 2 lines read) is inside --until and --model: 2 records left out, none kept\n"
+    )
+  }
+
+  @Test("pairs without count_tokens captures says what it needs")
+  func pairsNeeds() async {
+    let data = root + "/datasets/claude-code"
+    let r = await tokengap("pairs", data, "-q")
+    #expect(r.status == 65)
+    #expect(r.out.isEmpty)
+    #expect(
+      r.err
+        == "tokengap: error: 'pairs' needs count_tokens calls captured with their messages calls: HAR files (with /v1/messages/count_tokens entries) or paired JSON captures (a line holding \"count_tokens\" and \"response\"); '\(data)' (15 files, 1843 lines read) held none: 534 requests, none with a captured count_tokens value\n"
+    )
+    let pairs = await tokengap("pairs", root + "/Tests/CompareTests/Fixtures/captures/pairs.jsonl", "-q")
+    #expect(pairs.status == 0)
+  }
+
+  @Test("simulate without timed requests says it replays requests at their times")
+  func simulateNeedsTimes() async {
+    let responses = root + "/datasets/api-responses/vercel-ai"
+    let r = await tokengap("simulate", responses, "--tier", "tier-1", "-q")
+    #expect(r.status == 65)
+    #expect(r.err.hasPrefix("tokengap: error: 'simulate' replays requests at their times; '\(responses)' ("))
+    #expect(r.err.hasSuffix("held none: 8 requests, none with a time\n"))
+  }
+
+  @Test("Files passed over by name are counted in the ledger, with a hint for VCR cassettes; not a problem")
+  func passedOver() async throws {
+    let dir = temporaryDirectory("passed-over")
+    try POSIXFiles.writeAtomically(try POSIXFiles.read(bad("crlf.jsonl")), to: dir + "/good.jsonl")
+    for name in ["a.yaml", "b.YML", "notes.md", "Makefile", "agent-1.meta.json"] {
+      try POSIXFiles.writeAtomically(Array("x\n".utf8), to: dir + "/" + name)
+    }
+    let r = await tokengap("analyze", dir, "--strict", "--format", "csv")
+    #expect(r.status == 0, "passed over is not a problem: \(r.err)")
+    #expect(
+      r.err.contains(
+        "ledger: passed over by name (not JSON, JSON Lines, HAR, SSE or text): 1 file without an extension, 1 .md file, 1 .yaml file (VCR cassettes? Scripts/cassettes-to-har.py converts them to HAR), 1 .yml file (VCR cassettes? Scripts/cassettes-to-har.py converts them to HAR)\n"
+      ))
+    let cassettes = await tokengap("analyze", root + "/datasets/count-tokens-pairs")
+    #expect(cassettes.status == 65)
+    #expect(cassettes.err.contains("4 .yaml files (VCR cassettes? Scripts/cassettes-to-har.py converts them to HAR)"))
+    #expect(Discovery.find([dir]).passedOver == [".yaml": 1, ".yml": 1, ".md": 1, "": 1])
+  }
+
+  @Test("report --out creates missing parent folders, as chart --out does")
+  func reportParents() async throws {
+    let out = temporaryDirectory("parents") + "/a/b/report.md"
+    let r = await tokengap("report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "-q")
+    #expect(r.status == 0, "\(r.err)")
+    #expect(r.out == "wrote \(out) and 8 files in \(String(out.dropLast(3)))-charts/\n")
+    #expect(try POSIXFiles.read(out).starts(with: Array("# tokengap report".utf8)))
+  }
+}
+
+@Suite("Plurals agree with their counts")
+struct PluralTests {
+  @Test("One request, one file, one pair: singular nouns and verbs")
+  func singular() async throws {
+    let dir = temporaryDirectory("plural")
+    let line =
+      #"{"type":"assistant","timestamp":"2026-01-01T00:00:01Z","sessionId":"s","requestId":"r1","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":3,"cache_creation_input_tokens":5,"output_tokens":1}}}"#
+    try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: dir + "/one.jsonl")
+    let r = await tokengap("analyze", dir + "/one.jsonl", "--by", "total", "--at", "2026-11-01")
+    #expect(r.status == 0)
+    #expect(r.out.contains("(lower bound: 1 request with writes of unknown TTL)"))
+    #expect(
+      r.err.hasPrefix("ledger: 1 file (0 skipped), 1 line, 1 record, 1 usage record (0 embedded copies) -> 1 request\n")
+    )
+    #expect(r.err.contains("ledger: 1 request has no copy with a stop_reason"))
+    #expect(r.err.contains("ledger: 1 request wrote cache of unknown TTL"))
+    let pairs = await tokengap("pairs", root + "/Tests/CompareTests/Fixtures/captures/pairs.jsonl", "-q")
+    #expect(pairs.out.contains("\n1 paired request: count_tokens said 50000 tokens,"))
+    let har = await tokengap("pairs", root + "/Tests/CompareTests/Fixtures/captures/capture.har", "-q")
+    #expect(har.out.hasSuffix("1 response was HTTP 429.\n"))
+    let sim = await tokengap("simulate", dir + "/one.jsonl", "--tier", "tier-1", "-q")
+    #expect(sim.out.contains(" OTPM; 1 request at "))
+  }
+
+  @Test("Other counts keep their plural")
+  func plural() {
+    #expect(Fmt.count(0, "request") == "0 requests")
+    #expect(Fmt.count(1, "request") == "1 request")
+    #expect(Fmt.count(2, "embedded copy", "embedded copies") == "2 embedded copies")
+    #expect(Fmt.count(Int128(1), "token") == "1 token")
+  }
+}
