@@ -224,16 +224,32 @@ struct ChartCLITests {
       "report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "--tier", "tier-1", "-q")
     #expect(r.status == 0)
     let md = String(decoding: try POSIXFiles.read(out), as: UTF8.self)
+    // The answer first, then the charts, compact tables, the replay, the cache, the ledger.
+    var at = md.startIndex
     for section in [
-      "# tokengap report", "Reproduce:", "## Headline", "## By session", "## By day", "## By model",
-      "## Rate limits", "## Cache by session", "## Ledger", "## Charts",
+      "# tokengap report", "Reproduce:", "## The answer", "## Charts", "## Totals", "## Sessions that cost the most",
+      "## Days that cost the most", "## Models", "## Rate limits", "## Cache", "## Ledger",
     ] {
-      #expect(md.contains(section), "\(section)")
+      let found = md[at...].firstRange(of: section)
+      #expect(found != nil, "\(section) in order")
+      at = found?.upperBound ?? at
     }
+    // SOURCES.md's sums for the three sessions: in 1,040, writes 198,421,
+    // reads 4,075,332: P = 4,274,793, I = 199,461, P/I = 21.43, excess
+    // 95.3 %. Claude Sonnet 4 at $3/MTok: uncached 4,274,793 x $3/M =
+    // $12.82; billed 1,040 x 3 + 198,421 x 3.75 + 4,075,332 x 0.30 =
+    // $1.97 (per million). Tier 1's replay: 14 of 15 busy minutes over the
+    // limit by the estimate, 2 by the charge (as `simulate` prints).
+    #expect(
+      md.contains(
+        "**count_tokens overstated ITPM use 21.43x** over 197 requests: 95.3% of the 4,274,793 prompt tokens it counts (4,075,332) did not count toward the ITPM limit."
+      ))
+    #expect(md.contains("would have put 14 of 15 busy minutes over the limit, where the real charge was over in 2."))
+    #expect(md.contains("Caching cut the input bill from $12.82 (every prompt token at the input price) to $1.97."))
     let charts = String(out.dropLast(3)) + "-charts"
     for name in [
       "estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg", "requests.csv",
-      "bucket.csv",
+      "bucket.csv", "sessions.csv", "days.csv", "models.csv",
     ] {
       #expect(md.contains("(\(charts.split(separator: "/").last ?? "")/\(name))"), "\(name) linked")
       #expect((try? POSIXFiles.read(charts + "/" + name))?.isEmpty == false, "\(name) written")

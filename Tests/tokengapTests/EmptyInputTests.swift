@@ -85,7 +85,7 @@ struct EmptyInputTests {
     let out = temporaryDirectory("parents") + "/a/b/report.md"
     let r = await tokengap("report", root + "/datasets/claude-code/claude-code-viewer", "--out", out, "-q")
     #expect(r.status == 0, "\(r.err)")
-    #expect(r.out == "wrote \(out) and 8 files in \(String(out.dropLast(3)))-charts/\n")
+    #expect(r.out == "wrote \(out) and 10 files in \(String(out.dropLast(3)))-charts/\n")
     #expect(try POSIXFiles.read(out).starts(with: Array("# tokengap report".utf8)))
   }
 }
@@ -120,5 +120,42 @@ struct PluralTests {
     #expect(Fmt.count(1, "request") == "1 request")
     #expect(Fmt.count(2, "embedded copy", "embedded copies") == "2 embedded copies")
     #expect(Fmt.count(Int128(1), "token") == "1 token")
+  }
+}
+
+@Suite("Cache summary for people")
+struct CacheHeadlineTests {
+  @Test("The headline says what caching did, worked by hand; the table has units and a totals row")
+  func headline() async throws {
+    let dir = temporaryDirectory("cache-headline")
+    // Claude Sonnet 4.5: input $3/MTok, 5-minute writes 1.25x, reads 0.1x.
+    // r1: 100 input + 1,000 written (5 min): P = I = 1,100.
+    // r2, a minute later: 100 input + 1,000 read: P = 1,100, I = 100.
+    // Hit rate 1,000 / 2,200 = 45.45… %. Uncached: 2,200 x $3/M = $0.0066.
+    // Billed: 200 x $3/M + 1,000 x $3.75/M + 1,000 x $0.30/M = $0.00465.
+    // Saved $0.00195, shown to two significant digits below a cent: $0.0020
+    // (trailing zero dropped: $0.002). Kept out of ITPM: 2,200 - 1,200 = 1,000.
+    let lines = [
+      #"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","sessionId":"s","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":1000,"cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":0},"cache_read_input_tokens":0,"output_tokens":1}}}"#,
+      #"{"type":"assistant","timestamp":"2026-01-01T00:01:00Z","sessionId":"s","requestId":"r2","message":{"id":"m2","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":0,"cache_read_input_tokens":1000,"output_tokens":1}}}"#,
+    ]
+    try POSIXFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/s.jsonl")
+    let r = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01")
+    #expect(r.status == 0, "\(r.err)")
+    let expected = [
+      "hit rate 45.5%: 1,000 of 2,200 prompt tokens read from cache, over 2 requests",
+      "caching saved $0.002 of input cost against the same traffic uncached ($0.0066 -> $0.0047)",
+      "caching kept 1,000 prompt tokens out of the ITPM charge (count_tokens counts them; the limit does not)",
+      "rebuilds after idle gaps: none",
+      "writes never read: 0 tokens",
+      "1-hour writes: none",
+      "",
+    ]
+    #expect(r.out.split(separator: "\n", omittingEmptySubsequences: false).prefix(7).map(String.init) == expected)
+    #expect(r.out.contains("prompt tokens"))
+    #expect(r.out.contains("45.5%"))
+    // CSV keeps its columns and plain values.
+    let csv = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01", "--format", "csv")
+    #expect(csv.out.contains("\r\ns,2,2200,1000,0.454545,0,0,0,0,0,0,0,0,\r\n"))
   }
 }

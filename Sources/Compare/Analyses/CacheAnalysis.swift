@@ -42,6 +42,25 @@ public struct CacheSummary: Sendable {
 
   /// Whether 1-hour writes paid for themselves; nil without 1-hour writes.
   public var oneHourPaidOff: Bool? { write1h > 0 ? oneHourSavings >= oneHourExtraCost : nil }
+
+  /// The sum of several sessions' summaries, under one name.
+  package static func total(_ list: [CacheSummary], named name: String) -> CacheSummary {
+    var all = CacheSummary(session: name)
+    for s in list {
+      all.requests += s.requests
+      all.estimate += s.estimate
+      all.cacheRead += s.cacheRead
+      all.rebuilds += s.rebuilds
+      all.rebuiltTokens += s.rebuiltTokens
+      all.rebuildExtraCost = all.rebuildExtraCost + s.rebuildExtraCost
+      all.neverReadTokens += s.neverReadTokens
+      all.write1h += s.write1h
+      all.oneHourExtraCost = all.oneHourExtraCost + s.oneHourExtraCost
+      all.oneHourSavedTokens += s.oneHourSavedTokens
+      all.oneHourSavings = all.oneHourSavings + s.oneHourSavings
+    }
+    return all
+  }
 }
 
 /// Finds cache rebuilds, unread writes and whether 1-hour writes paid off.

@@ -183,6 +183,45 @@ public enum AnalysisRenderer {
     return String(rest[..<end])
   }
 
+  /// An empty table with a grouping's columns, for people.
+  static func groupTable(_ r: AnalysisResult) -> TextTable {
+    let columns =
+      r.keyColumns + [
+        "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
+        "input $ actual", "cost $",
+      ]
+    return TextTable(header: columns, rightAligned: Set(r.keyColumns.count..<columns.count))
+  }
+
+  /// One group's cells in ``groupTable(_:)``.
+  static func groupCells(_ row: GroupRow) -> [String] {
+    let s = row.summary
+    return row.keys.map { $0.isEmpty ? "-" : $0 } + [
+      Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
+      Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
+      Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
+      Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
+      Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),
+    ]
+  }
+
+  /// The `top` groups that cost the most (equal costs in the grouping's
+  /// order), as a Markdown table, and a line saying where the rest are.
+  public static func topGroupsMarkdown(_ r: AnalysisResult, top: Int, rest csvName: String) -> String {
+    guard !r.keyColumns.isEmpty, !r.rows.isEmpty else { return "" }
+    let ranked = r.rows.indices.sorted {
+      let (a, b) = (r.rows[$0].summary.costActual, r.rows[$1].summary.costActual)
+      return a != b ? b < a : $0 < $1
+    }
+    var t = groupTable(r)
+    for i in ranked.prefix(top) { t.append(groupCells(r.rows[i])) }
+    var out = t.markdown()
+    if r.rows.count > top {
+      out += "\n\(Fmt.count(r.rows.count - top, "more row")) in \(csvName).\n"
+    }
+    return out
+  }
+
   /// The headline as a Markdown table.
   public static func headlineMarkdown(_ s: Summary) -> String {
     var t = TextTable(header: ["total", "value"])
@@ -203,24 +242,8 @@ public enum AnalysisRenderer {
       for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
       out += "\n"
     }
-    let columns =
-      r.keyColumns + [
-        "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
-        "input $ actual", "cost $",
-      ]
-    let n = r.keyColumns.count
-    var t = TextTable(header: columns, rightAligned: Set(n..<columns.count))
-    for row in r.rows where !r.keyColumns.isEmpty {
-      let s = row.summary
-      t.append(
-        row.keys.map { $0.isEmpty ? "-" : $0 } + [
-          Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
-          Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
-          Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
-          Fmt.ratio(s.ratioPercentiles().p90), Fmt.dollars(s.cost(s.inputCostEstimate)),
-          Fmt.dollars(s.cost(s.inputCostActual)), Fmt.dollars(s.cost(s.costActual)),
-        ])
-    }
+    var t = groupTable(r)
+    for row in r.rows where !r.keyColumns.isEmpty { t.append(groupCells(row)) }
     if !r.keyColumns.isEmpty {
       if markdown { out += "## By \(r.dimensions.map(\.rawValue).joined(separator: ", "))\n\n" }
       out += markdown ? t.markdown() : t.plain()

@@ -36,6 +36,76 @@ public enum CacheRenderer {
     render(sessionColumns, list.map(sessionCells), format: format, title: "Cache by session", catalog: catalog)
   }
 
+  /// What caching did, in sentences, before the table: the hit rate, what it
+  /// saved against the same traffic uncached (dollars and ITPM tokens), the
+  /// rebuilds after idle gaps, writes never read, and whether 1-hour writes
+  /// paid off. `total` is every request's summary (as `analyze --by total`);
+  /// the rest comes from the cache analysis of the timed requests.
+  package static func headline(total: Summary, sessions: [CacheSummary]) -> [String] {
+    var lines: [String] = []
+    lines.append(
+      "hit rate \(Fmt.percent(total.cacheHitRate)): \(Fmt.grouped(total.cacheRead)) of \(Fmt.grouped(total.estimate)) prompt tokens "
+        + "read from cache, over \(Fmt.count(total.requests, "request"))")
+    if total.priced > 0 {
+      let saved = USD(attodollars: total.inputCostEstimate.attodollars - total.inputCostActual.attodollars)
+      lines.append(
+        "caching saved \(Fmt.money(saved)) of input cost against the same traffic uncached "
+          + "(\(Fmt.money(total.inputCostEstimate)) -> \(Fmt.money(total.inputCostActual)))")
+    }
+    lines.append(
+      "caching kept \(Fmt.grouped(total.overestimate)) prompt tokens out of the ITPM charge "
+        + "(count_tokens counts them; the limit does not)")
+    let all = CacheSummary.total(sessions, named: "total")
+    let rebuiltSessions = sessions.filter { $0.rebuilds > 0 }.count
+    lines.append(
+      all.rebuilds == 0
+        ? "rebuilds after idle gaps: none"
+        : "rebuilds after idle gaps: \(all.rebuilds) in \(Fmt.count(rebuiltSessions, "session")), "
+          + "\(Fmt.grouped(all.rebuiltTokens)) tokens written again, \(Fmt.money(all.rebuildExtraCost)) more than reading them"
+    )
+    lines.append("writes never read: \(Fmt.grouped(all.neverReadTokens)) tokens")
+    lines.append(
+      all.write1h == 0
+        ? "1-hour writes: none"
+        : "1-hour writes: \(Fmt.grouped(all.write1h)) tokens cost \(Fmt.money(all.oneHourExtraCost)) more than 5-minute writes "
+          + "and saved \(Fmt.money(all.oneHourSavings)) in reads after 5 to 60 minute gaps: "
+          + (all.oneHourPaidOff == true ? "they paid off" : "they did not pay off"))
+    return lines
+  }
+
+  /// The session table for people: readable headers with units, rates as
+  /// percentages, dollars as money, and a totals row (over every session).
+  /// With `top`, only the sessions with the most prompt tokens are listed.
+  package static func sessionsTable(_ list: [CacheSummary], markdown: Bool, top: Int? = nil) -> String {
+    var t = TextTable(
+      header: [
+        "session", "requests", "prompt tokens", "read", "hit rate", "rebuilds", "rebuilt tokens", "rebuild extra $",
+        "never read", "1h writes", "1h extra $", "1h savings $", "1h paid off",
+      ],
+      rightAligned: Set(1...12))
+    func cells(_ s: CacheSummary) -> [String] {
+      [
+        s.session, Fmt.grouped(s.requests), Fmt.grouped(s.estimate), Fmt.grouped(s.cacheRead),
+        Fmt.percent(s.hitRate), String(s.rebuilds), Fmt.grouped(s.rebuiltTokens), Fmt.money(s.rebuildExtraCost),
+        Fmt.grouped(s.neverReadTokens), Fmt.grouped(s.write1h), Fmt.money(s.oneHourExtraCost),
+        Fmt.money(s.oneHourSavings), s.oneHourPaidOff.map { $0 ? "yes" : "no" } ?? "",
+      ]
+    }
+    // With `top`, the sessions with the most prompt tokens, most first.
+    let order =
+      top.map { n in
+        Array(
+          list.indices.sorted {
+            list[$0].estimate != list[$1].estimate ? list[$0].estimate > list[$1].estimate : $0 < $1
+          }.prefix(n))
+      } ?? Array(list.indices)
+    for k in order { t.append(cells(list[k])) }
+    var all = CacheSummary.total(list, named: "total")
+    if order.count < list.count { all.session = "total, all \(list.count) sessions" }
+    if list.count > 1 { t.append(cells(all)) }
+    return markdown ? t.markdown() : t.plain()
+  }
+
   public static func events(_ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
     render(eventColumns, list.map(eventCells), format: format, title: "Cache by request", catalog: catalog)
   }

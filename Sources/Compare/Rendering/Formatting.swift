@@ -39,6 +39,30 @@ package enum Fmt {
     return r.formatted(decimals: 1, shift: 2) + "%"
   }
 
+  /// Dollars for people: to the cent with thousands separators
+  /// (`$1,234.57`); below a cent, to the first significant digits
+  /// (`$0.0012`), so a small amount never reads as `$0.00`.
+  package static func money(_ u: USD) -> String {
+    let sign = u.attodollars < 0 ? "-" : ""
+    let m = USD(attodollars: u.attodollars.magnitude > Int128.max.magnitude ? 0 : Int128(u.attodollars.magnitude))
+    if m.attodollars == 0 { return "$0" }
+    // A cent is 10^16 attodollars.
+    guard m.attodollars < 10_000_000_000_000_000 else {
+      let text = m.formatted(decimals: 2)
+      let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+      let whole = Int128(parts[0]).map { grouped($0) } ?? String(parts[0])
+      return sign + "$" + whole + (parts.count > 1 ? "." + parts[1] : "")
+    }
+    // Two significant digits below a cent.
+    var decimals = 3
+    var scale: Int128 = 1_000_000_000_000_000  // a tenth of a cent
+    while decimals < 18, m.attodollars < scale {
+      decimals += 1
+      scale /= 10
+    }
+    return sign + "$" + m.formatted(decimals: min(18, decimals + 1))
+  }
+
   /// A duration for people: `850 ms`, `38.4 s`, `7 min 38 s`, `5 h 12 min`,
   /// `292 d 12 h` (two units at most, the smaller one rounded down).
   package static func duration(ms: Int64) -> String {

@@ -25,13 +25,14 @@ package struct TextTable {
   /// The cells as shown: escaped and cut to a bounded width.
   private var shownRows: [[String]] { rows.map { $0.map { Escape.cell($0) } } }
 
-  /// A GitHub-flavoured Markdown table, cells escaped and neutralized.
+  /// A GitHub-flavoured Markdown table, cells escaped and neutralized (a
+  /// lone `-`, the placeholder for an empty key, is no formula).
   package func markdown() -> String {
     func esc(_ s: String) -> String {
       var v = Escape.markdown(s)
       if let first = v.utf8.first,
         [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@")].contains(first),
-        !CSVWriter.isNumber(v)
+        !CSVWriter.isNumber(v), v != "-"
       {
         v = "'" + v
       }

@@ -162,10 +162,20 @@ enum CacheCommand {
     let analysis = CacheAnalysis.run(input.priced)
     try Inputs.requireUsable(!analysis.events.isEmpty, input, o, errors: &errors)
     let ledger = input.ledger
-    let text =
-      by == .request
-      ? CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
-      : CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
+    let text: String
+    switch (by, format) {
+    case (.session, .table), (.session, .markdown):
+      // For people: what caching did first, then the table with units.
+      let markdown = format == .markdown
+      let lines = CacheRenderer.headline(total: input.total().total, sessions: analysis.sessions)
+      text =
+        (markdown ? "# Cache by session\n\n" + lines.map { "- \($0)\n" }.joined() : lines.map { $0 + "\n" }.joined())
+        + "\n" + CacheRenderer.sessionsTable(analysis.sessions, markdown: markdown)
+    case (.request, _):
+      text = CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
+    case (.session, _):
+      text = CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
+    }
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
   }
