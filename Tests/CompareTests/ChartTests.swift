@@ -43,6 +43,8 @@ struct ChartTests {
       #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
       #expect(!svg.contains("<script") && !svg.contains("@import") && !svg.contains("href="), "standalone")
       #expect(svg.contains("<title>") && svg.contains("<desc>"), "\(name) names itself for screen readers")
+      // Every data mark says its values when pointed at.
+      #expect(svg.ranges(of: "<circle").count == svg.ranges(of: "</title></circle>").count, "\(name)")
       // Tick labels are plain numbers and times, never exponents.
       #expect(!svg.contains("e-0") && !svg.contains("e+"), "\(name)")
     }

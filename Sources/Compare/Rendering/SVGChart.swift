@@ -263,7 +263,11 @@ package struct SVGChart {
       switch s.style {
       case .points:
         out += "<g fill=\"\(s.color)\" fill-opacity=\"0.75\">\n"
-        for p in s.points { out += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"2.5\"/>\n" }
+        // Each dot says what it is when pointed at: its series, x and y.
+        for p in s.points {
+          out +=
+            "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"2.5\"><title>\(esc(s.name)), \(esc(tooltipX(p.x))): \(esc(tooltipY(p.y)))</title></circle>\n"
+        }
         out += "</g>\n"
       case .line, .step:
         var d = ""
@@ -398,6 +402,20 @@ package struct SVGChart {
   }
 
   /// Ticks at whole minutes, hours or days (x in seconds since the epoch), UTC.
+  /// A y value as a tooltip says it: a whole number grouped by thousands
+  /// (what the scatters draw are token counts), else as the axis would.
+  private func tooltipY(_ y: Double) -> String {
+    guard y.isFinite, abs(y) < 9e15, y == y.rounded() else { return short(y) }
+    return Fmt.grouped(Int64(y))
+  }
+
+  /// An x value as a tooltip says it: a time to the minute (UTC), or a number.
+  private func tooltipX(_ x: Double) -> String {
+    guard xScale == .time, x.isFinite, abs(x) < 1e14 else { return short(x) }
+    let text = Instant(millisecondsSinceEpoch: Int64(x) * 1000).description
+    return String(text.prefix(16)).replacing("T", with: " ") + " UTC"
+  }
+
   private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
     let span = hi - lo
     let steps: [Double] = [
