@@ -293,9 +293,14 @@ extension HostileTextTests {
     try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: path)
     let result = await analyze([path], by: [.session, .model])
     #expect(result.total.requests == 1)
-    let table = AnalysisRenderer.render(result, format: .table)
+    let table = AnalysisRenderer.render(result, format: .table, shape: TableShape(wide: true))
     let raw: [Unicode.Scalar] = ["\u{1B}", "\u{07}", "\r", "\u{202E}"]
     for s in raw { #expect(!table.unicodeScalars.contains(s), "table: raw U+\(String(s.value, radix: 16))") }
+    // The compact table cuts long cells after escaping them: still nothing raw.
+    for width in [40, 100] {
+      let compact = AnalysisRenderer.render(result, format: .table, shape: TableShape(width: width))
+      for s in raw { #expect(!compact.unicodeScalars.contains(s), "compact: raw U+\(String(s.value, radix: 16))") }
+    }
     #expect(table.contains(#"\x1b]0;pwned\x07\x0d\u{202e}"#))
     let md = AnalysisRenderer.render(result, format: .markdown)
     for s in raw { #expect(!md.unicodeScalars.contains(s), "markdown: raw U+\(String(s.value, radix: 16))") }

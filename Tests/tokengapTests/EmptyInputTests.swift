@@ -100,7 +100,7 @@ struct PluralTests {
     try POSIXFiles.writeAtomically(Array((line + "\n").utf8), to: dir + "/one.jsonl")
     let r = await tokengap("analyze", dir + "/one.jsonl", "--by", "total", "--at", "2026-11-01")
     #expect(r.status == 0)
-    #expect(r.out.contains("(lower bound: 1 request with writes of unknown TTL)"))
+    #expect(r.out.contains("(lower bound: 1 with writes of unknown TTL)"))
     #expect(
       r.err.hasPrefix("ledger: 1 file (0 skipped), 1 line, 1 record, 1 usage record (0 embedded copies) -> 1 request\n")
     )

@@ -7,13 +7,27 @@ public enum AnalysisRenderer {
   /// How many problems the ledger lists by name.
   public static let problemsShown = 20
 
-  public static func render(_ r: AnalysisResult, format: OutputFormat) -> String {
+  public static func render(_ r: AnalysisResult, format: OutputFormat, shape: TableShape = TableShape()) -> String {
     switch format {
     case .csv: csv(r)
     case .json: json(r)
-    case .table: table(r, markdown: false)
+    case .table: shape.wide ? table(r, markdown: false) : compact(r, shape: shape)
     case .markdown: table(r, markdown: true)
     }
+  }
+
+  /// The terminal table for people: the headline, then the groups in
+  /// compact columns with a totals row, fitted to `shape.width`.
+  static func compact(_ r: AnalysisResult, shape: TableShape) -> String {
+    var out = ""
+    let head = headline(r.total)
+    let width = head.map(\.0.count).max() ?? 0
+    for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
+    if !r.keyColumns.isEmpty { out += "\n" + PeopleTable.render(r, shape: shape) }
+    out +=
+      "\nP = input + cache writes + cache reads: what count_tokens counts.\nI = what counts toward the ITPM rate limit.\n"
+      + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12))\n"
+    return out
   }
 
   /// The summary columns' values for one group.
@@ -148,26 +162,29 @@ public enum AnalysisRenderer {
       ("ITPM charge (I)", Fmt.grouped(s.itpm) + " tokens"),
       (
         "overestimation ratio P/I",
-        (s.overestimationRatio.map { $0.formatted(decimals: 2) + "x" } ?? "undefined")
-          + "  (per request: p50 \(p.p50?.formatted(decimals: 2) ?? "-"), p90 \(p.p90?.formatted(decimals: 2) ?? "-"), p99 \(p.p99?.formatted(decimals: 2) ?? "-"), max \(p.max?.formatted(decimals: 2) ?? "-"))"
+        s.overestimationRatio.map { $0.formatted(decimals: 2) + "x" } ?? "undefined"
+      ),
+      (
+        "per request P/I",
+        "p50 \(Fmt.times(p.p50)), p90 \(Fmt.times(p.p90)), p99 \(Fmt.times(p.p99)), max \(Fmt.times(p.max))"
       ),
       ("excess share (P-I)/P", Fmt.percent(s.excessShare).orUndefined),
       ("cache hit rate", Fmt.percent(s.cacheHitRate).orUndefined),
-      ("input cost, estimated", Fmt.dollars(s.cost(s.inputCostEstimate))),
+      ("input cost, estimated", s.cost(s.inputCostEstimate).map(Fmt.money) ?? "n/a"),
       (
         "input cost, actual",
-        Fmt.dollars(s.cost(s.inputCostActual))
+        (s.cost(s.inputCostActual).map(Fmt.money) ?? "n/a")
           + (s.lowerBound > 0
-            ? "  (lower bound: \(Fmt.count(s.lowerBound, "request")) with writes of unknown TTL)" : "")
+            ? "  (lower bound: \(s.lowerBound) with writes of unknown TTL)" : "")
       ),
-      ("output cost", Fmt.dollars(s.cost(s.outputCost))),
-      ("cost, actual", Fmt.dollars(s.cost(s.costActual))),
+      ("output cost", s.cost(s.outputCost).map(Fmt.money) ?? "n/a"),
+      ("cost, actual", s.cost(s.costActual).map(Fmt.money) ?? "n/a"),
     ]
     if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
     if s.estimateBelowActual > 0 {
       rows.append(
         (
-          "estimate below actual input cost",
+          "input estimate under actual",
           "\(Fmt.count(s.estimateBelowActual, "request")) (cache writes cost more than input)"
         ))
     }

@@ -51,7 +51,10 @@ package enum Fmt {
       let text = m.formatted(decimals: 2)
       let parts = text.split(separator: ".", omittingEmptySubsequences: false)
       let whole = Int128(parts[0]).map { grouped($0) } ?? String(parts[0])
-      return sign + "$" + whole + (parts.count > 1 ? "." + parts[1] : "")
+      // Always two decimals: $36.30, not $36.3.
+      var cents = parts.count > 1 ? String(parts[1]) : ""
+      while cents.count < 2 { cents += "0" }
+      return sign + "$" + whole + "." + cents
     }
     // Two significant digits below a cent.
     var decimals = 3
@@ -61,6 +64,44 @@ package enum Fmt {
       scale /= 10
     }
     return sign + "$" + m.formatted(decimals: min(18, decimals + 1))
+  }
+
+  /// A token count for people: `534`, `12.8K`, `376K`, `29.3M`, `5.27B`
+  /// (three significant digits, rounded half up).
+  package static func tokens<T: BinaryInteger>(_ v: T) -> String {
+    let m = Int128(truncatingIfNeeded: v).magnitude
+    let sign = v < 0 ? "-" : ""
+    guard m >= 1_000 else { return sign + String(m) }
+    // Rounded to three significant digits first, so 999,999 reads 1.00M.
+    var digits = 0
+    var rest = m
+    while rest > 0 {
+      digits += 1
+      rest /= 10
+    }
+    var unitStep: UInt128 = 1
+    for _ in 0..<(digits - 3) { unitStep *= 10 }
+    let rounded = (m / unitStep + (m % unitStep >= unitStep - unitStep / 2 ? 1 : 0)) * unitStep
+    let units: [(UInt128, String)] = [(1_000_000_000_000, "T"), (1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
+    for (scale, unit) in units where rounded >= scale {
+      let whole = rounded / scale
+      let decimals = unit == "T" && whole >= 1_000 ? 0 : (whole >= 100 ? 0 : (whole >= 10 ? 1 : 2))
+      var step: UInt128 = scale
+      for _ in 0..<decimals { step /= 10 }
+      var text = String(rounded / step)
+      if decimals > 0 {
+        while text.count <= decimals { text = "0" + text }
+        text.insert(".", at: text.index(text.endIndex, offsetBy: -decimals))
+      }
+      return sign + text + unit
+    }
+    return sign + String(rounded)
+  }
+
+  /// A ratio for people: `13.6x`, `283x`, `1x` (one decimal below 100).
+  package static func times(_ r: Ratio?) -> String {
+    guard let r else { return "-" }
+    return r.formatted(decimals: r.value >= 100 ? 0 : 1) + "x"
   }
 
   /// A duration for people: `850 ms`, `38.4 s`, `7 min 38 s`, `5 h 12 min`,

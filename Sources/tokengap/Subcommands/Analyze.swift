@@ -22,6 +22,12 @@ enum AnalyzeCommand {
       OptionSpec(
         name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.",
         defaultText: "UTC"),
+      OptionSpec(
+        name: "wide", value: nil,
+        help: "The table with every column at full precision (default: compact columns fitted to the terminal)."),
+      OptionSpec(
+        name: "columns", value: "names",
+        help: "The table's columns, by their CSV names, comma-separated (requests,estimate_tokens,cache_hit_rate,...)."),
     ] + Inputs.options,
     discussion: """
       Every request's estimate P (what count_tokens returns: input + cache writes +
@@ -57,17 +63,44 @@ enum AnalyzeCommand {
     } catch {
       throw UsageError("\(error)")
     }
+    let chosen = try columns(o, dims)
     let input = try await Inputs.load(o, zone: zone)
     let priced = input.priced
     try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
-    let text =
-      dims == [.request] && format == .csv
-      ? priced.requestsCSV(timeZone: zone)
-      : AnalysisRenderer.render(priced.analysis(dimensions: dims, timeZone: zone), format: format)
+    let text: String
+    if dims == [.request] && format == .csv {
+      text = priced.requestsCSV(timeZone: zone)
+    } else {
+      let result = priced.analysis(dimensions: dims, timeZone: zone)
+      // A table fits the terminal it is shown in (100 columns in a file or a pipe).
+      let width = o.value("output") == nil ? output.columns ?? 100 : 100
+      text = AnalysisRenderer.render(
+        result, format: format, shape: TableShape(width: width, wide: o.flag("wide"), columns: chosen))
+    }
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
+  }
+}
+
+extension AnalyzeCommand {
+  /// `--columns`, checked against the grouping's keys and the CSV's columns.
+  static func columns(_ o: ParsedOptions, _ dims: [Dimension]) throws(UsageError) -> [String]? {
+    guard let text = o.value("columns") else { return nil }
+    if o.flag("wide") { throw UsageError("'--columns' and '--wide' do not combine: choose columns, or all of them") }
+    let keys = dims.flatMap(\.columns)
+    let allowed = TableShape.choosable(keys: keys)
+    var chosen: [String] = []
+    for part in text.split(separator: ",") {
+      let name = String(part).trimmingCharacters()
+      guard allowed.contains(name) else {
+        throw UsageError("'--columns' has no column '\(name)'" + Suggestions.hint(name, allowed))
+      }
+      if !chosen.contains(name) { chosen.append(name) }
+    }
+    guard !chosen.isEmpty else { throw UsageError("'--columns' needs at least one column name") }
+    return chosen
   }
 }
 

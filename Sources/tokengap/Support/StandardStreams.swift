@@ -1,3 +1,5 @@
+import Compare
+
 #if canImport(Glibc)
   import Glibc
   private let systemWrite = Glibc.write
@@ -12,11 +14,23 @@
 /// Somewhere text goes: standard output, standard error, or a buffer in tests.
 protocol TextSink {
   mutating func write(_ text: String)
+  /// How many columns a table written here may take, when it is a
+  /// terminal or `COLUMNS` says; nil elsewhere (a file, a pipe, a test).
+  var columns: Int? { get }
 }
 
 /// A file descriptor written with write(2).
 struct FileDescriptorSink: TextSink {
   let fd: Int32
+
+  /// `COLUMNS` when set to a number, else the terminal's width.
+  var columns: Int? {
+    if let text = POSIXFiles.environment("COLUMNS"), let n = Int(text), n > 0 { return n }
+    guard isTerminal(fd) else { return nil }
+    var size = winsize()
+    guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return Int(size.ws_col)
+  }
 
   mutating func write(_ text: String) {
     let bytes = Array(text.utf8)
@@ -35,6 +49,8 @@ struct FileDescriptorSink: TextSink {
 /// Collects text, for tests.
 struct BufferSink: TextSink {
   var text = ""
+  /// The width a test pretends the terminal has.
+  var columns: Int? = nil
   mutating func write(_ text: String) { self.text += text }
 }
 

@@ -1,0 +1,192 @@
+import EstimateModel
+
+/// How the terminal table of `analyze` is laid out.
+public struct TableShape: Sendable {
+  /// The columns the table may take; wider text is cut to fit.
+  public var width: Int
+  /// Every column at full precision (the layout before compact tables).
+  public var wide: Bool
+  /// Chosen columns, by their CSV names (the grouping's keys come first
+  /// unless named); nil for the compact default.
+  public var columns: [String]?
+
+  public init(width: Int = 100, wide: Bool = false, columns: [String]? = nil) {
+    self.width = width
+    self.wide = wide
+    self.columns = columns
+  }
+
+  /// The columns `--columns` accepts for a grouping: its keys and every
+  /// summary column of the CSV.
+  public static func choosable(keys: [String]) -> [String] { keys + summaryColumns }
+}
+
+/// `analyze`'s table for people: token counts as K/M/B, ratios as `13.6x`,
+/// percentages, dollars to the cent, a totals row, and as many columns as
+/// the width takes (text keys are cut first, then the last columns go).
+enum PeopleTable {
+  struct Column {
+    var id: String
+    var header: String
+    var right: Bool
+    var cell: (_ keys: [String], _ s: Summary) -> String
+  }
+
+  /// The compact default: the keys, then these summary columns.
+  static let defaultColumns = [
+    "requests", "estimate_tokens", "itpm_tokens", "overestimation_ratio", "excess_share",
+    "input_cost_estimate_usd", "input_cost_actual_usd", "cost_actual_usd",
+  ]
+
+  /// Kept even when the width is short: the question's own numbers.
+  static let essential: Set<String> = ["requests", "estimate_tokens", "itpm_tokens", "overestimation_ratio"]
+
+  static func column(_ id: String, keys: [String]) -> Column? {
+    if let k = keys.firstIndex(of: id) {
+      if id == "model" {
+        // Every catalog id starts with "claude-": the rest tells them apart.
+        return Column(id: id, header: id, right: false) { keys, _ in
+          let id = keys[k]
+          guard id.hasPrefix("claude-"), id.dropFirst(7).first?.isLetter == true else { return id.isEmpty ? "-" : id }
+          return String(id.dropFirst(7))
+        }
+      }
+      if id == "time" {
+        // To the second, as people read a clock: 2025-09-03 00:47:21.
+        return Column(id: id, header: id, right: false) { keys, _ in
+          let t = keys[k]
+          guard t.count >= 19 else { return t.isEmpty ? "-" : t }
+          return String(t.prefix(19)).replacing("T", with: " ")
+        }
+      }
+      return Column(id: id, header: id, right: false) { keys, _ in keys[k].isEmpty ? "-" : keys[k] }
+    }
+    guard let index = summaryColumns.firstIndex(of: id) else { return nil }
+    func tokens(_ header: String, _ value: @escaping (Summary) -> Int128) -> Column {
+      Column(id: id, header: header, right: true) { _, s in Fmt.tokens(value(s)) }
+    }
+    func money(_ header: String, _ value: @escaping (Summary) -> USD) -> Column {
+      Column(id: id, header: header, right: true) { _, s in s.priced > 0 ? Fmt.money(value(s)) : "n/a" }
+    }
+    func times(_ header: String, _ value: @escaping (Summary) -> Ratio?) -> Column {
+      Column(id: id, header: header, right: true) { _, s in Fmt.times(value(s)) }
+    }
+    switch id {
+    case "requests": return Column(id: id, header: "requests", right: true) { _, s in Fmt.grouped(s.requests) }
+    case "input_tokens": return tokens("input") { $0.input }
+    case "cache_creation_5m_tokens": return tokens("writes 5m") { $0.cacheWrite5m }
+    case "cache_creation_1h_tokens": return tokens("writes 1h") { $0.cacheWrite1h }
+    case "cache_creation_unknown_ttl_tokens": return tokens("writes ?") { $0.cacheWriteUnknownTTL }
+    case "cache_read_tokens": return tokens("reads") { $0.cacheRead }
+    case "output_tokens": return tokens("output") { $0.output }
+    case "estimate_tokens": return tokens("P") { $0.estimate }
+    case "itpm_tokens": return tokens("I") { $0.itpm }
+    case "overestimate_tokens": return tokens("P-I") { $0.overestimate }
+    case "overestimation_ratio": return times("P/I") { $0.overestimationRatio }
+    case "excess_share":
+      return Column(id: id, header: "excess", right: true) { _, s in Fmt.percent(s.excessShare) }
+    case "cache_hit_rate":
+      return Column(id: id, header: "hit rate", right: true) { _, s in Fmt.percent(s.cacheHitRate) }
+    case "ratio_p50": return times("p50 P/I") { $0.ratioPercentiles().p50 }
+    case "ratio_p90": return times("p90 P/I") { $0.ratioPercentiles().p90 }
+    case "ratio_p99": return times("p99 P/I") { $0.ratioPercentiles().p99 }
+    case "ratio_max": return times("max P/I") { $0.ratioPercentiles().max }
+    case "input_cost_estimate_usd": return money("input $ est") { $0.inputCostEstimate }
+    case "input_cost_actual_usd": return money("input $") { $0.inputCostActual }
+    case "output_cost_usd": return money("output $") { $0.outputCost }
+    case "cost_actual_usd": return money("cost $") { $0.costActual }
+    case "input_cost_ratio": return times("$ est/$") { $0.inputCostRatio }
+    default:
+      // Anything else shows as the CSV writes it.
+      return Column(id: id, header: id, right: true) { _, s in AnalysisRenderer.values(s)[index] }
+    }
+  }
+
+  /// The table's text; `chosen` are CSV column names (validated by the caller).
+  static func render(_ r: AnalysisResult, shape: TableShape) -> String {
+    let keys = r.keyColumns
+    let ids: [String]
+    if let chosen = shape.columns {
+      ids = (keys.filter { !chosen.contains($0) } + chosen)
+    } else {
+      ids = keys + defaultColumns
+    }
+    var columns = ids.compactMap { column($0, keys: keys) }
+    // Cells as shown (escaped for the terminal), then the totals row.
+    var rows = r.rows.map { row in columns.map { Escape.terminal($0.cell(row.keys, row.summary)) } }
+    let totalKeys = keys.indices.map { $0 == 0 ? "total" : "" }
+    var total = columns.map { Escape.terminal($0.cell(totalKeys, r.total)) }
+    if let first = columns.indices.first(where: { keys.contains(columns[$0].id) }) {
+      total[first] = "total"
+    }
+    for k in columns.indices where keys.contains(columns[k].id) && k != 0 { total[k] = "" }
+    func widths() -> [Int] {
+      columns.indices.map { c in max(columns[c].header.count, rows.map { $0[c].count }.max() ?? 0, total[c].count) }
+    }
+    func span(_ w: [Int]) -> Int { w.reduce(0, +) + 2 * max(0, w.count - 1) }
+    var w = widths()
+    // Cut text keys, widest first, each to no less than its own minimum (a
+    // session id keeps its start, a project its end: the part that tells
+    // them apart; a model keeps its name).
+    let minimum = ["session": 8, "project": 12, "model": 12, "message_id": 8, "request_id": 8]
+    let cuttable = columns.indices.filter { minimum[columns[$0].id] != nil }
+    // A column is never cut below its header, and each pass narrows one
+    // column or stops: the loop ends whatever the cells hold.
+    func floor(_ c: Int) -> Int { max(minimum[columns[c].id] ?? 8, columns[c].header.count, total[c].count) }
+    while span(w) > shape.width,
+      let c = cuttable.filter({ w[$0] > floor($0) }).max(by: { w[$0] - floor($0) < w[$1] - floor($1) })
+    {
+      let limit = max(floor(c), w[c] - (span(w) - shape.width))
+      for k in rows.indices { rows[k][c] = cut(rows[k][c], limit, keepEnd: columns[c].id == "project") }
+      let before = w[c]
+      w = widths()
+      if w[c] >= before { break }
+    }
+    // Still too wide: the last columns go, never the question's own.
+    var hidden = 0
+    // The total cost goes first, then the excess (the ratio says it too),
+    // then from the right, so the two input costs stay side by side.
+    // A request's own ids go before its figures (its time, session and
+    // model still tell it apart), and its request count (always 1) first.
+    let dropFirst =
+      (keys.contains("request_id") ? ["requests", "request_id", "message_id"] : []) + [
+        "cost_actual_usd", "excess_share",
+      ] + (keys.contains("request_id") ? ["input_cost_estimate_usd", "input_cost_actual_usd", "project"] : [])
+    func droppable(_ c: Int) -> Bool { !keys.contains(columns[c].id) && !essential.contains(columns[c].id) }
+    while span(w) > shape.width, shape.columns == nil,
+      let c = dropFirst.lazy.compactMap({ id in columns.firstIndex { $0.id == id } }).first
+        ?? columns.indices.last(where: droppable)
+    {
+      columns.remove(at: c)
+      for k in rows.indices { rows[k].remove(at: c) }
+      total.remove(at: c)
+      hidden += 1
+      w = widths()
+    }
+    func line(_ cells: [String]) -> String {
+      var parts: [String] = []
+      for (c, cell) in cells.enumerated() {
+        let pad = String(repeating: " ", count: max(0, w[c] - cell.count))
+        parts.append(columns[c].right ? pad + cell : cell + pad)
+      }
+      var text = parts.joined(separator: "  ")
+      while text.last == " " { text.removeLast() }
+      return text + "\n"
+    }
+    let rule = w.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
+    var out = line(columns.map(\.header)) + rule
+    for row in rows { out += line(row) }
+    if rows.count > 1 { out += rule + line(total) }
+    if hidden > 0 {
+      out += "(\(Fmt.count(hidden, "column")) hidden to fit \(shape.width) columns; --wide shows every column)\n"
+    }
+    return out
+  }
+
+  /// A cell cut to `limit` characters with an ellipsis, keeping its start
+  /// or its end.
+  static func cut(_ text: String, _ limit: Int, keepEnd: Bool) -> String {
+    guard text.count > limit, limit >= 2 else { return text }
+    return keepEnd ? "…" + String(text.suffix(limit - 1)) : String(text.prefix(limit - 1)) + "…"
+  }
+}

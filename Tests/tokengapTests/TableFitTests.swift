@@ -1,0 +1,70 @@
+import Compare
+import EstimateModel
+import Testing
+
+@testable import tokengap
+
+/// Runs tokengap with standard output on a terminal `columns` wide.
+func tokengap(columns: Int, _ args: String...) async -> (status: Int32, out: String, err: String) {
+  var out: any TextSink = BufferSink(columns: columns)
+  var err: any TextSink = BufferSink()
+  let status = await Tokengap.run(args, output: &out, errors: &err)
+  return (status, (out as? BufferSink)?.text ?? "", (err as? BufferSink)?.text ?? "")
+}
+
+@Suite("Tables that fit")
+struct TableFitTests {
+  @Test("The default table fits 80, 100 and 120 columns, for every grouping", arguments: [80, 100, 120])
+  func fits(_ width: Int) async {
+    for by in ["session", "request", "day,model", "project", "model", "hour"] {
+      let r = await tokengap(columns: width, "analyze", root + "/datasets", "--by", by, "-q", "--at", "2026-11-01")
+      #expect(r.status == 0)
+      let lines = r.out.split(separator: "\n").map(String.init)
+      let over = lines.filter { $0.count > width }
+      #expect(over.isEmpty, "--by \(by) at \(width): \(over.first ?? "")")
+    }
+  }
+
+  @Test("Any width ends, however narrow; the question's own columns stay")
+  func narrow() async {
+    for width in [1, 20, 40, 60] {
+      let r = await tokengap(columns: width, "analyze", root + "/datasets/claude-code", "--by", "request", "-q")
+      #expect(r.status == 0)
+      #expect(r.out.contains("P/I") && r.out.contains("columns hidden"))
+    }
+  }
+
+  @Test("Compact cells and a totals row, worked from SOURCES.md's sums")
+  func compact() async {
+    // claude-code-viewer: P = 4,274,793, I = 199,461 (SOURCES.md), 197
+    // requests: 4.27M, 199K, P/I 21.43 -> 21.4x; uncached $12.82, billed $1.97;
+    // output 953 + 3,629 + 51,933 = 56,515 x $15/M = $0.85, so $2.82 in all.
+    let r = await tokengap(columns: 130, "analyze", root + "/datasets/claude-code/claude-code-viewer", "-q")
+    let total = r.out.split(separator: "\n").first { $0.hasPrefix("total ") }.map(String.init) ?? ""
+    let cells = total.split(separator: " ").map(String.init)
+    #expect(cells == ["total", "197", "4.27M", "199K", "21.4x", "95.3%", "$12.82", "$1.97", "$2.82"], "\(total)")
+    #expect(r.out.contains("fe5e1c67-53e7-4862-81ae-d0e013e3270b  sample-project"), "whole ids when they fit")
+  }
+
+  @Test("--wide is every column at full precision; --columns chooses; a wrong name is a usage error")
+  func choices() async {
+    let wide = await tokengap(columns: 80, "analyze", root + "/datasets/claude-code/claude-code-viewer", "--wide", "-q")
+    #expect(wide.out.contains("hit rate") && wide.out.contains("27.282505"), "fe5e1c67's ratio in full")
+    let chosen = await tokengap(
+      columns: 80, "analyze", root + "/datasets/claude-code/claude-code-viewer", "--by", "model", "--columns",
+      "cache_hit_rate,ratio_p90", "-q")
+    #expect(chosen.out.contains("model       hit rate  p90 P/I\n"), "\(chosen.out)")
+    let typo = await tokengap("analyze", root + "/datasets/claude-code", "--columns", "cache_hit_rat")
+    #expect(typo.status == 64 && typo.err.contains("cache_hit_rate"))
+  }
+
+  @Test(
+    "Token counts read as K, M, B with three digits",
+    arguments: [
+      (Int64(0), "0"), (534, "534"), (999, "999"), (1_000, "1.00K"), (12_791, "12.8K"), (375_605, "376K"),
+      (999_499, "999K"), (999_500, "1.00M"), (29_275_350, "29.3M"), (5_268_998_572, "5.27B"), (-1_500, "-1.50K"),
+    ])
+  func tokens(_ n: Int64, _ text: String) {
+    #expect(Fmt.tokens(n) == text)
+  }
+}
