@@ -95,7 +95,9 @@ extension FileIngest {
       do {
         doc = try JSONParser.parse(line)
       } catch {
-        rowProblem(lastWithoutNewline ? .truncated : .malformed, n, "\(error)")
+        let truncated = lastWithoutNewline && error.reason.hasPrefix("unterminated")
+        rowProblem(
+          truncated ? .truncated : .malformed, n, truncated ? "truncated last line (\(error))" : "\(error)")
         return
       }
       guard case .object(let members) = doc else {
