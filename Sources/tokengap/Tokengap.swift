@@ -156,6 +156,11 @@ enum Common {
     -> OutputFormat
   {
     if let text = o.value("format") {
+      if text == "jsonl", !formats.contains(where: { $0.rawValue == text }) {
+        throw UsageError(
+          "'--format jsonl' writes one row per request, which only 'analyze --by request' does; this command writes "
+            + formats.map(\.rawValue).joined(separator: ", "))
+      }
       let format = try ParsedOptions.choice("format", text, formats)
       if o.flag("json"), format != .json {
         throw UsageError("'--json' and '--format \(text)' ask for two formats; give one of them")
@@ -169,7 +174,8 @@ enum Common {
         // Writing over an input is the graver mistake, and keeps its 74.
         try refuseInput(path, o.positionals)
         throw UsageError(
-          "'--output \(path)': no command writes JSON Lines; name the file .json for JSON, or give '--format'")
+          "'--output \(path)': only 'analyze --by request' writes JSON Lines; name the file .json for JSON, or give '--format'"
+        )
       }
       let byExtension: [(String, OutputFormat)] = [(".json", .json), (".csv", .csv), (".md", .markdown)]
       for (ext, format) in byExtension where name.hasSuffix(ext) && formats.contains(format) { return format }

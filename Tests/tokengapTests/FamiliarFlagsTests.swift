@@ -97,7 +97,7 @@ struct MistakeCase: Sendable, CustomTestStringConvertible {
     .init(
       args: ["analyze", "-o", "/tmp/out.jsonl"],
       message:
-        "tokengap: error: '--output /tmp/out.jsonl': no command writes JSON Lines; name the file .json for JSON, or give '--format'"
+        "tokengap: error: '--output /tmp/out.jsonl': only 'analyze --by request' writes JSON Lines; name the file .json for JSON, or give '--format'"
     ),
   ]
 }

@@ -255,7 +255,7 @@ extension PricedTable {
   }
 
   /// A group's key columns, read from its representative row.
-  private func keys(_ d: Dimension, row i: Int, _ tz: TimeZoneRule) -> [String] {
+  func keys(_ d: Dimension, row i: Int, _ tz: TimeZoneRule) -> [String] {
     let t = table
     let r = t.rows[i]
     let time = r.flags.contains(.timed) ? Instant(millisecondsSinceEpoch: r.time) : nil
@@ -524,9 +524,10 @@ extension PricedTable {
     requestsCSVParts(timeZone: timeZone).joined()
   }
 
-  /// ``requestsCSV(timeZone:)`` in parts, in order, for a writer that
-  /// writes them one after another (the text is never joined in memory).
-  package func requestsCSVParts(timeZone: TimeZoneRule = .utc) -> [String] {
+  /// The rows of `--by request` in the order its CSV lists them (as the
+  /// analysis sorts its key strings), or nil where the time text is not
+  /// fixed-width (another zone, or a year outside 0–9999).
+  package func requestOrder(timeZone: TimeZoneRule) -> [Int32]? {
     let t = table
     var order: [Int32] = []
     order.reserveCapacity(count)
@@ -538,9 +539,7 @@ extension PricedTable {
       let r = t.rows[i]
       if r.flags.contains(.timed), !range.contains(r.time) { fixedWidth = false }
     }
-    guard fixedWidth, count < Int(Int32.max) else {
-      return [AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))]
-    }
+    guard fixedWidth, count < Int(Int32.max) else { return nil }
     order.sort { a, b in
       let (x, y) = (t.rows[Int(a)], t.rows[Int(b)])
       let (tx, ty) = (x.flags.contains(.timed), y.flags.contains(.timed))
@@ -559,15 +558,29 @@ extension PricedTable {
       if (ix.messageID ?? "") != (iy.messageID ?? "") { return (ix.messageID ?? "") < (iy.messageID ?? "") }
       return (ix.requestID ?? "") < (iy.requestID ?? "")
     }
-    let sorted = order
-    return AnalysisRenderer.csvParts(keyColumns: Dimension.request.columns, count: sorted.count) { k in
-      let i = Int(sorted[k])
-      let (usage, gap, p, itpm) = priced(row: i)
-      var s = Summary()
-      s.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: t.measuredCountTokens(of: i), keepSample: false)
-      let (cp, ci) = charges(ofRow: i)
-      s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
-      return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
+    return order
+  }
+
+  /// ``requestsCSV(timeZone:)`` in parts, in order, for a writer that
+  /// writes them one after another (the text is never joined in memory).
+  package func requestsCSVParts(timeZone: TimeZoneRule = .utc) -> [String] {
+    guard let sorted = requestOrder(timeZone: timeZone) else {
+      return [AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))]
     }
+    return AnalysisRenderer.csvParts(keyColumns: Dimension.request.columns, count: sorted.count) { k in
+      requestCells(row: Int(sorted[k]), timeZone: timeZone)
+    }
+  }
+
+  /// One request's cells of the `--by request` CSV: its key columns, then
+  /// its summary columns (a summary of one, made and dropped).
+  func requestCells(row i: Int, timeZone: TimeZoneRule) -> [String] {
+    let (usage, gap, p, itpm) = priced(row: i)
+    var s = Summary()
+    s.add(
+      usage: usage, estimate: p, itpm: itpm, gap: gap, measured: table.measuredCountTokens(of: i), keepSample: false)
+    let (cp, ci) = charges(ofRow: i)
+    s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
+    return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
   }
 }

@@ -49,6 +49,10 @@ struct RawUsage {
   var key: String?
   /// The ids are in `FileIngest.keyScratch`, encoded.
   var encodedKey = false
+  /// Where the request was first read, when not this line of this file
+  /// (tokengap's own rows carry their source's file and line).
+  var sourceFile: String?
+  var sourceLine: Int?
 }
 
 /// Records: scanned fields → normalized usage → the partial's request table.
@@ -342,7 +346,8 @@ extension FileIngest {
     }
     if let line { partial.ledger[keyPath: line] += 1 }
     partial.ledger.usageRecords += 1
-    if raw.embedded { partial.ledger.embeddedCopies += 1 }
+    // A row read back is a request, not an embedded copy.
+    if raw.embedded, raw.sourceFile == nil { partial.ledger.embeddedCopies += 1 }
     var flags = RequestTable.Flags(
       RequestOptions(
         // The API writes these in lower case; a logger that upper-cases them means the same.
@@ -360,7 +365,7 @@ extension FileIngest {
         key: key, time: raw.time, session: raw.session ?? fileStem,
         project: raw.project ?? parentName, model: model,
         agent: raw.agent ?? fileAgent,
-        file: path, line: n,
+        file: raw.sourceFile ?? path, line: raw.sourceLine ?? n,
         counts: RequestTable.RawCounts(
           input: raw.input ?? 0, output: raw.output ?? 0, cacheCreation: raw.cacheCreation ?? 0,
           cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,

@@ -35,7 +35,10 @@ public struct FileIngest {
   var stream: RawUsage?
   var streamLine = 0
 
-  enum Mode { case lines, sse, document, capture }
+  /// tokengap's own rows (``RowReader``): the state of the file being read.
+  var rowReader = RowReader()
+
+  enum Mode { case lines, sse, document, capture, rows }
 
   static let messagePrefix = Array("message_".utf8)
 
@@ -90,6 +93,7 @@ public struct FileIngest {
     self.chunk = chunk
     lineCount = 0
     stream = nil
+    rowReader = RowReader()
     self.path = path
     describe(path)
     partial.ledger.files = 1
@@ -187,6 +191,7 @@ public struct FileIngest {
     chunk = nil
     lineCount = 0
     stream = nil
+    rowReader = RowReader()
     mode = .lines
     path = name
     describe(name)
@@ -370,7 +375,13 @@ public struct FileIngest {
     case .sse: mode = .sse
     case .capture: mode = .capture
     case .auto:
-      if !startsJSON, startsSSE {
+      if startsJSON, buffer[i] == UInt8(ascii: "{"), FormatSniffer.isRows(probe) {
+        mode = .rows
+      } else if !startsJSON, UnsafeBufferPointer(rebasing: buffer[i..<filled]).starts(with: FormatSniffer.rowsCSVHeader)
+      {
+        mode = .rows
+        rowReader.csv = true
+      } else if !startsJSON, startsSSE {
         mode = .sse
       } else if startsJSON, FormatSniffer.isCapture(probe) {
         mode = .capture
@@ -417,6 +428,10 @@ public struct FileIngest {
       return
     }
     partial.ledger.lines += 1
+    if mode == .rows {
+      handleRow(all, range, n, lastWithoutNewline: lastWithoutNewline)
+      return
+    }
     var start = range.lowerBound
     while start < range.upperBound, all[start] == 0x20 || all[start] == 0x09 || all[start] == 0x0D {
       start += 1

@@ -24,6 +24,29 @@ enum FormatSniffer {
     return s.objectIsCapture()
   }
 
+  /// Whether the first top-level value is one of tokengap's own rows: an
+  /// object whose `schema` is a string starting with `tokengap.`.
+  static func isRows(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var s = Sniffer(b: bytes, i: 0)
+    s.space()
+    guard s.peek == UInt8(ascii: "{") else { return false }
+    var rows = false
+    s.forEachKey { key, at in
+      guard key.elementsEqual("schema".utf8) else { return true }
+      let mark = Array("\"tokengap.".utf8)
+      rows = at.i + mark.count <= at.b.count && at.b[at.i..<(at.i + mark.count)].elementsEqual(mark)
+      return false
+    }
+    return rows
+  }
+
+  static func isRows(_ bytes: ArraySlice<UInt8>) -> Bool {
+    bytes.withUnsafeBufferPointer { isRows($0) }
+  }
+
+  /// The first bytes of tokengap's own rows as CSV: the request CSV's header.
+  static let rowsCSVHeader = Array((Dimension.request.columns.joined(separator: ",") + ",").utf8)
+
   static func isCapture(_ bytes: ArraySlice<UInt8>) -> Bool {
     bytes.withUnsafeBufferPointer { isCapture($0) }
   }

@@ -47,6 +47,8 @@ public enum ParallelIngest {
         $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
       }),
       first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
+      // Rows are read whole: a file's schema and its rows' source lines stay together.
+      !FormatSniffer.isRows(head),
       !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
       let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
     else { return nil }

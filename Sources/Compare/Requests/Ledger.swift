@@ -39,6 +39,9 @@ public struct Ledger: Sendable, Equatable {
       case promptOverflow
       /// A file passed over: not regular, binary, unreadable, too large.
       case skippedFile
+      /// A row of tokengap's own export whose schema this version does not
+      /// read, or that differs from the schema of the file's other rows.
+      case rowSchema
     }
 
     public var kind: Kind

@@ -410,6 +410,14 @@ public struct RequestTable: Sendable {
     )
   }
 
+  /// The key a reader chose for row `i` (usage-report buckets, telemetry
+  /// events), as logged; nil for keys made of `message.id` and `requestId`.
+  package func customKey(of i: Int) -> String? {
+    let r = rows[i]
+    guard !r.flags.contains(.fileKey) else { return nil }
+    return KeyEncoding.custom(arena.entry(at: r.key)).map { String(decoding: $0, as: UTF8.self) }
+  }
+
   /// The bytes that order two rows whose time, file and line are equal.
   package func orderKey(of i: Int) -> ArraySlice<UInt8> {
     let r = rows[i]
@@ -745,6 +753,12 @@ enum KeyEncoding {
   }
 
   static func identity(_ e: [UInt8]) -> ArraySlice<UInt8> { identity(e[...]) }
+
+  /// The custom key of a kind-1 entry; nil for any other.
+  static func custom(_ e: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+    guard e.first == 1 else { return nil }
+    return read(e, e.startIndex + 1).0
+  }
 
   /// The message and request ids of an entry; an empty request id is absent.
   static func ids(_ e: ArraySlice<UInt8>) -> (messageID: ArraySlice<UInt8>?, requestID: ArraySlice<UInt8>?) {

@@ -147,10 +147,30 @@ package enum POSIXFiles {
   /// is one (the link stays a link); anything else that exists — a device, a
   /// pipe — is written straight, never replaced.
   public static func writeOutput(_ bytes: [UInt8], to path: String) throws(FileError) {
+    try writeOutput(to: path) { fd in bytes.withUnsafeBytes { writeAll(fd, $0) } }
+  }
+
+  /// ``writeOutput(_:to:)`` for text made in parts: `produce` hands each part
+  /// to the function it is given (which returns false once a write failed),
+  /// so the whole text is never held in memory.
+  public static func writeOutput(to path: String, parts produce: ((String) -> Bool) -> Void) throws(FileError) {
+    try writeOutput(to: path) { fd in
+      var failure: Int32 = 0
+      produce { part in
+        var text = part
+        failure = text.withUTF8 { writeAll(fd, UnsafeRawBufferPointer($0)) }
+        return failure == 0
+      }
+      return failure
+    }
+  }
+
+  /// Writes an output, its bytes written by `fill` (0, or an errno).
+  private static func writeOutput(to path: String, fill: (Int32) -> Int32) throws(FileError) {
     var st = stat()
     if stat(path, &st) == 0 {
       guard (st.st_mode & S_IFMT) == S_IFREG else {
-        try writeStraight(bytes, to: path)
+        try writeStraight(to: path, fill: fill)
         return
       }
       var target = path
@@ -158,37 +178,41 @@ package enum POSIXFiles {
         target = String(cString: resolved)
         free(resolved)
       }
-      try writeAtomically(bytes, to: target, mode: st.st_mode & 0o7777)
+      try writeAtomically(to: target, mode: st.st_mode & 0o7777, fill: fill)
       return
     }
     var link = stat()
     if lstat(path, &link) == 0, (link.st_mode & S_IFMT) == S_IFLNK {
       // A dangling link: create its target.
-      try writeStraight(bytes, to: path)
+      try writeStraight(to: path, fill: fill)
       return
     }
-    try writeAtomically(bytes, to: path, mode: newFileMode)
+    try writeAtomically(to: path, mode: newFileMode, fill: fill)
   }
 
   /// Opens and writes (no temporary file, no rename).
   static func writeStraight(_ bytes: [UInt8], to path: String) throws(FileError) {
+    try writeStraight(to: path) { fd in bytes.withUnsafeBytes { writeAll(fd, $0) } }
+  }
+
+  /// Opens and writes what `fill` writes (no temporary file, no rename).
+  private static func writeStraight(to path: String, fill: (Int32) -> Int32) throws(FileError) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, newFileMode)
     guard fd >= 0 else { throw FileError(path: path, kind: .unwritable, reason: errnoText(errno)) }
     defer { close(fd) }
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR || errno == EAGAIN { continue }
-        throw FileError(path: path, kind: .unwritable, reason: errnoText(errno))
-      }
-      offset += n
-    }
+    let failed = fill(fd)
+    if failed != 0 { throw FileError(path: path, kind: .unwritable, reason: errnoText(failed)) }
   }
 
   /// Writes to a temporary file beside `path`, then renames it over `path`.
   static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(FileError) {
-    let tmp = try stage(bytes, beside: path, mode: mode)
+    try writeAtomically(to: path, mode: mode) { fd in bytes.withUnsafeBytes { writeAll(fd, $0) } }
+  }
+
+  /// Writes what `fill` writes to a temporary file beside `path`, then
+  /// renames it over `path`.
+  private static func writeAtomically(to path: String, mode: mode_t, fill: (Int32) -> Int32) throws(FileError) {
+    let tmp = try stage(beside: path, mode: mode, fill)
     guard rename(tmp, path) == 0 else {
       let e = errno
       unlink(tmp)
@@ -293,7 +317,8 @@ package enum POSIXFiles {
     while offset < bytes.count {
       let n = write(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
       if n < 0 {
-        if errno == EINTR { continue }
+        // EAGAIN: a pipe or device opened without blocking is full; try again.
+        if errno == EINTR || errno == EAGAIN { continue }
         return errno
       }
       offset += n

@@ -1,6 +1,14 @@
 import Compare
 import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// `tokengap analyze`: the gap over recorded usage, grouped.
 enum AnalyzeCommand {
   static let spec = CommandSpec(
@@ -13,11 +21,22 @@ enum AnalyzeCommand {
         name: "by", value: "keys",
         help: "Group by request, session, project, day, hour, minute, model or total; combine with commas (day,model).",
         defaultText: "session"),
-      Common.format(), Common.json,
+      OptionSpec(
+        name: "format", value: "format",
+        help: "table, json, csv, md, or jsonl (a row per request, with --by request).", defaultText: "table"),
+      Common.json,
+      OptionSpec(
+        name: "rows",
+        help:
+          "With --by request --format csv: add the row columns (schema, source, flags, raw fields) that tokengap reads back."
+      ),
+      OptionSpec(
+        name: "source-label", value: "name", help: "The source every exported row carries.",
+        defaultText: "the host name"),
       OptionSpec(
         name: "output", short: "o", value: "file",
         help:
-          "Write to this file (whole, or not at all) instead of standard output; without --format, a .json, .csv or .md name sets the format."
+          "Write to this file (whole, or not at all) instead of standard output; without --format, a .json, .csv, .md or .jsonl name sets the format."
       ),
       OptionSpec(
         name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.",
@@ -33,6 +52,10 @@ enum AnalyzeCommand {
       Every request's estimate P (what count_tokens returns: input + cache writes +
       cache reads) is set against I, what counted toward the ITPM rate limit, and
       against the bill. Aggregates are ratios of sums; p50/p90/p99/max are exact.
+
+      '--by request --format jsonl' (or '--rows' with CSV) exports tokengap's
+      own rows; given back as inputs, exports of several machines merge into
+      the figures of one run over all their data.
       """)
 
   static func parseGrouping(_ text: String) throws(UsageError) -> [Dimension] {
@@ -56,7 +79,8 @@ enum AnalyzeCommand {
     async throws -> ExitCode
   {
     let dims = try parseGrouping(o.value("by") ?? "session")
-    let format = try Common.format(o)
+    let rows = try rowFormat(o, dims)
+    let format = rows == nil ? try Common.format(o) : .csv
     let zone: TimeZoneRule
     do {
       zone = try TimeZoneRule.named(o.value("timezone") ?? "UTC")
@@ -67,6 +91,12 @@ enum AnalyzeCommand {
     let input = try await Inputs.load(o, zone: zone)
     let priced = input.priced
     try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
+    if let rows {
+      let source = o.value("source-label") ?? hostName()
+      try emitRows(
+        priced, rows, source: source, zone: zone, to: o.value("output"), inputs: input.files, output: &output)
+      return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
+    }
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
     let text: String
@@ -101,6 +131,72 @@ extension AnalyzeCommand {
     }
     guard !chosen.isEmpty else { throw UsageError("'--columns' needs at least one column name") }
     return chosen
+  }
+
+  /// The rows asked for: `--format jsonl` (or a `.jsonl` output without
+  /// `--format`), or `--rows` with the request CSV; nil for any other output.
+  static func rowFormat(_ o: ParsedOptions, _ dims: [Dimension]) throws(UsageError) -> RowFormat? {
+    let text = o.value("format")
+    var inferred = false
+    if text == nil, !o.flag("json"), let path = o.value("output"), path != "-" {
+      let name = String(path.split(separator: "/").last ?? "").lowercased()
+      inferred = name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson")
+    }
+    if text == "jsonl" || inferred {
+      if o.flag("json") { throw UsageError("'--json' and '--format jsonl' ask for two formats; give one of them") }
+      guard dims == [.request] else {
+        // A .jsonl name with another grouping: the general message says what to do.
+        if inferred { return nil }
+        throw UsageError(
+          "'--format jsonl' writes a row per request: it needs '--by request', not '--by \(dims.map(\.rawValue).joined(separator: ","))'"
+        )
+      }
+      return .jsonl
+    }
+    if o.flag("rows") {
+      guard dims == [.request],
+        text == "csv" || (text == nil && o.value("output")?.lowercased().hasSuffix(".csv") == true)
+      else {
+        throw UsageError(
+          "'--rows' adds the row columns to the request CSV: it needs '--by request --format csv' (JSON Lines rows always carry them)"
+        )
+      }
+      return .csv
+    }
+    if o.value("source-label") != nil {
+      throw UsageError("'--source-label' labels exported rows: give it with '--by request --format jsonl' or '--rows'")
+    }
+    return nil
+  }
+
+  /// Writes the rows to standard output or a file, a chunk at a time.
+  static func emitRows(
+    _ priced: PricedTable, _ format: RowFormat, source: String, zone: TimeZoneRule, to path: String?,
+    inputs: [String], output: inout any TextSink
+  ) throws {
+    guard let path, path != "-" else {
+      priced.writeRows(format, source: source, timeZone: zone) { text in
+        output.write(text)
+        return true
+      }
+      return
+    }
+    try Common.refuseInput(path, inputs)
+    do {
+      try POSIXFiles.writeOutput(to: path) { write in
+        priced.writeRows(format, source: source, timeZone: zone, emit: write)
+      }
+    } catch {
+      throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
+    }
+  }
+
+  /// The machine's name (gethostname), the default source label.
+  static func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return bytes.isEmpty ? "unknown" : String(decoding: bytes, as: UTF8.self)
   }
 }
 

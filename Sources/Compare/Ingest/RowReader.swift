@@ -1,0 +1,319 @@
+import EstimateModel
+
+/// The state of reading one file of tokengap's own rows (``RequestRows``),
+/// as JSON Lines or as CSV with the row columns.
+///
+/// A row becomes a usage record with its source's file and line, its raw
+/// usage fields, flags and key: de-duplicated with every other input on
+/// the same key, and priced again with the current catalog. Its derived
+/// columns (P, I, costs, ratios) are not read: they follow from the rest.
+///
+/// | line | counted as |
+/// |---|---|
+/// | CSV header | a line without usage |
+/// | a row | a usage line |
+/// | a row of another schema, or malformed | a malformed line, with a problem |
+/// | a CSV line inside a quoted field that goes on | a line without usage |
+struct RowReader {
+  /// CSV (with a header line), not JSON Lines.
+  var csv = false
+  /// CSV: the column of each header position (nil: a column not read).
+  var header: [Int?]?
+  /// The file was refused as a whole (a CSV header without the row columns).
+  var refused = false
+  /// Schemas other than ``RequestRows/schema`` already reported, and whether
+  /// a row of the known schema was read.
+  var foreign: Set<String> = []
+  var knownSeen = false
+  /// Rows without any id read so far, per source file and line.
+  var ordinals: [String: Int] = [:]
+  /// CSV: a record whose quoted field goes on past the line.
+  var carry: [UInt8] = []
+}
+
+extension FileIngest {
+  /// One line of a rows file.
+  mutating func handleRow(
+    _ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ n: Int, lastWithoutNewline: Bool
+  ) {
+    let line = UnsafeBufferPointer(rebasing: all[range])
+    let blank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    if rowReader.refused {
+      partial.ledger.malformedLines += 1
+      return
+    }
+    var values: [String?]
+    if rowReader.csv {
+      var record: [UInt8]
+      if rowReader.carry.isEmpty {
+        if blank {
+          partial.ledger.blankLines += 1
+          return
+        }
+        record = Array(line)
+      } else {
+        record = rowReader.carry
+        rowReader.carry = []
+        record.append(0x0A)
+        record.append(contentsOf: line)
+      }
+      guard let cells = RowReader.csvCells(record) else {
+        if lastWithoutNewline || record.count > options.lineLimit {
+          rowProblem(
+            .malformed, n,
+            lastWithoutNewline
+              ? "truncated last line (unterminated quoted field)"
+              : "quoted field longer than \(options.lineLimit) bytes")
+        } else {
+          rowReader.carry = record
+          partial.ledger.nonUsageLines += 1
+        }
+        return
+      }
+      guard let header = rowReader.header else {
+        readHeader(cells, n)
+        return
+      }
+      partial.ledger.records += 1
+      values = [String?](repeating: nil, count: RequestRows.columns.count)
+      for (k, cell) in cells.enumerated() where k < header.count {
+        guard let c = header[k] else { continue }
+        guard let text = String(validating: cell, as: UTF8.self) else {
+          rowProblem(.invalidText, n, "invalid UTF-8 in '\(RequestRows.columns[c])'")
+          return
+        }
+        if text.isEmpty { continue }
+        values[c] = RequestRows.kinds[c] == .text ? RowReader.unguarded(text) : text
+      }
+    } else {
+      if blank {
+        partial.ledger.blankLines += 1
+        return
+      }
+      partial.ledger.records += 1
+      let doc: JSONValue
+      do {
+        doc = try JSONParser.parse(line)
+      } catch {
+        let truncated = lastWithoutNewline && error.reason.hasPrefix("unterminated")
+        rowProblem(
+          truncated ? .truncated : .malformed, n, truncated ? "truncated last line (\(error))" : "\(error)")
+        return
+      }
+      guard case .object(let members) = doc else {
+        rowProblem(.malformed, n, "a row is a JSON object")
+        return
+      }
+      values = [String?](repeating: nil, count: RequestRows.columns.count)
+      var seen = [Bool](repeating: false, count: RequestRows.columns.count)
+      for (name, value) in members {
+        guard let c = RequestRows.position[name] else { continue }
+        guard !seen[c] else {
+          rowProblem(.invalidField, n, "duplicate key '\(name)'")
+          return
+        }
+        seen[c] = true
+        switch (RequestRows.kinds[c], value) {
+        case (_, .null): continue
+        case (.text, .string(let s)): values[c] = s
+        case (.number, .number(let t)): values[c] = t
+        case (.flag, .bool(let b)), (.optionalFlag, .bool(let b)): values[c] = b ? "true" : "false"
+        default:
+          let kind = RequestRows.kinds[c]
+          let expected = kind == .text ? "a string" : kind == .number ? "a number" : "true or false"
+          rowProblem(.invalidField, n, "'\(name)' is not \(expected)")
+          return
+        }
+      }
+    }
+    readRow(values, n)
+  }
+
+  /// A malformed row: counted, with its problem.
+  mutating func rowProblem(_ kind: Ledger.Problem.Kind, _ n: Int, _ reason: String) {
+    partial.ledger.malformedLines += 1
+    partial.ledger.problem(kind, path, n, reason)
+  }
+
+  /// The CSV header: which column each position holds. A header without
+  /// the row columns (a plain request CSV) refuses the file.
+  mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
+    let names = cells.map { String(decoding: $0, as: UTF8.self) }
+    let missing = RequestRows.columns.filter { !names.contains($0) }
+    guard missing.isEmpty else {
+      partial.ledger.malformedLines += 1
+      rowReader.refused = true
+      let plain = names == Dimension.request.columns + summaryColumns
+      partial.ledger.problem(
+        .rowSchema, path, n,
+        plain
+          ? "a request CSV without the row columns: write it with 'analyze --by request --format csv --rows' to read it back"
+          : "the header lacks the row column\(missing.count == 1 ? "" : "s") \(missing.prefix(3).map { "'\($0)'" }.joined(separator: ", ")): file refused"
+      )
+      return
+    }
+    rowReader.header = names.map { RequestRows.position[$0] }
+    partial.ledger.nonUsageLines += 1
+  }
+
+  /// One row's values, by column: checked, then kept as a usage record.
+  mutating func readRow(_ v: [String?], _ n: Int) {
+    func value(_ name: String) -> String? { RequestRows.position[name].flatMap { v[$0] } }
+    guard let schema = value("schema") else {
+      rowProblem(.rowSchema, n, "row without 'schema'")
+      return
+    }
+    guard schema == RequestRows.schema else {
+      partial.ledger.malformedLines += 1
+      if rowReader.foreign.insert(schema).inserted {
+        partial.ledger.problem(
+          .rowSchema, path, n,
+          rowReader.knownSeen
+            ? "row schema '\(schema)' differs from the file's earlier rows ('\(RequestRows.schema)'): rows of mixed schemas are refused"
+            : "row schema '\(schema)' is not one this tokengap reads ('\(RequestRows.schema)'): refused (this line and every later row of that schema in the file)"
+        )
+      }
+      return
+    }
+    rowReader.knownSeen = true
+    var bad: String?
+    func count(_ name: String, required: Bool = false) -> Int64? {
+      guard let text = value(name) else {
+        if required, bad == nil { bad = "row without '\(name)'" }
+        return nil
+      }
+      guard let x = Int64(text), x >= 0 else {
+        if bad == nil { bad = "'\(name)' is not a whole number from 0 to 2^63-1: '\(text)'" }
+        return nil
+      }
+      return x
+    }
+    func flag(_ name: String) -> Bool? {
+      guard let text = value(name) else { return nil }
+      guard text == "true" || text == "false" else {
+        if bad == nil { bad = "'\(name)' is neither true nor false: '\(text)'" }
+        return nil
+      }
+      return text == "true"
+    }
+    var raw = RawUsage()
+    raw.input = count("input_tokens", required: true)
+    raw.output = count("output_tokens", required: true)
+    raw.write5m = count("cache_creation_5m_tokens") ?? 0
+    raw.write1h = count("cache_creation_1h_tokens") ?? 0
+    raw.cacheRead = count("cache_read_tokens") ?? 0
+    let unknown = count("cache_creation_unknown_ttl_tokens") ?? 0
+    raw.webSearch = count("web_search_requests")
+    raw.measured = count("count_tokens_measured")
+    let line = count("line", required: true)
+    let total = count("cache_creation_input_tokens")
+    raw.sidechain = flag("sidechain") ?? false
+    raw.stopReason = flag("stop_reason") ?? false
+    raw.batch = flag("batch") ?? false
+    raw.usGeo = flag("us_geo") ?? false
+    raw.fast = flag("fast") ?? false
+    raw.longContext = flag("long_context")
+    raw.aggregate = flag("aggregate") ?? false
+    raw.incompleteStream = flag("incomplete_stream") ?? false
+    raw.embedded = flag("embedded") ?? false
+    if let text = value("time") {
+      raw.time = Instant(text)
+      if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }
+    }
+    guard let file = value("file"), let line, bad == nil else {
+      rowProblem(.invalidField, n, bad ?? "row without 'file'")
+      return
+    }
+    // The raw total where written; else the parts (the same request).
+    raw.cacheCreation =
+      total
+      ?? (raw.write5m ?? 0).addingReportingOverflow(raw.write1h ?? 0).partialValue
+      .addingReportingOverflow(unknown).partialValue
+    raw.model = value("logged_model") ?? value("model") ?? ""
+    raw.session = value("session") ?? ""
+    raw.project = value("project") ?? ""
+    raw.agent = value("agent")
+    raw.messageID = value("message_id")
+    raw.requestID = value("request_id")
+    raw.sourceFile = file
+    raw.sourceLine = Int(clamping: line)
+    if let key = value("dedup_key") {
+      raw.key = key
+    } else if raw.messageID == nil {
+      // No id at all: the request is its source's line (and its place
+      // among the rows of that line), the same in every export of it.
+      let place = file + "\u{1F}" + String(line)
+      let k = rowReader.ordinals[place, default: 0]
+      rowReader.ordinals[place] = k + 1
+      raw.key = RequestRows.sourceKeyPrefix + place + "\u{1F}" + String(k)
+    }
+    // Reported once where the request was first read.
+    raw.streamFolded = true
+    accept(raw, n, line: \.usageLines)
+  }
+}
+
+extension RowReader {
+  /// The cells of one CSV record (RFC 4180); nil when a quoted field is
+  /// still open at the end (it goes on on the next line). A CR before the
+  /// end of the record is dropped.
+  static func csvCells(_ b: [UInt8]) -> [[UInt8]]? {
+    var cells: [[UInt8]] = []
+    var cell: [UInt8] = []
+    var quoted = false
+    var started = false
+    var i = 0
+    let end = b.last == 0x0D ? b.count - 1 : b.count
+    while i < b.count {
+      let c = b[i]
+      if quoted {
+        if c == UInt8(ascii: "\"") {
+          if i + 1 < b.count, b[i + 1] == UInt8(ascii: "\"") {
+            cell.append(c)
+            i += 2
+            continue
+          }
+          quoted = false
+        } else {
+          cell.append(c)
+        }
+      } else if c == UInt8(ascii: "\""), !started {
+        quoted = true
+        started = true
+      } else if c == UInt8(ascii: ",") {
+        cells.append(cell)
+        cell = []
+        started = false
+      } else if i < end {
+        cell.append(c)
+        started = true
+      }
+      i += 1
+    }
+    if quoted { return nil }
+    cells.append(cell)
+    return cells
+  }
+
+  /// A CSV cell's text with the injection guard undone: the `'` before a
+  /// leading `=`, `+`, `-`, `@`, tab or CR (when the rest is not a number),
+  /// and the one after a `;`, tab or `|` before `=`, `+`, `-` or `@`.
+  static func unguarded(_ text: String) -> String {
+    guard text.utf8.contains(UInt8(ascii: "'")) else { return text }
+    let b = Array(text.utf8)
+    let leading: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
+    let inner: [UInt8] = [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@")]
+    var out: [UInt8] = []
+    out.reserveCapacity(b.count)
+    for (k, c) in b.enumerated() {
+      if c == UInt8(ascii: "'"), k + 1 < b.count {
+        if k == 0, leading.contains(b[k + 1]), !CSVWriter.isNumber(String(decoding: b[1...], as: UTF8.self)) {
+          continue
+        }
+        if k > 0, b[k - 1] == 0x3B || b[k - 1] == 0x09 || b[k - 1] == 0x7C, inner.contains(b[k + 1]) { continue }
+      }
+      out.append(c)
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}

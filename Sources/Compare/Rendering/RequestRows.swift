@@ -1,0 +1,168 @@
+import Dispatch
+import EstimateModel
+import Synchronization
+
+/// tokengap's own per-request rows: an interchange format that tokengap
+/// reads back (schema `tokengap.request/1`).
+///
+/// A row is the `--by request` CSV row, then the fields a run over the
+/// union of several exports needs to give the figures of one run over the
+/// union of their data: the schema, the source label, the logged model, the
+/// flags that price a request, the raw usage fields, the de-duplication
+/// key, the source file and line, and the catalog.
+///
+/// | kind | CSV | JSON Lines |
+/// |---|---|---|
+/// | text | the text (injection guard) | a string, `null` when empty |
+/// | number | digits | a number, `null` when undefined |
+/// | flag | `true` or `false` | a boolean |
+/// | optional flag | `true`, `false` or empty | a boolean or `null` |
+public enum RequestRows {
+  /// The schema every row carries: the name and the version of the format.
+  public static let schema = "tokengap.request/1"
+
+  /// How a column's value is written.
+  enum Kind: Sendable { case text, number, flag, optionalFlag }
+
+  /// The columns after the `--by request` CSV's, in order: a public interface.
+  static let extra: [(String, Kind)] = [
+    ("schema", .text), ("source", .text), ("logged_model", .text), ("agent", .text),
+    ("sidechain", .flag), ("stop_reason", .flag), ("batch", .flag), ("us_geo", .flag),
+    ("fast", .flag), ("long_context", .optionalFlag), ("aggregate", .flag),
+    ("incomplete_stream", .flag), ("embedded", .flag), ("cache_creation_input_tokens", .number),
+    ("web_search_requests", .number), ("count_tokens_measured", .number), ("accounting", .text),
+    ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
+    ("catalog_sha256", .text),
+  ]
+
+  /// Every column of a row, in order: the request CSV's, then ``extra``.
+  public static let columns: [String] =
+    Dimension.request.columns + summaryColumns + extra.map(\.0)
+
+  /// Each column's kind, in the order of ``columns``.
+  static let kinds: [Kind] =
+    Dimension.request.columns.map { _ in Kind.text }
+    + summaryColumns.map { $0 == "lower_bound" ? Kind.flag : Kind.number } + extra.map(\.1)
+
+  /// Column positions by name.
+  static let position: [String: Int] = Dictionary(
+    uniqueKeysWithValues: columns.enumerated().map { ($0.element, $0.offset) })
+
+  /// The prefix of a key a reader makes for a row without any id (keyed by
+  /// its source file and line): never written out.
+  static let sourceKeyPrefix = "tokengap.row\u{1F}"
+
+  /// `"name":` for each column, ready to append.
+  private static let jsonNames: [String] = columns.map { name in
+    var out = ""
+    JSONValue.quote(name, into: &out)
+    return out + ":"
+  }
+
+  /// One row as a JSON Lines line: values as they are, no injection guard.
+  static func appendJSON(_ cells: [String], to out: inout String) {
+    out += "{"
+    for (k, cell) in cells.enumerated() {
+      if k > 0 { out += "," }
+      out += jsonNames[k]
+      switch kinds[k] {
+      case .text:
+        if cell.isEmpty { out += "null" } else { JSONValue.quote(cell, into: &out) }
+      case .number, .optionalFlag: out += cell.isEmpty ? "null" : cell
+      case .flag: out += cell == "true" ? "true" : "false"
+      }
+    }
+    out += "}\n"
+  }
+}
+
+/// How rows are written: CSV (the request CSV's columns, then the row's) or
+/// JSON Lines.
+public enum RowFormat: String, Sendable, CaseIterable {
+  case csv, jsonl
+}
+
+extension PricedTable {
+  /// Writes a row per request, in the order of the `--by request` CSV, in
+  /// chunks handed to `emit` one after another: memory holds one chunk of
+  /// text, whatever the number of requests. Stops when `emit` returns false.
+  ///
+  /// - Parameters:
+  ///   - format: CSV (with a header) or JSON Lines.
+  ///   - source: The label every row carries (a machine's name).
+  ///   - timeZone: For the time column, as in the request CSV.
+  ///   - emit: Takes each chunk of text; false stops the writing.
+  public func writeRows(
+    _ format: RowFormat, source: String, timeZone: TimeZoneRule = .utc, emit: (String) -> Bool
+  ) {
+    if format == .csv, !emit(CSVWriter(header: RequestRows.columns).text) { return }
+    let order = requestRowOrder(timeZone: timeZone)
+    let chunk = 1 << 14
+    var start = 0
+    while start < order.count {
+      let end = min(order.count, start + chunk)
+      let rows = order[start..<end]
+      let slices = rows.count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
+      let size = (rows.count + slices - 1) / slices
+      let parts = Mutex([String](repeating: "", count: slices))
+      DispatchQueue.concurrentPerform(iterations: slices) { k in
+        var text = ""
+        let lower = rows.startIndex + k * size
+        let upper = min(rows.endIndex, lower + size)
+        if lower < upper {
+          for r in rows[lower..<upper] {
+            let cells = rowCells(row: Int(r), source: source, timeZone: timeZone)
+            if format == .csv {
+              CSVWriter.append(cells, to: &text)
+            } else {
+              RequestRows.appendJSON(cells, to: &text)
+            }
+          }
+        }
+        parts.withLock { $0[k] = text }
+      }
+      let texts = parts.withLock { all in
+        let out = all
+        all = []
+        return out
+      }
+      for text in texts where !text.isEmpty {
+        guard emit(text) else { return }
+      }
+      start = end
+    }
+  }
+
+  /// One request's row: the request CSV's cells, then the row's own.
+  func rowCells(row i: Int, source: String, timeZone: TimeZoneRule) -> [String] {
+    let t = table
+    let r = t.rows[i]
+    let f = r.flags
+    let counts = t.counts(of: i)
+    func flag(_ x: RequestTable.Flags) -> String { f.contains(x) ? "true" : "false" }
+    var key = t.customKey(of: i) ?? ""
+    if key.hasPrefix(RequestRows.sourceKeyPrefix) { key = "" }
+    return requestCells(row: i, timeZone: timeZone) + [
+      RequestRows.schema, source, t.strings[r.model],
+      r.agent == StringPool.none ? "" : t.strings[r.agent], flag(.sidechain), flag(.stopReason),
+      flag(.batch), flag(.usGeo), flag(.fast),
+      f.contains(.longContextKnown) ? flag(.longContext) : "", flag(.aggregate),
+      flag(.incompleteStream), flag(.embedded), String(counts.cacheCreation),
+      String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
+      context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
+      context.catalog.version, context.catalog.sha256,
+    ]
+  }
+
+  /// The rows in the order of the `--by request` CSV: the analysis's order
+  /// of key strings. Where the time text is not fixed-width (another zone)
+  /// the time texts are made once and compared.
+  func requestRowOrder(timeZone: TimeZoneRule) -> [Int32] {
+    if let order = requestOrder(timeZone: timeZone) { return order }
+    var rows: [(keys: [String], row: Int32)] = []
+    rows.reserveCapacity(count)
+    forEachRequest { i in rows.append((keys(.request, row: i, timeZone), Int32(i))) }
+    rows.sort { $0.keys.lexicographicallyPrecedes($1.keys) }
+    return rows.map(\.row)
+  }
+}
