@@ -321,8 +321,10 @@ public enum Charts {
     let subtitle =
       panels.isEmpty
       ? "No request has a time: there is no minute to draw."
-      : "A dot: one UTC minute of a pool (or a span's busiest minute, where the panel says so). Red above blue: what caching saves."
-        + (omitted > 0 ? " \(omitted) smaller pools not drawn (minutes.csv has them all)." : "")
+      : omitted > 0
+        // One line in the width: the note on the pools left out takes the place of the detail.
+        ? "A dot: a pool's UTC minute. Red above blue: what caching saves. \(omitted) smaller pools not drawn (see minutes.csv)."
+        : "A dot: a pool's UTC minute (or a span's busiest, where a panel says so). Red above blue: what caching saves."
     return SVGChart.stacked(
       title: "count_tokens estimate vs ITPM charge, per minute and pool", subtitle: subtitle,
       legend: panels.isEmpty
@@ -408,7 +410,7 @@ public enum Charts {
       xLabel: "ratio P / I: exactly 1, then log-spaced bins (4 per decade)",
       yLabel: "requests")
     hist.subtitle =
-      "Requests by how many times count_tokens' estimate exceeds what counted toward ITPM; the aggregate weighs them by tokens."
+      "Requests by how far count_tokens' estimate exceeds what counted toward ITPM; the aggregate weighs them by tokens."
     hist.bars = histogram.bars
     hist.marks = histogram.marks
     hist.nothingToDraw = "Nothing to draw: no priced request with a time has an ITPM charge above zero."
