@@ -243,23 +243,25 @@ public enum Charts {
   }
 
   /// The same from chart points (``arrivalsAndPoints(_:)``).
-  /// `sessions`, when given, is the table's `--by session` analysis,
-  /// already made by the caller (a report shows it too).
+  /// `sessions` and `minutes`, when given, are the table's `--by session`
+  /// analysis and the arrivals' minutes, already made by the caller (a
+  /// report shows them too).
   package static func build<E: Error>(
     priced: PricedTable, points timed: [Point],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
-    limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, emit: (String, [String]) throws(E) -> Void
+    limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, minutes known: [MinuteRow]? = nil,
+    emit: (String, [String]) throws(E) -> Void
   ) async throws(E) {
     // The per-request table is the largest and slowest: it is made beside
     // everything else (the small files and the SVGs), and the files are
     // handed on in order once it is done; a file comes in parts, in order.
     async let requestsCSV = priced.requestsCSVParts()
     async let sessionsCSV = AnalysisRenderer.csv(sessions ?? priced.analysis(dimensions: [.session]))
-    let minutes = MinuteSeries.build(arrivals)
+    let minutes = known ?? MinuteSeries.build(arrivals)
     let minutesCSV = SimulationRenderer.minutesCSV(minutes)
     let histogram = histogramCSV(priced)
     let cumulative = cumulativeCSV(timed)
-    let bucketCSV = simulation.map { SimulationRenderer.seriesCSV($0.samples) }
+    let bucketCSV = simulation.map { SimulationRenderer.seriesCSVParts($0.samples) }
     let svgs =
       svg
       ? svgFiles(
@@ -270,7 +272,7 @@ public enum Charts {
     try emit("ratio_histogram.csv", [histogram.csv])
     try emit("cumulative.csv", [cumulative.csv])
     try emit("sessions.csv", [await sessionsCSV])
-    if let bucketCSV { try emit("bucket.csv", [bucketCSV]) }
+    if let bucketCSV { try emit("bucket.csv", bucketCSV) }
     for (name, text) in svgs { try emit(name, [text]) }
   }
 

@@ -1,4 +1,6 @@
+import Dispatch
 public import EstimateModel
+import Synchronization
 
 /// What `tokengap simulate` reports.
 public struct SimulationReport: Sendable {
@@ -115,14 +117,52 @@ public enum SimulationRenderer {
     return w.text
   }
 
-  public static func seriesCSV(_ samples: [BucketSample]) -> String {
-    var w = CSVWriter(header: seriesColumns)
-    for s in samples {
-      w.row([
-        s.time.description, s.pool, s.regime.rawValue, s.dimension, s.level.formatted(decimals: 3), String(s.capacity),
-      ])
+  public static func seriesCSV(_ samples: [BucketSample]) -> String { seriesCSVParts(samples).joined() }
+
+  /// ``seriesCSV(_:)`` in parts, in order (the header, then slices of rows
+  /// formatted side by side): a sample after every send of every regime is
+  /// the largest file a chart run writes.
+  package static func seriesCSVParts(_ samples: [BucketSample]) -> [String] {
+    let header = CSVWriter(header: seriesColumns).text
+    let slices = samples.count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
+    let size = (samples.count + slices - 1) / max(1, slices)
+    let parts = Mutex([String](repeating: "", count: slices))
+    DispatchQueue.concurrentPerform(iterations: slices) { k in
+      var text = ""
+      // The few distinct text cells are escaped once, not once a row.
+      var escaped: [String: String] = [:]
+      func cell(_ s: String) -> String {
+        if let e = escaped[s] { return e }
+        let e = CSVWriter.cell(s)
+        escaped[s] = e
+        return e
+      }
+      let end = min(samples.count, (k + 1) * size)
+      if k * size < end {
+        text.reserveCapacity((end - k * size) * 64)
+        for s in samples[(k * size)..<end] {
+          text += s.time.description
+          text += ","
+          text += cell(s.pool)
+          text += ","
+          text += cell(s.regime.rawValue)
+          text += ","
+          text += cell(s.dimension)
+          text += ","
+          text += CSVWriter.cell(s.level.formatted(decimals: 3))
+          text += ","
+          text += String(s.capacity)
+          text += "\r\n"
+        }
+      }
+      parts.withLock { $0[k] = text }
     }
-    return w.text
+    return [header]
+      + parts.withLock { parts in
+        let out = parts
+        parts = []
+        return out
+      }
   }
 
   static func json(_ r: SimulationReport) -> String {

@@ -46,12 +46,14 @@ enum ChartCommand {
     let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
     var report: SimulationReport?
     var sim: (outcomes: [RegimeOutcome], samples: [BucketSample])?
+    // The minutes are made once, for the charts and the replay's summary.
+    let minutes = MinuteSeries.build(arrivals)
     if let limits {
       let run = Simulation.run(arrivals, limits: limits.lookup, series: true)
       sim = (run.outcomes, run.samples)
       let ledger = input.ledger
       report = SimulationReport(
-        outcomes: run.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: run.unlimited,
+        outcomes: run.outcomes, minutes: minutes, unlimitedPools: run.unlimited,
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
         catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
     }
@@ -59,7 +61,7 @@ enum ChartCommand {
     do {
       try await Charts.build(
         priced: input.priced, points: points, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
-        svg: svg, sessions: sessions
+        svg: svg, sessions: sessions, minutes: minutes
       ) { (name, parts) throws(FileError) in
         try staged.stage(parts: parts, at: dir + "/" + name)
         names.append(name)
