@@ -112,8 +112,21 @@ public enum ParallelIngest {
     return nil
   }
 
-  /// Ingests every file with at most `jobs` pieces of work in flight.
-  public static func run(_ files: [String], options: IngestOptions, jobs: Int) async -> Analyzer {
+  /// How far a run has come, for a progress display.
+  public struct Progress: Sendable {
+    /// Pieces of work (files, or chunks of large files) read, of all.
+    public var done: Int
+    public var total: Int
+    public var bytes: Int64
+    /// Distinct requests so far.
+    public var requests: Int
+  }
+
+  /// Ingests every file with at most `jobs` pieces of work in flight;
+  /// `progress` hears after each piece is merged (in order, on one task).
+  public static func run(
+    _ files: [String], options: IngestOptions, jobs: Int, progress: ((Progress) -> Void)? = nil
+  ) async -> Analyzer {
     var work: [Work] = []
     var pieces: [Int] = []
     for (i, path) in files.enumerated() {
@@ -132,7 +145,14 @@ public enum ParallelIngest {
     // that finish early wait.
     var waiting: [Int: [Int: FilePartial]] = [:]
     var nextChunk: [Int: (index: Int, lineOffset: Int)] = [:]
+    var done = 0
+    var bytes: Int64 = 0
     func deliver(_ w: Work, _ p: FilePartial) {
+      done += 1
+      bytes += p.ledger.bytes
+      defer {
+        progress?(Progress(done: done, total: work.count, bytes: bytes, requests: analyzer.table.count))
+      }
       guard pieces[w.file] > 1 else {
         analyzer.add(p)
         return

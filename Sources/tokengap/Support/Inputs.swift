@@ -108,7 +108,9 @@ enum Inputs {
       catalog: catalog,
       captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
       lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
-    var analyzer = await ParallelIngest.run(found.files, options: options, jobs: jobs)
+    let display = ProgressLine(enabled: !o.flag("quiet") && isTerminal(2))
+    var analyzer = await ParallelIngest.run(found.files, options: options, jobs: jobs) { display.show($0) }
+    display.clear()
     var extra = FilePartial()
     extra.ledger.skippedFiles = found.skipped
     extra.ledger.filesSkipped = found.skipped.count
@@ -206,5 +208,39 @@ enum Inputs {
       return .data
     }
     return .ok
+  }
+}
+
+/// A one-line progress display on standard error, for a terminal only:
+/// shown once a run has taken half a second, redrawn at most ten times a
+/// second, and cleared at the end, so nothing of it stays in the output.
+final class ProgressLine {
+  private let enabled: Bool
+  private let start = WallClock.now().millisecondsSinceEpoch
+  private var last: Int64 = 0
+  private var shown = false
+
+  init(enabled: Bool) { self.enabled = enabled }
+
+  func show(_ p: ParallelIngest.Progress) {
+    guard enabled else { return }
+    let now = WallClock.now().millisecondsSinceEpoch
+    guard now - start >= 500, now - last >= 100 || p.done == p.total else { return }
+    last = now
+    let seconds = Double(now - start) / 1000
+    let mb = Double(p.bytes) / 1_048_576
+    let rate = seconds > 0 ? Int(mb / seconds) : 0
+    var err = FileDescriptorSink(fd: 2)
+    err.write(
+      "\r\u{1B}[Kreading \(p.total > 0 ? 100 * p.done / p.total : 100) % · \(Fmt.grouped(Int(mb))) MB · "
+        + "\(Fmt.grouped(p.requests)) requests · \(Fmt.grouped(rate)) MB/s")
+    shown = true
+  }
+
+  func clear() {
+    guard shown else { return }
+    var err = FileDescriptorSink(fd: 2)
+    err.write("\r\u{1B}[K")
+    shown = false
   }
 }
