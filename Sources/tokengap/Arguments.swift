@@ -29,6 +29,9 @@ struct OptionSpec {
   var help: String
   var defaultText: String? = nil
   var repeatable = false
+  /// The values the option takes, when it is a fixed list: what shell
+  /// completions offer (help and errors name them too).
+  var choices: [String] = []
 }
 
 /// A subcommand's interface, for parsing and for help.

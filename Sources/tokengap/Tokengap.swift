@@ -26,6 +26,9 @@ enum Tokengap {
       --version               Show the version.
       -h, --help              Show help information.
 
+    COMPLETIONS:
+      tokengap completions bash|zsh|fish    Print a completion script for the shell.
+
     SUBCOMMANDS:
     \(commands.map { HelpLayout.row($0.name, $0.abstract) }.joined())
       See 'tokengap help <subcommand>' for detailed help.
@@ -50,6 +53,14 @@ enum Tokengap {
       return ExitCode.ok.rawValue
     case "-h", "--help":
       output.write(overview)
+      return ExitCode.ok.rawValue
+    case "completions":
+      guard let shell = rest.first, rest.count == 1, let script = Completions.script(for: shell) else {
+        errors.write(
+          "tokengap: error: 'completions' takes one shell: bash, zsh or fish (tokengap completions bash)\n")
+        return ExitCode.usage.rawValue
+      }
+      output.write(script)
       return ExitCode.ok.rawValue
     case "help":
       guard let name = rest.first else {
@@ -142,7 +153,7 @@ enum Common {
       names.count == 2
       ? "\(names[0]) or \(names[1])"
       : names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
-    return OptionSpec(name: "format", value: "format", help: "\(list).", defaultText: "table")
+    return OptionSpec(name: "format", value: "format", help: "\(list).", defaultText: "table", choices: names)
   }
 
   static let json = OptionSpec(name: "json", help: "The same as --format json.")

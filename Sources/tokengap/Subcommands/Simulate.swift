@@ -144,8 +144,9 @@ enum CacheCommand {
     options: [
       OptionSpec(
         name: "by", value: "key",
-        help: "session (a summary per session) or request (one row per request, in time order).", defaultText: "session"
-      ),
+        help: "session (a summary per session) or request (one row per request, in time order).",
+        defaultText: "session",
+        choices: CacheGrouping.allCases.map(\.rawValue)),
       Common.format(), Common.json,
       OptionSpec(
         name: "output", short: "o", value: "file",

@@ -7,7 +7,7 @@ enum Inputs {
     OptionSpec(
       name: "input-format", value: "format",
       help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).",
-      defaultText: "auto"),
+      defaultText: "auto", choices: InputFormat.allCases.map(\.rawValue)),
     OptionSpec(
       name: "since", value: "time",
       help:
@@ -23,7 +23,7 @@ enum Inputs {
       name: "accounting", value: "rule",
       help:
         "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).",
-      defaultText: "anthropic"),
+      defaultText: "anthropic", choices: Accounting.allCases.map(\.rawValue)),
     OptionSpec(
       name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.",
       defaultText: "64"),
