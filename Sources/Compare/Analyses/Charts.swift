@@ -114,7 +114,9 @@ public enum Charts {
       if itpm > 0 { pts.append((p, itpm)) }
     }
     let maxR = pts.compactMap { Ratio($0.estimate, $0.itpm)?.value }.max() ?? 1
-    let edges = binEdges(upTo: maxR)
+    // The bins reach past 10 whatever the data, so the 10x mark always
+    // stands where 10 is (never at the edge of a shorter axis).
+    let edges = binEdges(upTo: max(maxR, 10))
     let one = Ratio(Int128(1), Int128(1))
     // Bin 0 holds ratios of exactly 1 (P ≥ I, so none is below); bin k ≥ 1
     // holds [edges[k - 1], edges[k]), except that bin 1 starts above 1.
