@@ -263,6 +263,8 @@ struct EmptyChartTests {
     // A ratio needs no time: the three uncached requests (P = I = 5) are
     // the histogram's exact-1 bar, and the aggregate is 15 / 15 = 1.
     #expect(files["ratio_histogram.csv"]?.split(separator: "\r\n").dropFirst().first == "1,1,3,15,15")
+    // The bins reach past 10 even when every ratio is 1, so the 10x mark is at 10.
+    #expect(files["ratio_histogram.csv"]?.contains("\r\n10,17.78279,0,0,0\r\n") == true)
     let histogram = try #require(files["ratio_histogram.svg"])
     #expect(!histogram.contains("Nothing to draw") && histogram.contains(">aggregate ΣP/ΣI 1x</text>"))
   }
