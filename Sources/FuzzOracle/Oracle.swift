@@ -53,6 +53,19 @@ public func checkScanner(_ bytes: [UInt8]) -> String? {
         if r["usage." + k] != String(v) { return "usage.\(k): scanner \(r["usage." + k] ?? "nil"), oracle \(v)" }
       }
     }
+    // Each iteration's counts and model, as the scanner kept them.
+    for (n, item) in ((usage["iterations"] as? [Any]) ?? []).enumerated() {
+      guard let it = item as? [String: Any] else { continue }
+      for k in ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] {
+        if let v = it[k] as? NSNumber {
+          let key = "usage.iterations.\(n).\(k)"
+          if r[key] != String(v.int64Value) { return "\(key): scanner \(r[key] ?? "nil"), oracle \(v)" }
+        }
+      }
+      if let m = it["model"] as? String, r["usage.iterations.\(n).model"] != m {
+        return "usage.iterations.\(n).model: scanner \(r["usage.iterations.\(n).model"] ?? "nil"), oracle \(m)"
+      }
+    }
   }
   return nil
 }

@@ -13,6 +13,16 @@ private struct OracleLine: Decodable {
     var cache_read_input_tokens: Int64?
     var cache_creation: CacheCreation?
     var service_tier: String?
+    var iterations: [Iteration]?
+  }
+  /// One sampling step of `usage.iterations`.
+  struct Iteration: Decodable, Equatable {
+    var input_tokens: Int64?
+    var output_tokens: Int64?
+    var cache_creation_input_tokens: Int64?
+    var cache_read_input_tokens: Int64?
+    var cache_creation: CacheCreation?
+    var model: String?
   }
   struct CacheCreation: Decodable, Equatable {
     var ephemeral_5m_input_tokens: Int64?
@@ -66,6 +76,7 @@ struct ScannerOracleTests {
       let oracle = try? JSONDecoder().decode(OracleLine.self, from: Data(line))
       var records: [ScannedRecord] = []
       var strings: [String: String] = [:]
+      var iterationModels: [String?] = []
       let failure = line.withUnsafeBufferPointer { buf in
         let f = scanner.scan(buf, 0..<buf.count) { records.append($0) }
         if let r = records.first {
@@ -77,6 +88,7 @@ struct ScannerOracleTests {
             if let span { strings[k] = scanner.decode(span) }
           }
           if let tier = o.usage?.serviceTier { strings["tier"] = scanner.decode(tier) }
+          iterationModels = (o.usage?.iterations ?? []).map { $0.model.flatMap { scanner.decode($0) } }
         }
         return f
       }
@@ -113,6 +125,16 @@ struct ScannerOracleTests {
         #expect(u.write5m == usage.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
         #expect(u.write1h == usage.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
         #expect(strings["tier"] == usage.service_tier, "\(where_)")
+        #expect(u.iterations?.count == usage.iterations?.count, "\(where_)")
+        for (k, (it, want)) in zip(u.iterations ?? [], usage.iterations ?? []).enumerated() {
+          #expect(it.input == want.input_tokens, "\(where_)")
+          #expect(it.output == want.output_tokens, "\(where_)")
+          #expect(it.cacheCreation == want.cache_creation_input_tokens, "\(where_)")
+          #expect(it.cacheRead == want.cache_read_input_tokens, "\(where_)")
+          #expect(it.write5m == want.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
+          #expect(it.write1h == want.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
+          #expect(iterationModels[k] == want.model, "\(where_)")
+        }
       }
     }
     #expect(compared > 1_800)

@@ -58,7 +58,7 @@ struct EmptyInputTests {
     let r = await tokengap("simulate", responses, "--tier", "tier-1", "-q")
     #expect(r.status == 65)
     #expect(r.err.hasPrefix("tokengap: error: 'simulate' replays requests at their times; '\(responses)' ("))
-    #expect(r.err.hasSuffix("held none: 8 requests, none with a time\n"))
+    #expect(r.err.hasSuffix("held none: 10 requests, none with a time\n"))
   }
 
   @Test("Files passed over by name are counted in the ledger, with a hint for VCR cassettes; not a problem")

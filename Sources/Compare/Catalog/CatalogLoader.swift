@@ -63,7 +63,18 @@ public enum CatalogLoader {
     let modifiers = PriceModifiers(
       batch: batch, usGeo: geo,
       webSearch: USD(attodollars: search.attodollarsPerToken * 1000),
-      source: try source(mods["source"], "modifiers"))
+      source: try source(mods["source"], "modifiers"),
+      regional: try mods["regional_multiplier"].map { (v) throws(CatalogError) -> Multiplier in
+        guard let m = v.string.flatMap(Multiplier.init) else {
+          throw CatalogError(reason: "modifiers.regional_multiplier is not a decimal")
+        }
+        return m
+      } ?? .one,
+      regionalSource: mods["regional_multiplier"] == nil
+        ? "" : try source(mods["regional_source"], "modifiers.regional"))
+    if let rule = root["accounting"]?["iterations"] {
+      _ = try source(rule["source"], "accounting.iterations")
+    }
 
     var models: [ModelEntry] = []
     var seenIDs = Set<String>()
@@ -116,7 +127,8 @@ public enum CatalogLoader {
           id: id, name: m["name"]?.string ?? id, aliases: aliases, pool: pool,
           status: m["status"]?.string ?? "unknown",
           released: try day(m["released"], "\(ctx).released"),
-          usGeoMultiplierApplies: m["us_geo"]?.bool ?? false, prices: periods,
+          usGeoMultiplierApplies: m["us_geo"]?.bool ?? false,
+          regionalPremiumApplies: m["regional_premium"]?.bool ?? false, prices: periods,
           countsCacheReads: flags))
     }
 

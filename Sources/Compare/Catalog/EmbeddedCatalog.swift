@@ -3,8 +3,8 @@ enum EmbeddedCatalog {
   static let json = #"""
     {
       "schema": 1,
-      "version": "2026-11-26.1",
-      "compiled": "2026-11-26",
+      "version": "2026-11-30.1",
+      "compiled": "2026-11-30",
       "notes": "Prices in USD per million tokens. Dates are UTC days; 'from' is inclusive, 'until' exclusive. Every entry names its source key; what the sources do not give is absent, never invented. Compiled from shared/reference/accounting-facts.md.",
       "sources": {
         "PR-2026-09": {"url": "https://platform.claude.com/docs/en/about-claude/pricing", "date": "2026-09-01", "grade": "verified"},
@@ -18,7 +18,8 @@ enum EmbeddedCatalog {
         "MOD-2026-09": {"url": "https://platform.claude.com/docs/en/about-claude/pricing#data-residency-pricing", "date": "2026-09-01", "grade": "verified"},
         "FAST-2026-11": {"url": "https://code.claude.com/docs/en/fast-mode", "date": "2026-11-01", "grade": "verified"},
         "BEDROCK-BURNDOWN": {"url": "https://docs.aws.amazon.com/bedrock/latest/userguide/quotas-token-burndown.html", "date": "2026-08-27", "grade": "verified (definitions and the 5x list); the settlement formula second-hand"},
-        "OPENAI-CACHING": {"url": "https://platform.openai.com/docs/guides/prompt-caching", "date": "2026-09-01", "grade": "verified second-hand"}
+        "OPENAI-CACHING": {"url": "https://platform.openai.com/docs/guides/prompt-caching", "date": "2026-09-01", "grade": "verified second-hand"},
+        "COMPACTION-2026": {"url": "https://platform.claude.com/docs/en/build-with-claude/compaction", "date": "2026-10-30", "grade": "verified second-hand (the wording quoted in issue 13 and in independent summaries of the page; the SDK's beta usage types carry iterations)"}
       },
       "accounting": {
         "anthropic": {"counts_cache_reads": "per model (itpm_counts_cache_reads)", "source": "RL-2026-09"},
@@ -27,18 +28,22 @@ enum EmbeddedCatalog {
           "output_burndown": [
             {"models": ["claude-3-7-sonnet-20250219", "claude-sonnet-4-0", "claude-opus-4-0", "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7"], "value": 5}
           ]},
-        "openai": {"counts_cache_reads": true, "source": "OPENAI-CACHING", "note": "Cached tokens are a subset of prompt tokens and count toward TPM."}
+        "openai": {"counts_cache_reads": true, "source": "OPENAI-CACHING", "note": "Cached tokens are a subset of prompt tokens and count toward TPM."},
+        "iterations": {"rule": "When usage carries iterations, every token count, the ITPM charge and the costs are the sums over the iterations (the top-level counts exclude the extra sampling steps); P is the sum of each step's input + cache writes + cache reads. A step with its own model is priced by that model.", "source": "COMPACTION-2026"}
       },
       "modifiers": {
         "batch_multiplier": "0.5",
         "us_geo_multiplier": "1.1",
         "web_search_usd_per_1000": "10",
-        "source": "PR-2026-09"
+        "source": "PR-2026-09",
+        "regional_multiplier": "1.1",
+        "regional_source": "PR-2026-09",
+        "regional_note": "Bedrock regional and cross-region ids (us., eu., apac., jp., au.) and Vertex regional endpoints: 'a 10% premium over global endpoints' for Sonnet 4.5, Haiku 4.5, Opus 4.5 and later (models marked regional_premium); global. ids and the global endpoint are base price."
       },
       "models": [
         {
           "id": "claude-fable-5-2", "name": "Claude Fable 5.2", "aliases": [], "pool": "fable-5-2", "status": "current",
-          "released": "2026-11-09", "us_geo": true,
+          "released": "2026-11-09", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-11-09", "source": "PR-2026-11-3P",
              "standard": {"input": "8", "write_5m": "10", "write_1h": "16", "read": "0.20", "output": "40"}}
@@ -46,12 +51,12 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-mythos-5-2", "name": "Claude Mythos 5.2", "aliases": [], "pool": "mythos-5-2", "status": "limited",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": []
         },
         {
           "id": "claude-fable-5-1", "name": "Claude Fable 5.1", "aliases": [], "pool": "fable-5-1", "status": "current",
-          "released": "2026-09-01", "us_geo": true,
+          "released": "2026-09-01", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-09-01", "source": "PR-2026-10",
              "standard": {"input": "10", "write_5m": "12.50", "write_1h": "20", "read": "0.25", "output": "50"}}
@@ -59,7 +64,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-mythos-5-1", "name": "Claude Mythos 5.1", "aliases": [], "pool": "mythos-5-1", "status": "limited",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-10",
              "standard": {"input": "10", "write_5m": "12.50", "write_1h": "20", "read": "0.25", "output": "50"}}
@@ -67,7 +72,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-fable-5", "name": "Claude Fable 5", "aliases": [], "pool": "fable-5", "status": "legacy",
-          "released": "2026-06-09", "us_geo": true,
+          "released": "2026-06-09", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-06-09", "source": "PR-2026-09",
              "standard": {"input": "10", "write_5m": "12.50", "write_1h": "20", "read": "1", "output": "50"}}
@@ -75,7 +80,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-mythos-5", "name": "Claude Mythos 5", "aliases": [], "pool": "mythos-5", "status": "limited",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "10", "write_5m": "12.50", "write_1h": "20", "read": "1", "output": "50"}}
@@ -83,12 +88,12 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-mythos-preview", "name": "Claude Mythos Preview", "aliases": [], "pool": "mythos-preview", "status": "limited",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": []
         },
         {
           "id": "claude-opus-5-5", "name": "Claude Opus 5.5", "aliases": [], "pool": "opus-5-5", "status": "current",
-          "released": "2026-09-22", "us_geo": true,
+          "released": "2026-09-22", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-09-22", "source": "PR-2026-10",
              "standard": {"input": "4", "write_5m": "5", "write_1h": "8", "read": "0.20", "output": "20"}}
@@ -96,7 +101,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-opus-5", "name": "Claude Opus 5", "aliases": [], "pool": "opus-5", "status": "legacy",
-          "released": "2026-07-24", "us_geo": true,
+          "released": "2026-07-24", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-07-24", "source": "PR-2026-09",
              "standard": {"input": "5", "write_5m": "6.25", "write_1h": "10", "read": "0.50", "output": "25"},
@@ -105,7 +110,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-opus-4-8", "name": "Claude Opus 4.8", "aliases": [], "pool": "opus-4", "status": "current",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "5", "write_5m": "6.25", "write_1h": "10", "read": "0.50", "output": "25"},
@@ -114,7 +119,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-opus-4-7", "name": "Claude Opus 4.7", "aliases": [], "pool": "opus-4", "status": "current",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "5", "write_5m": "6.25", "write_1h": "10", "read": "0.50", "output": "25"}}
@@ -122,7 +127,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-opus-4-6", "name": "Claude Opus 4.6", "aliases": [], "pool": "opus-4", "status": "current",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "5", "write_5m": "6.25", "write_1h": "10", "read": "0.50", "output": "25"}}
@@ -130,7 +135,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-opus-4-5", "name": "Claude Opus 4.5", "aliases": ["claude-opus-4-5-20251101"], "pool": "opus-4", "status": "current",
-          "released": "2025-11-01", "us_geo": false,
+          "released": "2025-11-01", "us_geo": false, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "5", "write_5m": "6.25", "write_1h": "10", "read": "0.50", "output": "25"}}
@@ -154,7 +159,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-sonnet-5-5", "name": "Claude Sonnet 5.5", "aliases": [], "pool": "sonnet-5-5", "status": "current",
-          "released": "2026-09-28", "us_geo": true,
+          "released": "2026-09-28", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "launch", "from": "2026-09-28", "until": "2026-10-07", "source": "PR-2026-10",
              "standard": {"input": "2", "write_5m": "2.50", "write_1h": "4", "read": "0.20", "output": "10"}},
@@ -164,7 +169,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-sonnet-5", "name": "Claude Sonnet 5", "aliases": [], "pool": "sonnet-5", "status": "current",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "introductory", "until": "2026-09-01", "source": "PR-2026-09",
              "standard": {"input": "2", "write_5m": "2.50", "write_1h": "4", "read": "0.20", "output": "10"}},
@@ -174,7 +179,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-sonnet-4-6", "name": "Claude Sonnet 4.6", "aliases": [], "pool": "sonnet-4", "status": "current",
-          "us_geo": true,
+          "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "3", "write_5m": "3.75", "write_1h": "6", "read": "0.30", "output": "15"}}
@@ -182,7 +187,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-sonnet-4-5", "name": "Claude Sonnet 4.5", "aliases": ["claude-sonnet-4-5-20250929"], "pool": "sonnet-4", "status": "current",
-          "released": "2025-09-29", "us_geo": false,
+          "released": "2025-09-29", "us_geo": false, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "3", "write_5m": "3.75", "write_1h": "6", "read": "0.30", "output": "15"},
@@ -200,7 +205,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-haiku-5-5", "name": "Claude Haiku 5.5", "aliases": [], "pool": "haiku-5-5", "status": "current",
-          "released": "2026-10-07", "us_geo": true,
+          "released": "2026-10-07", "us_geo": true, "regional_premium": true,
           "prices": [
             {"label": "standard", "from": "2026-10-07", "source": "PR-2026-10",
              "standard": {"input": "0.10", "write_5m": "0.125", "write_1h": "0.20", "read": "0.01", "output": "0.50"},
@@ -209,7 +214,7 @@ enum EmbeddedCatalog {
         },
         {
           "id": "claude-haiku-4-5", "name": "Claude Haiku 4.5", "aliases": ["claude-haiku-4-5-20251001"], "pool": "haiku-4-5", "status": "current",
-          "released": "2025-10-01", "us_geo": false,
+          "released": "2025-10-01", "us_geo": false, "regional_premium": true,
           "prices": [
             {"label": "standard", "source": "PR-2026-09",
              "standard": {"input": "1", "write_5m": "1.25", "write_1h": "2", "read": "0.10", "output": "5"}}

@@ -53,6 +53,20 @@ struct RawUsage {
   /// (tokengap's own rows carry their source's file and line).
   var sourceFile: String?
   var sourceLine: Int?
+  /// `usage.iterations`, as read; summed by ``FileIngest/accept(_:_:line:)``.
+  var iterations: [RawIteration]?
+}
+
+/// One sampling step of `usage.iterations` (compaction, advisor, fallback).
+struct RawIteration {
+  var input: Int64?
+  var output: Int64?
+  var cacheCreation: Int64?
+  var cacheRead: Int64?
+  var write5m: Int64?
+  var write1h: Int64?
+  var model: String?
+  var type: String?
 }
 
 /// Records: scanned fields → normalized usage → the partial's request table.
@@ -106,6 +120,13 @@ extension FileIngest {
           if let v = u.cacheCreation { current.cacheCreation = v }
           if let v = u.cacheRead { current.cacheRead = v }
           if let v = u.webSearch { current.webSearch = v }
+          if let its = u.iterations {
+            guard let decoded = iterations(its, lineNumber: n) else {
+              count(\.malformedLines)
+              return
+            }
+            current.iterations = decoded
+          }
         }
         stream = current
         count(\.usageLines)
@@ -232,6 +253,10 @@ extension FileIngest {
       raw.write5m = u.write5m
       raw.write1h = u.write1h
       raw.webSearch = u.webSearch
+      if let its = u.iterations {
+        guard let decoded = iterations(its, lineNumber: n) else { return false }
+        raw.iterations = decoded
+      }
       // Only whether each is the one value that changes the price matters:
       // the bytes are compared where they lie, no String is made.
       raw.batch = spanIs(u.serviceTier, "batch")
@@ -239,6 +264,28 @@ extension FileIngest {
       raw.fast = spanIs(u.speed, "fast")
     }
     return true
+  }
+
+  /// The scanned iterations with their model and type decoded; nil (and a
+  /// problem) on bad text.
+  mutating func iterations(_ its: [ScannedUsage], lineNumber n: Int) -> [RawIteration]? {
+    var out: [RawIteration] = []
+    out.reserveCapacity(its.count)
+    for it in its {
+      var r = RawIteration(
+        input: it.input, output: it.output, cacheCreation: it.cacheCreation, cacheRead: it.cacheRead,
+        write5m: it.write5m, write1h: it.write1h)
+      for (span, name) in [(it.model, "model"), (it.type, "type")] {
+        guard let span else { continue }
+        guard let text = scanner.decode(span) else {
+          partial.ledger.problem(.invalidText, path, n, "invalid UTF-8 or escape in 'iterations[].\(name)'")
+          return nil
+        }
+        if name == "model" { r.model = text } else { r.type = text }
+      }
+      out.append(r)
+    }
+    return out
   }
 
   /// Whether a string span's text is `lower`, in any letter case (the API
@@ -276,11 +323,25 @@ extension FileIngest {
       count(\.skippedAPIError)
       return
     }
-    let model = raw.model ?? ""
-    if model == "<synthetic>" {
+    if raw.model == "<synthetic>" {
       count(\.skippedSynthetic)
       return
     }
+    if let its = raw.iterations, !its.isEmpty {
+      raw.iterations = nil
+      let steps: [RawUsage]
+      do {
+        steps = try Self.foldingIterations(its, into: &raw, key: baseKey(raw))
+      } catch {
+        count(\.malformedLines)
+        partial.ledger.problem(.invalidCount, path, n, "\(error) in 'iterations'")
+        return
+      }
+      accept(raw, n, line: line)
+      for step in steps { accept(step, n, line: nil) }
+      return
+    }
+    let model = raw.model ?? ""
     guard raw.input != nil || raw.output != nil else {
       count(\.malformedLines)
       partial.ledger.problem(.noTokenCounts, path, n, "'usage' has no token counts")
@@ -371,6 +432,95 @@ extension FileIngest {
           cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
           webSearch: raw.webSearch ?? 0),
         flags: flags, measured: raw.measured, headers: raw.rateLimit))
+  }
+
+  /// The de-duplication key of a record as text (its ids, or the key its
+  /// reader chose); nil for a record without ids, a request of its own.
+  func baseKey(_ raw: borrowing RawUsage) -> String? {
+    if let k = raw.key { return k }
+    var ids: (String, String)?
+    if raw.encodedKey {
+      let (m, q) = KeyEncoding.ids(keyScratch[...])
+      ids = (String(decoding: m ?? [], as: UTF8.self), String(decoding: q ?? [], as: UTF8.self))
+    } else if let id = raw.messageID, !id.isEmpty {
+      ids = (id, raw.requestID ?? "")
+    }
+    return ids.map { "\($0.0)\u{1F}\($0.1)" }
+  }
+
+  /// The model name given to an advisor step whose model is not recorded:
+  /// not in the catalog, so the step is counted and left unpriced.
+  static let advisorWithoutModel = "advisor (model not given)"
+
+  /// Sums `usage.iterations` into the record, by the rule of Anthropic's
+  /// compaction documentation: the top-level counts exclude the extra
+  /// sampling steps, and "to calculate the total tokens consumed and billed
+  /// … sum across all entries in the `usage.iterations` array".
+  ///
+  /// Each step's prompt is what count_tokens would have returned for it, so
+  /// `P` becomes the sum of each step's input + cache writes + cache reads,
+  /// and `I`, the costs and the token columns sum the steps too. The steps
+  /// on the record's model (an iteration without `model` ran on it; an
+  /// `advisor_message` without `model` did not, and is left unpriced) replace
+  /// its counts; the steps on each other model become a record of their own,
+  /// keyed by the request's key and that model, priced by that model, and
+  /// returned. When no step ran on the record's model, the first model's
+  /// steps take the record's place.
+  static func foldingIterations(
+    _ its: [RawIteration], into raw: inout RawUsage, key: String?
+  ) throws(UsageError) -> [RawUsage] {
+    func add(_ a: Int64?, _ b: Int64?, _ field: String) throws(UsageError) -> Int64? {
+      guard let b else { return a }
+      let (s, o) = (a ?? 0).addingReportingOverflow(b)
+      if o { throw .overflow(field) }
+      return s
+    }
+    var order: [String] = []
+    var sums: [String: RawIteration] = [:]
+    for it in its {
+      let model = it.model ?? (it.type == "advisor_message" ? advisorWithoutModel : raw.model ?? "")
+      var sum = sums[model] ?? RawIteration(input: 0, output: 0, cacheCreation: 0, cacheRead: 0, model: model)
+      if sums[model] == nil { order.append(model) }
+      sum.input = try add(sum.input, it.input, "input_tokens")
+      sum.output = try add(sum.output, it.output, "output_tokens")
+      sum.cacheRead = try add(sum.cacheRead, it.cacheRead, "cache_read_input_tokens")
+      let split = try add(it.write5m, it.write1h, "cache_creation")
+      sum.cacheCreation = try add(sum.cacheCreation, it.cacheCreation ?? split, "cache_creation_input_tokens")
+      sum.write5m = try add(sum.write5m, it.write5m, "ephemeral_5m_input_tokens")
+      sum.write1h = try add(sum.write1h, it.write1h, "ephemeral_1h_input_tokens")
+      sums[model] = sum
+    }
+    let own = order.first { $0 == (raw.model ?? "") } ?? order.first
+    var extra: [RawUsage] = []
+    for model in order {
+      guard let sum = sums[model] else { continue }
+      var r = raw
+      r.model = model.isEmpty && raw.model == nil ? nil : model
+      r.input = sum.input
+      r.output = sum.output
+      r.cacheRead = sum.cacheRead
+      r.cacheCreation = sum.cacheCreation
+      r.write5m = sum.write5m
+      r.write1h = sum.write1h
+      if model == own {
+        raw = r
+      } else {
+        // A step's own request row: web searches stay with the request.
+        r.webSearch = nil
+        // Keyed by text, so that its row read back is the same request.
+        guard let key else {
+          r.messageID = nil
+          r.requestID = nil
+          r.encodedKey = false
+          extra.append(r)
+          continue
+        }
+        r.key = "iterations\u{1F}\(model)\u{1F}\(key)"
+        r.encodedKey = false
+        extra.append(r)
+      }
+    }
+    return extra
   }
 
   /// A structured capture: the whole file, or one JSON document per line.

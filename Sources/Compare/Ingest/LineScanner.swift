@@ -28,8 +28,24 @@ struct ScannedUsage: Equatable {
   var serviceTier: Span?
   var inferenceGeo: Span?
   var speed: Span?
+  /// `usage.iterations`: one entry per sampling step (compaction, advisor,
+  /// fallback), each with its own counts; at most ``maxIterations``.
+  var iterations: [ScannedUsage]?
+  /// An iteration's `model` (only in `iterations`).
+  var model: Span?
+  /// An iteration's `type` (only in `iterations`).
+  var type: Span?
+
+  /// The most iterations kept from one usage object; more is a problem.
+  static let maxIterations = 64
 
   mutating func edit(_ body: (inout ScannedUsage) -> Void) { body(&self) }
+
+  /// Edits the last iteration, when there is one.
+  mutating func editIteration(_ body: (inout ScannedUsage) -> Void) {
+    guard let n = iterations?.count, n > 0 else { return }
+    iterations?[n - 1].edit(body)
+  }
 }
 
 /// The fields tokengap keeps from one record (a line, or a progress line's
@@ -75,7 +91,7 @@ private enum Key: UInt8 {
   case other, type, timestamp, sessionId, isSidechain, isApiErrorMessage, requestId, agentId
   case cwd, message, data, usage, id, model, stopReason, inputTokens, outputTokens
   case cacheCreationInputTokens, cacheReadInputTokens, cacheCreation, ephemeral5m, ephemeral1h
-  case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed
+  case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed, iterations
 
   /// The one list of the keys' spellings.
   static let names: [(StaticString, Key)] = [
@@ -89,6 +105,7 @@ private enum Key: UInt8 {
     ("ephemeral_5m_input_tokens", .ephemeral5m), ("ephemeral_1h_input_tokens", .ephemeral1h),
     ("server_tool_use", .serverToolUse), ("web_search_requests", .webSearchRequests),
     ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
+    ("iterations", .iterations),
   ]
 
   /// The names as zero-padded little-endian words, grouped by length: a key
@@ -134,6 +151,9 @@ private enum Context {
   case usage(inner: Bool)
   case cacheCreation(inner: Bool)
   case serverToolUse(inner: Bool)
+  /// One element of `usage.iterations`.
+  case iteration(inner: Bool)
+  case iterationCacheCreation(inner: Bool)
 }
 
 /// Scans JSON bytes for the fields tokengap needs, without building a tree.
@@ -141,7 +161,8 @@ private enum Context {
 /// Strings are skipped with `memchr` to the next quote (checking backslash
 /// parity); irrelevant values are skipped with a bracket stack on the heap, so
 /// nesting depth costs memory, never stack. Only the objects on the paths
-/// tokengap reads are descended into, and those are at most six deep.
+/// tokengap reads are descended into, and those are at most seven deep
+/// (`data.message.usage.iterations[].cache_creation`).
 struct LineScanner {
   private var brackets: [UInt8] = []
   private var b: UnsafeBufferPointer<UInt8> = UnsafeBufferPointer(start: nil, count: 0)
@@ -615,13 +636,16 @@ struct LineScanner {
     case string(TextField, inner: Bool)
     case flag(FlagField, inner: Bool)
     case stopReason(inner: Bool)
-    case count(CountField, inner: Bool)
+    case count(CountField, inner: Bool, iteration: Bool = false)
     case usageString(UsageTextField, inner: Bool)
+    case iterations(inner: Bool)
+    case iterationString(IterationTextField, inner: Bool)
   }
 
   private enum TextField { case type, timestamp, sessionID, requestID, agentID, cwd, messageID, model }
   private enum FlagField { case isSidechain, isAPIError }
   private enum UsageTextField { case serviceTier, inferenceGeo, speed }
+  private enum IterationTextField { case model, type }
   private enum CountField {
     case input, output, cacheCreation, cacheRead, write5m, write1h, webSearch
 
@@ -639,10 +663,12 @@ struct LineScanner {
   }
 
   /// Edits the usage object when there is one.
-  private static func withUsage(_ x: inout ScannedFields, _ body: (inout ScannedUsage) -> Void) {
+  private static func withUsage(
+    _ x: inout ScannedFields, _ iteration: Bool = false, _ body: (inout ScannedUsage) -> Void
+  ) {
     // Optional chaining edits the stored value in place; unwrapping into a
     // local and writing it back would copy it twice per field.
-    x.usage?.edit(body)
+    if iteration { x.usage?.editIteration(body) } else { x.usage?.edit(body) }
   }
 
   private static func isSet(_ f: TextField, _ x: ScannedFields) -> Bool {
@@ -755,6 +781,24 @@ struct LineScanner {
       case .serviceTier: return .usageString(.serviceTier, inner: inner)
       case .inferenceGeo: return .usageString(.inferenceGeo, inner: inner)
       case .speed: return .usageString(.speed, inner: inner)
+      case .iterations: return .iterations(inner: inner)
+      default: return .skip
+      }
+    case .iteration(let inner):
+      switch k {
+      case .inputTokens: return .count(.input, inner: inner, iteration: true)
+      case .outputTokens: return .count(.output, inner: inner, iteration: true)
+      case .cacheCreationInputTokens: return .count(.cacheCreation, inner: inner, iteration: true)
+      case .cacheReadInputTokens: return .count(.cacheRead, inner: inner, iteration: true)
+      case .cacheCreation: return .descend(.iterationCacheCreation(inner: inner))
+      case .model: return .iterationString(.model, inner: inner)
+      case .type: return .iterationString(.type, inner: inner)
+      default: return .skip
+      }
+    case .iterationCacheCreation(let inner):
+      switch k {
+      case .ephemeral5m: return .count(.write5m, inner: inner, iteration: true)
+      case .ephemeral1h: return .count(.write1h, inner: inner, iteration: true)
       default: return .skip
       }
     case .cacheCreation(let inner):
@@ -829,15 +873,35 @@ struct LineScanner {
         return .success(next)
       }
       return skipValue(i)
-    case .count(let path, let inner):
+    case .iterationString(let field, let inner):
+      if c == UInt8(ascii: "\"") {
+        guard let (next, escaped) = stringEnd(i) else {
+          return .failure(ScanFailure(offset: i, reason: "unterminated string"))
+        }
+        let span = Span(start: i + 1, end: next - 1, escaped: escaped)
+        mutate(&record, inner) {
+          LineScanner.withUsage(&$0, true) {
+            switch field {
+            case .model: $0.model = span
+            case .type: $0.type = span
+            }
+          }
+        }
+        return .success(next)
+      }
+      return skipValue(i)
+    case .iterations(let inner):
+      return scanIterations(i, inner, &record)
+    case .count(let path, let inner, let iteration):
       let name = path.name
       mutate(&record, inner) {
-        if let u = $0.usage, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
+        let u = iteration ? $0.usage?.iterations?.last : $0.usage
+        if let u, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
       }
       let step = skipValue(i)
       guard case .success(let next) = step else { return step }
       if c == UInt8(ascii: "n"), next - i == 4 {
-        mutate(&record, inner) { LineScanner.withUsage(&$0) { LineScanner.set(path, nil, &$0) } }
+        mutate(&record, inner) { LineScanner.withUsage(&$0, iteration) { LineScanner.set(path, nil, &$0) } }
         return step
       }
       var v: Int64 = 0
@@ -866,7 +930,7 @@ struct LineScanner {
       if ok, next - i > 1, b[i] == UInt8(ascii: "0") { ok = false }
       if negativeZero { v = 0 }
       mutate(&record, inner) {
-        LineScanner.withUsage(&$0) { LineScanner.set(path, ok ? v : nil, &$0) }
+        LineScanner.withUsage(&$0, iteration) { LineScanner.set(path, ok ? v : nil, &$0) }
         if !ok {
           switch why {
           case .notWhole: $0.note("'\(name)' is not a whole number")
@@ -876,6 +940,52 @@ struct LineScanner {
         }
       }
       return step
+    }
+  }
+
+  /// Scans `usage.iterations`: an array whose objects are read as usage
+  /// counts, one ``ScannedUsage`` each (at most
+  /// ``ScannedUsage/maxIterations``; the rest are skipped and noted).
+  /// `null` is no iterations; another type is a problem.
+  private mutating func scanIterations(_ open: Int, _ inner: Bool, _ record: inout ScannedRecord) -> Step {
+    guard b[open] == UInt8(ascii: "[") else {
+      if b[open] != UInt8(ascii: "n") {
+        mutate(&record, inner) { $0.note("'iterations' is not an array") }
+      }
+      return skipValue(open)
+    }
+    mutate(&record, inner) { LineScanner.withUsage(&$0) { if $0.iterations == nil { $0.iterations = [] } } }
+    var i = skipSpace(open + 1)
+    guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated array")) }
+    if b[i] == UInt8(ascii: "]") { return .success(i + 1) }
+    while true {
+      guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated array")) }
+      let step: Step
+      var kept = false
+      mutate(&record, inner) { f in
+        guard b[i] == UInt8(ascii: "{") else {
+          f.note("an element of 'iterations' is not an object")
+          return
+        }
+        guard (f.usage?.iterations?.count ?? 0) < ScannedUsage.maxIterations else {
+          f.note("more than \(ScannedUsage.maxIterations) entries in 'iterations'")
+          return
+        }
+        f.usage?.iterations?.append(ScannedUsage())
+        kept = f.usage?.iterations != nil
+      }
+      step = kept ? scanObject(i, .iteration(inner: inner), &record) : skipValue(i)
+      switch step {
+      case .failure: return step
+      case .success(let next): i = skipSpace(next)
+      }
+      guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated array")) }
+      if b[i] == UInt8(ascii: ",") {
+        i = skipSpace(i + 1)
+        continue
+      }
+      if b[i] == UInt8(ascii: "]") { return .success(i + 1) }
+      return .failure(ScanFailure(offset: i, reason: "expected ',' or ']'"))
     }
   }
 

@@ -80,7 +80,8 @@ public struct PricedTable: Sendable {
         let f = row.flags
         let options = RequestOptions(
           batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
-          longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil)
+          longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
+          regional: ModelCatalog.isRegional(table.strings[row.model]))
         id = UInt32(classes.count)
         classes.append(
           PriceClass(
@@ -275,7 +276,8 @@ public struct PricedRequest: Sendable {
     let f = r.flags
     options = RequestOptions(
       batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
-      longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil)
+      longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
+      regional: ModelCatalog.isRegional(t.strings[r.model]))
     let c = priced.priceClass(ofRow: i)
     model = c.model
     pool = c.pool

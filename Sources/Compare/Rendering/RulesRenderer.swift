@@ -89,6 +89,7 @@ public enum RulesRenderer {
         ("aliases", .array(m.aliases.map { .string($0) })), ("status", .string(m.status)),
         ("pool", .string(m.pool)), ("released", .text(m.released?.description)),
         ("us_geo_multiplier_applies", .bool(m.usGeoMultiplierApplies)),
+        ("regional_premium_applies", .bool(m.regionalPremiumApplies)),
         ("counts_cache_reads", .bool(m.countsCacheReads(on: day))),
         ("price", price),
       ])
@@ -132,6 +133,7 @@ public enum RulesRenderer {
         .object([
           ("batch_multiplier", .number(catalog.modifiers.batch.description)),
           ("us_geo_multiplier", .number(catalog.modifiers.usGeo.description)),
+          ("regional_multiplier", .number(catalog.modifiers.regional.description)),
           ("web_search_usd_per_request", .usd(catalog.modifiers.webSearch)),
         ])
       ),
@@ -180,7 +182,7 @@ public enum RulesRenderer {
     }
     let m = catalog.modifiers
     out +=
-      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), web search $\(m.webSearch.formatted()) per request.\n"
+      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), regional endpoints x\(m.regional) (Bedrock us./eu./apac./jp./au. ids; models marked regional_premium), web search $\(m.webSearch.formatted()) per request.\n"
     out += "catalog sha256: \(catalog.sha256)\n"
     return out
   }

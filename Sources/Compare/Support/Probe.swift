@@ -32,6 +32,15 @@ package enum Probe {
             if let v { f["usage." + k] = String(v) }
           }
           f["usage"] = "present"
+          for (n, it) in (u.iterations ?? []).enumerated() {
+            for (k, v) in [
+              ("input_tokens", it.input), ("output_tokens", it.output),
+              ("cache_creation_input_tokens", it.cacheCreation), ("cache_read_input_tokens", it.cacheRead),
+            ] {
+              if let v { f["usage.iterations.\(n)." + k] = String(v) }
+            }
+            if let m = it.model { f["usage.iterations.\(n).model"] = scanner.decode(m) ?? "<undecodable>" }
+          }
         }
         if let p = o.problem { f["problem"] = p }
         out.append(f)

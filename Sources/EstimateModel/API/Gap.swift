@@ -9,12 +9,19 @@ public struct RequestOptions: Sendable, Hashable, Codable {
   /// The long-prompt tier as reported (the Admin API's `context_window`);
   /// nil decides it from the request's own prompt.
   public var longContext: Bool?
+  /// Sent to a regional endpoint (a Bedrock `us.`/`eu.`/… id, a Vertex
+  /// regional location): the catalog's regional premium, where it applies.
+  public var regional: Bool
 
-  public init(batch: Bool = false, usGeo: Bool = false, fast: Bool = false, longContext: Bool? = nil) {
+  public init(
+    batch: Bool = false, usGeo: Bool = false, fast: Bool = false, longContext: Bool? = nil,
+    regional: Bool = false
+  ) {
     self.batch = batch
     self.usGeo = usGeo
     self.fast = fast
     self.longContext = longContext
+    self.regional = regional
   }
 }
 
@@ -243,6 +250,10 @@ public struct PriceClass: Sendable, Hashable, Codable {
     if options.usGeo && entry.usGeoMultiplierApplies {
       multiplier = multiplier * catalog.modifiers.usGeo
       tierSuffix += "+us_geo"
+    }
+    if options.regional && entry.regionalPremiumApplies {
+      multiplier = multiplier * catalog.modifiers.regional
+      tierSuffix += "+regional"
     }
     if options.batch {
       multiplier = multiplier * catalog.modifiers.batch

@@ -105,15 +105,20 @@ public struct ModelEntry: Sendable, Hashable, Codable {
   public var released: CivilDay?
   /// US-only `inference_geo` costs the catalog's multiplier (Claude 4.6+).
   public var usGeoMultiplierApplies: Bool
+  /// Bedrock regional and cross-region ids and Vertex regional endpoints
+  /// cost the catalog's regional multiplier (Sonnet 4.5, Haiku 4.5, Opus
+  /// 4.5 and later).
+  public var regionalPremiumApplies: Bool
   public var prices: [PricePeriod]
   /// When cache reads count toward ITPM (the docs' † models); false otherwise.
   public var countsCacheReads: [DatedFlag]
 
   public init(
     id: String, name: String, aliases: [String], pool: String, status: String,
-    released: CivilDay?, usGeoMultiplierApplies: Bool, prices: [PricePeriod],
-    countsCacheReads: [DatedFlag]
+    released: CivilDay?, usGeoMultiplierApplies: Bool, regionalPremiumApplies: Bool = false,
+    prices: [PricePeriod], countsCacheReads: [DatedFlag]
   ) {
+    self.regionalPremiumApplies = regionalPremiumApplies
     self.id = id
     self.name = name
     self.aliases = aliases
@@ -143,12 +148,20 @@ public struct PriceModifiers: Sendable, Hashable, Codable {
   /// The price of one web search request.
   public var webSearch: USD
   public var source: String
+  /// Regional endpoints' premium over global ones (Bedrock, Vertex AI).
+  public var regional: Multiplier
+  public var regionalSource: String
 
-  public init(batch: Multiplier, usGeo: Multiplier, webSearch: USD, source: String) {
+  public init(
+    batch: Multiplier, usGeo: Multiplier, webSearch: USD, source: String,
+    regional: Multiplier = .one, regionalSource: String = ""
+  ) {
     self.batch = batch
     self.usGeo = usGeo
     self.webSearch = webSearch
     self.source = source
+    self.regional = regional
+    self.regionalSource = regionalSource
   }
 }
 
@@ -238,6 +251,24 @@ public struct ModelCatalog: Sendable {
       if let i = index[candidate] { return .known(models[i]) }
     }
     return .unpriced(ModelCatalog.candidates(for: logged).first ?? logged)
+  }
+
+  /// Whether a logged id names a regional endpoint: a Bedrock regional or
+  /// cross-region inference profile (`us.`, `eu.`, `apac.`, `jp.`, `au.`
+  /// before `anthropic.`, after any gateway prefix such as `bedrock/`).
+  /// `global.` and a bare `anthropic.` id are not.
+  ///
+  /// | logged id | regional |
+  /// |---|---|
+  /// | `eu.anthropic.claude-haiku-4-5-20251001-v1:0` | yes |
+  /// | `bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0` | yes |
+  /// | `global.anthropic.claude-sonnet-4-5-20250929-v1:0` | no |
+  /// | `claude-sonnet-4-5` | no |
+  public static func isRegional(_ logged: String) -> Bool {
+    var id = Substring(logged.lowercased())
+    if let slash = id.lastIndex(of: "/") { id = id[id.index(after: slash)...] }
+    guard let range = id.firstRange(of: "anthropic.") else { return false }
+    return ["us.", "eu.", "apac.", "jp.", "au."].contains(String(id[..<range.lowerBound]))
   }
 
   /// The normalized forms of a logged id, most specific first.

@@ -81,7 +81,17 @@ extension CaptureReader {
       // problem naming the entry, never a silent loss.
       let (path, line, index) = (reader.path, line, index)
       func unreadable(_ why: String) {
-        ledger.problem(.unreadableEntry, path, line, "HAR entry \(index) (/v1/messages, HTTP \(call.status)): \(why)")
+        ledger.problem(
+          .unreadableEntry, path, line, "HAR entry \(index) (\(call.endpoint.name), HTTP \(call.status)): \(why)")
+      }
+      let contentType = headers.first(where: { lowercasedName($0.0) == "content-type" })?.1 ?? ""
+      if lowercasedName(contentType).hasPrefix("application/vnd.amazon.eventstream")
+        || (e["response"]?["content"]?["mimeType"]?.string).map({
+          lowercasedName($0).hasPrefix("application/vnd.amazon.eventstream")
+        }) == true
+      {
+        unreadable("Bedrock event-stream body (application/vnd.amazon.eventstream) not supported")
+        return
       }
       if let encoding = headers.first(where: { lowercasedName($0.0) == "content-encoding" })?.1,
         !["identity", ""].contains(encoding.trimmingSpaces.lowercased())
@@ -113,8 +123,17 @@ extension CaptureReader {
       for var r in found {
         r.time = r.time ?? call.time
         r.rateLimit = RateLimitHeaders(headers)
-        r.requestID = r.requestID ?? headers.first { lowercasedName($0.0) == "request-id" }?.1
-        if r.model == nil { r.model = requestBody()?["model"]?.string }
+        r.requestID =
+          r.requestID
+          ?? headers.first {
+            let n = lowercasedName($0.0)
+            return n == "request-id" || n == "x-amzn-requestid"
+          }?.1
+        // Bedrock: the URL's id names the model and the endpoint (a `us.`,
+        // `eu.`, … prefix is a regional one), so it is the logged model;
+        // elsewhere the body's model, else the request's, else the URL's.
+        if call.endpoint == .bedrock, let m = call.model { r.model = m }
+        if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
         records.append(r)
         keys.append(key ?? nil)
@@ -137,12 +156,105 @@ extension CaptureReader {
     }
   }
 
-  static func harCall(_ e: JSONValue) -> (countTokens: Bool, time: Instant?, status: Int64)? {
+  /// Where a HAR entry's call went.
+  enum Endpoint: Equatable {
+    /// Anthropic's `/v1/messages` (and `/v1/messages/count_tokens`).
+    case messages
+    /// Bedrock Runtime `/model/<id>/invoke`, `/invoke-with-response-stream`,
+    /// `/converse` or `/converse-stream`.
+    case bedrock
+    /// Vertex AI `…/publishers/anthropic/models/<id>:rawPredict` or `:streamRawPredict`.
+    case vertex
+
+    var name: String {
+      switch self {
+      case .messages: "/v1/messages"
+      case .bedrock: "Bedrock"
+      case .vertex: "Vertex AI"
+      }
+    }
+  }
+
+  /// A HAR entry's call: whether it counts tokens, its time, status,
+  /// endpoint and the model its URL names (Bedrock and Vertex); nil for any
+  /// other URL.
+  static func harCall(_ e: JSONValue) -> HARCall? {
     guard let url = e["request"]?["url"]?.string else { return nil }
-    let endpoint = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
-    let countTokens = endpoint.hasSuffix("/v1/messages/count_tokens")
-    guard countTokens || endpoint.hasSuffix("/v1/messages") else { return nil }
-    return (countTokens, e["startedDateTime"].flatMap(Self.time), e["response"]?["status"]?.int64 ?? 0)
+    let path = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
+    let time = e["startedDateTime"].flatMap(Self.time)
+    let status = e["response"]?["status"]?.int64 ?? 0
+    let countTokens = path.hasSuffix("/v1/messages/count_tokens")
+    if countTokens || path.hasSuffix("/v1/messages") {
+      return HARCall(countTokens: countTokens, time: time, status: status, endpoint: .messages, model: nil)
+    }
+    guard let (endpoint, model) = providerCall(path) else { return nil }
+    return HARCall(countTokens: false, time: time, status: status, endpoint: endpoint, model: model)
+  }
+
+  /// One HAR call, as ``harCall(_:)`` reads it.
+  struct HARCall {
+    var countTokens: Bool
+    var time: Instant?
+    var status: Int64
+    var endpoint: Endpoint
+    var model: String?
+  }
+
+  /// A Bedrock or Vertex inference URL path, and the model it names
+  /// (percent-decoded); nil for any other path.
+  ///
+  /// | URL path | endpoint |
+  /// |---|---|
+  /// | `/model/<id>/invoke`, `/invoke-with-response-stream` | Bedrock |
+  /// | `/model/<id>/converse`, `/converse-stream` | Bedrock |
+  /// | `…/publishers/anthropic/models/<id>:rawPredict`, `:streamRawPredict` | Vertex AI |
+  static func providerCall(_ path: String) -> (Endpoint, String)? {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    if parts.count >= 3, parts[parts.count - 3] == "model",
+      ["invoke", "invoke-with-response-stream", "converse", "converse-stream"].contains(parts[parts.count - 1])
+    {
+      let id = percentDecoded(String(parts[parts.count - 2]))
+      return id.isEmpty ? nil : (.bedrock, id)
+    }
+    if let last = parts.last, parts.count >= 3, parts[parts.count - 2] == "models",
+      parts[parts.count - 3] == "anthropic",
+      let colon = last.lastIndex(of: ":"),
+      ["rawPredict", "streamRawPredict"].contains(last[last.index(after: colon)...])
+    {
+      let id = percentDecoded(String(last[..<colon]))
+      return id.isEmpty ? nil : (.vertex, id)
+    }
+    return nil
+  }
+
+  /// `%XX` escapes decoded (Bedrock ids carry `%3A` for `:`); text that is
+  /// not valid UTF-8 once decoded is kept as written.
+  static func percentDecoded(_ s: String) -> String {
+    guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+    var out: [UInt8] = []
+    var bytes = s.utf8[...]
+    while let c = bytes.first {
+      bytes = bytes.dropFirst()
+      if c == UInt8(ascii: "%"), bytes.count >= 2,
+        let hi = hexValue(bytes[bytes.startIndex]),
+        let lo = hexValue(bytes[bytes.index(after: bytes.startIndex)])
+      {
+        out.append(hi << 4 | lo)
+        bytes = bytes.dropFirst(2)
+      } else {
+        out.append(c)
+      }
+    }
+    return String(validating: out, as: UTF8.self) ?? s
+  }
+
+  private static func hexValue(_ c: UInt8) -> UInt8? {
+    switch c {
+    case 48...57: c - 48
+    case 65...70: c - 55
+    case 97...102: c - 87
+    default: nil
+    }
   }
 
   /// A HAR entry's request body, parsed.

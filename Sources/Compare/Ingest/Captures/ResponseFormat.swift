@@ -66,7 +66,23 @@ extension CaptureReader {
     r.serviceTier = usage["service_tier"]?.string
     r.geo = usage["inference_geo"]?.string
     r.speed = usage["speed"]?.string
+    r.iterations = Self.iterations(usage)
     return [r]
+  }
+
+  /// `usage.iterations` (compaction, advisor and fallback steps), at most
+  /// ``ScannedUsage/maxIterations`` of them; nil when absent.
+  static func iterations(_ usage: JSONValue) -> [RawIteration]? {
+    guard let items = usage["iterations"]?.array else { return nil }
+    return items.prefix(ScannedUsage.maxIterations).map { it in
+      RawIteration(
+        input: it["input_tokens"]?.int64, output: it["output_tokens"]?.int64,
+        cacheCreation: it["cache_creation_input_tokens"]?.int64,
+        cacheRead: it["cache_read_input_tokens"]?.int64,
+        write5m: it["cache_creation"]?["ephemeral_5m_input_tokens"]?.int64,
+        write1h: it["cache_creation"]?["ephemeral_1h_input_tokens"]?.int64,
+        model: it["model"]?.string, type: it["type"]?.string)
+    }
   }
 
   /// Folds SSE text: `message_start` usage overwritten by each `message_delta`'s non-null fields.
@@ -93,6 +109,7 @@ extension CaptureReader {
         if let v = u["cache_creation_input_tokens"]?.int64 { c.cacheCreation = v }
         if let v = u["cache_read_input_tokens"]?.int64 { c.cacheRead = v }
         if let v = u["server_tool_use"]?["web_search_requests"]?.int64 { c.webSearch = v }
+        if let its = iterations(u) { c.iterations = its }
         current = c
       case "message_stop":
         if var c = current {
