@@ -88,7 +88,7 @@ struct ScannerOracleTests {
             if let span { strings[k] = scanner.decode(span) }
           }
           if let tier = o.usage?.serviceTier { strings["tier"] = scanner.decode(tier) }
-          iterationModels = (o.usage?.iterations ?? []).map { $0.model.flatMap { scanner.decode($0) } }
+          iterationModels = (o.iterations ?? []).map { $0.model.flatMap { scanner.decode($0) } }
         }
         return f
       }
@@ -125,8 +125,8 @@ struct ScannerOracleTests {
         #expect(u.write5m == usage.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
         #expect(u.write1h == usage.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
         #expect(strings["tier"] == usage.service_tier, "\(where_)")
-        #expect(u.iterations?.count == usage.iterations?.count, "\(where_)")
-        for (k, (it, want)) in zip(u.iterations ?? [], usage.iterations ?? []).enumerated() {
+        #expect(o.iterations?.count == usage.iterations?.count, "\(where_)")
+        for (k, (it, want)) in zip(o.iterations ?? [], usage.iterations ?? []).enumerated() {
           #expect(it.input == want.input_tokens, "\(where_)")
           #expect(it.output == want.output_tokens, "\(where_)")
           #expect(it.cacheCreation == want.cache_creation_input_tokens, "\(where_)")

@@ -120,7 +120,7 @@ extension FileIngest {
           if let v = u.cacheCreation { current.cacheCreation = v }
           if let v = u.cacheRead { current.cacheRead = v }
           if let v = u.webSearch { current.webSearch = v }
-          if let its = u.iterations {
+          if let its = record.outer.iterations {
             guard let decoded = iterations(its, lineNumber: n) else {
               count(\.malformedLines)
               return
@@ -253,7 +253,7 @@ extension FileIngest {
       raw.write5m = u.write5m
       raw.write1h = u.write1h
       raw.webSearch = u.webSearch
-      if let its = u.iterations {
+      if let its = f.iterations {
         guard let decoded = iterations(its, lineNumber: n) else { return false }
         raw.iterations = decoded
       }

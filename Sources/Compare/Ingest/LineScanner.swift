@@ -28,9 +28,6 @@ struct ScannedUsage: Equatable {
   var serviceTier: Span?
   var inferenceGeo: Span?
   var speed: Span?
-  /// `usage.iterations`: one entry per sampling step (compaction, advisor,
-  /// fallback), each with its own counts; at most ``maxIterations``.
-  var iterations: [ScannedUsage]?
   /// An iteration's `model` (only in `iterations`).
   var model: Span?
   /// An iteration's `type` (only in `iterations`).
@@ -40,12 +37,6 @@ struct ScannedUsage: Equatable {
   static let maxIterations = 64
 
   mutating func edit(_ body: (inout ScannedUsage) -> Void) { body(&self) }
-
-  /// Edits the last iteration, when there is one.
-  mutating func editIteration(_ body: (inout ScannedUsage) -> Void) {
-    guard let n = iterations?.count, n > 0 else { return }
-    iterations?[n - 1].edit(body)
-  }
 }
 
 /// The fields tokengap keeps from one record (a line, or a progress line's
@@ -66,6 +57,18 @@ struct ScannedFields: Equatable {
   var usage: ScannedUsage?
   /// The first field whose value had the wrong type or range.
   var problem: String?
+
+  /// `usage.iterations`: one entry per sampling step (compaction, advisor,
+  /// fallback), each with its own counts; at most
+  /// ``ScannedUsage/maxIterations``. Kept here, not in ``ScannedUsage``, so
+  /// that the usage stays plain data, copied without reference counting.
+  var iterations: [ScannedUsage]?
+
+  /// Edits the last iteration, when there is one.
+  mutating func editIteration(_ body: (inout ScannedUsage) -> Void) {
+    guard let n = iterations?.count, n > 0 else { return }
+    iterations?[n - 1].edit(body)
+  }
 
   mutating func note(_ text: String) {
     if problem == nil { problem = text }
@@ -668,7 +671,7 @@ struct LineScanner {
   ) {
     // Optional chaining edits the stored value in place; unwrapping into a
     // local and writing it back would copy it twice per field.
-    if iteration { x.usage?.editIteration(body) } else { x.usage?.edit(body) }
+    if iteration { x.editIteration(body) } else { x.usage?.edit(body) }
   }
 
   private static func isSet(_ f: TextField, _ x: ScannedFields) -> Bool {
@@ -895,7 +898,7 @@ struct LineScanner {
     case .count(let path, let inner, let iteration):
       let name = path.name
       mutate(&record, inner) {
-        let u = iteration ? $0.usage?.iterations?.last : $0.usage
+        let u = iteration ? $0.iterations?.last : $0.usage
         if let u, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
       }
       let step = skipValue(i)
@@ -954,7 +957,7 @@ struct LineScanner {
       }
       return skipValue(open)
     }
-    mutate(&record, inner) { LineScanner.withUsage(&$0) { if $0.iterations == nil { $0.iterations = [] } } }
+    mutate(&record, inner) { if $0.usage != nil, $0.iterations == nil { $0.iterations = [] } }
     var i = skipSpace(open + 1)
     guard i < end else { return .failure(ScanFailure(offset: open, reason: "unterminated array")) }
     if b[i] == UInt8(ascii: "]") { return .success(i + 1) }
@@ -967,12 +970,12 @@ struct LineScanner {
           f.note("an element of 'iterations' is not an object")
           return
         }
-        guard (f.usage?.iterations?.count ?? 0) < ScannedUsage.maxIterations else {
+        guard (f.iterations?.count ?? 0) < ScannedUsage.maxIterations else {
           f.note("more than \(ScannedUsage.maxIterations) entries in 'iterations'")
           return
         }
-        f.usage?.iterations?.append(ScannedUsage())
-        kept = f.usage?.iterations != nil
+        f.iterations?.append(ScannedUsage())
+        kept = f.iterations != nil
       }
       step = kept ? scanObject(i, .iteration(inner: inner), &record) : skipValue(i)
       switch step {

@@ -32,7 +32,7 @@ package enum Probe {
             if let v { f["usage." + k] = String(v) }
           }
           f["usage"] = "present"
-          for (n, it) in (u.iterations ?? []).enumerated() {
+          for (n, it) in (o.iterations ?? []).enumerated() {
             for (k, v) in [
               ("input_tokens", it.input), ("output_tokens", it.output),
               ("cache_creation_input_tokens", it.cacheCreation), ("cache_read_input_tokens", it.cacheRead),
