@@ -254,3 +254,36 @@ struct ScannerOracleTests {
     #expect(last.outer.cwd != nil && last.outer.problem == nil)
   }
 }
+
+@Suite("Rows read flat")
+struct FlatRowTests {
+  func flat(_ line: String) -> [String?]? {
+    Array(line.utf8).withUnsafeBufferPointer { RowReader.flatRow($0) }
+  }
+
+  @Test("A plain row is read straight into its columns")
+  func plain() throws {
+    let v = try #require(
+      flat(#"{"session":"s1","input_tokens":12,"lower_bound":true,"long_context":null,"unknown":"x","dedup_key":"é"}"#))
+    func at(_ name: String) -> String? { RequestRows.columns.firstIndex(of: name).flatMap { v[$0] } }
+    #expect(at("session") == "s1" && at("input_tokens") == "12" && at("lower_bound") == "true")
+    #expect(at("long_context") == nil && at("dedup_key") == "é")
+  }
+
+  @Test(
+    "Anything but a flat row of plain values goes to the tree parser, which words its problem",
+    arguments: [
+      #"{"session":"a\"b"}"#,  // an escape
+      #"{"session":{"x":1}}"#,  // a nested value
+      #"{"session":"a","session":"b"}"#,  // a duplicate column
+      #"{"input_tokens":"12"}"#,  // a number column as a string
+      #"{"lower_bound":1}"#,  // a flag as a number
+      #"{"input_tokens":012}"#,  // not a JSON number
+      #"{"session":"a"} x"#,  // trailing data
+      #"{"session":"a""#,  // unterminated
+      "{}",  // nothing
+    ])
+  func fallback(_ line: String) {
+    #expect(flat(line) == nil, "\(line)")
+  }
+}

@@ -1,5 +1,13 @@
 import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The state of reading one file of tokengap's own rows (``RequestRows``),
 /// as JSON Lines or as CSV with the row columns.
 ///
@@ -91,6 +99,12 @@ extension FileIngest {
         return
       }
       partial.ledger.records += 1
+      // Rows are flat objects of plain values: read straight into their
+      // columns; anything else goes to the tree parser, which words it.
+      if let fast = RowReader.flatRow(line) {
+        readRow(fast, n)
+        return
+      }
       let doc: JSONValue
       do {
         doc = try JSONParser.parse(line)
@@ -315,5 +329,157 @@ extension RowReader {
       out.append(c)
     }
     return String(decoding: out, as: UTF8.self)
+  }
+}
+
+extension RowReader {
+  /// The columns' names as bytes, by length: a key is matched without
+  /// making a String of it or hashing it.
+  static let namesByLength: [[(name: [UInt8], column: Int)]] = {
+    var byLength = [[(name: [UInt8], column: Int)]](repeating: [], count: 64)
+    for (k, name) in RequestRows.columns.enumerated() where name.utf8.count < 64 {
+      byLength[name.utf8.count].append((Array(name.utf8), k))
+    }
+    return byLength
+  }()
+
+  /// A row line read as a flat JSON object straight into column values:
+  /// strings without escapes, numbers as written, `true`/`false`, `null`
+  /// as absent. Nil for anything else (an escape, a nested value, a
+  /// duplicate or mistyped column, bad syntax): the tree parser reads those
+  /// lines and words their problems, so both paths give the same result.
+  static func flatRow(_ line: UnsafeBufferPointer<UInt8>) -> [String?]? {
+    guard let base = line.baseAddress else { return nil }
+    let end = line.count
+    var i = 0
+    @inline(__always) func space() {
+      while i < end, base[i] == 0x20 || base[i] == 0x09 || base[i] == 0x0D || base[i] == 0x0A { i += 1 }
+    }
+    /// The bytes of a string without escapes starting at `i` (a quote); moves past it.
+    func string() -> UnsafeBufferPointer<UInt8>? {
+      guard i < end, base[i] == UInt8(ascii: "\"") else { return nil }
+      let start = i + 1
+      var k = start
+      while k < end {
+        let c = base[k]
+        if c == UInt8(ascii: "\"") { break }
+        if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+        k += 1
+      }
+      guard k < end else { return nil }
+      i = k + 1
+      return UnsafeBufferPointer(start: base + start, count: k - start)
+    }
+    let table = namesByLength
+    let kinds = RequestRows.kinds
+    var values = [String?](repeating: nil, count: kinds.count)
+    var seen = [Bool](repeating: false, count: kinds.count)
+    /// Whether `t` spells `word` (ASCII, compared in place).
+    func spells(_ t: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+      guard t.count == word.utf8CodeUnitCount, let p = t.baseAddress else { return false }
+      return memcmp(p, word.utf8Start, t.count) == 0
+    }
+    /// A string's text: ASCII as it is, anything else validated as UTF-8.
+    func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+      var ascii = true
+      for b in bytes where b >= 0x80 {
+        ascii = false
+        break
+      }
+      return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+    space()
+    guard i < end, base[i] == UInt8(ascii: "{") else { return nil }
+    i += 1
+    space()
+    if i < end, base[i] == UInt8(ascii: "}") { return nil }
+    while true {
+      space()
+      guard let key = string() else { return nil }
+      space()
+      guard i < end, base[i] == UInt8(ascii: ":") else { return nil }
+      i += 1
+      space()
+      var column: Int?
+      if key.count < table.count, let k = key.baseAddress {
+        for candidate in table[key.count]
+        where candidate.name.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, k, key.count) } }) == 0 {
+          column = candidate.column
+          break
+        }
+      }
+      if let c = column {
+        if seen[c] { return nil }
+        seen[c] = true
+      }
+      guard i < end else { return nil }
+      let c = base[i]
+      let kind = column.map { kinds[$0] }
+      if c == UInt8(ascii: "\"") {
+        guard let bytes = string(), let value = text(bytes) else { return nil }
+        if let column {
+          guard kind == .text else { return nil }
+          values[column] = value
+        }
+      } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+        return nil
+      } else {
+        let start = i
+        while i < end {
+          let d = base[i]
+          if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == 0x20 || d == 0x09 || d == 0x0D || d == 0x0A {
+            break
+          }
+          i += 1
+        }
+        let token = UnsafeBufferPointer(start: base + start, count: i - start)
+        if spells(token, "null") {
+          // Absent, whatever the column.
+        } else if spells(token, "true") || spells(token, "false") {
+          if let column {
+            guard kind == .flag || kind == .optionalFlag else { return nil }
+            values[column] = token.count == 4 ? "true" : "false"
+          }
+        } else {
+          guard isNumber(token) else { return nil }
+          if let column {
+            guard kind == .number else { return nil }
+            values[column] = String(decoding: token, as: UTF8.self)
+          }
+        }
+      }
+      space()
+      guard i < end else { return nil }
+      if base[i] == UInt8(ascii: ",") {
+        i += 1
+        continue
+      }
+      guard base[i] == UInt8(ascii: "}") else { return nil }
+      i += 1
+      space()
+      return i == end ? values : nil
+    }
+  }
+
+  /// A JSON number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+  static func isNumber(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    let n = t.count
+    func digit(_ k: Int) -> Bool { k < n && t[k] >= 0x30 && t[k] <= 0x39 }
+    if i < n, t[i] == UInt8(ascii: "-") { i += 1 }
+    guard digit(i) else { return false }
+    if t[i] == 0x30 { i += 1 } else { while digit(i) { i += 1 } }
+    if i < n, t[i] == UInt8(ascii: ".") {
+      i += 1
+      guard digit(i) else { return false }
+      while digit(i) { i += 1 }
+    }
+    if i < n, t[i] == UInt8(ascii: "e") || t[i] == UInt8(ascii: "E") {
+      i += 1
+      if i < n, t[i] == UInt8(ascii: "+") || t[i] == UInt8(ascii: "-") { i += 1 }
+      guard digit(i) else { return false }
+      while digit(i) { i += 1 }
+    }
+    return i == n
   }
 }
