@@ -126,6 +126,30 @@ struct SessionTableTests {
     #expect(groups.first?["first_time"] == .string("2025-12-29T00:30:00.000+01:00"))
   }
 
+  @Test("A session that moved: the project shows the directory its folder was named after, whatever the order")
+  func movedSession() async {
+    let dir = temporaryDirectory("moved")
+    let folder = dir + "/projects/-home-dev-app"
+    _ = POSIXFiles.makeDirectories(folder)
+    // The subdirectory comes first in time and sorts first as text: neither decides.
+    let lines = [
+      line("m1", "2026-01-01T10:00:00Z", session: "mmmm", cwd: "/home/dev/app/sub", input: 10),
+      line("m2", "2026-01-01T11:00:00Z", session: "mmmm", cwd: "/home/dev/app", input: 10),
+    ]
+    _ = try? POSIXFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: folder + "/mmmm.jsonl")
+    for jobs in ["1", "2"] {
+      let r = await tokengap(columns: 160, ["analyze", dir, "-q", "--at", "2026-01-02", "--jobs", jobs])
+      #expect(bodyRows(r.out).first?.hasPrefix("mmmm     /home/dev/app  ") == true, "\(r.out)")
+    }
+  }
+
+  @Test("The table is the same read with one job or two")
+  func jobs() async {
+    let one = await tokengap(columns: 200, "analyze", root + "/datasets", "-q", "--at", "2026-11-01", "--jobs", "1")
+    let two = await tokengap(columns: 200, "analyze", root + "/datasets", "-q", "--at", "2026-11-01", "--jobs", "2")
+    #expect(one.out == two.out && one.status == 0)
+  }
+
   @Test("Usage errors: a wrong --sort, --order without a sort, --sort on exported rows")
   func mistakes() async {
     let dir = home()

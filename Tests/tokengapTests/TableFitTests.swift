@@ -20,7 +20,7 @@ func tokengap(columns: Int, _ args: [String]) async -> (status: Int32, out: Stri
 struct TableFitTests {
   @Test("The default table fits 80, 100 and 120 columns, for every grouping", arguments: [80, 100, 120])
   func fits(_ width: Int) async {
-    for by in ["session", "request", "day,model", "project", "model", "hour"] {
+    for by in ["session", "request", "day,model", "project", "model", "hour", "week", "month"] {
       let r = await tokengap(columns: width, "analyze", root + "/datasets", "--by", by, "-q", "--at", "2026-11-01")
       #expect(r.status == 0)
       let lines = r.out.split(separator: "\n").map(String.init)
