@@ -84,6 +84,22 @@ struct ParsedOptions {
   var wantsHelp = false
   /// The time relative forms of `--since` and `--until` count back from.
   var now = Instant(millisecondsSinceEpoch: 0)
+  /// The zone `--timezone local` (the default) means; nil for the system's
+  /// (tests pin it).
+  var localZone: TimeZoneRule?
+
+  /// `--timezone`: `local` (the default: `TZ`, else `/etc/localtime`), `UTC`,
+  /// an IANA name or a fixed offset.
+  func timeZone() throws(UsageError) -> TimeZoneRule {
+    let text = value("timezone") ?? "local"
+    if text.lowercased() == "local" { return localZone ?? TimeZoneRule.local() }
+    do {
+      return try TimeZoneRule.named(text)
+    } catch {
+      throw UsageError(
+        "'--timezone' needs local, UTC, an IANA zone name (Europe/Paris) or an offset (+05:30): \(error)")
+    }
+  }
 
   func value(_ name: String) -> String? { values[name]?.last }
   func flag(_ name: String) -> Bool { values[name] != nil }
@@ -171,11 +187,14 @@ struct ParsedOptions {
 }
 
 /// Parses `--x v`, `--x=v`, `-x v`, flags, `--` and positionals against a spec.
-func parseOptions(_ args: ArraySlice<String>, _ spec: CommandSpec, now: Instant = WallClock.now())
+func parseOptions(
+  _ args: ArraySlice<String>, _ spec: CommandSpec, now: Instant = WallClock.now(), zone: TimeZoneRule? = nil
+)
   throws(UsageError) -> ParsedOptions
 {
   var parsed = ParsedOptions()
   parsed.now = now
+  parsed.localZone = zone
   let longNames = spec.options.map(\.name) + ["help"]
   var i = args.startIndex
   var onlyPositionals = false

@@ -37,9 +37,10 @@ enum Tokengap {
 
   /// Runs one invocation and returns its exit status; nothing else touches the process.
   ///
-  /// `now` is the time `--since 7d` and `--until today` count from (tests pin it).
+  /// `now` is the time `--since 7d` and `--until today` count from, and
+  /// `zone` the one `--timezone local` means (nil: the system's); tests pin both.
   static func run(
-    _ arguments: [String], now: Instant = WallClock.now(), output: inout any TextSink,
+    _ arguments: [String], now: Instant = WallClock.now(), zone: TimeZoneRule? = nil, output: inout any TextSink,
     errors: inout any TextSink
   ) async -> Int32 {
     guard let first = arguments.first else {
@@ -82,7 +83,7 @@ enum Tokengap {
       return ExitCode.usage.rawValue
     }
     do {
-      let options = try parseOptions(rest, spec, now: now)
+      let options = try parseOptions(rest, spec, now: now, zone: zone)
       if options.wantsHelp {
         output.write(spec.help())
         return ExitCode.ok.rawValue

@@ -108,3 +108,66 @@ struct FarDateTests {
     #expect(LocalTime.format(early, .utc, .minute) == "-0001-12-31T23:30Z")
   }
 }
+
+@Suite("Weeks, months and the system's zone")
+struct CalendarKeyTests {
+  func key(_ text: String, _ tz: TimeZoneRule = .utc, _ p: LocalTime.Precision = .week) throws -> String {
+    LocalTime.format(try #require(Instant(text)), tz, p)
+  }
+
+  @Test("ISO weeks at year ends, worked by hand from the weekday of 1 January")
+  func isoWeeks() throws {
+    // 2026-01-01 is a Thursday: its week (Monday 2025-12-29 to Sunday
+    // 2026-01-04) is 2026-W01.
+    #expect(try key("2026-01-01T12:00:00Z") == "2026-W01")
+    #expect(try key("2025-12-29T00:00:00Z") == "2026-W01")
+    #expect(try key("2026-01-04T23:59:59Z") == "2026-W01")
+    #expect(try key("2026-01-05T00:00:00Z") == "2026-W02")
+    // 28 December is always in its year's last week.
+    #expect(try key("2025-12-28T23:59:59Z") == "2025-W52")
+    // 2026 starts on a Thursday, so it has 53 weeks: Friday 2027-01-01 and
+    // Sunday 2027-01-03 are in 2026-W53, Monday 2027-01-04 starts 2027-W01.
+    #expect(try key("2027-01-01T12:00:00Z") == "2026-W53")
+    #expect(try key("2027-01-03T12:00:00Z") == "2026-W53")
+    #expect(try key("2027-01-04T00:00:00Z") == "2027-W01")
+    // 2020 (leap, from a Wednesday) has 53: Sunday 2021-01-03 is 2020-W53.
+    #expect(try key("2021-01-03T12:00:00Z") == "2020-W53")
+    // Before 1970 too: Thursday 1970-01-01 is 1970-W01, Sunday 1969-12-28 is 1969-W52.
+    #expect(try key("1970-01-01T00:00:00Z") == "1970-W01")
+    #expect(try key("1969-12-28T12:00:00Z") == "1969-W52")
+  }
+
+  @Test("Weeks and months follow the zone, across Berlin's change to summer time")
+  func zoned() throws {
+    let berlin = try TimeZoneRule.parse(try POSIXFiles.read(fixture("Europe-Berlin.tzif")), name: "Europe/Berlin")
+    // Sunday 2026-03-29 22:30 UTC is Monday 00:30 CEST (+02:00, the clocks
+    // went forward at 01:00 UTC that day): the next ISO week in Berlin.
+    #expect(try key("2026-03-29T22:30:00Z") == "2026-W13")
+    #expect(try key("2026-03-29T22:30:00Z", berlin) == "2026-W14")
+    // One hour earlier in UTC terms, 23:30 CEST, still Sunday.
+    #expect(try key("2026-03-29T21:30:00Z", berlin) == "2026-W13")
+    #expect(try key("2026-01-31T23:30:00Z", .utc, .month) == "2026-01")
+    #expect(try key("2026-01-31T23:30:00Z", berlin, .month) == "2026-02")
+    #expect(try key("2026-03-29T22:30:00Z", berlin, .hour) == "2026-03-30T00:00+02:00")
+    #expect(try key("2026-03-29T00:30:00Z", berlin, .hour) == "2026-03-29T01:00+01:00")
+  }
+
+  @Test("The system's zone: TZ as a name, a file, a POSIX rule or empty; else /etc/localtime; else UTC")
+  func systemZone() throws {
+    let january = try #require(Instant("2026-01-15T12:00:00Z"))
+    let july = try #require(Instant("2026-07-15T12:00:00Z"))
+    #expect(TimeZoneRule.local(tz: "").name == "UTC")
+    #expect(TimeZoneRule.local(tz: ":").name == "UTC")
+    #expect(TimeZoneRule.local(tz: "UTC").name == "UTC")
+    let file = TimeZoneRule.local(tz: ":" + fixture("Europe-Berlin.tzif"))
+    #expect(file.offset(at: january) == 3600 && file.offset(at: july) == 7200)
+    let rule = TimeZoneRule.local(tz: "EST5EDT,M3.2.0,M11.1.0")
+    #expect(rule.offset(at: january) == -18_000 && rule.offset(at: july) == -14_400)
+    #expect(TimeZoneRule.local(tz: "Not/AZone!").name == "UTC")
+    let linked = TimeZoneRule.local(tz: nil, localtime: fixture("America-New_York.tzif"))
+    #expect(linked.offset(at: january) == -18_000)
+    #expect(TimeZoneRule.local(tz: nil, localtime: fixture("missing")).name == "UTC")
+    #expect(TimeZoneRule.zoneName(fromPath: "/usr/share/zoneinfo/Europe/Paris") == "Europe/Paris")
+    #expect(TimeZoneRule.zoneName(fromPath: "../zoneinfo/posix/Asia/Tokyo") == "Asia/Tokyo")
+  }
+}

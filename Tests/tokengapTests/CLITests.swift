@@ -5,14 +5,17 @@ import Testing
 @testable import tokengap
 
 /// Runs the tool in-process and captures its streams.
+///
+/// The local zone is pinned to UTC (the machine's own never shows in a test
+/// or a notebook); `zone` gives another.
 func tokengap(_ args: String...) async -> (status: Int32, out: String, err: String) {
   await tokengap(args)
 }
 
-func tokengap(_ args: [String]) async -> (status: Int32, out: String, err: String) {
+func tokengap(_ args: [String], zone: TimeZoneRule = .utc) async -> (status: Int32, out: String, err: String) {
   var out: any TextSink = BufferSink()
   var err: any TextSink = BufferSink()
-  let status = await Tokengap.run(args, output: &out, errors: &err)
+  let status = await Tokengap.run(args, zone: zone, output: &out, errors: &err)
   return (status, (out as? BufferSink)?.text ?? "", (err as? BufferSink)?.text ?? "")
 }
 
@@ -144,7 +147,7 @@ struct AnalyzeCLITests {
   func readme() async {
     let r = await tokengap("analyze", data)
     #expect(r.status == 0)
-    #expect(r.out.hasPrefix("requests "))
+    #expect(r.out.hasPrefix("period                       2025-06-14 to 2026-02-13 (UTC)\nrequests "))
     #expect(r.err.contains("ledger: 15 files"))
   }
 

@@ -4,11 +4,13 @@ import Testing
 
 @testable import tokengap
 
-/// Runs the tool with its clock pinned.
-func tokengap(at now: Instant, _ args: [String]) async -> (status: Int32, out: String, err: String) {
+/// Runs the tool with its clock pinned, and its local zone (UTC unless given).
+func tokengap(at now: Instant, zone: TimeZoneRule = .utc, _ args: [String]) async -> (
+  status: Int32, out: String, err: String
+) {
   var out: any TextSink = BufferSink()
   var err: any TextSink = BufferSink()
-  let status = await Tokengap.run(args, now: now, output: &out, errors: &err)
+  let status = await Tokengap.run(args, now: now, zone: zone, output: &out, errors: &err)
   return (status, (out as? BufferSink)?.text ?? "", (err as? BufferSink)?.text ?? "")
 }
 
@@ -41,7 +43,7 @@ struct MistakeCase: Sendable, CustomTestStringConvertible {
     .init(
       args: ["analyze", "--by", "day,sesion"],
       message:
-        "tokengap: error: '--by' takes request, session, project, day, hour, minute, model or total, not 'sesion'; did you mean 'session'?"
+        "tokengap: error: '--by' takes request, session, project, month, week, day, hour, minute, model or total, not 'sesion'; did you mean 'session'?"
     ),
     .init(
       args: ["cache", "--by", "requst"],

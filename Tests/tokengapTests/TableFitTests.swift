@@ -6,9 +6,13 @@ import Testing
 
 /// Runs tokengap with standard output on a terminal `columns` wide.
 func tokengap(columns: Int, _ args: String...) async -> (status: Int32, out: String, err: String) {
+  await tokengap(columns: columns, args)
+}
+
+func tokengap(columns: Int, _ args: [String]) async -> (status: Int32, out: String, err: String) {
   var out: any TextSink = BufferSink(columns: columns)
   var err: any TextSink = BufferSink()
-  let status = await Tokengap.run(args, output: &out, errors: &err)
+  let status = await Tokengap.run(args, zone: .utc, output: &out, errors: &err)
   return (status, (out as? BufferSink)?.text ?? "", (err as? BufferSink)?.text ?? "")
 }
 
@@ -16,7 +20,7 @@ func tokengap(columns: Int, _ args: String...) async -> (status: Int32, out: Str
 struct TableFitTests {
   @Test("The default table fits 80, 100 and 120 columns, for every grouping", arguments: [80, 100, 120])
   func fits(_ width: Int) async {
-    for by in ["session", "request", "day,model", "project", "model", "hour"] {
+    for by in ["session", "request", "day,model", "project", "model", "hour", "week", "month"] {
       let r = await tokengap(columns: width, "analyze", root + "/datasets", "--by", by, "-q", "--at", "2026-11-01")
       #expect(r.status == 0)
       let lines = r.out.split(separator: "\n").map(String.init)
@@ -39,11 +43,12 @@ struct TableFitTests {
     // claude-code-viewer: P = 4,274,793, I = 199,461 (SOURCES.md), 197
     // requests: 4.27M, 199K, P/I 21.43 -> 21.4x; uncached $12.82, billed $1.97;
     // output 953 + 3,629 + 51,933 = 56,515 x $15/M = $0.85, so $2.82 in all.
-    let r = await tokengap(columns: 130, "analyze", root + "/datasets/claude-code/claude-code-viewer", "-q")
+    let r = await tokengap(columns: 150, "analyze", root + "/datasets/claude-code/claude-code-viewer", "-q")
     let total = r.out.split(separator: "\n").first { $0.hasPrefix("total ") }.map(String.init) ?? ""
     let cells = total.split(separator: " ").map(String.init)
     #expect(cells == ["total", "197", "4.27M", "199K", "21.4x", "95.3%", "$12.82", "$1.97", "$2.82"], "\(total)")
-    #expect(r.out.contains("fe5e1c67-53e7-4862-81ae-d0e013e3270b  sample-project"), "whole ids when they fit")
+    // The project as its lines' cwd names it (its folder is sample-project).
+    #expect(r.out.contains("fe5e1c67-53e7-4862-81ae-d0e013e3270b  /path/to/Demo"), "whole ids when they fit")
   }
 
   @Test("--wide is every column at full precision; --columns chooses; a wrong name is a usage error")

@@ -13,6 +13,8 @@ import Synchronization
 /// A way to group requests; several combine (`--by day,model`).
 public enum Dimension: String, CaseIterable, Sendable {
   case request, session, project, day, hour, minute, model, total
+  /// ISO 8601 weeks (`2026-W03`, Monday to Sunday) and months (`2026-01`).
+  case week, month
 
   /// The key columns this dimension contributes, in CSV order.
   public var columns: [String] {
@@ -23,6 +25,8 @@ public enum Dimension: String, CaseIterable, Sendable {
     case .day: ["day"]
     case .hour: ["hour"]
     case .minute: ["minute"]
+    case .week: ["week"]
+    case .month: ["month"]
     case .model: ["model"]
     case .total: []
     }
@@ -43,6 +47,21 @@ public let summaryColumns = [
 public struct GroupRow: Sendable {
   public var keys: [String]
   public var summary: Summary
+  /// The values of ``AnalysisResult/trailingColumns``.
+  public var trailing: [String] = []
+  /// For a grouping by session or project, the working directory the
+  /// project's lines name (shown in the table; not in CSV or JSON, whose
+  /// figures tokengap's exported rows reproduce exactly, and rows carry no
+  /// working directory).
+  public var cwd: String? = nil
+}
+
+extension Dimension {
+  /// Columns written after the summary columns, for groupings of sessions:
+  /// their first and last activity, added at the end so that no column moves.
+  static func trailingColumns(_ dims: [Dimension]) -> [String] {
+    dims.contains(.session) ? ["first_time", "last_time"] : []
+  }
 }
 
 /// Everything `analyze` reports.
@@ -56,6 +75,10 @@ public struct AnalysisResult: Sendable {
   public var catalogSHA256: String
   public var timeZone: String
   public var accounting: String
+  /// The zone of the time keys and the times shown.
+  public var zone: TimeZoneRule = .utc
+  /// Columns after the summary columns (see ``GroupRow/trailing``).
+  public var trailingColumns: [String] = []
 }
 
 /// Collects file partials: the requests and the ledger of a run, before pricing.
@@ -237,11 +260,16 @@ extension PricedTable {
     quads = []
     var result: [GroupRow] = []
     result.reserveCapacity(summaries.count)
+    let trailing = Dimension.trailingColumns(dimensions)
+    let paths = dimensions.contains(.session) || dimensions.contains(.project)
     for g in summaries.indices {
+      let cells = [summaries[g].firstTime, summaries[g].lastTime].prefix(trailing.count).map { t in
+        t.map { LocalTime.format(Instant(millisecondsSinceEpoch: $0), timeZone, .millisecond) } ?? ""
+      }
       result.append(
         GroupRow(
           keys: dimensions.flatMap { keys($0, row: representatives[g], timeZone) },
-          summary: summaries[g]))
+          summary: summaries[g], trailing: cells, cwd: paths ? cwd(ofRow: representatives[g]) : nil))
     }
     // Freed before the sort, which is in place: a row per request must not
     // be held three times over.
@@ -251,7 +279,12 @@ extension PricedTable {
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
       ledger: ledger, catalogVersion: context.catalog.version, catalogSHA256: context.catalog.sha256,
-      timeZone: timeZone.name, accounting: context.accounting.rawValue)
+      timeZone: timeZone.name, accounting: context.accounting.rawValue, zone: timeZone, trailingColumns: trailing)
+  }
+
+  /// The working directory of row `i`'s project, if its lines name one.
+  func cwd(ofRow i: Int) -> String? {
+    table.path(ofProject: table.rows[i].project)
   }
 
   /// A group's key columns, read from its representative row.
@@ -271,6 +304,8 @@ extension PricedTable {
     case .day: return [time.map { LocalTime.format($0, tz, .day) } ?? ""]
     case .hour: return [time.map { LocalTime.format($0, tz, .hour) } ?? ""]
     case .minute: return [time.map { LocalTime.format($0, tz, .minute) } ?? ""]
+    case .week: return [time.map { LocalTime.format($0, tz, .week) } ?? ""]
+    case .month: return [time.map { LocalTime.format($0, tz, .month) } ?? ""]
     case .model: return [priceClass(ofRow: i).model]
     case .total: return []
     }
@@ -379,6 +414,11 @@ private struct GroupPass {
       }
       summaries[g].add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
       total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      let row = t.rows[i]
+      if row.flags.contains(.timed) {
+        summaries[g].noteTime(row.time)
+        total.noteTime(row.time)
+      }
       if let gap, gap.itpm > 0 {
         sampled.append(UInt32(i))
         if recordGroups { sampledGroup.append(UInt32(g)) }
@@ -423,6 +463,13 @@ private struct Grouper {
         let unit: Int64 = d == .day ? 86_400_000 : d == .hour ? 3_600_000 : 60_000
         key.append(local >= 0 ? local / unit : (local - unit + 1) / unit)
         key.append(d == .day ? 0 : offset)
+      case .week, .month:
+        guard row.flags.contains(.timed) else {
+          key.append(.min)
+          continue
+        }
+        let day = LocalTime.day(Instant(millisecondsSinceEpoch: row.time), timeZone)
+        key.append(d == .week ? LocalTime.weekNumber(day) : LocalTime.monthNumber(day))
       case .model:
         if let m = canonical[row.model] {
           key.append(m)
@@ -470,11 +517,53 @@ private struct GroupKey: Hashable {
 
 /// ISO 8601 spellings of instants in a zone.
 public enum LocalTime {
-  public enum Precision: Sendable { case day, hour, minute, millisecond }
+  public enum Precision: Sendable { case day, hour, minute, millisecond, week, month }
+
+  /// The local calendar day of an instant in a zone.
+  public static func day(_ instant: Instant, _ tz: TimeZoneRule) -> CivilDay {
+    Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + tz.offset(at: instant) * 1000).day
+  }
+
+  /// Weeks counted from the one holding 1970-01-01: Monday to Sunday, as
+  /// ISO 8601 has them (1970-01-01 was a Thursday).
+  static func weekNumber(_ day: CivilDay) -> Int64 {
+    let d = day.daysSinceEpoch + 3
+    return d >= 0 ? d / 7 : (d - 6) / 7
+  }
+
+  /// Months counted from year 0.
+  static func monthNumber(_ day: CivilDay) -> Int64 {
+    let (y, m, _) = day.components
+    return y * 12 + m - 1
+  }
+
+  /// The ISO 8601 week of a day: its week-numbering year (that of the
+  /// week's Thursday) and its number, 1 to 53.
+  public static func isoWeek(_ day: CivilDay) -> (year: Int64, week: Int64) {
+    let thursday = CivilDay(daysSinceEpoch: weekNumber(day) * 7)
+    let year = thursday.components.year
+    let first = CivilDay(year: year, month: 1, day: 1)?.daysSinceEpoch ?? thursday.daysSinceEpoch
+    return (year, (thursday.daysSinceEpoch - first) / 7 + 1)
+  }
+
+  /// `2026-W03`, or `2026-01`: a week or a month, which carry no offset.
+  static func calendarKey(_ day: CivilDay, _ precision: Precision) -> String {
+    func year(_ y: Int64) -> String {
+      let digits = String(abs(y))
+      return (y < 0 ? "-" : "") + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+    if precision == .week {
+      let (y, w) = isoWeek(day)
+      return year(y) + "-W" + two(w)
+    }
+    let (y, m, _) = day.components
+    return year(y) + "-" + two(m)
+  }
 
   /// `2025-09-03`, `2025-09-03T00:00Z`, `2025-09-03T00:47Z`,
   /// `2025-09-03T00:47:19.293Z`; outside UTC the offset replaces `Z`.
   public static func format(_ instant: Instant, _ tz: TimeZoneRule, _ precision: Precision) -> String {
+    if precision == .week || precision == .month { return calendarKey(day(instant, tz), precision) }
     let offset = tz.offset(at: instant)
     let local = Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + offset * 1000)
     // YYYY-MM-DDTHH:MM:SS.mmmZ; the date may have more digits (year 10000)
@@ -487,6 +576,7 @@ public enum LocalTime {
       case .hour: return (String(text.utf8.prefix(13)) ?? text) + ":00Z"
       case .minute: return (String(text.utf8.prefix(16)) ?? text) + "Z"
       case .millisecond: return text
+      case .week, .month: return calendarKey(local.day, precision)
       }
     }
     let t = text.firstIndex(of: "T") ?? text.endIndex
@@ -504,6 +594,7 @@ public enum LocalTime {
     case .hour: return date + "T" + clock.prefix(2) + ":00" + zone
     case .minute: return date + "T" + clock.prefix(5) + zone
     case .millisecond: return date + "T" + clock.prefix(12) + zone
+    case .week, .month: return calendarKey(local.day, precision)
     }
   }
 
@@ -582,5 +673,57 @@ extension PricedTable {
     let (cp, ci) = charges(ofRow: i)
     s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
     return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
+  }
+}
+
+/// What `--sort` orders groups by.
+public enum GroupSort: String, CaseIterable, Sendable {
+  /// The actual cost.
+  case cost
+  /// The overestimation ratio P/I.
+  case ratio
+  /// The last activity.
+  case time
+  /// The estimate P, in tokens.
+  case tokens
+}
+
+/// `--order`.
+public enum SortOrder: String, CaseIterable, Sendable {
+  case asc, desc
+}
+
+extension AnalysisResult {
+  /// The groups ordered by `key`; equal values keep the grouping's order,
+  /// and groups without a value (no ratio, no time) come last either way.
+  public func sorted(by key: GroupSort, _ order: SortOrder) -> AnalysisResult {
+    func less(_ a: Summary, _ b: Summary) -> Bool? {
+      switch key {
+      case .cost: return a.costActual == b.costActual ? nil : a.costActual < b.costActual
+      case .tokens: return a.estimate == b.estimate ? nil : a.estimate < b.estimate
+      case .ratio:
+        guard let x = a.overestimationRatio, let y = b.overestimationRatio else { return nil }
+        return x == y ? nil : x < y
+      case .time:
+        guard let x = a.lastTime, let y = b.lastTime else { return nil }
+        return x == y ? nil : x < y
+      }
+    }
+    func defined(_ s: Summary) -> Bool {
+      switch key {
+      case .cost, .tokens: true
+      case .ratio: s.overestimationRatio != nil
+      case .time: s.lastTime != nil
+      }
+    }
+    var copy = self
+    let indexed = rows.enumerated().map { ($0.offset, $0.element) }
+    copy.rows = indexed.sorted { a, b in
+      let (da, db) = (defined(a.1.summary), defined(b.1.summary))
+      if da != db { return da }
+      if let l = less(a.1.summary, b.1.summary) { return order == .asc ? l : !l }
+      return a.0 < b.0
+    }.map(\.1)
+    return copy
   }
 }

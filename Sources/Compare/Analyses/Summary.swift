@@ -38,6 +38,16 @@ public struct Summary: Sendable {
   /// The distribution, when computed without keeping samples (a priced
   /// table's analysis): exact, but lost when two such summaries merge.
   public var percentiles: Percentiles?
+  /// The first and the last request's time (milliseconds since the epoch),
+  /// when any carries one: a group's first and last activity.
+  public var firstTime: Int64?
+  public var lastTime: Int64?
+
+  /// Widens the first and last activity to a request's time.
+  public mutating func noteTime(_ milliseconds: Int64) {
+    firstTime = Swift.min(firstTime ?? milliseconds, milliseconds)
+    lastTime = Swift.max(lastTime ?? milliseconds, milliseconds)
+  }
 
   /// Nearest-rank percentiles of the per-request ratio.
   public struct Percentiles: Sendable {
@@ -144,6 +154,8 @@ public struct Summary: Sendable {
     measuredRequests += o.measuredRequests
     measuredTokens += o.measuredTokens
     measuredEstimate += o.measuredEstimate
+    if let t = o.firstTime { noteTime(t) }
+    if let t = o.lastTime { noteTime(t) }
   }
 
   public var overestimate: Int128 { estimate - itpm }

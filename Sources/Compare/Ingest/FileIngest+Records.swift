@@ -18,6 +18,8 @@ struct RawUsage {
   var badTime = false
   var session: String?
   var project: String?
+  /// The line's `cwd`, carried for display (the project key is unchanged).
+  var cwd: String?
   var agent: String?
   var sidechain = false
   var embedded = false
@@ -235,7 +237,13 @@ extension FileIngest {
     var sc = sessionCache
     raw.session = cached(record.outer.sessionID, &sc) ?? text(record.outer.sessionID, "sessionId")
     sessionCache = sc
-    let cwd = fileProject == nil ? text(record.outer.cwd, "cwd") : nil
+    var cc = cwdCache
+    // Outside a projects folder the cwd keys the project and must read;
+    // inside, it is only shown, and unreadable text is left out.
+    let cwd =
+      cached(record.outer.cwd, &cc)
+      ?? (fileProject == nil ? text(record.outer.cwd, "cwd") : record.outer.cwd.flatMap { scanner.decode($0) })
+    cwdCache = cc
     raw.agent = text(record.outer.agentID, "agentId")
     guard !bad else { return false }
     if let stamp = f.timestamp ?? record.outer.timestamp {
@@ -243,6 +251,7 @@ extension FileIngest {
       raw.badTime = raw.time == nil
     }
     raw.project = fileProject ?? cwd.map(Self.encodeProject)
+    raw.cwd = cwd
     raw.apiError = f.isAPIError == true || record.outer.isAPIError == true
     raw.stopReason = f.stopReason
     if let u = f.usage {
@@ -431,6 +440,7 @@ extension FileIngest {
           input: raw.input ?? 0, output: raw.output ?? 0, cacheCreation: raw.cacheCreation ?? 0,
           cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
           webSearch: raw.webSearch ?? 0),
+        cwd: raw.cwd,
         flags: flags, measured: raw.measured, headers: raw.rateLimit))
   }
 

@@ -19,6 +19,8 @@ public struct FileIngest {
   /// The last model and session decoded, by their bytes: runs of lines repeat them.
   var modelCache: (bytes: [UInt8], text: String)?
   var sessionCache: (bytes: [UInt8], text: String)?
+  /// The last `cwd` read (issue 15: shown for people beside the project key).
+  var cwdCache: (bytes: [UInt8], text: String)?
   var buffer: [UInt8]
   var partial = FilePartial()
   var path = ""

@@ -11,7 +11,7 @@ public enum AnalysisRenderer {
     switch format {
     case .csv: csv(r)
     case .json: json(r)
-    case .table: shape.wide ? table(r, markdown: false) : compact(r, shape: shape)
+    case .table: shape.wide ? wide(r, top: shape.top) : compact(r, shape: shape)
     case .markdown: table(r, markdown: true)
     }
   }
@@ -20,7 +20,7 @@ public enum AnalysisRenderer {
   /// compact columns with a totals row, fitted to `shape.width`.
   static func compact(_ r: AnalysisResult, shape: TableShape) -> String {
     var out = ""
-    let head = headline(r.total)
+    let head = headline(r.total, zone: r.zone)
     let width = head.map(\.0.count).max() ?? 0
     for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
     if !r.keyColumns.isEmpty { out += "\n" + PeopleTable.render(r, shape: shape) }
@@ -28,6 +28,16 @@ public enum AnalysisRenderer {
       "\nP = input + cache writes + cache reads: what count_tokens counts.\nI = what counts toward the ITPM rate limit.\n"
       + "catalog \(r.catalogVersion) sha256:\(r.catalogSHA256.prefix(12))\n"
     return out
+  }
+
+  /// The table with every column (`--wide`): the first `top` groups, and
+  /// a line saying how many more.
+  static func wide(_ r: AnalysisResult, top: Int?) -> String {
+    guard let top, r.rows.count > top else { return table(r, markdown: false) }
+    var shown = r
+    shown.rows = Array(r.rows.prefix(top))
+    let noun = r.dimensions.count == 1 ? r.dimensions[0].rawValue : "group"
+    return table(shown, markdown: false) + "… \(Fmt.count(r.rows.count - top, "more " + noun)) (--top 0 for all)\n"
   }
 
   /// The summary columns' values for one group.
@@ -46,14 +56,18 @@ public enum AnalysisRenderer {
   }
 
   public static func csv(_ r: AnalysisResult) -> String {
-    csv(keyColumns: r.keyColumns, count: r.rows.count) { r.rows[$0].keys + values(r.rows[$0].summary) }
+    csv(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) {
+      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing
+    }
   }
 
   /// A header and `count` rows, row `k`'s cells from `cells(k)`. Many rows
   /// (one a request) are formatted in parallel slices, joined in order.
-  static func csv(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> String {
+  static func csv(
+    keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
+  ) -> String {
     // Joined into one buffer sized once, each part freed as it is copied.
-    var parts = csvParts(keyColumns: keyColumns, count: count, cells: cells)
+    var parts = csvParts(keyColumns: keyColumns, trailing: trailing, count: count, cells: cells)
     var out = ""
     out.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
     for k in parts.indices {
@@ -65,8 +79,10 @@ public enum AnalysisRenderer {
 
   /// The same text in parts, in order (the header, then slices of rows):
   /// for a writer that writes them one after another.
-  static func csvParts(keyColumns: [String], count: Int, cells: @Sendable (Int) -> [String]) -> [String] {
-    let header = CSVWriter(header: keyColumns + summaryColumns).text
+  static func csvParts(
+    keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
+  ) -> [String] {
+    let header = CSVWriter(header: keyColumns + summaryColumns + trailing).text
     let slices = count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
     let size = (count + slices - 1) / max(1, slices)
     let parts = Mutex([String](repeating: "", count: slices))
@@ -140,7 +156,10 @@ public enum AnalysisRenderer {
       for (i, c) in r.keyColumns.enumerated() {
         members.append((c, row.keys[i].isEmpty ? .null : .string(row.keys[i])))
       }
-      return .object(members + summaryJSON(row.summary))
+      let trailing = zip(r.trailingColumns, row.trailing).map { (name, text) -> (String, JSONValue) in
+        (name, text.isEmpty ? .null : .string(text))
+      }
+      return .object(members + summaryJSON(row.summary) + trailing)
     }
     let doc: JSONValue = .object([
       ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
@@ -153,10 +172,22 @@ public enum AnalysisRenderer {
     return doc.serialized() + "\n"
   }
 
-  /// The headline: what a worst-case planner budgets against what counted.
-  public static func headline(_ s: Summary) -> [(String, String)] {
+  /// The analysed period: the first and the last request's day in `zone`,
+  /// `2026-01-06 to 2026-02-13 (Europe/Paris)`; nil when no request has a time.
+  public static func period(_ s: Summary, _ zone: TimeZoneRule) -> String? {
+    guard let first = s.firstTime, let last = s.lastTime else { return nil }
+    let from = LocalTime.format(Instant(millisecondsSinceEpoch: first), zone, .day)
+    let to = LocalTime.format(Instant(millisecondsSinceEpoch: last), zone, .day)
+    return (from == to ? from : from + " to " + to) + " (\(Escape.terminal(zone.name)))"
+  }
+
+  /// The headline: what a worst-case planner budgets against what counted,
+  /// with the analysed period when a zone is given.
+  public static func headline(_ s: Summary, zone: TimeZoneRule? = nil) -> [(String, String)] {
     let p = s.ratioPercentiles()
-    var rows: [(String, String)] = [
+    var rows: [(String, String)] = []
+    if let zone, let period = period(s, zone) { rows.append(("period", period)) }
+    rows += [
       ("requests", Fmt.grouped(Int64(s.requests))),
       ("count_tokens estimate (P)", Fmt.grouped(s.estimate) + " tokens"),
       ("ITPM charge (I)", Fmt.grouped(s.itpm) + " tokens"),
@@ -248,7 +279,7 @@ public enum AnalysisRenderer {
 
   static func table(_ r: AnalysisResult, markdown: Bool) -> String {
     var out = ""
-    let head = headline(r.total)
+    let head = headline(r.total, zone: r.zone)
     if markdown {
       out += "# tokengap analyze\n\n"
       var t = TextTable(header: ["total", "value"])

@@ -28,6 +28,11 @@ public struct RequestTable: Sendable {
   private var measured: [Int: Int64] = [:]
   private var headers: [Int: RateLimitHeaders] = [:]
 
+  /// Per project, the working directory its lines name (`cwd`), for people:
+  /// the project's key stays Claude Code's folder name for it.
+  private var paths: [UInt32: UInt32] = [:]
+  private var lastPath: (UInt32, UInt32) = (StringPool.none, StringPool.none)
+
   /// Usage records added; those beyond `count` merged into an existing row.
   public private(set) var recordsAdded = 0
 
@@ -194,6 +199,8 @@ public struct RequestTable: Sendable {
     var file: String
     var line: Int
     var counts: RawCounts
+    /// The line's `cwd`, when it carries one.
+    var cwd: String? = nil
     var flags: Flags
     var measured: Int64?
     var headers: RateLimitHeaders?
@@ -213,6 +220,7 @@ public struct RequestTable: Sendable {
     row.model = strings.intern(r.model, field: 2)
     row.file = strings.intern(r.file, field: 3)
     row.agent = r.agent.map { strings.intern($0, field: 4) } ?? StringPool.none
+    if let cwd = r.cwd { notePath(strings.intern(cwd, field: 5), project: row.project) }
     let encoded: [UInt8]
     switch r.key {
     case .none(let sequence):
@@ -243,6 +251,9 @@ public struct RequestTable: Sendable {
     var map = [UInt32](repeating: 0, count: other.strings.count)
     for k in 0..<other.strings.count { map[k] = strings.intern(other.strings[UInt32(k)]) }
     func mapped(_ id: UInt32) -> UInt32 { id == StringPool.none ? id : map[Int(id)] }
+    for (project, path) in other.paths.sorted(by: { $0.key < $1.key }) {
+      notePath(mapped(path), project: mapped(project))
+    }
     for i in 0..<other.rows.count {
       var row = other.rows[i]
       let counts = other.counts(of: i)
@@ -586,6 +597,28 @@ public struct RequestTable: Sendable {
     return merged
   }
 
+  /// The working directory a project's lines name, if any.
+  package func path(ofProject id: UInt32) -> String? {
+    paths[id].map { strings[$0] }
+  }
+
+  /// Keeps one working directory per project, whatever the order of lines
+  /// and tables: the one Claude Code's folder name was made from, else the
+  /// least (a session may `cd` elsewhere; its folder keeps the first).
+  private mutating func notePath(_ path: UInt32, project: UInt32) {
+    // Runs of lines of one project and directory: nothing to decide.
+    if lastPath == (project, path) { return }
+    lastPath = (project, path)
+    guard let kept = paths[project], kept != path else {
+      paths[project] = path
+      return
+    }
+    let name = strings[project]
+    let (a, b) = (strings[kept], strings[path])
+    let (ma, mb) = (FileIngest.encodeProject(a) == name, FileIngest.encodeProject(b) == name)
+    if mb && !ma || (ma == mb && b < a) { paths[project] = path }
+  }
+
   /// Frees the key index once no more rows will be added.
   package consuming func sealed() -> RequestTable {
     index = KeyIndex()
@@ -601,7 +634,7 @@ package struct StringPool: Sendable {
   private var values: [String] = []
   private var ids: [String: UInt32] = [:]
   /// The last string interned per field, to skip hashing runs of the same value.
-  private var last: [(String, UInt32)?] = [nil, nil, nil, nil, nil]
+  private var last: [(String, UInt32)?] = [nil, nil, nil, nil, nil, nil]
 
   package var count: Int { values.count }
 

@@ -1,5 +1,13 @@
 public import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A time zone read from TZif data, without Foundation's time-zone database.
 ///
 /// Transitions come from the file's 64-bit section; instants after the last
@@ -43,6 +51,68 @@ public struct TimeZoneRule: Sendable {
       throw TimeZoneError(name: name, reason: "no such zone in '\(dir)'")
     }
     return try parse(bytes, name: name)
+  }
+
+  /// The system's zone: `$TZ`, else `/etc/localtime`, else UTC.
+  ///
+  /// `TZ` may name a zone (`Europe/Paris`, `:Europe/Paris`), a TZif file
+  /// (`:/usr/share/zoneinfo/Asia/Tokyo`) or a POSIX rule
+  /// (`CET-1CEST,M3.5.0,M10.5.0/3`); empty, it is UTC, as for the C library.
+  public static func local() -> TimeZoneRule {
+    local(tz: POSIXFiles.environment("TZ"))
+  }
+
+  /// ``local()`` with the variable's value given, and the file it falls back to.
+  package static func local(
+    tz: String?, localtime: String = "/etc/localtime", directory: String? = nil
+  ) -> TimeZoneRule {
+    guard var text = tz else {
+      // /etc/localtime is usually a link into the zone database: its
+      // target names the zone.
+      let name = linkedZoneName(localtime) ?? "localtime"
+      if name == "UTC" || name == "Etc/UTC" || name == "Etc/UCT" || name == "UCT" || name == "Zulu" {
+        return .utc
+      }
+      guard let bytes = try? POSIXFiles.read(localtime, limit: 1 << 20),
+        let rule = try? parse(bytes, name: name)
+      else { return .utc }
+      return rule
+    }
+    if text.hasPrefix(":") { text.removeFirst() }
+    if text.isEmpty { return .utc }
+    if text.hasPrefix("/") {
+      let name = zoneName(fromPath: text)
+      guard let bytes = try? POSIXFiles.read(text, limit: 1 << 20),
+        let rule = try? parse(bytes, name: name)
+      else { return .utc }
+      return rule
+    }
+    if let rule = try? named(text, directory: directory) { return rule }
+    if let footer = PosixRule(text) {
+      var rule = TimeZoneRule(name: text, fixed: footer.standard)
+      rule.footer = footer
+      return rule
+    }
+    return .utc
+  }
+
+  /// The zone a link such as `/etc/localtime` points to
+  /// (`…/zoneinfo/Europe/Paris` gives `Europe/Paris`).
+  static func linkedZoneName(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 1024)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    let bytes = buffer.prefix(n).map { UInt8(bitPattern: $0) }
+    return zoneName(fromPath: String(decoding: bytes, as: UTF8.self))
+  }
+
+  /// The part of a path after `zoneinfo/`, or the path itself.
+  package static func zoneName(fromPath path: String) -> String {
+    guard let r = path.firstRange(of: "zoneinfo/") else { return path }
+    let name = String(path[r.upperBound...])
+    // posix/ and right/ are variants of the same names.
+    for prefix in ["posix/", "right/"] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+    return name
   }
 
   /// Reads TZif bytes (RFC 8536).

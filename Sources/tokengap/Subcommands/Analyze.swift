@@ -19,7 +19,8 @@ enum AnalyzeCommand {
     options: [
       OptionSpec(
         name: "by", value: "keys",
-        help: "Group by request, session, project, day, hour, minute, model or total; combine with commas (day,model).",
+        help:
+          "Group by request, session, project, month, week (ISO 8601), day, hour, minute, model or total; combine with commas (day,model).",
         defaultText: "session"),
       OptionSpec(
         name: "format", value: "format",
@@ -39,8 +40,21 @@ enum AnalyzeCommand {
           "Write to this file (whole, or not at all) instead of standard output; without --format, a .json, .csv, .md or .jsonl name sets the format."
       ),
       OptionSpec(
-        name: "timezone", value: "zone", help: "IANA zone (or +HH:MM) for day, hour and minute keys.",
-        defaultText: "UTC"),
+        name: "timezone", value: "zone",
+        help:
+          "local, UTC, an IANA zone (Europe/Paris) or +HH:MM: for month, week, day, hour and minute keys, times shown and days in --since/--until.",
+        defaultText: "local: TZ, else /etc/localtime"),
+      OptionSpec(
+        name: "sort", value: "key",
+        help:
+          "Order the groups by cost, ratio (P/I), time (last activity) or tokens (P); in every format. The table of sessions is ordered by time unless told.",
+        defaultText: "the grouping's order"),
+      OptionSpec(name: "order", value: "order", help: "asc or desc, for --sort.", defaultText: "desc"),
+      OptionSpec(
+        name: "top", value: "n",
+        help:
+          "Show the first n groups in the table, and how many more there are; 0 for all. CSV and JSON hold every group.",
+        defaultText: "20 for sessions, else all"),
       OptionSpec(
         name: "wide", value: nil,
         help: "The table with every column at full precision (default: compact columns fitted to the terminal)."),
@@ -64,7 +78,7 @@ enum AnalyzeCommand {
       let key = String(part).trimmingCharacters()
       guard let d = Dimension(rawValue: key) else {
         throw UsageError(
-          "'--by' takes request, session, project, day, hour, minute, model or total, not '\(part)'"
+          "'--by' takes request, session, project, month, week, day, hour, minute, model or total, not '\(part)'"
             + Suggestions.hint(key, Dimension.allCases.map(\.rawValue)))
       }
       guard !dims.contains(d) else { throw UsageError("'--by' names '\(d.rawValue)' twice") }
@@ -81,13 +95,9 @@ enum AnalyzeCommand {
     let dims = try parseGrouping(o.value("by") ?? "session")
     let rows = try rowFormat(o, dims)
     let format = rows == nil ? try Common.format(o) : .csv
-    let zone: TimeZoneRule
-    do {
-      zone = try TimeZoneRule.named(o.value("timezone") ?? "UTC")
-    } catch {
-      throw UsageError("\(error)")
-    }
+    let zone = try o.timeZone()
     let chosen = try columns(o, dims)
+    let (ordering, top) = try sorting(o, dims, format: rows == nil ? format : nil)
     let input = try await Inputs.load(o, zone: zone)
     let priced = input.priced
     try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
@@ -100,14 +110,15 @@ enum AnalyzeCommand {
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
     let text: String
-    if dims == [.request] && format == .csv {
+    if dims == [.request] && format == .csv && ordering == nil {
       text = priced.requestsCSV(timeZone: zone)
     } else {
-      let result = priced.analysis(dimensions: dims, timeZone: zone)
+      var result = priced.analysis(dimensions: dims, timeZone: zone)
+      if let (key, order) = ordering { result = result.sorted(by: key, order) }
       // A table fits the terminal it is shown in (100 columns in a file or a pipe).
       let width = o.value("output") == nil ? output.columns ?? 100 : 100
       text = AnalysisRenderer.render(
-        result, format: format, shape: TableShape(width: width, wide: o.flag("wide"), columns: chosen))
+        result, format: format, shape: TableShape(width: width, wide: o.flag("wide"), columns: chosen, top: top))
     }
     try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
     return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
@@ -115,12 +126,44 @@ enum AnalyzeCommand {
 }
 
 extension AnalyzeCommand {
+  /// `--sort`, `--order` and `--top`: how the groups are ordered (nil for the
+  /// grouping's order) and how many the table shows (nil for all).
+  ///
+  /// The table of sessions is ordered by last activity, newest first, and
+  /// shows 20 unless told; CSV and JSON keep the grouping's order unless
+  /// `--sort` is given, and always hold every group.
+  static func sorting(_ o: ParsedOptions, _ dims: [Dimension], format: OutputFormat?) throws(UsageError) -> (
+    (GroupSort, SortOrder)?, Int?
+  ) {
+    let table = format == .table
+    let sessions = table && dims == [.session]
+    var key = try o.value("sort").map { text throws(UsageError) in
+      try ParsedOptions.choice("sort", text, GroupSort.allCases)
+    }
+    let order = try o.choice("order", SortOrder.self, default: .desc)
+    if key == nil, sessions { key = .time }
+    if key == nil, o.value("order") != nil {
+      throw UsageError("'--order' orders what '--sort' names: give '--sort cost', 'ratio', 'time' or 'tokens' too")
+    }
+    if format == nil, o.value("sort") != nil {
+      throw UsageError("'--sort' orders groups: exported rows are always in time order")
+    }
+    var top = sessions ? 20 : nil
+    if let n = try o.count("top") {
+      guard table else {
+        throw UsageError("'--top' limits the terminal table: CSV, JSON and Markdown always hold every group")
+      }
+      top = n == 0 ? nil : Int(clamping: n)
+    }
+    return (key.map { ($0, order) }, top)
+  }
+
   /// `--columns`, checked against the grouping's keys and the CSV's columns.
   static func columns(_ o: ParsedOptions, _ dims: [Dimension]) throws(UsageError) -> [String]? {
     guard let text = o.value("columns") else { return nil }
     if o.flag("wide") { throw UsageError("'--columns' and '--wide' do not combine: choose columns, or all of them") }
     let keys = dims.flatMap(\.columns)
-    let allowed = TableShape.choosable(keys: keys)
+    let allowed = TableShape.choosable(keys: keys, trailing: TableShape.trailing(dims))
     var chosen: [String] = []
     for part in text.split(separator: ",") {
       let name = String(part).trimmingCharacters()
