@@ -75,6 +75,42 @@ enum HelpLayout {
     }
     return head + String(repeating: " ", count: indent - head.count) + text + "\n"
   }
+
+  /// Help text wrapped to a terminal `width` (unchanged without one): a line
+  /// too long breaks between words, its continuation indented under its
+  /// text (column 26 for an option's description, else the line's own
+  /// indentation). A word longer than the room is left whole.
+  static func wrap(_ help: String, width: Int?) -> String {
+    guard let width, width >= 40 else { return help }
+    var out = ""
+    for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+      guard line.count > width else {
+        out += line + "\n"
+        continue
+      }
+      let chars = Array(line)
+      let leading = chars.prefix { $0 == " " }.count
+      // An option row: its label, at least two spaces, then its text at 26.
+      let described = chars.count > 26 && chars[24] == " " && chars[25] == " " && chars[26] != " " && leading == 2
+      let hang = String(repeating: " ", count: described ? 26 : leading)
+      var current = String(chars.prefix(described ? 26 : leading))
+      var fresh = true
+      for word in chars.dropFirst(described ? 26 : leading).split(separator: " ", omittingEmptySubsequences: true) {
+        let w = String(word)
+        if !fresh, current.count + 1 + w.count > width {
+          out += current + "\n"
+          current = hang + w
+        } else {
+          current += (fresh ? "" : " ") + w
+        }
+        fresh = false
+      }
+      out += current + "\n"
+    }
+    // The split gave one line end more than the text had.
+    if !out.isEmpty { out.removeLast() }
+    return out
+  }
 }
 
 /// Options and positional arguments as given.

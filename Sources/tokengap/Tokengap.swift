@@ -44,7 +44,7 @@ enum Tokengap {
     errors: inout any TextSink
   ) async -> Int32 {
     guard let first = arguments.first else {
-      output.write(overview)
+      output.write(HelpLayout.wrap(overview, width: output.columns))
       return ExitCode.ok.rawValue
     }
     let rest = arguments.dropFirst()
@@ -53,7 +53,7 @@ enum Tokengap {
       output.write("tokengap \(ToolInfo.version)\n")
       return ExitCode.ok.rawValue
     case "-h", "--help":
-      output.write(overview)
+      output.write(HelpLayout.wrap(overview, width: output.columns))
       return ExitCode.ok.rawValue
     case "completions":
       guard let shell = rest.first, rest.count == 1, let script = Completions.script(for: shell) else {
@@ -65,14 +65,14 @@ enum Tokengap {
       return ExitCode.ok.rawValue
     case "help":
       guard let name = rest.first else {
-        output.write(overview)
+        output.write(HelpLayout.wrap(overview, width: output.columns))
         return ExitCode.ok.rawValue
       }
       guard let spec = commands.first(where: { $0.name == name }) else {
         errors.write("tokengap: error: \(Escape.terminal(unknownSubcommand(name)))\n")
         return ExitCode.usage.rawValue
       }
-      output.write(spec.help())
+      output.write(HelpLayout.wrap(spec.help(), width: output.columns))
       return ExitCode.ok.rawValue
     default:
       break
@@ -85,7 +85,7 @@ enum Tokengap {
     do {
       let options = try parseOptions(rest, spec, now: now, zone: zone)
       if options.wantsHelp {
-        output.write(spec.help())
+        output.write(HelpLayout.wrap(spec.help(), width: output.columns))
         return ExitCode.ok.rawValue
       }
       switch spec.name {

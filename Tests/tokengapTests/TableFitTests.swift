@@ -73,3 +73,32 @@ struct TableFitTests {
     #expect(Fmt.tokens(n) == text)
   }
 }
+
+@Suite("Help that fits")
+struct HelpFitTests {
+  @Test("On a terminal, help wraps to its width, descriptions under their column", arguments: [80, 100])
+  func wraps(_ width: Int) async {
+    for name in Tokengap.commands.map(\.name) {
+      let r = await tokengap(columns: width, "help", name)
+      #expect(r.status == 0)
+      let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
+      // Only a single word longer than the room may overrun.
+      let over = lines.filter { $0.count > width && $0.split(separator: " ").count > 1 }
+      #expect(over.isEmpty, "\(name) at \(width): \(over.first.map(String.init) ?? "")")
+      // Nothing is lost: the same words in the same order as the unwrapped help.
+      let plain = await tokengap("help", name)
+      #expect(r.out.split(whereSeparator: \.isWhitespace) == plain.out.split(whereSeparator: \.isWhitespace))
+    }
+  }
+
+  @Test("Without a terminal (a pipe, a file, a test), help is as written")
+  func unwrapped() {
+    let text = "  --x <n>                 " + String(repeating: "word ", count: 40) + "\n"
+    #expect(HelpLayout.wrap(text, width: nil) == text)
+    let wrapped = HelpLayout.wrap(text, width: 60)
+    #expect(wrapped.split(separator: "\n").allSatisfy { $0.count <= 60 })
+    #expect(
+      wrapped.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix(String(repeating: " ", count: 26) + "word") }
+    )
+  }
+}
