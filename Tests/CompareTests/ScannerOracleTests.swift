@@ -127,12 +127,12 @@ struct ScannerOracleTests {
         #expect(strings["tier"] == usage.service_tier, "\(where_)")
         #expect(o.iterations?.count == usage.iterations?.count, "\(where_)")
         for (k, (it, want)) in zip(o.iterations ?? [], usage.iterations ?? []).enumerated() {
-          #expect(it.input == want.input_tokens, "\(where_)")
-          #expect(it.output == want.output_tokens, "\(where_)")
-          #expect(it.cacheCreation == want.cache_creation_input_tokens, "\(where_)")
-          #expect(it.cacheRead == want.cache_read_input_tokens, "\(where_)")
-          #expect(it.write5m == want.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
-          #expect(it.write1h == want.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
+          #expect(it.usage.input == want.input_tokens, "\(where_)")
+          #expect(it.usage.output == want.output_tokens, "\(where_)")
+          #expect(it.usage.cacheCreation == want.cache_creation_input_tokens, "\(where_)")
+          #expect(it.usage.cacheRead == want.cache_read_input_tokens, "\(where_)")
+          #expect(it.usage.write5m == want.cache_creation?.ephemeral_5m_input_tokens, "\(where_)")
+          #expect(it.usage.write1h == want.cache_creation?.ephemeral_1h_input_tokens, "\(where_)")
           #expect(iterationModels[k] == want.model, "\(where_)")
         }
       }

@@ -277,13 +277,14 @@ extension FileIngest {
 
   /// The scanned iterations with their model and type decoded; nil (and a
   /// problem) on bad text.
-  mutating func iterations(_ its: [ScannedUsage], lineNumber n: Int) -> [RawIteration]? {
+  mutating func iterations(_ its: [ScannedIteration], lineNumber n: Int) -> [RawIteration]? {
     var out: [RawIteration] = []
     out.reserveCapacity(its.count)
     for it in its {
+      let u = it.usage
       var r = RawIteration(
-        input: it.input, output: it.output, cacheCreation: it.cacheCreation, cacheRead: it.cacheRead,
-        write5m: it.write5m, write1h: it.write1h)
+        input: u.input, output: u.output, cacheCreation: u.cacheCreation, cacheRead: u.cacheRead,
+        write5m: u.write5m, write1h: u.write1h)
       for (span, name) in [(it.model, "model"), (it.type, "type")] {
         guard let span else { continue }
         guard let text = scanner.decode(span) else {

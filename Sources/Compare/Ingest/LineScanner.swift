@@ -28,15 +28,20 @@ struct ScannedUsage: Equatable {
   var serviceTier: Span?
   var inferenceGeo: Span?
   var speed: Span?
-  /// An iteration's `model` (only in `iterations`).
-  var model: Span?
-  /// An iteration's `type` (only in `iterations`).
-  var type: Span?
 
   /// The most iterations kept from one usage object; more is a problem.
   static let maxIterations = 64
 
   mutating func edit(_ body: (inout ScannedUsage) -> Void) { body(&self) }
+}
+
+/// One element of `usage.iterations`: its counts, and the model and type
+/// that only iterations carry (kept out of ``ScannedUsage``, which every
+/// record holds twice and copies often).
+struct ScannedIteration: Equatable {
+  var usage = ScannedUsage()
+  var model: Span?
+  var type: Span?
 }
 
 /// The fields tokengap keeps from one record (a line, or a progress line's
@@ -62,12 +67,19 @@ struct ScannedFields: Equatable {
   /// fallback), each with its own counts; at most
   /// ``ScannedUsage/maxIterations``. Kept here, not in ``ScannedUsage``, so
   /// that the usage stays plain data, copied without reference counting.
-  var iterations: [ScannedUsage]?
+  var iterations: [ScannedIteration]?
 
-  /// Edits the last iteration, when there is one.
+  /// Edits the last iteration's counts, when there is one.
   mutating func editIteration(_ body: (inout ScannedUsage) -> Void) {
     guard let n = iterations?.count, n > 0 else { return }
-    iterations?[n - 1].edit(body)
+    iterations?[n - 1].usage.edit(body)
+  }
+
+  /// Edits the last iteration's model and type, when there is one.
+  mutating func editIterationText(_ body: (inout ScannedIteration) -> Void) {
+    guard let n = iterations?.count, n > 0, var last = iterations?[n - 1] else { return }
+    body(&last)
+    iterations?[n - 1] = last
   }
 
   mutating func note(_ text: String) {
@@ -883,7 +895,7 @@ struct LineScanner {
         }
         let span = Span(start: i + 1, end: next - 1, escaped: escaped)
         mutate(&record, inner) {
-          LineScanner.withUsage(&$0, true) {
+          $0.editIterationText {
             switch field {
             case .model: $0.model = span
             case .type: $0.type = span
@@ -898,7 +910,7 @@ struct LineScanner {
     case .count(let path, let inner, let iteration):
       let name = path.name
       mutate(&record, inner) {
-        let u = iteration ? $0.iterations?.last : $0.usage
+        let u = iteration ? $0.iterations?.last?.usage : $0.usage
         if let u, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
       }
       let step = skipValue(i)
@@ -974,7 +986,7 @@ struct LineScanner {
           f.note("more than \(ScannedUsage.maxIterations) entries in 'iterations'")
           return
         }
-        f.iterations?.append(ScannedUsage())
+        f.iterations?.append(ScannedIteration())
         kept = f.iterations != nil
       }
       step = kept ? scanObject(i, .iteration(inner: inner), &record) : skipValue(i)

@@ -34,8 +34,8 @@ package enum Probe {
           f["usage"] = "present"
           for (n, it) in (o.iterations ?? []).enumerated() {
             for (k, v) in [
-              ("input_tokens", it.input), ("output_tokens", it.output),
-              ("cache_creation_input_tokens", it.cacheCreation), ("cache_read_input_tokens", it.cacheRead),
+              ("input_tokens", it.usage.input), ("output_tokens", it.usage.output),
+              ("cache_creation_input_tokens", it.usage.cacheCreation), ("cache_read_input_tokens", it.usage.cacheRead),
             ] {
               if let v { f["usage.iterations.\(n)." + k] = String(v) }
             }
