@@ -14,7 +14,7 @@ enum Tokengap {
   /// The subcommands, in the order help lists them.
   static let commands: [CommandSpec] = [
     AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, PairsCommand.spec,
-    ChartCommand.spec, ReportCommand.spec, EstimateCommand.spec, RulesCommand.spec,
+    ChartCommand.spec, ReportCommand.spec, EstimateCommand.spec, RulesCommand.spec, StatuslineCommand.spec,
   ]
 
   static let overview = """
@@ -101,6 +101,8 @@ enum Tokengap {
         return try await ReportCommand.run(options, output: &output, errors: &errors).rawValue
       case PairsCommand.spec.name:
         return try await PairsCommand.run(options, output: &output, errors: &errors).rawValue
+      case StatuslineCommand.spec.name:
+        return try await StatuslineCommand.run(options, output: &output, errors: &errors).rawValue
       case CacheCommand.spec.name:
         return try await CacheCommand.run(options, output: &output, errors: &errors).rawValue
       default:
