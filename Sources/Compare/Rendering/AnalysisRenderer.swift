@@ -83,22 +83,11 @@ public enum AnalysisRenderer {
     keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
   ) -> [String] {
     let header = CSVWriter(header: keyColumns + summaryColumns + trailing).text
-    let slices = count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
-    let size = (count + slices - 1) / max(1, slices)
-    let parts = Mutex([String](repeating: "", count: slices))
-    DispatchQueue.concurrentPerform(iterations: slices) { k in
-      var text = ""
-      let end = min(count, (k + 1) * size)
-      if k * size < end {
-        for row in (k * size)..<end { CSVWriter.append(cells(row), to: &text) }
-      }
-      parts.withLock { $0[k] = text }
-    }
     return [header]
-      + parts.withLock { parts in
-        let out = parts
-        parts = []
-        return out
+      + TextSlices.make(count: count) { range in
+        var text = ""
+        for row in range { CSVWriter.append(cells(row), to: &text) }
+        return text
       }
   }
 

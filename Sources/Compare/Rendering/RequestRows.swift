@@ -102,29 +102,17 @@ extension PricedTable {
     while start < order.count {
       let end = min(order.count, start + chunk)
       let rows = order[start..<end]
-      let slices = rows.count >= 512 ? 2 * max(1, ParallelIngest.cores) : 1
-      let size = (rows.count + slices - 1) / slices
-      let parts = Mutex([String](repeating: "", count: slices))
-      DispatchQueue.concurrentPerform(iterations: slices) { k in
+      let texts = TextSlices.make(count: rows.count) { range in
         var text = ""
-        let lower = rows.startIndex + k * size
-        let upper = min(rows.endIndex, lower + size)
-        if lower < upper {
-          for r in rows[lower..<upper] {
-            let cells = rowCells(row: Int(r), source: source, timeZone: timeZone)
-            if format == .csv {
-              CSVWriter.append(cells, to: &text)
-            } else {
-              RequestRows.appendJSON(cells, to: &text)
-            }
+        for r in rows[(rows.startIndex + range.lowerBound)..<(rows.startIndex + range.upperBound)] {
+          let cells = rowCells(row: Int(r), source: source, timeZone: timeZone)
+          if format == .csv {
+            CSVWriter.append(cells, to: &text)
+          } else {
+            RequestRows.appendJSON(cells, to: &text)
           }
         }
-        parts.withLock { $0[k] = text }
-      }
-      let texts = parts.withLock { all in
-        let out = all
-        all = []
-        return out
+        return text
       }
       for text in texts where !text.isEmpty {
         guard emit(text) else { return }

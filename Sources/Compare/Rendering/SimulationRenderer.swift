@@ -124,23 +124,19 @@ public enum SimulationRenderer {
   /// the largest file a chart run writes.
   package static func seriesCSVParts(_ samples: [BucketSample]) -> [String] {
     let header = CSVWriter(header: seriesColumns).text
-    let slices = samples.count >= 4096 ? 2 * max(1, ParallelIngest.cores) : 1
-    let size = (samples.count + slices - 1) / max(1, slices)
-    let parts = Mutex([String](repeating: "", count: slices))
-    DispatchQueue.concurrentPerform(iterations: slices) { k in
-      var text = ""
-      // The few distinct text cells are escaped once, not once a row.
-      var escaped: [String: String] = [:]
-      func cell(_ s: String) -> String {
-        if let e = escaped[s] { return e }
-        let e = CSVWriter.cell(s)
-        escaped[s] = e
-        return e
-      }
-      let end = min(samples.count, (k + 1) * size)
-      if k * size < end {
-        text.reserveCapacity((end - k * size) * 64)
-        for s in samples[(k * size)..<end] {
+    return [header]
+      + TextSlices.make(count: samples.count, minimum: 4096) { range in
+        var text = ""
+        // The few distinct text cells are escaped once, not once a row.
+        var escaped: [String: String] = [:]
+        func cell(_ s: String) -> String {
+          if let e = escaped[s] { return e }
+          let e = CSVWriter.cell(s)
+          escaped[s] = e
+          return e
+        }
+        text.reserveCapacity(range.count * 64)
+        for s in samples[range] {
           text += s.time.description
           text += ","
           text += cell(s.pool)
@@ -154,14 +150,7 @@ public enum SimulationRenderer {
           text += String(s.capacity)
           text += "\r\n"
         }
-      }
-      parts.withLock { $0[k] = text }
-    }
-    return [header]
-      + parts.withLock { parts in
-        let out = parts
-        parts = []
-        return out
+        return text
       }
   }
 
