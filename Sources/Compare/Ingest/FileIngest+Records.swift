@@ -176,6 +176,7 @@ extension FileIngest {
       partial.ledger.problem(.invalidField, path, n, problem)
       return
     }
+    if leanAccept(f, record, embedded: embedded, lineNumber: n, countLine: countLine) { return }
     var raw = RawUsage()
     guard rawUsage(f, record, lineNumber: n, fastKey: true, into: &raw) else {
       count(\.malformedLines)
@@ -188,6 +189,100 @@ extension FileIngest {
     } else {
       accept(raw, n, line: nil)
     }
+  }
+
+  static let synthetic = Array("<synthetic>".utf8)
+
+  /// The common record of a Claude Code transcript, straight from its spans
+  /// into the request table: no String, no intermediate record (the path
+  /// through ``rawUsage(_:_:lineNumber:fastKey:into:)`` and
+  /// ``accept(_:_:line:)`` cost more than the scan of the line).
+  ///
+  /// It takes only records that path would keep without a word: plain ids,
+  /// model, session, agent and time (no escapes), a readable time within the
+  /// table's range, no iterations, no API error, no filter, a TTL split that
+  /// agrees. For anything else it returns false having changed nothing the
+  /// full path would not redo, and the full path reads the record and words
+  /// what is wrong with it. Both paths give the same rows and ledger: a test
+  /// reads every shipped transcript and each edge both ways.
+  mutating func leanAccept(
+    _ f: borrowing ScannedFields, _ record: borrowing ScannedRecord, embedded: Bool, lineNumber n: Int,
+    countLine: Bool
+  ) -> Bool {
+    guard options.leanRecords, options.since == nil, options.until == nil, options.modelFilter == nil,
+      let u = f.usage, u.input != nil || u.output != nil, f.iterations?.isEmpty ?? true,
+      f.isAPIError != true, record.outer.isAPIError != true,
+      let modelSpan = f.model, !modelSpan.escaped, !scanner.equals(modelSpan, Self.synthetic),
+      let m = f.messageID, m.end > m.start
+    else { return false }
+    let outer = record.outer
+    // The project is the projects folder's name, or the parent folder's
+    // when the line names no cwd (a cwd outside a projects folder keys it).
+    guard fileProject != nil || outer.cwd == nil else { return false }
+    guard outer.sessionID?.escaped != true, outer.agentID?.escaped != true, outer.cwd?.escaped != true else {
+      return false
+    }
+    var time: Int64?
+    if let stamp = f.timestamp ?? outer.timestamp {
+      guard !stamp.escaped, let t = scanner.instant(stamp),
+        RequestTable.Row.timeRange.contains(t.millisecondsSinceEpoch)
+      else { return false }
+      time = t.millisecondsSinceEpoch
+    }
+    if let total = u.cacheCreation, u.write5m != nil || u.write1h != nil {
+      let (split, overflow) = (u.write5m ?? 0).addingReportingOverflow(u.write1h ?? 0)
+      guard !overflow, split == total else { return false }
+    } else if let w5 = u.write5m, let w1 = u.write1h {
+      guard !w5.addingReportingOverflow(w1).overflow else { return false }
+    }
+    keyScratch.removeAll(keepingCapacity: true)
+    keyScratch.append(0)
+    guard scanner.appendPart(m, to: &keyScratch) else { return false }
+    if let q = f.requestID {
+      guard scanner.appendPart(q, to: &keyScratch) else { return false }
+    } else {
+      KeyEncoding.prefix(0, into: &keyScratch)
+    }
+    // Interned last, in the full path's order: text that is not UTF-8 goes
+    // to the full path, which words it (what was interned before stays
+    // unused: ids never order an output).
+    func intern(_ span: Span, _ field: RequestTable.Field) -> UInt32? {
+      partial.table.strings.intern(bytes: scanner.raw(span), field: field.rawValue)
+    }
+    func intern(_ text: String, _ field: RequestTable.Field) -> UInt32 {
+      partial.table.strings.intern(text, field: field.rawValue)
+    }
+    guard let session = outer.sessionID.map({ intern($0, .session) }) ?? intern(fileStem, .session) else {
+      return false
+    }
+    let project = intern(fileProject ?? parentName, .project)
+    guard let model = intern(modelSpan, .model) else { return false }
+    let file = intern(path, .file)
+    guard
+      let agent = outer.agentID.map({ intern($0, .agent) }) ?? fileAgent.map({ intern($0, .agent) }) ?? StringPool.none
+    else { return false }
+    // Unreadable cwd text is left out, as the full path does inside a projects folder.
+    let cwd = outer.cwd.flatMap { intern($0, .cwd) }
+    var flags = RequestTable.Flags(
+      RequestOptions(
+        batch: spanIs(u.serviceTier, "batch"), usGeo: spanIs(u.inferenceGeo, "us"), fast: spanIs(u.speed, "fast"),
+        longContext: nil))
+    if embedded || (f.isSidechain ?? outer.isSidechain ?? false) { flags.insert(.sidechain) }
+    if embedded { flags.insert(.embedded) }
+    if f.stopReason { flags.insert(.stopReason) }
+    let row = partial.table.row(
+      time: time, flags: flags, session: session, project: project, model: model, file: file, agent: agent)
+    partial.table.add(
+      row, encodedKey: keyScratch,
+      counts: RequestTable.RawCounts(
+        input: u.input ?? 0, output: u.output ?? 0, cacheCreation: u.cacheCreation ?? 0,
+        cacheRead: u.cacheRead ?? 0, write5m: u.write5m ?? 0, write1h: u.write1h ?? 0, webSearch: u.webSearch ?? 0),
+      line: n, cwd: cwd)
+    if countLine { partial.ledger.usageLines += 1 }
+    partial.ledger.usageRecords += 1
+    if embedded { partial.ledger.embeddedCopies += 1 }
+    if time == nil { partial.ledger.recordsWithoutTime += 1 }
+    return true
   }
 
   /// Decodes the kept fields of a scanned record; nil (and a problem) on bad text.

@@ -136,8 +136,10 @@ public struct FileIngest {
   }
 
   mutating func describe(_ path: String) {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-    let name = parts.last ?? path
+    // Split as bytes; a String is made only for the parts kept.
+    let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+    func text(_ part: Substring.UTF8View) -> String { String(Substring(part)) }
+    let name = parts.last.map(text) ?? path
     var stem = name
     for ext in [".jsonl", ".json", ".har", ".txt", ".sse"] where stem.hasSuffix(ext) {
       stem = String(stem.dropLast(ext.count))
@@ -145,9 +147,11 @@ public struct FileIngest {
     }
     fileStem = path == "-" ? "stdin" : stem
     fileAgent = fileStem.hasPrefix("agent-") ? String(fileStem.dropFirst(6)) : nil
-    parentName = parts.count >= 2 ? parts[parts.count - 2] : ""
+    parentName = parts.count >= 2 ? text(parts[parts.count - 2]) : ""
     fileProject = nil
-    if let p = parts.lastIndex(of: "projects"), p + 2 < parts.count { fileProject = parts[p + 1] }
+    if let p = parts.lastIndex(where: { $0.elementsEqual("projects".utf8) }), p + 2 < parts.count {
+      fileProject = text(parts[p + 1])
+    }
   }
 
   /// Reads bytes held in memory (bytes handed in): the

@@ -28,6 +28,12 @@ public struct IngestOptions: Sendable {
   /// Longest line of a JSON Lines or SSE file; a longer one is reported and skipped.
   public var lineLimit: Int
 
+  /// Whether a common transcript record goes straight from its bytes into
+  /// the request table (``FileIngest/leanAccept(_:_:embedded:lineNumber:countLine:)``);
+  /// off, every record takes the full path. The two must agree: a test reads
+  /// each shipped file both ways.
+  package var leanRecords = true
+
   /// The default line cap: 64 MiB.
   public static let defaultLineLimit = 64 << 20
   /// The default document cap: 1 GiB.

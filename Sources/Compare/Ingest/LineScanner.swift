@@ -98,7 +98,18 @@ struct ScannedRecord: Equatable {
 /// A line that is not valid JSON, and where.
 struct ScanFailure: Error, Equatable {
   var offset: Int
-  var reason: String
+  /// Why, as one of the scanner's literals: a failure holds no reference,
+  /// so every step of the scan is plain data, copied without counting.
+  var why: StaticString
+
+  init(offset: Int, reason: StaticString) {
+    self.offset = offset
+    why = reason
+  }
+
+  var reason: String { why.description }
+
+  static func == (a: ScanFailure, b: ScanFailure) -> Bool { a.offset == b.offset && a.reason == b.reason }
 }
 
 /// The keys the scanner acts on; every other key's value is skipped.
@@ -323,6 +334,14 @@ struct LineScanner {
     case failure(ScanFailure)
   }
 
+  /// ``skipValue(_:)``, with the most common value skipped, a string, taken
+  /// without setting up its bracket state.
+  @inline(__always) private mutating func skip(_ i: Int) -> Step {
+    guard i < end, b[i] == UInt8(ascii: "\"") else { return skipValue(i) }
+    guard let next = skipString(i) else { return .failure(ScanFailure(offset: i, reason: "unterminated string")) }
+    return .success(next)
+  }
+
   /// Skips any JSON value starting at `i`, validating its structure (brackets,
   /// commas, colons, keys, numbers, literals) without recursion. String
   /// contents are skipped and not validated.
@@ -335,7 +354,8 @@ struct LineScanner {
     var i = start
     var depth = 0
     var bits: UInt64 = 0
-    brackets.removeAll(keepingCapacity: true)
+    // Past 64 levels the stack lives here; a failed skip may leave some.
+    if !brackets.isEmpty { brackets.removeAll(keepingCapacity: true) }
     @inline(__always) func topIsObject() -> Bool {
       depth > 64 ? brackets.last == UInt8(ascii: "{") : bits & (1 << UInt64(depth - 1)) != 0
     }
@@ -358,7 +378,8 @@ struct LineScanner {
     while true {
       while i < end, base[i] == 0x20 || base[i] == 0x0A || base[i] == 0x0D || base[i] == 0x09 { i += 1 }
       guard i < end else {
-        let reason = depth == 0 ? "missing value" : (topIsObject() ? "unterminated object" : "unterminated array")
+        let reason: StaticString =
+          depth == 0 ? "missing value" : (topIsObject() ? "unterminated object" : "unterminated array")
         return .failure(ScanFailure(offset: start, reason: reason))
       }
       let c = base[i]
@@ -550,6 +571,11 @@ struct LineScanner {
   /// Parses a timestamp span in place.
   func instant(_ span: Span) -> Instant? {
     Instant.parse(bytes: UnsafeBufferPointer(rebasing: b[span.start..<span.end]))
+  }
+
+  /// A span's raw bytes, valid while the scanned line is (no allocation).
+  func raw(_ span: Span) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: b[span.start..<span.end])
   }
 
   /// Whether a string span starts with the given bytes (no allocation).
@@ -833,12 +859,12 @@ struct LineScanner {
   private mutating func value(
     _ i: Int, _ k: Key, _ ctx: Context, _ record: inout ScannedRecord
   ) -> Step {
-    guard k != .other else { return skipValue(i) }
+    guard k != .other else { return skip(i) }
     guard i < end else { return .failure(ScanFailure(offset: i, reason: "missing value")) }
     let c = b[i]
     switch action(k, ctx) {
     case .skip:
-      return skipValue(i)
+      return skip(i)
     case .descend(let child):
       guard c == UInt8(ascii: "{") else {
         // `null` or another type where an object was expected: skip it.

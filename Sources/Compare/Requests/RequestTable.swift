@@ -1,5 +1,13 @@
 import EstimateModel
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The de-duplicated requests of a run, stored compactly.
 ///
 /// One row is 80 bytes: a 64-bit hash of the de-duplication key, a reference
@@ -206,21 +214,51 @@ public struct RequestTable: Sendable {
     var headers: RateLimitHeaders?
   }
 
+  /// The string fields of ``Record``, by field number in ``strings``.
+  package enum Field: Int {
+    case session, project, model, file, agent, cwd
+  }
+
+  /// A row for a record whose strings are interned already.
+  package func row(
+    time: Int64?, flags: Flags, session: UInt32, project: UInt32, model: UInt32, file: UInt32, agent: UInt32
+  ) -> Row {
+    var row = Row()
+    row.flags = flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
+    if let t = time, Row.timeRange.contains(t) {
+      row.time = t
+      row.flags.insert(.timed)
+    }
+    row.session = session
+    row.project = project
+    row.model = model
+    row.file = file
+    row.agent = agent
+    return row
+  }
+
+  /// Adds a record made without Strings (the line reader's common case):
+  /// a row from ``row(time:flags:session:project:model:file:agent:)``, its
+  /// key in ``KeyEncoding``'s form, the interned `cwd` if any.
+  package mutating func add(
+    _ row: Row, encodedKey: [UInt8], counts: RawCounts, line: Int, cwd: UInt32?
+  ) {
+    recordsAdded += 1
+    if let cwd { notePath(cwd, project: row.project) }
+    place(row, encoded: encodedKey, counts: counts, line: line, measured: nil, headers: nil)
+  }
+
   /// Adds one record: a new row, or merged into its request's row.
   package mutating func add(_ r: Record) {
     recordsAdded += 1
-    var row = Row()
-    row.flags = r.flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
-    if let t = r.time, Row.timeRange.contains(t.millisecondsSinceEpoch) {
-      row.time = t.millisecondsSinceEpoch
-      row.flags.insert(.timed)
-    }
-    row.session = strings.intern(r.session, field: 0)
-    row.project = strings.intern(r.project, field: 1)
-    row.model = strings.intern(r.model, field: 2)
-    row.file = strings.intern(r.file, field: 3)
-    row.agent = r.agent.map { strings.intern($0, field: 4) } ?? StringPool.none
-    if let cwd = r.cwd { notePath(strings.intern(cwd, field: 5), project: row.project) }
+    var row = row(
+      time: r.time?.millisecondsSinceEpoch, flags: r.flags,
+      session: strings.intern(r.session, field: Field.session.rawValue),
+      project: strings.intern(r.project, field: Field.project.rawValue),
+      model: strings.intern(r.model, field: Field.model.rawValue),
+      file: strings.intern(r.file, field: Field.file.rawValue),
+      agent: r.agent.map { strings.intern($0, field: Field.agent.rawValue) } ?? StringPool.none)
+    if let cwd = r.cwd { notePath(strings.intern(cwd, field: Field.cwd.rawValue), project: row.project) }
     let encoded: [UInt8]
     switch r.key {
     case .none(let sequence):
@@ -235,14 +273,22 @@ public struct RequestTable: Sendable {
     case .encoded(let e):
       encoded = e
     }
+    place(row, encoded: encoded, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+  }
+
+  /// Merges a keyed row into its request's row, or stores it as a new request.
+  private mutating func place(
+    _ row: Row, encoded: [UInt8], counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?
+  ) {
+    var row = row
     let identity = KeyEncoding.identity(encoded)
     row.hash = KeyHash.hash(identity)
     if let existing = find(hash: row.hash, identity: identity) {
-      merge(into: existing, row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+      merge(into: existing, row, counts: counts, line: line, measured: m, headers: h)
       return
     }
     row.key = arena.append(encoded)
-    insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+    insertNew(row, counts: counts, line: line, measured: m, headers: h)
   }
 
   /// Folds another table in; the result does not depend on the order of tables.
@@ -655,6 +701,26 @@ package struct StringPool: Sendable {
   }
 
   package func lookup(_ s: String) -> UInt32? { ids[s] }
+
+  /// The last bytes interned per field by ``intern(bytes:field:)``.
+  private var lastBytes: [(bytes: [UInt8], id: UInt32)?] = [nil, nil, nil, nil, nil, nil]
+
+  /// Interns text given as UTF-8 bytes: runs of the same bytes are found
+  /// without decoding or hashing them. Nil for invalid UTF-8.
+  package mutating func intern(bytes: UnsafeBufferPointer<UInt8>, field: Int) -> UInt32? {
+    if let hit = lastBytes[field], hit.bytes.count == bytes.count,
+      hit.bytes.withUnsafeBufferPointer({ a in
+        guard let x = a.baseAddress, let y = bytes.baseAddress else { return true }
+        return memcmp(x, y, bytes.count) == 0
+      })
+    {
+      return hit.id
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+    let id = intern(text, field: field)
+    lastBytes[field] = (Array(bytes), id)
+    return id
+  }
 }
 
 /// An array in fixed-size pages: growing never copies what is stored, so

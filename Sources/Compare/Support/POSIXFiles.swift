@@ -97,6 +97,12 @@ package enum POSIXFiles {
   package static func cPath(_ path: String) -> [CChar] {
     var out: [CChar] = []
     out.reserveCapacity(path.utf8.count + 1)
+    // The common path holds no byte that ``fileName(_:)`` mapped: its UTF-8 as is.
+    if !path.unicodeScalars.contains(where: { $0.value >= 0x10FF80 }) {
+      for b in path.utf8 { out.append(CChar(bitPattern: b)) }
+      out.append(0)
+      return out
+    }
     for u in path.unicodeScalars {
       if (0x10FF80...0x10FFFF).contains(u.value) {
         out.append(CChar(bitPattern: UInt8(u.value - 0x10FF00)))
