@@ -192,6 +192,47 @@ struct ScannerOracleTests {
     }
   }
 
+  @Test("Strings are walked eight bytes at a time: a quote or backslash at every offset ends or escapes right")
+  func stringWalkOffsets() {
+    // For each length of plain text before and after it, an escape sequence
+    // in the model (a kept string) and in a skipped key's value: the model
+    // must decode to exactly the text, and the usage after the skipped value
+    // must still be read (a wrong end would lose it or fail the line).
+    let escapes: [(raw: String, text: String)] = [
+      (#"\""#, "\""), (#"\\"#, "\\"), (#"\\\""#, "\\\""), (#"\n"#, "\n"), (#"\u0041"#, "A"), ("", ""),
+    ]
+    var checked = 0
+    for (raw, text) in escapes {
+      for before in 0..<20 {
+        for after in 0..<20 {
+          let a = String(repeating: "a", count: before)
+          let b = String(repeating: "b", count: after)
+          let line =
+            #"{"skipped":"\#(a)\#(raw)\#(b)","message":{"model":"\#(a)\#(raw)\#(b)","#
+            + #""usage":{"input_tokens":\#(before),"output_tokens":\#(after)}}}"#
+          var scanner = LineScanner()
+          var first: ScannedRecord?
+          let bytes = Array(line.utf8)
+          let failure = bytes.withUnsafeBufferPointer { buf in
+            scanner.scan(buf, 0..<buf.count) { if first == nil { first = $0 } }
+          }
+          let model = first?.outer.model.flatMap { span in
+            bytes.withUnsafeBufferPointer { buf -> String? in
+              var s = LineScanner()
+              _ = s.scan(buf, 0..<buf.count) { _ in }
+              return s.decode(span)
+            }
+          }
+          #expect(failure == nil, "\(line)")
+          #expect(model == a + text + b, "\(line)")
+          #expect(first?.outer.usage?.input == Int64(before) && first?.outer.usage?.output == Int64(after))
+          checked += 1
+        }
+      }
+    }
+    #expect(checked == 6 * 400)
+  }
+
   @Test("Every key the scanner acts on is recognised, and a near miss is not")
   func everyKey() throws {
     // Each kept field once, in its place, with a distinct value to tell them apart.

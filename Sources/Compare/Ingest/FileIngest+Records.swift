@@ -193,6 +193,14 @@ extension FileIngest {
 
   static let synthetic = Array("<synthetic>".utf8)
 
+  /// The ids of a file's own names in its partial's string pool.
+  struct FileIDs {
+    var stem: UInt32
+    var project: UInt32
+    var file: UInt32
+    var agent: UInt32
+  }
+
   /// The common record of a Claude Code transcript, straight from its spans
   /// into the request table: no String, no intermediate record (the path
   /// through ``rawUsage(_:_:lineNumber:fastKey:into:)`` and
@@ -215,15 +223,16 @@ extension FileIngest {
       let modelSpan = f.model, !modelSpan.escaped, !scanner.equals(modelSpan, Self.synthetic),
       let m = f.messageID, m.end > m.start
     else { return false }
-    let outer = record.outer
     // The project is the projects folder's name, or the parent folder's
     // when the line names no cwd (a cwd outside a projects folder keys it).
-    guard fileProject != nil || outer.cwd == nil else { return false }
-    guard outer.sessionID?.escaped != true, outer.agentID?.escaped != true, outer.cwd?.escaped != true else {
+    guard fileProject != nil || record.outer.cwd == nil else { return false }
+    guard record.outer.sessionID?.escaped != true, record.outer.agentID?.escaped != true,
+      record.outer.cwd?.escaped != true
+    else {
       return false
     }
     var time: Int64?
-    if let stamp = f.timestamp ?? outer.timestamp {
+    if let stamp = f.timestamp ?? record.outer.timestamp {
       guard !stamp.escaped, let t = scanner.instant(stamp),
         RequestTable.Row.timeRange.contains(t.millisecondsSinceEpoch)
       else { return false }
@@ -243,35 +252,40 @@ extension FileIngest {
     } else {
       KeyEncoding.prefix(0, into: &keyScratch)
     }
-    // Interned last, in the full path's order: text that is not UTF-8 goes
-    // to the full path, which words it (what was interned before stays
-    // unused: ids never order an output).
+    // Interned last: text that is not UTF-8 goes to the full path, which
+    // words it (what was interned before stays unused: ids never order an
+    // output).
     func intern(_ span: Span, _ field: RequestTable.Field) -> UInt32? {
       partial.table.strings.intern(bytes: scanner.raw(span), field: field.rawValue)
     }
-    func intern(_ text: String, _ field: RequestTable.Field) -> UInt32 {
-      partial.table.strings.intern(text, field: field.rawValue)
+    // The file's own names, interned once per file.
+    let ids: FileIDs
+    if let known = fileIDs {
+      ids = known
+    } else {
+      func intern(_ text: String, _ field: RequestTable.Field) -> UInt32 {
+        partial.table.strings.intern(text, field: field.rawValue)
+      }
+      ids = FileIDs(
+        stem: intern(fileStem, .session), project: intern(fileProject ?? parentName, .project),
+        file: intern(path, .file), agent: fileAgent.map { intern($0, .agent) } ?? StringPool.none)
+      fileIDs = ids
     }
-    guard let session = outer.sessionID.map({ intern($0, .session) }) ?? intern(fileStem, .session) else {
-      return false
-    }
-    let project = intern(fileProject ?? parentName, .project)
-    guard let model = intern(modelSpan, .model) else { return false }
-    let file = intern(path, .file)
-    guard
-      let agent = outer.agentID.map({ intern($0, .agent) }) ?? fileAgent.map({ intern($0, .agent) }) ?? StringPool.none
+    guard let session = record.outer.sessionID.map({ intern($0, .session) }) ?? ids.stem,
+      let model = intern(modelSpan, .model),
+      let agent = record.outer.agentID.map({ intern($0, .agent) }) ?? ids.agent
     else { return false }
     // Unreadable cwd text is left out, as the full path does inside a projects folder.
-    let cwd = outer.cwd.flatMap { intern($0, .cwd) }
+    let cwd = record.outer.cwd.flatMap { intern($0, .cwd) }
     var flags = RequestTable.Flags(
       RequestOptions(
         batch: spanIs(u.serviceTier, "batch"), usGeo: spanIs(u.inferenceGeo, "us"), fast: spanIs(u.speed, "fast"),
         longContext: nil))
-    if embedded || (f.isSidechain ?? outer.isSidechain ?? false) { flags.insert(.sidechain) }
+    if embedded || (f.isSidechain ?? record.outer.isSidechain ?? false) { flags.insert(.sidechain) }
     if embedded { flags.insert(.embedded) }
     if f.stopReason { flags.insert(.stopReason) }
     let row = partial.table.row(
-      time: time, flags: flags, session: session, project: project, model: model, file: file, agent: agent)
+      time: time, flags: flags, session: session, project: ids.project, model: model, file: ids.file, agent: agent)
     partial.table.add(
       row, encodedKey: keyScratch,
       counts: RequestTable.RawCounts(

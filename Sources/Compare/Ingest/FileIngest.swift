@@ -33,6 +33,8 @@ public struct FileIngest {
   var pending: [ScannedRecord] = []
   /// The encoded key of the record being read (reused: no allocation per record).
   var keyScratch: [UInt8] = []
+  /// The file's names interned in `partial`'s table (set by the lean path; a new partial clears it).
+  var fileIDs: FileIDs?
   /// The message a stream is building (`message_start` … `message_stop`).
   var stream: RawUsage?
   var streamLine = 0
@@ -92,6 +94,7 @@ public struct FileIngest {
   /// start (the caller adds the lines of the chunks before it).
   public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
     partial = FilePartial()
+    fileIDs = nil
     self.chunk = chunk
     lineCount = 0
     stream = nil
@@ -194,6 +197,7 @@ public struct FileIngest {
   /// for fuzzing and for embedders, with no file in between.
   public mutating func ingest(bytes: [UInt8], name: String) -> FilePartial {
     partial = FilePartial()
+    fileIDs = nil
     chunk = nil
     lineCount = 0
     stream = nil
@@ -469,8 +473,8 @@ public struct FileIngest {
     // Iterated from a local: the records are borrowed, not copied.
     var records = pending
     pending = []
-    for k in records.indices {
-      classify(records[k], lineNumber: n, countLine: k == 0)
+    records.withUnsafeBufferPointer { all in
+      for k in all.indices { classify(all[k], lineNumber: n, countLine: k == 0) }
     }
     records.removeAll(keepingCapacity: true)
     pending = records

@@ -293,6 +293,24 @@ struct LineScanner {
     var i = open + 1
     var escaped = false
     let short = min(end, i + 32)
+    // Eight bytes at a time: the first quote or backslash among them is the
+    // lowest byte whose xor with that character is zero (the borrow of the
+    // zero-byte test runs upward only, so the lowest flag is exact).
+    while i + 8 <= short {
+      let w = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+      let q = w ^ 0x2222_2222_2222_2222
+      let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
+      let hit =
+        ((q &- 0x0101_0101_0101_0101) & ~q | (s &- 0x0101_0101_0101_0101) & ~s) & 0x8080_8080_8080_8080
+      if hit == 0 {
+        i += 8
+        continue
+      }
+      i += hit.trailingZeroBitCount >> 3
+      if base[i] == UInt8(ascii: "\"") { return (i + 1, escaped) }
+      escaped = true
+      i += 2
+    }
     while i < short {
       let c = base[i]
       if c == UInt8(ascii: "\"") { return (i + 1, escaped) }
