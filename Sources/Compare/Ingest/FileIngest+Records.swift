@@ -256,7 +256,13 @@ extension FileIngest {
     // words it (what was interned before stays unused: ids never order an
     // output).
     func intern(_ span: Span, _ field: RequestTable.Field) -> UInt32? {
-      partial.table.strings.intern(bytes: scanner.raw(span), field: field.rawValue)
+      let raw = scanner.raw(span)
+      switch field {
+      case .session: return recentSession.intern(raw, in: &partial.table.strings, field: field.rawValue)
+      case .model: return recentModel.intern(raw, in: &partial.table.strings, field: field.rawValue)
+      case .cwd: return recentCwd.intern(raw, in: &partial.table.strings, field: field.rawValue)
+      default: return partial.table.strings.intern(bytes: raw, field: field.rawValue)
+      }
     }
     // The file's own names, interned once per file.
     let ids: FileIDs

@@ -35,6 +35,10 @@ public struct FileIngest {
   var keyScratch: [UInt8] = []
   /// The file's names interned in `partial`'s table (set by the lean path; a new partial clears it).
   var fileIDs: FileIDs?
+  /// The lean path's last session, model and cwd, by their bytes.
+  var recentSession = RecentText()
+  var recentModel = RecentText()
+  var recentCwd = RecentText()
   /// The message a stream is building (`message_start` … `message_stop`).
   var stream: RawUsage?
   var streamLine = 0
@@ -95,6 +99,9 @@ public struct FileIngest {
   public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
     partial = FilePartial()
     fileIDs = nil
+    recentSession.reset()
+    recentModel.reset()
+    recentCwd.reset()
     self.chunk = chunk
     lineCount = 0
     stream = nil
@@ -198,6 +205,9 @@ public struct FileIngest {
   public mutating func ingest(bytes: [UInt8], name: String) -> FilePartial {
     partial = FilePartial()
     fileIDs = nil
+    recentSession.reset()
+    recentModel.reset()
+    recentCwd.reset()
     chunk = nil
     lineCount = 0
     stream = nil

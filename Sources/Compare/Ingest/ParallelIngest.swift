@@ -195,12 +195,14 @@ public enum ParallelIngest {
       var finished: [Int: (Work, FilePartial)] = [:]
       var due = 0
       while let (w, partial, box) = await group.next() {
+        // The next piece starts before this one is merged: a reader never
+        // waits for the merge.
+        start(&group, box)
         finished[w.order] = (w, partial)
         while let (next, p) = finished.removeValue(forKey: due) {
           deliver(next, p)
           due += 1
         }
-        start(&group, box)
       }
     }
     return analyzer

@@ -390,9 +390,7 @@ public struct RequestTable: Sendable {
   }
 
   private func find(hash: UInt64, identity: ArraySlice<UInt8>) -> Int? {
-    index.find(hash: hash, rows: rows) { i in
-      KeyEncoding.identity(arena.entry(at: rows[i].key)) == identity
-    }
+    index.find(hash: hash, rows: rows) { i in arena.starts(at: rows[i].key, with: identity) }
   }
 
   // MARK: Values
@@ -702,24 +700,40 @@ package struct StringPool: Sendable {
 
   package func lookup(_ s: String) -> UInt32? { ids[s] }
 
-  /// The last bytes interned per field by ``intern(bytes:field:)``.
-  private var lastBytes: [(bytes: [UInt8], id: UInt32)?] = [nil, nil, nil, nil, nil, nil]
-
-  /// Interns text given as UTF-8 bytes: runs of the same bytes are found
-  /// without decoding or hashing them. Nil for invalid UTF-8.
+  /// Interns text given as UTF-8 bytes; nil for invalid UTF-8 (see
+  /// ``RecentText`` for the runs of equal bytes a reader meets).
   package mutating func intern(bytes: UnsafeBufferPointer<UInt8>, field: Int) -> UInt32? {
-    if let hit = lastBytes[field], hit.bytes.count == bytes.count,
-      hit.bytes.withUnsafeBufferPointer({ a in
-        guard let x = a.baseAddress, let y = bytes.baseAddress else { return true }
-        return memcmp(x, y, bytes.count) == 0
+    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+    return intern(text, field: field)
+  }
+}
+
+/// The last text a reader interned for one field, by its bytes: lines repeat
+/// their session, model and directory, and a match costs one compare.
+package struct RecentText {
+  private var bytes: [UInt8] = []
+  private var id = StringPool.none
+
+  package init() {}
+
+  /// Forgets the text (its id belongs to a table being replaced).
+  package mutating func reset() { id = StringPool.none }
+
+  /// The id of `raw`, from the last match or interned in `pool`; nil for invalid UTF-8.
+  package mutating func intern(_ raw: UnsafeBufferPointer<UInt8>, in pool: inout StringPool, field: Int) -> UInt32? {
+    if id != StringPool.none, bytes.count == raw.count,
+      bytes.withUnsafeBufferPointer({ a in
+        guard let x = a.baseAddress, let y = raw.baseAddress else { return true }
+        return memcmp(x, y, raw.count) == 0
       })
     {
-      return hit.id
+      return id
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-    let id = intern(text, field: field)
-    lastBytes[field] = (Array(bytes), id)
-    return id
+    guard let found = pool.intern(bytes: raw, field: field) else { return nil }
+    bytes.removeAll(keepingCapacity: true)
+    bytes.append(contentsOf: raw)
+    id = found
+    return found
   }
 }
 
@@ -753,24 +767,40 @@ package struct PagedArray<Element: Sendable>: Sendable {
 private struct ByteArena: Sendable {
   private static let pageSize = 1 << 20
   private var pages: [[UInt8]] = []
+  /// The last page holds one long key alone.
+  private var lastAlone = false
 
-  /// Stores `bytes`; returns the offset `page << 32 | position`.
+  /// Stores `bytes`; returns the offset `page << 32 | position`. A page
+  /// grows as keys come (most tables hold one file's few keys) up to 1 MiB.
   mutating func append<C: Collection>(_ bytes: C) -> Int64 where C.Element == UInt8 {
     if bytes.count > Self.pageSize / 4 {
       pages.append(Array(bytes))
+      lastAlone = true
       return Int64(pages.count - 1) << 32
     }
-    if pages.isEmpty || pages[pages.count - 1].count + bytes.count > Self.pageSize
-      || pages[pages.count - 1].capacity < Self.pageSize
-    {
-      var page: [UInt8] = []
-      page.reserveCapacity(Self.pageSize)
-      pages.append(page)
+    if pages.isEmpty || lastAlone || pages[pages.count - 1].count + bytes.count > Self.pageSize {
+      pages.append([])
+      lastAlone = false
     }
     let p = pages.count - 1
     let at = pages[p].count
     pages[p].append(contentsOf: bytes)
     return Int64(p) << 32 | Int64(at)
+  }
+
+  /// Whether the entry at `offset` starts with `identity`: then its identity
+  /// is `identity` (the encoding is prefix-free: the same bytes parse to the
+  /// same parts, so no longer identity starts with a whole one).
+  func starts(at offset: Int64, with identity: ArraySlice<UInt8>) -> Bool {
+    let start = Int(offset & 0xFFFF_FFFF)
+    return pages[Int(offset >> 32)].withUnsafeBufferPointer { page in
+      identity.withUnsafeBufferPointer { id in
+        guard start + id.count <= page.count, let a = page.baseAddress, let b = id.baseAddress else {
+          return id.isEmpty
+        }
+        return memcmp(a + start, b, id.count) == 0
+      }
+    }
   }
 
   /// The entry stored at `offset`.
