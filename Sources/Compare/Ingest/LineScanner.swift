@@ -707,7 +707,7 @@ struct LineScanner {
   private enum FlagField { case isSidechain, isAPIError }
   private enum UsageTextField { case serviceTier, inferenceGeo, speed }
   private enum IterationTextField { case model, type }
-  private enum CountField {
+  fileprivate enum CountField {
     case input, output, cacheCreation, cacheRead, write5m, write1h, webSearch
 
     var name: String {
@@ -745,7 +745,7 @@ struct LineScanner {
     }
   }
 
-  private static func isSet(_ f: CountField, _ u: ScannedUsage) -> Bool {
+  private static func isSet(_ f: CountField, _ u: borrowing ScannedUsage) -> Bool {
     switch f {
     case .input: u.input != nil
     case .output: u.output != nil
@@ -956,8 +956,12 @@ struct LineScanner {
     case .count(let path, let inner, let iteration):
       let name = path.name
       mutate(&record, inner) {
-        let u = iteration ? $0.iterations?.last?.usage : $0.usage
-        if let u, LineScanner.isSet(path, u) { $0.note("duplicate key '\(path.name)'") }
+        // The one field is read where it lies: the usage is not copied out.
+        let set =
+          iteration
+          ? $0.iterations.map { $0.last.map { LineScanner.isSet(path, $0.usage) } ?? false } ?? false
+          : $0.usage?.isSet(path) ?? false
+        if set { $0.note("duplicate key '\(path.name)'") }
       }
       let step = skipValue(i)
       guard case .success(let next) = step else { return step }
@@ -1054,5 +1058,20 @@ struct LineScanner {
     _ record: inout ScannedRecord, _ inner: Bool, _ body: (inout ScannedFields) -> Void
   ) {
     if inner { body(&record.inner) } else { body(&record.outer) }
+  }
+}
+
+extension ScannedUsage {
+  /// Whether a count field has been set (a second one is a duplicate key).
+  fileprivate func isSet(_ f: LineScanner.CountField) -> Bool {
+    switch f {
+    case .input: input != nil
+    case .output: output != nil
+    case .cacheCreation: cacheCreation != nil
+    case .cacheRead: cacheRead != nil
+    case .write5m: write5m != nil
+    case .write1h: write1h != nil
+    case .webSearch: webSearch != nil
+    }
   }
 }

@@ -402,17 +402,20 @@ public struct RequestTable: Sendable {
       && c.write5m <= limit && c.write1h <= limit && c.webSearch == 0
       && line >= 0 && line <= 0x00FF_FFFF
     if fits {
-      rows[i].input = UInt32(c.input)
-      rows[i].output = UInt32(c.output)
-      rows[i].cacheCreation = UInt32(c.cacheCreation)
-      rows[i].cacheRead = UInt32(c.cacheRead)
-      rows[i].write5m = UInt32(c.write5m)
-      rows[i].write1h = UInt32(c.write1h)
-      rows[i].line = UInt32(line)
-      if rows[i].flags.contains(.wide) {
-        rows[i].flags.remove(.wide)
+      // Read and written back once: each access to a paged row checks its page.
+      var r = rows[i]
+      r.input = UInt32(c.input)
+      r.output = UInt32(c.output)
+      r.cacheCreation = UInt32(c.cacheCreation)
+      r.cacheRead = UInt32(c.cacheRead)
+      r.write5m = UInt32(c.write5m)
+      r.write1h = UInt32(c.write1h)
+      r.line = UInt32(line)
+      if r.flags.contains(.wide) {
+        r.flags.remove(.wide)
         wide[i] = nil
       }
+      rows[i] = r
     } else {
       wide[i] = WideValues(
         input: c.input, output: c.output, cacheCreation: c.cacheCreation, cacheRead: c.cacheRead,
