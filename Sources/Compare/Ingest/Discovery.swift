@@ -11,6 +11,9 @@ public import EstimateModel
 /// The input files of a run, and what was passed over while finding them.
 public struct Discovery: Sendable {
   public var files: [String] = []
+  /// The size of each regular file found, from the walk's own `stat`: a
+  /// reader need not open a small file twice to learn it is not split.
+  public var sizes: [String: Int64] = [:]
   public var skipped: [Ledger.Problem] = []
   /// Files left out because their modification time is before `--since`.
   public var skippedByTime = 0
@@ -60,6 +63,7 @@ public struct Discovery: Sendable {
         }
         close(fd)
         d.files.append(path)
+        d.sizes[path] = Int64(st.st_size)
       default:
         d.skipped.append(
           .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
@@ -105,6 +109,7 @@ public struct Discovery: Sendable {
             continue
           }
           found.append(path)
+          sizes[path] = Int64(cs.st_size)
         default:
           if Discovery.isCandidate(name) {
             skipped.append(

@@ -124,13 +124,17 @@ public enum ParallelIngest {
 
   /// Ingests every file with at most `jobs` pieces of work in flight;
   /// `progress` hears after each piece is merged (in order, on one task).
+  /// `sizes` (``Discovery/sizes``) spares opening a file to learn it is too
+  /// small to split.
   public static func run(
-    _ files: [String], options: IngestOptions, jobs: Int, progress: ((Progress) -> Void)? = nil
+    _ files: [String], sizes: [String: Int64] = [:], options: IngestOptions, jobs: Int,
+    progress: ((Progress) -> Void)? = nil
   ) async -> Analyzer {
     var work: [Work] = []
     var pieces: [Int] = []
     for (i, path) in files.enumerated() {
-      if let chunks = chunks(path, options: options), chunks.count > 1 {
+      let small = sizes[path].map { $0 <= chunkSize } ?? false
+      if !small, let chunks = chunks(path, options: options), chunks.count > 1 {
         for (k, c) in chunks.enumerated() { work.append(Work(file: i, path: path, chunk: c, index: k)) }
         pieces.append(chunks.count)
       } else {
