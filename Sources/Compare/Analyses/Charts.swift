@@ -188,11 +188,13 @@ public enum Charts {
   static func cumulativeCSV(_ points: [Point]) -> (
     csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]
   ) {
-    var w = CSVWriter(header: cumulativeColumns)
+    // The running sums in one pass; their text in slices side by side.
+    var sums: [(e: Int128, i: Int128, ce: USD, ca: USD)] = []
     var (e, i) = (Int128(0), Int128(0))
     var (ce, ca) = (USD.zero, USD.zero)
     var se: [(Double, Double)] = []
     var sa: [(Double, Double)] = []
+    sums.reserveCapacity(points.count)
     se.reserveCapacity(points.count)
     sa.reserveCapacity(points.count)
     for p in points {
@@ -200,12 +202,22 @@ public enum Charts {
       i += Int128(p.itpm)
       ce = ce + p.inputCostEstimate
       ca = ca + p.inputCostActual
-      w.row([p.time.description, String(e), String(i), ce.formatted(), ca.formatted()])
+      sums.append((e, i, ce, ca))
       let x = Double(p.time.millisecondsSinceEpoch) / 1000
       se.append((x, dollars(ce)))
       sa.append((x, dollars(ca)))
     }
-    return (w.text, se, sa)
+    let running = sums
+    let rows = TextSlices.make(count: points.count) { range in
+      var bytes: [UInt8] = []
+      for k in range {
+        let s = running[k]
+        CSVWriter.append(
+          [points[k].time.description, String(s.e), String(s.i), s.ce.formatted(), s.ca.formatted()], to: &bytes)
+      }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+    return (CSVWriter(header: cumulativeColumns).text + rows.joined(), se, sa)
   }
 
   /// An amount in dollars for plotting (64-bit conversion when it fits: the

@@ -85,9 +85,9 @@ public enum AnalysisRenderer {
     let header = CSVWriter(header: keyColumns + summaryColumns + trailing).text
     return [header]
       + TextSlices.make(count: count) { range in
-        var text = ""
-        for row in range { CSVWriter.append(cells(row), to: &text) }
-        return text
+        var bytes: [UInt8] = []
+        for row in range { CSVWriter.append(cells(row), to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
       }
   }
 

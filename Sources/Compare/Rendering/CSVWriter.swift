@@ -20,19 +20,39 @@ package struct CSVWriter {
     text += "\r\n"
   }
 
+  /// Appends one row's line to `bytes`: the same text as
+  /// ``append(_:to:)-(_,String)``, without a String grown cell by cell (a
+  /// plain cell's bytes are copied where they lie).
+  package static func append(_ cells: [String], to bytes: inout [UInt8]) {
+    for (k, c) in cells.enumerated() {
+      if k > 0 { bytes.append(0x2C) }
+      let copied =
+        c.utf8.withContiguousStorageIfAvailable { raw -> Bool in
+          guard isPlain(raw) else { return false }
+          bytes.append(contentsOf: raw)
+          return true
+        } ?? false
+      if !copied { bytes.append(contentsOf: cell(c).utf8) }
+    }
+    bytes.append(0x0D)
+    bytes.append(0x0A)
+  }
+
+  /// Whether a cell is written as it is: digits, letters, `.`, `_`, `:` and
+  /// `-` after the first byte (most cells are plain numbers or words).
+  static func isPlain(_ bytes: some Sequence<UInt8>) -> Bool {
+    for (n, c) in bytes.enumerated() {
+      let safe =
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+        || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
+      if !safe { return false }
+    }
+    return true
+  }
+
   /// A cell as written: formula-like text is prefixed with `'` (OWASP), and
   /// cells holding commas, quotes or line breaks are quoted.
   package static func cell(_ raw: String) -> String {
-    // Most cells are plain numbers or words: one pass decides.
-    func isPlain(_ bytes: some Sequence<UInt8>) -> Bool {
-      for (n, c) in bytes.enumerated() {
-        let safe =
-          (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-          || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
-        if !safe { return false }
-      }
-      return true
-    }
     // Native strings are contiguous: their bytes are read in place.
     let plain = raw.utf8.withContiguousStorageIfAvailable { isPlain($0) } ?? isPlain(raw.utf8)
     if plain { return raw }

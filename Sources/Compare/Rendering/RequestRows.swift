@@ -104,15 +104,16 @@ extension PricedTable {
       let rows = order[start..<end]
       let texts = TextSlices.make(count: rows.count) { range in
         var text = ""
+        var bytes: [UInt8] = []
         for r in rows[(rows.startIndex + range.lowerBound)..<(rows.startIndex + range.upperBound)] {
           let cells = rowCells(row: Int(r), source: source, timeZone: timeZone)
           if format == .csv {
-            CSVWriter.append(cells, to: &text)
+            CSVWriter.append(cells, to: &bytes)
           } else {
             RequestRows.appendJSON(cells, to: &text)
           }
         }
-        return text
+        return format == .csv ? String(decoding: bytes, as: UTF8.self) : text
       }
       for text in texts where !text.isEmpty {
         guard emit(text) else { return }

@@ -109,7 +109,9 @@ enum Inputs {
       captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
       lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
     let display = ProgressLine(enabled: !o.flag("quiet") && isTerminal(2))
-    var analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: jobs) { display.show($0) }
+    var analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: jobs) {
+      display.show($0)
+    }
     display.clear()
     var extra = FilePartial()
     extra.ledger.skippedFiles = found.skipped
