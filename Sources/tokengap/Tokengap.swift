@@ -231,17 +231,24 @@ enum Common {
 
   /// Throws when `path` is one of the inputs, standard input included.
   static func refuseInput(_ path: String, _ inputs: [String]) throws {
-    if let target = POSIXFiles.identity(path) {
-      // Standard input counts as an input: `analyze - -o f < f` must not eat f.
-      for input in inputs + ["-"] where POSIXFiles.identity(input).map({ $0 == target }) ?? false {
-        // A terminal or /dev/null shared by stdin and the output is no input file.
-        if input == "-", !POSIXFiles.standardInputIsRegularFile() { continue }
-        throw CommandFailure(
-          code: .cannotWrite,
-          message: input == "-"
-            ? "refusing to write over standard input '\(path)'"
-            : "refusing to write over the input '\(input)'")
-      }
+    try refuseInputs([path], inputs)
+  }
+
+  /// Throws when any of `paths` is one of the inputs, standard input
+  /// included; each input is looked at once, however many paths.
+  static func refuseInputs(_ paths: [String], _ inputs: [String]) throws {
+    let targets = paths.compactMap { p in POSIXFiles.identity(p).map { (path: p, id: $0) } }
+    guard !targets.isEmpty else { return }
+    // Standard input counts as an input: `analyze - -o f < f` must not eat f.
+    for input in inputs + ["-"] {
+      guard let id = POSIXFiles.identity(input), let target = targets.first(where: { $0.id == id }) else { continue }
+      // A terminal or /dev/null shared by stdin and the output is no input file.
+      if input == "-", !POSIXFiles.standardInputIsRegularFile() { continue }
+      throw CommandFailure(
+        code: .cannotWrite,
+        message: input == "-"
+          ? "refusing to write over standard input '\(target.path)'"
+          : "refusing to write over the input '\(input)'")
     }
   }
 }

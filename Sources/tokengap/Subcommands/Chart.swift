@@ -41,7 +41,7 @@ enum ChartCommand {
     try makeDirectory(dir)
     // Every name a run may write or remove: an input among them is refused
     // before anything is staged (and is never removed as a stale chart).
-    for name in Charts.fileNames { try Common.refuseInput(dir + "/" + name, input.files) }
+    try Common.refuseInputs(Charts.fileNames.map { dir + "/" + $0 }, input.files)
     let (arrivals, untimed, points) = Charts.arrivalsAndPoints(input.priced)
     let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
     var report: SimulationReport?
