@@ -65,14 +65,14 @@ struct CassetteYAMLTests {
     #expect(try CassetteProbe.json(c.yaml) == c.json)
   }
 
-  @Test("Unsupported or broken YAML is an error naming its line")
+  @Test("Unsupported or broken YAML is an error naming its line (an unclosed one: where it opened)")
   func errors() {
     let cases: [(String, String)] = [
       ("a: *ref\n", "YAML: aliases are not supported (line 1)"),
       ("? complex\n: key\n", "YAML: complex mapping keys ('? ') are not supported (line 1)"),
-      ("a: 'open\n", "YAML: unterminated single-quoted scalar (line 2)"),
-      ("a: \"open\n\n", "YAML: unterminated double-quoted scalar (line 3)"),
-      ("a: [1, 2\n", "YAML: unterminated flow collection (line 2)"),
+      ("a: 'open\n", "YAML: unterminated single-quoted scalar (line 1)"),
+      ("a: \"open\n\n", "YAML: unterminated double-quoted scalar (line 1)"),
+      ("a: [1, 2\n", "YAML: unterminated flow collection (line 1)"),
       ("a:\n\tb: 1\n", "YAML: a tab in indentation (line 2)"),
       ("a: 1\n  b: 2\n", "YAML: a mapping value where none is allowed (line 2)"),
       ("a:\n    b: 1\n  c: 2\n", "YAML: bad indentation of a mapping entry (line 3)"),
@@ -146,7 +146,7 @@ struct CassetteYAMLTests {
     #expect(items.map(\.index) == [0, 1, 2, 3])
     #expect(items.map(\.line) == [2, 4, 7, 9])
     #expect(items[0].json == #"{"request":{"uri":"https://a/v1/messages"},"response":{"status":{"code":200}}}"#)
-    #expect(items[1].error == "YAML: unterminated double-quoted scalar (line 6)")
+    #expect(items[1].error == "YAML: unterminated double-quoted scalar (line 5)", "where it opened")
     #expect(items[2].error == "YAML: a mapping value where none is allowed (line 8)")
     #expect(items[3].json == #"{"request":{"uri":"ok"}}"#)
     #expect(try CassetteProbe.interactions("version: 1\nother: [a]\n") == nil, "no interactions: not a cassette")

@@ -1,4 +1,6 @@
-/// A view of the cassette reader's parts for tests: YAML and inflate.
+import EstimateModel
+
+/// A view of the cassette reader's parts for tests: YAML, inflate, dates.
 package enum CassetteProbe {
   /// An error of the part probed, as text.
   package struct Failure: Error, Equatable, CustomStringConvertible {
@@ -70,4 +72,7 @@ package enum CassetteProbe {
   }
 
   package static func crc32(_ bytes: [UInt8]) -> UInt32 { CRC32.checksum(bytes) }
+
+  /// Milliseconds since the epoch of an HTTP date.
+  package static func httpDate(_ text: String) -> Int64? { CassetteReader.httpDate(text)?.millisecondsSinceEpoch }
 }

@@ -276,7 +276,9 @@ struct YAMLReader {
     return (c == UInt8(ascii: "-") || c == UInt8(ascii: ".")) && b[i + 1] == c && b[i + 2] == c
   }
 
-  private func fail(_ reason: String) -> YAMLError { YAMLError(reason: reason, line: line) }
+  private func fail(_ reason: String, line start: Int? = nil) -> YAMLError {
+    YAMLError(reason: reason, line: start ?? line)
+  }
 
   private mutating func skipSpaces() {
     while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
@@ -566,12 +568,13 @@ struct YAMLReader {
   /// indented at least `minColumn`: a line indented less ends it unclosed
   /// (so an error in one interaction does not swallow the next ones).
   private mutating func doubleQuoted(minColumn: Int = 0) throws(YAMLError) -> String {
+    let start = line
     i += 1
     var out: [UInt8] = []
     var spaces = 0  // unescaped blanks not yet written: dropped before a line break
     var spaceStart = 0
     while true {
-      guard let c = peek else { throw fail("unterminated double-quoted scalar") }
+      guard let c = peek else { throw fail("unterminated double-quoted scalar", line: start) }
       switch c {
       case UInt8(ascii: "\""):
         flushSpaces(&out, &spaces, spaceStart)
@@ -580,11 +583,11 @@ struct YAMLReader {
       case UInt8(ascii: "\\"):
         flushSpaces(&out, &spaces, spaceStart)
         i += 1
-        guard let e = peek else { throw fail("unterminated double-quoted scalar") }
+        guard let e = peek else { throw fail("unterminated double-quoted scalar", line: start) }
         if isBreak(i) {
           // An escaped line break: joined without a space.
           newline()
-          try foldBreaks(into: &out, escaped: true, minColumn: minColumn, quote: "double")
+          try foldBreaks(into: &out, escaped: true, minColumn: minColumn, quote: "double", start: start)
           continue
         }
         i += 1
@@ -602,7 +605,7 @@ struct YAMLReader {
         }
         spaces = 0
         newline()
-        try foldBreaks(into: &out, escaped: false, minColumn: minColumn, quote: "double")
+        try foldBreaks(into: &out, escaped: false, minColumn: minColumn, quote: "double", start: start)
       default:
         flushSpaces(&out, &spaces, spaceStart)
         out.append(c)
@@ -613,12 +616,13 @@ struct YAMLReader {
 
   /// A single-quoted scalar (`''` is a quote), line breaks folded.
   private mutating func singleQuoted(minColumn: Int = 0) throws(YAMLError) -> String {
+    let start = line
     i += 1
     var out: [UInt8] = []
     var spaces = 0
     var spaceStart = 0
     while true {
-      guard let c = peek else { throw fail("unterminated single-quoted scalar") }
+      guard let c = peek else { throw fail("unterminated single-quoted scalar", line: start) }
       switch c {
       case UInt8(ascii: "'"):
         flushSpaces(&out, &spaces, spaceStart)
@@ -642,7 +646,7 @@ struct YAMLReader {
         }
         spaces = 0
         newline()
-        try foldBreaks(into: &out, escaped: false, minColumn: minColumn, quote: "single")
+        try foldBreaks(into: &out, escaped: false, minColumn: minColumn, quote: "single", start: start)
       default:
         flushSpaces(&out, &spaces, spaceStart)
         out.append(c)
@@ -661,7 +665,7 @@ struct YAMLReader {
   /// leading blanks; empty lines are line feeds, a single break a space
   /// (nothing after an escaped break).
   private mutating func foldBreaks(
-    into out: inout [UInt8], escaped: Bool, minColumn: Int, quote: String
+    into out: inout [UInt8], escaped: Bool, minColumn: Int, quote: String, start: Int
   ) throws(YAMLError) {
     var breaks = 0
     while true {
@@ -671,7 +675,7 @@ struct YAMLReader {
       breaks += 1
       newline()
     }
-    if i < b.count, column < minColumn { throw fail("unterminated \(quote)-quoted scalar") }
+    if i < b.count, column < minColumn { throw fail("unterminated \(quote)-quoted scalar", line: start) }
     if breaks > 0 {
       out.append(contentsOf: repeatElement(0x0A, count: breaks))
     } else if !escaped {
@@ -854,6 +858,7 @@ struct YAMLReader {
   /// `[…]` or `{…}` at `i`; the position ends after the closing bracket.
   private mutating func flow(depth: Int) throws(YAMLError) -> YAMLNode {
     guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) levels") }
+    let start = line
     let sequence = peek == UInt8(ascii: "[")
     let close = sequence ? UInt8(ascii: "]") : UInt8(ascii: "}")
     i += 1
@@ -861,7 +866,7 @@ struct YAMLReader {
     var pairs: [YAMLPair] = []
     while true {
       try flowSpace()
-      guard let c = peek else { throw fail("unterminated flow collection") }
+      guard let c = peek else { throw fail("unterminated flow collection", line: start) }
       if c == close {
         i += 1
         return sequence ? .sequence(items) : .mapping(pairs)
@@ -888,7 +893,7 @@ struct YAMLReader {
         guard let k = key.scalar?.text else { throw fail("a collection as a mapping key") }
         pairs.append(YAMLPair(key: k, value: value ?? .scalar(YAMLScalar(text: "", style: .plain))))
       }
-      guard let next = peek else { throw fail("unterminated flow collection") }
+      guard let next = peek else { throw fail("unterminated flow collection", line: start) }
       if next == UInt8(ascii: ",") {
         i += 1
       } else if next != close {
