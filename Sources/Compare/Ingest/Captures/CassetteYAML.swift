@@ -818,7 +818,7 @@ struct YAMLReader {
         if breaks == 1 {
           out.append(0x20)
         } else {
-          out.append(contentsOf: repeatElement(0x0A, count: breaks - 1))
+          out.append(contentsOf: repeatElement(0x0A, count: max(breaks - 1, 0)))
         }
       } else {
         out.append(contentsOf: repeatElement(0x0A, count: breaks))
