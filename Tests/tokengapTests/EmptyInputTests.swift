@@ -5,7 +5,7 @@ import Testing
 @Suite("Empty and wrong inputs: one sentence, not a screen of zeros", .serialized)
 struct EmptyInputTests {
   let expected =
-    "expected Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, paired JSON, usage reports, OpenTelemetry) that carry token usage"
+    "expected Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, VCR cassettes, paired JSON, usage reports, OpenTelemetry) that carry token usage"
 
   @Test("Nothing usable: exit 65, nothing on standard output, one sentence naming the input and what was expected")
   func empty() async {
