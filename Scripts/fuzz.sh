@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one reader with libFuzzer and AddressSanitizer, JSONDecoder-family oracle.
-#   Scripts/fuzz.sh READER SECONDS     READER: scanner | capture | sse | ingest
+#   Scripts/fuzz.sh READER SECONDS     READER: scanner | capture | sse | ingest | cassette
 # New crashes land in Tests/Fuzz/crashes/, interesting inputs in Tests/Fuzz/corpus/
 # (commit them: `swift test` replays the corpus through every reader).
 set -euo pipefail
