@@ -1,24 +1,59 @@
 #!/usr/bin/env python3
 """Converts VCR cassettes (pydantic-ai's YAML recordings) into HAR 1.2 files and
-paired JSON captures, so that tokengap can read the recorded exchanges.
+paired JSON captures.
 
-Development tool only (needs PyYAML); its outputs are committed under datasets/.
+Superseded: tokengap reads cassettes natively (issue 13, item 9: `tokengap
+analyze cassettes/`), gzip and deflate bodies included. This script is kept to
+regenerate datasets/derived/, which the tests compare the native reader with
+(the same requests, P and I from PyYAML's reading and from tokengap's).
+
+Development tool only (needs PyYAML, which cannot load Ruby VCR's `!binary`);
+its outputs are committed under datasets/. Compressed `!!binary` bodies
+(Content-Encoding gzip or deflate, or gzip's magic bytes) are decompressed and
+the header dropped.
 Usage: Scripts/cassettes-to-har.py OUT_DIR CASSETTE.yaml ...
 """
-import json, os, sys
+import gzip, json, os, sys, zlib
 import yaml
+
+def encodings(part):
+    for k, vs in (part.get('headers') or {}).items():
+        if k.lower() == 'content-encoding':
+            for v in (vs if isinstance(vs, list) else [vs]):
+                return [e.strip().lower() for e in str(v).split(',') if e.strip()]
+    return []
+
+def decoded(data, codings):
+    """Text of a body: bytes (`!!binary`) decompressed as declared, then UTF-8."""
+    if not isinstance(data, bytes):
+        return data
+    if not codings and data[:2] == b'\x1f\x8b':
+        codings = ['gzip']
+    for c in reversed(codings):
+        if c in ('gzip', 'x-gzip'):
+            data = gzip.decompress(data)
+        elif c == 'deflate':
+            try:
+                data = zlib.decompress(data)
+            except zlib.error:
+                data = zlib.decompress(data, -15)
+        elif c != 'identity':
+            raise ValueError('content-encoding %s not supported' % c)
+    return data.decode('utf-8', 'replace')
 
 def body_text(part):
     if part.get('parsed_body') is not None:
         return json.dumps(part['parsed_body'], separators=(',', ':'))
     b = part.get('body')
     if isinstance(b, dict):
-        return b.get('string') or ''
-    return b or ''
+        b = b.get('string')
+    return decoded(b, encodings(part)) or ''
 
 def headers(part):
     out = []
     for k, vs in (part.get('headers') or {}).items():
+        if k.lower() == 'content-encoding':
+            continue  # the body is written decompressed
         for v in (vs if isinstance(vs, list) else [vs]):
             out.append({'name': k, 'value': str(v)})
     return out

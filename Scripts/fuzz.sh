@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one reader with libFuzzer and AddressSanitizer, JSONDecoder-family oracle.
-#   Scripts/fuzz.sh READER SECONDS     READER: scanner | capture | sse | ingest
+#   Scripts/fuzz.sh READER SECONDS     READER: scanner | capture | sse | ingest | cassette
 # New crashes land in Tests/Fuzz/crashes/, interesting inputs in Tests/Fuzz/corpus/
 # (commit them: `swift test` replays the corpus through every reader).
 set -euo pipefail
@@ -12,7 +12,10 @@ seconds=${2:-60}
 swift build --scratch-path .build-fuzz --target FuzzOracle \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >/dev/null
 b=$(swift build --scratch-path .build-fuzz --show-bin-path)
-swiftc -sanitize=fuzzer,address -parse-as-library -DFUZZING -module-name FuzzTarget \
+# The readers' entry points (Probe) are `package`: compile as part of the package,
+# under the name SwiftPM gave it (the checkout directory's name, lower-cased).
+pkg=$(grep -o '"-package-name","[^"]*"' .build-fuzz/debug.yaml | head -n 1 | cut -d'"' -f4)
+swiftc -sanitize=fuzzer,address -parse-as-library -DFUZZING -module-name FuzzTarget -package-name "$pkg" \
   -I "$b/Modules" -Xcc -fmodule-map-file="$b/CSupport.build/module.modulemap" \
   Sources/tokengap-fuzz/Fuzz.swift "$b"/EstimateModel.build/*.o "$b"/Compare.build/*.o "$b"/CSupport.build/*.o \
   "$b"/FuzzOracle.build/*.o \

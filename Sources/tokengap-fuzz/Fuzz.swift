@@ -2,7 +2,8 @@
 //
 // Built two ways:
 // - with libFuzzer (Scripts/fuzz.sh): -sanitize=fuzzer,address -DFUZZING, one
-//   binary per reader chosen by TOKENGAP_FUZZ_READER (scanner, capture, sse, ingest);
+//   binary per reader chosen by TOKENGAP_FUZZ_READER (scanner, capture, sse, ingest,
+//   cassette);
 // - as a plain executable that replays files given as arguments (the corpus).
 import Compare
 import Foundation
@@ -13,6 +14,7 @@ func run(_ bytes: [UInt8]) {
   switch ProcessInfo.processInfo.environment["TOKENGAP_FUZZ_READER"] ?? "scanner" {
   case "capture": _ = Probe.capture(bytes)
   case "sse": _ = Probe.sse(bytes)
+  case "cassette": _ = Probe.cassette(bytes)
   case "ingest": _ = Probe.ingest(bytes, path: "/tmp/tokengap-fuzz-\(getpid()).jsonl")
   default:
     if let problem = checkScanner(bytes) {
@@ -43,6 +45,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
         _ = Probe.capture(bytes)
         _ = Probe.sse(bytes)
+        _ = Probe.cassette(bytes)
       }
       print("replayed \(CommandLine.arguments.count - 1) inputs, \(failures) disagreements")
       exit(failures == 0 ? 0 : 1)

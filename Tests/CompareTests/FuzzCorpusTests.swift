@@ -22,6 +22,7 @@ struct FuzzCorpusTests {
       #expect(checkScanner(bytes) == nil, "\(f)")
       _ = Probe.capture(bytes)
       _ = Probe.sse(bytes)
+      _ = Probe.cassette(bytes)
     }
   }
 }

@@ -31,8 +31,8 @@ public struct Discovery: Sendable {
 
   /// Finds input files under the given paths, recursively, in a stable order.
   ///
-  /// Directories contribute `*.jsonl`, `*.json`, `*.ndjson`, `*.har`, `*.sse`
-  /// and `*.txt` files (not `*.meta.json`);
+  /// Directories contribute `*.jsonl`, `*.json`, `*.ndjson`, `*.har`, `*.sse`,
+  /// `*.txt`, `*.yaml` and `*.yml` files (not `*.meta.json`);
   /// a file named explicitly is read whatever its name. Symbolic links are
   /// followed once: a directory already visited is not entered again.
   public static func find(_ paths: [String], modifiedSince: Instant? = nil) -> Discovery {
@@ -122,10 +122,17 @@ public struct Discovery: Sendable {
   }
 
   /// File names a directory walk reads: JSON, JSON Lines, HAR, SSE and text
-  /// captures (`*.txt` only when they start like JSON or SSE; see FileIngest).
+  /// captures (`*.txt` only when they start like JSON or SSE; see FileIngest),
+  /// and YAML (read when it is a VCR cassette).
   static func isCandidate(_ name: String) -> Bool {
     if name.hasSuffix(".meta.json") { return false }
-    return [".jsonl", ".json", ".ndjson", ".har", ".sse", ".txt"].contains { name.hasSuffix($0) }
+    return [".jsonl", ".json", ".ndjson", ".har", ".sse", ".txt"].contains { name.hasSuffix($0) } || isYAML(name)
+  }
+
+  /// `*.yaml` and `*.yml`, in any case.
+  static func isYAML(_ name: String) -> Bool {
+    let ext = fileExtension(name)
+    return ext == ".yaml" || ext == ".yml"
   }
 
   /// `.yaml` for `cassette.YAML`; empty for `Makefile` or `.hidden`.

@@ -652,6 +652,7 @@ extension FileIngest {
   /// A structured capture: the whole file, or one JSON document per line.
   mutating func handleCapture(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
     let bytes = UnsafeBufferPointer(rebasing: all[range])
+    if cassette { return handleCassette(bytes) }
     if FileIngest.startsWithLogKey(bytes), streamHAR(bytes) { return }
     var documents: [(Int, JSONValue)] = []
     if let whole = try? JSONParser.parse(bytes) {

@@ -47,6 +47,8 @@ public struct FileIngest {
   var rowReader = RowReader()
 
   enum Mode { case lines, sse, document, capture, rows }
+  /// A capture that is a VCR cassette (YAML), read by ``CassetteReader``.
+  var cassette = false
 
   static let messagePrefix = Array("message_".utf8)
 
@@ -151,7 +153,7 @@ public struct FileIngest {
     func text(_ part: Substring.UTF8View) -> String { String(Substring(part)) }
     let name = parts.last.map(text) ?? path
     var stem = name
-    for ext in [".jsonl", ".json", ".har", ".txt", ".sse"] where stem.hasSuffix(ext) {
+    for ext in [".jsonl", ".json", ".har", ".txt", ".sse", ".yaml", ".yml"] where stem.hasSuffix(ext) {
       stem = String(stem.dropLast(ext.count))
       break
     }
@@ -364,6 +366,7 @@ public struct FileIngest {
 
   /// Decides how to read the file from its first bytes; false skips it.
   mutating func decideFormat(_ buffer: UnsafeMutableBufferPointer<UInt8>, _ filled: Int) -> Bool {
+    cassette = false
     if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF {
       // A UTF-8 byte order mark: blank it out.
       buffer[0] = 0x20
@@ -388,6 +391,14 @@ public struct FileIngest {
     if probe.prefix(4096).contains(0), !startsJSON {
       skipFile("binary file")
       return false
+    }
+    if !startsJSON, options.format == .auto || options.format == .capture,
+      Discovery.isYAML(path) || (!startsSSE && CassetteReader.looksLikeCassette(probe))
+    {
+      // YAML: a VCR cassette, or not data (FileIngest+Cassette).
+      mode = .capture
+      cassette = true
+      return true
     }
     switch options.format {
     case .json: mode = .document

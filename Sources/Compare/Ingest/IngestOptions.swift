@@ -27,6 +27,9 @@ public struct IngestOptions: Sendable {
   public var captureLimit: Int
   /// Longest line of a JSON Lines or SSE file; a longer one is reported and skipped.
   public var lineLimit: Int
+  /// Largest body a capture's compression (gzip, deflate) may expand to;
+  /// a body that would pass it is a problem (a decompression bomb).
+  public var bodyLimit: Int = defaultBodyLimit
 
   /// Whether a common transcript record goes straight from its bytes into
   /// the request table (``FileIngest/leanAccept(_:_:embedded:lineNumber:countLine:)``);
@@ -38,6 +41,8 @@ public struct IngestOptions: Sendable {
   public static let defaultLineLimit = 64 << 20
   /// The default document cap: 1 GiB.
   public static let defaultCaptureLimit = 1 << 30
+  /// The default decompressed-body cap: 64 MiB.
+  public static let defaultBodyLimit = 64 << 20
 
   public init(
     format: InputFormat = .auto, since: Instant? = nil, until: Instant? = nil,

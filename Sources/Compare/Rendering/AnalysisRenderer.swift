@@ -305,13 +305,13 @@ public enum AnalysisRenderer {
       let name =
         ext.isEmpty ? Fmt.count(n, "file") + " without an extension" : Fmt.count(n, Escape.terminal(ext) + " file")
       switch ext {
-      case ".yaml", ".yml": return name + " (VCR cassettes? Scripts/cassettes-to-har.py converts them to HAR)"
       case ".gz", ".zst", ".xz", ".bz2", ".zip": return name + " (compressed: decompress them to read them)"
       default: return name
       }
     }
     let more = kinds.count > 5 ? ", and \(Fmt.count(kinds.dropFirst(5).reduce(0) { $0 + $1.value }, "other file"))" : ""
-    return "ledger: passed over by name (not JSON, JSON Lines, HAR, SSE or text): " + shown.joined(separator: ", ")
+    return "ledger: passed over by name (not JSON, JSON Lines, HAR, SSE, YAML or text): "
+      + shown.joined(separator: ", ")
       + more + "\n"
   }
 
@@ -353,7 +353,7 @@ public enum AnalysisRenderer {
         "ledger: \(Fmt.count(l.aggregateRecords, "aggregate record")) (usage-report buckets; each counts as one row, not one request)\n"
     }
     if l.filesNotData > 0 {
-      out += "ledger: \(Fmt.count(l.filesNotData, "text file")) passed over (neither JSON nor SSE)\n"
+      out += "ledger: \(Fmt.count(l.filesNotData, "text or YAML file")) passed over (not JSON, SSE or a cassette)\n"
     }
     if !l.filesPassedOver.isEmpty { out += passedOverText(l.filesPassedOver) }
     if l.unknownTTLRequests > 0 {

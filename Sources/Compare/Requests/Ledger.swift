@@ -11,7 +11,8 @@ public struct Ledger: Sendable, Equatable {
   public struct Problem: Sendable, Equatable, Comparable {
     /// What went wrong.
     public enum Kind: String, Sendable, CaseIterable {
-      /// The line or document is not valid JSON (or SSE framing); `offset` says where.
+      /// The line or document is not valid JSON (or SSE framing, or a cassette's
+      /// YAML); `offset` says where.
       case malformed
       /// The last line has no newline and ends inside a value: a file still being written.
       case truncated
@@ -31,7 +32,7 @@ public struct Ledger: Sendable, Equatable {
       case streamOrder
       /// A line longer than the line cap.
       case lineTooLong
-      /// A HAR messages entry whose body cannot be read.
+      /// A HAR entry or a cassette interaction whose body cannot be read.
       case unreadableEntry
       /// A file read as a capture whose documents carry no usage.
       case captureWithoutUsage
@@ -69,7 +70,8 @@ public struct Ledger: Sendable, Equatable {
   public var files = 0
   public var filesSkipped = 0
   public var filesSkippedByTime = 0
-  /// `*.txt` files found in directories that hold neither JSON nor SSE.
+  /// `*.txt` files that hold neither JSON nor SSE, and YAML files that are
+  /// no VCR cassette.
   public var filesNotData = 0
   public var bytes: Int64 = 0
   public var lines = 0

@@ -70,6 +70,20 @@ package enum Probe {
     }
   }
 
+  /// A cassette: the bytes as a YAML document, then through the ingest path
+  /// as a `.yaml` file; the requests counted.
+  public static func cassette(_ bytes: [UInt8]) -> Int {
+    _ = bytes.withUnsafeBufferPointer { buffer in
+      var reader = YAMLReader(buffer)
+      return try? reader.document()
+    }
+    var ingest = FileIngest(options: cassetteOptions, bufferSize: 4096)
+    return ingest.ingest(bytes: bytes, name: "fuzz.yaml").requestCount
+  }
+
+  /// Loaded once: the replay feeds every saved input through ``cassette(_:)``.
+  private static let cassetteOptions = IngestOptions(catalog: CatalogLoader.embedded())
+
   /// A whole file through the ingest path (all readers, format detection).
   public static func ingest(_ bytes: [UInt8], path: String) -> Int {
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)

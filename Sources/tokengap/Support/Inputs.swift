@@ -143,7 +143,7 @@ enum Inputs {
 
   /// What a command reads, for the sentence that says none of it was there.
   static let expected =
-    "Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, paired JSON, usage reports, OpenTelemetry) that carry token usage"
+    "Claude Code transcripts (*.jsonl), Messages API responses, SSE streams or captures (HAR, VCR cassettes, paired JSON, usage reports, OpenTelemetry) that carry token usage"
 
   /// Stops with one sentence, exit 65, when the run read nothing the command
   /// can use: what was looked at, and what was expected. No report is

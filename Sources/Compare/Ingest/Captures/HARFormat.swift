@@ -35,10 +35,14 @@ extension CaptureReader {
   /// with an earlier clock, pairs all the same.
   struct HARStream {
     let reader: CaptureReader
-    let line: Int
+    /// The line problems and records name (a cassette sets it per interaction).
+    var line: Int
     /// The file may hold count_tokens calls: prompt keys are kept for pairing.
     let pairing: Bool
-    private var index = 0
+    /// The entry's number in problems (a cassette sets it per interaction).
+    var index = 0
+    /// What problems call an entry.
+    var entryNoun = "HAR entry"
     private var values: [Int64] = []
     private var groups: [String: CountGroup] = [:]
     private var records: [RawUsage] = []
@@ -79,10 +83,10 @@ extension CaptureReader {
       }
       // A successful messages call whose body cannot be read is a counted
       // problem naming the entry, never a silent loss.
-      let (path, line, index) = (reader.path, line, index)
+      let (path, line, index, noun) = (reader.path, line, index, entryNoun)
       func unreadable(_ why: String) {
         ledger.problem(
-          .unreadableEntry, path, line, "HAR entry \(index) (\(call.endpoint.name), HTTP \(call.status)): \(why)")
+          .unreadableEntry, path, line, "\(noun) \(index) (\(call.endpoint.name), HTTP \(call.status)): \(why)")
       }
       let contentType = headers.first(where: { lowercasedName($0.0) == "content-type" })?.1 ?? ""
       if lowercasedName(contentType).hasPrefix("application/vnd.amazon.eventstream")
@@ -122,6 +126,7 @@ extension CaptureReader {
       }
       for var r in found {
         r.time = r.time ?? call.time
+        r.sourceLine = r.sourceLine ?? line
         r.rateLimit = RateLimitHeaders(headers)
         r.requestID =
           r.requestID
