@@ -123,6 +123,32 @@ public enum RulesRenderer {
               ])
             })
         ),
+        ("otpm_rule", .string(t.outputRule.rawValue)),
+        (
+          "long_context",
+          .array(
+            t.longContext.map { l in
+              .object([
+                ("pool", .string(l.bucketPool)), ("models", .array(l.models.map { .string($0) })),
+                ("above", .int(l.above)), ("source", source(l.source)),
+                (
+                  "limits",
+                  .object(
+                    t.tiers.compactMap { tier in
+                      l.limits[tier].map { x in
+                        (
+                          tier,
+                          .object([
+                            ("rpm", .int(x.requestsPerMinute)), ("itpm", .int(x.inputTokensPerMinute)),
+                            ("otpm", .int(x.outputTokensPerMinute)),
+                          ])
+                        )
+                      }
+                    })
+                ),
+              ])
+            })
+        ),
       ])
     }
     let doc: JSONValue = .object([
@@ -177,8 +203,22 @@ public enum RulesRenderer {
               } ?? "-"
             })
       }
+      for long in table.longContext {
+        r.append(
+          ["\(long.bucketPool) (>\(Fmt.grouped(long.above)), \(long.source))"]
+            + table.tiers.map { tier in
+              long.limits[tier].map {
+                "\(Fmt.grouped($0.requestsPerMinute)) / \(Fmt.grouped($0.inputTokensPerMinute)) / \(Fmt.grouped($0.outputTokensPerMinute))"
+              } ?? "-"
+            })
+      }
       out += "\n" + (markdown ? "## " : "") + "Rate limits \(table.id) (\(table.source))\n\n"
       out += markdown ? r.markdown() : r.plain()
+      let rule =
+        table.outputRule == .maxTokens
+        ? "max_tokens charged at the start of a request, corrected to the real output at its end"
+        : "evaluated in real time as output is produced; max_tokens does not factor in"
+      out += "\nOTPM: \(rule) (\(table.source)).\n"
     }
     let m = catalog.modifiers
     out +=
