@@ -33,6 +33,8 @@ public struct Arrival: Sendable {
       var a = Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model), gap: gap)
       a.model = r.model
       a.measured = r.measuredCountTokens
+      a.maxTokens = r.maxTokens
+      a.durationMs = r.durationMs
       out.append(a)
     }
     return (out.sorted { $0.time < $1.time }, untimed)

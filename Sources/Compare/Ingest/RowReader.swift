@@ -177,7 +177,7 @@ extension FileIngest {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
-    guard schema == RequestRows.schema else {
+    guard RequestRows.readable.contains(schema) else {
       partial.ledger.malformedLines += 1
       if rowReader.foreign.insert(schema).inserted {
         partial.ledger.problem(
@@ -219,6 +219,8 @@ extension FileIngest {
     let unknown = count("cache_creation_unknown_ttl_tokens") ?? 0
     raw.webSearch = count("web_search_requests")
     raw.measured = count("count_tokens_measured")
+    raw.maxTokens = count("max_tokens")
+    raw.durationMs = count("duration_ms")
     let line = count("line", required: true)
     let total = count("cache_creation_input_tokens")
     raw.sidechain = flag("sidechain") ?? false

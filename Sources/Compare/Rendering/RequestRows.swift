@@ -3,7 +3,7 @@ import EstimateModel
 import Synchronization
 
 /// tokengap's own per-request rows: an interchange format that tokengap
-/// reads back (schema `tokengap.request/1`).
+/// reads back (schema `tokengap.request/2`; `/1` rows are read too).
 ///
 /// A row is the `--by request` CSV row, then the fields a run over the
 /// union of several exports needs to give the figures of one run over the
@@ -19,7 +19,12 @@ import Synchronization
 /// | optional flag | `true`, `false` or empty | a boolean or `null` |
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
-  public static let schema = "tokengap.request/1"
+  /// Version 2 added `max_tokens` and `duration_ms`.
+  public static let schema = "tokengap.request/2"
+
+  /// The schemas this tokengap reads: every version up to ``schema`` (an
+  /// older row lacks the later columns).
+  public static let readable: Set<String> = ["tokengap.request/1", schema]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -32,7 +37,7 @@ public enum RequestRows {
     ("incomplete_stream", .flag), ("embedded", .flag), ("cache_creation_input_tokens", .number),
     ("web_search_requests", .number), ("count_tokens_measured", .number), ("accounting", .text),
     ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
-    ("catalog_sha256", .text),
+    ("catalog_sha256", .text), ("max_tokens", .number), ("duration_ms", .number),
   ]
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
@@ -139,6 +144,7 @@ extension PricedTable {
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
       context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
       context.catalog.version, context.catalog.sha256,
+      t.hints(of: i)?.maxTokens.map { String($0) } ?? "", t.hints(of: i)?.durationMs.map { String($0) } ?? "",
     ]
   }
 

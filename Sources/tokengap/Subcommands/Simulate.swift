@@ -216,9 +216,10 @@ enum SimulateCommand {
 
       OTPM follows the rule of the table in force: 2025 tables charge max_tokens at
       send and settle to the output at the end; from 2026-09 OTPM is evaluated in
-      real time and max_tokens does not gate admission. Where a capture has no
-      max_tokens it is taken as the recorded output; where it has no response
-      duration, 10 s. Each run prints the assumptions it made.
+      real time and max_tokens does not gate admission. max_tokens comes from HAR
+      request bodies, else it is taken as the recorded output; a response's
+      duration from HAR timings or OTel duration_ms, else 10 s. Each run prints
+      the assumptions it made.
       """)
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
