@@ -110,7 +110,8 @@ public enum CatalogLoader {
             until: try day(period["until"], "\(pctx).until"),
             standard: standard, longPrompt: long,
             fast: try rates(period["fast"], "\(pctx).fast"),
-            source: try source(period["source"], pctx)))
+            source: try source(period["source"], pctx),
+            fromSource: try period["from_source"].map { (v) throws(CatalogError) in try source(v, "\(pctx).from") }))
       }
       try checkDisjoint(periods.map { ($0.from, $0.until) }, ctx)
       var flags: [DatedFlag] = []
@@ -196,11 +197,17 @@ public enum CatalogLoader {
           LongContextLimits(
             pool: pool, models: ids, above: above, source: try source(entry["source"], ctx), limits: limits))
       }
+      var later: LaterTable?
+      if let l = table["later_table"] {
+        guard let from = try day(l["from"], "\(ctx).later_table") else { throw missing("\(ctx).later_table.from") }
+        later = LaterTable(
+          from: from, source: try source(l["source"], "\(ctx).later_table"), note: l["note"]?.string ?? "")
+      }
       tables.append(
         RateLimitTable(
           id: id, from: try day(table["from"], ctx), until: try day(table["until"], ctx),
           source: try source(table["source"], ctx), note: table["note"]?.string ?? "",
-          tiers: tiers, rows: rows, outputRule: rule, longContext: long))
+          tiers: tiers, rows: rows, outputRule: rule, longContext: long, laterTable: later))
     }
     var burndown: [String: Multiplier] = [:]
     for group in root["accounting"]?["bedrock"]?["output_burndown"]?.array ?? [] {

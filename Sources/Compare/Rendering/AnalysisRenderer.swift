@@ -107,6 +107,7 @@ public enum AnalysisRenderer {
     out.append(("count_tokens_measured_requests", .int(s.measuredRequests)))
     out.append(("count_tokens_measured_tokens", .number(String(s.measuredTokens))))
     out.append(("count_tokens_measured_minus_estimate", .number(String(s.measuredTokens - s.measuredEstimate))))
+    out.append(("third_party_priced_requests", .int(s.thirdPartyPriced)))
     return out
   }
 
@@ -201,6 +202,13 @@ public enum AnalysisRenderer {
       ("cost, actual", s.cost(s.costActual).map(Fmt.money) ?? "n/a"),
     ]
     if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
+    if s.thirdPartyPriced > 0 {
+      rows.append(
+        (
+          "third-party prices",
+          "\(s.thirdPartyPriced) of \(Fmt.count(s.priced, "priced request")): costs rest on prices from a third-party source (see 'tokengap rules')"
+        ))
+    }
     if s.estimateBelowActual > 0 {
       rows.append(
         (

@@ -9,7 +9,7 @@ public enum RulesRenderer {
     "read_usd_per_mtok", "output_usd_per_mtok", "read_multiplier", "long_prompt_above",
     "long_prompt_input_usd_per_mtok", "long_prompt_output_usd_per_mtok", "fast_input_usd_per_mtok",
     "fast_output_usd_per_mtok", "us_geo_multiplier_applies", "counts_cache_reads", "source",
-    "source_date",
+    "source_date", "third_party",
   ]
 
   public static func render(_ catalog: ModelCatalog, at day: CivilDay, format: OutputFormat)
@@ -42,6 +42,7 @@ public enum RulesRenderer {
       p?.fast?.input.perMillionTokens ?? "", p?.fast?.output.perMillionTokens ?? "",
       m.usGeoMultiplierApplies ? "true" : "false",
       m.countsCacheReads(on: day) ? "true" : "false", src?.url ?? "", src?.date ?? "",
+      p.map { catalog.thirdParty($0).joined(separator: "; ") } ?? "",
     ]
   }
 
@@ -82,6 +83,8 @@ public enum RulesRenderer {
           ("long_prompt", p.longPrompt.map { .object([("above", .int($0.above))] + card($0.rates)) } ?? .null))
         members.append(("fast", p.fast.map { .object(card($0)) } ?? .null))
         members.append(("source", source(p.source)))
+        members.append(("from_source", p.fromSource.map(source) ?? .null))
+        members.append(("third_party", .array(catalog.thirdParty(p).map { .string($0) })))
         price = .object(members)
       }
       return .object([
@@ -124,6 +127,15 @@ public enum RulesRenderer {
             })
         ),
         ("otpm_rule", .string(t.outputRule.rawValue)),
+        (
+          "later_table",
+          t.laterTable.map { l in
+            .object([
+              ("from", .string(l.from.description)), ("source", source(l.source)), ("note", .string(l.note)),
+              ("carried_forward_on_this_day", .bool(t.carriedForward(on: day) != nil)),
+            ])
+          } ?? .null
+        ),
         (
           "long_context",
           .array(
@@ -175,6 +187,7 @@ public enum RulesRenderer {
         "output", "long prompt", "fast in/out", "ITPM counts reads",
       ],
       rightAligned: [3, 4, 5, 6, 7, 8])
+    var thirdParty: [String] = []
     for m in catalog.models {
       let c = cells(m, catalog, day)
       let long =
@@ -183,13 +196,20 @@ public enum RulesRenderer {
         } ?? ""
       let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
       t.append([
-        c[0], c[4], c[5].isEmpty ? "(no price)" : c[5], c[8], c[9], c[10], c[11], c[13],
-        c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
+        c[0], c[4], c[5].isEmpty ? "(no price)" : c[5] + (c[23].isEmpty ? "" : " [3P]"), c[8], c[9], c[10], c[11],
+        c[13], c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
       ])
+      if !c[23].isEmpty { thirdParty.append("\(c[0]): \(c[23])") }
     }
     var out =
       markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
     out += markdown ? t.markdown() : t.plain()
+    if !thirdParty.isEmpty {
+      out +=
+        "\n[3P] rests on a third-party source (analyze counts the requests priced from third-party prices as "
+        + "third_party_priced_requests; a third-party start day decides from which day the prices apply):\n"
+      for line in thirdParty { out += (markdown ? "- " + Escape.markdown(line) : "  " + line) + "\n" }
+    }
     for table in catalog.rateLimitTables(on: day) {
       var r = TextTable(
         header: ["pool"] + table.tiers.map { "\($0) rpm/itpm/otpm" },
@@ -219,6 +239,9 @@ public enum RulesRenderer {
         ? "max_tokens charged at the start of a request, corrected to the real output at its end"
         : "evaluated in real time as output is produced; max_tokens does not factor in"
       out += "\nOTPM: \(rule) (\(table.source)).\n"
+      if let later = table.carriedForward(on: day) {
+        out += "[3P] \(later.note) (\(later.source))\n"
+      }
     }
     let m = catalog.modifiers
     out +=

@@ -16,12 +16,17 @@ public struct SimulationReport: Sendable {
   public var rules: ReplayRules
   /// Where the limits and rules come from, beyond the label.
   public var notes: [String]
+  /// The limits (and OTPM rule) rest on a third-party source: a table
+  /// carried forward past a later one known only from third parties.
+  public var limitsThirdParty: Bool
 
   public init(
     outcomes: [RegimeOutcome], minutes: [MinuteRow], unlimitedPools: [String: Int],
     limitsLabel: String, requestsWithoutTime: Int, ledger: Ledger, catalogVersion: String,
-    catalogSHA256: String, rules: ReplayRules = ReplayRules(), notes: [String] = []
+    catalogSHA256: String, rules: ReplayRules = ReplayRules(), notes: [String] = [],
+    limitsThirdParty: Bool = false
   ) {
+    self.limitsThirdParty = limitsThirdParty
     self.rules = rules
     self.notes = notes
     self.outcomes = outcomes
@@ -107,7 +112,7 @@ public enum SimulationRenderer {
     "pool", "regime", "rpm_limit", "itpm_limit", "otpm_limit", "requests", "sent",
     "delayed_requests", "total_wait_s", "p90_wait_s", "max_wait_s", "rejected_429", "never_fit",
     "start", "finish", "makespan_s", "prompt_tokens", "achieved_prompt_tokens_per_minute",
-    "otpm_rule", "max_tokens_assumed", "duration_assumed", "measured_count_tokens_used",
+    "otpm_rule", "max_tokens_assumed", "duration_assumed", "measured_count_tokens_used", "third_party",
   ]
 
   public static let minuteColumns = [
@@ -118,7 +123,13 @@ public enum SimulationRenderer {
 
   static func seconds(_ ms: Int64) -> String { Ratio(Int128(ms), 1000).map { $0.formatted(decimals: 3) } ?? "0" }
 
-  static func cells(_ o: RegimeOutcome) -> [String] {
+  /// Whether a regime's figures rest on a third-party source: the limits
+  /// (a table carried forward), or the gateway's rule (LiteLLM's).
+  static func thirdParty(_ r: SimulationReport, _ o: RegimeOutcome) -> Bool {
+    r.limitsThirdParty || o.regime == .reserveRefund
+  }
+
+  static func cells(_ o: RegimeOutcome, thirdParty: Bool) -> [String] {
     [
       o.pool, o.regime.rawValue, String(o.limits.requestsPerMinute),
       String(o.limits.inputTokensPerMinute), String(o.limits.outputTokensPerMinute),
@@ -126,7 +137,7 @@ public enum SimulationRenderer {
       seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
       o.start.description, o.finish.description, seconds(o.makespanMs), String(o.promptTokens),
       o.achievedPromptPerMinute?.formatted(decimals: 1) ?? "", o.outputRule.rawValue,
-      String(o.maxTokensAssumed), String(o.durationAssumed), String(o.measuredUsed),
+      String(o.maxTokensAssumed), String(o.durationAssumed), String(o.measuredUsed), thirdParty ? "true" : "false",
     ]
   }
 
@@ -134,7 +145,7 @@ public enum SimulationRenderer {
     switch format {
     case .csv:
       var w = CSVWriter(header: csvColumns)
-      for o in r.outcomes { w.row(cells(o)) }
+      for o in r.outcomes { w.row(cells(o, thirdParty: thirdParty(r, o))) }
       return w.text
     case .json: return json(r)
     case .table, .markdown: return table(r, markdown: format == .markdown)
@@ -192,11 +203,12 @@ public enum SimulationRenderer {
   static func json(_ r: SimulationReport) -> String {
     let pools: [JSONValue] = r.pools.map { pool in
       let regimes: [JSONValue] = r.outcomes.filter { $0.pool == pool }.map { o in
-        let c = cells(o)
+        let c = cells(o, thirdParty: thirdParty(r, o))
         var members: [(String, JSONValue)] = []
         for (i, name) in csvColumns.enumerated().dropFirst(2) {
           switch name {
           case "start", "finish", "otpm_rule": members.append((name, .string(c[i])))
+          case "third_party": members.append((name, .bool(c[i] == "true")))
           default: members.append((name, c[i].isEmpty ? .null : .number(c[i])))
           }
         }
@@ -238,6 +250,7 @@ public enum SimulationRenderer {
         ])
       ),
       ("assumptions", .array(r.assumptions.map { .string($0) })),
+      ("third_party", .array(r.assumptions.filter { $0.hasPrefix("[3P]") }.map { .string($0) })),
     ])
     return doc.serialized() + "\n"
   }

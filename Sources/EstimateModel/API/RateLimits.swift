@@ -66,6 +66,20 @@ public struct LongContextLimits: Sendable, Hashable, Codable {
   public static let suffix = ":long-context"
 }
 
+/// A later table known only from third-party copies: from `from` on, a
+/// table's figures are carried forward and marked.
+public struct LaterTable: Sendable, Hashable, Codable {
+  public var from: CivilDay
+  public var source: String
+  public var note: String
+
+  public init(from: CivilDay, source: String, note: String) {
+    self.from = from
+    self.source = source
+    self.note = note
+  }
+}
+
 /// A generation of the published rate-limit tables, dated.
 public struct RateLimitTable: Sendable, Hashable, Codable {
   public var id: String
@@ -80,12 +94,15 @@ public struct RateLimitTable: Sendable, Hashable, Codable {
   public var outputRule: OutputRule
   /// Separate buckets for long requests, where the table has them.
   public var longContext: [LongContextLimits]
+  /// A later table known only from third-party copies, where one is.
+  public var laterTable: LaterTable?
 
   public init(
     id: String, from: CivilDay?, until: CivilDay?, source: String, note: String,
     tiers: [String], rows: [RateLimitRow], outputRule: OutputRule = .maxTokens,
-    longContext: [LongContextLimits] = []
+    longContext: [LongContextLimits] = [], laterTable: LaterTable? = nil
   ) {
+    self.laterTable = laterTable
     self.id = id
     self.from = from
     self.until = until
@@ -99,6 +116,13 @@ public struct RateLimitTable: Sendable, Hashable, Codable {
 
   public func contains(_ day: CivilDay) -> Bool {
     (from.map { day >= $0 } ?? true) && (until.map { day < $0 } ?? true)
+  }
+
+  /// The later table known from third parties when this one is applied on
+  /// `day`; nil when the table is the last word for that day.
+  public func carriedForward(on day: CivilDay) -> LaterTable? {
+    guard let l = laterTable, day >= l.from else { return nil }
+    return l
   }
 
   /// The limits of a pool at a tier; nil when the table has no such row.

@@ -43,7 +43,9 @@ enum ChartCommand {
     // before anything is staged (and is never removed as a stale chart).
     for name in Charts.fileNames { try Common.refuseInput(dir + "/" + name, input.files) }
     let (recorded, untimed, points) = Charts.arrivalsAndPoints(input.priced)
-    let limits = try Replay.limits(o, catalog: input.catalog, firstDay: recorded.first?.time.day, required: false)
+    let limits = try Replay.limits(
+      o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+      required: false)
     // With limits, each request sits in the bucket it is charged to.
     let arrivals = limits?.routed(recorded) ?? recorded
     var report: SimulationReport?
@@ -58,7 +60,7 @@ enum ChartCommand {
         outcomes: run.outcomes, minutes: minutes, unlimitedPools: run.unlimited,
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
         catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
-        notes: limits.notes)
+        notes: limits.notes, limitsThirdParty: limits.thirdParty)
     }
     var names: [String] = []
     do {

@@ -31,6 +31,8 @@ enum Replay {
     var rules: ReplayRules
     /// Where the rules come from, printed with the replay.
     var notes: [String]
+    /// The limits rest on a third-party source (a table carried forward).
+    var thirdParty = false
 
     /// The arrivals, each in the bucket it is charged to.
     func routed(_ arrivals: [Arrival]) -> [Arrival] {
@@ -86,9 +88,9 @@ enum Replay {
 
   /// The limits per pool named by `--tier`, `--itpm/--otpm/--rpm` or
   /// `--limits`; nil when none was asked for.
-  static func limits(_ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, required: Bool)
-    throws -> Limits?
-  {
+  static func limits(
+    _ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
+  ) throws -> Limits? {
     let explicit = [try o.count("itpm"), try o.count("otpm"), try o.count("rpm")]
     let kinds = [o.value("tier") != nil, explicit.contains { $0 != nil }, o.value("limits") != nil]
     guard kinds.filter({ $0 }).count <= 1 else {
@@ -96,13 +98,36 @@ enum Replay {
     }
     let explicitDay = try o.instant("limits-at")?.day
     let day = explicitDay ?? firstDay ?? WallClock.today()
+    // The days the table is applied to: the one named, or the traffic's.
+    let days = explicitDay.map { [$0] } ?? [day] + (lastDay.map { [$0] } ?? [])
+    /// Marks what rests on a third-party source: a table carried forward
+    /// past a later table known only from third parties, and the gateway
+    /// regime's rule.
+    func thirdParty(_ table: RateLimitTable?, limits: Bool) -> [String] {
+      var out: [String] = []
+      if let table, let later = days.lazy.compactMap({ table.carriedForward(on: $0) }).first {
+        out.append(
+          "[3P] table \(table.id) is applied on or after \(later.from), when a later table is known only from "
+            + "third-party copies (\(later.source)): its \(limits ? "limits and OTPM rule are" : "OTPM rule is") "
+            + "carried forward, and every figure here rests on that")
+      }
+      out.append(
+        "[3P] reserve_refund follows LiteLLM's ITPM/OTPM limiter as its issues describe it (LITELLM-2026, third-party)"
+      )
+      return out
+    }
+    func carried(_ table: RateLimitTable?) -> Bool {
+      guard let table else { return false }
+      return days.contains { table.carriedForward(on: $0) != nil }
+    }
     func plain(_ label: String, _ lookup: @escaping @Sendable (String) -> RateLimits?, notes: [String] = [])
       -> Limits
     {
       let table = ruleTable(catalog, on: day)
       return Limits(
         label: label, lookup: lookup, route: { $0.pool }, rules: ReplayRules(output: table?.outputRule ?? .realTime),
-        notes: notes + [table.map(outputNote) ?? "OTPM by the 2026 rule (no rate-limit table in the catalog)"])
+        notes: notes + [table.map(outputNote) ?? "OTPM by the 2026 rule (no rate-limit table in the catalog)"]
+          + thirdParty(table, limits: false), thirdParty: carried(table))
     }
     if let tier = o.value("tier") {
       let table: RateLimitTable
@@ -125,7 +150,7 @@ enum Replay {
           ? "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
           : "\(tier) of table \(table.id) (\(table.source)), the nearest to \(day), when no table with that tier was in force"
       }
-      var notes = [outputNote(table)]
+      var notes = [outputNote(table)] + thirdParty(table, limits: true)
       for long in table.longContext {
         guard let l = long.limits[tier] else { continue }
         notes.append(
@@ -137,7 +162,7 @@ enum Replay {
       return Limits(
         label: label, lookup: { table.limits(pool: $0, tier: tier) },
         route: { table.bucket(pool: $0.pool, model: $0.model, prompt: $0.estimate, tier: tier) },
-        rules: ReplayRules(output: table.outputRule), notes: notes)
+        rules: ReplayRules(output: table.outputRule), notes: notes, thirdParty: carried(table))
     }
     if let path = o.value("limits") {
       let org = try organizationLimits(path)
@@ -228,7 +253,10 @@ enum SimulateCommand {
     let format = try Common.format(o)
     let input = try await Inputs.load(o)
     let (recorded, untimed) = Replay.arrivals(input.requests)
-    guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: recorded.first?.time.day, required: true)
+    guard
+      let limits = try Replay.limits(
+        o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+        required: true)
     else { throw UsageError("name the limits") }
     try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
     try Inputs.requireUsable(
@@ -241,7 +269,7 @@ enum SimulateCommand {
       outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
       limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
       catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
-      notes: limits.notes)
+      notes: limits.notes, limitsThirdParty: limits.thirdParty)
     if let path = o.value("series") {
       try Common.emit(SimulationRenderer.seriesCSV(sim.samples), to: path, inputs: input.files, output: &output)
     }
