@@ -90,4 +90,29 @@ struct SimulateCaptureTests {
     #expect(byName["reserve_refund"]?["duration_assumed"] == .number("0"))
     #expect(byName["count_tokens"]?["total_wait_s"] == .number("35"))
   }
+
+  @Test("Item 16: at Tier 4 under the 2025 tables a long Sonnet 4.5 request has its own bucket, end to end")
+  func longContext() async throws {
+    let dir = temporaryDirectory("long-context")
+    func pair(_ time: String, _ id: String, _ input: Int) -> String {
+      #"{"time": "\#(time)", "count_tokens": {"input_tokens": \#(input)}, "response": {"id": "\#(id)", "type": "message", "model": "claude-sonnet-4-5-20250929", "stop_reason": "end_turn", "usage": {"input_tokens": \#(input), "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 0}}}"#
+    }
+    // Two 600,000-token prompts 1 s apart and one of 150,000 with them.
+    try write(
+      [
+        pair("2025-12-01T10:00:00Z", "msg_a", 600_000), pair("2025-12-01T10:00:00Z", "msg_c", 150_000),
+        pair("2025-12-01T10:00:01Z", "msg_b", 600_000),
+      ].joined(separator: "\n") + "\n", dir + "/pairs.jsonl")
+    let r = await tokengap("simulate", dir + "/pairs.jsonl", "--tier", "tier-4", "--format", "csv", "-q")
+    #expect(r.status == 0, "\(r.err)")
+    let rows = r.out.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    func row(_ pool: String, _ regime: String) -> [Substring]? { rows.first { $0[0] == pool && $0[1] == regime } }
+    // The long bucket (1,000,000 ITPM): A leaves 400,000; at 1 s B finds
+    // 416,666.67 and waits 183,333.33 / (50/3 a ms) = 11 s. The 150,000
+    // request goes at once in the ordinary 2,000,000 bucket.
+    #expect(row("sonnet-4:long-context", "server")?[3] == "1000000")
+    #expect(row("sonnet-4:long-context", "server")?[8] == "11")
+    #expect(row("sonnet-4", "server")?[5] == "1")
+    #expect(row("sonnet-4", "server")?[8] == "0")
+  }
 }
