@@ -34,4 +34,20 @@ struct ReplayHintsTests {
     #expect(r.maxTokens == 100)
     #expect(r.durationMs == 10)
   }
+
+  @Test("OTel duration_ms is carried; a negative one is dropped, not kept to break the rows")
+  func otel() async throws {
+    func event(_ id: String, _ duration: String) -> String {
+      #"{"body": {"stringValue": "claude_code.api_request"}, "attributes": [{"key": "event.timestamp", "value": {"stringValue": "2026-10-20T12:00:00Z"}}, {"key": "model", "value": {"stringValue": "claude-sonnet-4-5"}}, {"key": "input_tokens", "value": {"stringValue": "10"}}, {"key": "output_tokens", "value": {"stringValue": "1"}}, {"key": "duration_ms", "value": {"stringValue": "\#(duration)"}}, {"key": "request_id", "value": {"stringValue": "\#(id)"}}]}"#
+    }
+    let doc =
+      #"{"resourceLogs": [{"resource": {"attributes": []}, "scopeLogs": [{"logRecords": ["#
+      + event("req_ok", "5000") + ", " + event("req_bad", "-5") + "]}]}]}\n"
+    let path = "/tmp/tokengap-otel-duration-\(WallClock.now().millisecondsSinceEpoch).jsonl"
+    try POSIXFiles.writeAtomically(Array(doc.utf8), to: path)
+    let rs = await requests([path])
+    #expect(rs.first { $0.requestID == "req_ok" }?.durationMs == 5000)
+    #expect(rs.contains { $0.requestID == "req_bad" })
+    #expect(rs.first { $0.requestID == "req_bad" }?.durationMs == nil)
+  }
 }

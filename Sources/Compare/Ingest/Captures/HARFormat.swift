@@ -135,8 +135,9 @@ extension CaptureReader {
         if call.endpoint == .bedrock, let m = call.model { r.model = m }
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         r.maxTokens =
-          request.map { $0?["max_tokens"]?.int64 }
-          ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") }
+          (request.map { $0?["max_tokens"]?.int64 }
+          ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
+          .flatMap { $0 >= 0 ? $0 : nil }
         r.durationMs = CaptureReader.milliseconds(e["time"])
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
         records.append(r)
