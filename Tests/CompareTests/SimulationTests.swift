@@ -99,6 +99,41 @@ struct SimulationTests {
     #expect(s.makespanMs <= c.makespanMs)
   }
 
+  @Test(
+    "Refunds only help: the gateway never waits longer than count_tokens pacing, whatever the OTPM rule",
+    arguments: 1...20)
+  func gatewayNeverSlower(_ seed: UInt64) throws {
+    var rng = SplitMix(seed: seed)
+    var traffic: [Arrival] = []
+    var t: Int64 = 0
+    for _ in 0..<200 {
+      t += Int64(rng.next() % 5000)
+      let i = Int64(rng.next() % 800) + 1
+      let p = i + Int64(rng.next() % 5000)
+      let o = Int64(rng.next() % 200)
+      let max = rng.next() % 3 == 0 ? nil : o + Int64(rng.next() % 2000)
+      let duration = rng.next() % 4 == 0 ? nil : Int64(rng.next() % 60_000)
+      traffic.append(
+        Arrival(
+          time: Instant(millisecondsSinceEpoch: t0 + t), pool: "p", estimate: p, itpm: i, output: o,
+          maxTokens: max, durationMs: duration))
+    }
+    let l = RateLimits(requestsPerMinute: 50, inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000)
+    for rule in OutputRule.allCases {
+      let r = Dictionary(
+        uniqueKeysWithValues: Simulation.run(traffic, limits: { _ in l }, rules: ReplayRules(output: rule)).outcomes
+          .map { ($0.regime, $0) })
+      let g = try #require(r[.reserveRefund])
+      let c = try #require(r[.countTokens])
+      if rule == .maxTokens {
+        // Same OTPM rule as the gateway: its ITPM level is never lower.
+        #expect(g.neverFit == c.neverFit)
+        for (wg, wc) in zip(g.waitsMs, c.waitsMs) { #expect(wg <= wc) }
+      }
+      #expect(g.sent + g.neverFit == g.requests)
+    }
+  }
+
   @Test("Minutes are clock-aligned UTC and sum the charges")
   func minutes() {
     let rows = MinuteSeries.build([
