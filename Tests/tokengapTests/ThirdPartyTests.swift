@@ -26,6 +26,11 @@ struct ThirdPartyTests {
     let table = await tokengap("rules", "--at", "2026-11-20")
     #expect(table.out.contains("standard [3P]"))
     #expect(table.out.contains("claude-fable-5-2: prices (PR-2026-11-3P); start day 2026-11-09 (REL-2026-3P)"))
+    // Before Opus 5.5's third-party start day it has no price: that rests
+    // on the third party too.
+    let early = await tokengap("rules", "--at", "2026-09-10")
+    #expect(early.out.contains("(no price) [3P]"))
+    #expect(early.out.contains("claude-opus-5-5: no price before start day 2026-09-22 (REL-2026-3P)"))
     let csv = await tokengap("rules", "--at", "2026-11-20", "--format", "csv")
     #expect(csv.out.split(separator: "\r\n").first?.hasSuffix(",source_date,third_party") == true)
   }

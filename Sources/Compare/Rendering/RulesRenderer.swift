@@ -42,8 +42,20 @@ public enum RulesRenderer {
       p?.fast?.input.perMillionTokens ?? "", p?.fast?.output.perMillionTokens ?? "",
       m.usGeoMultiplierApplies ? "true" : "false",
       m.countsCacheReads(on: day) ? "true" : "false", src?.url ?? "", src?.date ?? "",
-      p.map { catalog.thirdParty($0).joined(separator: "; ") } ?? "",
+      p.map { catalog.thirdParty($0).joined(separator: "; ") } ?? notYet(m, catalog, day),
     ]
+  }
+
+  /// A model without a price on the day because its first period starts
+  /// later, on a day a third party reported: that absence rests on it too.
+  private static func notYet(_ m: ModelEntry, _ catalog: ModelCatalog, _ day: CivilDay) -> String {
+    var next: (day: CivilDay, source: String)?
+    for p in m.prices {
+      guard let from = p.from, from > day, let source = p.fromSource else { continue }
+      if next.map({ from < $0.day }) ?? true { next = (from, source) }
+    }
+    guard let next, catalog.isThirdParty(next.source) else { return "" }
+    return "no price before start day \(next.day) (\(next.source))"
   }
 
   static func csv(_ catalog: ModelCatalog, at day: CivilDay) -> String {
@@ -196,7 +208,7 @@ public enum RulesRenderer {
         } ?? ""
       let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
       t.append([
-        c[0], c[4], c[5].isEmpty ? "(no price)" : c[5] + (c[23].isEmpty ? "" : " [3P]"), c[8], c[9], c[10], c[11],
+        c[0], c[4], (c[5].isEmpty ? "(no price)" : c[5]) + (c[23].isEmpty ? "" : " [3P]"), c[8], c[9], c[10], c[11],
         c[13], c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
       ])
       if !c[23].isEmpty { thirdParty.append("\(c[0]): \(c[23])") }
