@@ -228,6 +228,23 @@ struct RowsTests {
     let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(o.status == 0 && !o.err.contains("schema"), "\(o.err)")
     #expect(o.out.split(separator: "\r\n").last?.hasPrefix("5,") == true)
+    // The same in CSV: a version 1 file has neither max_tokens nor
+    // duration_ms columns, and is read all the same.
+    let csv = await run([
+      "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "csv", "--rows",
+    ])
+    let csvLines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let header = try #require(csvLines.first)
+    let drop = Set(["max_tokens", "duration_ms"].compactMap { name in header.firstIndex { $0 == name } })
+    #expect(drop.count == 2)
+    let v1 = csvLines.map { cells in
+      cells.enumerated().filter { !drop.contains($0.offset) }.map { String($0.element) }.joined(separator: ",")
+        .replacing("tokengap.request/2", with: "tokengap.request/1")
+    }
+    try write(v1.joined(separator: "\r\n") + "\r\n", "\(dir)/older.csv")
+    let c = await tokengap("analyze", "\(dir)/older.csv", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    #expect(c.status == 0 && !c.err.contains("lacks"), "\(c.err)")
+    #expect(c.out.split(separator: "\r\n").last?.hasPrefix("5,") == true)
 
     try write([lines[0], newer[1], lines[2]].joined(separator: "\n") + "\n", "\(dir)/mixed.jsonl")
     let m = await tokengap("analyze", "\(dir)/mixed.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")

@@ -153,7 +153,7 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
-    let missing = RequestRows.columns.filter { !names.contains($0) }
+    let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true

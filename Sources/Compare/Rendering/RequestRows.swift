@@ -26,6 +26,9 @@ public enum RequestRows {
   /// older row lacks the later columns).
   public static let readable: Set<String> = ["tokengap.request/1", schema]
 
+  /// Columns a readable file may lack: those added after version 1.
+  static let addedAfterVersion1: Set<String> = ["max_tokens", "duration_ms"]
+
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
 
