@@ -131,7 +131,8 @@ struct RowsTests {
       // The CSV's first columns are the request CSV, byte for byte.
       let plain = await run(["analyze", data, "--by", "request", "--format", "csv", "--timezone", zone])
       let cut = csv.split(separator: "\r\n").map {
-        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(30)
+        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(
+          Dimension.request.columns.count + summaryColumns.count + AnalysisRenderer.finalColumns.count)
       }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       #expect(cut.count == plainRows.count)
@@ -228,15 +229,16 @@ struct RowsTests {
     let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(o.status == 0 && !o.err.contains("schema"), "\(o.err)")
     #expect(o.out.split(separator: "\r\n").last?.hasPrefix("5,") == true)
-    // The same in CSV: a version 1 file has neither max_tokens nor
-    // duration_ms columns, and is read all the same.
+    // The same in CSV: a version 1 file has none of the columns added in
+    // version 2, and is read all the same.
     let csv = await run([
       "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "csv", "--rows",
     ])
     let csvLines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     let header = try #require(csvLines.first)
-    let drop = Set(["max_tokens", "duration_ms"].compactMap { name in header.firstIndex { $0 == name } })
-    #expect(drop.count == 2)
+    let added = ["third_party_priced_requests", "max_tokens", "duration_ms"]
+    let drop = Set(added.compactMap { name in header.firstIndex { $0 == name } })
+    #expect(drop.count == 3)
     let v1 = csvLines.map { cells in
       cells.enumerated().filter { !drop.contains($0.offset) }.map { String($0.element) }.joined(separator: ",")
         .replacing("tokengap.request/2", with: "tokengap.request/1")

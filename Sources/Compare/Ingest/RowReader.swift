@@ -157,7 +157,9 @@ extension FileIngest {
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
-      let plain = names == Dimension.request.columns + summaryColumns
+      let plain =
+        names == Dimension.request.columns + summaryColumns + AnalysisRenderer.finalColumns
+        || names == Dimension.request.columns + summaryColumns
       partial.ledger.problem(
         .rowSchema, path, n,
         plain

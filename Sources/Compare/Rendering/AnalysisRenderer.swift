@@ -55,9 +55,16 @@ public enum AnalysisRenderer {
     ]
   }
 
+  /// The columns after every other (after a grouping's trailing ones),
+  /// added since the first release: a public interface.
+  public static let finalColumns = ["third_party_priced_requests"]
+
+  /// The ``finalColumns``' values for one group.
+  static func finalValues(_ s: Summary) -> [String] { [String(s.thirdPartyPriced)] }
+
   public static func csv(_ r: AnalysisResult) -> String {
     csv(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) {
-      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing
+      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing + finalValues(r.rows[$0].summary)
     }
   }
 
@@ -82,7 +89,7 @@ public enum AnalysisRenderer {
   static func csvParts(
     keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
   ) -> [String] {
-    let header = CSVWriter(header: keyColumns + summaryColumns + trailing).text
+    let header = CSVWriter(header: keyColumns + summaryColumns + trailing + finalColumns).text
     return [header]
       + TextSlices.make(count: count) { range in
         var text = ""

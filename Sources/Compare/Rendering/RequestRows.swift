@@ -19,7 +19,8 @@ import Synchronization
 /// | optional flag | `true`, `false` or empty | a boolean or `null` |
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
-  /// Version 2 added `max_tokens` and `duration_ms`.
+  /// Version 2 added `third_party_priced_requests` (after the request CSV's
+  /// columns, as that CSV has it), `max_tokens` and `duration_ms`.
   public static let schema = "tokengap.request/2"
 
   /// The schemas this tokengap reads: every version up to ``schema`` (an
@@ -27,7 +28,7 @@ public enum RequestRows {
   public static let readable: Set<String> = ["tokengap.request/1", schema]
 
   /// Columns a readable file may lack: those added after version 1.
-  static let addedAfterVersion1: Set<String> = ["max_tokens", "duration_ms"]
+  static let addedAfterVersion1: Set<String> = ["third_party_priced_requests", "max_tokens", "duration_ms"]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -45,12 +46,13 @@ public enum RequestRows {
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
   public static let columns: [String] =
-    Dimension.request.columns + summaryColumns + extra.map(\.0)
+    Dimension.request.columns + summaryColumns + AnalysisRenderer.finalColumns + extra.map(\.0)
 
   /// Each column's kind, in the order of ``columns``.
   static let kinds: [Kind] =
     Dimension.request.columns.map { _ in Kind.text }
-    + summaryColumns.map { $0 == "lower_bound" ? Kind.flag : Kind.number } + extra.map(\.1)
+    + summaryColumns.map { $0 == "lower_bound" ? Kind.flag : Kind.number }
+    + AnalysisRenderer.finalColumns.map { _ in Kind.number } + extra.map(\.1)
 
   /// Column positions by name.
   static let position: [String: Int] = Dictionary(
