@@ -121,7 +121,7 @@ struct IngestTests {
 
 @Suite("Grouping and output")
 struct GroupingTests {
-  @Test("CSV header: key columns, then exactly the documented columns (sessions add theirs at the end)")
+  @Test("CSV header: key columns, then exactly the documented columns (sessions add theirs, then the last column)")
   func header() async {
     let expectations: [([Dimension], String)] = [
       ([.request], "time,session,project,model,message_id,request_id,"),
@@ -135,7 +135,8 @@ struct GroupingTests {
       let r = await analyze([layout("quirks")], by: dims)
       let first = AnalysisRenderer.csv(r).split(separator: "\r\n").first.map(String.init)
       let trailing = dims.contains(.session) ? ",first_time,last_time" : ""
-      #expect(first == keys + measured + trailing, "\(dims)")
+      // Issue 13, item 17 added one column after every other.
+      #expect(first == keys + measured + trailing + ",third_party_priced_requests", "\(dims)")
     }
   }
 

@@ -99,6 +99,41 @@ struct SimulationTests {
     #expect(s.makespanMs <= c.makespanMs)
   }
 
+  @Test(
+    "Refunds only help: the gateway never waits longer than count_tokens pacing, whatever the OTPM rule",
+    arguments: 1...20)
+  func gatewayNeverSlower(_ seed: UInt64) throws {
+    var rng = SplitMix(seed: seed)
+    var traffic: [Arrival] = []
+    var t: Int64 = 0
+    for _ in 0..<200 {
+      t += Int64(rng.next() % 5000)
+      let i = Int64(rng.next() % 800) + 1
+      let p = i + Int64(rng.next() % 5000)
+      let o = Int64(rng.next() % 200)
+      let max = rng.next() % 3 == 0 ? nil : o + Int64(rng.next() % 2000)
+      let duration = rng.next() % 4 == 0 ? nil : Int64(rng.next() % 60_000)
+      traffic.append(
+        Arrival(
+          time: Instant(millisecondsSinceEpoch: t0 + t), pool: "p", estimate: p, itpm: i, output: o,
+          maxTokens: max, durationMs: duration))
+    }
+    let l = RateLimits(requestsPerMinute: 50, inputTokensPerMinute: 30_000, outputTokensPerMinute: 8_000)
+    for rule in OutputRule.allCases {
+      let r = Dictionary(
+        uniqueKeysWithValues: Simulation.run(traffic, limits: { _ in l }, rules: ReplayRules(output: rule)).outcomes
+          .map { ($0.regime, $0) })
+      let g = try #require(r[.reserveRefund])
+      let c = try #require(r[.countTokens])
+      if rule == .maxTokens {
+        // Same OTPM rule as the gateway: its ITPM level is never lower.
+        #expect(g.neverFit == c.neverFit)
+        for (wg, wc) in zip(g.waitsMs, c.waitsMs) { #expect(wg <= wc) }
+      }
+      #expect(g.sent + g.neverFit == g.requests)
+    }
+  }
+
   @Test("Minutes are clock-aligned UTC and sum the charges")
   func minutes() {
     let rows = MinuteSeries.build([
@@ -256,5 +291,188 @@ struct CacheTests {
     let s = events.filter { $0.session == "s" }
     #expect(s.map(\.neverReadTokens) == [500, 700], "a lane's writes are read only by the same lane")
     #expect(s[1].rebuild && s[1].rebuiltTokens == 500)
+  }
+}
+
+@Suite("Replay rules: long context, reserve-then-refund, OTPM by era, measured count_tokens")
+struct ReplayRulesTests {
+  let t0: Int64 = 1_700_000_000_000
+
+  func at(_ ms: Int64) -> Instant { Instant(millisecondsSinceEpoch: t0 + ms) }
+
+  func run(_ a: [Arrival], _ l: RateLimits, _ rules: ReplayRules = ReplayRules()) -> [Regime: RegimeOutcome] {
+    let r = Simulation.run(a, limits: { _ in l }, rules: rules)
+    return Dictionary(uniqueKeysWithValues: r.outcomes.map { ($0.regime, $0) })
+  }
+
+  /// 1,000 ITPM, room to spare elsewhere: 1,000/60,000 tokens a millisecond.
+  let small = RateLimits(requestsPerMinute: 1000, inputTokensPerMinute: 1000, outputTokensPerMinute: 100_000)
+
+  @Test("Item 16: the 2025 tables give Sonnet 4/4.5 requests over 200K their own Tier 4 bucket")
+  func longContextRouting() throws {
+    let table = try testCatalog.rateLimitTable(tier: "tier-4", on: CivilDay("2025-12-01")!)
+    #expect(table.id == "tiers-2025-q4")
+    // Over 200,000 prompt tokens on Sonnet 4.5 at Tier 4: the long bucket.
+    #expect(
+      table.bucket(pool: "sonnet-4", model: "claude-sonnet-4-5", prompt: 200_001, tier: "tier-4")
+        == "sonnet-4:long-context")
+    #expect(
+      table.bucket(pool: "sonnet-4", model: "claude-sonnet-4-0", prompt: 250_000, tier: "tier-4")
+        == "sonnet-4:long-context")
+    // Exactly 200,000 is not over; Tier 1 has no long-context limits in the table.
+    #expect(table.bucket(pool: "sonnet-4", model: "claude-sonnet-4-5", prompt: 200_000, tier: "tier-4") == "sonnet-4")
+    #expect(table.bucket(pool: "sonnet-4", model: "claude-sonnet-4-5", prompt: 250_000, tier: "tier-1") == "sonnet-4")
+    // 1,000,000 ITPM / 200,000 OTPM from the table; its RPM is the ordinary row's 4,000.
+    #expect(
+      table.limits(pool: "sonnet-4:long-context", tier: "tier-4")
+        == RateLimits(requestsPerMinute: 4000, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 200_000))
+    let older = try testCatalog.rateLimitTable(tier: "tier-4", on: CivilDay("2025-09-03")!)
+    #expect(
+      older.bucket(pool: "sonnet-4", model: "claude-sonnet-4-0", prompt: 300_000, tier: "tier-4")
+        == "sonnet-4:long-context")
+    // The 2026 table has no such section.
+    let now = try testCatalog.rateLimitTable(tier: "scale", on: CivilDay("2026-10-01")!)
+    #expect(now.longContext.isEmpty)
+    #expect(now.bucket(pool: "sonnet-4", model: "claude-sonnet-4-5", prompt: 900_000, tier: "scale") == "sonnet-4")
+  }
+
+  @Test("Item 16: long requests wait on the 1,000,000 ITPM bucket, the others do not")
+  func longContextReplay() throws {
+    let table = try testCatalog.rateLimitTable(tier: "tier-4", on: CivilDay("2025-12-01")!)
+    // A (t = 0) and B (t = 1 s) are 600,000-token uncached Sonnet 4.5
+    // prompts; C (t = 0) a 150,000-token one. Long bucket: 1,000,000
+    // refilled at 1,000,000/60,000 = 50/3 a ms. A leaves 400,000; at 1 s B
+    // finds 400,000 + 1,000 × 50/3 = 416,666.67, 183,333.33 short:
+    // 183,333.33 / (50/3) = 11,000 ms, so B waits 11 s. C alone in the
+    // 2,000,000 bucket goes at once. (Charged to the ordinary pool, as
+    // before, all three fit its 2,000,000 at once: 1,350,000 in all.)
+    let raw = [
+      Arrival(time: at(0), pool: "sonnet-4", estimate: 600_000, itpm: 600_000, output: 0, model: "claude-sonnet-4-5"),
+      Arrival(time: at(0), pool: "sonnet-4", estimate: 150_000, itpm: 150_000, output: 0, model: "claude-sonnet-4-5"),
+      Arrival(
+        time: at(1000), pool: "sonnet-4", estimate: 600_000, itpm: 600_000, output: 0, model: "claude-sonnet-4-5"),
+    ]
+    let routed = raw.map { a in
+      var a = a
+      a.pool = table.bucket(pool: a.pool, model: a.model, prompt: a.estimate, tier: "tier-4")
+      return a
+    }
+    #expect(routed.map(\.pool) == ["sonnet-4:long-context", "sonnet-4", "sonnet-4:long-context"])
+    let run = Simulation.run(routed, limits: { table.limits(pool: $0, tier: "tier-4") })
+    let long = try #require(run.outcomes.first { $0.pool == "sonnet-4:long-context" && $0.regime == .server })
+    #expect(long.waitsMs == [0, 11_000])
+    let ordinary = try #require(run.outcomes.first { $0.pool == "sonnet-4" && $0.regime == .server })
+    #expect(ordinary.waitsMs == [0])
+  }
+
+  @Test("Item 13: reserve P, refund to I when the response ends")
+  func reserveThenRefund() throws {
+    // 1,000 ITPM. A (t = 0) and B (t = 1 s): P = 800, I = 100, 5 s each.
+    // Gateway: A reserves 800 (level 200). At 1 s B finds 216.67, needs
+    // 800. A ends at 5 s: level 200 + 5,000/60 = 283.33, plus the refund
+    // 800 − 100 = 700: 983.33 ≥ 800, so B goes at 5 s (wait 4 s).
+    // count_tokens pacing has no refund: 583.33 short at 1/60 a ms is
+    // 35,000 ms, B goes at 36 s. The server charges I = 100: no wait.
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 800, itpm: 100, output: 0, durationMs: 5_000),
+      Arrival(time: at(1_000), pool: "p", estimate: 800, itpm: 100, output: 0, durationMs: 5_000),
+    ]
+    let r = run(traffic, small)
+    #expect(try #require(r[.reserveRefund]).waitsMs == [0, 4_000])
+    #expect(try #require(r[.countTokens]).waitsMs == [0, 35_000])
+    #expect(try #require(r[.server]).waitsMs == [0, 0])
+    #expect(try #require(r[.reserveRefund]).durationAssumed == 0)
+  }
+
+  @Test("Item 13: without a captured duration the default applies, and is counted")
+  func reserveThenRefundDefault() throws {
+    // As above with no duration: the refund comes at the 10 s default.
+    // Level at 10 s: 200 + 10,000/60 = 366.67, + 700 = 1,066.67, capped at
+    // 1,000 ≥ 800: B goes at 10 s, a 9 s wait.
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 800, itpm: 100, output: 0),
+      Arrival(time: at(1_000), pool: "p", estimate: 800, itpm: 100, output: 0),
+    ]
+    #expect(ReplayRules.defaultDurationMs == 10_000)
+    let g = try #require(run(traffic, small)[.reserveRefund])
+    #expect(g.waitsMs == [0, 9_000])
+    #expect(g.durationAssumed == 2)
+    // A 2 s default instead: at 2 s the level is 200 + 2,000/60 + 700 =
+    // 933.33 ≥ 800, so B goes at 2 s (wait 1 s).
+    let short = try #require(run(traffic, small, ReplayRules(defaultDurationMs: 2_000))[.reserveRefund])
+    #expect(short.waitsMs == [0, 1_000])
+  }
+
+  @Test("Item 13: the gateway reserves max_tokens and settles to the output")
+  func gatewayOutput() throws {
+    // 1,000 OTPM, ITPM to spare. A (t = 0) asks max_tokens 900, writes 100,
+    // ends at 2 s; B (t = 0.5 s) the same. A reserves 900 (level 100); at
+    // 0.5 s B finds 108.33; A's end at 2 s gives back 800: 100 + 2,000/60 +
+    // 800 = 933.33 ≥ 900, so B goes at 2 s, a 1.5 s wait.
+    let l = RateLimits(requestsPerMinute: 1000, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 1000)
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 1, itpm: 1, output: 100, maxTokens: 900, durationMs: 2_000),
+      Arrival(time: at(500), pool: "p", estimate: 1, itpm: 1, output: 100, maxTokens: 900, durationMs: 2_000),
+    ]
+    // Under the 2026 rule the server does not reserve max_tokens: no wait.
+    let r = run(traffic, l, ReplayRules(output: .realTime))
+    #expect(try #require(r[.reserveRefund]).waitsMs == [0, 1_500])
+    #expect(try #require(r[.server]).waitsMs == [0, 0])
+    #expect(try #require(r[.reserveRefund]).outputRule == .maxTokens)
+    #expect(try #require(r[.server]).outputRule == .realTime)
+  }
+
+  @Test("Item 12: the 2025 rule charges max_tokens at send and corrects at the end")
+  func outputByMaxTokens() throws {
+    // The trace above under the 2025 rule: the server itself now holds B
+    // for 1.5 s (the same arithmetic), and so does count_tokens pacing.
+    let l = RateLimits(requestsPerMinute: 1000, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 1000)
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 1, itpm: 1, output: 100, maxTokens: 900, durationMs: 2_000),
+      Arrival(time: at(500), pool: "p", estimate: 1, itpm: 1, output: 100, maxTokens: 900, durationMs: 2_000),
+    ]
+    let r = run(traffic, l, ReplayRules(output: .maxTokens))
+    #expect(try #require(r[.server]).waitsMs == [0, 1_500])
+    #expect(try #require(r[.countTokens]).waitsMs == [0, 1_500])
+    // Unpaced: B at 0.5 s finds 108.33 < 900: a 429.
+    #expect(try #require(r[.unpaced]).rejected == 1)
+    #expect(try #require(r[.server]).maxTokensAssumed == 0)
+  }
+
+  @Test("Item 12: the 2026 rule admits output larger than the bucket, then makes the next request wait")
+  func outputInRealTime() throws {
+    // 1,000 OTPM. A (t = 0) writes 1,600 tokens and ends at once (duration
+    // 0); B comes at 1 s. 2025 rule, max_tokens unknown (taken as the
+    // output): 1,600 > 1,000 can never be sent. 2026 rule: A is admitted
+    // (the bucket is not in debt) and its 1,600 charged at its end: level
+    // 1,000 − 1,600 = −600. At 1 s: −600 + 1,000/60 = −583.33; B waits for
+    // the debt to clear, 583.33 / (1/60) = 35,000 ms.
+    let l = RateLimits(requestsPerMinute: 1000, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 1000)
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 1, itpm: 1, output: 1600, durationMs: 0),
+      Arrival(time: at(1_000), pool: "p", estimate: 1, itpm: 1, output: 10, durationMs: 0),
+    ]
+    let old = try #require(run(traffic, l, ReplayRules(output: .maxTokens))[.server])
+    #expect(old.neverFit == 1 && old.waitsMs == [0])
+    #expect(old.maxTokensAssumed == 2)
+    let now = try #require(run(traffic, l, ReplayRules(output: .realTime))[.server])
+    #expect(now.neverFit == 0 && now.waitsMs == [0, 35_000])
+    #expect(now.maxTokensAssumed == 0)
+  }
+
+  @Test("Item 14: a measured count_tokens value paces instead of P")
+  func measuredCountTokens() throws {
+    // 1,000 ITPM. A (t = 0): P = 800 but count_tokens measured 300; B (t =
+    // 1 s): P = 800, nothing measured. Paced by count_tokens: A takes 300
+    // (level 700); at 1 s the level is 716.67, 83.33 short of 800:
+    // 83.33 / (1/60) = 5,000 ms. Paced by P alone it would be 35 s.
+    let traffic = [
+      Arrival(time: at(0), pool: "p", estimate: 800, itpm: 100, output: 0, measured: 300),
+      Arrival(time: at(1_000), pool: "p", estimate: 800, itpm: 100, output: 0),
+    ]
+    let c = try #require(run(traffic, small)[.countTokens])
+    #expect(c.waitsMs == [0, 5_000])
+    #expect(c.measuredUsed == 1)
+    #expect(try #require(run(traffic, small)[.server]).measuredUsed == 0)
   }
 }

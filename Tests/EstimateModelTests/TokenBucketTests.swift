@@ -55,4 +55,21 @@ struct TokenBucketTests {
     b.advance(to: at(1))
     #expect(b.level.formatted() == "16.666667")
   }
+
+  @Test("A settlement gives tokens back up to the capacity, or takes more into debt")
+  func settle() {
+    // 60/min refills 1 a second. Charge 50 (level 10), refund 45: 55.
+    var b = TokenBucket(limit: 60, start: t0)
+    b.charge(50)
+    b.settle(45)
+    #expect(b.level.formatted() == "55")
+    // A refund past the capacity stops at 60.
+    b.settle(30)
+    #expect(b.level.formatted() == "60")
+    // Taking 90 leaves a debt of 30: 0 fits again after 30 s.
+    b.settle(-90)
+    #expect(b.level.formatted() == "-30")
+    #expect(!b.fits(0))
+    #expect(b.whenFits(0) == at(30))
+  }
 }

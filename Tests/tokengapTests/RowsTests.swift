@@ -131,7 +131,8 @@ struct RowsTests {
       // The CSV's first columns are the request CSV, byte for byte.
       let plain = await run(["analyze", data, "--by", "request", "--format", "csv", "--timezone", zone])
       let cut = csv.split(separator: "\r\n").map {
-        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(30)
+        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(
+          Dimension.request.columns.count + summaryColumns.count + AnalysisRenderer.finalColumns.count)
       }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       #expect(cut.count == plainRows.count)
@@ -144,7 +145,7 @@ struct RowsTests {
     let out = await run(["analyze", root + "/datasets/claude-code", "--by", "request", "--format", "jsonl"])
     #expect(out.contains(#""project":"-Users-soph-Work-entire-devenv-cli""#))
     let first = try JSONParser.parse(String(out.split(separator: "\n")[0]))
-    #expect(first["schema"]?.string == "tokengap.request/1")
+    #expect(first["schema"]?.string == "tokengap.request/2")
     #expect(first["lower_bound"] == .bool(false))
     #expect(first["line"]?.int64 != nil)
     let csv = await run(["analyze", root + "/datasets/claude-code", "--by", "request", "--format", "csv", "--rows"])
@@ -215,18 +216,43 @@ struct RowsTests {
       "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "jsonl",
     ])
     let lines = good.split(separator: "\n").map(String.init)
-    let newer = lines.map { $0.replacing("tokengap.request/1", with: "tokengap.request/2") }
+    let newer = lines.map { $0.replacing("tokengap.request/2", with: "tokengap.request/3") }
     try write(newer.joined(separator: "\n") + "\n", "\(dir)/newer.jsonl")
     let r = await tokengap("analyze", "\(dir)/newer.jsonl", "--at", "2026-11-01")
     #expect(r.status == 65)
-    #expect(r.err.contains("newer.jsonl:1: row schema 'tokengap.request/2' is not one this tokengap reads"), "\(r.err)")
+    #expect(r.err.contains("newer.jsonl:1: row schema 'tokengap.request/3' is not one this tokengap reads"), "\(r.err)")
     #expect(r.err.contains("5 malformed lines, 1 problem"), "\(r.err)")
+
+    // Version 1 rows (before max_tokens and duration_ms) are still read.
+    let older = lines.map { $0.replacing("tokengap.request/2", with: "tokengap.request/1") }
+    try write(older.joined(separator: "\n") + "\n", "\(dir)/older.jsonl")
+    let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    #expect(o.status == 0 && !o.err.contains("schema"), "\(o.err)")
+    #expect(o.out.split(separator: "\r\n").last?.hasPrefix("5,") == true)
+    // The same in CSV: a version 1 file has none of the columns added in
+    // version 2, and is read all the same.
+    let csv = await run([
+      "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "csv", "--rows",
+    ])
+    let csvLines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let header = try #require(csvLines.first)
+    let added = ["third_party_priced_requests", "max_tokens", "duration_ms"]
+    let drop = Set(added.compactMap { name in header.firstIndex { $0 == name } })
+    #expect(drop.count == 3)
+    let v1 = csvLines.map { cells in
+      cells.enumerated().filter { !drop.contains($0.offset) }.map { String($0.element) }.joined(separator: ",")
+        .replacing("tokengap.request/2", with: "tokengap.request/1")
+    }
+    try write(v1.joined(separator: "\r\n") + "\r\n", "\(dir)/older.csv")
+    let c = await tokengap("analyze", "\(dir)/older.csv", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    #expect(c.status == 0 && !c.err.contains("lacks"), "\(c.err)")
+    #expect(c.out.split(separator: "\r\n").last?.hasPrefix("5,") == true)
 
     try write([lines[0], newer[1], lines[2]].joined(separator: "\n") + "\n", "\(dir)/mixed.jsonl")
     let m = await tokengap("analyze", "\(dir)/mixed.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(m.status == 0)
     #expect(m.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
-    #expect(m.err.contains("mixed.jsonl:2: row schema 'tokengap.request/2' differs"), "\(m.err)")
+    #expect(m.err.contains("mixed.jsonl:2: row schema 'tokengap.request/3' differs"), "\(m.err)")
     #expect(await tokengap("analyze", "\(dir)/mixed.jsonl", "--strict", "-q").status == 65)
 
     // A request CSV written without --rows cannot be read back: it says how.

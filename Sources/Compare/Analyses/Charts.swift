@@ -453,8 +453,10 @@ public enum Charts {
         var b = SVGChart(title: "ITPM bucket level, pool \(pool)", xLabel: "time (UTC)", yLabel: "tokens in the bucket")
         b.xScale = .time
         b.subtitle =
-          "Each send takes its charge (server: I; count_tokens pacing: P); the bucket refills to capacity within a minute."
-        let colors: [Regime: String] = [.server: "#4C78A8", .countTokens: "#E45756", .unpaced: "#72B7B2"]
+          "A send takes I (server) or P (count_tokens; reserve_refund, refunded to I at the end); refill within a minute."
+        let colors: [Regime: String] = [
+          .server: "#4C78A8", .countTokens: "#E45756", .unpaced: "#72B7B2", .reserveRefund: "#F58518",
+        ]
         for regime in Regime.allCases {
           var series = SVGChart.Series(
             name: regime.rawValue, color: colors[regime] ?? "#888",

@@ -664,7 +664,8 @@ extension PricedTable {
   }
 
   /// One request's cells of the `--by request` CSV: its key columns, then
-  /// its summary columns (a summary of one, made and dropped).
+  /// its summary columns and the final ones (a summary of one, made and
+  /// dropped).
   func requestCells(row i: Int, timeZone: TimeZoneRule) -> [String] {
     let (usage, gap, p, itpm) = priced(row: i)
     var s = Summary()
@@ -672,7 +673,7 @@ extension PricedTable {
       usage: usage, estimate: p, itpm: itpm, gap: gap, measured: table.measuredCountTokens(of: i), keepSample: false)
     let (cp, ci) = charges(ofRow: i)
     s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
-    return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s)
+    return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s) + AnalysisRenderer.finalValues(s)
   }
 }
 

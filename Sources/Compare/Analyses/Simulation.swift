@@ -1,13 +1,19 @@
 public import EstimateModel
 
-/// The three ways of sending the recorded traffic.
+/// The four ways of sending the recorded traffic.
 public enum Regime: String, CaseIterable, Sendable {
   /// A client that paces on the server's own charge `I` (cache-aware).
   case server
-  /// A client that paces on count_tokens' estimate `P` (cache-blind).
+  /// A client that paces on count_tokens' estimate `P` (cache-blind), or on
+  /// the measured count_tokens value where the capture has one.
   case countTokens = "count_tokens"
   /// Requests sent at their recorded times; what does not fit gets a 429.
   case unpaced
+  /// A gateway (LiteLLM's ITPM/OTPM limits) that reserves `P` and
+  /// `max_tokens` when it sends a request and settles to `I` and the real
+  /// output when the response ends; it holds a request until its
+  /// reservation fits.
+  case reserveRefund = "reserve_refund"
 }
 
 /// One request as the simulation sees it.
@@ -24,7 +30,12 @@ public struct Arrival: Sendable {
         continue
       }
       guard let gap = r.gap else { continue }
-      out.append(Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model), gap: gap))
+      var a = Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model), gap: gap)
+      a.model = r.model
+      a.measured = r.measuredCountTokens
+      a.maxTokens = r.maxTokens
+      a.durationMs = r.durationMs
+      out.append(a)
     }
     return (out.sorted { $0.time < $1.time }, untimed)
   }
@@ -34,6 +45,14 @@ public struct Arrival: Sendable {
   public var estimate: Int64
   public var itpm: Int64
   public var output: Int64
+  /// The model's catalog id (or the logged name when the catalog has none).
+  public var model: String
+  /// What count_tokens returned for the prompt, when the capture has it.
+  public var measured: Int64?
+  /// The request's `max_tokens`, when the capture has it.
+  public var maxTokens: Int64?
+  /// How long the response took, in milliseconds, when the capture says.
+  public var durationMs: Int64?
 
   /// A request's rate-limit pool; a model the catalog does not know is a pool of its own.
   static func pool(_ pool: String?, model: String) -> String { pool ?? "unknown:" + model }
@@ -43,12 +62,36 @@ public struct Arrival: Sendable {
     self.init(time: time, pool: pool, estimate: gap.estimate, itpm: gap.itpm, output: gap.otpm)
   }
 
-  public init(time: Instant, pool: String, estimate: Int64, itpm: Int64, output: Int64) {
+  public init(
+    time: Instant, pool: String, estimate: Int64, itpm: Int64, output: Int64, model: String = "",
+    measured: Int64? = nil, maxTokens: Int64? = nil, durationMs: Int64? = nil
+  ) {
     self.time = time
     self.pool = pool
     self.estimate = estimate
     self.itpm = itpm
     self.output = output
+    self.model = model
+    self.measured = measured
+    self.maxTokens = maxTokens
+    self.durationMs = durationMs
+  }
+}
+
+/// The rules a replay applies beyond the limits themselves.
+public struct ReplayRules: Sendable, Hashable {
+  /// How the server admits output tokens: the rule of the table in force.
+  public var output: OutputRule
+  /// A response's duration when its capture does not say, in milliseconds.
+  public var defaultDurationMs: Int64
+
+  /// The default duration: 10 s, the order of a Claude Code turn's
+  /// response (an assumption, printed with every replay).
+  public static let defaultDurationMs: Int64 = 10_000
+
+  public init(output: OutputRule = .maxTokens, defaultDurationMs: Int64 = ReplayRules.defaultDurationMs) {
+    self.output = output
+    self.defaultDurationMs = max(0, defaultDurationMs)
   }
 }
 
@@ -69,6 +112,16 @@ public struct RegimeOutcome: Sendable {
   public var start: Instant
   public var finish: Instant
   public var promptTokens: Int128 = 0
+  /// How output was admitted in this regime (the gateway always reserves
+  /// `max_tokens`).
+  public var outputRule: OutputRule = .maxTokens
+  /// Requests whose `max_tokens` was not captured, reserved as their
+  /// recorded output instead (only where a rule reserves `max_tokens`).
+  public var maxTokensAssumed = 0
+  /// Requests whose response duration was not captured and took the default.
+  public var durationAssumed = 0
+  /// Requests charged a measured count_tokens value instead of `P`.
+  public var measuredUsed = 0
 
   init(regime: Regime, pool: String, limits: RateLimits, start: Instant) {
     self.regime = regime
@@ -120,13 +173,25 @@ public struct BucketSample: Sendable {
 /// Assumptions, as documented in the README: one bucket per pool and per
 /// dimension (ITPM, OTPM, RPM), capacity = the per-minute limit, refilled
 /// continuously (millisecond steps) from full at the pool's first request;
-/// a request charges `I` (or `P`), `O` and 1 at the moment it is sent, and
-/// its output charge is known then (the recorded `O`); paced clients send in
-/// recorded order, never before a request's recorded time; a request larger
-/// than a bucket's capacity can never be sent and is counted, not queued.
+/// paced clients send in recorded order, never before a request's recorded
+/// time; a request larger than a bucket's capacity can never be sent and is
+/// counted, not queued. A request's recorded time is its send time; its
+/// response ends its duration later (captured, or the rules' default).
+///
+/// | regime | ITPM at send | ITPM at end | OTPM at send | OTPM at end |
+/// |---|---|---|---|---|
+/// | server, unpaced | `I` | — | by the table's rule | by the table's rule |
+/// | count_tokens | measured or `P` | — | by the table's rule | by the table's rule |
+/// | reserve_refund | measured or `P` | settle to `I` | `max_tokens` | settle to output |
+///
+/// The table's output rule: `max_tokens` charges `max_tokens` at send (it
+/// must fit) and settles to the output at the end; `real_time` admits while
+/// the OTPM bucket is not in debt and charges the output at the end. An
+/// unknown `max_tokens` is taken as the recorded output.
 public enum Simulation {
   public static func run(
-    _ arrivals: [Arrival], limits: (String) -> RateLimits?, series: Bool = false
+    _ arrivals: [Arrival], limits: (String) -> RateLimits?, rules: ReplayRules = ReplayRules(),
+    series: Bool = false
   ) -> (outcomes: [RegimeOutcome], samples: [BucketSample], unlimited: [String: Int]) {
     var byPool: [String: [Arrival]] = [:]
     for a in arrivals { byPool[a.pool, default: []].append(a) }
@@ -141,25 +206,132 @@ public enum Simulation {
         continue
       }
       for regime in Regime.allCases {
-        outcomes.append(simulate(list, regime, pool, l, first.time, series, &samples))
+        outcomes.append(simulate(list, regime, pool, l, first.time, rules, series, &samples))
       }
     }
     return (outcomes, samples, unlimited)
   }
 
+  /// What one request charges in one regime.
+  struct Charge {
+    var inputAtSend: Int64
+    var inputAtEnd: Int64
+    var outputAtSend: Int64
+    var outputAtEnd: Int64
+    /// Output tokens that must fit at send (`real_time`: 0, the bucket not in debt).
+    var outputGate: Int64
+    var maxTokensAssumed: Bool
+    var measuredUsed: Bool
+  }
+
+  static func charge(_ a: Arrival, _ regime: Regime, _ rule: OutputRule) -> Charge {
+    let paceOnEstimate = regime == .countTokens || regime == .reserveRefund
+    let input = paceOnEstimate ? (a.measured ?? a.estimate) : a.itpm
+    let reserves = regime == .reserveRefund || rule == .maxTokens
+    let outputAtSend = reserves ? (a.maxTokens ?? a.output) : 0
+    return Charge(
+      inputAtSend: input, inputAtEnd: regime == .reserveRefund ? a.itpm : input,
+      outputAtSend: outputAtSend, outputAtEnd: a.output, outputGate: outputAtSend,
+      maxTokensAssumed: reserves && a.maxTokens == nil, measuredUsed: paceOnEstimate && a.measured != nil)
+  }
+
+  /// A charge that changes when a response ends.
+  struct Settlement {
+    var at: Instant
+    /// Tokens given back (positive) or taken (negative).
+    var input: Int64
+    var output: Int64
+  }
+
+  /// The three buckets of one pool and regime, and the settlements due.
+  struct Buckets {
+    var itpm: TokenBucket
+    var otpm: TokenBucket
+    var rpm: TokenBucket
+    /// In order of time (equal times in the order they were made).
+    var pending: [Settlement] = []
+
+    init(_ l: RateLimits, start: Instant) {
+      itpm = TokenBucket(limit: l.inputTokensPerMinute, start: start)
+      otpm = TokenBucket(limit: l.outputTokensPerMinute, start: start)
+      rpm = TokenBucket(limit: l.requestsPerMinute, start: start)
+    }
+
+    private mutating func refill(to t: Instant) {
+      itpm.advance(to: t)
+      otpm.advance(to: t)
+      rpm.advance(to: t)
+    }
+
+    /// Refills up to `t`, settling every response that ended by then.
+    mutating func advance(to t: Instant) {
+      while let s = pending.first, s.at <= t {
+        pending.removeFirst()
+        refill(to: s.at)
+        itpm.settle(s.input)
+        otpm.settle(s.output)
+      }
+      refill(to: t)
+    }
+
+    mutating func schedule(_ s: Settlement) {
+      guard s.input != 0 || s.output != 0 else { return }
+      let i = pending.firstIndex { $0.at > s.at } ?? pending.count
+      pending.insert(s, at: i)
+    }
+
+    func fits(_ c: Charge) -> Bool { itpm.fits(c.inputAtSend) && otpm.fits(c.outputGate) && rpm.fits(1) }
+
+    func canEverFit(_ c: Charge) -> Bool {
+      itpm.canEverFit(c.inputAtSend) && otpm.canEverFit(c.outputGate) && rpm.canEverFit(1)
+    }
+
+    /// The earliest time at or after `t` when the charge fits, settling the
+    /// responses that end while it waits (a refund can shorten the wait).
+    mutating func whenFits(_ c: Charge, from t: Instant) -> Instant {
+      advance(to: t)
+      while true {
+        // Buckets only fill as time passes, so one step to the latest
+        // moment any of them fits makes all of them fit.
+        let ready =
+          [itpm.whenFits(c.inputAtSend), otpm.whenFits(c.outputGate), rpm.whenFits(1)]
+          .compactMap { $0 }.max() ?? t
+        guard let next = pending.first, next.at <= ready else {
+          let at = max(ready, t)
+          advance(to: at)
+          return at
+        }
+        advance(to: next.at)
+      }
+    }
+
+    mutating func send(_ c: Charge, at t: Instant, duration: Int64) {
+      itpm.charge(c.inputAtSend)
+      otpm.charge(c.outputAtSend)
+      rpm.charge(1)
+      schedule(
+        Settlement(
+          at: Instant(millisecondsSinceEpoch: t.millisecondsSinceEpoch + duration),
+          input: c.inputAtSend - c.inputAtEnd, output: c.outputAtSend - c.outputAtEnd))
+    }
+  }
+
   private static func simulate(
     _ list: [Arrival], _ regime: Regime, _ pool: String, _ l: RateLimits, _ start: Instant,
-    _ record: Bool, _ samples: inout [BucketSample]
+    _ rules: ReplayRules, _ record: Bool, _ samples: inout [BucketSample]
   ) -> RegimeOutcome {
     var out = RegimeOutcome(regime: regime, pool: pool, limits: l, start: start)
-    var itpm = TokenBucket(limit: l.inputTokensPerMinute, start: start)
-    var otpm = TokenBucket(limit: l.outputTokensPerMinute, start: start)
-    var rpm = TokenBucket(limit: l.requestsPerMinute, start: start)
+    out.outputRule = regime == .reserveRefund ? .maxTokens : rules.output
+    var b = Buckets(l, start: start)
     var previous = start
     for a in list {
       out.requests += 1
-      let charge = regime == .countTokens ? a.estimate : a.itpm
-      guard itpm.canEverFit(charge), otpm.canEverFit(a.output), rpm.canEverFit(1) else {
+      let c = charge(a, regime, rules.output)
+      if c.maxTokensAssumed { out.maxTokensAssumed += 1 }
+      if c.measuredUsed { out.measuredUsed += 1 }
+      if a.durationMs == nil { out.durationAssumed += 1 }
+      let duration = a.durationMs.map { max(0, $0) } ?? rules.defaultDurationMs
+      guard b.canEverFit(c) else {
         out.neverFit += 1
         if regime == .unpaced {
           out.rejected += 1
@@ -167,37 +339,19 @@ public enum Simulation {
         }
         continue
       }
-      var t: Instant
+      let t: Instant
       if regime == .unpaced {
         t = a.time
-        itpm.advance(to: t)
-        otpm.advance(to: t)
-        rpm.advance(to: t)
-        guard itpm.fits(charge), otpm.fits(a.output), rpm.fits(1) else {
+        b.advance(to: t)
+        guard b.fits(c) else {
           out.rejected += 1
           if out.firstRejections.count < 10 { out.firstRejections.append(a.time) }
           continue
         }
       } else {
-        t = max(a.time, previous)
-        itpm.advance(to: t)
-        otpm.advance(to: t)
-        rpm.advance(to: t)
-        // Buckets only fill as time passes, so one step to the latest
-        // moment any of them fits makes all of them fit.
-        let ready =
-          [itpm.whenFits(charge), otpm.whenFits(a.output), rpm.whenFits(1)]
-          .compactMap { $0 }.max() ?? t
-        if ready > t {
-          t = ready
-          itpm.advance(to: t)
-          otpm.advance(to: t)
-          rpm.advance(to: t)
-        }
+        t = b.whenFits(c, from: max(a.time, previous))
       }
-      itpm.charge(charge)
-      otpm.charge(a.output)
-      rpm.charge(1)
+      b.send(c, at: t, duration: duration)
       let wait = t.millisecondsSinceEpoch - a.time.millisecondsSinceEpoch
       out.sent += 1
       out.waitsMs.append(wait)
@@ -207,7 +361,7 @@ public enum Simulation {
       previous = t
       out.finish = max(out.finish, t)
       if record {
-        for (name, bucket) in [("itpm", itpm), ("otpm", otpm), ("rpm", rpm)] {
+        for (name, bucket) in [("itpm", b.itpm), ("otpm", b.otpm), ("rpm", b.rpm)] {
           samples.append(
             BucketSample(
               time: t, pool: pool, regime: regime, dimension: name, level: bucket.level,

@@ -25,6 +25,8 @@ public struct Summary: Sendable {
   public var unpriced = 0
   /// Requests whose cost is a lower bound (writes of unknown TTL).
   public var lowerBound = 0
+  /// Priced requests whose prices rest on a third-party source.
+  public var thirdPartyPriced = 0
   /// Requests whose estimate cost less than their actual input (writes dominate).
   public var estimateBelowActual = 0
   /// Requests with a captured count_tokens value, its sum, and their ΣP.
@@ -115,6 +117,7 @@ public struct Summary: Sendable {
       let total = gap.costActual
     {
       priced += 1
+      if gap.thirdPartyPrice { thirdPartyPriced += 1 }
       inputCostEstimate = inputCostEstimate + e
       inputCostActual = inputCostActual + a
       outputCost = outputCost + o
@@ -147,6 +150,7 @@ public struct Summary: Sendable {
     priced += o.priced
     unpriced += o.unpriced
     lowerBound += o.lowerBound
+    thirdPartyPriced += o.thirdPartyPriced
     estimateBelowActual += o.estimateBelowActual
     ratios += o.ratios
     ratioCount += o.ratioCount

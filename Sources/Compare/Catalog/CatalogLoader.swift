@@ -75,6 +75,9 @@ public enum CatalogLoader {
     if let rule = root["accounting"]?["iterations"] {
       _ = try source(rule["source"], "accounting.iterations")
     }
+    if let rule = root["accounting"]?["reserve_refund"] {
+      _ = try source(rule["source"], "accounting.reserve_refund")
+    }
 
     var models: [ModelEntry] = []
     var seenIDs = Set<String>()
@@ -107,7 +110,8 @@ public enum CatalogLoader {
             until: try day(period["until"], "\(pctx).until"),
             standard: standard, longPrompt: long,
             fast: try rates(period["fast"], "\(pctx).fast"),
-            source: try source(period["source"], pctx)))
+            source: try source(period["source"], pctx),
+            fromSource: try period["from_source"].map { (v) throws(CatalogError) in try source(v, "\(pctx).from") }))
       }
       try checkDisjoint(periods.map { ($0.from, $0.until) }, ctx)
       var flags: [DatedFlag] = []
@@ -157,11 +161,53 @@ public enum CatalogLoader {
         }
         rows.append(RateLimitRow(pool: pool, label: row["label"]?.string ?? pool, limits: limits))
       }
+      let rule: OutputRule
+      if let text = table["otpm_rule"]?.string {
+        guard let r = OutputRule(rawValue: text) else {
+          throw CatalogError(reason: "\(ctx): unknown 'otpm_rule' '\(text)'")
+        }
+        rule = r
+      } else {
+        throw missing("\(ctx).otpm_rule")
+      }
+      var long: [LongContextLimits] = []
+      for entry in table["long_context"]?.array ?? [] {
+        guard let pool = entry["pool"]?.string, let above = entry["above"]?.int64,
+          let row = rows.first(where: { $0.pool == pool })
+        else { throw CatalogError(reason: "\(ctx): a long_context entry needs a listed 'pool' and 'above'") }
+        var limits: [String: RateLimits] = [:]
+        if case .object(let members)? = entry["limits"] {
+          for (tier, pair) in members {
+            // [rpm or null, itpm, otpm]: a null RPM is the ordinary row's.
+            let values = pair.array ?? []
+            guard values.count == 3, let itpm = values[1].int64, let otpm = values[2].int64, itpm > 0, otpm > 0,
+              let rpm = values[0].isNull ? row.limits[tier]?.requestsPerMinute : values[0].int64
+            else {
+              throw CatalogError(
+                reason: "\(ctx): long_context '\(pool)' tier '\(tier)' needs [rpm or null, itpm, otpm]")
+            }
+            limits[tier] = RateLimits(requestsPerMinute: rpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm)
+          }
+        }
+        let ids = (entry["models"]?.array ?? []).compactMap(\.string)
+        for id in ids where !models.contains(where: { $0.id == id }) {
+          throw CatalogError(reason: "\(ctx): long_context names unknown model '\(id)'")
+        }
+        long.append(
+          LongContextLimits(
+            pool: pool, models: ids, above: above, source: try source(entry["source"], ctx), limits: limits))
+      }
+      var later: LaterTable?
+      if let l = table["later_table"] {
+        guard let from = try day(l["from"], "\(ctx).later_table") else { throw missing("\(ctx).later_table.from") }
+        later = LaterTable(
+          from: from, source: try source(l["source"], "\(ctx).later_table"), note: l["note"]?.string ?? "")
+      }
       tables.append(
         RateLimitTable(
           id: id, from: try day(table["from"], ctx), until: try day(table["until"], ctx),
           source: try source(table["source"], ctx), note: table["note"]?.string ?? "",
-          tiers: tiers, rows: rows))
+          tiers: tiers, rows: rows, outputRule: rule, longContext: long, laterTable: later))
     }
     var burndown: [String: Multiplier] = [:]
     for group in root["accounting"]?["bedrock"]?["output_burndown"]?.array ?? [] {

@@ -19,6 +19,10 @@ enum EmbeddedCatalog {
         "FAST-2026-11": {"url": "https://code.claude.com/docs/en/fast-mode", "date": "2026-11-01", "grade": "verified"},
         "BEDROCK-BURNDOWN": {"url": "https://docs.aws.amazon.com/bedrock/latest/userguide/quotas-token-burndown.html", "date": "2026-08-27", "grade": "verified (definitions and the 5x list); the settlement formula second-hand"},
         "OPENAI-CACHING": {"url": "https://platform.openai.com/docs/guides/prompt-caching", "date": "2026-09-01", "grade": "verified second-hand"},
+        "REL-2026-3P": {"url": "third-party release dates: laozhang docs (2026-11-10) and rightsize v0.10.2 release notes for Claude Fable 5.2; third-party reports for Claude Fable 5.1 (2026-09-01) and Claude Opus 5.5 (2026-09-22)", "date": "2026-11-10", "grade": "third-party"},
+        "RL-2026-05-3P": {"url": "llmcapplanner (verified 2026-05-15): an intermediate 2026 rate-limit table, e.g. claude-opus-4-7 Tier 1 ITPM 500,000, Tier 4 10,000,000; not read from an official copy", "date": "2026-05-15", "grade": "third-party"},
+        "RL-API-2026": {"url": "https://platform.claude.com/docs/en/manage-claude/rate-limits-api (API reference: GET /v1/organizations/rate_limits)", "date": "2026-11-30", "grade": "verified (the response shape: data[].group_type, models, limits[].type/value; the docs name requests_per_minute and input_tokens_per_minute, output_tokens_per_minute is taken by symmetry)"},
+        "LITELLM-2026": {"url": "https://github.com/BerriAI/litellm/issues/31952 and https://github.com/BerriAI/litellm/pull/35110", "date": "2026-11-30", "grade": "third-party (a gateway's own limiter, as issue 13 describes it; not Anthropic's rule)"},
         "COMPACTION-2026": {"url": "https://platform.claude.com/docs/en/build-with-claude/compaction", "date": "2026-10-30", "grade": "verified second-hand (the wording quoted in issue 13 and in independent summaries of the page; the SDK's beta usage types carry iterations)"}
       },
       "accounting": {
@@ -29,6 +33,7 @@ enum EmbeddedCatalog {
             {"models": ["claude-3-7-sonnet-20250219", "claude-sonnet-4-0", "claude-opus-4-0", "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-5", "claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-7"], "value": 5}
           ]},
         "openai": {"counts_cache_reads": true, "source": "OPENAI-CACHING", "note": "Cached tokens are a subset of prompt tokens and count toward TPM."},
+        "reserve_refund": {"rule": "A gateway reserves the count_tokens estimate P (or the measured value) and max_tokens when it sends a request and settles to the ITPM charge I and the real output when the response ends; it holds a request until its reservation fits. The response's duration comes from the capture where it has one, else a default of 10 s (an assumption).", "source": "LITELLM-2026"},
         "iterations": {"rule": "When usage carries iterations, every token count, the ITPM charge and the costs are the sums over the iterations (the top-level counts exclude the extra sampling steps); P is the sum of each step's input + cache writes + cache reads. A step with its own model is priced by that model.", "source": "COMPACTION-2026"}
       },
       "modifiers": {
@@ -45,7 +50,7 @@ enum EmbeddedCatalog {
           "id": "claude-fable-5-2", "name": "Claude Fable 5.2", "aliases": [], "pool": "fable-5-2", "status": "current",
           "released": "2026-11-09", "us_geo": true, "regional_premium": true,
           "prices": [
-            {"label": "standard", "from": "2026-11-09", "source": "PR-2026-11-3P",
+            {"label": "standard", "from": "2026-11-09", "source": "PR-2026-11-3P", "from_source": "REL-2026-3P",
              "standard": {"input": "8", "write_5m": "10", "write_1h": "16", "read": "0.20", "output": "40"}}
           ]
         },
@@ -58,7 +63,7 @@ enum EmbeddedCatalog {
           "id": "claude-fable-5-1", "name": "Claude Fable 5.1", "aliases": [], "pool": "fable-5-1", "status": "current",
           "released": "2026-09-01", "us_geo": true, "regional_premium": true,
           "prices": [
-            {"label": "standard", "from": "2026-09-01", "source": "PR-2026-10",
+            {"label": "standard", "from": "2026-09-01", "source": "PR-2026-10", "from_source": "REL-2026-3P",
              "standard": {"input": "10", "write_5m": "12.50", "write_1h": "20", "read": "0.25", "output": "50"}}
           ]
         },
@@ -95,7 +100,7 @@ enum EmbeddedCatalog {
           "id": "claude-opus-5-5", "name": "Claude Opus 5.5", "aliases": [], "pool": "opus-5-5", "status": "current",
           "released": "2026-09-22", "us_geo": true, "regional_premium": true,
           "prices": [
-            {"label": "standard", "from": "2026-09-22", "source": "PR-2026-10",
+            {"label": "standard", "from": "2026-09-22", "source": "PR-2026-10", "from_source": "REL-2026-3P",
              "standard": {"input": "4", "write_5m": "5", "write_1h": "8", "read": "0.20", "output": "20"}}
           ]
         },
@@ -282,6 +287,12 @@ enum EmbeddedCatalog {
         {
           "id": "tiers-2025-08", "from": "2025-08-01", "until": "2025-10-15", "source": "RL-2025-08",
           "note": "Only Tier 1 and Tier 4 were recorded from this copy; the dates bracket the copy, not a published effective date.",
+          "otpm_rule": "max_tokens",
+          "long_context": [
+            {"pool": "sonnet-4", "models": ["claude-sonnet-4-0", "claude-sonnet-4-5"], "above": 200000, "source": "RL-2025-08",
+             "note": "Sonnet 4 / 4.5 requests over 200K tokens (context-1m-2025-08-07 beta) have their own ITPM/OTPM; the table gives Tier 4 only and no RPM, so the ordinary row's RPM is used.",
+             "limits": {"tier-4": [null, 1000000, 200000]}}
+          ],
           "tiers": ["tier-1", "tier-4"],
           "rows": [
             {"pool": "opus-4", "label": "Claude Opus 4.x", "limits": {"tier-1": [50, 30000, 8000], "tier-4": [4000, 2000000, 400000]}},
@@ -296,6 +307,14 @@ enum EmbeddedCatalog {
         {
           "id": "tiers-2025-q4", "from": "2025-10-15", "until": "2026-09-01", "source": "RL-2025-Q4",
           "note": "Late-2025 Tier 1-4 table (Opus 4.5 and Haiku 4.5 era). An intermediate 2026 version is reported by third parties but was not read; it is not included.",
+          "otpm_rule": "max_tokens",
+          "later_table": {"from": "2026-01-01", "source": "RL-2026-05-3P",
+            "note": "From January 2026 a later table (higher limits for the 4.x models) is known only from third-party copies; until 2026-09-01 this table's figures are carried forward and every figure that uses them is marked."},
+          "long_context": [
+            {"pool": "sonnet-4", "models": ["claude-sonnet-4-0", "claude-sonnet-4-5"], "above": 200000, "source": "RL-2025-Q4",
+             "note": "Sonnet 4 / 4.5 requests over 200K tokens (context-1m-2025-08-07 beta) have their own ITPM/OTPM; the table gives Tier 4 only and no RPM, so the ordinary row's RPM is used.",
+             "limits": {"tier-4": [null, 1000000, 200000]}}
+          ],
           "tiers": ["tier-1", "tier-2", "tier-3", "tier-4"],
           "rows": [
             {"pool": "sonnet-4", "label": "Claude Sonnet 4.x", "limits": {"tier-1": [50, 30000, 8000], "tier-2": [1000, 450000, 90000], "tier-3": [2000, 800000, 160000], "tier-4": [4000, 2000000, 400000]}},
@@ -309,6 +328,7 @@ enum EmbeddedCatalog {
         {
           "id": "tiers-2026-09", "from": "2026-09-01", "source": "RL-2026-09",
           "note": "Start/Build/Scale. The October 2026 tables for the 5.5 models were not read; their pools have no row.",
+          "otpm_rule": "real_time",
           "tiers": ["start", "build", "scale"],
           "rows": [
             {"pool": "fable-5", "label": "Claude Fable 5", "limits": {"start": [1000, 500000, 100000], "build": [2000, 1500000, 300000], "scale": [4000, 4000000, 800000]}},

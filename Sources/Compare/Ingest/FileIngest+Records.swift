@@ -42,6 +42,9 @@ struct RawUsage {
   var longContext: Bool?
   var measured: Int64?
   var rateLimit: RateLimitHeaders?
+  /// `max_tokens` and the response's duration in ms, where the capture has them.
+  var maxTokens: Int64?
+  var durationMs: Int64?
   var aggregate = false
   var incompleteStream = false
   /// Folded from a stream: message_delta totals may legitimately exceed the
@@ -557,7 +560,8 @@ extension FileIngest {
           cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
           webSearch: raw.webSearch ?? 0),
         cwd: raw.cwd,
-        flags: flags, measured: raw.measured, headers: raw.rateLimit))
+        flags: flags, measured: raw.measured, headers: raw.rateLimit,
+        hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ())))
   }
 
   /// The de-duplication key of a record as text (its ids, or the key its

@@ -153,11 +153,13 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
-    let missing = RequestRows.columns.filter { !names.contains($0) }
+    let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
-      let plain = names == Dimension.request.columns + summaryColumns
+      let plain =
+        names == Dimension.request.columns + summaryColumns + AnalysisRenderer.finalColumns
+        || names == Dimension.request.columns + summaryColumns
       partial.ledger.problem(
         .rowSchema, path, n,
         plain
@@ -177,7 +179,7 @@ extension FileIngest {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
-    guard schema == RequestRows.schema else {
+    guard RequestRows.readable.contains(schema) else {
       partial.ledger.malformedLines += 1
       if rowReader.foreign.insert(schema).inserted {
         partial.ledger.problem(
@@ -219,6 +221,8 @@ extension FileIngest {
     let unknown = count("cache_creation_unknown_ttl_tokens") ?? 0
     raw.webSearch = count("web_search_requests")
     raw.measured = count("count_tokens_measured")
+    raw.maxTokens = count("max_tokens")
+    raw.durationMs = count("duration_ms")
     let line = count("line", required: true)
     let total = count("cache_creation_input_tokens")
     raw.sidechain = flag("sidechain") ?? false

@@ -254,6 +254,10 @@ public struct PricedRequest: Sendable {
   public var measuredCountTokens: Int64?
   /// The `anthropic-ratelimit-*` headers of the response, when captured.
   public var rateLimit: RateLimitHeaders?
+  /// The request's `max_tokens`, when the capture has it (HAR).
+  public var maxTokens: Int64?
+  /// How long the response took in ms, when the capture says (HAR, OTel).
+  public var durationMs: Int64?
 
   init(table priced: PricedTable, row i: Int) {
     let t = priced.table
@@ -285,6 +289,9 @@ public struct PricedRequest: Sendable {
     (estimate, itpm) = Self.charges(usage, c)
     measuredCountTokens = t.measuredCountTokens(of: i)
     rateLimit = t.rateLimit(of: i)
+    let hints = t.hints(of: i)
+    maxTokens = hints?.maxTokens
+    durationMs = hints?.durationMs
   }
 
   /// `P` and `I` in 128 bits: never overflow.

@@ -55,9 +55,16 @@ public enum AnalysisRenderer {
     ]
   }
 
+  /// The columns after every other (after a grouping's trailing ones),
+  /// added since the first release: a public interface.
+  public static let finalColumns = ["third_party_priced_requests"]
+
+  /// The ``finalColumns``' values for one group.
+  static func finalValues(_ s: Summary) -> [String] { [String(s.thirdPartyPriced)] }
+
   public static func csv(_ r: AnalysisResult) -> String {
     csv(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) {
-      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing
+      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing + finalValues(r.rows[$0].summary)
     }
   }
 
@@ -82,7 +89,7 @@ public enum AnalysisRenderer {
   static func csvParts(
     keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
   ) -> [String] {
-    let header = CSVWriter(header: keyColumns + summaryColumns + trailing).text
+    let header = CSVWriter(header: keyColumns + summaryColumns + trailing + finalColumns).text
     return [header]
       + TextSlices.make(count: count) { range in
         var bytes: [UInt8] = []
@@ -107,6 +114,7 @@ public enum AnalysisRenderer {
     out.append(("count_tokens_measured_requests", .int(s.measuredRequests)))
     out.append(("count_tokens_measured_tokens", .number(String(s.measuredTokens))))
     out.append(("count_tokens_measured_minus_estimate", .number(String(s.measuredTokens - s.measuredEstimate))))
+    out.append(("third_party_priced_requests", .int(s.thirdPartyPriced)))
     return out
   }
 
@@ -201,6 +209,13 @@ public enum AnalysisRenderer {
       ("cost, actual", s.cost(s.costActual).map(Fmt.money) ?? "n/a"),
     ]
     if s.unpriced > 0 { rows.append(("unpriced requests", "\(s.unpriced) (tokens counted, cost absent)")) }
+    if s.thirdPartyPriced > 0 {
+      rows.append(
+        (
+          "third-party prices",
+          "\(s.thirdPartyPriced) of \(Fmt.count(s.priced, "priced request")): costs rest on prices from a third-party source (see 'tokengap rules')"
+        ))
+    }
     if s.estimateBelowActual > 0 {
       rows.append(
         (

@@ -26,6 +26,7 @@ public enum EstimateRenderer {
       ("input_cost_ratio", .ratio(gap.inputCostRatio)),
       ("lower_bound", .bool(gap.lowerBound)),
       ("unpriced", .text(gap.unpriced?.rawValue)),
+      ("third_party_price", .bool(gap.thirdPartyPrice)),
     ])
     return doc.serialized() + "\n"
   }
@@ -56,6 +57,7 @@ public enum EstimateRenderer {
     t.append(["output cost", Fmt.dollars(gap.outputCost)])
     t.append(["cost, actual", Fmt.dollars(gap.costActual)])
     t.append(["input cost ratio", Fmt.ratio(gap.inputCostRatio).orUndefined])
+    if gap.thirdPartyPrice { t.append(["third-party prices", "yes: the costs rest on a third-party source"]) }
     return t.plain() + "catalog \(catalog.version) sha256:\(catalog.sha256.prefix(12))\n"
   }
 

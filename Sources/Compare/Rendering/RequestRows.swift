@@ -3,7 +3,7 @@ import EstimateModel
 import Synchronization
 
 /// tokengap's own per-request rows: an interchange format that tokengap
-/// reads back (schema `tokengap.request/1`).
+/// reads back (schema `tokengap.request/2`; `/1` rows are read too).
 ///
 /// A row is the `--by request` CSV row, then the fields a run over the
 /// union of several exports needs to give the figures of one run over the
@@ -19,7 +19,16 @@ import Synchronization
 /// | optional flag | `true`, `false` or empty | a boolean or `null` |
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
-  public static let schema = "tokengap.request/1"
+  /// Version 2 added `third_party_priced_requests` (after the request CSV's
+  /// columns, as that CSV has it), `max_tokens` and `duration_ms`.
+  public static let schema = "tokengap.request/2"
+
+  /// The schemas this tokengap reads: every version up to ``schema`` (an
+  /// older row lacks the later columns).
+  public static let readable: Set<String> = ["tokengap.request/1", schema]
+
+  /// Columns a readable file may lack: those added after version 1.
+  static let addedAfterVersion1: Set<String> = ["third_party_priced_requests", "max_tokens", "duration_ms"]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -32,17 +41,18 @@ public enum RequestRows {
     ("incomplete_stream", .flag), ("embedded", .flag), ("cache_creation_input_tokens", .number),
     ("web_search_requests", .number), ("count_tokens_measured", .number), ("accounting", .text),
     ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
-    ("catalog_sha256", .text),
+    ("catalog_sha256", .text), ("max_tokens", .number), ("duration_ms", .number),
   ]
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
   public static let columns: [String] =
-    Dimension.request.columns + summaryColumns + extra.map(\.0)
+    Dimension.request.columns + summaryColumns + AnalysisRenderer.finalColumns + extra.map(\.0)
 
   /// Each column's kind, in the order of ``columns``.
   static let kinds: [Kind] =
     Dimension.request.columns.map { _ in Kind.text }
-    + summaryColumns.map { $0 == "lower_bound" ? Kind.flag : Kind.number } + extra.map(\.1)
+    + summaryColumns.map { $0 == "lower_bound" ? Kind.flag : Kind.number }
+    + AnalysisRenderer.finalColumns.map { _ in Kind.number } + extra.map(\.1)
 
   /// Column positions by name.
   static let position: [String: Int] = Dictionary(
@@ -140,6 +150,7 @@ extension PricedTable {
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
       context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
       context.catalog.version, context.catalog.sha256,
+      t.hints(of: i)?.maxTokens.map { String($0) } ?? "", t.hints(of: i)?.durationMs.map { String($0) } ?? "",
     ]
   }
 

@@ -9,7 +9,7 @@ public enum RulesRenderer {
     "read_usd_per_mtok", "output_usd_per_mtok", "read_multiplier", "long_prompt_above",
     "long_prompt_input_usd_per_mtok", "long_prompt_output_usd_per_mtok", "fast_input_usd_per_mtok",
     "fast_output_usd_per_mtok", "us_geo_multiplier_applies", "counts_cache_reads", "source",
-    "source_date",
+    "source_date", "third_party",
   ]
 
   public static func render(_ catalog: ModelCatalog, at day: CivilDay, format: OutputFormat)
@@ -42,7 +42,20 @@ public enum RulesRenderer {
       p?.fast?.input.perMillionTokens ?? "", p?.fast?.output.perMillionTokens ?? "",
       m.usGeoMultiplierApplies ? "true" : "false",
       m.countsCacheReads(on: day) ? "true" : "false", src?.url ?? "", src?.date ?? "",
+      p.map { catalog.thirdParty($0).joined(separator: "; ") } ?? notYet(m, catalog, day),
     ]
+  }
+
+  /// A model without a price on the day because its first period starts
+  /// later, on a day a third party reported: that absence rests on it too.
+  private static func notYet(_ m: ModelEntry, _ catalog: ModelCatalog, _ day: CivilDay) -> String {
+    var next: (day: CivilDay, source: String)?
+    for p in m.prices {
+      guard let from = p.from, from > day, let source = p.fromSource else { continue }
+      if next.map({ from < $0.day }) ?? true { next = (from, source) }
+    }
+    guard let next, catalog.isThirdParty(next.source) else { return "" }
+    return "no price before start day \(next.day) (\(next.source))"
   }
 
   static func csv(_ catalog: ModelCatalog, at day: CivilDay) -> String {
@@ -82,6 +95,8 @@ public enum RulesRenderer {
           ("long_prompt", p.longPrompt.map { .object([("above", .int($0.above))] + card($0.rates)) } ?? .null))
         members.append(("fast", p.fast.map { .object(card($0)) } ?? .null))
         members.append(("source", source(p.source)))
+        members.append(("from_source", p.fromSource.map(source) ?? .null))
+        members.append(("third_party", .array(catalog.thirdParty(p).map { .string($0) })))
         price = .object(members)
       }
       return .object([
@@ -123,6 +138,41 @@ public enum RulesRenderer {
               ])
             })
         ),
+        ("otpm_rule", .string(t.outputRule.rawValue)),
+        (
+          "later_table",
+          t.laterTable.map { l in
+            .object([
+              ("from", .string(l.from.description)), ("source", source(l.source)), ("note", .string(l.note)),
+              ("carried_forward_on_this_day", .bool(t.carriedForward(on: day) != nil)),
+            ])
+          } ?? .null
+        ),
+        (
+          "long_context",
+          .array(
+            t.longContext.map { l in
+              .object([
+                ("pool", .string(l.bucketPool)), ("models", .array(l.models.map { .string($0) })),
+                ("above", .int(l.above)), ("source", source(l.source)),
+                (
+                  "limits",
+                  .object(
+                    t.tiers.compactMap { tier in
+                      l.limits[tier].map { x in
+                        (
+                          tier,
+                          .object([
+                            ("rpm", .int(x.requestsPerMinute)), ("itpm", .int(x.inputTokensPerMinute)),
+                            ("otpm", .int(x.outputTokensPerMinute)),
+                          ])
+                        )
+                      }
+                    })
+                ),
+              ])
+            })
+        ),
       ])
     }
     let doc: JSONValue = .object([
@@ -149,6 +199,7 @@ public enum RulesRenderer {
         "output", "long prompt", "fast in/out", "ITPM counts reads",
       ],
       rightAligned: [3, 4, 5, 6, 7, 8])
+    var thirdParty: [String] = []
     for m in catalog.models {
       let c = cells(m, catalog, day)
       let long =
@@ -157,13 +208,20 @@ public enum RulesRenderer {
         } ?? ""
       let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
       t.append([
-        c[0], c[4], c[5].isEmpty ? "(no price)" : c[5], c[8], c[9], c[10], c[11], c[13],
-        c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
+        c[0], c[4], (c[5].isEmpty ? "(no price)" : c[5]) + (c[23].isEmpty ? "" : " [3P]"), c[8], c[9], c[10], c[11],
+        c[13], c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
       ])
+      if !c[23].isEmpty { thirdParty.append("\(c[0]): \(c[23])") }
     }
     var out =
       markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
     out += markdown ? t.markdown() : t.plain()
+    if !thirdParty.isEmpty {
+      out +=
+        "\n[3P] rests on a third-party source (analyze counts the requests priced from third-party prices as "
+        + "third_party_priced_requests; a third-party start day decides from which day the prices apply):\n"
+      for line in thirdParty { out += (markdown ? "- " + Escape.markdown(line) : "  " + line) + "\n" }
+    }
     for table in catalog.rateLimitTables(on: day) {
       var r = TextTable(
         header: ["pool"] + table.tiers.map { "\($0) rpm/itpm/otpm" },
@@ -177,8 +235,25 @@ public enum RulesRenderer {
               } ?? "-"
             })
       }
+      for long in table.longContext {
+        r.append(
+          ["\(long.bucketPool) (>\(Fmt.grouped(long.above)), \(long.source))"]
+            + table.tiers.map { tier in
+              long.limits[tier].map {
+                "\(Fmt.grouped($0.requestsPerMinute)) / \(Fmt.grouped($0.inputTokensPerMinute)) / \(Fmt.grouped($0.outputTokensPerMinute))"
+              } ?? "-"
+            })
+      }
       out += "\n" + (markdown ? "## " : "") + "Rate limits \(table.id) (\(table.source))\n\n"
       out += markdown ? r.markdown() : r.plain()
+      let rule =
+        table.outputRule == .maxTokens
+        ? "max_tokens charged at the start of a request, corrected to the real output at its end"
+        : "evaluated in real time as output is produced; max_tokens does not factor in"
+      out += "\nOTPM: \(rule) (\(table.source)).\n"
+      if let later = table.carriedForward(on: day) {
+        out += "[3P] \(later.note) (\(later.source))\n"
+      }
     }
     let m = catalog.modifiers
     out +=

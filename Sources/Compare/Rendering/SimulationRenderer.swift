@@ -12,12 +12,23 @@ public struct SimulationReport: Sendable {
   public var ledger: Ledger
   public var catalogVersion: String
   public var catalogSHA256: String
+  /// The rules the replay applied (OTPM rule, default response duration).
+  public var rules: ReplayRules
+  /// Where the limits and rules come from, beyond the label.
+  public var notes: [String]
+  /// The limits (and OTPM rule) rest on a third-party source: a table
+  /// carried forward past a later one known only from third parties.
+  public var limitsThirdParty: Bool
 
   public init(
     outcomes: [RegimeOutcome], minutes: [MinuteRow], unlimitedPools: [String: Int],
     limitsLabel: String, requestsWithoutTime: Int, ledger: Ledger, catalogVersion: String,
-    catalogSHA256: String
+    catalogSHA256: String, rules: ReplayRules = ReplayRules(), notes: [String] = [],
+    limitsThirdParty: Bool = false
   ) {
+    self.limitsThirdParty = limitsThirdParty
+    self.rules = rules
+    self.notes = notes
     self.outcomes = outcomes
     self.minutes = minutes
     self.unlimitedPools = unlimitedPools
@@ -26,6 +37,33 @@ public struct SimulationReport: Sendable {
     self.ledger = ledger
     self.catalogVersion = catalogVersion
     self.catalogSHA256 = catalogSHA256
+  }
+
+  /// What the replay assumed, in sentences: the rules' sources, then each
+  /// value a capture did not carry and what stood in for it.
+  public var assumptions: [String] {
+    var lines = notes
+    let gateway = outcomes.filter { $0.regime == .reserveRefund }
+    let requests = gateway.reduce(0) { $0 + $1.requests }
+    guard requests > 0 else { return lines }
+    let noMax = gateway.reduce(0) { $0 + $1.maxTokensAssumed }
+    if noMax > 0 {
+      lines.append(
+        "max_tokens: not captured for \(noMax) of \(requests) requests, taken as the recorded output "
+          + "(the least a client could have asked for, so OTPM waits where max_tokens is reserved are a lower bound)")
+    }
+    let noDuration = gateway.reduce(0) { $0 + $1.durationAssumed }
+    if noDuration > 0 {
+      lines.append(
+        "response duration: not captured for \(noDuration) of \(requests) requests, taken as "
+          + "\(Fmt.duration(ms: rules.defaultDurationMs)) (when a settlement falls due)")
+    }
+    let measured = gateway.reduce(0) { $0 + $1.measuredUsed }
+    lines.append(
+      measured > 0
+        ? "count_tokens: the measured value paces \(measured) of \(requests) requests, the reconstructed P the rest"
+        : "count_tokens: no measured value in the capture; pacing uses the reconstructed P")
+    return lines
   }
 
   /// The pools simulated, in order.
@@ -74,6 +112,7 @@ public enum SimulationRenderer {
     "pool", "regime", "rpm_limit", "itpm_limit", "otpm_limit", "requests", "sent",
     "delayed_requests", "total_wait_s", "p90_wait_s", "max_wait_s", "rejected_429", "never_fit",
     "start", "finish", "makespan_s", "prompt_tokens", "achieved_prompt_tokens_per_minute",
+    "otpm_rule", "max_tokens_assumed", "duration_assumed", "measured_count_tokens_used", "third_party",
   ]
 
   public static let minuteColumns = [
@@ -84,14 +123,21 @@ public enum SimulationRenderer {
 
   static func seconds(_ ms: Int64) -> String { Ratio(Int128(ms), 1000).map { $0.formatted(decimals: 3) } ?? "0" }
 
-  static func cells(_ o: RegimeOutcome) -> [String] {
+  /// Whether a regime's figures rest on a third-party source: the limits
+  /// (a table carried forward), or the gateway's rule (LiteLLM's).
+  static func thirdParty(_ r: SimulationReport, _ o: RegimeOutcome) -> Bool {
+    r.limitsThirdParty || o.regime == .reserveRefund
+  }
+
+  static func cells(_ o: RegimeOutcome, thirdParty: Bool) -> [String] {
     [
       o.pool, o.regime.rawValue, String(o.limits.requestsPerMinute),
       String(o.limits.inputTokensPerMinute), String(o.limits.outputTokensPerMinute),
       String(o.requests), String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
       seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
       o.start.description, o.finish.description, seconds(o.makespanMs), String(o.promptTokens),
-      o.achievedPromptPerMinute?.formatted(decimals: 1) ?? "",
+      o.achievedPromptPerMinute?.formatted(decimals: 1) ?? "", o.outputRule.rawValue,
+      String(o.maxTokensAssumed), String(o.durationAssumed), String(o.measuredUsed), thirdParty ? "true" : "false",
     ]
   }
 
@@ -99,7 +145,7 @@ public enum SimulationRenderer {
     switch format {
     case .csv:
       var w = CSVWriter(header: csvColumns)
-      for o in r.outcomes { w.row(cells(o)) }
+      for o in r.outcomes { w.row(cells(o, thirdParty: thirdParty(r, o))) }
       return w.text
     case .json: return json(r)
     case .table, .markdown: return table(r, markdown: format == .markdown)
@@ -157,11 +203,12 @@ public enum SimulationRenderer {
   static func json(_ r: SimulationReport) -> String {
     let pools: [JSONValue] = r.pools.map { pool in
       let regimes: [JSONValue] = r.outcomes.filter { $0.pool == pool }.map { o in
-        let c = cells(o)
+        let c = cells(o, thirdParty: thirdParty(r, o))
         var members: [(String, JSONValue)] = []
         for (i, name) in csvColumns.enumerated().dropFirst(2) {
           switch name {
-          case "start", "finish": members.append((name, .string(c[i])))
+          case "start", "finish", "otpm_rule": members.append((name, .string(c[i])))
+          case "third_party": members.append((name, .bool(c[i] == "true")))
           default: members.append((name, c[i].isEmpty ? .null : .number(c[i])))
           }
         }
@@ -195,12 +242,29 @@ public enum SimulationRenderer {
       ("pools_without_limits", .object(r.unlimitedPools.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
       ("requests_without_time", .int(r.requestsWithoutTime)),
       ("ledger", AnalysisRenderer.ledgerJSON(r.ledger)),
+      (
+        "rules",
+        .object([
+          ("otpm_rule", .string(r.rules.output.rawValue)),
+          ("default_response_duration_s", .number(seconds(r.rules.defaultDurationMs))),
+        ])
+      ),
+      ("assumptions", .array(r.assumptions.map { .string($0) })),
+      ("third_party", .array(r.assumptions.filter { $0.hasPrefix("[3P]") }.map { .string($0) })),
     ])
     return doc.serialized() + "\n"
   }
 
   static func table(_ r: SimulationReport, markdown: Bool) -> String {
     var out = markdown ? "# tokengap simulate\n\nLimits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
+    let assumptions = r.assumptions
+    if !assumptions.isEmpty {
+      out += markdown ? "Assumptions:\n\n" : "assumptions:\n"
+      for line in assumptions {
+        out += (markdown ? "- " + Escape.markdown(line) : "  " + Escape.terminal(line)) + "\n"
+      }
+      if markdown { out += "\n" }
+    }
     // What happened leads; the regimes' table follows. In Markdown the
     // findings are a list, in a terminal indented lines.
     let bullet = markdown ? "- " : "  "
@@ -281,6 +345,9 @@ public enum SimulationRenderer {
         : "\(o.delayed) of \(o.sent) sent, \(Fmt.duration(ms: o.totalWaitMs)) in all, longest \(Fmt.duration(ms: o.maxWaitMs))"
     }
     if let paced { lines.append("waited, paced by count_tokens' estimate: \(waits(paced))") }
+    if let gateway = r.outcome(pool, .reserveRefund) {
+      lines.append("waited, reserving the estimate and refunding to the ITPM charge at the end: \(waits(gateway))")
+    }
     lines.append("waited, by the ITPM charge: \(waits(server))")
     let everySent = r.outcomes.allSatisfy { $0.pool != pool || $0.sent == $0.requests }
     if everySent, let s = r.slowdown(pool) {

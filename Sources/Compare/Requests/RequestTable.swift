@@ -34,6 +34,8 @@ public struct RequestTable: Sendable {
   private var wide: [Int: WideValues] = [:]
   /// Captured count_tokens values and rate-limit headers, by row.
   private var measured: [Int: Int64] = [:]
+  /// Captured `max_tokens` and response durations, by row (replay only).
+  private var hints: [Int: ReplayHints] = [:]
   private var headers: [Int: RateLimitHeaders] = [:]
 
   /// Per project, the working directory its lines name (`cwd`), for people:
@@ -212,6 +214,8 @@ public struct RequestTable: Sendable {
     var flags: Flags
     var measured: Int64?
     var headers: RateLimitHeaders?
+    /// The request's `max_tokens` and response duration, when captured.
+    var hints: ReplayHints? = nil
   }
 
   /// The string fields of ``Record``, by field number in ``strings``.
@@ -264,7 +268,7 @@ public struct RequestTable: Sendable {
     case .none(let sequence):
       row.key = sequence
       row.flags.insert(.fileKey)
-      insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+      insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
       return
     case .ids(let m, let q):
       encoded = KeyEncoding.ids(m, q)
@@ -273,22 +277,24 @@ public struct RequestTable: Sendable {
     case .encoded(let e):
       encoded = e
     }
-    place(row, encoded: encoded, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers)
+    place(
+      row, encoded: encoded, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
   }
 
   /// Merges a keyed row into its request's row, or stores it as a new request.
   private mutating func place(
-    _ row: Row, encoded: [UInt8], counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?
+    _ row: Row, encoded: [UInt8], counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?,
+    hints: ReplayHints? = nil
   ) {
     var row = row
     let identity = KeyEncoding.identity(encoded)
     row.hash = KeyHash.hash(identity)
     if let existing = find(hash: row.hash, identity: identity) {
-      merge(into: existing, row, counts: counts, line: line, measured: m, headers: h)
+      merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: hints)
       return
     }
     row.key = arena.append(encoded)
-    insertNew(row, counts: counts, line: line, measured: m, headers: h)
+    insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: hints)
   }
 
   /// Folds another table in; the result does not depend on the order of tables.
@@ -306,6 +312,7 @@ public struct RequestTable: Sendable {
       let line = other.line(of: i)
       let m = other.measuredCountTokens(of: i)
       let h = other.rateLimit(of: i)
+      let x = other.hints(of: i)
       row.session = mapped(row.session)
       row.project = mapped(row.project)
       row.model = mapped(row.model)
@@ -313,17 +320,17 @@ public struct RequestTable: Sendable {
       row.agent = mapped(row.agent)
       row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
       if row.flags.contains(.fileKey) {
-        insertNew(row, counts: counts, line: line, measured: m, headers: h)
+        insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
         continue
       }
       let encoded = other.arena.entry(at: row.key)
       let identity = KeyEncoding.identity(encoded)
       if let existing = find(hash: row.hash, identity: identity) {
-        merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, copies: row.copies)
+        merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: x, copies: row.copies)
         continue
       }
       row.key = arena.append(encoded)
-      insertNew(row, counts: counts, line: line, measured: m, headers: h)
+      insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
     }
   }
 
@@ -336,11 +343,13 @@ public struct RequestTable: Sendable {
   }
 
   private mutating func insertNew(
-    _ row: Row, counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?
+    _ row: Row, counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?,
+    hints x: ReplayHints?
   ) {
     let i = rows.count
     rows.append(row)
     store(counts, line: line, at: i)
+    if let x { hints[i] = x }
     if let m {
       measured[i] = m
       rows[i].flags.insert(.hasMeasured)
@@ -354,7 +363,7 @@ public struct RequestTable: Sendable {
 
   private mutating func merge(
     into i: Int, _ b: Row, counts: RawCounts, line: Int, measured m: Int64?,
-    headers h: RateLimitHeaders?, copies: UInt32 = 1
+    headers h: RateLimitHeaders?, hints x: ReplayHints?, copies: UInt32 = 1
   ) {
     let a = rows[i]
     let aLine = self.line(of: i)
@@ -387,6 +396,8 @@ public struct RequestTable: Sendable {
       headers[i] = h
       rows[i].flags.insert(.hasHeaders)
     }
+    // Each field from the first copy that carries it.
+    if let x { hints[i] = (hints[i] ?? ReplayHints()).filling(from: x) }
   }
 
   private func find(hash: UInt64, identity: ArraySlice<UInt8>) -> Int? {
@@ -452,6 +463,9 @@ public struct RequestTable: Sendable {
   package func measuredCountTokens(of i: Int) -> Int64? {
     rows[i].flags.contains(.hasMeasured) ? measured[i] : nil
   }
+
+  /// The captured `max_tokens` and response duration of row `i`, if any.
+  package func hints(of i: Int) -> ReplayHints? { hints[i] }
 
   package func rateLimit(of i: Int) -> RateLimitHeaders? {
     rows[i].flags.contains(.hasHeaders) ? headers[i] : nil
@@ -637,7 +651,7 @@ public struct RequestTable: Sendable {
       let b = rows[i]
       merge(
         into: target, b, counts: counts(of: i), line: line(of: i), measured: measuredCountTokens(of: i),
-        headers: rateLimit(of: i), copies: b.copies)
+        headers: rateLimit(of: i), hints: hints(of: i), copies: b.copies)
       rows[i].copies = 0
       merged += 1
     }
@@ -978,5 +992,29 @@ private struct KeyIndex: Sendable {
       while slots[s] != 0 { s = (s + 1) & mask }
       slots[s] = v
     }
+  }
+}
+
+/// What a capture says about a request that only a replay needs.
+package struct ReplayHints: Sendable, Hashable {
+  /// The request's `max_tokens` (HAR request bodies).
+  package var maxTokens: Int64?
+  /// How long the response took, in milliseconds (HAR `time`, OTel `duration_ms`).
+  package var durationMs: Int64?
+
+  package init(maxTokens: Int64? = nil, durationMs: Int64? = nil) {
+    self.maxTokens = maxTokens
+    self.durationMs = durationMs
+  }
+
+  /// nil when the capture said nothing.
+  package init?(maxTokens: Int64?, durationMs: Int64?, orNil: Void) {
+    guard maxTokens != nil || durationMs != nil else { return nil }
+    self.init(maxTokens: maxTokens, durationMs: durationMs)
+  }
+
+  /// These hints, with the fields they lack taken from `other`.
+  func filling(from other: ReplayHints) -> ReplayHints {
+    ReplayHints(maxTokens: maxTokens ?? other.maxTokens, durationMs: durationMs ?? other.durationMs)
   }
 }

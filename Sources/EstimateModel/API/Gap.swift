@@ -84,6 +84,8 @@ public struct Gap: Sendable, Hashable, Codable {
   public var unpriced: UnpricedReason?
   /// The prices applied, modifiers included; nil when unpriced.
   public var rates: RateCard?
+  /// The costs rest on prices from a third-party source.
+  public var thirdPartyPrice: Bool = false
 
   public var overestimate: Int64 { estimate - itpm }
   public var overestimationRatio: Ratio? { Ratio(estimate, itpm) }
@@ -152,6 +154,7 @@ public struct Gap: Sendable, Hashable, Codable {
       return
     }
     pricePeriod = c.pricePeriod
+    thirdPartyPrice = c.thirdPartyPrice
     priceTier = tier
     rates = card
     inputCostEstimate = card.input.cost(estimate)
@@ -198,6 +201,8 @@ public struct PriceClass: Sendable, Hashable, Codable {
   /// `+us_geo`, `+batch`, or both.
   public var tierSuffix: String
   public var webSearchPrice: USD
+  /// The price period's prices rest on a third-party source.
+  public var thirdPartyPrice: Bool = false
 
   /// Resolves the class of requests on `model` sent on `day` with `options`.
   public init(
@@ -267,6 +272,7 @@ public struct PriceClass: Sendable, Hashable, Codable {
       }
     }
     pricePeriod = period.label
+    thirdPartyPrice = catalog.isThirdParty(period.source)
     standard = card
     longPrompt = long
     if aggregate, long != nil, longContext == nil {

@@ -53,11 +53,15 @@ public struct PricePeriod: Sendable, Hashable, Codable {
   /// Fast mode (`speed: "fast"`), where its price is published.
   public var fast: RateCard?
   public var source: String
+  /// Where the start day comes from, when not from `source` (a release date
+  /// reported by a third party, for instance).
+  public var fromSource: String?
 
   public init(
     label: String, from: CivilDay?, until: CivilDay?, standard: RateCard,
-    longPrompt: LongPromptTier?, fast: RateCard?, source: String
+    longPrompt: LongPromptTier?, fast: RateCard?, source: String, fromSource: String? = nil
   ) {
+    self.fromSource = fromSource
     self.label = label
     self.from = from
     self.until = until
@@ -378,5 +382,23 @@ public struct ModelCatalog: Sendable {
   /// The sources cited, by key.
   public func source(_ key: String) -> CatalogSource? {
     sources.first { $0.key == key }
+  }
+
+  /// Whether a source is graded third-party: a figure resting on it is
+  /// flagged wherever it is shown.
+  public func isThirdParty(_ key: String) -> Bool {
+    source(key)?.grade.hasPrefix("third-party") ?? false
+  }
+
+  /// What in a price period rests on third-party sources, in words (empty
+  /// when nothing does): its prices, or the day it starts.
+  public func thirdParty(_ p: PricePeriod) -> [String] {
+    var out: [String] = []
+    if isThirdParty(p.source) { out.append("prices (\(p.source))") }
+    if let l = p.longPrompt, l.source != p.source, isThirdParty(l.source) {
+      out.append("long-prompt prices (\(l.source))")
+    }
+    if let f = p.fromSource, isThirdParty(f), let day = p.from { out.append("start day \(day) (\(f))") }
+    return out
   }
 }

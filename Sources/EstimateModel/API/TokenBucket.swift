@@ -9,6 +9,7 @@
 /// |---|---|
 /// | time passes Δ ms | level += Δ × limit (scaled), capped at capacity |
 /// | charge n | level −= n × 60,000 (may only happen when it fits) |
+/// | settle d | level += d × 60,000, capped at capacity (may go negative) |
 public struct TokenBucket: Sendable, Hashable, Codable {
   /// Tokens (or requests) per minute.
   public let limit: Int64
@@ -53,6 +54,13 @@ public struct TokenBucket: Sendable, Hashable, Codable {
   /// Removes `n`; the level may not go below zero (callers check `fits`).
   public mutating func charge(_ n: Int64) {
     scaled = max(0, scaled - Int128(n) * TokenBucket.scale)
+  }
+
+  /// Settles an earlier charge: a positive `delta` gives tokens back (up to
+  /// the capacity), a negative one takes more, and the level may then go
+  /// below zero (a debt that refills like any level).
+  public mutating func settle(_ delta: Int64) {
+    scaled = min(capacity, scaled + Int128(delta) * TokenBucket.scale)
   }
 
   /// The level in tokens, as an exact ratio.

@@ -42,20 +42,25 @@ enum ChartCommand {
     // Every name a run may write or remove: an input among them is refused
     // before anything is staged (and is never removed as a stale chart).
     try Common.refuseInputs(Charts.fileNames.map { dir + "/" + $0 }, input.files)
-    let (arrivals, untimed, points) = Charts.arrivalsAndPoints(input.priced)
-    let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: false)
+    let (recorded, untimed, points) = Charts.arrivalsAndPoints(input.priced)
+    let limits = try Replay.limits(
+      o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+      required: false)
+    // With limits, each request sits in the bucket it is charged to.
+    let arrivals = limits?.routed(recorded) ?? recorded
     var report: SimulationReport?
     var sim: (outcomes: [RegimeOutcome], samples: [BucketSample])?
     // The minutes are made once, for the charts and the replay's summary.
     let minutes = MinuteSeries.build(arrivals)
     if let limits {
-      let run = Simulation.run(arrivals, limits: limits.lookup, series: true)
+      let run = Simulation.run(arrivals, limits: limits.lookup, rules: limits.rules, series: true)
       sim = (run.outcomes, run.samples)
       let ledger = input.ledger
       report = SimulationReport(
         outcomes: run.outcomes, minutes: minutes, unlimitedPools: run.unlimited,
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
-        catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
+        catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
+        notes: limits.notes, limitsThirdParty: limits.thirdParty)
     }
     var names: [String] = []
     do {

@@ -14,7 +14,35 @@ enum Replay {
       name: "itpm", value: "n", help: "Explicit input tokens per minute (with --otpm and --rpm), for every pool."),
     OptionSpec(name: "otpm", value: "n", help: "Explicit output tokens per minute."),
     OptionSpec(name: "rpm", value: "n", help: "Explicit requests per minute."),
+    OptionSpec(
+      name: "limits", value: "file",
+      help:
+        "The organisation's own limits: a saved GET /v1/organizations/rate_limits response (one bucket per model_group)."
+    ),
   ]
+
+  /// The limits a replay runs against, and the rules that go with them.
+  struct Limits {
+    var label: String
+    var lookup: @Sendable (String) -> RateLimits?
+    /// The bucket a request is charged to (its pool, a long-context bucket,
+    /// or the organisation's model group).
+    var route: @Sendable (Arrival) -> String
+    var rules: ReplayRules
+    /// Where the rules come from, printed with the replay.
+    var notes: [String]
+    /// The limits rest on a third-party source (a table carried forward).
+    var thirdParty = false
+
+    /// The arrivals, each in the bucket it is charged to.
+    func routed(_ arrivals: [Arrival]) -> [Arrival] {
+      arrivals.map { a in
+        var a = a
+        a.pool = route(a)
+        return a
+      }
+    }
+  }
 
   /// `no rate-limit table lists tier 'x'`, the tiers there are, and the nearest.
   static func unknownTier(_ tier: String, in tiers: [String], on day: CivilDay?) -> String {
@@ -33,17 +61,75 @@ enum Replay {
     Arrival.of(requests)
   }
 
-  /// The limits per pool named by `--tier` or `--itpm/--otpm/--rpm`; nil when none was asked for.
-  static func limits(_ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, required: Bool)
-    throws -> (label: String, lookup: @Sendable (String) -> RateLimits?)?
-  {
+  /// The table whose OTPM rule applies on a day: the one in force, else the
+  /// nearest in time.
+  static func ruleTable(_ catalog: ModelCatalog, on day: CivilDay) -> RateLimitTable? {
+    if let t = catalog.rateLimitTables(on: day).first { return t }
+    func distance(_ t: RateLimitTable) -> Int64 {
+      if let f = t.from, day < f { return f.daysSinceEpoch - day.daysSinceEpoch }
+      if let u = t.until, day >= u { return day.daysSinceEpoch - u.daysSinceEpoch + 1 }
+      return 0
+    }
+    return catalog.rateLimitTables.min { distance($0) < distance($1) }
+  }
+
+  /// The OTPM rule of a table, in words, with its source.
+  static func outputNote(_ table: RateLimitTable) -> String {
+    switch table.outputRule {
+    case .maxTokens:
+      "OTPM by the 2025 rule (table \(table.id), \(table.source)): max_tokens is charged when a request is sent "
+        + "and settled to the real output when the response ends"
+    case .realTime:
+      "OTPM by the 2026 rule (table \(table.id), \(table.source)): evaluated in real time, max_tokens does not gate "
+        + "admission; a request is admitted while the OTPM bucket is not in debt and its real output is charged "
+        + "when the response ends"
+    }
+  }
+
+  /// The limits per pool named by `--tier`, `--itpm/--otpm/--rpm` or
+  /// `--limits`; nil when none was asked for.
+  static func limits(
+    _ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
+  ) throws -> Limits? {
     let explicit = [try o.count("itpm"), try o.count("otpm"), try o.count("rpm")]
-    if let tier = o.value("tier") {
-      guard explicit.allSatisfy({ $0 == nil }) else {
-        throw UsageError("give either '--tier' or '--itpm/--otpm/--rpm', not both")
+    let kinds = [o.value("tier") != nil, explicit.contains { $0 != nil }, o.value("limits") != nil]
+    guard kinds.filter({ $0 }).count <= 1 else {
+      throw UsageError("give one of '--tier', '--itpm/--otpm/--rpm' or '--limits', not several")
+    }
+    let explicitDay = try o.instant("limits-at")?.day
+    let day = explicitDay ?? firstDay ?? WallClock.today()
+    // The days the table is applied to: the one named, or the traffic's.
+    let days = explicitDay.map { [$0] } ?? [day] + (lastDay.map { [$0] } ?? [])
+    /// Marks what rests on a third-party source: a table carried forward
+    /// past a later table known only from third parties, and the gateway
+    /// regime's rule.
+    func thirdParty(_ table: RateLimitTable?, limits: Bool) -> [String] {
+      var out: [String] = []
+      if let table, let later = days.lazy.compactMap({ table.carriedForward(on: $0) }).first {
+        out.append(
+          "[3P] table \(table.id) is applied on or after \(later.from), when a later table is known only from "
+            + "third-party copies (\(later.source)): its \(limits ? "limits and OTPM rule are" : "OTPM rule is") "
+            + "carried forward, and every figure here rests on that")
       }
-      let explicitDay = try o.instant("limits-at")?.day
-      let day = explicitDay ?? firstDay ?? WallClock.today()
+      out.append(
+        "[3P] reserve_refund follows LiteLLM's ITPM/OTPM limiter as its issues describe it (LITELLM-2026, third-party)"
+      )
+      return out
+    }
+    func carried(_ table: RateLimitTable?) -> Bool {
+      guard let table else { return false }
+      return days.contains { table.carriedForward(on: $0) != nil }
+    }
+    func plain(_ label: String, _ lookup: @escaping @Sendable (String) -> RateLimits?, notes: [String] = [])
+      -> Limits
+    {
+      let table = ruleTable(catalog, on: day)
+      return Limits(
+        label: label, lookup: lookup, route: { $0.pool }, rules: ReplayRules(output: table?.outputRule ?? .realTime),
+        notes: notes + [table.map(outputNote) ?? "OTPM by the 2026 rule (no rate-limit table in the catalog)"]
+          + thirdParty(table, limits: false), thirdParty: carried(table))
+    }
+    if let tier = o.value("tier") {
       let table: RateLimitTable
       var label: String
       if explicitDay != nil {
@@ -64,17 +150,65 @@ enum Replay {
           ? "\(tier) of table \(table.id) (\(table.source)) in force on \(day)"
           : "\(tier) of table \(table.id) (\(table.source)), the nearest to \(day), when no table with that tier was in force"
       }
-      return (label, { table.limits(pool: $0, tier: tier) })
+      var notes = [outputNote(table)] + thirdParty(table, limits: true)
+      for long in table.longContext {
+        guard let l = long.limits[tier] else { continue }
+        notes.append(
+          "\(long.bucketPool): \(long.models.joined(separator: ", ")) requests above \(Fmt.grouped(long.above)) "
+            + "prompt tokens have their own bucket (\(long.source)): \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / "
+            + "\(Fmt.grouped(l.outputTokensPerMinute)) OTPM, and the ordinary row's \(Fmt.grouped(l.requestsPerMinute)) RPM "
+            + "(the table gives no RPM for it)")
+      }
+      return Limits(
+        label: label, lookup: { table.limits(pool: $0, tier: tier) },
+        route: { table.bucket(pool: $0.pool, model: $0.model, prompt: $0.estimate, tier: tier) },
+        rules: ReplayRules(output: table.outputRule), notes: notes, thirdParty: carried(table))
+    }
+    if let path = o.value("limits") {
+      let org = try organizationLimits(path)
+      // A model group's bucket is shared by every model it lists; a model
+      // is matched by its catalog id or any alias.
+      let route: @Sendable (Arrival) -> String = { a in
+        let names = [a.model] + (catalog.resolve(a.model).entry.map { [$0.id] + $0.aliases } ?? [])
+        return org.group(for: names).map { "model_group:" + $0.id } ?? a.pool
+      }
+      let byPool = Dictionary(org.groups.map { ("model_group:" + $0.id, $0.limits) }) { a, _ in a }
+      let groups = org.groups.map { "model_group:\($0.id) (\($0.models.joined(separator: ", ")))" }
+      var l = plain(
+        "the organisation's limits from '\(path)' (GET /v1/organizations/rate_limits, RL-API-2026), "
+          + Fmt.count(org.groups.count, "model group"),
+        { byPool[$0] }, notes: groups)
+      l.route = route
+      return l
     }
     if explicit.contains(where: { $0 != nil }) {
       guard let itpm = explicit[0], let otpm = explicit[1], let rpm = explicit[2], itpm > 0, otpm > 0, rpm > 0 else {
         throw UsageError("'--itpm', '--otpm' and '--rpm' go together, each above 0")
       }
       let l = RateLimits(requestsPerMinute: rpm, inputTokensPerMinute: itpm, outputTokensPerMinute: otpm)
-      return ("explicit: \(rpm) RPM / \(itpm) ITPM / \(otpm) OTPM for every pool", { _ in l })
+      return plain("explicit: \(rpm) RPM / \(itpm) ITPM / \(otpm) OTPM for every pool", { _ in l })
     }
-    if required { throw UsageError("name the limits: '--tier <name>' or '--itpm <n> --otpm <n> --rpm <n>'") }
+    if required {
+      throw UsageError(
+        "name the limits: '--tier <name>', '--itpm <n> --otpm <n> --rpm <n>' or '--limits <rate_limits.json>'")
+    }
     return nil
+  }
+
+  /// Reads `--limits`: 66 when the file cannot be read, 65 when it is not a
+  /// rate_limits response.
+  static func organizationLimits(_ path: String) throws -> OrganizationLimits {
+    let bytes: [UInt8]
+    do {
+      bytes = try POSIXFiles.read(path, limit: 1 << 26)
+    } catch {
+      throw CommandFailure(code: .noInput, message: "cannot read limits \(error)")
+    }
+    do {
+      return try OrganizationLimits.parse(bytes)
+    } catch {
+      throw CommandFailure(code: .data, message: "'\(path)': \(error)")
+    }
   }
 }
 
@@ -84,7 +218,7 @@ enum SimulateCommand {
     name: "simulate",
     abstract: "Replay recorded traffic through the rate-limit buckets: server rule vs count_tokens pacing.",
     usage:
-      "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n>) [--format <format>] [--series <file>] [--minutes <file>]",
+      "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n> | --limits <file>) [--format <format>] [--series <file>] [--minutes <file>]",
     arguments: [Inputs.pathArgument],
     options: Replay.limitOptions + [
       Common.format(), Common.json,
@@ -98,9 +232,19 @@ enum SimulateCommand {
       OptionSpec(name: "minutes", value: "file", help: "Write tokens per clock-aligned UTC minute as CSV."),
     ] + Inputs.options,
     discussion: """
-      Three regimes per model pool: 'server' paces on the cache-aware ITPM charge I,
-      'count_tokens' paces on the estimate P, 'unpaced' sends at the recorded times
-      and counts the requests that would have received a 429.
+      Four regimes per model pool: 'server' paces on the cache-aware ITPM charge I,
+      'count_tokens' paces on the estimate P (or the measured count_tokens value
+      where the capture has one), 'unpaced' sends at the recorded times and counts
+      the requests that would have received a 429, and 'reserve_refund' is a
+      gateway (LiteLLM) that reserves P and max_tokens at send and settles to I and
+      the real output when the response ends.
+
+      OTPM follows the rule of the table in force: 2025 tables charge max_tokens at
+      send and settle to the output at the end; from 2026-09 OTPM is evaluated in
+      real time and max_tokens does not gate admission. max_tokens comes from HAR
+      request bodies, else it is taken as the recorded output; a response's
+      duration from HAR timings or OTel duration_ms, else 10 s. Each run prints
+      the assumptions it made.
       """)
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
@@ -108,19 +252,24 @@ enum SimulateCommand {
   {
     let format = try Common.format(o)
     let input = try await Inputs.load(o)
-    let (arrivals, untimed) = Replay.arrivals(input.requests)
-    guard let limits = try Replay.limits(o, catalog: input.catalog, firstDay: arrivals.first?.time.day, required: true)
+    let (recorded, untimed) = Replay.arrivals(input.requests)
+    guard
+      let limits = try Replay.limits(
+        o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+        required: true)
     else { throw UsageError("name the limits") }
     try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
     try Inputs.requireUsable(
-      !arrivals.isEmpty, input, o, needs: ("'simulate' replays requests at their times", "with a time"), errors: &errors
+      !recorded.isEmpty, input, o, needs: ("'simulate' replays requests at their times", "with a time"), errors: &errors
     )
-    let sim = Simulation.run(arrivals, limits: limits.lookup, series: o.value("series") != nil)
+    let arrivals = limits.routed(recorded)
+    let sim = Simulation.run(arrivals, limits: limits.lookup, rules: limits.rules, series: o.value("series") != nil)
     let ledger = input.ledger
     let report = SimulationReport(
       outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
       limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
-      catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256)
+      catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
+      notes: limits.notes, limitsThirdParty: limits.thirdParty)
     if let path = o.value("series") {
       try Common.emit(SimulationRenderer.seriesCSV(sim.samples), to: path, inputs: input.files, output: &output)
     }

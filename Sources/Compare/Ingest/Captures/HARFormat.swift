@@ -139,6 +139,11 @@ extension CaptureReader {
         // elsewhere the body's model, else the request's, else the URL's.
         if call.endpoint == .bedrock, let m = call.model { r.model = m }
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
+        r.maxTokens =
+          (request.map { $0?["max_tokens"]?.int64 }
+          ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
+          .flatMap { $0 >= 0 ? $0 : nil }
+        r.durationMs = CaptureReader.milliseconds(e["time"])
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
         records.append(r)
         keys.append(key ?? nil)
@@ -265,6 +270,56 @@ extension CaptureReader {
   /// A HAR entry's request body, parsed.
   static func requestBody(_ e: JSONValue) -> JSONValue? {
     e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
+  }
+
+  /// The integer value of a key of a JSON object's top level, found without
+  /// building the document (a request body can be a whole prompt); nil when
+  /// the key is absent there or its value is not a plain integer.
+  static func topLevelInteger(_ text: String, key: String) -> Int64? {
+    let wanted = Array(key.utf8)
+    var text = text
+    return text.withUTF8 { b -> Int64? in
+      var depth = 0
+      var i = 0
+      while i < b.count {
+        let c = b[i]
+        if c == UInt8(ascii: "\"") {
+          // A string: at depth 1 right after '{' or ',' it is a key.
+          let start = i + 1
+          i = start
+          while i < b.count, b[i] != UInt8(ascii: "\"") { i += b[i] == UInt8(ascii: "\\") ? 2 : 1 }
+          let end = min(i, b.count)
+          i += 1
+          guard depth == 1, end - start == wanted.count, wanted.indices.allSatisfy({ b[start + $0] == wanted[$0] })
+          else { continue }
+          var j = i
+          while j < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[j]) { j += 1 }
+          guard j < b.count, b[j] == UInt8(ascii: ":") else { continue }
+          j += 1
+          while j < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[j]) { j += 1 }
+          var value: Int64 = 0
+          var digits = 0
+          while j < b.count, (0x30...0x39).contains(b[j]), digits < 18 {
+            value = value * 10 + Int64(b[j] - 0x30)
+            digits += 1
+            j += 1
+          }
+          guard digits > 0, j == b.count || [0x20, 0x09, 0x0A, 0x0D, 0x2C, 0x7D].contains(b[j]) else { return nil }
+          return value
+        }
+        if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
+        if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") { depth -= 1 }
+        i += 1
+      }
+      return nil
+    }
+  }
+
+  /// A HAR entry's `time` (total elapsed milliseconds, possibly
+  /// fractional), rounded; nil when absent or negative.
+  static func milliseconds(_ v: JSONValue?) -> Int64? {
+    guard case .number(let text)? = v, let d = Double(text), d >= 0, d < 9.2e15 else { return nil }
+    return Int64(d.rounded())
   }
 
   /// A HAR `content`: text, base64-decoded when so encoded.

@@ -44,6 +44,7 @@ extension CaptureReader {
           u.session = a["session.id"]?.string ?? resource["session.id"]?.string
           u.project = "otel"
           u.speed = a["speed"]?.string
+          u.durationMs = int(a["duration_ms"]).flatMap { $0 >= 0 ? $0 : nil }
           u.stopReason = true
           if let stamp = a["event.timestamp"]?.string {
             u.time = Instant(stamp)
