@@ -271,17 +271,54 @@ extension CaptureReader {
     return text
   }
 
-  /// The prompt of a request, as the canonical JSON of its model, system,
-  /// tools and messages: two requests have the same prompt when these are equal.
+  /// The prompt of a request, as the canonical JSON of what count_tokens
+  /// counts: two requests have the same prompt when these are equal.
+  ///
+  /// | part | in the key |
+  /// |---|---|
+  /// | `model`, `system`, `tools`, `messages` | yes, block-level `cache_control` left out |
+  /// | `tool_choice`, `thinking` | yes: each changes the count (the tool-use system prompt, thinking blocks) |
+  /// | top-level `cache_control`, `max_tokens`, `stream`, `metadata`, … | no: the count does not depend on them |
+  ///
+  /// A breakpoint changes what is cached, never what is counted ("token
+  /// counting provides an estimate without using caching logic"), so a
+  /// count_tokens body without breakpoints pairs with the messages body that
+  /// has them.
   static func promptKey(_ request: JSONValue) -> String {
     var canonical = ""
     canonical.reserveCapacity(256)
-    for key in ["model", "system", "tools", "messages"] {
+    for key in ["model", "system", "tools", "messages", "tool_choice", "thinking"] {
       canonical += key + "="
-      if let value = request[key] { canonicalJSON(value, into: &canonical) } else { canonical += "null" }
+      if let value = request[key] {
+        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &canonical)
+      } else {
+        canonical += "null"
+      }
       canonical += "\n"
     }
     return canonical
+  }
+
+  /// `v` without the `cache_control` of its blocks: the members of the
+  /// objects in a list (system and content blocks, tools), of a message's
+  /// `content` list, and of the `content` of a tool result within it.
+  /// Anything else, a tool's input included, is kept as written.
+  static func withoutCacheControl(_ v: JSONValue, blocks: Bool) -> JSONValue {
+    guard blocks else { return v }
+    switch v {
+    case .array(let items):
+      return .array(items.map { withoutCacheControl($0, blocks: true) })
+    case .object(let members):
+      // A block (or a message): drop its breakpoint; descend into `content` only.
+      return .object(
+        members.compactMap { (k, value) in
+          if k == "cache_control" { return nil }
+          if k == "content", case .array = value { return (k, withoutCacheControl(value, blocks: true)) }
+          return (k, value)
+        })
+    default:
+      return v
+    }
   }
 
   /// JSON with object keys sorted and no white space.
