@@ -144,7 +144,7 @@ struct RowsTests {
     let out = await run(["analyze", root + "/datasets/claude-code", "--by", "request", "--format", "jsonl"])
     #expect(out.contains(#""project":"-Users-soph-Work-entire-devenv-cli""#))
     let first = try JSONParser.parse(String(out.split(separator: "\n")[0]))
-    #expect(first["schema"]?.string == "tokengap.request/1")
+    #expect(first["schema"]?.string == "tokengap.request/2")
     #expect(first["lower_bound"] == .bool(false))
     #expect(first["line"]?.int64 != nil)
     let csv = await run(["analyze", root + "/datasets/claude-code", "--by", "request", "--format", "csv", "--rows"])
@@ -215,18 +215,36 @@ struct RowsTests {
       "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "jsonl",
     ])
     let lines = good.split(separator: "\n").map(String.init)
-    let newer = lines.map { $0.replacing("tokengap.request/1", with: "tokengap.request/2") }
+    let newer = lines.map { $0.replacing("tokengap.request/2", with: "tokengap.request/3") }
     try write(newer.joined(separator: "\n") + "\n", "\(dir)/newer.jsonl")
     let r = await tokengap("analyze", "\(dir)/newer.jsonl", "--at", "2026-11-01")
     #expect(r.status == 65)
-    #expect(r.err.contains("newer.jsonl:1: row schema 'tokengap.request/2' is not one this tokengap reads"), "\(r.err)")
+    #expect(r.err.contains("newer.jsonl:1: row schema 'tokengap.request/3' is not one this tokengap reads"), "\(r.err)")
     #expect(r.err.contains("5 malformed lines, 1 problem"), "\(r.err)")
 
     try write([lines[0], newer[1], lines[2]].joined(separator: "\n") + "\n", "\(dir)/mixed.jsonl")
     let m = await tokengap("analyze", "\(dir)/mixed.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(m.status == 0)
     #expect(m.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
-    #expect(m.err.contains("mixed.jsonl:2: row schema 'tokengap.request/2' differs"), "\(m.err)")
+    #expect(m.err.contains("mixed.jsonl:2: row schema 'tokengap.request/3' differs"), "\(m.err)")
+
+    // Rows of schema 1 (written before issue 13: no 'regional') still read,
+    // to the same figures; one file may not mix /1 and /2 rows.
+    let older = lines.map {
+      $0.replacing("tokengap.request/2", with: "tokengap.request/1").replacing(#","regional":false"#, with: "")
+    }
+    #expect(older.allSatisfy { !$0.contains("regional") })
+    try write(older.joined(separator: "\n") + "\n", "\(dir)/older.jsonl")
+    try write(good, "\(dir)/current.jsonl")
+    let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    let c = await tokengap("analyze", "\(dir)/current.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    #expect(o.status == 0 && o.out == c.out)
+    try write([lines[0], older[1]].joined(separator: "\n") + "\n", "\(dir)/mixed12.jsonl")
+    let m12 = await tokengap("analyze", "\(dir)/mixed12.jsonl", "--at", "2026-11-01")
+    #expect(
+      m12.err.contains(
+        "mixed12.jsonl:2: row schema 'tokengap.request/1' differs from the file's earlier rows ('tokengap.request/2')"),
+      "\(m12.err)")
     #expect(await tokengap("analyze", "\(dir)/mixed.jsonl", "--strict", "-q").status == 65)
 
     // A request CSV written without --rows cannot be read back: it says how.

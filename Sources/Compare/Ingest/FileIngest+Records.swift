@@ -57,6 +57,8 @@ struct RawUsage {
   var sourceLine: Int?
   /// `usage.iterations`, as read; summed by ``FileIngest/accept(_:_:line:)``.
   var iterations: [RawIteration]?
+  /// The source's rule, a regional endpoint, server tools (``RequestTable/Traits``).
+  var traits = RequestTable.Traits()
 }
 
 /// One sampling step of `usage.iterations` (compaction, advisor, fallback).
@@ -442,7 +444,7 @@ extension FileIngest {
           cacheRead: raw.cacheRead ?? 0, write5m: raw.write5m ?? 0, write1h: raw.write1h ?? 0,
           webSearch: raw.webSearch ?? 0),
         cwd: raw.cwd,
-        flags: flags, measured: raw.measured, headers: raw.rateLimit))
+        flags: flags, measured: raw.measured, headers: raw.rateLimit, traits: raw.traits))
   }
 
   /// The de-duplication key of a record as text (its ids, or the key its

@@ -29,10 +29,10 @@ struct RowReader {
   var header: [Int?]?
   /// The file was refused as a whole (a CSV header without the row columns).
   var refused = false
-  /// Schemas other than ``RequestRows/schema`` already reported, and whether
-  /// a row of the known schema was read.
+  /// Schemas other than the file's already reported, and the schema of the
+  /// file's first row of a schema this tokengap reads (``RequestRows/readable``).
   var foreign: Set<String> = []
-  var knownSeen = false
+  var fileSchema: String?
   /// Rows without any id read so far, per source file and line.
   var ordinals: [String: Int] = [:]
   /// CSV: a record whose quoted field goes on past the line.
@@ -177,19 +177,20 @@ extension FileIngest {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
-    guard schema == RequestRows.schema else {
+    guard RequestRows.readable.contains(schema), rowReader.fileSchema.map({ $0 == schema }) ?? true else {
       partial.ledger.malformedLines += 1
       if rowReader.foreign.insert(schema).inserted {
         partial.ledger.problem(
           .rowSchema, path, n,
-          rowReader.knownSeen
-            ? "row schema '\(schema)' differs from the file's earlier rows ('\(RequestRows.schema)'): rows of mixed schemas are refused"
-            : "row schema '\(schema)' is not one this tokengap reads ('\(RequestRows.schema)'): refused (this line and every later row of that schema in the file)"
+          rowReader.fileSchema.map {
+            "row schema '\(schema)' differs from the file's earlier rows ('\($0)'): rows of mixed schemas are refused"
+          }
+            ?? "row schema '\(schema)' is not one this tokengap reads ('\(RequestRows.readable.joined(separator: "', '"))'): refused (this line and every later row of that schema in the file)"
         )
       }
       return
     }
-    rowReader.knownSeen = true
+    rowReader.fileSchema = schema
     var bad: String?
     func count(_ name: String, required: Bool = false) -> Int64? {
       guard let text = value(name) else {
@@ -230,6 +231,8 @@ extension FileIngest {
     raw.aggregate = flag("aggregate") ?? false
     raw.incompleteStream = flag("incomplete_stream") ?? false
     raw.embedded = flag("embedded") ?? false
+    // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
+    raw.traits.regional = flag("regional") ?? false
     if let text = value("time") {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }

@@ -63,7 +63,8 @@ public struct PricedTable: Sendable {
         ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
         model: row.model, day: day.daysSinceEpoch,
-        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue)
+        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue,
+        traits: row.traits.priced)
       let id: UInt32
       if let last, last.0 == key {
         id = last.1
@@ -81,7 +82,7 @@ public struct PricedTable: Sendable {
         let options = RequestOptions(
           batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
           longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
-          regional: ModelCatalog.isRegional(table.strings[row.model]))
+          regional: row.traits.regional || ModelCatalog.isRegional(table.strings[row.model]))
         id = UInt32(classes.count)
         classes.append(
           PriceClass(
@@ -131,6 +132,7 @@ public struct PricedTable: Sendable {
     var model: UInt32
     var day: Int64
     var options: UInt16
+    var traits: UInt8
   }
 
   /// Calls `body` with the row number of every request (replays left
@@ -232,7 +234,7 @@ public struct PricedRequest: Sendable {
   public var embeddedOnly: Bool
   /// A stream that ended before `message_stop`.
   public var incompleteStream: Bool
-  /// The records merged into this request (counted up to 255).
+  /// The records merged into this request (counted up to 15).
   public var copies: Int
   /// The file and line of the earliest copy.
   public var file: String
@@ -277,7 +279,7 @@ public struct PricedRequest: Sendable {
     options = RequestOptions(
       batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
       longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
-      regional: ModelCatalog.isRegional(t.strings[r.model]))
+      regional: r.traits.regional || ModelCatalog.isRegional(t.strings[r.model]))
     let c = priced.priceClass(ofRow: i)
     model = c.model
     pool = c.pool

@@ -3,7 +3,7 @@ import EstimateModel
 import Synchronization
 
 /// tokengap's own per-request rows: an interchange format that tokengap
-/// reads back (schema `tokengap.request/1`).
+/// reads back (schema `tokengap.request/2`; `/1` rows are read too).
 ///
 /// A row is the `--by request` CSV row, then the fields a run over the
 /// union of several exports needs to give the figures of one run over the
@@ -19,7 +19,11 @@ import Synchronization
 /// | optional flag | `true`, `false` or empty | a boolean or `null` |
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
-  public static let schema = "tokengap.request/1"
+  public static let schema = "tokengap.request/2"
+
+  /// The schemas read back: `/1` lacks the columns `/2` added at the end
+  /// (`regional`), which read as false.
+  public static let readable = ["tokengap.request/1", "tokengap.request/2"]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -33,6 +37,8 @@ public enum RequestRows {
     ("web_search_requests", .number), ("count_tokens_measured", .number), ("accounting", .text),
     ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
     ("catalog_sha256", .text),
+    // Schema 2 (issue 13): added at the end, so that no column moves.
+    ("regional", .flag),
   ]
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
@@ -138,7 +144,7 @@ extension PricedTable {
       flag(.incompleteStream), flag(.embedded), String(counts.cacheCreation),
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
       context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
-      context.catalog.version, context.catalog.sha256,
+      context.catalog.version, context.catalog.sha256, r.traits.regional ? "true" : "false",
     ]
   }
 

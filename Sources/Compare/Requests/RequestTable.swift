@@ -63,9 +63,10 @@ public struct RequestTable: Sendable {
     var file: UInt32 = 0
     /// `StringPool.none` when absent.
     var agent: UInt32 = 0
-    /// The line (24 bits; longer files keep it in the side table) and the
-    /// copies merged into the row (8 bits, counting up to 255).
-    private var lineCopies: UInt32 = 1 << 24
+    /// The line (24 bits; longer files keep it in the side table), the
+    /// row's ``Traits`` (4 bits) and the copies merged into the row (4 bits,
+    /// counting up to 15).
+    private var lineCopies: UInt32 = 1 << 28
 
     /// Milliseconds since the epoch, within ±2^47 (years -2488 to 6428); see `Flags.timed`.
     var time: Int64 {
@@ -84,10 +85,16 @@ public struct RequestTable: Sendable {
       set { lineCopies = (lineCopies & 0xFF00_0000) | (newValue & 0x00FF_FFFF) }
     }
 
-    /// Copies merged into this request, up to 255; 0 marks a row merged into another.
+    /// Copies merged into this request, up to 15; 0 marks a row merged into another.
     var copies: UInt32 {
-      get { lineCopies >> 24 }
-      set { lineCopies = (lineCopies & 0x00FF_FFFF) | (min(newValue, 255) << 24) }
+      get { lineCopies >> 28 }
+      set { lineCopies = (lineCopies & 0x0FFF_FFFF) | (min(newValue, 15) << 28) }
+    }
+
+    /// The source's rate-limit rule and the flags that do not fit `flags`.
+    var traits: Traits {
+      get { Traits(rawValue: UInt8(truncatingIfNeeded: (lineCopies >> 24) & 0xF)) }
+      set { lineCopies = (lineCopies & 0xF0FF_FFFF) | (UInt32(newValue.rawValue & 0xF) << 24) }
     }
 
     /// Times a row can hold.
@@ -116,6 +123,62 @@ public struct RequestTable: Sendable {
     static let replay = Flags(rawValue: 1 << 13)
     static let hasMeasured = Flags(rawValue: 1 << 14)
     static let hasHeaders = Flags(rawValue: 1 << 15)
+  }
+
+  /// What a row's source says beside its usage, in 4 bits: the rate-limit
+  /// rule of the provider that served it (by the source: Messages API,
+  /// Claude Code and Admin data are Anthropic's, Bedrock shapes and URLs
+  /// Bedrock's, OpenAI shapes OpenAI's), a regional endpoint the model id
+  /// does not show (a Vertex AI location other than `global`), and server
+  /// tools used (web search, web fetch, code execution).
+  ///
+  /// | bits | meaning |
+  /// |---|---|
+  /// | 0–1 | rule: 0 Anthropic, 1 Bedrock, 2 OpenAI |
+  /// | 2 | regional endpoint |
+  /// | 3 | server tools |
+  package struct Traits: Sendable, Hashable {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8 = 0) { self.rawValue = rawValue }
+
+    init(rule: Accounting, regional: Bool = false, serverTools: Bool = false) {
+      rawValue = 0
+      self.rule = rule
+      self.regional = regional
+      self.serverTools = serverTools
+    }
+
+    var rule: Accounting {
+      get {
+        switch rawValue & 0x3 {
+        case 1: .bedrock
+        case 2: .openai
+        default: .anthropic
+        }
+      }
+      set {
+        let bits: UInt8
+        switch newValue {
+        case .anthropic: bits = 0
+        case .bedrock: bits = 1
+        case .openai: bits = 2
+        }
+        rawValue = (rawValue & ~0x3) | bits
+      }
+    }
+
+    package var regional: Bool {
+      get { rawValue & 0x4 != 0 }
+      set { rawValue = newValue ? rawValue | 0x4 : rawValue & ~0x4 }
+    }
+
+    package var serverTools: Bool {
+      get { rawValue & 0x8 != 0 }
+      set { rawValue = newValue ? rawValue | 0x8 : rawValue & ~0x8 }
+    }
+
+    /// The bits that change a request's price class (the rule and the endpoint).
+    var priced: UInt8 { rawValue & 0x7 }
   }
 
   /// The exact values of a row whose counts do not fit its compact fields.
@@ -204,6 +267,7 @@ public struct RequestTable: Sendable {
     var flags: Flags
     var measured: Int64?
     var headers: RateLimitHeaders?
+    var traits = Traits()
   }
 
   /// Adds one record: a new row, or merged into its request's row.
@@ -211,6 +275,7 @@ public struct RequestTable: Sendable {
     recordsAdded += 1
     var row = Row()
     row.flags = r.flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
+    row.traits = r.traits
     if let t = r.time, Row.timeRange.contains(t.millisecondsSinceEpoch) {
       row.time = t.millisecondsSinceEpoch
       row.flags.insert(.timed)
@@ -328,6 +393,10 @@ public struct RequestTable: Sendable {
     row.flags.formUnion(a.flags.intersection([.hasMeasured, .hasHeaders]))
     row.flags.subtract(.wide)
     if a.flags.contains(.wide) { row.flags.insert(.wide) }
+    // The rule is the earliest copy's; a regional endpoint or a server tool
+    // seen on any copy holds for the request.
+    row.traits.regional = a.traits.regional || b.traits.regional
+    row.traits.serverTools = a.traits.serverTools || b.traits.serverTools
     let longSource = a.flags.contains(.longContextKnown) ? a.flags : b.flags
     row.flags.formUnion(longSource.intersection([.longContextKnown, .longContext]))
     row.copies = a.copies &+ copies

@@ -70,6 +70,11 @@ package enum Probe {
     }
   }
 
+  /// The location a Vertex AI URL names (`global`, `us-east5`), if any.
+  public static func vertexLocation(_ url: String) -> String? {
+    CaptureReader.vertexLocation(url)
+  }
+
   /// A whole file through the ingest path (all readers, format detection).
   public static func ingest(_ bytes: [UInt8], path: String) -> Int {
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)

@@ -133,6 +133,8 @@ extension CaptureReader {
         // `eu.`, … prefix is a regional one), so it is the logged model;
         // elsewhere the body's model, else the request's, else the URL's.
         if call.endpoint == .bedrock, let m = call.model { r.model = m }
+        // Vertex: the location, not the model id, names a regional endpoint.
+        if call.endpoint == .vertex { r.traits.regional = call.regional }
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
         records.append(r)
@@ -188,7 +190,31 @@ extension CaptureReader {
       return HARCall(countTokens: countTokens, time: time, status: status, endpoint: .messages, model: nil)
     }
     guard let (endpoint, model) = providerCall(path) else { return nil }
-    return HARCall(countTokens: false, time: time, status: status, endpoint: endpoint, model: model)
+    return HARCall(
+      countTokens: false, time: time, status: status, endpoint: endpoint, model: model,
+      regional: endpoint == .vertex && vertexLocation(path).map { $0 != "global" } == true)
+  }
+
+  /// The location of a Vertex AI URL: the path's `locations/<name>`, else
+  /// the host's `<name>-aiplatform.googleapis.com`; nil when neither names one.
+  ///
+  /// | URL | location | endpoint |
+  /// |---|---|---|
+  /// | `https://aiplatform.googleapis.com/v1/projects/p/locations/global/…` | `global` | global |
+  /// | `https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/…` | `us-east5` | regional |
+  /// | `https://aiplatform.us.rep.googleapis.com/v1/projects/p/locations/us/…` | `us` | multi-region |
+  static func vertexLocation(_ url: String) -> String? {
+    let parts = url.split(separator: "/", omittingEmptySubsequences: true)
+    if let k = parts.firstIndex(of: "locations"), k + 1 < parts.count {
+      return String(parts[k + 1]).lowercased()
+    }
+    // `https:`, then the host.
+    guard parts.count >= 2 else { return nil }
+    let host = parts[1].lowercased()
+    guard let r = host.firstRange(of: "-aiplatform.googleapis.com"), r.upperBound == host.endIndex,
+      r.lowerBound > host.startIndex
+    else { return nil }
+    return String(host[..<r.lowerBound])
   }
 
   /// One HAR call, as ``harCall(_:)`` reads it.
@@ -198,6 +224,10 @@ extension CaptureReader {
     var status: Int64
     var endpoint: Endpoint
     var model: String?
+    /// A Vertex AI location other than `global`: Google Cloud's regional and
+    /// multi-region endpoints cost "a 10% premium over global endpoints"
+    /// (pricing page) on the models the catalog marks `regional_premium`.
+    var regional = false
   }
 
   /// A Bedrock or Vertex inference URL path, and the model it names
