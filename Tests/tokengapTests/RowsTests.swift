@@ -128,14 +128,18 @@ struct RowsTests {
         "--timezone", zone,
       ])
       #expect(again == csv, "\(zone)")
-      // The CSV's first columns are the request CSV, byte for byte.
+      // The CSV's first columns are the request CSV's up to its trailing
+      // 'rule' (issue 13), byte for byte; the rule is the row's 'accounting'.
       let plain = await run(["analyze", data, "--by", "request", "--format", "csv", "--timezone", zone])
-      let cut = csv.split(separator: "\r\n").map {
-        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(30)
-      }
+      let rowCells = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-      #expect(cut.count == plainRows.count)
-      for (x, y) in zip(cut, plainRows) where !y.contains(where: { $0.contains("\"") }) { #expect(Array(x) == y) }
+      #expect(plainRows.first?.last == "rule" && plainRows.first?.count == 31)
+      let accounting = try #require(rowCells.first?.firstIndex(of: "accounting"))
+      #expect(rowCells.count == plainRows.count)
+      for (x, y) in zip(rowCells, plainRows) where !y.contains(where: { $0.contains("\"") }) {
+        #expect(Array(x.prefix(30)) == Array(y.prefix(30)))
+        if x.first != "time" { #expect(x[accounting] == y[30]) }
+      }
     }
   }
 
@@ -239,6 +243,18 @@ struct RowsTests {
     let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     let c = await tokengap("analyze", "\(dir)/current.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(o.status == 0 && o.out == c.out)
+    // The same in CSV: a /1 header has no 'regional' column.
+    let rowsCSV = await run([
+      "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "csv", "--rows",
+    ])
+    let olderCSV = rowsCSV.split(separator: "\r\n").map {
+      String($0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ","))
+        .replacing("tokengap.request/2", with: "tokengap.request/1")
+    }
+    #expect(olderCSV.first?.hasSuffix(",catalog_sha256") == true)
+    try write(olderCSV.joined(separator: "\r\n") + "\r\n", "\(dir)/older.csv")
+    let oc = await tokengap("analyze", "\(dir)/older.csv", "--by", "total", "--format", "csv", "--at", "2026-11-01")
+    #expect(oc.status == 0 && oc.out == c.out, "\(oc.err)")
     try write([lines[0], older[1]].joined(separator: "\n") + "\n", "\(dir)/mixed12.jsonl")
     let m12 = await tokengap("analyze", "\(dir)/mixed12.jsonl", "--at", "2026-11-01")
     #expect(

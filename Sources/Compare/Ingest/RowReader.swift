@@ -153,11 +153,12 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
-    let missing = RequestRows.columns.filter { !names.contains($0) }
+    // The columns schema 2 added may be absent: a schema 1 file has none.
+    let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedInSchema2.contains($0) }
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
-      let plain = names == Dimension.request.columns + summaryColumns
+      let plain = names.starts(with: Dimension.request.columns + summaryColumns)
       partial.ledger.problem(
         .rowSchema, path, n,
         plain
@@ -231,6 +232,14 @@ extension FileIngest {
     raw.aggregate = flag("aggregate") ?? false
     raw.incompleteStream = flag("incomplete_stream") ?? false
     raw.embedded = flag("embedded") ?? false
+    // The rule that decided the row's I: it stays the request's rule.
+    if let text = value("accounting") {
+      guard let rule = Accounting(rawValue: text) else {
+        rowProblem(.invalidField, n, "'accounting' is none of anthropic, bedrock, openai: '\(text)'")
+        return
+      }
+      raw.traits.rule = rule
+    }
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
     raw.traits.regional = flag("regional") ?? false
     if let text = value("time") {

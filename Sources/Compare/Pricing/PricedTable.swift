@@ -1,18 +1,35 @@
 public import EstimateModel
 
 /// What prices a run's requests: the catalog, the day for requests without
-/// a time, and the rate-limit rule.
+/// a time, and the rate-limit rule when one is imposed.
 public struct PricingContext: Sendable {
   public var catalog: ModelCatalog
   /// Prices requests that carry no time as of this day.
   public var pricingDay: CivilDay
-  /// Whose rule decides what counts toward ITPM.
-  public var accounting: Accounting
+  /// Whose rule decides what counts toward ITPM for every request
+  /// (`--accounting`); nil lets each request's source decide (see
+  /// ``rule(source:loggedModel:)``).
+  public var accounting: Accounting?
 
-  public init(catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting = .anthropic) {
+  public init(catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting? = nil) {
     self.catalog = catalog
     self.pricingDay = pricingDay
     self.accounting = accounting
+  }
+
+  /// The rule that decides a request's I: the imposed one, else its
+  /// source's.
+  ///
+  /// | source | rule |
+  /// |---|---|
+  /// | Messages API responses and streams, Claude Code, Admin reports, telemetry, Vertex AI | Anthropic's |
+  /// | a Bedrock shape (`usage.inputTokens`), a Bedrock Runtime URL, or a Bedrock model id (`anthropic.…`, `us.anthropic.…`, an ARN) logged by any of the above | Bedrock's |
+  /// | an OpenAI shape (`prompt_tokens`, `input_tokens_details`) | OpenAI's |
+  /// | tokengap's own rows | the row's `accounting` |
+  public func rule(source: Accounting, loggedModel: String) -> Accounting {
+    if let accounting { return accounting }
+    if source == .anthropic, ModelCatalog.isBedrock(loggedModel) { return .bedrock }
+    return source
   }
 }
 
@@ -35,6 +52,21 @@ public struct PricedTable: Sendable {
   private static let replayClass = UInt32.max
   /// The number of requests (replays left out).
   public let count: Int
+  /// The rules that decided the requests' I, each with its request count,
+  /// in the order of ``Accounting/allCases``.
+  public let rules: [(rule: Accounting, requests: Int)]
+
+  /// The requests were judged by more than one rule: grouped outputs split
+  /// their groups by rule.
+  public var mixesRules: Bool { rules.count > 1 }
+
+  /// The rule of the run: the imposed one, else the one rule of every
+  /// request, else `mixed`; `anthropic` when there is no request.
+  public var ruleName: String {
+    if let imposed = context.accounting { return imposed.rawValue }
+    if rules.count > 1 { return "mixed" }
+    return (rules.first?.rule ?? .anthropic).rawValue
+  }
 
   /// Prices `table` (whose replays are already marked) under `context`.
   package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
@@ -87,7 +119,8 @@ public struct PricedTable: Sendable {
         classes.append(
           PriceClass(
             model: model, day: day, options: options, catalog: context.catalog,
-            accounting: context.accounting, aggregate: f.contains(.aggregate)))
+            accounting: context.rule(source: row.traits.rule, loggedModel: table.strings[row.model]),
+            aggregate: f.contains(.aggregate)))
         classIDs[key] = id
       }
       last = (key, id)
@@ -99,6 +132,11 @@ public struct PricedTable: Sendable {
     self.countsReads = classes.map(\.countsCacheReads)
     self.rowClass = rowClass
     self.count = requests
+    var perRule: [Accounting: Int] = [:]
+    for i in 0..<table.count where rowClass[i] != Self.replayClass {
+      perRule[classes[Int(rowClass[i])].accounting, default: 0] += 1
+    }
+    self.rules = Accounting.allCases.compactMap { r in perRule[r].map { (r, $0) } }
     // The ledger's request counts, from the same table every analysis reads.
     ledger.duplicatesCollapsed = ledger.usageRecords - (table.count - absorbed)
     for i in 0..<table.count where rowClass[i] != Self.replayClass {
@@ -247,6 +285,8 @@ public struct PricedRequest: Sendable {
   public var model: String
   /// The model's rate-limit pool, when the catalog knows the model.
   public var pool: String?
+  /// The rate-limit rule that decided `itpm` (the source's, or `--accounting`).
+  public var rule: Accounting
   /// The gap; nil only when the prompt overflows 64 bits.
   public var gap: Gap?
   /// `P` and `I`, exact even where `gap` is nil.
@@ -283,6 +323,7 @@ public struct PricedRequest: Sendable {
     let c = priced.priceClass(ofRow: i)
     model = c.model
     pool = c.pool
+    rule = c.accounting
     gap = try? Gap(usage: usage, priceClass: c)
     (estimate, itpm) = Self.charges(usage, c)
     measuredCountTokens = t.measuredCountTokens(of: i)

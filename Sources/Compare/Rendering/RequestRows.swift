@@ -25,6 +25,9 @@ public enum RequestRows {
   /// (`regional`), which read as false.
   public static let readable = ["tokengap.request/1", "tokengap.request/2"]
 
+  /// The columns schema 2 added at the end, absent from schema 1 rows.
+  static let addedInSchema2: Set<String> = ["regional"]
+
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
 
@@ -143,7 +146,7 @@ extension PricedTable {
       f.contains(.longContextKnown) ? flag(.longContext) : "", flag(.aggregate),
       flag(.incompleteStream), flag(.embedded), String(counts.cacheCreation),
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
-      context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
+      priceClass(ofRow: i).accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
       context.catalog.version, context.catalog.sha256, r.traits.regional ? "true" : "false",
     ]
   }

@@ -132,7 +132,12 @@ extension CaptureReader {
         // Bedrock: the URL's id names the model and the endpoint (a `us.`,
         // `eu.`, … prefix is a regional one), so it is the logged model;
         // elsewhere the body's model, else the request's, else the URL's.
-        if call.endpoint == .bedrock, let m = call.model { r.model = m }
+        if call.endpoint == .bedrock, let m = call.model {
+          r.model = m
+          // Served by Bedrock whatever the body's shape (invoke answers in
+          // the Messages API's): Bedrock's rule.
+          r.traits.rule = .bedrock
+        }
         // Vertex: the location, not the model id, names a regional endpoint.
         if call.endpoint == .vertex { r.traits.regional = call.regional }
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }

@@ -32,6 +32,8 @@ extension CaptureReader {
         ?? usage["input_tokens_details"]?["cached_tokens"]?.int64 ?? 0
       r.input = max(0, prompt - cached)
       r.cacheRead = min(cached, prompt)
+      // OpenAI's rule: cached tokens count toward TPM (OPENAI-CACHING).
+      r.traits.rule = .openai
       r.output = usage["completion_tokens"]?.int64 ?? usage["output_tokens"]?.int64 ?? 0
       r.stopReason = true
       if let created = body["created"]?.int64 ?? body["created_at"]?.int64 {
@@ -40,7 +42,9 @@ extension CaptureReader {
       return [r]
     }
     if usage["inputTokens"] != nil {
-      // Bedrock Converse: TTL split in cacheDetails (1h before 5m).
+      // Bedrock Converse: TTL split in cacheDetails (1h before 5m); Bedrock's
+      // rule (BEDROCK-BURNDOWN).
+      r.traits.rule = .bedrock
       r.input = usage["inputTokens"]?.int64
       r.output = usage["outputTokens"]?.int64
       r.cacheRead = usage["cacheReadInputTokens"]?.int64
