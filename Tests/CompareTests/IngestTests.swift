@@ -135,8 +135,9 @@ struct GroupingTests {
       let r = await analyze([layout("quirks")], by: dims)
       let first = AnalysisRenderer.csv(r).split(separator: "\r\n").first.map(String.init)
       // Sessions add their first and last activity (issue 15), requests
-      // their rule (issue 13), at the end.
-      let trailing = dims.contains(.session) ? ",first_time,last_time" : dims.contains(.request) ? ",rule" : ""
+      // their rule and server tools (issue 13), at the end.
+      let trailing =
+        dims.contains(.session) ? ",first_time,last_time" : dims.contains(.request) ? ",rule,server_tools" : ""
       #expect(first == keys + measured + trailing, "\(dims)")
     }
   }

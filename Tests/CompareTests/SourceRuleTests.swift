@@ -114,9 +114,9 @@ struct SourceRuleTests {
     // The request CSV carries the rule at the end, whatever the mix.
     let csv = table.requestsCSV()
     #expect(csv.hasPrefix(Dimension.request.columns.joined(separator: ",") + ",requests,"))
-    #expect(csv.split(separator: "\r\n").first?.hasSuffix(",unpriced_requests,rule") == true)
+    #expect(csv.split(separator: "\r\n").first?.hasSuffix(",unpriced_requests,rule,server_tools") == true)
     #expect(
-      csv.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").last ?? "" }.sorted() == [
+      csv.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").dropLast().last ?? "" }.sorted() == [
         "anthropic", "bedrock", "openai",
       ])
     // One rule: no split, no rule column beyond the request CSV's.

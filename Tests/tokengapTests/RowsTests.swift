@@ -133,7 +133,7 @@ struct RowsTests {
       let plain = await run(["analyze", data, "--by", "request", "--format", "csv", "--timezone", zone])
       let rowCells = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-      #expect(plainRows.first?.last == "rule" && plainRows.first?.count == 31)
+      #expect(plainRows.first?.suffix(2) == ["rule", "server_tools"] && plainRows.first?.count == 32)
       let accounting = try #require(rowCells.first?.firstIndex(of: "accounting"))
       #expect(rowCells.count == plainRows.count)
       for (x, y) in zip(rowCells, plainRows) where !y.contains(where: { $0.contains("\"") }) {
@@ -236,19 +236,20 @@ struct RowsTests {
     // to the same figures; one file may not mix /1 and /2 rows.
     let older = lines.map {
       $0.replacing("tokengap.request/2", with: "tokengap.request/1").replacing(#","regional":false"#, with: "")
+        .replacing(#","server_tools":false"#, with: "")
     }
-    #expect(older.allSatisfy { !$0.contains("regional") })
+    #expect(older.allSatisfy { !$0.contains("regional") && !$0.contains("server_tools") })
     try write(older.joined(separator: "\n") + "\n", "\(dir)/older.jsonl")
     try write(good, "\(dir)/current.jsonl")
     let o = await tokengap("analyze", "\(dir)/older.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     let c = await tokengap("analyze", "\(dir)/current.jsonl", "--by", "total", "--format", "csv", "--at", "2026-11-01")
     #expect(o.status == 0 && o.out == c.out)
-    // The same in CSV: a /1 header has no 'regional' column.
+    // The same in CSV: a /1 header has neither 'regional' nor 'server_tools'.
     let rowsCSV = await run([
       "analyze", root + "/datasets/claude-code/claude-code-log", "--by", "request", "--format", "csv", "--rows",
     ])
     let olderCSV = rowsCSV.split(separator: "\r\n").map {
-      String($0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ","))
+      String($0.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(separator: ","))
         .replacing("tokengap.request/2", with: "tokengap.request/1")
     }
     #expect(olderCSV.first?.hasSuffix(",catalog_sha256") == true)

@@ -11,7 +11,9 @@ struct SourceRuleCLITests {
       let one = await tokengap("analyze", examples, "--by", by, "--format", "csv", "--at", "2026-11-01", "--jobs", "1")
       let four = await tokengap("analyze", examples, "--by", by, "--format", "csv", "--at", "2026-11-01", "--jobs", "4")
       #expect(one.status == 0 && one.out == four.out, "\(by)")
-      #expect(one.out.split(separator: "\r\n").first?.hasSuffix(",rule") == true, "\(by)")
+      #expect(
+        one.out.split(separator: "\r\n").first?.hasSuffix(by == "request" ? ",rule,server_tools" : ",rule") == true,
+        "\(by)")
     }
   }
 
@@ -23,14 +25,14 @@ struct SourceRuleCLITests {
     let row = try #require(csv.out.split(separator: "\r\n").dropFirst().first)
     let cells = row.split(separator: ",", omittingEmptySubsequences: false)
     // estimate_tokens, itpm_tokens, overestimation_ratio are columns 14-17 (1-based);
-    // rule is the last.
-    #expect(cells[13] == "2006" && cells[14] == "2006" && cells[16] == "1" && cells.last == "openai")
+    // rule is the one before the last (server_tools).
+    #expect(cells[13] == "2006" && cells[14] == "2006" && cells[16] == "1" && cells[30] == "openai")
     let imposed = await tokengap(
       "analyze", examples + "/openai-chat.json", "--by", "request", "--format", "csv", "--at", "2026-11-01",
       "--accounting", "anthropic")
     let a = try #require(imposed.out.split(separator: "\r\n").dropFirst().first)
       .split(separator: ",", omittingEmptySubsequences: false)
     // 2,006 / 86 = 23.325581…; (2,006 − 86) / 2,006 = 0.957129…
-    #expect(a[14] == "86" && a[16] == "23.325581" && a[17] == "0.957129" && a.last == "anthropic")
+    #expect(a[14] == "86" && a[16] == "23.325581" && a[17] == "0.957129" && a[30] == "anthropic")
   }
 }

@@ -65,6 +65,7 @@ extension Dimension {
   static func trailingColumns(_ dims: [Dimension], mixedRules: Bool = false) -> [String] {
     (dims.contains(.session) ? ["first_time", "last_time"] : [])
       + (dims.contains(.request) || mixedRules ? ["rule"] : [])
+      + (dims.contains(.request) ? ["server_tools"] : [])
   }
 }
 
@@ -280,6 +281,7 @@ extension PricedTable {
         switch name {
         case "first_time": time = summaries[g].firstTime
         case "last_time": time = summaries[g].lastTime
+        case "server_tools": return t.rows[representatives[g]].traits.serverTools ? "true" : "false"
         default: return priceClass(ofRow: representatives[g]).accounting.rawValue
         }
         return time.map { LocalTime.format(Instant(millisecondsSinceEpoch: $0), timeZone, .millisecond) } ?? ""
@@ -704,9 +706,10 @@ extension PricedTable {
     }
   }
 
-  /// One request's trailing cells of the `--by request` CSV: its rule.
+  /// One request's trailing cells of the `--by request` CSV: its rule and
+  /// whether it used server tools.
   func requestTrailingCells(row i: Int) -> [String] {
-    [priceClass(ofRow: i).accounting.rawValue]
+    [priceClass(ofRow: i).accounting.rawValue, table.rows[i].traits.serverTools ? "true" : "false"]
   }
 
   /// One request's cells of the `--by request` CSV: its key columns, then

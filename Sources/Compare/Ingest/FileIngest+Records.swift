@@ -124,6 +124,7 @@ extension FileIngest {
           if let v = u.cacheCreation { current.cacheCreation = v }
           if let v = u.cacheRead { current.cacheRead = v }
           if let v = u.webSearch { current.webSearch = v }
+          if u.usedServerTools { current.traits.serverTools = true }
           if let its = record.outer.iterations {
             guard let decoded = iterations(its, lineNumber: n) else {
               count(\.malformedLines)
@@ -264,6 +265,7 @@ extension FileIngest {
       raw.write5m = u.write5m
       raw.write1h = u.write1h
       raw.webSearch = u.webSearch
+      raw.traits.serverTools = u.usedServerTools
       if let its = f.iterations {
         guard let decoded = iterations(its, lineNumber: n) else { return false }
         raw.iterations = decoded
@@ -518,8 +520,9 @@ extension FileIngest {
       if model == own {
         raw = r
       } else {
-        // A step's own request row: web searches stay with the request.
+        // A step's own request row: web searches and server tools stay with the request.
         r.webSearch = nil
+        r.traits.serverTools = false
         // Keyed by text, so that its row read back is the same request.
         guard let key else {
           r.messageID = nil

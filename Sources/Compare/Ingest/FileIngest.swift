@@ -452,6 +452,8 @@ public struct FileIngest {
         return
       }
     }
+    // An open stream learns from its content blocks (a fallback, a server tool).
+    if stream != nil { noteStreamBlock(all, start..<range.upperBound) }
     pending.removeAll(keepingCapacity: true)
     let failure = scanner.scan(all, start..<range.upperBound, into: &pending)
     var count = pending.count

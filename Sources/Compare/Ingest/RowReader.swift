@@ -242,6 +242,7 @@ extension FileIngest {
     }
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
     raw.traits.regional = flag("regional") ?? false
+    raw.traits.serverTools = flag("server_tools") ?? false
     if let text = value("time") {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }

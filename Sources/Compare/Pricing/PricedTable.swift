@@ -145,6 +145,7 @@ public struct PricedTable: Sendable {
       ledger.requests += 1
       if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
       if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
+      if table.rows[i].traits.serverTools { ledger.serverToolRequests += 1 }
       if c.tierAssumed { ledger.tierAssumedRecords += 1 }
       let reason: String?
       do {
@@ -287,6 +288,9 @@ public struct PricedRequest: Sendable {
   public var pool: String?
   /// The rate-limit rule that decided `itpm` (the source's, or `--accounting`).
   public var rule: Accounting
+  /// The request used server tools (web search, web fetch, code execution):
+  /// its `estimate` is not what count_tokens would return.
+  public var serverTools: Bool
   /// The gap; nil only when the prompt overflows 64 bits.
   public var gap: Gap?
   /// `P` and `I`, exact even where `gap` is nil.
@@ -324,6 +328,7 @@ public struct PricedRequest: Sendable {
     model = c.model
     pool = c.pool
     rule = c.accounting
+    serverTools = r.traits.serverTools
     gap = try? Gap(usage: usage, priceClass: c)
     (estimate, itpm) = Self.charges(usage, c)
     measuredCountTokens = t.measuredCountTokens(of: i)

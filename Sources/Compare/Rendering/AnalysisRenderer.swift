@@ -378,6 +378,10 @@ public enum AnalysisRenderer {
       out += "ledger: \(Fmt.count(l.filesNotData, "text file")) passed over (neither JSON nor SSE)\n"
     }
     if !l.filesPassedOver.isEmpty { out += passedOverText(l.filesPassedOver) }
+    if l.serverToolRequests > 0 {
+      out +=
+        "ledger: \(Fmt.count(l.serverToolRequests, "request")) used server tools (web search, web fetch, code execution): P counts their results, which count_tokens cannot (it refuses server tools); flagged server_tools\n"
+    }
     if l.unknownTTLRequests > 0 {
       out +=
         "ledger: \(Fmt.count(l.unknownTTLRequests, "request")) wrote cache of unknown TTL (costs are lower bounds)\n"

@@ -146,7 +146,9 @@ enum PeopleTable {
       ids = (keys.filter { !chosen.contains($0) } + chosen)
     } else {
       // Sessions show when they ran; the rule shows when the run mixes rules.
-      ids = keys + r.trailingColumns.filter { $0 != "rule" || r.rules.count > 1 } + defaultColumns
+      ids =
+        keys + r.trailingColumns.filter { $0.hasSuffix("_time") || ($0 == "rule" && r.rules.count > 1) }
+        + defaultColumns
     }
     let shown = shape.top.map { Array(r.rows.prefix($0)) } ?? r.rows
     let clock = ActivityClock(zone: r.zone, rows: shown.map(\.summary))

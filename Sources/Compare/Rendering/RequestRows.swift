@@ -26,7 +26,7 @@ public enum RequestRows {
   public static let readable = ["tokengap.request/1", "tokengap.request/2"]
 
   /// The columns schema 2 added at the end, absent from schema 1 rows.
-  static let addedInSchema2: Set<String> = ["regional"]
+  static let addedInSchema2: Set<String> = ["regional", "server_tools"]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -41,7 +41,7 @@ public enum RequestRows {
     ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
     ("catalog_sha256", .text),
     // Schema 2 (issue 13): added at the end, so that no column moves.
-    ("regional", .flag),
+    ("regional", .flag), ("server_tools", .flag),
   ]
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
@@ -148,6 +148,7 @@ extension PricedTable {
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
       priceClass(ofRow: i).accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
       context.catalog.version, context.catalog.sha256, r.traits.regional ? "true" : "false",
+      r.traits.serverTools ? "true" : "false",
     ]
   }
 

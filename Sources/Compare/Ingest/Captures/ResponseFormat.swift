@@ -71,6 +71,7 @@ extension CaptureReader {
     r.geo = usage["inference_geo"]?.string
     r.speed = usage["speed"]?.string
     r.iterations = Self.iterations(usage)
+    r.traits.serverTools = StreamBlocks.usedServerTools(body)
     return [r]
   }
 
@@ -113,7 +114,15 @@ extension CaptureReader {
         if let v = u["cache_creation_input_tokens"]?.int64 { c.cacheCreation = v }
         if let v = u["cache_read_input_tokens"]?.int64 { c.cacheRead = v }
         if let v = u["server_tool_use"]?["web_search_requests"]?.int64 { c.webSearch = v }
+        if StreamBlocks.countsServerTools(u) { c.traits.serverTools = true }
         if let its = iterations(u) { c.iterations = its }
+        current = c
+      case "content_block_start":
+        // A fallback names the model that produced the final usage; a
+        // server tool's call flags the request.
+        guard var c = current, let found = StreamBlocks.contentBlockStart(event) else { continue }
+        if let model = found.fallbackModel { c.model = model }
+        if found.serverTool { c.traits.serverTools = true }
         current = c
       case "message_stop":
         if var c = current {
