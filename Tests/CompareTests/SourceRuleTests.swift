@@ -70,6 +70,24 @@ struct SourceRuleTests {
     #expect(imposed.allSatisfy { $0.rule == .anthropic && $0.itpm == 1_010 })
   }
 
+  @Test("Rows keep the rule they were judged by, even a Bedrock id judged by an imposed Anthropic rule")
+  func rowsKeepTheRule() throws {
+    let files = [
+      ("bedrock-id.jsonl", messages("msg_b", "us.anthropic.claude-3-5-haiku-20241022-v1:0", input: 10, read: 1_000))
+    ]
+    for imposed in [nil, Accounting.anthropic] {
+      var rows = ""
+      priced(files, accounting: imposed).writeRows(.jsonl, source: "test") {
+        rows += $0
+        return true
+      }
+      let back = try #require(priced([("rows.jsonl", rows)]).ordered().first)
+      // By source: Bedrock's, I = 10. Imposed Anthropic (Haiku 3.5 is †): 1,010.
+      #expect(back.rule == (imposed ?? .bedrock))
+      #expect(back.itpm == (imposed == nil ? 10 : 1_010))
+    }
+  }
+
   @Test("Bedrock's burndown: Sonnet 4.5's 50 output tokens charge 250 under Bedrock's rule, 50 under Anthropic's")
   func burndown() throws {
     let files = [("converse.json", converse("us.anthropic.claude-sonnet-4-5-20250929-v1:0", input: 100, read: 0))]

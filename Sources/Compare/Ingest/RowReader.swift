@@ -238,7 +238,7 @@ extension FileIngest {
         rowProblem(.invalidField, n, "'accounting' is none of anthropic, bedrock, openai: '\(text)'")
         return
       }
-      raw.traits.rule = rule
+      raw.traits.pin(rule)
     }
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
     raw.traits.regional = flag("regional") ?? false

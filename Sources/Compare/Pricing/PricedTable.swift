@@ -26,9 +26,12 @@ public struct PricingContext: Sendable {
   /// | a Bedrock shape (`usage.inputTokens`), a Bedrock Runtime URL, or a Bedrock model id (`anthropic.…`, `us.anthropic.…`, an ARN) logged by any of the above | Bedrock's |
   /// | an OpenAI shape (`prompt_tokens`, `input_tokens_details`) | OpenAI's |
   /// | tokengap's own rows | the row's `accounting` |
-  public func rule(source: Accounting, loggedModel: String) -> Accounting {
+  ///
+  /// - Parameter pinned: The source's rule was recorded as such (a row read
+  ///   back), so a Bedrock id does not change it.
+  public func rule(source: Accounting, pinned: Bool = false, loggedModel: String) -> Accounting {
     if let accounting { return accounting }
-    if source == .anthropic, ModelCatalog.isBedrock(loggedModel) { return .bedrock }
+    if source == .anthropic, !pinned, ModelCatalog.isBedrock(loggedModel) { return .bedrock }
     return source
   }
 }
@@ -119,7 +122,8 @@ public struct PricedTable: Sendable {
         classes.append(
           PriceClass(
             model: model, day: day, options: options, catalog: context.catalog,
-            accounting: context.rule(source: row.traits.rule, loggedModel: table.strings[row.model]),
+            accounting: context.rule(
+              source: row.traits.rule, pinned: row.traits.pinned, loggedModel: table.strings[row.model]),
             aggregate: f.contains(.aggregate)))
         classIDs[key] = id
       }
@@ -132,17 +136,15 @@ public struct PricedTable: Sendable {
     self.countsReads = classes.map(\.countsCacheReads)
     self.rowClass = rowClass
     self.count = requests
-    var perRule: [Accounting: Int] = [:]
-    for i in 0..<table.count where rowClass[i] != Self.replayClass {
-      perRule[classes[Int(rowClass[i])].accounting, default: 0] += 1
-    }
-    self.rules = Accounting.allCases.compactMap { r in perRule[r].map { (r, $0) } }
+    // Requests per rule, in the order of Accounting.allCases.
+    var perRule = [Int](repeating: 0, count: Accounting.allCases.count)
     // The ledger's request counts, from the same table every analysis reads.
     ledger.duplicatesCollapsed = ledger.usageRecords - (table.count - absorbed)
     for i in 0..<table.count where rowClass[i] != Self.replayClass {
       let c = classes[Int(rowClass[i])]
       let usage = table.counts(of: i).usage
       ledger.requests += 1
+      perRule[Accounting.allCases.firstIndex(of: c.accounting) ?? 0] += 1
       if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
       if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
       if table.rows[i].traits.serverTools { ledger.serverToolRequests += 1 }
@@ -165,6 +167,7 @@ public struct PricedTable: Sendable {
       }
     }
     self.ledger = ledger
+    self.rules = zip(Accounting.allCases, perRule).filter { $0.1 > 0 }.map { ($0.0, $0.1) }
   }
 
   private struct ClassKey: Hashable {

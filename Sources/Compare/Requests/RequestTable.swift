@@ -134,7 +134,7 @@ public struct RequestTable: Sendable {
   ///
   /// | bits | meaning |
   /// |---|---|
-  /// | 0–1 | rule: 0 Anthropic, 1 Bedrock, 2 OpenAI |
+  /// | 0–1 | rule: 0 Anthropic, 1 Bedrock, 2 OpenAI, 3 Anthropic as recorded (a row read back: a Bedrock id does not make it Bedrock's) |
   /// | 2 | regional endpoint |
   /// | 3 | server tools |
   package struct Traits: Sendable, Hashable {
@@ -165,6 +165,15 @@ public struct RequestTable: Sendable {
         }
         rawValue = (rawValue & ~0x3) | bits
       }
+    }
+
+    /// The rule as recorded (a row's `accounting`): kept whatever the model id.
+    var pinned: Bool { rawValue & 0x3 == 3 || rawValue & 0x3 == 1 || rawValue & 0x3 == 2 }
+
+    /// Records `rule` as the request's, whatever its model id says.
+    mutating func pin(_ rule: Accounting) {
+      self.rule = rule
+      if rule == .anthropic { rawValue |= 0x3 }
     }
 
     package var regional: Bool {
