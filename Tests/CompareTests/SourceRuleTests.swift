@@ -88,6 +88,26 @@ struct SourceRuleTests {
     }
   }
 
+  @Test("simulate: in a run that mixes rules, Bedrock's traffic is a pool of its own, never in Anthropic's bucket")
+  func simulatePools() throws {
+    func entry(_ second: Int, _ url: String, _ body: String) -> String {
+      let quoted = body.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+      return #"{"startedDateTime":"2026-10-01T10:00:0\#(second)Z","request":{"method":"POST","url":"\#(url)"},"#
+        + #""response":{"status":200,"headers":[],"content":{"mimeType":"application/json","text":"\#(quoted)"}}}"#
+    }
+    let anthropic = entry(
+      1, "https://api.anthropic.com/v1/messages", messages("msg_1", "claude-sonnet-4-5", input: 10, read: 0))
+    let bedrock = entry(
+      2, "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-sonnet-4-5-20250929-v1:0/invoke",
+      messages("msg_2", "claude-sonnet-4-5-20250929", input: 20, read: 0))
+    let har = #"{"log":{"entries":["# + anthropic + "," + bedrock + "]}}"
+    let mixed = Arrival.of(priced([("mixed.har", har)]).ordered()).arrivals
+    #expect(mixed.map { "\($0.pool) \($0.itpm)" } == ["sonnet-4 10", "bedrock:sonnet-4 20"])
+    // One rule (imposed or not): the pools keep their names, so --tier applies.
+    let imposed = Arrival.of(priced([("mixed.har", har)], accounting: .bedrock).ordered()).arrivals
+    #expect(imposed.map(\.pool) == ["sonnet-4", "sonnet-4"])
+  }
+
   @Test("Bedrock's burndown: Sonnet 4.5's 50 output tokens charge 250 under Bedrock's rule, 50 under Anthropic's")
   func burndown() throws {
     let files = [("converse.json", converse("us.anthropic.claude-sonnet-4-5-20250929-v1:0", input: 100, read: 0))]
