@@ -114,17 +114,25 @@ struct EdgeInputTests {
     #expect(Dictionary(uniqueKeysWithValues: back.ordered().map { ($0.messageID ?? "", $0.serverTools) }) == flagged)
   }
 
-  @Test("The shipped web search response and stream are flagged; the text response is not")
+  @Test("The shipped web search and code execution responses and streams are flagged; text and advisor are not")
   func shippedServerTools() async {
     let rs = await requests([
       dataset("api-responses/vercel-ai/anthropic-web-search-tool.1.json"),
       dataset("sse-streams/vercel-ai/anthropic-web-search-tool.1.chunks.txt"),
+      // usage.server_tool_use counts 0 web searches and 0 fetches: the two
+      // server_tool_use blocks (text_editor and bash code execution) tell.
+      dataset("api-responses/vercel-ai/anthropic-code-execution-20250825.1.json"),
+      dataset("sse-streams/vercel-ai/anthropic-code-execution-20260120-prompt-cache.1.chunks.txt"),
       dataset("api-responses/vercel-ai/anthropic-text.json"),
+      // The advisor is the server tool count_tokens accepts.
+      dataset("api-responses/vercel-ai/anthropic-advisor-20260301.1.json"),
     ])
     #expect(
-      rs.map { "\($0.file.split(separator: "/").last ?? "") \($0.serverTools)" }.sorted() == [
-        "anthropic-text.json false", "anthropic-web-search-tool.1.chunks.txt true",
-        "anthropic-web-search-tool.1.json true",
+      Set(rs.map { "\($0.file.split(separator: "/").last ?? "") \($0.serverTools)" }) == [
+        "anthropic-web-search-tool.1.json true", "anthropic-web-search-tool.1.chunks.txt true",
+        "anthropic-code-execution-20250825.1.json true",
+        "anthropic-code-execution-20260120-prompt-cache.1.chunks.txt true", "anthropic-text.json false",
+        "anthropic-advisor-20260301.1.json false",
       ])
   }
 }

@@ -472,6 +472,7 @@ public struct FileIngest {
     }
     records.removeAll(keepingCapacity: true)
     pending = records
+    if document { noteDocumentServerTools(all, start..<range.upperBound) }
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
       let line = document ? lineOf(all, failure.offset) : n

@@ -57,6 +57,37 @@ extension ScannedUsage {
 
 extension FileIngest {
   static let contentBlockStart = Array(#""content_block_start""#.utf8)
+  /// A `server_tool_use` content block, compact or pretty-printed.
+  static let serverToolBlocks = [Array(#""type":"server_tool_use""#.utf8), Array(#""type": "server_tool_use""#.utf8)]
+  /// The largest document whose content blocks are read (parsed whole).
+  static let serverToolDocumentLimit = 64 << 20
+
+  /// Flags the requests of a document (a response, or an array of them,
+  /// read whole) whose content calls a server tool: the byte scanner reads
+  /// usage, not content, and a response's usage may count no server tool
+  /// request (code execution's often does not). Only a document that holds
+  /// such a block, and is at most 64 MiB, is parsed.
+  mutating func noteDocumentServerTools(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+    guard range.count <= FileIngest.serverToolDocumentLimit,
+      FileIngest.serverToolBlocks.contains(where: { FileIngest.contains(all, range, $0) }),
+      let doc = try? JSONParser.parse(UnsafeBufferPointer(rebasing: all[range]))
+    else { return }
+    var ids: Set<String> = []
+    func visit(_ v: JSONValue) {
+      if let items = v.array {
+        items.forEach(visit)
+        return
+      }
+      let response = v["message"] ?? v
+      if (response["content"]?.array ?? []).contains(where: StreamBlocks.isServerToolCall),
+        let id = response["id"]?.string
+      {
+        ids.insert(id)
+      }
+    }
+    visit(doc)
+    partial.table.markServerTools(messageIDs: ids)
+  }
 
   /// Notes what a `content_block_start` line tells the open stream (a
   /// fallback's model, a server tool's call). Called only while a stream is

@@ -675,6 +675,22 @@ public struct RequestTable: Sendable {
     return merged
   }
 
+  /// Flags the rows whose `message.id` is one of `ids` as having used
+  /// server tools (found in a document's content blocks after its usage
+  /// was read). One pass over the rows: meant for one file's table.
+  package mutating func markServerTools(messageIDs ids: Set<String>) {
+    guard !ids.isEmpty else { return }
+    // Rows keyed by their ids only: a step of usage.iterations keyed as its
+    // own request keeps the flag off (the tools stay with the request).
+    for i in 0..<rows.count where !rows[i].flags.contains(.fileKey) {
+      let entry = arena.entry(at: rows[i].key)
+      guard entry.first == 0, let m = KeyEncoding.ids(entry).messageID,
+        ids.contains(String(decoding: m, as: UTF8.self))
+      else { continue }
+      rows[i].traits.serverTools = true
+    }
+  }
+
   /// The working directory a project's lines name, if any.
   package func path(ofProject id: UInt32) -> String? {
     paths[id].map { strings[$0] }
