@@ -102,6 +102,10 @@ struct EdgeInputTests {
     #expect(csv.split(separator: "\r\n").first?.hasSuffix(",rule,server_tools") == true)
     #expect(csv.split(separator: "\r\n").filter { $0.hasSuffix(",anthropic,true") }.count == 4)
     #expect(AnalysisRenderer.ledgerText(table.ledger).contains("ledger: 4 requests used server tools"))
+    // In JSON a boolean, as lower_bound.
+    let json = AnalysisRenderer.render(table.analysis(dimensions: [.request]), format: .json)
+    #expect(json.ranges(of: #""server_tools": true"#).count == 4)
+    #expect(json.ranges(of: #""server_tools": false"#).count == 2)
 
     // Rows carry the flag: read back, the same four.
     var rows = ""

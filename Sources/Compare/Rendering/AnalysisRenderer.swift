@@ -146,7 +146,8 @@ public enum AnalysisRenderer {
         members.append((c, row.keys[i].isEmpty ? .null : .string(row.keys[i])))
       }
       let trailing = zip(r.trailingColumns, row.trailing).map { (name, text) -> (String, JSONValue) in
-        (name, text.isEmpty ? .null : .string(text))
+        if name == "server_tools" { return (name, .bool(text == "true")) }
+        return (name, text.isEmpty ? .null : .string(text))
       }
       return .object(members + summaryJSON(row.summary) + trailing)
     }
