@@ -134,8 +134,11 @@ struct GroupingTests {
     for (dims, keys) in expectations {
       let r = await analyze([layout("quirks")], by: dims)
       let first = AnalysisRenderer.csv(r).split(separator: "\r\n").first.map(String.init)
-      let trailing = dims.contains(.session) ? ",first_time,last_time" : ""
-      // Issue 13, item 17 added one column after every other.
+      // Sessions add their first and last activity (issue 15), requests
+      // their rule and server tools (issue 13), at the end; issue 13, item 17
+      // added one column after every other.
+      let trailing =
+        dims.contains(.session) ? ",first_time,last_time" : dims.contains(.request) ? ",rule,server_tools" : ""
       #expect(first == keys + measured + trailing + ",third_party_priced_requests", "\(dims)")
     }
   }

@@ -71,6 +71,9 @@ struct LeanPathTests {
       #"{"type":"progress","sessionId":"s1","data":{"message":{"type":"assistant","timestamp":"2026-03-01T10:00:01Z","#
         + #""message":{"id":"msg_20","model":"claude-haiku-4-5","usage":{"input_tokens":3,"output_tokens":1}}}}}"#,
       line("msg_21", model: "claude-sonnet-4-5-20250929", extra: #""isSidechain":false,"#),
+      // A Bedrock model id logged in a transcript: Bedrock's rule (issue 13).
+      line("msg_25", model: "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+      line("msg_26", usage: #""input_tokens":1,"output_tokens":1,"server_tool_use":{"web_fetch_requests":1}"#),
     ].map { Array($0.utf8) }
     // Text that is not UTF-8, in a kept field and in the cwd shown.
     var badModel = Array(line("msg_22", model: "claude-X").utf8)

@@ -69,16 +69,16 @@ struct MistakeCase: Sendable, CustomTestStringConvertible {
     .init(
       args: ["estimate", "--model", "sonnet"],
       message:
-        "tokengap: error: model 'sonnet' is not in the catalog 2026-11-30.1; did you mean one of 'claude-sonnet-5-5', 'claude-sonnet-5', 'claude-sonnet-4-6', 'claude-sonnet-4-5'?"
+        "tokengap: error: model 'sonnet' is not in the catalog 2026-11-30.4; did you mean one of 'claude-sonnet-5-5', 'claude-sonnet-5', 'claude-sonnet-4-6', 'claude-sonnet-4-5'?"
     ),
     .init(
       args: ["estimate", "--model", "claude-sonet-4-5"],
       message:
-        "tokengap: error: model 'claude-sonet-4-5' is not in the catalog 2026-11-30.1; did you mean 'claude-sonnet-4-5'?"
+        "tokengap: error: model 'claude-sonet-4-5' is not in the catalog 2026-11-30.4; did you mean 'claude-sonnet-4-5'?"
     ),
     .init(
       args: ["estimate", "--model", "gpt-5"],
-      message: "tokengap: error: model 'gpt-5' is not in the catalog 2026-11-30.1; 'tokengap rules' lists the models"),
+      message: "tokengap: error: model 'gpt-5' is not in the catalog 2026-11-30.4; 'tokengap rules' lists the models"),
     .init(
       args: ["analyze", "--model", "claude-sonet-4-5"],
       message: "tokengap: error: no model in the catalog contains 'claude-sonet-4-5'; did you mean 'claude-sonnet-4-5'?"

@@ -128,15 +128,20 @@ struct RowsTests {
         "--timezone", zone,
       ])
       #expect(again == csv, "\(zone)")
-      // The CSV's first columns are the request CSV, byte for byte.
+      // The CSV's first columns are the request CSV's up to its trailing
+      // 'rule' (issue 13), byte for byte; the rule is the row's 'accounting'.
       let plain = await run(["analyze", data, "--by", "request", "--format", "csv", "--timezone", zone])
-      let cut = csv.split(separator: "\r\n").map {
-        $0.split(separator: ",", omittingEmptySubsequences: false).prefix(
-          Dimension.request.columns.count + summaryColumns.count + AnalysisRenderer.finalColumns.count)
-      }
+      let rowCells = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-      #expect(cut.count == plainRows.count)
-      for (x, y) in zip(cut, plainRows) where !y.contains(where: { $0.contains("\"") }) { #expect(Array(x) == y) }
+      #expect(
+        plainRows.first?.suffix(3) == ["rule", "server_tools", "third_party_priced_requests"]
+          && plainRows.first?.count == 33)
+      let accounting = try #require(rowCells.first?.firstIndex(of: "accounting"))
+      #expect(rowCells.count == plainRows.count)
+      for (x, y) in zip(rowCells, plainRows) where !y.contains(where: { $0.contains("\"") }) {
+        #expect(Array(x.prefix(30)) == Array(y.prefix(30)))
+        if x.first != "time" { #expect(x[accounting] == y[30]) }
+      }
     }
   }
 
@@ -236,9 +241,9 @@ struct RowsTests {
     ])
     let csvLines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     let header = try #require(csvLines.first)
-    let added = ["third_party_priced_requests", "max_tokens", "duration_ms"]
+    let added = ["third_party_priced_requests", "max_tokens", "duration_ms", "regional", "server_tools"]
     let drop = Set(added.compactMap { name in header.firstIndex { $0 == name } })
-    #expect(drop.count == 3)
+    #expect(drop.count == 5)
     let v1 = csvLines.map { cells in
       cells.enumerated().filter { !drop.contains($0.offset) }.map { String($0.element) }.joined(separator: ",")
         .replacing("tokengap.request/2", with: "tokengap.request/1")
@@ -253,6 +258,14 @@ struct RowsTests {
     #expect(m.status == 0)
     #expect(m.out.split(separator: "\r\n").last?.hasPrefix("2,") == true)
     #expect(m.err.contains("mixed.jsonl:2: row schema 'tokengap.request/3' differs"), "\(m.err)")
+
+    // One file may not mix /1 and /2 rows.
+    try write([lines[0], older[1]].joined(separator: "\n") + "\n", "\(dir)/mixed12.jsonl")
+    let m12 = await tokengap("analyze", "\(dir)/mixed12.jsonl", "--at", "2026-11-01")
+    #expect(
+      m12.err.contains(
+        "mixed12.jsonl:2: row schema 'tokengap.request/1' differs from the file's earlier rows ('tokengap.request/2')"),
+      "\(m12.err)")
     #expect(await tokengap("analyze", "\(dir)/mixed.jsonl", "--strict", "-q").status == 65)
 
     // A request CSV written without --rows cannot be read back: it says how.

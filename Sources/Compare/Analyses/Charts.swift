@@ -49,6 +49,7 @@ public enum Charts {
     var points: [Point] = []
     var untimed = 0
     let t = priced.table
+    let mixed = priced.mixesRules
     arrivals.reserveCapacity(priced.count)
     points.reserveCapacity(priced.count)
     for i in priced.orderedRows() {
@@ -61,7 +62,8 @@ public enum Charts {
       guard let gap else { continue }
       let time = Instant(millisecondsSinceEpoch: r.time)
       let c = priced.priceClass(ofRow: i)
-      arrivals.append(Arrival(time: time, pool: Arrival.pool(c.pool, model: c.model), gap: gap))
+      arrivals.append(
+        Arrival(time: time, pool: Arrival.pool(c.pool, model: c.model, rule: mixed ? c.accounting : nil), gap: gap))
       points.append(
         Point(
           time: time, estimate: gap.estimate, itpm: gap.itpm, inputCostEstimate: gap.inputCostEstimate ?? .zero,

@@ -57,10 +57,15 @@ public struct GroupRow: Sendable {
 }
 
 extension Dimension {
-  /// Columns written after the summary columns, for groupings of sessions:
-  /// their first and last activity, added at the end so that no column moves.
-  static func trailingColumns(_ dims: [Dimension]) -> [String] {
-    dims.contains(.session) ? ["first_time", "last_time"] : []
+  /// Columns written after the summary columns, added at the end so that no
+  /// column moves: for groupings of sessions their first and last activity
+  /// (issue 15); for requests the rate-limit rule that decided I (issue 13);
+  /// for any other grouping of requests judged by several rules, the rule,
+  /// by which the groups are then split.
+  static func trailingColumns(_ dims: [Dimension], mixedRules: Bool = false) -> [String] {
+    (dims.contains(.session) ? ["first_time", "last_time"] : [])
+      + (dims.contains(.request) || mixedRules ? ["rule"] : [])
+      + (dims.contains(.request) ? ["server_tools"] : [])
   }
 }
 
@@ -74,7 +79,12 @@ public struct AnalysisResult: Sendable {
   public var catalogVersion: String
   public var catalogSHA256: String
   public var timeZone: String
+  /// The rule that decided I: the imposed one (`--accounting`), else the
+  /// one rule of every request, else `mixed`.
   public var accounting: String
+  /// The rules that decided I, each with its request count (several: the
+  /// groups are split by rule).
+  public var rules: [(rule: Accounting, requests: Int)] = []
   /// The zone of the time keys and the times shown.
   public var zone: TimeZoneRule = .utc
   /// Columns after the summary columns (see ``GroupRow/trailing``).
@@ -112,7 +122,7 @@ public struct Analyzer: Sendable {
   /// ``PricedTable/analysis(dimensions:timeZone:)``).
   public func finish(
     dimensions: [Dimension], catalog: ModelCatalog, timeZone: TimeZoneRule = .utc,
-    pricingDay: CivilDay, accounting: Accounting = .anthropic
+    pricingDay: CivilDay, accounting: Accounting? = nil
   ) -> AnalysisResult {
     priced(PricingContext(catalog: catalog, pricingDay: pricingDay, accounting: accounting))
       .analysis(dimensions: dimensions, timeZone: timeZone)
@@ -140,7 +150,9 @@ extension PricedTable {
     // Model numbers fixed up front (from the classes, in their order), so
     // that slices of the table, summed apart, key their groups alike.
     let names = modelNumbers()
-    var grouper = Grouper(dimensions: dimensions, timeZone: timeZone, names: names)
+    // Requests judged by several rules are not summed across rules.
+    let byRule = mixesRules && !dimensions.contains(.request)
+    var grouper = Grouper(dimensions: dimensions, timeZone: timeZone, names: names, byRule: byRule)
     // One pass sums every group, in slices summed side by side and merged
     // in table order: the groups, their first rows and the samples come out
     // exactly as one pass over the whole table would leave them.
@@ -149,7 +161,8 @@ extension PricedTable {
     let parts = Mutex([GroupPass?](repeating: nil, count: slices))
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var pass = GroupPass(
-        grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names), recordGroups: t.count <= 1 << 22)
+        grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names, byRule: byRule),
+        recordGroups: t.count <= 1 << 22)
       pass.run(self, rows: (k * size)..<min(t.count, (k + 1) * size))
       parts.withLock { $0[k] = pass }
     }
@@ -260,11 +273,18 @@ extension PricedTable {
     quads = []
     var result: [GroupRow] = []
     result.reserveCapacity(summaries.count)
-    let trailing = Dimension.trailingColumns(dimensions)
+    let trailing = Dimension.trailingColumns(dimensions, mixedRules: byRule)
     let paths = dimensions.contains(.session) || dimensions.contains(.project)
     for g in summaries.indices {
-      let cells = [summaries[g].firstTime, summaries[g].lastTime].prefix(trailing.count).map { t in
-        t.map { LocalTime.format(Instant(millisecondsSinceEpoch: $0), timeZone, .millisecond) } ?? ""
+      let cells = trailing.map { name -> String in
+        let time: Int64?
+        switch name {
+        case "first_time": time = summaries[g].firstTime
+        case "last_time": time = summaries[g].lastTime
+        case "server_tools": return t.rows[representatives[g]].traits.serverTools ? "true" : "false"
+        default: return priceClass(ofRow: representatives[g]).accounting.rawValue
+        }
+        return time.map { LocalTime.format(Instant(millisecondsSinceEpoch: $0), timeZone, .millisecond) } ?? ""
       }
       result.append(
         GroupRow(
@@ -275,11 +295,18 @@ extension PricedTable {
     // be held three times over.
     summaries = []
     representatives = []
-    result.sort { $0.keys.lexicographicallyPrecedes($1.keys) }
+    if byRule {
+      // Groups of one key split by rule: the rule orders them.
+      result.sort { a, b in
+        a.keys != b.keys ? a.keys.lexicographicallyPrecedes(b.keys) : (a.trailing.last ?? "") < (b.trailing.last ?? "")
+      }
+    } else {
+      result.sort { $0.keys.lexicographicallyPrecedes($1.keys) }
+    }
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
       ledger: ledger, catalogVersion: context.catalog.version, catalogSHA256: context.catalog.sha256,
-      timeZone: timeZone.name, accounting: context.accounting.rawValue, zone: timeZone, trailingColumns: trailing)
+      timeZone: timeZone.name, accounting: ruleName, rules: rules, zone: timeZone, trailingColumns: trailing)
   }
 
   /// The working directory of row `i`'s project, if its lines name one.
@@ -435,11 +462,14 @@ private struct Grouper {
   /// Canonical model ids, numbered per logged id.
   var canonical: [UInt32: Int64] = [:]
   var canonicalNames: [String: Int64] = [:]
+  /// The rule is part of every key (the run mixes rules).
+  let byRule: Bool
 
-  init(dimensions: [Dimension], timeZone: TimeZoneRule, names: [String: Int64]) {
+  init(dimensions: [Dimension], timeZone: TimeZoneRule, names: [String: Int64], byRule: Bool = false) {
     self.dimensions = dimensions
     self.timeZone = timeZone
     canonicalNames = names
+    self.byRule = byRule
   }
 
   mutating func key(_ t: RequestTable, _ i: Int, _ priced: PricedTable) -> GroupKey {
@@ -483,14 +513,24 @@ private struct Grouper {
       case .total: break
       }
     }
+    if byRule {
+      switch priced.priceClass(ofRow: i).accounting {
+      case .anthropic: key.append(0)
+      case .bedrock: key.append(1)
+      case .openai: key.append(2)
+      }
+    }
     return key
   }
 }
 
 /// A group's identity as integers: interned ids, time buckets and offsets.
+/// Every dimension at once takes 13 (request 1, session 2, project 1, day,
+/// hour and minute 2 each, model, week and month 1 each), and the rule one
+/// more when `request` is not among them: 14 slots hold any grouping.
 private struct GroupKey: Hashable {
-  private var v: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
-    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+  private var v: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) =
+    (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
   private var n = 0
 
   mutating func append(_ x: Int64) {
@@ -658,9 +698,21 @@ extension PricedTable {
     guard let sorted = requestOrder(timeZone: timeZone) else {
       return [AnalysisRenderer.csv(analysis(dimensions: [.request], timeZone: timeZone))]
     }
-    return AnalysisRenderer.csvParts(keyColumns: Dimension.request.columns, count: sorted.count) { k in
-      requestCells(row: Int(sorted[k]), timeZone: timeZone)
+    return AnalysisRenderer.csvParts(
+      keyColumns: Dimension.request.columns, trailing: Dimension.trailingColumns([.request]), count: sorted.count
+    ) { k in
+      let i = Int(sorted[k])
+      // The final columns come after the trailing ones, as the header has them.
+      let cells = requestCells(row: i, timeZone: timeZone)
+      let n = AnalysisRenderer.finalColumns.count
+      return Array(cells.dropLast(n)) + requestTrailingCells(row: i) + cells.suffix(n)
     }
+  }
+
+  /// One request's trailing cells of the `--by request` CSV: its rule and
+  /// whether it used server tools.
+  func requestTrailingCells(row i: Int) -> [String] {
+    [priceClass(ofRow: i).accounting.rawValue, table.rows[i].traits.serverTools ? "true" : "false"]
   }
 
   /// One request's cells of the `--by request` CSV: its key columns, then

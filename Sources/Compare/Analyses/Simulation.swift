@@ -24,13 +24,15 @@ public struct Arrival: Sendable {
   public static func of(_ requests: [PricedRequest]) -> (arrivals: [Arrival], untimed: Int) {
     var out: [Arrival] = []
     var untimed = 0
+    // Requests judged by several rules went to several providers' quotas.
+    let mixed = Set(requests.map(\.rule)).count > 1
     for r in requests {
       guard let t = r.time else {
         untimed += 1
         continue
       }
       guard let gap = r.gap else { continue }
-      var a = Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model), gap: gap)
+      var a = Arrival(time: t, pool: Arrival.pool(r.pool, model: r.model, rule: mixed ? r.rule : nil), gap: gap)
       a.model = r.model
       a.measured = r.measuredCountTokens
       a.maxTokens = r.maxTokens
@@ -54,8 +56,17 @@ public struct Arrival: Sendable {
   /// How long the response took, in milliseconds, when the capture says.
   public var durationMs: Int64?
 
-  /// A request's rate-limit pool; a model the catalog does not know is a pool of its own.
-  static func pool(_ pool: String?, model: String) -> String { pool ?? "unknown:" + model }
+  /// A request's rate-limit pool; a model the catalog does not know is a pool
+  /// of its own. In a run that mixes rules (`rule` given), a request judged
+  /// by Bedrock's or OpenAI's rule went to another provider's quota than
+  /// Anthropic's: its pool is named by the rule (`bedrock:sonnet-4`), which
+  /// no tier of the catalog's (Anthropic's) tables lists, and never shares a
+  /// bucket with Anthropic's traffic. A run of one rule keeps the pools'
+  /// names, whatever its rule, so `--tier` applies as asked.
+  static func pool(_ pool: String?, model: String, rule: Accounting? = nil) -> String {
+    guard let rule, rule != .anthropic else { return pool ?? "unknown:" + model }
+    return rule.rawValue + ":" + (pool ?? model)
+  }
 
   /// A request sent at `time`, charged as its gap says.
   init(time: Instant, pool: String, gap: Gap) {

@@ -78,6 +78,13 @@ public enum CatalogLoader {
     if let rule = root["accounting"]?["reserve_refund"] {
       _ = try source(rule["source"], "accounting.reserve_refund")
     }
+    if let rule = root["accounting"]?["server_tools"] {
+      _ = try source(rule["source"], "accounting.server_tools")
+    }
+    // The rule per source cites a source for each rule it applies.
+    for cited in root["accounting"]?["by_source"]?["sources"]?.array ?? [] {
+      _ = try source(cited, "accounting.by_source")
+    }
 
     var models: [ModelEntry] = []
     var seenIDs = Set<String>()

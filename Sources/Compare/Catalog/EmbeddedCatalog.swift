@@ -3,7 +3,7 @@ enum EmbeddedCatalog {
   static let json = #"""
     {
       "schema": 1,
-      "version": "2026-11-30.1",
+      "version": "2026-11-30.4",
       "compiled": "2026-11-30",
       "notes": "Prices in USD per million tokens. Dates are UTC days; 'from' is inclusive, 'until' exclusive. Every entry names its source key; what the sources do not give is absent, never invented. Compiled from shared/reference/accounting-facts.md.",
       "sources": {
@@ -23,6 +23,8 @@ enum EmbeddedCatalog {
         "RL-2026-05-3P": {"url": "llmcapplanner (verified 2026-05-15): an intermediate 2026 rate-limit table, e.g. claude-opus-4-7 Tier 1 ITPM 500,000, Tier 4 10,000,000; not read from an official copy", "date": "2026-05-15", "grade": "third-party"},
         "RL-API-2026": {"url": "https://platform.claude.com/docs/en/manage-claude/rate-limits-api (API reference: GET /v1/organizations/rate_limits)", "date": "2026-11-30", "grade": "verified (the response shape: data[].group_type, models, limits[].type/value; the docs name requests_per_minute and input_tokens_per_minute, output_tokens_per_minute is taken by symmetry)"},
         "LITELLM-2026": {"url": "https://github.com/BerriAI/litellm/issues/31952 and https://github.com/BerriAI/litellm/pull/35110", "date": "2026-11-30", "grade": "third-party (a gateway's own limiter, as issue 13 describes it; not Anthropic's rule)"},
+        "TC-2026-09": {"url": "https://platform.claude.com/docs/en/build-with-claude/token-counting", "date": "2026-09-20", "grade": "verified"},
+        "VERTEX-QUOTAS": {"url": "https://docs.cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/quotas", "date": "2026-11-26", "grade": "verified (separate input and output quota metrics; whether cache reads count is not stated)"},
         "COMPACTION-2026": {"url": "https://platform.claude.com/docs/en/build-with-claude/compaction", "date": "2026-10-30", "grade": "verified second-hand (the wording quoted in issue 13 and in independent summaries of the page; the SDK's beta usage types carry iterations)"}
       },
       "accounting": {
@@ -34,6 +36,9 @@ enum EmbeddedCatalog {
           ]},
         "openai": {"counts_cache_reads": true, "source": "OPENAI-CACHING", "note": "Cached tokens are a subset of prompt tokens and count toward TPM."},
         "reserve_refund": {"rule": "A gateway reserves the count_tokens estimate P (or the measured value) and max_tokens when it sends a request and settles to the ITPM charge I and the real output when the response ends; it holds a request until its reservation fits. The response's duration comes from the capture where it has one, else a default of 10 s (an assumption).", "source": "LITELLM-2026"},
+        "by_source": {"rule": "The rule follows the source, decided per request; --accounting imposes one rule on every request. Messages API responses and streams, Claude Code transcripts, Admin API usage reports and Claude Code OpenTelemetry: anthropic. A Bedrock shape (usage.inputTokens), a Bedrock Runtime URL (HAR), or a Bedrock model id (anthropic. after an optional region prefix, an ARN) logged by any of the former: bedrock. An OpenAI shape (usage.prompt_tokens, usage.input_tokens_details): openai. Vertex AI: anthropic, an assumption (its docs do not say whether cache reads count). tokengap's own rows: the row's accounting.",
+          "sources": ["RL-2026-09", "BEDROCK-BURNDOWN", "OPENAI-CACHING", "VERTEX-QUOTAS"]},
+        "server_tools": {"rule": "A request that used server tools (usage.server_tool_use counts above 0, or a server_tool_use content block other than the advisor's) is flagged: count_tokens returns invalid_request_error for every server tool except the advisor tool, and the tools' results enter the prompt on the server, so no count_tokens value corresponds to its P. P, I and costs are kept as billed.", "source": "TC-2026-09"},
         "iterations": {"rule": "When usage carries iterations, every token count, the ITPM charge and the costs are the sums over the iterations (the top-level counts exclude the extra sampling steps); P is the sum of each step's input + cache writes + cache reads. A step with its own model is priced by that model.", "source": "COMPACTION-2026"}
       },
       "modifiers": {

@@ -60,6 +60,8 @@ struct RawUsage {
   var sourceLine: Int?
   /// `usage.iterations`, as read; summed by ``FileIngest/accept(_:_:line:)``.
   var iterations: [RawIteration]?
+  /// The source's rule, a regional endpoint, server tools (``RequestTable/Traits``).
+  var traits = RequestTable.Traits()
 }
 
 /// One sampling step of `usage.iterations` (compaction, advisor, fallback).
@@ -125,6 +127,7 @@ extension FileIngest {
           if let v = u.cacheCreation { current.cacheCreation = v }
           if let v = u.cacheRead { current.cacheRead = v }
           if let v = u.webSearch { current.webSearch = v }
+          if u.usedServerTools { current.traits.serverTools = true }
           if let its = record.outer.iterations {
             guard let decoded = iterations(its, lineNumber: n) else {
               count(\.malformedLines)
@@ -293,8 +296,11 @@ extension FileIngest {
     if embedded || (f.isSidechain ?? record.outer.isSidechain ?? false) { flags.insert(.sidechain) }
     if embedded { flags.insert(.embedded) }
     if f.stopReason { flags.insert(.stopReason) }
+    var traits = RequestTable.Traits()
+    traits.serverTools = u.usedServerTools
     let row = partial.table.row(
-      time: time, flags: flags, session: session, project: ids.project, model: model, file: ids.file, agent: agent)
+      time: time, flags: flags, session: session, project: ids.project, model: model, file: ids.file, agent: agent,
+      traits: traits)
     partial.table.add(
       row, encodedKey: keyScratch,
       counts: RequestTable.RawCounts(
@@ -380,6 +386,7 @@ extension FileIngest {
       raw.write5m = u.write5m
       raw.write1h = u.write1h
       raw.webSearch = u.webSearch
+      raw.traits.serverTools = u.usedServerTools
       if let its = f.iterations {
         guard let decoded = iterations(its, lineNumber: n) else { return false }
         raw.iterations = decoded
@@ -561,7 +568,7 @@ extension FileIngest {
           webSearch: raw.webSearch ?? 0),
         cwd: raw.cwd,
         flags: flags, measured: raw.measured, headers: raw.rateLimit,
-        hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ())))
+        hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ()), traits: raw.traits))
   }
 
   /// The de-duplication key of a record as text (its ids, or the key its
@@ -635,8 +642,9 @@ extension FileIngest {
       if model == own {
         raw = r
       } else {
-        // A step's own request row: web searches stay with the request.
+        // A step's own request row: web searches and server tools stay with the request.
         r.webSearch = nil
+        r.traits.serverTools = false
         // Keyed by text, so that its row read back is the same request.
         guard let key else {
           r.messageID = nil

@@ -481,6 +481,8 @@ public struct FileIngest {
         return
       }
     }
+    // An open stream learns from its content blocks (a fallback, a server tool).
+    if stream != nil { noteStreamBlock(all, start..<range.upperBound) }
     pending.removeAll(keepingCapacity: true)
     let failure = scanner.scan(all, start..<range.upperBound, into: &pending)
     var count = pending.count
@@ -499,6 +501,7 @@ public struct FileIngest {
     }
     records.removeAll(keepingCapacity: true)
     pending = records
+    if document { noteDocumentServerTools(all, start..<range.upperBound) }
     if let failure {
       if count == 0 { partial.ledger.malformedLines += 1 }
       let line = document ? lineOf(all, failure.offset) : n

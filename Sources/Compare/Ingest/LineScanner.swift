@@ -25,6 +25,10 @@ struct ScannedUsage: Equatable {
   var write5m: Int64?
   var write1h: Int64?
   var webSearch: Int64?
+  /// `server_tool_use.web_fetch_requests` and `.code_execution_requests`:
+  /// read only to flag requests that used server tools.
+  var webFetch: Int64?
+  var codeExecution: Int64?
   var serviceTier: Span?
   var inferenceGeo: Span?
   var speed: Span?
@@ -118,6 +122,7 @@ private enum Key: UInt8 {
   case cwd, message, data, usage, id, model, stopReason, inputTokens, outputTokens
   case cacheCreationInputTokens, cacheReadInputTokens, cacheCreation, ephemeral5m, ephemeral1h
   case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed, iterations
+  case webFetchRequests, codeExecutionRequests
 
   /// The one list of the keys' spellings.
   static let names: [(StaticString, Key)] = [
@@ -131,7 +136,8 @@ private enum Key: UInt8 {
     ("ephemeral_5m_input_tokens", .ephemeral5m), ("ephemeral_1h_input_tokens", .ephemeral1h),
     ("server_tool_use", .serverToolUse), ("web_search_requests", .webSearchRequests),
     ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
-    ("iterations", .iterations),
+    ("iterations", .iterations), ("web_fetch_requests", .webFetchRequests),
+    ("code_execution_requests", .codeExecutionRequests),
   ]
 
   /// The names as zero-padded little-endian words, grouped by length: a key
@@ -715,7 +721,7 @@ struct LineScanner {
   private enum UsageTextField { case serviceTier, inferenceGeo, speed }
   private enum IterationTextField { case model, type }
   fileprivate enum CountField {
-    case input, output, cacheCreation, cacheRead, write5m, write1h, webSearch
+    case input, output, cacheCreation, cacheRead, write5m, write1h, webSearch, webFetch, codeExecution
 
     var name: String {
       switch self {
@@ -726,6 +732,8 @@ struct LineScanner {
       case .write5m: "ephemeral_5m_input_tokens"
       case .write1h: "ephemeral_1h_input_tokens"
       case .webSearch: "web_search_requests"
+      case .webFetch: "web_fetch_requests"
+      case .codeExecution: "code_execution_requests"
       }
     }
   }
@@ -761,6 +769,8 @@ struct LineScanner {
     case .write5m: u.write5m != nil
     case .write1h: u.write1h != nil
     case .webSearch: u.webSearch != nil
+    case .webFetch: u.webFetch != nil
+    case .codeExecution: u.codeExecution != nil
     }
   }
 
@@ -801,6 +811,8 @@ struct LineScanner {
     case .write5m: u.write5m = v
     case .write1h: u.write1h = v
     case .webSearch: u.webSearch = v
+    case .webFetch: u.webFetch = v
+    case .codeExecution: u.codeExecution = v
     }
   }
 
@@ -876,8 +888,12 @@ struct LineScanner {
       default: return .skip
       }
     case .serverToolUse(let inner):
-      return k == .webSearchRequests
-        ? .count(.webSearch, inner: inner) : .skip
+      switch k {
+      case .webSearchRequests: return .count(.webSearch, inner: inner)
+      case .webFetchRequests: return .count(.webFetch, inner: inner)
+      case .codeExecutionRequests: return .count(.codeExecution, inner: inner)
+      default: return .skip
+      }
     }
   }
 
@@ -1079,6 +1095,8 @@ extension ScannedUsage {
     case .write5m: write5m != nil
     case .write1h: write1h != nil
     case .webSearch: webSearch != nil
+    case .webFetch: webFetch != nil
+    case .codeExecution: codeExecution != nil
     }
   }
 }

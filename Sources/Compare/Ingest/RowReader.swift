@@ -29,10 +29,10 @@ struct RowReader {
   var header: [Int?]?
   /// The file was refused as a whole (a CSV header without the row columns).
   var refused = false
-  /// Schemas other than ``RequestRows/schema`` already reported, and whether
-  /// a row of the known schema was read.
+  /// Schemas other than the file's already reported, and the schema of the
+  /// file's first row of a schema this tokengap reads (``RequestRows/readable``).
   var foreign: Set<String> = []
-  var knownSeen = false
+  var fileSchema: String?
   /// Rows without any id read so far, per source file and line.
   var ordinals: [String: Int] = [:]
   /// CSV: a record whose quoted field goes on past the line.
@@ -153,13 +153,12 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
+    // The columns added after schema 1 may be absent: a schema 1 file has none.
     let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
-      let plain =
-        names == Dimension.request.columns + summaryColumns + AnalysisRenderer.finalColumns
-        || names == Dimension.request.columns + summaryColumns
+      let plain = names.starts(with: Dimension.request.columns + summaryColumns)
       partial.ledger.problem(
         .rowSchema, path, n,
         plain
@@ -179,19 +178,20 @@ extension FileIngest {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
-    guard RequestRows.readable.contains(schema) else {
+    guard RequestRows.readable.contains(schema), rowReader.fileSchema.map({ $0 == schema }) ?? true else {
       partial.ledger.malformedLines += 1
       if rowReader.foreign.insert(schema).inserted {
         partial.ledger.problem(
           .rowSchema, path, n,
-          rowReader.knownSeen
-            ? "row schema '\(schema)' differs from the file's earlier rows ('\(RequestRows.schema)'): rows of mixed schemas are refused"
-            : "row schema '\(schema)' is not one this tokengap reads ('\(RequestRows.schema)'): refused (this line and every later row of that schema in the file)"
+          rowReader.fileSchema.map {
+            "row schema '\(schema)' differs from the file's earlier rows ('\($0)'): rows of mixed schemas are refused"
+          }
+            ?? "row schema '\(schema)' is not one this tokengap reads ('\(RequestRows.readable.joined(separator: "', '"))'): refused (this line and every later row of that schema in the file)"
         )
       }
       return
     }
-    rowReader.knownSeen = true
+    rowReader.fileSchema = schema
     var bad: String?
     func count(_ name: String, required: Bool = false) -> Int64? {
       guard let text = value(name) else {
@@ -234,6 +234,17 @@ extension FileIngest {
     raw.aggregate = flag("aggregate") ?? false
     raw.incompleteStream = flag("incomplete_stream") ?? false
     raw.embedded = flag("embedded") ?? false
+    // The rule that decided the row's I: it stays the request's rule.
+    if let text = value("accounting") {
+      guard let rule = Accounting(rawValue: text) else {
+        rowProblem(.invalidField, n, "'accounting' is none of anthropic, bedrock, openai: '\(text)'")
+        return
+      }
+      raw.traits.pin(rule)
+    }
+    // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
+    raw.traits.regional = flag("regional") ?? false
+    raw.traits.serverTools = flag("server_tools") ?? false
     if let text = value("time") {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }

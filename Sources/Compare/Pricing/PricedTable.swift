@@ -1,18 +1,38 @@
 public import EstimateModel
 
 /// What prices a run's requests: the catalog, the day for requests without
-/// a time, and the rate-limit rule.
+/// a time, and the rate-limit rule when one is imposed.
 public struct PricingContext: Sendable {
   public var catalog: ModelCatalog
   /// Prices requests that carry no time as of this day.
   public var pricingDay: CivilDay
-  /// Whose rule decides what counts toward ITPM.
-  public var accounting: Accounting
+  /// Whose rule decides what counts toward ITPM for every request
+  /// (`--accounting`); nil lets each request's source decide (see
+  /// ``rule(source:loggedModel:)``).
+  public var accounting: Accounting?
 
-  public init(catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting = .anthropic) {
+  public init(catalog: ModelCatalog, pricingDay: CivilDay, accounting: Accounting? = nil) {
     self.catalog = catalog
     self.pricingDay = pricingDay
     self.accounting = accounting
+  }
+
+  /// The rule that decides a request's I: the imposed one, else its
+  /// source's.
+  ///
+  /// | source | rule |
+  /// |---|---|
+  /// | Messages API responses and streams, Claude Code, Admin reports, telemetry, Vertex AI | Anthropic's |
+  /// | a Bedrock shape (`usage.inputTokens`), a Bedrock Runtime URL, or a Bedrock model id (`anthropic.…`, `us.anthropic.…`, an ARN) logged by any of the above | Bedrock's |
+  /// | an OpenAI shape (`prompt_tokens`, `input_tokens_details`) | OpenAI's |
+  /// | tokengap's own rows | the row's `accounting` |
+  ///
+  /// - Parameter pinned: The source's rule was recorded as such (a row read
+  ///   back), so a Bedrock id does not change it.
+  public func rule(source: Accounting, pinned: Bool = false, loggedModel: String) -> Accounting {
+    if let accounting { return accounting }
+    if source == .anthropic, !pinned, ModelCatalog.isBedrock(loggedModel) { return .bedrock }
+    return source
   }
 }
 
@@ -35,6 +55,21 @@ public struct PricedTable: Sendable {
   private static let replayClass = UInt32.max
   /// The number of requests (replays left out).
   public let count: Int
+  /// The rules that decided the requests' I, each with its request count,
+  /// in the order of ``Accounting/allCases``.
+  public let rules: [(rule: Accounting, requests: Int)]
+
+  /// The requests were judged by more than one rule: grouped outputs split
+  /// their groups by rule.
+  public var mixesRules: Bool { rules.count > 1 }
+
+  /// The rule of the run: the imposed one, else the one rule of every
+  /// request, else `mixed`; `anthropic` when there is no request.
+  public var ruleName: String {
+    if let imposed = context.accounting { return imposed.rawValue }
+    if rules.count > 1 { return "mixed" }
+    return (rules.first?.rule ?? .anthropic).rawValue
+  }
 
   /// Prices `table` (whose replays are already marked) under `context`.
   package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
@@ -63,7 +98,8 @@ public struct PricedTable: Sendable {
         ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
         model: row.model, day: day.daysSinceEpoch,
-        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue)
+        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue,
+        traits: row.traits.priced)
       let id: UInt32
       if let last, last.0 == key {
         id = last.1
@@ -81,12 +117,14 @@ public struct PricedTable: Sendable {
         let options = RequestOptions(
           batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
           longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
-          regional: ModelCatalog.isRegional(table.strings[row.model]))
+          regional: row.traits.regional || ModelCatalog.isRegional(table.strings[row.model]))
         id = UInt32(classes.count)
         classes.append(
           PriceClass(
             model: model, day: day, options: options, catalog: context.catalog,
-            accounting: context.accounting, aggregate: f.contains(.aggregate)))
+            accounting: context.rule(
+              source: row.traits.rule, pinned: row.traits.pinned, loggedModel: table.strings[row.model]),
+            aggregate: f.contains(.aggregate)))
         classIDs[key] = id
       }
       last = (key, id)
@@ -98,14 +136,18 @@ public struct PricedTable: Sendable {
     self.countsReads = classes.map(\.countsCacheReads)
     self.rowClass = rowClass
     self.count = requests
+    // Requests per rule, in the order of Accounting.allCases.
+    var perRule = [Int](repeating: 0, count: Accounting.allCases.count)
     // The ledger's request counts, from the same table every analysis reads.
     ledger.duplicatesCollapsed = ledger.usageRecords - (table.count - absorbed)
     for i in 0..<table.count where rowClass[i] != Self.replayClass {
       let c = classes[Int(rowClass[i])]
       let usage = table.counts(of: i).usage
       ledger.requests += 1
+      perRule[Accounting.allCases.firstIndex(of: c.accounting) ?? 0] += 1
       if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
       if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
+      if table.rows[i].traits.serverTools { ledger.serverToolRequests += 1 }
       if c.tierAssumed { ledger.tierAssumedRecords += 1 }
       let reason: String?
       do {
@@ -125,12 +167,14 @@ public struct PricedTable: Sendable {
       }
     }
     self.ledger = ledger
+    self.rules = zip(Accounting.allCases, perRule).filter { $0.1 > 0 }.map { ($0.0, $0.1) }
   }
 
   private struct ClassKey: Hashable {
     var model: UInt32
     var day: Int64
     var options: UInt16
+    var traits: UInt8
   }
 
   /// Calls `body` with the row number of every request (replays left
@@ -232,7 +276,7 @@ public struct PricedRequest: Sendable {
   public var embeddedOnly: Bool
   /// A stream that ended before `message_stop`.
   public var incompleteStream: Bool
-  /// The records merged into this request (counted up to 255).
+  /// The records merged into this request (counted up to 15).
   public var copies: Int
   /// The file and line of the earliest copy.
   public var file: String
@@ -245,6 +289,11 @@ public struct PricedRequest: Sendable {
   public var model: String
   /// The model's rate-limit pool, when the catalog knows the model.
   public var pool: String?
+  /// The rate-limit rule that decided `itpm` (the source's, or `--accounting`).
+  public var rule: Accounting
+  /// The request used server tools (web search, web fetch, code execution):
+  /// its `estimate` is not what count_tokens would return.
+  public var serverTools: Bool
   /// The gap; nil only when the prompt overflows 64 bits.
   public var gap: Gap?
   /// `P` and `I`, exact even where `gap` is nil.
@@ -281,10 +330,12 @@ public struct PricedRequest: Sendable {
     options = RequestOptions(
       batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
       longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
-      regional: ModelCatalog.isRegional(t.strings[r.model]))
+      regional: r.traits.regional || ModelCatalog.isRegional(t.strings[r.model]))
     let c = priced.priceClass(ofRow: i)
     model = c.model
     pool = c.pool
+    rule = c.accounting
+    serverTools = r.traits.serverTools
     gap = try? Gap(usage: usage, priceClass: c)
     (estimate, itpm) = Self.charges(usage, c)
     measuredCountTokens = t.measuredCountTokens(of: i)

@@ -20,7 +20,7 @@ public enum AnalysisRenderer {
   /// compact columns with a totals row, fitted to `shape.width`.
   static func compact(_ r: AnalysisResult, shape: TableShape) -> String {
     var out = ""
-    let head = headline(r.total, zone: r.zone)
+    let head = headline(r)
     let width = head.map(\.0.count).max() ?? 0
     for (k, v) in head { out += k + String(repeating: " ", count: width - k.count + 2) + v + "\n" }
     if !r.keyColumns.isEmpty { out += "\n" + PeopleTable.render(r, shape: shape) }
@@ -154,7 +154,8 @@ public enum AnalysisRenderer {
         members.append((c, row.keys[i].isEmpty ? .null : .string(row.keys[i])))
       }
       let trailing = zip(r.trailingColumns, row.trailing).map { (name, text) -> (String, JSONValue) in
-        (name, text.isEmpty ? .null : .string(text))
+        if name == "server_tools" { return (name, .bool(text == "true")) }
+        return (name, text.isEmpty ? .null : .string(text))
       }
       return .object(members + summaryJSON(row.summary) + trailing)
     }
@@ -226,6 +227,20 @@ public enum AnalysisRenderer {
     return rows
   }
 
+  /// The headline of a result: its totals' and, when the requests were
+  /// judged by several rules, how many by each.
+  static func headline(_ r: AnalysisResult) -> [(String, String)] {
+    var rows = headline(r.total, zone: r.zone)
+    if r.rules.count > 1 {
+      rows.append(
+        (
+          "requests by rule",
+          r.rules.map { "\($0.rule.rawValue) \(Fmt.grouped(Int64($0.requests)))" }.joined(separator: ", ")
+        ))
+    }
+    return rows
+  }
+
   /// The group table alone, as Markdown.
   public static func groupsMarkdown(_ r: AnalysisResult) -> String {
     let full = table(r, markdown: true)
@@ -235,20 +250,28 @@ public enum AnalysisRenderer {
     return String(rest[..<end])
   }
 
-  /// An empty table with a grouping's columns, for people.
+  /// An empty table with a grouping's columns, for people (the rule after
+  /// the keys when the run mixes rules).
   static func groupTable(_ r: AnalysisResult) -> TextTable {
     let columns =
-      r.keyColumns + [
+      r.keyColumns + (ruleIndex(r) == nil ? [] : ["rule"]) + [
         "requests", "estimate", "itpm", "ratio", "excess", "hit rate", "p90", "input $ est",
         "input $ actual", "cost $",
       ]
-    return TextTable(header: columns, rightAligned: Set(r.keyColumns.count..<columns.count))
+    let keys = r.keyColumns.count + (ruleIndex(r) == nil ? 0 : 1)
+    return TextTable(header: columns, rightAligned: Set(keys..<columns.count))
+  }
+
+  /// Where a group's rule is among its trailing cells, when the run mixes rules.
+  static func ruleIndex(_ r: AnalysisResult) -> Int? {
+    r.rules.count > 1 ? r.trailingColumns.firstIndex(of: "rule") : nil
   }
 
   /// One group's cells in ``groupTable(_:)``.
-  static func groupCells(_ row: GroupRow) -> [String] {
+  static func groupCells(_ row: GroupRow, rule: Int? = nil) -> [String] {
     let s = row.summary
-    return row.keys.map { $0.isEmpty ? "-" : $0 } + [
+    let ruleCell = rule.map { $0 < row.trailing.count ? [row.trailing[$0]] : [""] } ?? []
+    return row.keys.map { $0.isEmpty ? "-" : $0 } + ruleCell + [
       Fmt.grouped(Int64(s.requests)), Fmt.grouped(s.estimate),
       Fmt.grouped(s.itpm), Fmt.ratio(s.overestimationRatio).orUndefined,
       Fmt.percent(s.excessShare), Fmt.percent(s.cacheHitRate),
@@ -266,7 +289,7 @@ public enum AnalysisRenderer {
       return a != b ? b < a : $0 < $1
     }
     var t = groupTable(r)
-    for i in ranked.prefix(top) { t.append(groupCells(r.rows[i])) }
+    for i in ranked.prefix(top) { t.append(groupCells(r.rows[i], rule: ruleIndex(r))) }
     var out = t.markdown()
     if r.rows.count > top {
       out += "\n\(Fmt.count(r.rows.count - top, "more row")) in \(csvName).\n"
@@ -283,7 +306,7 @@ public enum AnalysisRenderer {
 
   static func table(_ r: AnalysisResult, markdown: Bool) -> String {
     var out = ""
-    let head = headline(r.total, zone: r.zone)
+    let head = headline(r)
     if markdown {
       out += "# tokengap analyze\n\n"
       var t = TextTable(header: ["total", "value"])
@@ -295,7 +318,7 @@ public enum AnalysisRenderer {
       out += "\n"
     }
     var t = groupTable(r)
-    for row in r.rows where !r.keyColumns.isEmpty { t.append(groupCells(row)) }
+    for row in r.rows where !r.keyColumns.isEmpty { t.append(groupCells(row, rule: ruleIndex(r))) }
     if !r.keyColumns.isEmpty {
       if markdown { out += "## By \(r.dimensions.map(\.rawValue).joined(separator: ", "))\n\n" }
       out += markdown ? t.markdown() : t.plain()
@@ -371,6 +394,10 @@ public enum AnalysisRenderer {
       out += "ledger: \(Fmt.count(l.filesNotData, "text or YAML file")) passed over (not JSON, SSE or a cassette)\n"
     }
     if !l.filesPassedOver.isEmpty { out += passedOverText(l.filesPassedOver) }
+    if l.serverToolRequests > 0 {
+      out +=
+        "ledger: \(Fmt.count(l.serverToolRequests, "request")) used server tools (web search, web fetch, code execution): P counts their results, which count_tokens cannot (it refuses server tools); flagged server_tools\n"
+    }
     if l.unknownTTLRequests > 0 {
       out +=
         "ledger: \(Fmt.count(l.unknownTTLRequests, "request")) wrote cache of unknown TTL (costs are lower bounds)\n"

@@ -26,8 +26,10 @@ public struct TableShape: Sendable {
     keys + summaryColumns + trailing
   }
 
-  /// The trailing columns a grouping has (first and last activity for sessions).
-  public static func trailing(_ dims: [Dimension]) -> [String] { Dimension.trailingColumns(dims) }
+  /// The trailing columns a grouping may have: first and last activity for
+  /// sessions, the rule (always there for requests; for other groupings
+  /// when the run mixes rules).
+  public static func trailing(_ dims: [Dimension]) -> [String] { Dimension.trailingColumns(dims, mixedRules: true) }
 }
 
 /// `analyze`'s table for people: token counts as K/M/B, ratios as `13.6x`,
@@ -143,8 +145,10 @@ enum PeopleTable {
     if let chosen = shape.columns {
       ids = (keys.filter { !chosen.contains($0) } + chosen)
     } else {
-      // Sessions show when they ran.
-      ids = keys + r.trailingColumns + defaultColumns
+      // Sessions show when they ran; the rule shows when the run mixes rules.
+      ids =
+        keys + r.trailingColumns.filter { $0.hasSuffix("_time") || ($0 == "rule" && r.rules.count > 1) }
+        + defaultColumns
     }
     let shown = shape.top.map { Array(r.rows.prefix($0)) } ?? r.rows
     let clock = ActivityClock(zone: r.zone, rows: shown.map(\.summary))

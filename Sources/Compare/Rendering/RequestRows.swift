@@ -19,16 +19,19 @@ import Synchronization
 /// | optional flag | `true`, `false` or empty | a boolean or `null` |
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
-  /// Version 2 added `third_party_priced_requests` (after the request CSV's
-  /// columns, as that CSV has it), `max_tokens` and `duration_ms`.
+  /// Version 2 added, after version 1's columns: `third_party_priced_requests`
+  /// (after the request CSV's columns, as that CSV has it), and at the end
+  /// `max_tokens`, `duration_ms`, `regional` and `server_tools`.
   public static let schema = "tokengap.request/2"
 
   /// The schemas this tokengap reads: every version up to ``schema`` (an
-  /// older row lacks the later columns).
+  /// older row lacks the later columns; its flags read as false).
   public static let readable: Set<String> = ["tokengap.request/1", schema]
 
   /// Columns a readable file may lack: those added after version 1.
-  static let addedAfterVersion1: Set<String> = ["third_party_priced_requests", "max_tokens", "duration_ms"]
+  static let addedAfterVersion1: Set<String> = [
+    "third_party_priced_requests", "max_tokens", "duration_ms", "regional", "server_tools",
+  ]
 
   /// How a column's value is written.
   enum Kind: Sendable { case text, number, flag, optionalFlag }
@@ -41,7 +44,9 @@ public enum RequestRows {
     ("incomplete_stream", .flag), ("embedded", .flag), ("cache_creation_input_tokens", .number),
     ("web_search_requests", .number), ("count_tokens_measured", .number), ("accounting", .text),
     ("dedup_key", .text), ("file", .text), ("line", .number), ("catalog_version", .text),
-    ("catalog_sha256", .text), ("max_tokens", .number), ("duration_ms", .number),
+    ("catalog_sha256", .text),
+    // Schema 2 (issue 13): added at the end, so that no column moves.
+    ("max_tokens", .number), ("duration_ms", .number), ("regional", .flag), ("server_tools", .flag),
   ]
 
   /// Every column of a row, in order: the request CSV's, then ``extra``.
@@ -148,9 +153,10 @@ extension PricedTable {
       f.contains(.longContextKnown) ? flag(.longContext) : "", flag(.aggregate),
       flag(.incompleteStream), flag(.embedded), String(counts.cacheCreation),
       String(counts.webSearch), t.measuredCountTokens(of: i).map { String($0) } ?? "",
-      context.accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
+      priceClass(ofRow: i).accounting.rawValue, key, t.strings[r.file], String(t.line(of: i)),
       context.catalog.version, context.catalog.sha256,
       t.hints(of: i)?.maxTokens.map { String($0) } ?? "", t.hints(of: i)?.durationMs.map { String($0) } ?? "",
+      r.traits.regional ? "true" : "false", r.traits.serverTools ? "true" : "false",
     ]
   }
 

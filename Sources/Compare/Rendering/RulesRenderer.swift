@@ -257,7 +257,7 @@ public enum RulesRenderer {
     }
     let m = catalog.modifiers
     out +=
-      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), regional endpoints x\(m.regional) (Bedrock us./eu./apac./jp./au. ids; models marked regional_premium), web search $\(m.webSearch.formatted()) per request.\n"
+      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), regional endpoints x\(m.regional) (Bedrock us./eu./apac./jp./au. ids, Vertex AI locations other than global; models marked regional_premium), web search $\(m.webSearch.formatted()) per request.\n"
     out += "catalog sha256: \(catalog.sha256)\n"
     return out
   }

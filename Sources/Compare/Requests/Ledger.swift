@@ -94,6 +94,9 @@ public struct Ledger: Sendable, Equatable {
   public var requests = 0
   public var unfinishedStreaming = 0
   public var unknownTTLRequests = 0
+  /// Requests that used server tools: their P is not what count_tokens
+  /// would return (it refuses server tools).
+  public var serverToolRequests = 0
   public var unpricedRequests = 0
   /// Aggregate rows without a context window: priced at standard rates (a lower bound).
   public var tierAssumedRecords = 0
@@ -144,6 +147,7 @@ public struct Ledger: Sendable, Equatable {
     requests += o.requests
     unfinishedStreaming += o.unfinishedStreaming
     unknownTTLRequests += o.unknownTTLRequests
+    serverToolRequests += o.serverToolRequests
     unpricedRequests += o.unpricedRequests
     tierAssumedRecords += o.tierAssumedRecords
     streams += o.streams

@@ -73,9 +73,10 @@ public struct RequestTable: Sendable {
     var file: UInt32 = 0
     /// `StringPool.none` when absent.
     var agent: UInt32 = 0
-    /// The line (24 bits; longer files keep it in the side table) and the
-    /// copies merged into the row (8 bits, counting up to 255).
-    private var lineCopies: UInt32 = 1 << 24
+    /// The line (24 bits; longer files keep it in the side table), the
+    /// row's ``Traits`` (4 bits) and the copies merged into the row (4 bits,
+    /// counting up to 15).
+    private var lineCopies: UInt32 = 1 << 28
 
     /// Milliseconds since the epoch, within ±2^47 (years -2488 to 6428); see `Flags.timed`.
     var time: Int64 {
@@ -94,10 +95,16 @@ public struct RequestTable: Sendable {
       set { lineCopies = (lineCopies & 0xFF00_0000) | (newValue & 0x00FF_FFFF) }
     }
 
-    /// Copies merged into this request, up to 255; 0 marks a row merged into another.
+    /// Copies merged into this request, up to 15; 0 marks a row merged into another.
     var copies: UInt32 {
-      get { lineCopies >> 24 }
-      set { lineCopies = (lineCopies & 0x00FF_FFFF) | (min(newValue, 255) << 24) }
+      get { lineCopies >> 28 }
+      set { lineCopies = (lineCopies & 0x0FFF_FFFF) | (min(newValue, 15) << 28) }
+    }
+
+    /// The source's rate-limit rule and the flags that do not fit `flags`.
+    var traits: Traits {
+      get { Traits(rawValue: UInt8(truncatingIfNeeded: (lineCopies >> 24) & 0xF)) }
+      set { lineCopies = (lineCopies & 0xF0FF_FFFF) | (UInt32(newValue.rawValue & 0xF) << 24) }
     }
 
     /// Times a row can hold.
@@ -126,6 +133,71 @@ public struct RequestTable: Sendable {
     static let replay = Flags(rawValue: 1 << 13)
     static let hasMeasured = Flags(rawValue: 1 << 14)
     static let hasHeaders = Flags(rawValue: 1 << 15)
+  }
+
+  /// What a row's source says beside its usage, in 4 bits: the rate-limit
+  /// rule of the provider that served it (by the source: Messages API,
+  /// Claude Code and Admin data are Anthropic's, Bedrock shapes and URLs
+  /// Bedrock's, OpenAI shapes OpenAI's), a regional endpoint the model id
+  /// does not show (a Vertex AI location other than `global`), and server
+  /// tools used (web search, web fetch, code execution).
+  ///
+  /// | bits | meaning |
+  /// |---|---|
+  /// | 0–1 | rule: 0 Anthropic, 1 Bedrock, 2 OpenAI, 3 Anthropic as recorded (a row read back: a Bedrock id does not make it Bedrock's) |
+  /// | 2 | regional endpoint |
+  /// | 3 | server tools |
+  package struct Traits: Sendable, Hashable {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8 = 0) { self.rawValue = rawValue }
+
+    init(rule: Accounting, regional: Bool = false, serverTools: Bool = false) {
+      rawValue = 0
+      self.rule = rule
+      self.regional = regional
+      self.serverTools = serverTools
+    }
+
+    var rule: Accounting {
+      get {
+        switch rawValue & 0x3 {
+        case 1: .bedrock
+        case 2: .openai
+        default: .anthropic
+        }
+      }
+      set {
+        let bits: UInt8
+        switch newValue {
+        case .anthropic: bits = 0
+        case .bedrock: bits = 1
+        case .openai: bits = 2
+        }
+        rawValue = (rawValue & ~0x3) | bits
+      }
+    }
+
+    /// The rule as recorded (a row's `accounting`): kept whatever the model id.
+    var pinned: Bool { rawValue & 0x3 == 3 || rawValue & 0x3 == 1 || rawValue & 0x3 == 2 }
+
+    /// Records `rule` as the request's, whatever its model id says.
+    mutating func pin(_ rule: Accounting) {
+      self.rule = rule
+      if rule == .anthropic { rawValue |= 0x3 }
+    }
+
+    package var regional: Bool {
+      get { rawValue & 0x4 != 0 }
+      set { rawValue = newValue ? rawValue | 0x4 : rawValue & ~0x4 }
+    }
+
+    package var serverTools: Bool {
+      get { rawValue & 0x8 != 0 }
+      set { rawValue = newValue ? rawValue | 0x8 : rawValue & ~0x8 }
+    }
+
+    /// The bits that change a request's price class (the rule and the endpoint).
+    var priced: UInt8 { rawValue & 0x7 }
   }
 
   /// The exact values of a row whose counts do not fit its compact fields.
@@ -216,6 +288,7 @@ public struct RequestTable: Sendable {
     var headers: RateLimitHeaders?
     /// The request's `max_tokens` and response duration, when captured.
     var hints: ReplayHints? = nil
+    var traits = Traits()
   }
 
   /// The string fields of ``Record``, by field number in ``strings``.
@@ -225,10 +298,12 @@ public struct RequestTable: Sendable {
 
   /// A row for a record whose strings are interned already.
   package func row(
-    time: Int64?, flags: Flags, session: UInt32, project: UInt32, model: UInt32, file: UInt32, agent: UInt32
+    time: Int64?, flags: Flags, session: UInt32, project: UInt32, model: UInt32, file: UInt32, agent: UInt32,
+    traits: Traits = Traits()
   ) -> Row {
     var row = Row()
     row.flags = flags.subtracting([.timed, .wide, .fileKey, .hasMeasured, .hasHeaders])
+    row.traits = traits
     if let t = time, Row.timeRange.contains(t) {
       row.time = t
       row.flags.insert(.timed)
@@ -261,7 +336,7 @@ public struct RequestTable: Sendable {
       project: strings.intern(r.project, field: Field.project.rawValue),
       model: strings.intern(r.model, field: Field.model.rawValue),
       file: strings.intern(r.file, field: Field.file.rawValue),
-      agent: r.agent.map { strings.intern($0, field: Field.agent.rawValue) } ?? StringPool.none)
+      agent: r.agent.map { strings.intern($0, field: Field.agent.rawValue) } ?? StringPool.none, traits: r.traits)
     if let cwd = r.cwd { notePath(strings.intern(cwd, field: Field.cwd.rawValue), project: row.project) }
     let encoded: [UInt8]
     switch r.key {
@@ -383,6 +458,10 @@ public struct RequestTable: Sendable {
     row.flags.formUnion(a.flags.intersection([.hasMeasured, .hasHeaders]))
     row.flags.subtract(.wide)
     if a.flags.contains(.wide) { row.flags.insert(.wide) }
+    // The rule is the earliest copy's; a regional endpoint or a server tool
+    // seen on any copy holds for the request.
+    row.traits.regional = a.traits.regional || b.traits.regional
+    row.traits.serverTools = a.traits.serverTools || b.traits.serverTools
     let longSource = a.flags.contains(.longContextKnown) ? a.flags : b.flags
     row.flags.formUnion(longSource.intersection([.longContextKnown, .longContext]))
     row.copies = a.copies &+ copies
@@ -656,6 +735,22 @@ public struct RequestTable: Sendable {
       merged += 1
     }
     return merged
+  }
+
+  /// Flags the rows whose `message.id` is one of `ids` as having used
+  /// server tools (found in a document's content blocks after its usage
+  /// was read). One pass over the rows: meant for one file's table.
+  package mutating func markServerTools(messageIDs ids: Set<String>) {
+    guard !ids.isEmpty else { return }
+    // Rows keyed by their ids only: a step of usage.iterations keyed as its
+    // own request keeps the flag off (the tools stay with the request).
+    for i in 0..<rows.count where !rows[i].flags.contains(.fileKey) {
+      let entry = arena.entry(at: rows[i].key)
+      guard entry.first == 0, let m = KeyEncoding.ids(entry).messageID,
+        ids.contains(String(decoding: m, as: UTF8.self))
+      else { continue }
+      rows[i].traits.serverTools = true
+    }
   }
 
   /// The working directory a project's lines name, if any.

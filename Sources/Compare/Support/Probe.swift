@@ -84,6 +84,11 @@ package enum Probe {
   /// Loaded once: the replay feeds every saved input through ``cassette(_:)``.
   private static let cassetteOptions = IngestOptions(catalog: CatalogLoader.embedded())
 
+  /// The location a Vertex AI URL names (`global`, `us-east5`), if any.
+  public static func vertexLocation(_ url: String) -> String? {
+    CaptureReader.vertexLocation(url)
+  }
+
   /// A whole file through the ingest path (all readers, format detection).
   public static func ingest(_ bytes: [UInt8], path: String) -> Int {
     var ingest = FileIngest(options: IngestOptions(catalog: CatalogLoader.embedded()), bufferSize: 4096)

@@ -275,6 +275,26 @@ public struct ModelCatalog: Sendable {
     return ["us.", "eu.", "apac.", "jp.", "au."].contains(String(id[..<range.lowerBound]))
   }
 
+  /// Whether a logged id is Bedrock's: `anthropic.` after an optional
+  /// region prefix (`us.`, `global.`, …), after any gateway prefix such as
+  /// `bedrock/` or an ARN's `…/`. Such ids exist only on Bedrock.
+  ///
+  /// | logged id | Bedrock |
+  /// |---|---|
+  /// | `anthropic.claude-3-5-haiku-20241022-v1:0` | yes |
+  /// | `eu.anthropic.claude-haiku-4-5-20251001-v1:0` | yes |
+  /// | `arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0` | yes |
+  /// | `anthropic/claude-sonnet-4.5` (OpenRouter) | no |
+  /// | `claude-sonnet-4-5`, `claude-sonnet-4-5@20250929` | no |
+  public static func isBedrock(_ logged: String) -> Bool {
+    var id = Substring(logged.lowercased())
+    if let slash = id.lastIndex(of: "/") { id = id[id.index(after: slash)...] }
+    guard let range = id.firstRange(of: "anthropic.") else { return false }
+    let prefix = id[..<range.lowerBound]
+    return prefix.isEmpty
+      || ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."].contains(String(prefix))
+  }
+
   /// The normalized forms of a logged id, most specific first.
   static func candidates(for logged: String) -> [String] {
     var id = logged.lowercased()

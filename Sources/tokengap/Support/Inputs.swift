@@ -22,8 +22,8 @@ enum Inputs {
     OptionSpec(
       name: "accounting", value: "rule",
       help:
-        "Whose rate-limit rule decides I: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).",
-      defaultText: "anthropic", choices: Accounting.allCases.map(\.rawValue)),
+        "Impose one rate-limit rule on every request: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).",
+      defaultText: "by source", choices: Accounting.allCases.map(\.rawValue)),
     OptionSpec(
       name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.",
       defaultText: "64"),
@@ -70,7 +70,8 @@ enum Inputs {
       )
     }
     let given = try o.instant("at")?.day
-    let accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
+    let accounting: Accounting? =
+      o.value("accounting") == nil ? nil : try o.choice("accounting", Accounting.self, default: .anthropic)
     var jobs = ParallelIngest.cores
     if let text = o.value("jobs") {
       guard let j = Int(text), j >= 1, j <= 256 else {

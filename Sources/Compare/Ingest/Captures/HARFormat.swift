@@ -137,7 +137,14 @@ extension CaptureReader {
         // Bedrock: the URL's id names the model and the endpoint (a `us.`,
         // `eu.`, … prefix is a regional one), so it is the logged model;
         // elsewhere the body's model, else the request's, else the URL's.
-        if call.endpoint == .bedrock, let m = call.model { r.model = m }
+        if call.endpoint == .bedrock, let m = call.model {
+          r.model = m
+          // Served by Bedrock whatever the body's shape (invoke answers in
+          // the Messages API's): Bedrock's rule.
+          r.traits.rule = .bedrock
+        }
+        // Vertex: the location, not the model id, names a regional endpoint.
+        if call.endpoint == .vertex { r.traits.regional = call.regional }
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         r.maxTokens =
           (request.map { $0?["max_tokens"]?.int64 }
@@ -198,7 +205,31 @@ extension CaptureReader {
       return HARCall(countTokens: countTokens, time: time, status: status, endpoint: .messages, model: nil)
     }
     guard let (endpoint, model) = providerCall(path) else { return nil }
-    return HARCall(countTokens: false, time: time, status: status, endpoint: endpoint, model: model)
+    return HARCall(
+      countTokens: false, time: time, status: status, endpoint: endpoint, model: model,
+      regional: endpoint == .vertex && vertexLocation(path).map { $0 != "global" } == true)
+  }
+
+  /// The location of a Vertex AI URL: the path's `locations/<name>`, else
+  /// the host's `<name>-aiplatform.googleapis.com`; nil when neither names one.
+  ///
+  /// | URL | location | endpoint |
+  /// |---|---|---|
+  /// | `https://aiplatform.googleapis.com/v1/projects/p/locations/global/…` | `global` | global |
+  /// | `https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/…` | `us-east5` | regional |
+  /// | `https://aiplatform.us.rep.googleapis.com/v1/projects/p/locations/us/…` | `us` | multi-region |
+  static func vertexLocation(_ url: String) -> String? {
+    let parts = url.split(separator: "/", omittingEmptySubsequences: true)
+    if let k = parts.firstIndex(of: "locations"), k + 1 < parts.count {
+      return String(parts[k + 1]).lowercased()
+    }
+    // `https:`, then the host.
+    guard parts.count >= 2 else { return nil }
+    let host = parts[1].lowercased()
+    guard let r = host.firstRange(of: "-aiplatform.googleapis.com"), r.upperBound == host.endIndex,
+      r.lowerBound > host.startIndex
+    else { return nil }
+    return String(host[..<r.lowerBound])
   }
 
   /// One HAR call, as ``harCall(_:)`` reads it.
@@ -208,6 +239,10 @@ extension CaptureReader {
     var status: Int64
     var endpoint: Endpoint
     var model: String?
+    /// A Vertex AI location other than `global`: Google Cloud's regional and
+    /// multi-region endpoints cost "a 10% premium over global endpoints"
+    /// (pricing page) on the models the catalog marks `regional_premium`.
+    var regional = false
   }
 
   /// A Bedrock or Vertex inference URL path, and the model it names
@@ -331,17 +366,54 @@ extension CaptureReader {
     return text
   }
 
-  /// The prompt of a request, as the canonical JSON of its model, system,
-  /// tools and messages: two requests have the same prompt when these are equal.
+  /// The prompt of a request, as the canonical JSON of what count_tokens
+  /// counts: two requests have the same prompt when these are equal.
+  ///
+  /// | part | in the key |
+  /// |---|---|
+  /// | `model`, `system`, `tools`, `messages` | yes, block-level `cache_control` left out |
+  /// | `tool_choice`, `thinking` | yes: each changes the count (the tool-use system prompt, thinking blocks) |
+  /// | top-level `cache_control`, `max_tokens`, `stream`, `metadata`, … | no: the count does not depend on them |
+  ///
+  /// A breakpoint changes what is cached, never what is counted ("token
+  /// counting provides an estimate without using caching logic"), so a
+  /// count_tokens body without breakpoints pairs with the messages body that
+  /// has them.
   static func promptKey(_ request: JSONValue) -> String {
     var canonical = ""
     canonical.reserveCapacity(256)
-    for key in ["model", "system", "tools", "messages"] {
+    for key in ["model", "system", "tools", "messages", "tool_choice", "thinking"] {
       canonical += key + "="
-      if let value = request[key] { canonicalJSON(value, into: &canonical) } else { canonical += "null" }
+      if let value = request[key] {
+        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &canonical)
+      } else {
+        canonical += "null"
+      }
       canonical += "\n"
     }
     return canonical
+  }
+
+  /// `v` without the `cache_control` of its blocks: the members of the
+  /// objects in a list (system and content blocks, tools), of a message's
+  /// `content` list, and of the `content` of a tool result within it.
+  /// Anything else, a tool's input included, is kept as written.
+  static func withoutCacheControl(_ v: JSONValue, blocks: Bool) -> JSONValue {
+    guard blocks else { return v }
+    switch v {
+    case .array(let items):
+      return .array(items.map { withoutCacheControl($0, blocks: true) })
+    case .object(let members):
+      // A block (or a message): drop its breakpoint; descend into `content` only.
+      return .object(
+        members.compactMap { (k, value) in
+          if k == "cache_control" { return nil }
+          if k == "content", case .array = value { return (k, withoutCacheControl(value, blocks: true)) }
+          return (k, value)
+        })
+    default:
+      return v
+    }
   }
 
   /// JSON with object keys sorted and no white space.

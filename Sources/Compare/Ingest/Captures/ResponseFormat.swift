@@ -32,6 +32,8 @@ extension CaptureReader {
         ?? usage["input_tokens_details"]?["cached_tokens"]?.int64 ?? 0
       r.input = max(0, prompt - cached)
       r.cacheRead = min(cached, prompt)
+      // OpenAI's rule: cached tokens count toward TPM (OPENAI-CACHING).
+      r.traits.rule = .openai
       r.output = usage["completion_tokens"]?.int64 ?? usage["output_tokens"]?.int64 ?? 0
       r.stopReason = true
       if let created = body["created"]?.int64 ?? body["created_at"]?.int64 {
@@ -40,7 +42,9 @@ extension CaptureReader {
       return [r]
     }
     if usage["inputTokens"] != nil {
-      // Bedrock Converse: TTL split in cacheDetails (1h before 5m).
+      // Bedrock Converse: TTL split in cacheDetails (1h before 5m); Bedrock's
+      // rule (BEDROCK-BURNDOWN).
+      r.traits.rule = .bedrock
       r.input = usage["inputTokens"]?.int64
       r.output = usage["outputTokens"]?.int64
       r.cacheRead = usage["cacheReadInputTokens"]?.int64
@@ -67,6 +71,7 @@ extension CaptureReader {
     r.geo = usage["inference_geo"]?.string
     r.speed = usage["speed"]?.string
     r.iterations = Self.iterations(usage)
+    r.traits.serverTools = StreamBlocks.usedServerTools(body)
     return [r]
   }
 
@@ -109,7 +114,15 @@ extension CaptureReader {
         if let v = u["cache_creation_input_tokens"]?.int64 { c.cacheCreation = v }
         if let v = u["cache_read_input_tokens"]?.int64 { c.cacheRead = v }
         if let v = u["server_tool_use"]?["web_search_requests"]?.int64 { c.webSearch = v }
+        if StreamBlocks.countsServerTools(u) { c.traits.serverTools = true }
         if let its = iterations(u) { c.iterations = its }
+        current = c
+      case "content_block_start":
+        // A fallback names the model that produced the final usage; a
+        // server tool's call flags the request.
+        guard var c = current, let found = StreamBlocks.contentBlockStart(event) else { continue }
+        if let model = found.fallbackModel { c.model = model }
+        if found.serverTool { c.traits.serverTools = true }
         current = c
       case "message_stop":
         if var c = current {

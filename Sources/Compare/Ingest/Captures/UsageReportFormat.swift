@@ -32,6 +32,7 @@ extension CaptureReader {
     u.write5m = r["cache_creation"]?["ephemeral_5m_input_tokens"]?.int64
     u.write1h = r["cache_creation"]?["ephemeral_1h_input_tokens"]?.int64
     u.webSearch = r["server_tool_use"]?["web_search_requests"]?.int64
+    u.traits.serverTools = StreamBlocks.countsServerTools(r)
     u.serviceTier = r["service_tier"]?.string
     u.geo = r["inference_geo"]?.string
     u.speed = r["speed"]?.string
