@@ -99,8 +99,10 @@ struct EdgeInputTests {
     #expect(table.ledger.serverToolRequests == 4)
     #expect(table.ordered().first { $0.messageID == "m_fetch" }?.estimate == 100)
     let csv = table.requestsCSV()
-    #expect(csv.split(separator: "\r\n").first?.hasSuffix(",rule,server_tools,third_party_priced_requests") == true)
-    #expect(csv.split(separator: "\r\n").filter { $0.hasSuffix(",anthropic,true,0") }.count == 4)
+    #expect(
+      csv.split(separator: "\r\n").first?.hasSuffix(",rule,server_tools,third_party_priced_requests,logged_cost_usd")
+        == true)
+    #expect(csv.split(separator: "\r\n").filter { $0.hasSuffix(",anthropic,true,0,") }.count == 4)
     #expect(AnalysisRenderer.ledgerText(table.ledger).contains("ledger: 4 requests used server tools"))
     // In JSON a boolean, as lower_bound.
     let json = AnalysisRenderer.render(table.analysis(dimensions: [.request]), format: .json)

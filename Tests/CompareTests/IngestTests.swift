@@ -139,7 +139,7 @@ struct GroupingTests {
       // added one column after every other.
       let trailing =
         dims.contains(.session) ? ",first_time,last_time" : dims.contains(.request) ? ",rule,server_tools" : ""
-      #expect(first == keys + measured + trailing + ",third_party_priced_requests", "\(dims)")
+      #expect(first == keys + measured + trailing + ",third_party_priced_requests,logged_cost_usd", "\(dims)")
     }
   }
 

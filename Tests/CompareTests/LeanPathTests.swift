@@ -74,6 +74,8 @@ struct LeanPathTests {
       // A Bedrock model id logged in a transcript: Bedrock's rule (issue 13).
       line("msg_25", model: "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
       line("msg_26", usage: #""input_tokens":1,"output_tokens":1,"server_tool_use":{"web_fetch_requests":1}"#),
+      // Claude Code 1.0.x's own cost: shown beside tokengap's (issue 13, item 11).
+      line("msg_27", extra: #""costUSD":0.0123,"#),
     ].map { Array($0.utf8) }
     // Text that is not UTF-8, in a kept field and in the cwd shown.
     var badModel = Array(line("msg_22", model: "claude-X").utf8)

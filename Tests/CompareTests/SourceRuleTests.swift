@@ -153,10 +153,13 @@ struct SourceRuleTests {
     let csv = table.requestsCSV()
     #expect(csv.hasPrefix(Dimension.request.columns.joined(separator: ",") + ",requests,"))
     #expect(
-      csv.split(separator: "\r\n").first?.hasSuffix(",unpriced_requests,rule,server_tools,third_party_priced_requests")
+      csv.split(separator: "\r\n").first?.hasSuffix(
+        ",unpriced_requests,rule,server_tools,third_party_priced_requests,logged_cost_usd")
         == true)
     #expect(
-      csv.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",").dropLast(2).last ?? "" }.sorted() == [
+      csv.split(separator: "\r\n").dropFirst().map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).dropLast(3).last ?? ""
+      }.sorted() == [
         "anthropic", "bedrock", "openai",
       ])
     // One rule: no split, no rule column beyond the request CSV's.

@@ -80,3 +80,35 @@ struct InstantTextTests {
     #expect(Instant(millisecondsSinceEpoch: 253_402_300_799_999).description == "9999-12-31T23:59:59.999Z")
   }
 }
+
+@Suite("Dollars as a log writes them (costUSD)")
+struct LoggedDollarsTests {
+  func atto(_ text: String) -> Int128? { USD(dollars: Array(text.utf8))?.attodollars }
+
+  @Test("Plain, fractional and exponent forms, exact to the attodollar")
+  func forms() {
+    // $0.12 = 0.12 × 10^18 attodollars.
+    #expect(atto("0.12") == 120_000_000_000_000_000)
+    #expect(atto("12") == 12_000_000_000_000_000_000)
+    // 1.5e-3 = 0.0015 dollars = 1.5 × 10^15.
+    #expect(atto("1.5e-3") == 1_500_000_000_000_000)
+    #expect(atto("2E+2") == 200_000_000_000_000_000_000)
+    #expect(atto("0") == 0)
+    // 19 fractional digits: the 19th rounds half up (…5 → up, …4 → down).
+    #expect(atto("0.0000000000000000015") == 2)
+    #expect(atto("0.0000000000000000014") == 1)
+    #expect(atto("1e-40") == 0)
+  }
+
+  @Test("Anything that is not a non-negative JSON number is refused")
+  func refused() {
+    for bad in ["", "-1", "-0.5", "01", ".5", "5.", "1e", "1e+", "abc", "1.2.3", "0x10", "1,5", "1e999", "\"1\""] {
+      #expect(atto(bad) == nil, "\(bad)")
+    }
+    // More than 36 digits (an Int128 holds 38), or past 10^18 dollars.
+    #expect(atto(String(repeating: "1", count: 37)) == nil)
+    // 36 digits, 10^-35 dollars: below an attodollar, so 0.
+    #expect(atto("0." + String(repeating: "0", count: 34) + "1") == 0)
+    #expect(atto("1e19") == nil)
+  }
+}

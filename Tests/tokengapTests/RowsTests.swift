@@ -134,8 +134,8 @@ struct RowsTests {
       let rowCells = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       let plainRows = plain.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
       #expect(
-        plainRows.first?.suffix(3) == ["rule", "server_tools", "third_party_priced_requests"]
-          && plainRows.first?.count == 33)
+        plainRows.first?.suffix(4) == ["rule", "server_tools", "third_party_priced_requests", "logged_cost_usd"]
+          && plainRows.first?.count == 34)
       let accounting = try #require(rowCells.first?.firstIndex(of: "accounting"))
       #expect(rowCells.count == plainRows.count)
       for (x, y) in zip(rowCells, plainRows) where !y.contains(where: { $0.contains("\"") }) {
@@ -241,9 +241,11 @@ struct RowsTests {
     ])
     let csvLines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     let header = try #require(csvLines.first)
-    let added = ["third_party_priced_requests", "max_tokens", "duration_ms", "regional", "server_tools"]
+    let added = [
+      "third_party_priced_requests", "logged_cost_usd", "max_tokens", "duration_ms", "regional", "server_tools",
+    ]
     let drop = Set(added.compactMap { name in header.firstIndex { $0 == name } })
-    #expect(drop.count == 5)
+    #expect(drop.count == 6)
     let v1 = csvLines.map { cells in
       cells.enumerated().filter { !drop.contains($0.offset) }.map { String($0.element) }.joined(separator: ",")
         .replacing("tokengap.request/2", with: "tokengap.request/1")

@@ -110,10 +110,12 @@ struct SessionTableTests {
     let plain = await tokengap(["analyze", dir, "-q", "--at", "2026-01-02", "--format", "csv"])
     let lines = plain.out.split(separator: "\r\n").map(String.init)
     #expect(lines[0].hasPrefix("session,project,requests,"))
-    #expect(lines[0].hasSuffix(",lower_bound,unpriced_requests,first_time,last_time,third_party_priced_requests"))
+    #expect(
+      lines[0].hasSuffix(
+        ",lower_bound,unpriced_requests,first_time,last_time,third_party_priced_requests,logged_cost_usd"))
     #expect(lines.dropFirst().map { String($0.prefix(4)) } == ["aaaa", "bbbb", "cccc"])
     #expect(lines[1].hasPrefix("aaaa,'-home-dev-code-ios-ml,2,"))
-    #expect(lines[1].hasSuffix(",false,0,2025-12-28T23:30:00.000Z,2025-12-29T00:30:00.000Z,0"))
+    #expect(lines[1].hasSuffix(",false,0,2025-12-28T23:30:00.000Z,2025-12-29T00:30:00.000Z,0,"))
     let sorted = await tokengap(["analyze", dir, "-q", "--at", "2026-01-02", "--format", "csv", "--sort", "cost"])
     #expect(sorted.out.split(separator: "\r\n").dropFirst().map { String($0.prefix(4)) } == ["aaaa", "cccc", "bbbb"])
     let json = await tokengap(["analyze", dir, "-q", "--at", "2026-01-02", "--json", "--timezone", "+01:00"])

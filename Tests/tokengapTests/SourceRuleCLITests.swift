@@ -13,7 +13,9 @@ struct SourceRuleCLITests {
       #expect(one.status == 0 && one.out == four.out, "\(by)")
       #expect(
         one.out.split(separator: "\r\n").first?.hasSuffix(
-          by == "request" ? ",rule,server_tools,third_party_priced_requests" : ",rule,third_party_priced_requests")
+          by == "request"
+            ? ",rule,server_tools,third_party_priced_requests,logged_cost_usd"
+            : ",rule,third_party_priced_requests,logged_cost_usd")
           == true,
         "\(by)")
     }

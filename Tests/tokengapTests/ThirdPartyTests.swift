@@ -74,12 +74,13 @@ struct ThirdPartyTests {
       await tokengap("analyze", dir + "/pairs.jsonl", "--by", "model", "--format", "json", "-q").out)
     // One of the two requests (Fable 5.2) rests on third-party prices.
     #expect(analysis["total"]?["third_party_priced_requests"] == .number("1"))
-    // In CSV the count is the last column: 1 on the Fable 5.2 row, 0 on Opus 4.6's.
+    // In CSV the count is the column before the logged cost (empty here): 1 on
+    // the Fable 5.2 row, 0 on Opus 4.6's.
     let csv = await tokengap("analyze", dir + "/pairs.jsonl", "--by", "model", "--format", "csv", "-q")
     let lines = csv.out.split(separator: "\r\n")
-    #expect(lines.first?.hasSuffix(",unpriced_requests,third_party_priced_requests") == true)
-    #expect(lines.first { $0.hasPrefix("claude-fable-5-2,") }?.hasSuffix(",1") == true)
-    #expect(lines.first { $0.hasPrefix("claude-opus-4-6,") }?.hasSuffix(",0") == true)
+    #expect(lines.first?.hasSuffix(",unpriced_requests,third_party_priced_requests,logged_cost_usd") == true)
+    #expect(lines.first { $0.hasPrefix("claude-fable-5-2,") }?.hasSuffix(",1,") == true)
+    #expect(lines.first { $0.hasPrefix("claude-opus-4-6,") }?.hasSuffix(",0,") == true)
     let table = await tokengap("analyze", dir + "/pairs.jsonl", "--by", "total", "-q")
     #expect(table.out.contains("1 of 2 priced requests: costs rest on prices from a third-party source"))
   }

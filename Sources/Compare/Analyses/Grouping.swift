@@ -439,8 +439,10 @@ private struct GroupPass {
         representatives.append(i)
         last.append(0)
       }
-      summaries[g].add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
-      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false)
+      let logged = t.loggedCost(of: i)
+      summaries[g].add(
+        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false, logged: logged)
+      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false, logged: logged)
       let row = t.rows[i]
       if row.flags.contains(.timed) {
         summaries[g].noteTime(row.time)
@@ -722,7 +724,8 @@ extension PricedTable {
     let (usage, gap, p, itpm) = priced(row: i)
     var s = Summary()
     s.add(
-      usage: usage, estimate: p, itpm: itpm, gap: gap, measured: table.measuredCountTokens(of: i), keepSample: false)
+      usage: usage, estimate: p, itpm: itpm, gap: gap, measured: table.measuredCountTokens(of: i), keepSample: false,
+      logged: table.loggedCost(of: i))
     let (cp, ci) = charges(ofRow: i)
     s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
     return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s) + AnalysisRenderer.finalValues(s)

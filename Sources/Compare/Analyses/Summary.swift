@@ -27,6 +27,13 @@ public struct Summary: Sendable {
   public var lowerBound = 0
   /// Priced requests whose prices rest on a third-party source.
   public var thirdPartyPriced = 0
+  /// The cost the logs themselves wrote (Claude Code 1.0.x's `costUSD`), on
+  /// how many requests, and tokengap's actual cost of those same requests
+  /// (the priced ones), to show both and the difference.
+  public var loggedCost = USD.zero
+  public var loggedCostRequests = 0
+  public var loggedCostComputed = USD.zero
+  public var loggedCostPriced = 0
   /// Requests whose estimate cost less than their actual input (writes dominate).
   public var estimateBelowActual = 0
   /// Requests with a captured count_tokens value, its sum, and their ΣP.
@@ -96,8 +103,16 @@ public struct Summary: Sendable {
   /// `P` overflows 64 bits: counted, unpriced, left out of the distribution).
   public mutating func add(
     usage u: TokenUsage, estimate p: Int128, itpm i: Int128, gap: Gap?, measured: Int64? = nil,
-    keepSample: Bool = true
+    keepSample: Bool = true, logged: USD? = nil
   ) {
+    if let logged {
+      loggedCostRequests += 1
+      loggedCost = loggedCost + logged
+      if let actual = gap?.costActual {
+        loggedCostComputed = loggedCostComputed + actual
+        loggedCostPriced += 1
+      }
+    }
     if let measured {
       measuredRequests += 1
       measuredTokens += Int128(measured)
@@ -151,6 +166,10 @@ public struct Summary: Sendable {
     unpriced += o.unpriced
     lowerBound += o.lowerBound
     thirdPartyPriced += o.thirdPartyPriced
+    loggedCost = loggedCost + o.loggedCost
+    loggedCostRequests += o.loggedCostRequests
+    loggedCostComputed = loggedCostComputed + o.loggedCostComputed
+    loggedCostPriced += o.loggedCostPriced
     estimateBelowActual += o.estimateBelowActual
     ratios += o.ratios
     ratioCount += o.ratioCount

@@ -62,6 +62,8 @@ struct RawUsage {
   var iterations: [RawIteration]?
   /// The source's rule, a regional endpoint, server tools (``RequestTable/Traits``).
   var traits = RequestTable.Traits()
+  /// The cost the log itself wrote (Claude Code 1.0.x's `costUSD`).
+  var loggedCost: USD?
 }
 
 /// One sampling step of `usage.iterations` (compaction, advisor, fallback).
@@ -227,7 +229,7 @@ extension FileIngest {
       let u = f.usage, u.input != nil || u.output != nil, f.iterations?.isEmpty ?? true,
       f.isAPIError != true, record.outer.isAPIError != true,
       let modelSpan = f.model, !modelSpan.escaped, !scanner.equals(modelSpan, Self.synthetic),
-      let m = f.messageID, m.end > m.start
+      let m = f.messageID, m.end > m.start, f.loggedCost == nil
     else { return false }
     // The project is the projects folder's name, or the parent folder's
     // when the line names no cwd (a cwd outside a projects folder keys it).
@@ -378,6 +380,14 @@ extension FileIngest {
     raw.cwd = cwd
     raw.apiError = f.isAPIError == true || record.outer.isAPIError == true
     raw.stopReason = f.stopReason
+    if let span = f.loggedCost {
+      raw.loggedCost = USD(dollars: scanner.raw(span))
+      if raw.loggedCost == nil {
+        // Shown beside the computed cost, never used for it: the record is kept.
+        partial.ledger.problem(
+          .invalidField, path, n, "'costUSD' is not a non-negative number of dollars; no logged cost for this request")
+      }
+    }
     if let u = f.usage {
       raw.input = u.input
       raw.output = u.output
@@ -568,7 +578,8 @@ extension FileIngest {
           webSearch: raw.webSearch ?? 0),
         cwd: raw.cwd,
         flags: flags, measured: raw.measured, headers: raw.rateLimit,
-        hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ()), traits: raw.traits))
+        hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ()), traits: raw.traits,
+        loggedCost: raw.loggedCost))
   }
 
   /// The de-duplication key of a record as text (its ids, or the key its

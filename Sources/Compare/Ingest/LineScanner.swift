@@ -63,6 +63,8 @@ struct ScannedFields: Equatable {
   var model: Span?
   /// `stop_reason` was present and not null.
   var stopReason = false
+  /// `costUSD` (Claude Code 1.0.x): the number's text, when it is a number.
+  var loggedCost: Span?
   var usage: ScannedUsage?
   /// The first field whose value had the wrong type or range.
   var problem: String?
@@ -122,7 +124,7 @@ private enum Key: UInt8 {
   case cwd, message, data, usage, id, model, stopReason, inputTokens, outputTokens
   case cacheCreationInputTokens, cacheReadInputTokens, cacheCreation, ephemeral5m, ephemeral1h
   case serverToolUse, webSearchRequests, serviceTier, inferenceGeo, speed, iterations
-  case webFetchRequests, codeExecutionRequests
+  case webFetchRequests, codeExecutionRequests, costUSD
 
   /// The one list of the keys' spellings.
   static let names: [(StaticString, Key)] = [
@@ -137,7 +139,7 @@ private enum Key: UInt8 {
     ("server_tool_use", .serverToolUse), ("web_search_requests", .webSearchRequests),
     ("service_tier", .serviceTier), ("inference_geo", .inferenceGeo), ("speed", .speed),
     ("iterations", .iterations), ("web_fetch_requests", .webFetchRequests),
-    ("code_execution_requests", .codeExecutionRequests),
+    ("code_execution_requests", .codeExecutionRequests), ("costUSD", .costUSD),
   ]
 
   /// The names as zero-padded little-endian words, grouped by length: a key
@@ -714,6 +716,7 @@ struct LineScanner {
     case usageString(UsageTextField, inner: Bool)
     case iterations(inner: Bool)
     case iterationString(IterationTextField, inner: Bool)
+    case loggedCost(inner: Bool)
   }
 
   private enum TextField { case type, timestamp, sessionID, requestID, agentID, cwd, messageID, model }
@@ -835,6 +838,7 @@ struct LineScanner {
       case .id: return .string(.messageID, inner: inner)
       case .model: return .string(.model, inner: inner)
       case .stopReason: return .stopReason(inner: inner)
+      case .costUSD: return .loggedCost(inner: inner)
       case .data where !inner: return .descend(.data)
       default: return .skip
       }
@@ -976,6 +980,13 @@ struct LineScanner {
       return skipValue(i)
     case .iterations(let inner):
       return scanIterations(i, inner, &record)
+    case .loggedCost(let inner):
+      // Kept as the number's text; what is not a number is no logged cost.
+      let step = skipValue(i)
+      if case .success(let next) = step, isDigit(c) || c == UInt8(ascii: "-") {
+        mutate(&record, inner) { $0.loggedCost = Span(start: i, end: next, escaped: false) }
+      }
+      return step
     case .count(let path, let inner, let iteration):
       let name = path.name
       mutate(&record, inner) {

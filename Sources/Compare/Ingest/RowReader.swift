@@ -245,6 +245,11 @@ extension FileIngest {
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
     raw.traits.regional = flag("regional") ?? false
     raw.traits.serverTools = flag("server_tools") ?? false
+    // The cost the source's log wrote, carried as it was (a row's own figure).
+    if let text = value("logged_cost_usd") {
+      raw.loggedCost = USD(dollars: text.utf8)
+      if raw.loggedCost == nil, bad == nil { bad = "'logged_cost_usd' is not a non-negative number: '\(text)'" }
+    }
     if let text = value("time") {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }

@@ -57,10 +57,12 @@ public enum AnalysisRenderer {
 
   /// The columns after every other (after a grouping's trailing ones),
   /// added since the first release: a public interface.
-  public static let finalColumns = ["third_party_priced_requests"]
+  public static let finalColumns = ["third_party_priced_requests", "logged_cost_usd"]
 
   /// The ``finalColumns``' values for one group.
-  static func finalValues(_ s: Summary) -> [String] { [String(s.thirdPartyPriced)] }
+  static func finalValues(_ s: Summary) -> [String] {
+    [String(s.thirdPartyPriced), s.loggedCostRequests > 0 ? Fmt.usd(s.loggedCost) : ""]
+  }
 
   public static func csv(_ r: AnalysisResult) -> String {
     csv(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) {
@@ -115,6 +117,8 @@ public enum AnalysisRenderer {
     out.append(("count_tokens_measured_tokens", .number(String(s.measuredTokens))))
     out.append(("count_tokens_measured_minus_estimate", .number(String(s.measuredTokens - s.measuredEstimate))))
     out.append(("third_party_priced_requests", .int(s.thirdPartyPriced)))
+    out.append(("logged_cost_usd", s.loggedCostRequests > 0 ? .number(Fmt.usd(s.loggedCost)) : .null))
+    out.append(("logged_cost_requests", .int(s.loggedCostRequests)))
     return out
   }
 
@@ -215,6 +219,16 @@ public enum AnalysisRenderer {
         (
           "third-party prices",
           "\(s.thirdPartyPriced) of \(Fmt.count(s.priced, "priced request")): costs rest on prices from a third-party source (see 'tokengap rules')"
+        ))
+    }
+    if s.loggedCostRequests > 0 {
+      // The log's own figure beside tokengap's, never instead of it.
+      rows.append(
+        (
+          "logged cost",
+          "\(Fmt.money(s.loggedCost)) on \(Fmt.count(s.loggedCostRequests, "request")) (tokengap: "
+            + Fmt.money(s.loggedCostComputed)
+            + (s.loggedCostPriced == s.loggedCostRequests ? ")" : ", \(s.loggedCostPriced) priced)")
         ))
     }
     if s.estimateBelowActual > 0 {

@@ -20,7 +20,8 @@ import Synchronization
 public enum RequestRows {
   /// The schema every row carries: the name and the version of the format.
   /// Version 2 added, after version 1's columns: `third_party_priced_requests`
-  /// (after the request CSV's columns, as that CSV has it), and at the end
+  /// and `logged_cost_usd` (after the request CSV's columns, as that CSV has
+  /// them), and at the end
   /// `max_tokens`, `duration_ms`, `regional` and `server_tools`.
   public static let schema = "tokengap.request/2"
 
@@ -30,7 +31,7 @@ public enum RequestRows {
 
   /// Columns a readable file may lack: those added after version 1.
   static let addedAfterVersion1: Set<String> = [
-    "third_party_priced_requests", "max_tokens", "duration_ms", "regional", "server_tools",
+    "third_party_priced_requests", "logged_cost_usd", "max_tokens", "duration_ms", "regional", "server_tools",
   ]
 
   /// How a column's value is written.

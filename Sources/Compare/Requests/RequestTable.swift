@@ -36,6 +36,8 @@ public struct RequestTable: Sendable {
   private var measured: [Int: Int64] = [:]
   /// Captured `max_tokens` and response durations, by row (replay only).
   private var hints: [Int: ReplayHints] = [:]
+  /// The cost the log itself wrote, by row (the largest of the copies').
+  private var loggedCosts: [Int: USD] = [:]
   private var headers: [Int: RateLimitHeaders] = [:]
 
   /// Per project, the working directory its lines name (`cwd`), for people:
@@ -289,6 +291,8 @@ public struct RequestTable: Sendable {
     /// The request's `max_tokens` and response duration, when captured.
     var hints: ReplayHints? = nil
     var traits = Traits()
+    /// The cost the log itself wrote for this copy, if any.
+    var loggedCost: USD? = nil
   }
 
   /// The string fields of ``Record``, by field number in ``strings``.
@@ -343,7 +347,8 @@ public struct RequestTable: Sendable {
     case .none(let sequence):
       row.key = sequence
       row.flags.insert(.fileKey)
-      insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
+      let i = insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
+      noteLoggedCost(r.loggedCost, at: i)
       return
     case .ids(let m, let q):
       encoded = KeyEncoding.ids(m, q)
@@ -352,24 +357,39 @@ public struct RequestTable: Sendable {
     case .encoded(let e):
       encoded = e
     }
-    place(
+    let i = place(
       row, encoded: encoded, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
+    noteLoggedCost(r.loggedCost, at: i)
   }
 
-  /// Merges a keyed row into its request's row, or stores it as a new request.
-  private mutating func place(
+  /// Keeps the largest logged cost of a request's copies.
+  private mutating func noteLoggedCost(_ cost: USD?, at i: Int) {
+    guard let cost else { return }
+    if let kept = loggedCosts[i], kept.attodollars >= cost.attodollars { return }
+    loggedCosts[i] = cost
+  }
+
+  /// The cost the log itself wrote for row `i` (Claude Code 1.0.x's
+  /// `costUSD`), shown beside tokengap's: nil when no copy carried one.
+  func loggedCost(of i: Int) -> USD? {
+    loggedCosts.isEmpty ? nil : loggedCosts[i]
+  }
+
+  /// Merges a keyed row into its request's row, or stores it as a new
+  /// request; returns the row it went to.
+  @discardableResult private mutating func place(
     _ row: Row, encoded: [UInt8], counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?,
     hints: ReplayHints? = nil
-  ) {
+  ) -> Int {
     var row = row
     let identity = KeyEncoding.identity(encoded)
     row.hash = KeyHash.hash(identity)
     if let existing = find(hash: row.hash, identity: identity) {
       merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: hints)
-      return
+      return existing
     }
     row.key = arena.append(encoded)
-    insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: hints)
+    return insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: hints)
   }
 
   /// Folds another table in; the result does not depend on the order of tables.
@@ -394,18 +414,20 @@ public struct RequestTable: Sendable {
       row.file = mapped(row.file)
       row.agent = mapped(row.agent)
       row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
+      let logged = other.loggedCost(of: i)
       if row.flags.contains(.fileKey) {
-        insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+        noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
         continue
       }
       let encoded = other.arena.entry(at: row.key)
       let identity = KeyEncoding.identity(encoded)
       if let existing = find(hash: row.hash, identity: identity) {
         merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: x, copies: row.copies)
+        noteLoggedCost(logged, at: existing)
         continue
       }
       row.key = arena.append(encoded)
-      insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+      noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
     }
   }
 
@@ -417,10 +439,10 @@ public struct RequestTable: Sendable {
     }
   }
 
-  private mutating func insertNew(
+  @discardableResult private mutating func insertNew(
     _ row: Row, counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?,
     hints x: ReplayHints?
-  ) {
+  ) -> Int {
     let i = rows.count
     rows.append(row)
     store(counts, line: line, at: i)
@@ -434,6 +456,7 @@ public struct RequestTable: Sendable {
       rows[i].flags.insert(.hasHeaders)
     }
     if !row.flags.contains(.fileKey) { index.insert(UInt32(i), hash: row.hash, rows: rows) }
+    return i
   }
 
   private mutating func merge(
@@ -731,6 +754,7 @@ public struct RequestTable: Sendable {
       merge(
         into: target, b, counts: counts(of: i), line: line(of: i), measured: measuredCountTokens(of: i),
         headers: rateLimit(of: i), hints: hints(of: i), copies: b.copies)
+      noteLoggedCost(loggedCost(of: i), at: target)
       rows[i].copies = 0
       merged += 1
     }

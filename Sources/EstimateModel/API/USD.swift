@@ -41,6 +41,84 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
 
   public var description: String { "$" + formatted() }
 
+  /// Reads dollars written as a JSON number (`0.0123`, `1.5e-3`, `12`), as
+  /// logs write a cost (Claude Code 1.0.x's `costUSD`): exact to the
+  /// attodollar, digits beyond it rounded half up. Nil for anything else,
+  /// a negative amount, more than 36 digits, or an amount past 10¹⁸ dollars.
+  public init?(dollars text: some Collection<UInt8>) {
+    var digits: Int128 = 0
+    var count = 0
+    var scale = 0  // digits after the point
+    var exponent = 0
+    var i = text.startIndex
+    func digit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+    guard i != text.endIndex, digit(text[i]) else { return nil }
+    // JSON: no leading zero before other digits.
+    if text[i] == 0x30, text.index(after: i) != text.endIndex, digit(text[text.index(after: i)]) { return nil }
+    var point = false
+    while i != text.endIndex {
+      let c = text[i]
+      if digit(c) {
+        count += 1
+        guard count <= 36 else { return nil }
+        digits = digits * 10 + Int128(c - 0x30)
+        if point { scale += 1 }
+      } else if c == UInt8(ascii: "."), !point {
+        point = true
+        let next = text.index(after: i)
+        guard next != text.endIndex, digit(text[next]) else { return nil }
+      } else {
+        break
+      }
+      i = text.index(after: i)
+    }
+    if i != text.endIndex {
+      guard text[i] == UInt8(ascii: "e") || text[i] == UInt8(ascii: "E") else { return nil }
+      i = text.index(after: i)
+      var negative = false
+      if i != text.endIndex, text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-") {
+        negative = text[i] == UInt8(ascii: "-")
+        i = text.index(after: i)
+      }
+      guard i != text.endIndex else { return nil }
+      while i != text.endIndex {
+        guard digit(text[i]) else { return nil }
+        exponent = exponent * 10 + Int(text[i] - 0x30)
+        guard exponent <= 100 else { return nil }
+        i = text.index(after: i)
+      }
+      if negative { exponent = -exponent }
+    }
+    // attodollars = digits × 10^(18 + exponent − scale)
+    let power = 18 + exponent - scale
+    if power >= 0 {
+      var value = digits
+      for _ in 0..<power {
+        let (m, o) = value.multipliedReportingOverflow(by: 10)
+        guard !o, m <= 1_000_000_000_000_000_000 * 1_000_000_000_000_000_000 else { return nil }
+        value = m
+      }
+      attodollars = value
+    } else {
+      guard power > -60 else {
+        attodollars = 0
+        return
+      }
+      var unit: Int128 = 1
+      for _ in 0..<(-power) {
+        let (m, o) = unit.multipliedReportingOverflow(by: 10)
+        if o {
+          attodollars = 0
+          return
+        }
+        unit = m
+      }
+      let (q, r) = digits.quotientAndRemainder(dividingBy: unit)
+      attodollars = q + (r >= unit - unit / 2 ? 1 : 0)
+    }
+    guard attodollars <= 1_000_000_000_000_000_000 * 1_000_000_000_000_000_000 else { return nil }
+  }
+
   /// The ratio of two amounts, rounded to six decimals; nil when `other` is zero.
   public func ratio(to other: USD) -> Ratio? {
     Ratio(attodollars, other.attodollars)
