@@ -269,10 +269,33 @@ public struct ModelCatalog: Sendable {
   /// | `global.anthropic.claude-sonnet-4-5-20250929-v1:0` | no |
   /// | `claude-sonnet-4-5` | no |
   public static func isRegional(_ logged: String) -> Bool {
-    var id = Substring(logged.lowercased())
-    if let slash = id.lastIndex(of: "/") { id = id[id.index(after: slash)...] }
-    guard let range = id.firstRange(of: "anthropic.") else { return false }
-    return ["us.", "eu.", "apac.", "jp.", "au."].contains(String(id[..<range.lowerBound]))
+    guard let prefix = bedrockPrefix(logged) else { return false }
+    return ["us.", "eu.", "apac.", "jp.", "au."].contains(prefix)
+  }
+
+  /// The text before `anthropic.` in a logged id (after its last `/`), in
+  /// lower case; nil when it holds no `anthropic.`. Read as ASCII bytes:
+  /// called for every request a command lists, it makes no String for the
+  /// ids that are not Bedrock's (nearly all), and the names it looks for
+  /// are ASCII.
+  static func bedrockPrefix(_ logged: String) -> String? {
+    var bytes = Array(logged.utf8)
+    if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { bytes.removeFirst(slash + 1) }
+    let needle = Array("anthropic.".utf8)
+    guard bytes.count >= needle.count else { return nil }
+    for start in 0...(bytes.count - needle.count) {
+      var k = 0
+      while k < needle.count {
+        let c = bytes[start + k]
+        let folded = c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c | 0x20 : c
+        if folded != needle[k] { break }
+        k += 1
+      }
+      if k == needle.count {
+        return String(decoding: bytes[..<start], as: UTF8.self).lowercased()
+      }
+    }
+    return nil
   }
 
   /// Whether a logged id is Bedrock's: `anthropic.` after an optional
@@ -287,12 +310,8 @@ public struct ModelCatalog: Sendable {
   /// | `anthropic/claude-sonnet-4.5` (OpenRouter) | no |
   /// | `claude-sonnet-4-5`, `claude-sonnet-4-5@20250929` | no |
   public static func isBedrock(_ logged: String) -> Bool {
-    var id = Substring(logged.lowercased())
-    if let slash = id.lastIndex(of: "/") { id = id[id.index(after: slash)...] }
-    guard let range = id.firstRange(of: "anthropic.") else { return false }
-    let prefix = id[..<range.lowerBound]
-    return prefix.isEmpty
-      || ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."].contains(String(prefix))
+    guard let prefix = bedrockPrefix(logged) else { return false }
+    return prefix.isEmpty || ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."].contains(prefix)
   }
 
   /// The normalized forms of a logged id, most specific first.
