@@ -2,6 +2,12 @@ import Compare
 import EstimateModel
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Pairing count_tokens calls with messages calls in a HAR (issue 13,
 /// item 8): the prompt key leaves block-level `cache_control` out (a
 /// breakpoint changes what is cached, not what is counted) and takes
@@ -23,9 +29,12 @@ struct PromptKeyTests {
 
   /// The measured count_tokens value of each messages call, by message id.
   func measured(_ entries: [String]) async throws -> [String: Int64?] {
-    let path = "/tmp/tokengap-prompt-key-\(WallClock.now().millisecondsSinceEpoch)-\(entries.count).har"
+    // A name of its own: tests run side by side, and two made in the same
+    // millisecond (as a release build does) must not read each other's file.
+    let path = "/tmp/tokengap-prompt-key-\(UInt64.random(in: 0...UInt64.max)).har"
     try POSIXFiles.writeAtomically(
       Array((#"{"log":{"entries":["# + entries.joined(separator: ",") + "]}}").utf8), to: path)
+    defer { _ = unlink(path) }
     return Dictionary(
       uniqueKeysWithValues: await requests([path]).map { ($0.messageID ?? "", $0.measuredCountTokens) })
   }
