@@ -15,6 +15,17 @@ func analyze(
   return analyzer.finish(dimensions: by, catalog: testCatalog, timeZone: timeZone, pricingDay: pricingDay)
 }
 
+/// The priced table of files given as (name, text), each read as a file of
+/// that name, under `accounting` when given.
+func pricedTable(_ files: [(String, String)], accounting: Accounting? = nil) -> PricedTable {
+  var analyzer = Analyzer()
+  for (name, text) in files {
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
+  }
+  return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: accounting))
+}
+
 /// The requests of a run after de-duplication.
 func requests(_ paths: [String]) async -> [PricedRequest] {
   let found = Discovery.find(paths)

@@ -6,14 +6,7 @@ import Testing
 /// that produced the final usage; requests that used server tools are flagged.
 @Suite("Fallback streams and server tools")
 struct EdgeInputTests {
-  func priced(_ files: [(String, String)]) -> PricedTable {
-    var analyzer = Analyzer()
-    for (name, text) in files {
-      var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
-      analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
-    }
-    return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
-  }
+  func priced(_ files: [(String, String)]) -> PricedTable { pricedTable(files) }
 
   /// datasets/sse-streams/vercel-ai/anthropic-fallback.chunks.txt without
   /// the iterations of its message_delta: started on claude-fable-5, the

@@ -11,10 +11,7 @@ import Testing
 @Suite("Sampling steps in usage.iterations")
 struct IterationsTests {
   func ingest(_ text: String, name: String = "iterations.jsonl") -> (PricedTable, Ledger) {
-    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
-    var analyzer = Analyzer()
-    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
-    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let priced = pricedTable([(name, text)])
     return (priced, priced.ledger)
   }
 

@@ -7,10 +7,7 @@ import Testing
 @Suite("The cost the log itself carries")
 struct LoggedCostTests {
   func analyze(_ text: String, name: String = "/p/projects/x/s.jsonl") -> (PricedTable, Ledger) {
-    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
-    var analyzer = Analyzer()
-    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
-    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let priced = pricedTable([(name, text)])
     return (priced, priced.ledger)
   }
 

@@ -144,10 +144,5 @@ struct RegionalPricingTests {
     #expect(back.compactMap { $0.gap?.costActual }.reduce(USD.zero, +).formatted() == "1.56")
   }
 
-  func pricedTable(_ text: String, name: String) -> PricedTable {
-    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
-    var analyzer = Analyzer()
-    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
-    return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
-  }
+  func pricedTable(_ text: String, name: String) -> PricedTable { CompareTests.pricedTable([(name, text)]) }
 }

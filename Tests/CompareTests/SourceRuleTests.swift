@@ -10,12 +10,7 @@ import Testing
 struct SourceRuleTests {
   /// The priced requests of `files` (name, text), under `accounting` when given.
   func priced(_ files: [(String, String)], accounting: Accounting? = nil) -> PricedTable {
-    var analyzer = Analyzer()
-    for (name, text) in files {
-      var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
-      analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: name))
-    }
-    return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: accounting))
+    pricedTable(files, accounting: accounting)
   }
 
   // datasets/examples/openai-chat.json: prompt 2,006 of which 1,920 cached, 300 out.

@@ -89,16 +89,9 @@ public struct FileIngest {
     ingest(path, chunk: nil)
   }
 
-  /// A byte range of a large JSON Lines file, read as lines on its own.
-  public struct Chunk: Sendable {
-    public var start: Int64
-    public var end: Int64
-    public var first: Bool
-  }
-
-  /// Reads a file, or one chunk of it; a chunk's line numbers count from its
-  /// start (the caller adds the lines of the chunks before it).
-  public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
+  /// Begins a new partial for `path` (or a chunk of it): every per-file
+  /// state is reset, the interned ids with the table they belong to.
+  mutating func start(_ path: String, chunk: Chunk?) {
     partial = FilePartial()
     fileIDs = nil
     recentSession.reset()
@@ -111,6 +104,19 @@ public struct FileIngest {
     self.path = path
     describe(path)
     partial.ledger.files = 1
+  }
+
+  /// A byte range of a large JSON Lines file, read as lines on its own.
+  public struct Chunk: Sendable {
+    public var start: Int64
+    public var end: Int64
+    public var first: Bool
+  }
+
+  /// Reads a file, or one chunk of it; a chunk's line numbers count from its
+  /// start (the caller adds the lines of the chunks before it).
+  public mutating func ingest(_ path: String, chunk: Chunk?) -> FilePartial {
+    start(path, chunk: chunk)
     let fd: Int32
     do {
       fd = try POSIXFiles.openForReading(path)
@@ -205,19 +211,8 @@ public struct FileIngest {
   /// Reads bytes already in memory as one input named `name`: the entry point
   /// for fuzzing and for embedders, with no file in between.
   public mutating func ingest(bytes: [UInt8], name: String) -> FilePartial {
-    partial = FilePartial()
-    fileIDs = nil
-    recentSession.reset()
-    recentModel.reset()
-    recentCwd.reset()
-    chunk = nil
-    lineCount = 0
-    stream = nil
-    rowReader = RowReader()
+    start(name, chunk: nil)
     mode = .lines
-    path = name
-    describe(name)
-    partial.ledger.files = 1
     var copy = bytes
     if !copy.isEmpty { copy.withUnsafeMutableBufferPointer { process($0) } }
     finishStream()
