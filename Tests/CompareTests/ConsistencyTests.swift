@@ -134,6 +134,64 @@ struct ConsistencyTests {
   }
 }
 
+@Suite("Sorting in place")
+struct InPlaceSortTests {
+  @Test("The in-place sort orders like the standard library's, through quicksort, insertion sort and heapsort")
+  func agreesWithSorted() {
+    var rng = SplitMix(seed: 0x5EED)
+    var inputs: [[Int]] = [
+      [], [1], [2, 1], Array(0..<100), Array((0..<100).reversed()), [Int](repeating: 7, count: 50),
+    ]
+    for n in [3, 17, 18, 100, 1_000, 10_000] {
+      inputs.append((0..<n).map { _ in Int(rng.next() % 50) })
+      inputs.append((0..<n).map { _ in Int(truncatingIfNeeded: rng.next()) })
+      // Organ pipe: a classic bad case for a median of three.
+      inputs.append((0..<n).map { $0 < n / 2 ? $0 : n - $0 })
+    }
+    for input in inputs {
+      for limit in [nil, 0, 1] as [Int?] {
+        var a = input
+        a.withUnsafeMutableBufferPointer { InPlaceSort.sort($0, depthLimit: limit, by: <) }
+        #expect(a == input.sorted(), "\(input.count) values, depth limit \(String(describing: limit))")
+      }
+    }
+  }
+}
+
+@Suite("Price classes past 16 bits")
+struct WideClassTests {
+  @Test("65,600 price classes (a model and a day each) price every request as its own class")
+  func manyClasses() async throws {
+    // Request k: day k after 2026-01-01, Sonnet 4.5 ($3/M input) when k is
+    // even, Haiku 4.5 ($1/M) when odd; 1,000 input tokens each. Every
+    // request is a class of its own, so class 65,535 onward takes the
+    // 32-bit column and the 65,535 before it are carried over.
+    let n = 65_600
+    let start = try #require(CivilDay(year: 2026, month: 1, day: 1)).daysSinceEpoch
+    var text = ""
+    text.reserveCapacity(n * 200)
+    for k in 0..<n {
+      let day = CivilDay(daysSinceEpoch: start + Int64(k))
+      let stamp = "\(day)T12:00:00Z"
+      let model = k % 2 == 0 ? "claude-sonnet-4-5" : "claude-haiku-4-5"
+      text += #"{"type":"assistant","timestamp":"\#(stamp)","sessionId":"s","requestId":"r\#(k)","#
+      text += #""message":{"id":"m\#(k)","model":"\#(model)","usage":{"input_tokens":1000,"output_tokens":0}}}"# + "\n"
+    }
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: "days.jsonl"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    #expect(priced.count == n)
+    let byModel = priced.analysis(dimensions: [.model], timeZone: .utc)
+    let costs = Dictionary(
+      uniqueKeysWithValues: byModel.rows.map { ($0.keys[0], $0.summary.inputCostActual.formatted()) })
+    // 32,800 requests × 1,000 tokens × $3/M = $98.4; × $1/M = $32.8.
+    #expect(costs["claude-sonnet-4-5"] == "98.4")
+    #expect(costs["claude-haiku-4-5"] == "32.8")
+    #expect(byModel.total.requests == n)
+  }
+}
+
 @Suite("Grouping in slices")
 struct GroupingSlicesTests {
   @Test("Summing the table in 1, 2, 3 or 7 slices gives the same groups, sums, percentiles and order")
@@ -159,6 +217,13 @@ struct GroupingSlicesTests {
         let many = AnalysisRenderer.render(
           priced.analysis(dimensions: dims, timeZone: .utc, slices: slices), format: .json)
         #expect(many == one, "\(dims) in \(slices) slices")
+      }
+      // The path past four million requests (row numbers sorted in place,
+      // written by each slice into its own stretch) gives the same output.
+      for slices in [1, 2, 7] {
+        let rowsOnly = AnalysisRenderer.render(
+          priced.analysis(dimensions: dims, timeZone: .utc, slices: slices, quadLimit: 0), format: .json)
+        #expect(rowsOnly == one, "\(dims) in \(slices) slices, row numbers sorted")
       }
     }
   }

@@ -145,7 +145,13 @@ extension PricedTable {
 
   /// ``analysis(dimensions:timeZone:)`` with the first pass cut in `slices`
   /// summed side by side; the result does not depend on `slices`.
-  package func analysis(dimensions: [Dimension], timeZone: TimeZoneRule, slices wanted: Int) -> AnalysisResult {
+  ///
+  /// - Parameter quadLimit: Up to this many requests the ratio sort carries
+  ///   each request's P and I (24 bytes); past it, row numbers only (4 bytes,
+  ///   P and I read back in each comparison). Tests lower it to reach both.
+  package func analysis(
+    dimensions: [Dimension], timeZone: TimeZoneRule, slices wanted: Int, quadLimit: Int = 1 << 22
+  ) -> AnalysisResult {
     let t = table
     // Model numbers fixed up front (from the classes, in their order), so
     // that slices of the table, summed apart, key their groups alike.
@@ -162,7 +168,7 @@ extension PricedTable {
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var pass = GroupPass(
         grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names, byRule: byRule),
-        recordGroups: t.count <= 1 << 22)
+        recordGroups: t.count <= quadLimit, keepSamples: t.count <= quadLimit)
       pass.run(self, rows: (k * size)..<min(t.count, (k + 1) * size))
       parts.withLock { $0[k] = pass }
     }
@@ -176,7 +182,7 @@ extension PricedTable {
     // Up to four million requests, the sampled ones are sorted as (P, I,
     // row, group), 24 bytes each, built straight from the slices; beyond,
     // the row numbers alone are sorted and P and I read back.
-    let withQuads = t.count <= 1 << 22
+    let withQuads = t.count <= quadLimit
     var quads: [Quad] = []
     // Taken out of the lock, and each slice freed once merged.
     var taken = parts.withLock { all in
@@ -184,8 +190,9 @@ extension PricedTable {
       all = []
       return out
     }
-    let sampledCount = taken.reduce(0) { $0 + ($1?.sampled.count ?? 0) }
-    if withQuads { quads.reserveCapacity(sampledCount) } else { sampled.reserveCapacity(sampledCount) }
+    let sliceCounts = taken.map { $0?.sampledCount ?? 0 }
+    let sampledCount = sliceCounts.reduce(0, +)
+    if withQuads { quads.reserveCapacity(sampledCount) }
     for k in taken.indices {
       guard let part = taken[k] else { continue }
       taken[k] = nil
@@ -211,8 +218,34 @@ extension PricedTable {
           quads.append(
             Quad(p: UInt64(clamping: p), i: UInt64(clamping: i), row: r, group: global[Int(part.sampledGroup[j])]))
         }
-      } else {
-        sampled += part.sampled
+      }
+    }
+    if !withQuads {
+      // Past four million, each slice counted its sampled rows; they are
+      // written straight into one array, each slice into its own stretch,
+      // in slice order (what appending the slices' lists would give).
+      let counts = taken.indices.map { k in sliceCounts[k] }
+      var offsets = [Int](repeating: 0, count: counts.count)
+      for k in counts.indices.dropFirst() { offsets[k] = offsets[k - 1] + counts[k - 1] }
+      let starts = offsets
+      let all = counts.reduce(0, +)
+      sampled = [UInt32](unsafeUninitializedCapacity: all) { buffer, filled in
+        let out = UnsafeSendable(buffer)
+        DispatchQueue.concurrentPerform(iterations: slices) { k in
+          var at = starts[k]
+          let end = at + counts[k]
+          self.forEachRequest(in: (k * size)..<min(t.count, (k + 1) * size)) { i in
+            guard at < end, GroupPass.isSampled(self.priced(row: i).gap) else { return }
+            out.value[at] = UInt32(i)
+            at += 1
+          }
+          // Never short: the count came from the same rows and test.
+          while at < end {
+            out.value[at] = 0
+            at += 1
+          }
+        }
+        filled = all
       }
     }
     // The distributions: every sampled request in ratio order.
@@ -221,12 +254,16 @@ extension PricedTable {
       Quad.sort(&quads)
       sampled = quads.map(\.row)
     } else {
-      sampled.sort { a, b in
-        let (pa, ia) = ratio(Int(a))
-        let (pb, ib) = ratio(Int(b))
-        let l = pa * ib
-        let r = pb * ia
-        return l != r ? l < r : a < b
+      // In place (a stable sort would take half as much again): the order
+      // is total, row numbers breaking ties, so any sort gives this one.
+      sampled.withUnsafeMutableBufferPointer { buffer in
+        InPlaceSort.sort(buffer) { a, b in
+          let (pa, ia) = ratio(Int(a))
+          let (pb, ib) = ratio(Int(b))
+          let l = pa * ib
+          let r = pb * ia
+          return l != r ? l < r : a < b
+        }
       }
     }
     func value(_ i: Int) -> Ratio? {
@@ -410,16 +447,30 @@ private struct GroupPass {
   var representatives: [Int] = []
   var last: [UInt32] = []
   var sampled: [UInt32] = []
+  /// The previous row's key and group.
+  var lastGroup: (GroupKey, Int)?
+  /// The rows ``isSampled(_:)`` takes, kept in `sampled` or not.
+  var sampledCount = 0
   /// Per sampled row, its group (in this slice's numbering).
   var sampledGroup: [UInt32] = []
   var total = Summary()
 
   /// Whether `sampledGroup` is kept (for the ratio sort of up to four million).
   let recordGroups: Bool
+  /// Whether the sampled rows are listed (else only counted).
+  let keepSamples: Bool
 
-  init(grouper: Grouper, recordGroups: Bool) {
+  init(grouper: Grouper, recordGroups: Bool, keepSamples: Bool = true) {
     self.grouper = grouper
     self.recordGroups = recordGroups
+    self.keepSamples = keepSamples
+  }
+
+  /// Whether a request's ratio is in the distributions: it has a gap and
+  /// an ITPM charge.
+  static func isSampled(_ gap: Gap?) -> Bool {
+    guard let gap else { return false }
+    return gap.itpm > 0
   }
 
   mutating func run(_ priced: PricedTable, rows: Range<Int>) {
@@ -429,7 +480,10 @@ private struct GroupPass {
       let measured = t.measuredCountTokens(of: i)
       let key = grouper.key(t, i, priced)
       let g: Int
-      if let found = groups[key] {
+      // Rows come file by file: most share the previous row's group.
+      if let (k, found) = lastGroup, k == key {
+        g = found
+      } else if let found = groups[key] {
         g = found
       } else {
         g = summaries.count
@@ -439,6 +493,7 @@ private struct GroupPass {
         representatives.append(i)
         last.append(0)
       }
+      lastGroup = (key, g)
       let logged = t.loggedCost(of: i)
       summaries[g].add(
         usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false, logged: logged)
@@ -448,8 +503,9 @@ private struct GroupPass {
         summaries[g].noteTime(row.time)
         total.noteTime(row.time)
       }
-      if let gap, gap.itpm > 0 {
-        sampled.append(UInt32(i))
+      if Self.isSampled(gap) {
+        sampledCount += 1
+        if keepSamples { sampled.append(UInt32(i)) }
         if recordGroups { sampledGroup.append(UInt32(g)) }
         last[g] = UInt32(i)
       }
@@ -781,5 +837,109 @@ extension AnalysisResult {
       return a.0 < b.0
     }.map(\.1)
     return copy
+  }
+}
+
+/// An introspective sort in place: quicksort with a median of three,
+/// insertion sort for short runs and heapsort past a depth limit, so no
+/// input takes more than n log n steps or any memory beyond the stack.
+/// Not stable: for orders that are total.
+package enum InPlaceSort {
+  /// - Parameter depthLimit: Quicksort levels before heapsort takes over
+  ///   (default twice log2 of the count; tests pass 0 to reach heapsort).
+  package static func sort<T>(_ a: UnsafeMutableBufferPointer<T>, depthLimit: Int? = nil, by less: (T, T) -> Bool) {
+    guard a.count > 1 else { return }
+    // Input already in order (requests of one ratio, in row order) is common
+    // and costs one pass.
+    var ordered = true
+    for k in 1..<a.count where less(a[k], a[k - 1]) {
+      ordered = false
+      break
+    }
+    if ordered { return }
+    var limit = 0
+    var n = a.count
+    while n > 0 {
+      limit += 2
+      n >>= 1
+    }
+    introsort(a, 0, a.count, depthLimit ?? limit, less)
+  }
+
+  private static func introsort<T>(
+    _ a: UnsafeMutableBufferPointer<T>, _ low: Int, _ high: Int, _ depth: Int, _ less: (T, T) -> Bool
+  ) {
+    var (lo, hi, depth) = (low, high, depth)
+    while hi - lo > 16 {
+      if depth == 0 {
+        heapsort(a, lo, hi, less)
+        return
+      }
+      depth -= 1
+      // Median of three to a[lo], then Hoare's partition around it.
+      let mid = lo + (hi - lo) / 2
+      if less(a[mid], a[lo]) { a.swapAt(mid, lo) }
+      if less(a[hi - 1], a[lo]) { a.swapAt(hi - 1, lo) }
+      if less(a[hi - 1], a[mid]) { a.swapAt(hi - 1, mid) }
+      a.swapAt(lo, mid)
+      let pivot = a[lo]
+      var i = lo
+      var j = hi
+      while true {
+        repeat { i += 1 } while i < hi && less(a[i], pivot)
+        repeat { j -= 1 } while less(pivot, a[j])
+        if i >= j { break }
+        a.swapAt(i, j)
+      }
+      a.swapAt(lo, j)
+      // The smaller side recursively, the larger in the loop: the stack
+      // stays within log2(n) frames.
+      if j - lo < hi - j - 1 {
+        introsort(a, lo, j, depth, less)
+        lo = j + 1
+      } else {
+        introsort(a, j + 1, hi, depth, less)
+        hi = j
+      }
+    }
+    // Insertion sort for what is left.
+    if hi - lo > 1 {
+      for k in (lo + 1)..<hi {
+        let x = a[k]
+        var m = k
+        while m > lo, less(x, a[m - 1]) {
+          a[m] = a[m - 1]
+          m -= 1
+        }
+        a[m] = x
+      }
+    }
+  }
+
+  private static func heapsort<T>(
+    _ a: UnsafeMutableBufferPointer<T>, _ lo: Int, _ hi: Int, _ less: (T, T) -> Bool
+  ) {
+    let n = hi - lo
+    func sift(_ start: Int, _ end: Int) {
+      var root = start
+      while 2 * root + 1 < end {
+        var child = 2 * root + 1
+        if child + 1 < end, less(a[lo + child], a[lo + child + 1]) { child += 1 }
+        guard less(a[lo + root], a[lo + child]) else { return }
+        a.swapAt(lo + root, lo + child)
+        root = child
+      }
+    }
+    var start = n / 2
+    while start > 0 {
+      start -= 1
+      sift(start, n)
+    }
+    var end = n
+    while end > 1 {
+      end -= 1
+      a.swapAt(lo, lo + end)
+      sift(0, end)
+    }
   }
 }

@@ -376,7 +376,17 @@ extension FileIngest {
       raw.time = stamp.escaped ? nil : scanner.instant(stamp)
       raw.badTime = raw.time == nil
     }
-    raw.project = fileProject ?? cwd.map(Self.encodeProject)
+    if let fileProject {
+      raw.project = fileProject
+    } else if let cwd {
+      if let last = lastProject, last.cwd == cwd {
+        raw.project = last.project
+      } else {
+        let project = Self.encodeProject(cwd)
+        lastProject = (cwd, project)
+        raw.project = project
+      }
+    }
     raw.cwd = cwd
     raw.apiError = f.isAPIError == true || record.outer.isAPIError == true
     raw.stopReason = f.stopReason

@@ -39,6 +39,9 @@ public struct FileIngest {
   var recentSession = RecentText()
   var recentModel = RecentText()
   var recentCwd = RecentText()
+  /// The last cwd turned into a project name, and that name (a file
+  /// outside a projects folder names the project of each line from it).
+  var lastProject: (cwd: String, project: String)?
   /// The message a stream is building (`message_start` … `message_stop`).
   var stream: RawUsage?
   var streamLine = 0

@@ -51,8 +51,8 @@ public struct PricedTable: Sendable {
   /// Per class: cache reads count toward ITPM.
   private let countsReads: [Bool]
   /// Per row: its class, or `replayClass` for a dropped replay.
-  private let rowClass: [UInt32]
-  private static let replayClass = UInt32.max
+  private let rowClass: ClassColumn
+  private static let replayClass = ClassColumn.none
   /// The number of requests (replays left out).
   public let count: Int
   /// The rules that decided the requests' I, each with its request count,
@@ -77,7 +77,7 @@ public struct PricedTable: Sendable {
     var classes: [PriceClass] = []
     var classIDs: [ClassKey: UInt32] = [:]
     var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
-    var rowClass = [UInt32](repeating: Self.replayClass, count: table.count)
+    var rowClass = ClassColumn(count: table.count)
     var requests = 0
     var absorbed = 0
     var last: (ClassKey, UInt32)?
@@ -128,7 +128,7 @@ public struct PricedTable: Sendable {
         classIDs[key] = id
       }
       last = (key, id)
-      rowClass[i] = id
+      rowClass.set(i, id)
     }
     self.table = table
     self.context = context
@@ -168,6 +168,31 @@ public struct PricedTable: Sendable {
     }
     self.ledger = ledger
     self.rules = zip(Accounting.allCases, perRule).filter { $0.1 > 0 }.map { ($0.0, $0.1) }
+  }
+
+  /// Each row's class: 2 bytes a row while a run has fewer than 65,535
+  /// classes (a class is a model, a day and the options that change its
+  /// price: a few hundred for a year of use), 4 bytes past that.
+  private struct ClassColumn: Sendable {
+    static let none = UInt32.max
+    private var narrow: [UInt16]
+    private var wide: [UInt32]? = nil
+
+    init(count: Int) { narrow = [UInt16](repeating: .max, count: count) }
+
+    @inline(__always) subscript(i: Int) -> UInt32 {
+      if let wide { return wide[i] }
+      let v = narrow[i]
+      return v == .max ? Self.none : UInt32(v)
+    }
+
+    mutating func set(_ i: Int, _ id: UInt32) {
+      if wide == nil, id >= UInt32(UInt16.max) {
+        wide = narrow.map { $0 == .max ? Self.none : UInt32($0) }
+        narrow = []
+      }
+      if wide != nil { wide?[i] = id } else { narrow[i] = UInt16(truncatingIfNeeded: id) }
+    }
   }
 
   private struct ClassKey: Hashable {

@@ -920,6 +920,12 @@ private struct ByteArena: Sendable {
     }
     let p = pages.count - 1
     let at = pages[p].count
+    // Grown by doubling, but never past a page: an array's own growth
+    // would leave up to half of a full page's capacity unused.
+    let needed = at + bytes.count
+    if needed > pages[p].capacity {
+      pages[p].reserveCapacity(min(Self.pageSize, max(needed, 2 * pages[p].capacity)))
+    }
     pages[p].append(contentsOf: bytes)
     return Int64(p) << 32 | Int64(at)
   }

@@ -122,7 +122,8 @@ enum Inputs {
     analyzer.add(extra)
     let context = PricingContext(
       catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
-    return Loaded(priced: analyzer.priced(context), files: found.files)
+    // Consumed: its key index is freed before the prices are stored.
+    return Loaded(priced: (consume analyzer).priced(context), files: found.files)
   }
 
   /// The text `--model` keeps: the text as given when some catalog name
