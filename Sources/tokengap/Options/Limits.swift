@@ -91,12 +91,16 @@ enum Replay {
   static func limits(
     _ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
   ) throws -> Limits? {
-    let explicit = [try o.count("itpm"), try o.count("otpm"), try o.count("rpm")]
-    let kinds = [o.value("tier") != nil, explicit.contains { $0 != nil }, o.value("limits") != nil]
-    guard kinds.filter({ $0 }).count <= 1 else {
-      throw UsageError("give one of '--tier', '--itpm/--otpm/--rpm' or '--limits', not several")
-    }
-    let explicitDay = try o.instant("limits-at")?.day
+    try limits(LimitOptions(o), catalog: catalog, firstDay: firstDay, lastDay: lastDay, required: required)
+  }
+
+  /// ``limits(_:catalog:firstDay:lastDay:required:)`` with the limit
+  /// options parsed.
+  static func limits(
+    _ o: LimitOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
+  ) throws -> Limits? {
+    let explicit = [o.itpm, o.otpm, o.rpm]
+    let explicitDay = o.day
     let day = explicitDay ?? firstDay ?? WallClock.today()
     // The days the table is applied to: the one named, or the traffic's.
     let days = explicitDay.map { [$0] } ?? [day] + (lastDay.map { [$0] } ?? [])
@@ -129,7 +133,7 @@ enum Replay {
         notes: notes + [table.map(outputNote) ?? "OTPM by the 2026 rule (no rate-limit table in the catalog)"]
           + thirdParty(table, limits: false), thirdParty: carried(table))
     }
-    if let tier = o.value("tier") {
+    if let tier = o.tier {
       let table: RateLimitTable
       var label: String
       if explicitDay != nil {
@@ -164,7 +168,7 @@ enum Replay {
         route: { table.bucket(pool: $0.pool, model: $0.model, prompt: $0.estimate, tier: tier) },
         rules: ReplayRules(output: table.outputRule), notes: notes, thirdParty: carried(table))
     }
-    if let path = o.value("limits") {
+    if let path = o.file {
       let org = try organizationLimits(path)
       // A model group's bucket is shared by every model it lists; a model
       // is matched by its catalog id or any alias.

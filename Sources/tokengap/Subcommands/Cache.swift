@@ -9,43 +9,57 @@ enum CacheCommand {
     usage: "tokengap cache [<path> ...] [--by session|request] [--format <format>]",
     arguments: [Inputs.pathArgument],
     options: [
-      OptionSpec(
-        name: "by", value: "key",
-        help: "session (a summary per session) or request (one row per request, in time order).",
-        defaultText: "session",
-        choices: CacheGrouping.allCases.map(\.rawValue)),
-      Common.format(), Common.json,
-      OptionSpec(
-        name: "output", short: "o", value: "file",
-        help:
-          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
+      OptionSpec(name: "by", value: "key", CacheGrouping.self, defaultText: "session"),
+      Common.format(), Common.json, Common.output, Common.timezone,
     ] + Inputs.options)
+
+  /// `cache`'s options, parsed once.
+  struct Options {
+    var inputs: InputOptions
+    var output: OutputOptions
+    var by: CacheGrouping
+    var timeZone: TimeZoneRule
+
+    init(_ o: ParsedOptions) throws {
+      output = try OutputOptions(o)
+      by = try o.value("by").map { text throws(UsageError) in try CacheGrouping.parse("by", text) } ?? .session
+      timeZone = try o.timeZone()
+      inputs = try InputOptions(o, zone: timeZone)
+    }
+  }
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try Common.format(o)
-    let by = try o.choice("by", CacheGrouping.self, default: .session)
-    let input = try await Inputs.load(o)
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let format = o.output.format
+    let input = try await Inputs.load(o.inputs)
     let analysis = CacheAnalysis.run(input.priced)
-    try Inputs.requireUsable(!analysis.events.isEmpty, input, o, errors: &errors)
+    try Inputs.requireUsable(!analysis.events.isEmpty, input, o.inputs, errors: &errors)
     let ledger = input.ledger
     let text: String
-    switch (by, format) {
+    switch (o.by, format) {
     case (.session, .table), (.session, .markdown):
-      // For people: what caching did first, then the table with units.
+      // For people: the period and what caching did first, then the table
+      // with units.
       let markdown = format == .markdown
-      let lines = CacheRenderer.headline(total: input.total().total, sessions: analysis.sessions)
+      let lines = CacheRenderer.headline(
+        total: input.total().total, sessions: analysis.sessions, zone: o.timeZone)
       text =
         (markdown ? "# Cache by session\n\n" + lines.map { "- \($0)\n" }.joined() : lines.map { $0 + "\n" }.joined())
         + "\n" + CacheRenderer.sessionsTable(analysis.sessions, markdown: markdown)
     case (.request, _):
-      text = CacheRenderer.events(analysis.events, format: format, catalog: input.catalog)
+      text = CacheRenderer.events(analysis.events, format: format, catalog: input.catalog, timeZone: o.timeZone)
     case (.session, _):
       text = CacheRenderer.sessions(analysis.sessions, format: format, catalog: input.catalog)
     }
-    try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
-    return Inputs.finish(ledger, o, usable: !analysis.events.isEmpty, errors: &errors)
+    try Common.emit(text, to: o.output.path, inputs: input.files, output: &output)
+    return Inputs.finish(ledger, o.inputs, usable: !analysis.events.isEmpty, errors: &errors)
   }
 }
 

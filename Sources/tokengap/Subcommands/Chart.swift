@@ -16,13 +16,33 @@ enum ChartCommand {
     options: [
       OptionSpec(name: "out", value: "dir", help: "Directory to write into (created if missing)."),
       OptionSpec(name: "svg", help: "Also render SVG charts."),
-    ] + Replay.limitOptions + Inputs.options,
+    ] + Replay.limitOptions + [Common.timezone] + Inputs.options,
     discussion: """
       Writes requests.csv, minutes.csv, ratio_histogram.csv, cumulative.csv and
       sessions.csv, plus bucket.csv when limits are given; with --svg also
       estimate_vs_itpm.svg, ratio_histogram.svg, cumulative_cost.svg and
-      bucket_levels.svg.
+      bucket_levels.svg. Times in the files and on the charts' axes are in
+      --timezone, with the offset in the CSV files.
       """)
+
+  /// `chart`'s options, parsed once.
+  struct Options {
+    var inputs: InputOptions
+    var limits: LimitOptions
+    /// `--out`: the folder the files go to.
+    var out: String
+    var svg: Bool
+    var timeZone: TimeZoneRule
+
+    init(_ o: ParsedOptions) throws {
+      guard let dir = o.value("out") else { throw UsageError("missing '--out <dir>'") }
+      out = dir
+      svg = o.flag("svg")
+      timeZone = try o.timeZone()
+      limits = try LimitOptions(o)
+      inputs = try InputOptions(o, zone: timeZone)
+    }
+  }
 
   /// Creates the folder and any missing parents.
   static func makeDirectory(_ path: String) throws {
@@ -36,8 +56,8 @@ enum ChartCommand {
   /// is made (one file in memory at a time); nothing is in place until
   /// `staged` is committed. Returns the names written, in order.
   static func charts(
-    _ o: ParsedOptions, _ input: Inputs.Loaded, svg: Bool, into dir: String, staged: POSIXFiles.StagedFiles,
-    sessions: AnalysisResult? = nil
+    _ limitOptions: LimitOptions, timeZone: TimeZoneRule, _ input: Inputs.Loaded, svg: Bool, into dir: String,
+    staged: POSIXFiles.StagedFiles, sessions: AnalysisResult? = nil
   ) async throws -> ([String], SimulationReport?) {
     try makeDirectory(dir)
     // Every name a run may write or remove: an input among them is refused
@@ -45,7 +65,7 @@ enum ChartCommand {
     try Common.refuseInputs(Charts.fileNames.map { dir + "/" + $0 }, input.files)
     let (recorded, untimed, points) = Charts.arrivalsAndPoints(input.priced)
     let limits = try Replay.limits(
-      o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+      limitOptions, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
       required: false)
     // With limits, each request sits in the bucket it is charged to.
     let arrivals = limits?.routed(recorded) ?? recorded
@@ -61,13 +81,13 @@ enum ChartCommand {
         outcomes: run.outcomes, minutes: minutes, unlimitedPools: run.unlimited,
         limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
         catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
-        notes: limits.notes, limitsThirdParty: limits.thirdParty)
+        notes: limits.notes, limitsThirdParty: limits.thirdParty, timeZone: timeZone)
     }
     var names: [String] = []
     do {
       try await Charts.build(
         priced: input.priced, points: points, arrivals: arrivals, simulation: sim, limitsLabel: limits?.label,
-        svg: svg, sessions: sessions, minutes: minutes
+        svg: svg, sessions: sessions, minutes: minutes, timeZone: timeZone
       ) { (name, parts) throws(FileError) in
         try staged.stage(parts: parts, at: dir + "/" + name)
         names.append(name)
@@ -94,14 +114,21 @@ enum ChartCommand {
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    guard let dir = o.value("out") else { throw UsageError("missing '--out <dir>'") }
-    let input = try await Inputs.load(o)
-    try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let dir = o.out
+    let input = try await Inputs.load(o.inputs)
+    try Inputs.requireUsable(input.ledger.requests > 0, input, o.inputs, errors: &errors)
     let staged = POSIXFiles.StagedFiles()
-    let (names, _) = try await charts(o, input, svg: o.flag("svg"), into: dir, staged: staged)
+    let (names, _) = try await charts(
+      o.limits, timeZone: o.timeZone, input, svg: o.svg, into: dir, staged: staged)
     try commit(staged, names: names, in: dir)
     for name in names { output.write("wrote \(dir)/\(name)\n") }
     let ledger = input.ledger
-    return Inputs.finish(ledger, o, usable: ledger.requests > 0, errors: &errors)
+    return Inputs.finish(ledger, o.inputs, usable: ledger.requests > 0, errors: &errors)
   }
 }

@@ -24,12 +24,8 @@ enum EstimateCommand {
       OptionSpec(name: "output-tokens", value: "n", help: "Output tokens.", defaultText: "0"),
       OptionSpec(name: "web-search", value: "n", help: "Web search requests.", defaultText: "0"),
       OptionSpec(name: "at", value: "date", help: "Day whose prices and rules apply.", defaultText: "today, UTC"),
-      OptionSpec(
-        name: "geo", value: "geo", help: "Inference geography: 'us' or 'global'.", defaultText: "global",
-        choices: ["us", "global"]),
-      OptionSpec(
-        name: "speed", value: "speed", help: "'fast' or 'standard'.", defaultText: "standard",
-        choices: ["fast", "standard"]),
+      OptionSpec(name: "geo", value: "geo", Geography.self, lead: "Inference geography: ", defaultText: "global"),
+      OptionSpec(name: "speed", value: "speed", Speed.self, lead: "Speed: ", defaultText: "standard"),
       OptionSpec(name: "batch", help: "Priced as a Message Batches request (50 % off)."),
       OptionSpec(name: "itpm-limit", value: "n", help: "With --cache-hit-rate: print the effective prompt throughput."),
       OptionSpec(name: "cache-hit-rate", value: "h", help: "Share of prompt tokens read from cache, 0 to 1."),

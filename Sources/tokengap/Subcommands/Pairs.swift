@@ -9,11 +9,7 @@ enum PairsCommand {
     usage: "tokengap pairs [<path> ...] [--format <format>]",
     arguments: [Inputs.pathArgument],
     options: [
-      Common.format(), Common.json,
-      OptionSpec(
-        name: "output", short: "o", value: "file",
-        help:
-          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
+      Common.format(), Common.json, Common.output, Common.timezone,
     ] + Inputs.options,
     discussion: """
       Reads HAR captures and paired JSON captures; each count_tokens call is paired
@@ -21,22 +17,41 @@ enum PairsCommand {
       messages by canonical hash; the nearest later call).
       """)
 
+  /// `pairs`' options, parsed once.
+  struct Options {
+    var inputs: InputOptions
+    var output: OutputOptions
+    var timeZone: TimeZoneRule
+
+    init(_ o: ParsedOptions) throws {
+      output = try OutputOptions(o)
+      timeZone = try o.timeZone()
+      inputs = try InputOptions(o, zone: timeZone)
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try Common.format(o)
-    let input = try await Inputs.load(o)
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let input = try await Inputs.load(o.inputs)
     let rows = PairsRenderer.rows(input.requests)
     try Inputs.requireUsable(
-      !rows.isEmpty, input, o,
+      !rows.isEmpty, input, o.inputs,
       needs: (
         "'pairs' needs count_tokens calls captured with their messages calls: HAR files (with /v1/messages/count_tokens entries) or paired JSON captures (a line holding \"count_tokens\" and \"response\")",
         "with a captured count_tokens value"
       ), errors: &errors)
     let ledger = input.ledger
     try Common.emit(
-      PairsRenderer.render(rows, ledger: ledger, format: format, catalog: input.catalog), to: o.value("output"),
-      inputs: input.files, output: &output)
-    return Inputs.finish(ledger, o, usable: !rows.isEmpty, errors: &errors)
+      PairsRenderer.render(
+        rows, ledger: ledger, format: o.output.format, catalog: input.catalog, timeZone: o.timeZone),
+      to: o.output.path, inputs: input.files, output: &output)
+    return Inputs.finish(ledger, o.inputs, usable: !rows.isEmpty, errors: &errors)
   }
 }

@@ -18,17 +18,33 @@ enum RulesCommand {
       Common.catalog,
     ])
 
+  /// `rules`' options, parsed once.
+  struct Options {
+    var output: OutputOptions
+    /// `--at`: the day shown; nil for today.
+    var day: CivilDay?
+    var catalogPath: String?
+
+    init(_ o: ParsedOptions) throws {
+      guard o.positionals.isEmpty else {
+        throw UsageError("unexpected argument '\(o.positionals[0])'")
+      }
+      output = try OutputOptions(o)
+      day = try o.instant("at")?.day
+      catalogPath = o.value("catalog")
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     throws -> ExitCode
   {
-    guard o.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(o.positionals[0])'")
-    }
-    let format = try Common.format(o)
-    let day = try o.instant("at")?.day ?? WallClock.today()
-    let catalog = try Common.catalog(o)
+    try run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) throws -> ExitCode {
+    let catalog = try Common.catalog(path: o.catalogPath)
     try Common.emit(
-      RulesRenderer.render(catalog, at: day, format: format), to: o.value("output"),
+      RulesRenderer.render(catalog, at: o.day ?? WallClock.today(), format: o.output.format), to: o.output.path,
       output: &output)
     return .ok
   }

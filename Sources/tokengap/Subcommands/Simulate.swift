@@ -10,15 +10,13 @@ enum SimulateCommand {
       "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n> | --limits <file>) [--format <format>] [--series <file>] [--minutes <file>]",
     arguments: [Inputs.pathArgument],
     options: Replay.limitOptions + [
-      Common.format(), Common.json,
-      OptionSpec(
-        name: "output", short: "o", value: "file",
-        help:
-          "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format."),
+      Common.format(), Common.json, Common.output,
       OptionSpec(
         name: "series", value: "file",
         help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
-      OptionSpec(name: "minutes", value: "file", help: "Write tokens per clock-aligned UTC minute as CSV."),
+      OptionSpec(
+        name: "minutes", value: "file", help: "Write tokens per clock-aligned minute as CSV, labelled in --timezone."),
+      Common.timezone,
     ] + Inputs.options,
     discussion: """
       Four regimes per model pool: 'server' paces on the cache-aware ITPM charge I,
@@ -34,40 +32,75 @@ enum SimulateCommand {
       request bodies, else it is taken as the recorded output; a response's
       duration from HAR timings or OTel duration_ms, else 10 s. Each run prints
       the assumptions it made.
+
+      The replay works on instants: --timezone changes how minutes and times
+      are labelled, never which requests share a minute (every zone has been a
+      whole number of minutes from UTC since 1972; an offset with seconds, such
+      as Liberia's -00:44:30 before then, is rounded to the minute).
       """)
+
+  /// `simulate`'s options, parsed once.
+  struct Options {
+    var inputs: InputOptions
+    var output: OutputOptions
+    var limits: LimitOptions
+    /// `--series`: bucket levels as CSV.
+    var series: String?
+    /// `--minutes`: tokens per minute as CSV.
+    var minutes: String?
+    var timeZone: TimeZoneRule
+
+    init(_ o: ParsedOptions) throws {
+      output = try OutputOptions(o)
+      timeZone = try o.timeZone()
+      limits = try LimitOptions(o)
+      inputs = try InputOptions(o, zone: timeZone)
+      series = o.value("series")
+      minutes = o.value("minutes")
+    }
+  }
 
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let format = try Common.format(o)
-    let input = try await Inputs.load(o)
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let input = try await Inputs.load(o.inputs)
     let (recorded, untimed) = Replay.arrivals(input.requests)
     guard
       let limits = try Replay.limits(
-        o, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
+        o.limits, catalog: input.catalog, firstDay: recorded.first?.time.day, lastDay: recorded.last?.time.day,
         required: true)
     else { throw UsageError("name the limits") }
-    try Inputs.requireUsable(input.ledger.requests > 0, input, o, errors: &errors)
+    try Inputs.requireUsable(input.ledger.requests > 0, input, o.inputs, errors: &errors)
     try Inputs.requireUsable(
-      !recorded.isEmpty, input, o, needs: ("'simulate' replays requests at their times", "with a time"), errors: &errors
-    )
+      !recorded.isEmpty, input, o.inputs, needs: ("'simulate' replays requests at their times", "with a time"),
+      errors: &errors)
     let arrivals = limits.routed(recorded)
-    let sim = Simulation.run(arrivals, limits: limits.lookup, rules: limits.rules, series: o.value("series") != nil)
+    let sim = Simulation.run(arrivals, limits: limits.lookup, rules: limits.rules, series: o.series != nil)
     let ledger = input.ledger
     let report = SimulationReport(
       outcomes: sim.outcomes, minutes: MinuteSeries.build(arrivals), unlimitedPools: sim.unlimited,
       limitsLabel: limits.label, requestsWithoutTime: untimed, ledger: ledger,
       catalogVersion: input.catalog.version, catalogSHA256: input.catalog.sha256, rules: limits.rules,
-      notes: limits.notes, limitsThirdParty: limits.thirdParty)
-    if let path = o.value("series") {
-      try Common.emit(SimulationRenderer.seriesCSV(sim.samples), to: path, inputs: input.files, output: &output)
+      notes: limits.notes, limitsThirdParty: limits.thirdParty, timeZone: o.timeZone)
+    if let path = o.series {
+      try Common.emit(
+        SimulationRenderer.seriesCSV(sim.samples, timeZone: o.timeZone), to: path, inputs: input.files,
+        output: &output)
     }
-    if let path = o.value("minutes") {
-      try Common.emit(SimulationRenderer.minutesCSV(report.minutes), to: path, inputs: input.files, output: &output)
+    if let path = o.minutes {
+      try Common.emit(
+        SimulationRenderer.minutesCSV(report.minutes, timeZone: o.timeZone), to: path, inputs: input.files,
+        output: &output)
     }
     try Common.emit(
-      SimulationRenderer.render(report, format: format), to: o.value("output"), inputs: input.files,
+      SimulationRenderer.render(report, format: o.output.format), to: o.output.path, inputs: input.files,
       output: &output)
-    return Inputs.finish(ledger, o, usable: !arrivals.isEmpty, errors: &errors)
+    return Inputs.finish(ledger, o.inputs, usable: !arrivals.isEmpty, errors: &errors)
   }
 }
