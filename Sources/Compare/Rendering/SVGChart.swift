@@ -423,6 +423,8 @@ package struct SVGChart {
   /// An x value (seconds since the epoch) as the zone's wall clock,
   /// `YYYY-MM-DDTHH:MM:SS.mmmZ` with the zone's time in place of UTC's.
   private func localClock(_ x: Double) -> String {
+    // Beyond about 3,000 years from 1970 a time is not one a chart shows.
+    guard x.isFinite, abs(x) < 1e11 else { return "" }
     let at = Instant(millisecondsSinceEpoch: Int64(x) * 1000)
     return Instant(millisecondsSinceEpoch: at.millisecondsSinceEpoch + timeZone.minuteOffset(at: at) * 1000)
       .description
@@ -439,7 +441,9 @@ package struct SVGChart {
     var t: [(Double, String)] = []
     // Ticks at whole steps of the zone's clock (its offset at the start of
     // the axis), each labelled with the zone's time there.
-    let offset = Double(timeZone.minuteOffset(at: Instant(millisecondsSinceEpoch: Int64(lo) * 1000)))
+    let offset =
+      lo.isFinite && abs(lo) < 1e11
+      ? Double(timeZone.minuteOffset(at: Instant(millisecondsSinceEpoch: Int64(lo) * 1000))) : 0
     var v = ((lo + offset) / step).rounded(.up) * step - offset
     while v <= hi {
       let text = localClock(v)
