@@ -183,11 +183,11 @@ struct ParsedOptions {
     func midnight(_ day: CivilDay) -> Instant {
       // The offset in force at local midnight, found from the UTC one.
       let utc = day.start.millisecondsSinceEpoch
-      let guess = utc - zone.offset(at: day.start) * 1000
-      return Instant(millisecondsSinceEpoch: utc - zone.offset(at: Instant(millisecondsSinceEpoch: guess)) * 1000)
+      let guess = utc - zone.minuteOffset(at: day.start) * 1000
+      return Instant(millisecondsSinceEpoch: utc - zone.minuteOffset(at: Instant(millisecondsSinceEpoch: guess)) * 1000)
     }
     func localDay(_ at: Instant) -> CivilDay {
-      Instant(millisecondsSinceEpoch: at.millisecondsSinceEpoch + zone.offset(at: at) * 1000).day
+      Instant(millisecondsSinceEpoch: at.millisecondsSinceEpoch + zone.minuteOffset(at: at) * 1000).day
     }
     let lower = text.lowercased()
     if lower == "today" { return midnight(localDay(now)) }

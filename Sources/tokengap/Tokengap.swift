@@ -199,7 +199,12 @@ enum Common {
 
   /// The built-in catalog or the one named by `--catalog`.
   static func catalog(_ options: ParsedOptions) throws -> ModelCatalog {
-    guard let path = options.value("catalog") else { return CatalogLoader.embedded() }
+    try catalog(path: options.value("catalog"))
+  }
+
+  /// The built-in catalog, or the one in the file at `path`.
+  static func catalog(path: String?) throws -> ModelCatalog {
+    guard let path else { return CatalogLoader.embedded() }
     let bytes: [UInt8]
     do {
       bytes = try POSIXFiles.read(path)

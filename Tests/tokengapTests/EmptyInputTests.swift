@@ -145,6 +145,8 @@ struct CacheHeadlineTests {
     let r = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01")
     #expect(r.status == 0, "\(r.err)")
     let expected = [
+      // Both requests on 1 January, in the zone the tests pin (UTC).
+      "period: 2026-01-01 (UTC)",
       "hit rate 45.5%: 1,000 of 2,200 prompt tokens read from cache, over 2 requests",
       "caching saved $0.002 of input cost against the same traffic uncached ($0.0066 -> $0.0047)",
       "caching kept 1,000 prompt tokens out of the ITPM charge (count_tokens counts them; the limit does not)",
@@ -153,7 +155,7 @@ struct CacheHeadlineTests {
       "1-hour writes: none",
       "",
     ]
-    #expect(r.out.split(separator: "\n", omittingEmptySubsequences: false).prefix(7).map(String.init) == expected)
+    #expect(r.out.split(separator: "\n", omittingEmptySubsequences: false).prefix(8).map(String.init) == expected)
     #expect(r.out.contains("prompt tokens"))
     #expect(r.out.contains("45.5%"))
     // CSV keeps its columns and plain values.

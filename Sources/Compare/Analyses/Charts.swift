@@ -187,7 +187,7 @@ public enum Charts {
     return String((v * 10).rounded() / 10)
   }
 
-  static func cumulativeCSV(_ points: [Point]) -> (
+  static func cumulativeCSV(_ points: [Point], timeZone: TimeZoneRule = .utc) -> (
     csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]
   ) {
     // The running sums in one pass; their text in slices side by side.
@@ -215,7 +215,10 @@ public enum Charts {
       for k in range {
         let s = running[k]
         CSVWriter.append(
-          [points[k].time.description, String(s.e), String(s.i), s.ce.formatted(), s.ca.formatted()], to: &bytes)
+          [
+            LocalTime.format(points[k].time, timeZone, .millisecond), String(s.e), String(s.i), s.ce.formatted(),
+            s.ca.formatted(),
+          ], to: &bytes)
       }
       return String(decoding: bytes, as: UTF8.self)
     }
@@ -234,12 +237,12 @@ public enum Charts {
   public static func build(
     priced: PricedTable, requests: [PricedRequest],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
-    limitsLabel: String?, svg: Bool
+    limitsLabel: String?, svg: Bool, timeZone: TimeZoneRule = .utc
   ) async -> ChartSet {
     var set = ChartSet()
     await build(
       priced: priced, requests: requests, arrivals: arrivals, simulation: simulation, limitsLabel: limitsLabel,
-      svg: svg
+      svg: svg, timeZone: timeZone
     ) { set.files.append(($0, $1)) }
     return set
   }
@@ -250,11 +253,11 @@ public enum Charts {
   public static func build<E: Error>(
     priced: PricedTable, requests: [PricedRequest],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
-    limitsLabel: String?, svg: Bool, emit: (String, String) throws(E) -> Void
+    limitsLabel: String?, svg: Bool, timeZone: TimeZoneRule = .utc, emit: (String, String) throws(E) -> Void
   ) async throws(E) {
     try await build(
       priced: priced, points: points(requests), arrivals: arrivals, simulation: simulation, limitsLabel: limitsLabel,
-      svg: svg
+      svg: svg, timeZone: timeZone
     ) { (name, parts) throws(E) in try emit(name, parts.joined()) }
   }
 
@@ -266,23 +269,24 @@ public enum Charts {
     priced: PricedTable, points timed: [Point],
     arrivals: [Arrival], simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?,
     limitsLabel: String?, svg: Bool, sessions: AnalysisResult? = nil, minutes known: [MinuteRow]? = nil,
-    emit: (String, [String]) throws(E) -> Void
+    timeZone: TimeZoneRule = .utc, emit: (String, [String]) throws(E) -> Void
   ) async throws(E) {
     // The per-request table is the largest and slowest: it is made beside
     // everything else (the small files and the SVGs), and the files are
     // handed on in order once it is done; a file comes in parts, in order.
-    async let requestsCSV = priced.requestsCSVParts()
-    async let sessionsCSV = AnalysisRenderer.csv(sessions ?? priced.analysis(dimensions: [.session]))
+    async let requestsCSV = priced.requestsCSVParts(timeZone: timeZone)
+    async let sessionsCSV = AnalysisRenderer.csv(
+      sessions ?? priced.analysis(dimensions: [.session], timeZone: timeZone))
     let minutes = known ?? MinuteSeries.build(arrivals)
-    let minutesCSV = SimulationRenderer.minutesCSV(minutes)
+    let minutesCSV = SimulationRenderer.minutesCSV(minutes, timeZone: timeZone)
     let histogram = histogramCSV(priced)
-    let cumulative = cumulativeCSV(timed)
-    let bucketCSV = simulation.map { SimulationRenderer.seriesCSVParts($0.samples) }
+    let cumulative = cumulativeCSV(timed, timeZone: timeZone)
+    let bucketCSV = simulation.map { SimulationRenderer.seriesCSVParts($0.samples, timeZone: timeZone) }
     let svgs =
       svg
       ? svgFiles(
         minutes: minutes, histogram: (histogram.bars, histogram.marks), cumulative: cumulative, simulation: simulation,
-        limitsLabel: limitsLabel) : []
+        limitsLabel: limitsLabel, timeZone: timeZone) : []
     try emit("requests.csv", await requestsCSV)
     try emit("minutes.csv", [minutesCSV])
     try emit("ratio_histogram.csv", [histogram.csv])
@@ -299,7 +303,7 @@ public enum Charts {
   /// pool's minutes against that pool's own limit (the limit is per pool, so
   /// a sum over pools is never drawn against one pool's line).
   package static func estimateVersusITPM(
-    _ minutes: [MinuteRow], _ outcomes: [RegimeOutcome], _ limitsLabel: String?
+    _ minutes: [MinuteRow], _ outcomes: [RegimeOutcome], _ limitsLabel: String?, timeZone: TimeZoneRule = .utc
   ) -> String {
     var byPool: [String: [MinuteRow]] = [:]
     for m in minutes { byPool[m.pool, default: []].append(m) }
@@ -310,14 +314,15 @@ public enum Charts {
     let tier = limitsLabel.map { String($0.split(separator: " ").first ?? "") }
     var panels: [SVGChart] = []
     for pool in shown {
-      var panel = SVGChart(title: "pool " + pool.pool, xLabel: "time (UTC)", yLabel: "tokens per minute")
+      var panel = SVGChart(title: "pool " + pool.pool, xLabel: "time (\(timeZone.name))", yLabel: "tokens per minute")
       panel.height = 250
       panel.xScale = .time
+      panel.timeZone = timeZone
       panel.yScale = .log
       let rows = pool.rows.sorted { $0.minute < $1.minute }
       // More minutes than the plot can show apart are drawn as the busiest
       // minute of each bucket (a solid block of dots shows nothing).
-      let (bucket, marks) = busiest(rows)
+      let (bucket, marks) = busiest(rows, timeZone: timeZone)
       panel.series = [
         .init(name: "estimate P", color: "#E45756", points: marks.map { ($0.x, $0.p) }, style: .points),
         .init(name: "ITPM charge I", color: "#4C78A8", points: marks.map { ($0.x, $0.i) }, style: .points),
@@ -383,7 +388,10 @@ public enum Charts {
   /// A pool's minutes as dots: each minute, or, when there are more than
   /// ``maxMarks``, the busiest minute (largest P, largest I) of each bucket
   /// of the smallest width that gives at most that many; the width's name.
-  package static func busiest(_ rows: [MinuteRow]) -> (bucket: String?, marks: [(x: Double, p: Double, i: Double)]) {
+  /// Spans start at whole minutes, hours and days of `timeZone`.
+  package static func busiest(
+    _ rows: [MinuteRow], timeZone: TimeZoneRule = .utc
+  ) -> (bucket: String?, marks: [(x: Double, p: Double, i: Double)]) {
     func x(_ ms: Int64) -> Double { Double(ms) / 1000 }
     guard rows.count > maxMarks, let first = rows.first, let last = rows.last else {
       return (nil, rows.map { (x($0.minute.millisecondsSinceEpoch), Double($0.estimate), Double($0.itpm)) })
@@ -400,7 +408,8 @@ public enum Charts {
     var current: (start: Int64, p: Int128, i: Int128)?
     for r in rows {
       let t = r.minute.millisecondsSinceEpoch
-      let start = t - ((t % width) + width) % width
+      let local = t + timeZone.minuteOffset(at: r.minute) * 1000
+      let start = t - ((local % width) + width) % width
       if let c = current, c.start == start {
         current = (start, max(c.p, r.estimate), max(c.i, r.itpm))
       } else {
@@ -418,10 +427,15 @@ public enum Charts {
   static func svgFiles(
     minutes: [MinuteRow], histogram: (bars: [SVGChart.Bar], marks: [SVGChart.Mark]),
     cumulative: (csv: String, estimate: [(Double, Double)], actual: [(Double, Double)]),
-    simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?, limitsLabel: String?
+    simulation: (outcomes: [RegimeOutcome], samples: [BucketSample])?, limitsLabel: String?,
+    timeZone: TimeZoneRule
   ) -> [(String, String)] {
     var files: [(String, String)] = []
-    files.append(("estimate_vs_itpm.svg", estimateVersusITPM(minutes, simulation?.outcomes ?? [], limitsLabel)))
+    files.append(
+      (
+        "estimate_vs_itpm.svg",
+        estimateVersusITPM(minutes, simulation?.outcomes ?? [], limitsLabel, timeZone: timeZone)
+      ))
 
     var hist = SVGChart(
       title: "Per-request overestimation ratio P / I",
@@ -434,9 +448,11 @@ public enum Charts {
     hist.nothingToDraw = "Nothing to draw: no priced request with a time has an ITPM charge above zero."
     files.append(("ratio_histogram.svg", hist.render()))
 
-    var cost = SVGChart(title: "Cumulative input cost: estimated vs actual", xLabel: "time (UTC)", yLabel: "USD")
+    var cost = SVGChart(
+      title: "Cumulative input cost: estimated vs actual", xLabel: "time (\(timeZone.name))", yLabel: "USD")
     cost.nothingToDraw = "Nothing to draw: no priced request in the input has a time."
     cost.xScale = .time
+    cost.timeZone = timeZone
     cost.subtitle = "Estimated = P x input price (a worst-case budget); actual = the cache-aware bill."
     cost.series = [
       .init(
@@ -452,8 +468,10 @@ public enum Charts {
       if let (pool, samples) = pools.max(by: {
         ($0.value.count, $1.key) < ($1.value.count, $0.key)
       }) {
-        var b = SVGChart(title: "ITPM bucket level, pool \(pool)", xLabel: "time (UTC)", yLabel: "tokens in the bucket")
+        var b = SVGChart(
+          title: "ITPM bucket level, pool \(pool)", xLabel: "time (\(timeZone.name))", yLabel: "tokens in the bucket")
         b.xScale = .time
+        b.timeZone = timeZone
         b.subtitle =
           "A send takes I (server) or P (count_tokens; reserve_refund, refunded to I at the end); refill within a minute."
         let colors: [Regime: String] = [

@@ -546,7 +546,7 @@ private struct Grouper {
           key.append(0)
           continue
         }
-        let offset = timeZone.offset(at: Instant(millisecondsSinceEpoch: row.time))
+        let offset = timeZone.minuteOffset(at: Instant(millisecondsSinceEpoch: row.time))
         let local = row.time + offset * 1000
         let unit: Int64 = d == .day ? 86_400_000 : d == .hour ? 3_600_000 : 60_000
         key.append(local >= 0 ? local / unit : (local - unit + 1) / unit)
@@ -619,7 +619,7 @@ public enum LocalTime {
 
   /// The local calendar day of an instant in a zone.
   public static func day(_ instant: Instant, _ tz: TimeZoneRule) -> CivilDay {
-    Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + tz.offset(at: instant) * 1000).day
+    Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + tz.minuteOffset(at: instant) * 1000).day
   }
 
   /// Weeks counted from the one holding 1970-01-01: Monday to Sunday, as
@@ -662,7 +662,7 @@ public enum LocalTime {
   /// `2025-09-03T00:47:19.293Z`; outside UTC the offset replaces `Z`.
   public static func format(_ instant: Instant, _ tz: TimeZoneRule, _ precision: Precision) -> String {
     if precision == .week || precision == .month { return calendarKey(day(instant, tz), precision) }
-    let offset = tz.offset(at: instant)
+    let offset = tz.minuteOffset(at: instant)
     let local = Instant(millisecondsSinceEpoch: instant.millisecondsSinceEpoch + offset * 1000)
     // YYYY-MM-DDTHH:MM:SS.mmmZ; the date may have more digits (year 10000)
     // or a sign, so the parts are cut at the T, not at fixed offsets.

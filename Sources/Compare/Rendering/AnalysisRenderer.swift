@@ -1,5 +1,5 @@
 import Dispatch
-import EstimateModel
+public import EstimateModel
 import Synchronization
 
 /// Renders `analyze` results as CSV, JSON, a terminal table or Markdown.
@@ -178,8 +178,14 @@ public enum AnalysisRenderer {
   /// `2026-01-06 to 2026-02-13 (Europe/Paris)`; nil when no request has a time.
   public static func period(_ s: Summary, _ zone: TimeZoneRule) -> String? {
     guard let first = s.firstTime, let last = s.lastTime else { return nil }
-    let from = LocalTime.format(Instant(millisecondsSinceEpoch: first), zone, .day)
-    let to = LocalTime.format(Instant(millisecondsSinceEpoch: last), zone, .day)
+    return period(Instant(millisecondsSinceEpoch: first), Instant(millisecondsSinceEpoch: last), zone)
+  }
+
+  /// The days from `first` to `last` in `zone`: `2026-01-06 to 2026-02-13
+  /// (Europe/Paris)`, or one day.
+  public static func period(_ first: Instant, _ last: Instant, _ zone: TimeZoneRule) -> String {
+    let from = LocalTime.format(first, zone, .day)
+    let to = LocalTime.format(last, zone, .day)
     return (from == to ? from : from + " to " + to) + " (\(Escape.terminal(zone.name)))"
   }
 

@@ -23,9 +23,9 @@ public enum CacheRenderer {
     ]
   }
 
-  static func eventCells(_ e: CacheEvent) -> [String] {
+  static func eventCells(_ e: CacheEvent, _ zone: TimeZoneRule) -> [String] {
     [
-      e.time.description, e.session, e.lane, e.model, String(e.estimate), String(e.cacheRead),
+      LocalTime.format(e.time, zone, .millisecond), e.session, e.lane, e.model, String(e.estimate), String(e.cacheRead),
       String(e.cacheWrite), Fmt.ratio(Ratio(e.cacheRead, e.estimate)),
       e.gapMs.map { SimulationRenderer.seconds($0) } ?? "", e.rebuild ? "true" : "false",
       String(e.rebuiltTokens), e.rebuildExtraCost.formatted(), String(e.neverReadTokens),
@@ -40,9 +40,11 @@ public enum CacheRenderer {
   /// saved against the same traffic uncached (dollars and ITPM tokens), the
   /// rebuilds after idle gaps, writes never read, and whether 1-hour writes
   /// paid off. `total` is every request's summary (as `analyze --by total`);
-  /// the rest comes from the cache analysis of the timed requests.
-  package static func headline(total: Summary, sessions: [CacheSummary]) -> [String] {
+  /// the rest comes from the cache analysis of the timed requests. With a
+  /// zone, the analysed period leads.
+  package static func headline(total: Summary, sessions: [CacheSummary], zone: TimeZoneRule? = nil) -> [String] {
     var lines: [String] = []
+    if let zone, let period = AnalysisRenderer.period(total, zone) { lines.append("period: \(period)") }
     lines.append(
       "hit rate \(Fmt.percent(total.cacheHitRate)): \(Fmt.grouped(total.cacheRead)) of \(Fmt.grouped(total.estimate)) prompt tokens "
         + "read from cache, over \(Fmt.count(total.requests, "request"))")
@@ -106,8 +108,12 @@ public enum CacheRenderer {
     return markdown ? t.markdown() : t.plain()
   }
 
-  public static func events(_ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil) -> String {
-    render(eventColumns, list.map(eventCells), format: format, title: "Cache by request", catalog: catalog)
+  /// One row per request, in time order; times in `timeZone`, with the offset.
+  public static func events(
+    _ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil, timeZone: TimeZoneRule = .utc
+  ) -> String {
+    render(
+      eventColumns, list.map { eventCells($0, timeZone) }, format: format, title: "Cache by request", catalog: catalog)
   }
 
   static func render(

@@ -22,12 +22,13 @@ public enum PairsRenderer {
     }
   }
 
-  static func cells(_ p: PairRow) -> [String] {
+  static func cells(_ p: PairRow, _ zone: TimeZoneRule) -> [String] {
     let rec = p.request
     let h = rec.rateLimit
     func n(_ v: Int64?) -> String { v.map(String.init) ?? "" }
     return [
-      rec.time?.description ?? "", rec.session, p.gap.model, rec.messageID ?? "", rec.requestID ?? "",
+      rec.time.map { LocalTime.format($0, zone, .millisecond) } ?? "", rec.session, p.gap.model, rec.messageID ?? "",
+      rec.requestID ?? "",
       n(rec.measuredCountTokens), String(p.gap.estimate),
       rec.measuredCountTokens.map { String($0 - p.gap.estimate) } ?? "", String(p.gap.itpm),
       String(p.gap.otpm), n(h?.inputTokensLimit), n(h?.inputTokensRemaining), h?.inputTokensReset ?? "",
@@ -35,9 +36,12 @@ public enum PairsRenderer {
     ]
   }
 
-  public static func render(_ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil)
-    -> String
-  {
+  /// The pairs in a format; times in `timeZone`, with the offset. The
+  /// table and Markdown open with the period of the timed pairs.
+  public static func render(
+    _ rows: [PairRow], ledger: Ledger, format: OutputFormat, catalog: ModelCatalog? = nil,
+    timeZone: TimeZoneRule = .utc
+  ) -> String {
     let measured = rows.filter { $0.request.measuredCountTokens != nil }
     let m = measured.reduce(Int128(0)) { $0 + Int128($1.request.measuredCountTokens ?? 0) }
     let p = measured.reduce(Int128(0)) { $0 + Int128($1.gap.estimate) }
@@ -45,12 +49,12 @@ public enum PairsRenderer {
     switch format {
     case .csv:
       var w = CSVWriter(header: columns)
-      for r in rows { w.row(cells(r)) }
+      for r in rows { w.row(cells(r, timeZone)) }
       return w.text
     case .json:
       let items: [JSONValue] = rows.map { r in
         .object(
-          zip(columns, cells(r)).map { (c, v) in
+          zip(columns, cells(r, timeZone)).map { (c, v) in
             (
               c,
               v.isEmpty
@@ -78,10 +82,16 @@ public enum PairsRenderer {
         ],
         rightAligned: [3, 4, 5, 6, 7, 8])
       for r in rows {
-        let c = cells(r)
+        let c = cells(r, timeZone)
         t.append([c[0], c[2], c[3], c[5], c[6], c[7], c[8], c[10], c[11]])
       }
-      var out = format == .markdown ? "# count_tokens pairs\n\n" + t.markdown() : t.plain()
+      let times = rows.compactMap(\.request.time)
+      var period = ""
+      if let first = times.min(), let last = times.max() {
+        let text = AnalysisRenderer.period(first, last, timeZone)
+        period = format == .markdown ? "Period: \(Escape.markdown(text))\n\n" : "period: \(text)\n\n"
+      }
+      var out = format == .markdown ? "# count_tokens pairs\n\n" + period + t.markdown() : period + t.plain()
       out +=
         "\n\(Fmt.count(measured.count, "paired request")): count_tokens said \(Fmt.count(m, "token")), the reconstructed estimate P is \(p) (difference \(m - p)); the ITPM charge was \(i)"
       if let ratio = Ratio(m, i) { out += " (measured / ITPM = \(ratio.formatted(decimals: 2))x)" }

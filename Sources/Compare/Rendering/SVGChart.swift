@@ -59,6 +59,9 @@ package struct SVGChart {
   package var xLabel: String
   package var yLabel: String
   package var xScale: Scale = .linear
+  /// The zone a time axis is labelled in: ticks at its whole minutes, hours
+  /// and days, and tooltips in its clock.
+  package var timeZone: TimeZoneRule = .utc
   package var yScale: Scale = .linear
   package var series: [Series] = []
   package var bars: [Bar] = []
@@ -409,11 +412,22 @@ package struct SVGChart {
     return Fmt.grouped(Int64(y))
   }
 
-  /// An x value as a tooltip says it: a time to the minute (UTC), or a number.
+  /// An x value as a tooltip says it: a time to the minute in the chart's
+  /// zone (`2026-01-06 10:17 UTC`), or a number.
   private func tooltipX(_ x: Double) -> String {
     guard xScale == .time, x.isFinite, abs(x) < 1e14 else { return short(x) }
-    let text = Instant(millisecondsSinceEpoch: Int64(x) * 1000).description
-    return String(text.prefix(16)).replacing("T", with: " ") + " UTC"
+    let text = localClock(x)
+    return String(text.prefix(16)).replacing("T", with: " ") + " " + timeZone.name
+  }
+
+  /// An x value (seconds since the epoch) as the zone's wall clock,
+  /// `YYYY-MM-DDTHH:MM:SS.mmmZ` with the zone's time in place of UTC's.
+  private func localClock(_ x: Double) -> String {
+    // Beyond about 3,000 years from 1970 a time is not one a chart shows.
+    guard x.isFinite, abs(x) < 1e11 else { return "" }
+    let at = Instant(millisecondsSinceEpoch: Int64(x) * 1000)
+    return Instant(millisecondsSinceEpoch: at.millisecondsSinceEpoch + timeZone.minuteOffset(at: at) * 1000)
+      .description
   }
 
   private func timeTicks(_ lo: Double, _ hi: Double) -> [(Double, String)] {
@@ -425,9 +439,14 @@ package struct SVGChart {
     ]
     let step = steps.first { span / $0 <= 7 } ?? 365 * 86_400
     var t: [(Double, String)] = []
-    var v = (lo / step).rounded(.up) * step
+    // Ticks at whole steps of the zone's clock (its offset at the start of
+    // the axis), each labelled with the zone's time there.
+    let offset =
+      lo.isFinite && abs(lo) < 1e11
+      ? Double(timeZone.minuteOffset(at: Instant(millisecondsSinceEpoch: Int64(lo) * 1000))) : 0
+    var v = ((lo + offset) / step).rounded(.up) * step - offset
     while v <= hi {
-      let text = Instant(millisecondsSinceEpoch: Int64(v) * 1000).description
+      let text = localClock(v)
       // Months once a tick spans a month or more (a tick then falls mid-month).
       let label =
         step >= 30 * 86_400

@@ -19,13 +19,16 @@ public struct SimulationReport: Sendable {
   /// The limits (and OTPM rule) rest on a third-party source: a table
   /// carried forward past a later one known only from third parties.
   public var limitsThirdParty: Bool
+  /// The zone times are shown in (the replay itself works on instants).
+  public var timeZone: TimeZoneRule
 
   public init(
     outcomes: [RegimeOutcome], minutes: [MinuteRow], unlimitedPools: [String: Int],
     limitsLabel: String, requestsWithoutTime: Int, ledger: Ledger, catalogVersion: String,
     catalogSHA256: String, rules: ReplayRules = ReplayRules(), notes: [String] = [],
-    limitsThirdParty: Bool = false
+    limitsThirdParty: Bool = false, timeZone: TimeZoneRule = .utc
   ) {
+    self.timeZone = timeZone
     self.limitsThirdParty = limitsThirdParty
     self.rules = rules
     self.notes = notes
@@ -64,6 +67,13 @@ public struct SimulationReport: Sendable {
         ? "count_tokens: the measured value paces \(measured) of \(requests) requests, the reconstructed P the rest"
         : "count_tokens: no measured value in the capture; pacing uses the reconstructed P")
     return lines
+  }
+
+  /// The days replayed, from the first minute with traffic to the last, in
+  /// the report's zone; nil without a timed request.
+  public var period: String? {
+    guard let first = minutes.first?.minute, let last = minutes.last?.minute else { return nil }
+    return AnalysisRenderer.period(first, last, timeZone)
   }
 
   /// The pools simulated, in order.
@@ -129,13 +139,14 @@ public enum SimulationRenderer {
     r.limitsThirdParty || o.regime == .reserveRefund
   }
 
-  static func cells(_ o: RegimeOutcome, thirdParty: Bool) -> [String] {
+  static func cells(_ o: RegimeOutcome, thirdParty: Bool, zone: TimeZoneRule) -> [String] {
     [
       o.pool, o.regime.rawValue, String(o.limits.requestsPerMinute),
       String(o.limits.inputTokensPerMinute), String(o.limits.outputTokensPerMinute),
       String(o.requests), String(o.sent), String(o.delayed), seconds(o.totalWaitMs),
       seconds(o.p90WaitMs), seconds(o.maxWaitMs), String(o.rejected), String(o.neverFit),
-      o.start.description, o.finish.description, seconds(o.makespanMs), String(o.promptTokens),
+      LocalTime.format(o.start, zone, .millisecond), LocalTime.format(o.finish, zone, .millisecond),
+      seconds(o.makespanMs), String(o.promptTokens),
       o.achievedPromptPerMinute?.formatted(decimals: 1) ?? "", o.outputRule.rawValue,
       String(o.maxTokensAssumed), String(o.durationAssumed), String(o.measuredUsed), thirdParty ? "true" : "false",
     ]
@@ -145,30 +156,35 @@ public enum SimulationRenderer {
     switch format {
     case .csv:
       var w = CSVWriter(header: csvColumns)
-      for o in r.outcomes { w.row(cells(o, thirdParty: thirdParty(r, o))) }
+      for o in r.outcomes { w.row(cells(o, thirdParty: thirdParty(r, o), zone: r.timeZone)) }
       return w.text
     case .json: return json(r)
     case .table, .markdown: return table(r, markdown: format == .markdown)
     }
   }
 
-  public static func minutesCSV(_ rows: [MinuteRow]) -> String {
+  /// Tokens per minute and pool; each minute labelled in `timeZone`, with
+  /// its offset (the minutes are the same instants in every zone).
+  public static func minutesCSV(_ rows: [MinuteRow], timeZone: TimeZoneRule = .utc) -> String {
     var w = CSVWriter(header: minuteColumns)
     for m in rows {
       w.row([
-        LocalTime.format(m.minute, .utc, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm),
+        LocalTime.format(m.minute, timeZone, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm),
         String(m.output),
       ])
     }
     return w.text
   }
 
-  public static func seriesCSV(_ samples: [BucketSample]) -> String { seriesCSVParts(samples).joined() }
+  public static func seriesCSV(_ samples: [BucketSample], timeZone: TimeZoneRule = .utc) -> String {
+    seriesCSVParts(samples, timeZone: timeZone).joined()
+  }
 
   /// ``seriesCSV(_:)`` in parts, in order (the header, then slices of rows
   /// formatted side by side): a sample after every send of every regime is
   /// the largest file a chart run writes.
-  package static func seriesCSVParts(_ samples: [BucketSample]) -> [String] {
+  package static func seriesCSVParts(_ samples: [BucketSample], timeZone: TimeZoneRule = .utc) -> [String] {
+    let utc = timeZone.name == TimeZoneRule.utc.name
     let header = CSVWriter(header: seriesColumns).text
     return [header]
       + TextSlices.make(count: samples.count, minimum: 4096) { range in
@@ -183,7 +199,7 @@ public enum SimulationRenderer {
         }
         text.reserveCapacity(range.count * 64)
         for s in samples[range] {
-          text += s.time.description
+          text += utc ? s.time.description : LocalTime.format(s.time, timeZone, .millisecond)
           text += ","
           text += cell(s.pool)
           text += ","
@@ -203,7 +219,7 @@ public enum SimulationRenderer {
   static func json(_ r: SimulationReport) -> String {
     let pools: [JSONValue] = r.pools.map { pool in
       let regimes: [JSONValue] = r.outcomes.filter { $0.pool == pool }.map { o in
-        let c = cells(o, thirdParty: thirdParty(r, o))
+        let c = cells(o, thirdParty: thirdParty(r, o), zone: r.timeZone)
         var members: [(String, JSONValue)] = []
         for (i, name) in csvColumns.enumerated().dropFirst(2) {
           switch name {
@@ -212,14 +228,16 @@ public enum SimulationRenderer {
           default: members.append((name, c[i].isEmpty ? .null : .number(c[i])))
           }
         }
-        members.append(("first_429_times", .array(o.firstRejections.map { .string($0.description) })))
+        members.append(
+          ("first_429_times", .array(o.firstRejections.map { .string(LocalTime.format($0, r.timeZone, .millisecond)) }))
+        )
         return .object([("regime", .string(o.regime.rawValue))] + members)
       }
       var peak: JSONValue = .null
       if let p = r.peakMinute(pool) {
         let limit = r.outcome(pool, .server)?.limits.inputTokensPerMinute ?? 0
         peak = .object([
-          ("minute", .string(LocalTime.format(p.minute, .utc, .minute))), ("requests", .int(p.requests)),
+          ("minute", .string(LocalTime.format(p.minute, r.timeZone, .minute))), ("requests", .int(p.requests)),
           ("estimate_tokens", .number(String(p.estimate))), ("itpm_tokens", .number(String(p.itpm))),
           ("itpm_limit", .int(limit)), ("itpm_share_of_limit", .ratio(Ratio(p.itpm, Int128(limit)))),
           ("estimate_share_of_limit", .ratio(Ratio(p.estimate, Int128(limit)))),
@@ -238,7 +256,7 @@ public enum SimulationRenderer {
     let doc: JSONValue = .object([
       ("tool", .string("tokengap")), ("version", .string(ToolInfo.version)),
       ("catalog", .object([("version", .string(r.catalogVersion)), ("sha256", .string(r.catalogSHA256))])),
-      ("limits", .string(r.limitsLabel)), ("pools", .array(pools)),
+      ("limits", .string(r.limitsLabel)), ("time_zone", .string(r.timeZone.name)), ("pools", .array(pools)),
       ("pools_without_limits", .object(r.unlimitedPools.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
       ("requests_without_time", .int(r.requestsWithoutTime)),
       ("ledger", AnalysisRenderer.ledgerJSON(r.ledger)),
@@ -256,7 +274,10 @@ public enum SimulationRenderer {
   }
 
   static func table(_ r: SimulationReport, markdown: Bool) -> String {
-    var out = markdown ? "# tokengap simulate\n\nLimits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
+    // The period replayed leads, then the limits it was replayed against.
+    var out = markdown ? "# tokengap simulate\n\n" : ""
+    if let period = r.period { out += markdown ? "Period: \(Escape.markdown(period))\n\n" : "period: \(period)\n" }
+    out += markdown ? "Limits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
     let assumptions = r.assumptions
     if !assumptions.isEmpty {
       out += markdown ? "Assumptions:\n\n" : "assumptions:\n"
@@ -274,7 +295,7 @@ public enum SimulationRenderer {
       out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
       out +=
         "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM; "
-        + "\(Fmt.count(server.requests, "request")) \(span(server.start, server.finish))\n"
+        + "\(Fmt.count(server.requests, "request")) \(span(server.start, server.finish, r.timeZone))\n"
       if markdown { out += "\n" }
       for line in findings(r, pool, server) { out += bullet + line + "\n" }
       out += "\n"
@@ -306,9 +327,9 @@ public enum SimulationRenderer {
   }
 
   /// When a pool's traffic ran, to the minute.
-  static func span(_ start: Instant, _ finish: Instant) -> String {
-    let from = LocalTime.format(start, .utc, .minute)
-    let to = LocalTime.format(finish, .utc, .minute)
+  static func span(_ start: Instant, _ finish: Instant, _ zone: TimeZoneRule) -> String {
+    let from = LocalTime.format(start, zone, .minute)
+    let to = LocalTime.format(finish, zone, .minute)
     return from == to ? "at \(from)" : "from \(from) to \(to)"
   }
 
@@ -335,7 +356,7 @@ public enum SimulationRenderer {
     }
     if let p = r.peakMinute(pool) {
       lines.append(
-        "peak minute \(LocalTime.format(p.minute, .utc, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens, "
+        "peak minute \(LocalTime.format(p.minute, r.timeZone, .minute)): \(Fmt.grouped(p.itpm)) ITPM tokens, "
           + "\(Fmt.percent(Ratio(p.itpm, limit))) of the limit (count_tokens: \(Fmt.grouped(p.estimate)), \(Fmt.percent(Ratio(p.estimate, limit))))"
       )
     }

@@ -186,6 +186,22 @@ public struct TimeZoneRule: Sendable {
     return rule
   }
 
+  /// Seconds east of UTC at an instant, rounded to whole minutes (half a
+  /// minute away from zero): the offset times are labelled and bucketed by.
+  ///
+  /// Every zone of the tz database has been a whole number of minutes from
+  /// UTC since 1972 (Monrovia's -00:44:30, until January 1972, was the last
+  /// exception), so this is ``offset(at:)``; only older times (local mean
+  /// time: Paris +00:09:21 until 1911) and a POSIX rule written with
+  /// seconds (`XXX-0:09:21`) differ. An ISO 8601 offset has
+  /// no seconds, and a local minute made of seconds from two UTC minutes
+  /// would split the rate limiter's minutes: with the offset rounded, a
+  /// label names its instant exactly and local minutes are UTC minutes.
+  public func minuteOffset(at instant: Instant) -> Int64 {
+    let s = offset(at: instant)
+    return (s >= 0 ? (s + 30) / 60 : -((30 - s) / 60)) * 60
+  }
+
   /// Seconds east of UTC at an instant.
   public func offset(at instant: Instant) -> Int64 {
     let t =

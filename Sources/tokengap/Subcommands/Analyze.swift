@@ -18,13 +18,12 @@ enum AnalyzeCommand {
     arguments: [Inputs.pathArgument],
     options: [
       OptionSpec(
-        name: "by", value: "keys",
-        help:
-          "Group by request, session, project, month, week (ISO 8601), day, hour, minute, model or total; combine with commas (day,model).",
+        name: "by", value: "keys", Dimension.self, lead: "Group by ", tail: "; combine with commas (day,model).",
         defaultText: "session"),
       OptionSpec(
         name: "format", value: "format",
-        help: "table, json, csv, md, or jsonl (a row per request, with --by request).", defaultText: "table"),
+        help: "table, json, csv, md, or jsonl (a row per request, with --by request).", defaultText: "table",
+        choices: OutputFormat.spellings + [RowFormat.jsonl.rawValue]),
       Common.json,
       OptionSpec(
         name: "rows",
@@ -43,13 +42,12 @@ enum AnalyzeCommand {
         name: "timezone", value: "zone",
         help:
           "local, UTC, an IANA zone (Europe/Paris) or +HH:MM: for month, week, day, hour and minute keys, times shown and days in --since/--until.",
-        defaultText: "local: TZ, else /etc/localtime"),
+        defaultText: "local: TZ, else /etc/localtime", choices: ["local", "UTC"]),
       OptionSpec(
-        name: "sort", value: "key",
-        help:
-          "Order the groups by cost, ratio (P/I), time (last activity) or tokens (P); in every format. The table of sessions is ordered by time unless told.",
+        name: "sort", value: "key", GroupSort.self, lead: "Order the groups by ",
+        tail: "; in every format. The table of sessions is ordered by time unless told.",
         defaultText: "the grouping's order"),
-      OptionSpec(name: "order", value: "order", help: "asc or desc, for --sort.", defaultText: "desc"),
+      OptionSpec(name: "order", value: "order", SortOrder.self, tail: ", for --sort.", defaultText: "desc"),
       OptionSpec(
         name: "top", value: "n",
         help:
@@ -78,8 +76,8 @@ enum AnalyzeCommand {
       let key = String(part).trimmingCharacters()
       guard let d = Dimension(rawValue: key) else {
         throw UsageError(
-          "'--by' takes request, session, project, month, week, day, hour, minute, model or total, not '\(part)'"
-            + Suggestions.hint(key, Dimension.allCases.map(\.rawValue)))
+          "'--by' takes \(Dimension.list(Dimension.spellings)), not '\(part)'"
+            + Suggestions.hint(key, Dimension.spellings))
       }
       guard !dims.contains(d) else { throw UsageError("'--by' names '\(d.rawValue)' twice") }
       dims.append(d)

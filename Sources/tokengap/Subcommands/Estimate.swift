@@ -24,12 +24,8 @@ enum EstimateCommand {
       OptionSpec(name: "output-tokens", value: "n", help: "Output tokens.", defaultText: "0"),
       OptionSpec(name: "web-search", value: "n", help: "Web search requests.", defaultText: "0"),
       OptionSpec(name: "at", value: "date", help: "Day whose prices and rules apply.", defaultText: "today, UTC"),
-      OptionSpec(
-        name: "geo", value: "geo", help: "Inference geography: 'us' or 'global'.", defaultText: "global",
-        choices: ["us", "global"]),
-      OptionSpec(
-        name: "speed", value: "speed", help: "'fast' or 'standard'.", defaultText: "standard",
-        choices: ["fast", "standard"]),
+      OptionSpec(name: "geo", value: "geo", Geography.self, lead: "Inference geography: ", defaultText: "global"),
+      OptionSpec(name: "speed", value: "speed", Speed.self, lead: "Speed: ", defaultText: "standard"),
       OptionSpec(name: "batch", help: "Priced as a Message Batches request (50 % off)."),
       OptionSpec(name: "itpm-limit", value: "n", help: "With --cache-hit-rate: print the effective prompt throughput."),
       OptionSpec(name: "cache-hit-rate", value: "h", help: "Share of prompt tokens read from cache, 0 to 1."),
@@ -133,37 +129,4 @@ enum Geography: String, CaseIterable {
 /// `--speed`'s spellings.
 enum Speed: String, CaseIterable {
   case fast, standard
-}
-
-/// `tokengap rules`: the catalog as of a day.
-enum RulesCommand {
-  static let spec = CommandSpec(
-    name: "rules",
-    abstract: "Print the catalog's prices, ITPM rules and rate limits as of a date.",
-    usage: "tokengap rules [--at <date>] [--format <format>]",
-    options: [
-      OptionSpec(name: "at", value: "date", help: "The day to show.", defaultText: "today, UTC"),
-      Common.format(), Common.json,
-      OptionSpec(
-        name: "output", short: "o", value: "file",
-        help: "Write to a file instead of standard output; without --format, a .json, .csv or .md name sets the format."
-      ),
-      Common.quiet("Print nothing on standard error but errors."),
-      Common.catalog,
-    ])
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    throws -> ExitCode
-  {
-    guard o.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(o.positionals[0])'")
-    }
-    let format = try Common.format(o)
-    let day = try o.instant("at")?.day ?? WallClock.today()
-    let catalog = try Common.catalog(o)
-    try Common.emit(
-      RulesRenderer.render(catalog, at: day, format: format), to: o.value("output"),
-      output: &output)
-    return .ok
-  }
 }

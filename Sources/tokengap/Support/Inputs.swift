@@ -4,10 +4,7 @@ import EstimateModel
 /// The input options every data command shares, and the reading they drive.
 enum Inputs {
   static let options: [OptionSpec] = [
-    OptionSpec(
-      name: "input-format", value: "format",
-      help: "auto, jsonl, json, sse or capture (HAR, usage reports, paired captures, OpenTelemetry, Bedrock, OpenAI).",
-      defaultText: "auto", choices: InputFormat.allCases.map(\.rawValue)),
+    OptionSpec(name: "input-format", value: "format", InputFormat.self, defaultText: "auto"),
     OptionSpec(
       name: "since", value: "time",
       help:
@@ -20,10 +17,8 @@ enum Inputs {
     OptionSpec(
       name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
     OptionSpec(
-      name: "accounting", value: "rule",
-      help:
-        "Impose one rate-limit rule on every request: anthropic, bedrock (reads never count; output x burndown) or openai (cached tokens count).",
-      defaultText: "by source", choices: Accounting.allCases.map(\.rawValue)),
+      name: "accounting", value: "rule", Accounting.self, lead: "Impose one rate-limit rule on every request: ",
+      defaultText: "by source"),
     OptionSpec(
       name: "max-line-mib", value: "n", help: "Longest line read; a longer one is reported and skipped.",
       defaultText: "64"),
@@ -61,27 +56,14 @@ enum Inputs {
   ///
   /// Days in `--since` and `--until` start at midnight in `zone`.
   static func load(_ o: ParsedOptions, zone: TimeZoneRule = .utc) async throws -> Loaded {
-    let inputFormat = try o.choice("input-format", InputFormat.self, default: .auto)
-    let since = try o.time("since", zone: zone)
-    let until = try o.time("until", zone: zone)
-    if let since, let until, since >= until {
-      throw UsageError(
-        "'--since \(o.value("since") ?? "")' (\(since)) is not before '--until \(o.value("until") ?? "")' (\(until)), so no record could be kept"
-      )
-    }
-    let given = try o.instant("at")?.day
-    let accounting: Accounting? =
-      o.value("accounting") == nil ? nil : try o.choice("accounting", Accounting.self, default: .anthropic)
-    var jobs = ParallelIngest.cores
-    if let text = o.value("jobs") {
-      guard let j = Int(text), j >= 1, j <= 256 else {
-        throw UsageError("'--jobs' must be a whole number from 1 to 256, not '\(text)'")
-      }
-      jobs = j
-    }
-    let catalog = try Common.catalog(o)
-    let modelFilter = try o.value("model").map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
-    var paths = o.positionals
+    try await load(InputOptions(o, zone: zone))
+  }
+
+  /// Finds and reads the inputs the options name.
+  static func load(_ i: InputOptions) async throws -> Loaded {
+    let catalog = try Common.catalog(path: i.catalogPath)
+    let modelFilter = try i.model.map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
+    var paths = i.paths
     if paths.isEmpty {
       paths = Discovery.defaultRoots()
       guard !paths.isEmpty else {
@@ -92,25 +74,18 @@ enum Inputs {
         )
       }
     }
-    let found = Discovery.find(paths, modifiedSince: since)
+    let found = Discovery.find(paths, modifiedSince: i.since)
     if let missing = found.missing.first {
       throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
     }
     if let (path, reason) = found.unreadable.first {
       throw CommandFailure(code: .noInput, message: "cannot read '\(path)': \(reason)")
     }
-    func mebibytes(_ name: String, _ fallback: Int) throws -> Int {
-      guard let n = try o.count(name) else { return fallback }
-      guard n >= 1, n <= 1 << 20 else { throw UsageError("'--\(name)' must be from 1 to 1048576") }
-      return Int(n) << 20
-    }
     let options = IngestOptions(
-      format: inputFormat, since: since, until: until, modelFilter: modelFilter,
-      catalog: catalog,
-      captureLimit: try mebibytes("max-document-mib", IngestOptions.defaultCaptureLimit),
-      lineLimit: try mebibytes("max-line-mib", IngestOptions.defaultLineLimit))
-    let display = ProgressLine(enabled: !o.flag("quiet") && isTerminal(2))
-    var analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: jobs) {
+      format: i.format, since: i.since, until: i.until, modelFilter: modelFilter, catalog: catalog,
+      captureLimit: i.documentLimit, lineLimit: i.lineLimit)
+    let display = ProgressLine(enabled: !i.quiet && isTerminal(2))
+    var analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: i.jobs) {
       display.show($0)
     }
     display.clear()
@@ -121,7 +96,7 @@ enum Inputs {
     extra.ledger.filesPassedOver = found.passedOver
     analyzer.add(extra)
     let context = PricingContext(
-      catalog: catalog, pricingDay: given ?? WallClock.today(), accounting: accounting)
+      catalog: catalog, pricingDay: i.pricingDay ?? WallClock.today(), accounting: i.accounting)
     // Consumed: its key index is freed before the prices are stored.
     return Loaded(priced: (consume analyzer).priced(context), files: found.files)
   }
@@ -160,13 +135,22 @@ enum Inputs {
     errors: inout any TextSink
   ) throws {
     guard !usable else { return }
+    try requireUsable(usable, input, InputOptions(o), needs: needs, errors: &errors)
+  }
+
+  /// ``requireUsable(_:_:_:needs:errors:)`` with the input options parsed.
+  static func requireUsable(
+    _ usable: Bool, _ input: Loaded, _ i: InputOptions, needs: (what: String, lacking: String)? = nil,
+    errors: inout any TextSink
+  ) throws {
+    guard !usable else { return }
     let l = input.ledger
-    if !o.flag("quiet") && l.hasProblems { errors.write(AnalysisRenderer.ledgerText(l)) }
+    if !i.quiet && l.hasProblems { errors.write(AnalysisRenderer.ledgerText(l)) }
     var looked: String
-    switch o.positionals.count {
+    switch i.paths.count {
     case 0: looked = "the Claude Code transcript folders"
-    case 1: looked = o.positionals[0] == "-" ? "standard input" : "'\(o.positionals[0])'"
-    default: looked = "the \(o.positionals.count) paths given"
+    case 1: looked = i.paths[0] == "-" ? "standard input" : "'\(i.paths[0])'"
+    default: looked = "the \(i.paths.count) paths given"
     }
     looked += " (\(Fmt.count(l.files, "file")), \(Fmt.count(l.lines, "line")) read)"
     var message: String
@@ -178,7 +162,7 @@ enum Inputs {
           " (\(Fmt.count(l.countTokensCalls, "count_tokens call")), \(l.countTokensPaired) paired with a messages call)"
       }
     } else if l.filteredRecords > 0 || l.filesSkippedByTime > 0 {
-      let filters = ["since", "until", "model"].filter { o.value($0) != nil }.map { "--\($0)" }
+      let filters = i.filters
       var out: [String] = []
       if l.filesSkippedByTime > 0 {
         out.append("\(Fmt.count(l.filesSkippedByTime, "file")) last modified before --since not read")
@@ -200,8 +184,19 @@ enum Inputs {
   static func finish(
     _ ledger: Ledger, _ o: ParsedOptions, usable: Bool, errors: inout any TextSink
   ) -> ExitCode {
-    if !o.flag("quiet") { errors.write(AnalysisRenderer.ledgerText(ledger)) }
-    if o.flag("strict") && ledger.hasProblems {
+    finish(ledger, quiet: o.flag("quiet"), strict: o.flag("strict"), usable: usable, errors: &errors)
+  }
+
+  /// ``finish(_:_:usable:errors:)`` with the input options parsed.
+  static func finish(_ ledger: Ledger, _ i: InputOptions, usable: Bool, errors: inout any TextSink) -> ExitCode {
+    finish(ledger, quiet: i.quiet, strict: i.strict, usable: usable, errors: &errors)
+  }
+
+  static func finish(
+    _ ledger: Ledger, quiet: Bool, strict: Bool, usable: Bool, errors: inout any TextSink
+  ) -> ExitCode {
+    if !quiet { errors.write(AnalysisRenderer.ledgerText(ledger)) }
+    if strict && ledger.hasProblems {
       errors.write(
         "tokengap: error: --strict: the ledger lists \(Fmt.count(ledger.problems.count + ledger.skippedFiles.count, "problem"))\n"
       )
