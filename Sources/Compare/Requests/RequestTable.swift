@@ -806,6 +806,144 @@ public struct RequestTable: Sendable {
   }
 }
 
+// MARK: - Snapshot
+
+extension RequestTable {
+  /// The table as bytes, for a state file that lets a later run resume
+  /// instead of reading its inputs again; nil when a row carries what the
+  /// snapshot does not keep (captured rate-limit headers or replay hints,
+  /// which only captures have): such a table is read again each time.
+  ///
+  /// Rows keep their order, keys, strings, raw counts, flags, copies and
+  /// lines, so a table read back merges later records exactly as the
+  /// original would.
+  package func snapshot(into w: inout StateWriter) -> Bool {
+    guard headers.isEmpty, hints.isEmpty else { return false }
+    w.u32(UInt32(truncatingIfNeeded: strings.count))
+    for k in 0..<strings.count { w.string(strings[UInt32(k)]) }
+    w.u32(UInt32(truncatingIfNeeded: paths.count))
+    for (project, path) in paths.sorted(by: { $0.key < $1.key }) {
+      w.u32(project)
+      w.u32(path)
+    }
+    w.i64(Int64(recordsAdded))
+    w.u64(UInt64(rows.count))
+    for i in 0..<rows.count {
+      let r = rows[i]
+      w.u32(UInt32(r.flags.rawValue))
+      w.u8(r.traits.rawValue)
+      w.u8(UInt8(r.copies))
+      w.i64(r.time)
+      for id in [r.session, r.project, r.model, r.file, r.agent] { w.u32(id) }
+      if r.flags.contains(.fileKey) {
+        w.i64(r.key)
+      } else {
+        w.data(arena.entry(at: r.key))
+      }
+      let c = counts(of: i)
+      for v in [c.input, c.output, c.cacheCreation, c.cacheRead, c.write5m, c.write1h, c.webSearch] { w.i64(v) }
+      w.i64(Int64(line(of: i)))
+      w.i64(measuredCountTokens(of: i) ?? -1)
+      if let cost = loggedCost(of: i) {
+        w.u8(1)
+        w.u64(UInt64(truncatingIfNeeded: cost.attodollars))
+        w.u64(UInt64(truncatingIfNeeded: cost.attodollars >> 64))
+      } else {
+        w.u8(0)
+      }
+    }
+    return true
+  }
+
+  /// A table read back from ``snapshot(into:)``; nil when anything in the
+  /// bytes is out of place (a string id, a key, a negative count): the
+  /// caller then reads its inputs whole.
+  package init?(snapshot r: inout StateReader) {
+    self.init()
+    guard let stringCount = r.u32() else { return nil }
+    for k in 0..<Int(stringCount) {
+      guard let s = r.string(), strings.intern(s) == UInt32(k) else { return nil }
+    }
+    func valid(_ id: UInt32, orNone: Bool = false) -> Bool {
+      Int(id) < strings.count || (orNone && id == StringPool.none)
+    }
+    guard let pathCount = r.u32() else { return nil }
+    for _ in 0..<pathCount {
+      guard let project = r.u32(), let path = r.u32(), valid(project), valid(path) else { return nil }
+      paths[project] = path
+    }
+    guard let added = r.i64(), added >= 0, let rowCount = r.u64(), rowCount <= UInt64(Int32.max) else { return nil }
+    for _ in 0..<Int(rowCount) {
+      guard let flagBits = r.u32(), flagBits <= UInt32(UInt16.max), let traits = r.u8(), let copies = r.u8(),
+        copies <= 15, let time = r.i64(), let session = r.u32(), let project = r.u32(), let model = r.u32(),
+        let file = r.u32(), let agent = r.u32(), valid(session), valid(project), valid(model), valid(file),
+        valid(agent, orNone: true)
+      else { return nil }
+      let flags = Flags(rawValue: UInt16(flagBits))
+      guard flags.isDisjoint(with: [.hasHeaders]), traits <= 0xF else { return nil }
+      var row = self.row(
+        time: flags.contains(.timed) ? time : nil, flags: flags, session: session, project: project, model: model,
+        file: file, agent: agent, traits: Traits(rawValue: traits))
+      guard flags.contains(.timed) == row.flags.contains(.timed) else { return nil }
+      row.copies = UInt32(copies)
+      var key: [UInt8]?
+      if flags.contains(.fileKey) {
+        guard let sequence = r.i64() else { return nil }
+        row.key = sequence
+        row.flags.insert(.fileKey)
+      } else {
+        guard let bytes = r.data(), Self.wellFormedKey(bytes) else { return nil }
+        key = Array(bytes)
+      }
+      var v: [Int64] = []
+      for _ in 0..<7 {
+        guard let x = r.i64(), x >= 0 else { return nil }
+        v.append(x)
+      }
+      guard let line = r.i64(), line >= 0, line <= Int64(Int32.max), let m = r.i64(), m >= -1,
+        let hasCost = r.u8(), hasCost <= 1
+      else { return nil }
+      var cost: USD?
+      if hasCost == 1 {
+        guard let low = r.u64(), let high = r.u64() else { return nil }
+        cost = USD(attodollars: Int128(Int64(bitPattern: high)) << 64 | Int128(low))
+      }
+      let counts = RawCounts(
+        input: v[0], output: v[1], cacheCreation: v[2], cacheRead: v[3], write5m: v[4], write1h: v[5],
+        webSearch: v[6])
+      if let key {
+        row.hash = KeyHash.hash(KeyEncoding.identity(key))
+        row.key = arena.append(key)
+      }
+      let i = insertNew(row, counts: counts, line: Int(line), measured: m >= 0 ? m : nil, headers: nil, hints: nil)
+      noteLoggedCost(cost, at: i)
+    }
+    recordsAdded = Int(added)
+  }
+
+  /// Whether `bytes` is one whole ``KeyEncoding`` entry: a kind of 0 or 1,
+  /// then its parts' lengths and bytes, ending where the bytes end.
+  static func wellFormedKey(_ bytes: ArraySlice<UInt8>) -> Bool {
+    guard let kind = bytes.first, kind <= 1 else { return false }
+    var at = bytes.startIndex + 1
+    for _ in 0..<(kind == 1 ? 3 : 2) {
+      var n = 0
+      var shift = 0
+      while true {
+        guard at < bytes.endIndex, shift <= 28 else { return false }
+        let b = bytes[at]
+        at += 1
+        n |= Int(b & 0x7F) << shift
+        shift += 7
+        if b & 0x80 == 0 { break }
+      }
+      guard n == 0 || n - 1 <= bytes.endIndex - at else { return false }
+      if n > 0 { at += n - 1 }
+    }
+    return at == bytes.endIndex
+  }
+}
+
 // MARK: - Storage
 
 /// Strings stored once, named by 32-bit ids.
