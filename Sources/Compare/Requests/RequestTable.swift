@@ -394,6 +394,12 @@ public struct RequestTable: Sendable {
 
   /// Folds another table in; the result does not depend on the order of tables.
   package mutating func merge(_ other: RequestTable) {
+    merge(other) { _ in }
+  }
+
+  /// ``merge(_:)``, calling `touched` with each row of this table a row of
+  /// `other` went to (new, or merged into).
+  package mutating func merge(_ other: RequestTable, touched: (Int) -> Void) {
     recordsAdded += other.recordsAdded
     var map = [UInt32](repeating: 0, count: other.strings.count)
     for k in 0..<other.strings.count { map[k] = strings.intern(other.strings[UInt32(k)]) }
@@ -416,7 +422,9 @@ public struct RequestTable: Sendable {
       row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
       let logged = other.loggedCost(of: i)
       if row.flags.contains(.fileKey) {
-        noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
+        let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+        noteLoggedCost(logged, at: i)
+        touched(i)
         continue
       }
       let encoded = other.arena.entry(at: row.key)
@@ -424,10 +432,13 @@ public struct RequestTable: Sendable {
       if let existing = find(hash: row.hash, identity: identity) {
         merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: x, copies: row.copies)
         noteLoggedCost(logged, at: existing)
+        touched(existing)
         continue
       }
       row.key = arena.append(encoded)
-      noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
+      let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+      noteLoggedCost(logged, at: i)
+      touched(i)
     }
   }
 
@@ -582,6 +593,19 @@ public struct RequestTable: Sendable {
       ids.messageID.map { String(decoding: $0, as: UTF8.self) },
       ids.requestID.map { String(decoding: $0, as: UTF8.self) }
     )
+  }
+
+  /// Row `i`'s `message.id` as ``dropReplays()`` sees it (nil for a row
+  /// without one, or merged into another), and whether the row's key is
+  /// `message.id` without a `requestId` (what
+  /// ``mergeCopiesWithoutRequestID()`` merges).
+  package func replayID(of i: Int) -> (messageID: [UInt8]?, withoutRequestID: Bool) {
+    let r = rows[i]
+    guard !r.flags.contains(.fileKey), r.copies > 0 else { return (nil, false) }
+    let entry = arena.entry(at: r.key)
+    let ids = KeyEncoding.ids(entry)
+    guard let m = ids.messageID, !m.isEmpty else { return (nil, false) }
+    return (Array(m), entry.first == 0 && ids.requestID == nil)
   }
 
   /// The key a reader chose for row `i` (usage-report buckets, telemetry
