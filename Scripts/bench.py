@@ -5,9 +5,11 @@ Every timed command runs RUNS times, the commands alternating (run 1 of each, th
 run 2 of each, ...), so a slow moment of the machine hits all of them alike; the
 tables give medians, and ratios are taken between medians of the same run.
 
-  Scripts/bench.py [--size MB] [--runs N] [--quick]
+  Scripts/bench.py [--size MB] [--runs N] [--quick] [--live-only]
 
 --quick skips the ten-million-record memory test and the 200,000-entry HAR.
+--live-only measures only the live views (statusline, watch; issue 15) and
+prints them without writing the notebook.
 Needs python3; aiburn is timed when installed (pip install aiburn==0.4.5).
 """
 import argparse, os, platform, shutil, statistics, subprocess, sys, tempfile
@@ -37,6 +39,86 @@ def alternate(cmds, runs):
     return {n: (statistics.median(walls[n]), rss[n]) for n in walls}
 
 
+def wall(cmd, stdin=None):
+    """Wall seconds of one command (no shell), with perf_counter (finer than time(1))."""
+    import time
+    with open(stdin) if stdin else open(os.devnull) as f:
+        t = time.perf_counter()
+        subprocess.run(cmd.split(), stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t
+
+
+def live_views(work, corpus, runs):
+    """Issue 15: statusline cold and warm on a 100 MB transcript; watch's
+    update time with the whole tree as history against a small one."""
+    import json
+    session = os.path.join(work, "statusline", "projects", "-bench", "session.jsonl")
+    os.makedirs(os.path.dirname(session), exist_ok=True)
+    files = sorted(os.path.join(d, f) for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".jsonl"))
+    with open(session, "wb") as out:
+        for path in files:
+            with open(path, "rb") as f:
+                data = f.read()
+            room = 100 * 1048576 - out.tell()
+            if len(data) >= room:
+                out.write(data[:data.rindex(b"\n", 0, room) + 1])
+                break
+            out.write(data)
+    with open(session, "rb") as f:
+        f.seek(-200_000, 2)
+        tail = f.read()
+    append = tail[tail.index(b"\n") + 1:]
+    status = os.path.join(work, "status.json")
+    with open(status, "w") as f:
+        json.dump({"session_id": "bench", "transcript_path": session}, f)
+    cache = os.path.join(work, "statusline-cache")
+    line = "%s statusline --itpm 2000000 --cache-dir %s" % (TG, cache)
+    cold, warm, same = [], [], []
+    for _ in range(runs * 3):
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.append(wall(line, status))
+        with open(session, "ab") as f:
+            f.write(append)  # a few requests, as a session adds between two lines
+        warm.append(wall(line, status))
+        same.append(wall(line, status))
+    mb = os.path.getsize(session) / 1048576
+    small = os.path.join(work, "watch-small")
+    if not os.path.isdir(small):
+        os.makedirs(os.path.join(small, "projects", "-p"))
+        shutil.copy(files[0], os.path.join(small, "projects", "-p", "s.jsonl"))
+    # The same files, each cut to its first two lines: as many files to look
+    # at, almost no bytes (an update's walk costs per file, its reading per byte).
+    thin = os.path.join(work, "watch-thin")
+    if not os.path.isdir(thin):
+        for path in files:
+            dest = os.path.join(thin, os.path.relpath(path, corpus))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(path, "rb") as f, open(dest, "wb") as out:
+                out.write(b"".join(f.readlines()[:2]))
+    updates = 50
+    watch = {}
+    for name, tree in (("one small file", small), ("the same %d files, 2 lines each" % len(files), thin),
+                       ("full", corpus)):
+        size = int(subprocess.run(["du", "-sb", tree], capture_output=True, text=True).stdout.split()[0]) / 1048576
+        one = statistics.median(wall("%s watch %s --iterations 1 --interval 0" % (TG, tree)) for _ in range(runs))
+        many = statistics.median(
+            wall("%s watch %s --iterations %d --interval 0" % (TG, tree, updates + 1)) for _ in range(runs))
+        watch[name] = (size, one, (many - one) / updates)
+    med = statistics.median
+    L = ["", "## Live views (issue 15)", "",
+         "`statusline` on a %.0f MB transcript (median of %d): "
+         "cold (no state) %.0f ms, warm after %.0f KB were appended %.1f ms, unchanged %.1f ms."
+         % (mb, len(cold), med(cold) * 1000, len(append) / 1024, med(warm) * 1000, med(same) * 1000), "",
+         "`watch`: one update with the history read first, then %d more with nothing new (median of %d):" % (updates, runs),
+         "", "| history | MB | first update (reads it all) | each later update |", "|---|---:|---:|---:|"]
+    # Each later update walks the tree (a stat per file) and reads nothing.
+    for name, (size, one, per) in watch.items():
+        L.append("| %s | %.0f | %.0f ms | %.2f ms |" % (name, size, one * 1000, per * 1000))
+    G = ["| statusline warm on 100 MB ≤ 25 ms (\"well under 50 ms\") | %.1f ms | %s |" % (
+        med(warm) * 1000, "met" if med(warm) < 0.025 else "**missed**")]
+    return L, G
+
+
 def small_records(path, n):
     """n distinct one-line responses of about 110 bytes each, no time."""
     if os.path.exists(path):
@@ -52,6 +134,7 @@ def main():
     ap.add_argument("--size", type=int, default=500)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--live-only", action="store_true")
     a = ap.parse_args()
     subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
@@ -67,6 +150,10 @@ def main():
              .stdout.split()[0]) / 1048576
     subprocess.run("find %s -name '*.jsonl' -print0 | xargs -0 cat > /dev/null" % corpus,
                    shell=True)
+    live_lines, live_goals = live_views(work, corpus, a.runs)
+    if a.live_only:
+        print("\n".join(live_lines + [""] + live_goals))
+        return
     empty_home = tempfile.mkdtemp()
     ai_env = dict(os.environ, CLAUDE_CONFIG_DIR=corpus, HOME=empty_home)
     main_job = "%s analyze %s --by session --format csv -q" % (TG, corpus)
@@ -189,6 +276,8 @@ def main():
         if len(har) == 2:
             G.append(row("doubling the entries at most doubles the time", "%.2f×" % (har[1][2] / w), har[1][2] / w <= 2))
     G.append(row("`tokengap --version` ≤ 10 ms", "%.0f ms" % (v * 1000) if v >= 0.01 else "< 10 ms", v <= 0.010))
+    G += live_goals
+    L += live_lines
     with open(os.path.join(ROOT, "notebooks-md/0005-benchmarks.md"), "w") as f:
         f.write("\n".join(L + G) + "\n")
     print("\n".join(G))

@@ -15,6 +15,7 @@ enum Tokengap {
   static let commands: [CommandSpec] = [
     AnalyzeCommand.spec, SimulateCommand.spec, CacheCommand.spec, PairsCommand.spec,
     ChartCommand.spec, ReportCommand.spec, EstimateCommand.spec, RulesCommand.spec, StatuslineCommand.spec,
+    WatchCommand.spec,
   ]
 
   static let overview = """
@@ -103,6 +104,8 @@ enum Tokengap {
         return try await PairsCommand.run(options, output: &output, errors: &errors).rawValue
       case StatuslineCommand.spec.name:
         return try await StatuslineCommand.run(options, output: &output, errors: &errors).rawValue
+      case WatchCommand.spec.name:
+        return try await WatchCommand.run(options, output: &output, errors: &errors).rawValue
       case CacheCommand.spec.name:
         return try await CacheCommand.run(options, output: &output, errors: &errors).rawValue
       default:

@@ -50,6 +50,8 @@ struct StatuslineTests {
       .replacing("PATH", with: path)
     var o = ParsedOptions()
     o.localZone = .utc
+    // No state file under the home folder from a test.
+    o.values["no-cache"] = ["true"]
     let line = await StatuslineCommand.text(forStatus: Array(status.utf8), limit: nil, options: o)
     #expect(line == "P/I 27.3x · hit 96.3% · $2.39")
     let withLimit = await StatuslineCommand.text(forStatus: Array(status.utf8), limit: 30_000, options: o)
@@ -58,7 +60,8 @@ struct StatuslineTests {
 
   @Test("Without a transcript it says so in a few words")
   func missing() async {
-    let o = ParsedOptions()
+    var o = ParsedOptions()
+    o.values["no-cache"] = ["true"]
     #expect(
       await StatuslineCommand.text(forStatus: Array("{}".utf8), limit: nil, options: o).hasPrefix(
         "tokengap: no transcript_path"))

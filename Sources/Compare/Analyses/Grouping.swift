@@ -95,6 +95,9 @@ public struct AnalysisResult: Sendable {
 public struct Analyzer: Sendable {
   package private(set) var table = RequestTable()
   public private(set) var ledger = Ledger()
+  /// Lines read per file, by ``ParallelIngest`` (where a followed file's
+  /// next read starts numbering).
+  package var linesByFile: [String: Int] = [:]
 
   public init() {}
 

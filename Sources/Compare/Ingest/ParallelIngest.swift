@@ -28,30 +28,22 @@ public enum ParallelIngest {
   }
 
   /// Chunk boundaries of a large JSON Lines file, each just after a newline.
-  static func chunks(_ path: String, options: IngestOptions) -> [FileIngest.Chunk]? {
+  ///
+  /// `limit` reads the file only up to that byte (the end of its last
+  /// complete line, for a file that is still being written).
+  static func chunks(_ path: String, options: IngestOptions, limit: Int64? = nil) -> [FileIngest.Chunk]? {
     guard path != "-", options.format == .auto || options.format == .jsonl else { return nil }
     let fd = open(POSIXFiles.cPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-    let size = Int64(st.st_size)
+    let size = min(Int64(st.st_size), limit ?? .max)
     guard size > chunkSize else { return nil }
     var probe = [UInt8](repeating: 0, count: 65_536)
     let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
     guard n > 0 else { return nil }
-    let head = probe[0..<n]
-    // Only plain JSON Lines split: not documents, captures or streams.
-    guard
-      let first = head.first(where: {
-        $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
-      }),
-      first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
-      // Rows are read whole: a file's schema and its rows' source lines stay together.
-      !FormatSniffer.isRows(head),
-      !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
-      let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
-    else { return nil }
+    guard isPlainLines(probe[0..<n]) else { return nil }
     var bounds: [Int64] = [0]
     var at = chunkSize
     var window = [UInt8](repeating: 0, count: 1 << 16)
@@ -79,6 +71,23 @@ public enum ParallelIngest {
     }
     bounds.append(size)
     return (0..<(bounds.count - 1)).map { FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0) }
+  }
+
+  /// Whether a file whose first bytes (up to 64 KiB) are `head` is plain
+  /// JSON Lines: read line by line, each line on its own, so it can be cut
+  /// at any line end (not a document, a capture, a stream or tokengap's rows).
+  static func isPlainLines(_ head: ArraySlice<UInt8>) -> Bool {
+    guard
+      let first = head.first(where: {
+        $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
+      }),
+      first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
+      // Rows are read whole: a file's schema and its rows' source lines stay together.
+      !FormatSniffer.isRows(head),
+      !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
+      let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
+    else { return false }
+    return true
   }
 
   /// Stream events that belong to an open stream (everything but its start).
@@ -130,15 +139,27 @@ public enum ParallelIngest {
     _ files: [String], sizes: [String: Int64] = [:], options: IngestOptions, jobs: Int,
     progress: ((Progress) -> Void)? = nil
   ) async -> Analyzer {
+    await run(files, sizes: sizes, limits: [:], options: options, jobs: jobs, progress: progress)
+  }
+
+  /// ``run(_:sizes:options:jobs:progress:)`` reading each file named in
+  /// `limits` only up to that byte (a JSON Lines file still being written:
+  /// up to the end of its last complete line).
+  package static func run(
+    _ files: [String], sizes: [String: Int64] = [:], limits: [String: Int64], options: IngestOptions, jobs: Int,
+    progress: ((Progress) -> Void)? = nil
+  ) async -> Analyzer {
     var work: [Work] = []
     var pieces: [Int] = []
     for (i, path) in files.enumerated() {
-      let small = sizes[path].map { $0 <= chunkSize } ?? false
-      if !small, let chunks = chunks(path, options: options), chunks.count > 1 {
+      let limit = limits[path]
+      let small = (limit ?? sizes[path]).map { $0 <= chunkSize } ?? false
+      if !small, let chunks = chunks(path, options: options, limit: limit), chunks.count > 1 {
         for (k, c) in chunks.enumerated() { work.append(Work(file: i, path: path, chunk: c, index: k)) }
         pieces.append(chunks.count)
       } else {
-        work.append(Work(file: i, path: path, chunk: nil, index: 0))
+        let whole = limit.map { FileIngest.Chunk(start: 0, end: $0, first: true) }
+        work.append(Work(file: i, path: path, chunk: whole, index: 0))
         pieces.append(1)
       }
     }
@@ -153,6 +174,7 @@ public enum ParallelIngest {
     var bytes: Int64 = 0
     func deliver(_ w: Work, _ p: FilePartial) {
       done += 1
+      analyzer.linesByFile[w.path, default: 0] += p.lineCount
       bytes += p.ledger.bytes
       defer {
         progress?(Progress(done: done, total: work.count, bytes: bytes, requests: analyzer.table.count))

@@ -36,6 +36,23 @@ public struct PricingContext: Sendable {
   }
 }
 
+extension PricingContext {
+  /// The price class of a row of `table` whose model resolved to `model`:
+  /// the one ``PricedTable`` assigns it (and, row by row, `tokengap watch`).
+  package func priceClass(of row: RequestTable.Row, in table: RequestTable, model: ResolvedModel) -> PriceClass {
+    let f = row.flags
+    let day = f.contains(.timed) ? Instant(millisecondsSinceEpoch: row.time).day : pricingDay
+    let options = RequestOptions(
+      batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
+      longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
+      regional: row.traits.regional || ModelCatalog.isRegional(table.strings[row.model]))
+    return PriceClass(
+      model: model, day: day, options: options, catalog: catalog,
+      accounting: rule(source: row.traits.rule, pinned: row.traits.pinned, loggedModel: table.strings[row.model]),
+      aggregate: f.contains(.aggregate))
+  }
+}
+
 /// The de-duplicated requests of a run, each assigned its price class once.
 ///
 /// This is the one table every analysis reads, and ``gap(_:)`` is the one
@@ -113,18 +130,8 @@ public struct PricedTable: Sendable {
           model = context.catalog.resolve(table.strings[row.model])
           resolved[Int(row.model)] = model
         }
-        let f = row.flags
-        let options = RequestOptions(
-          batch: f.contains(.batch), usGeo: f.contains(.usGeo), fast: f.contains(.fast),
-          longContext: f.contains(.longContextKnown) ? f.contains(.longContext) : nil,
-          regional: row.traits.regional || ModelCatalog.isRegional(table.strings[row.model]))
         id = UInt32(classes.count)
-        classes.append(
-          PriceClass(
-            model: model, day: day, options: options, catalog: context.catalog,
-            accounting: context.rule(
-              source: row.traits.rule, pinned: row.traits.pinned, loggedModel: table.strings[row.model]),
-            aggregate: f.contains(.aggregate)))
+        classes.append(context.priceClass(of: row, in: table, model: model))
         classIDs[key] = id
       }
       last = (key, id)
@@ -375,7 +382,7 @@ public struct PricedRequest: Sendable {
     charges(u, countsReads: c.countsCacheReads)
   }
 
-  static func charges(_ u: TokenUsage, countsReads: Bool) -> (Int128, Int128) {
+  package static func charges(_ u: TokenUsage, countsReads: Bool) -> (Int128, Int128) {
     let writes = Int128(u.cacheWrite5m) + Int128(u.cacheWrite1h) + Int128(u.cacheWriteUnknownTTL)
     let p = Int128(u.input) + writes + Int128(u.cacheRead)
     let i = Int128(u.input) + writes + (countsReads ? Int128(u.cacheRead) : 0)

@@ -394,6 +394,12 @@ public struct RequestTable: Sendable {
 
   /// Folds another table in; the result does not depend on the order of tables.
   package mutating func merge(_ other: RequestTable) {
+    merge(other) { _ in }
+  }
+
+  /// ``merge(_:)``, calling `touched` with each row of this table a row of
+  /// `other` went to (new, or merged into).
+  package mutating func merge(_ other: RequestTable, touched: (Int) -> Void) {
     recordsAdded += other.recordsAdded
     var map = [UInt32](repeating: 0, count: other.strings.count)
     for k in 0..<other.strings.count { map[k] = strings.intern(other.strings[UInt32(k)]) }
@@ -416,7 +422,9 @@ public struct RequestTable: Sendable {
       row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
       let logged = other.loggedCost(of: i)
       if row.flags.contains(.fileKey) {
-        noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
+        let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+        noteLoggedCost(logged, at: i)
+        touched(i)
         continue
       }
       let encoded = other.arena.entry(at: row.key)
@@ -424,10 +432,13 @@ public struct RequestTable: Sendable {
       if let existing = find(hash: row.hash, identity: identity) {
         merge(into: existing, row, counts: counts, line: line, measured: m, headers: h, hints: x, copies: row.copies)
         noteLoggedCost(logged, at: existing)
+        touched(existing)
         continue
       }
       row.key = arena.append(encoded)
-      noteLoggedCost(logged, at: insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x))
+      let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+      noteLoggedCost(logged, at: i)
+      touched(i)
     }
   }
 
@@ -582,6 +593,19 @@ public struct RequestTable: Sendable {
       ids.messageID.map { String(decoding: $0, as: UTF8.self) },
       ids.requestID.map { String(decoding: $0, as: UTF8.self) }
     )
+  }
+
+  /// Row `i`'s `message.id` as ``dropReplays()`` sees it (nil for a row
+  /// without one, or merged into another), and whether the row's key is
+  /// `message.id` without a `requestId` (what
+  /// ``mergeCopiesWithoutRequestID()`` merges).
+  package func replayID(of i: Int) -> (messageID: [UInt8]?, withoutRequestID: Bool) {
+    let r = rows[i]
+    guard !r.flags.contains(.fileKey), r.copies > 0 else { return (nil, false) }
+    let entry = arena.entry(at: r.key)
+    let ids = KeyEncoding.ids(entry)
+    guard let m = ids.messageID, !m.isEmpty else { return (nil, false) }
+    return (Array(m), entry.first == 0 && ids.requestID == nil)
   }
 
   /// The key a reader chose for row `i` (usage-report buckets, telemetry
@@ -803,6 +827,144 @@ public struct RequestTable: Sendable {
   package consuming func sealed() -> RequestTable {
     index = KeyIndex()
     return self
+  }
+}
+
+// MARK: - Snapshot
+
+extension RequestTable {
+  /// The table as bytes, for a state file that lets a later run resume
+  /// instead of reading its inputs again; nil when a row carries what the
+  /// snapshot does not keep (captured rate-limit headers or replay hints,
+  /// which only captures have): such a table is read again each time.
+  ///
+  /// Rows keep their order, keys, strings, raw counts, flags, copies and
+  /// lines, so a table read back merges later records exactly as the
+  /// original would.
+  package func snapshot(into w: inout StateWriter) -> Bool {
+    guard headers.isEmpty, hints.isEmpty else { return false }
+    w.u32(UInt32(truncatingIfNeeded: strings.count))
+    for k in 0..<strings.count { w.string(strings[UInt32(k)]) }
+    w.u32(UInt32(truncatingIfNeeded: paths.count))
+    for (project, path) in paths.sorted(by: { $0.key < $1.key }) {
+      w.u32(project)
+      w.u32(path)
+    }
+    w.i64(Int64(recordsAdded))
+    w.u64(UInt64(rows.count))
+    for i in 0..<rows.count {
+      let r = rows[i]
+      w.u32(UInt32(r.flags.rawValue))
+      w.u8(r.traits.rawValue)
+      w.u8(UInt8(r.copies))
+      w.i64(r.time)
+      for id in [r.session, r.project, r.model, r.file, r.agent] { w.u32(id) }
+      if r.flags.contains(.fileKey) {
+        w.i64(r.key)
+      } else {
+        w.data(arena.entry(at: r.key))
+      }
+      let c = counts(of: i)
+      for v in [c.input, c.output, c.cacheCreation, c.cacheRead, c.write5m, c.write1h, c.webSearch] { w.i64(v) }
+      w.i64(Int64(line(of: i)))
+      w.i64(measuredCountTokens(of: i) ?? -1)
+      if let cost = loggedCost(of: i) {
+        w.u8(1)
+        w.u64(UInt64(truncatingIfNeeded: cost.attodollars))
+        w.u64(UInt64(truncatingIfNeeded: cost.attodollars >> 64))
+      } else {
+        w.u8(0)
+      }
+    }
+    return true
+  }
+
+  /// A table read back from ``snapshot(into:)``; nil when anything in the
+  /// bytes is out of place (a string id, a key, a negative count): the
+  /// caller then reads its inputs whole.
+  package init?(snapshot r: inout StateReader) {
+    self.init()
+    guard let stringCount = r.u32() else { return nil }
+    for k in 0..<Int(stringCount) {
+      guard let s = r.string(), strings.intern(s) == UInt32(k) else { return nil }
+    }
+    func valid(_ id: UInt32, orNone: Bool = false) -> Bool {
+      Int(id) < strings.count || (orNone && id == StringPool.none)
+    }
+    guard let pathCount = r.u32() else { return nil }
+    for _ in 0..<pathCount {
+      guard let project = r.u32(), let path = r.u32(), valid(project), valid(path) else { return nil }
+      paths[project] = path
+    }
+    guard let added = r.i64(), added >= 0, let rowCount = r.u64(), rowCount <= UInt64(Int32.max) else { return nil }
+    for _ in 0..<Int(rowCount) {
+      guard let flagBits = r.u32(), flagBits <= UInt32(UInt16.max), let traits = r.u8(), let copies = r.u8(),
+        copies <= 15, let time = r.i64(), let session = r.u32(), let project = r.u32(), let model = r.u32(),
+        let file = r.u32(), let agent = r.u32(), valid(session), valid(project), valid(model), valid(file),
+        valid(agent, orNone: true)
+      else { return nil }
+      let flags = Flags(rawValue: UInt16(flagBits))
+      guard flags.isDisjoint(with: [.hasHeaders]), traits <= 0xF else { return nil }
+      var row = self.row(
+        time: flags.contains(.timed) ? time : nil, flags: flags, session: session, project: project, model: model,
+        file: file, agent: agent, traits: Traits(rawValue: traits))
+      guard flags.contains(.timed) == row.flags.contains(.timed) else { return nil }
+      row.copies = UInt32(copies)
+      var key: [UInt8]?
+      if flags.contains(.fileKey) {
+        guard let sequence = r.i64() else { return nil }
+        row.key = sequence
+        row.flags.insert(.fileKey)
+      } else {
+        guard let bytes = r.data(), Self.wellFormedKey(bytes) else { return nil }
+        key = Array(bytes)
+      }
+      var v: [Int64] = []
+      for _ in 0..<7 {
+        guard let x = r.i64(), x >= 0 else { return nil }
+        v.append(x)
+      }
+      guard let line = r.i64(), line >= 0, line <= Int64(Int32.max), let m = r.i64(), m >= -1,
+        let hasCost = r.u8(), hasCost <= 1
+      else { return nil }
+      var cost: USD?
+      if hasCost == 1 {
+        guard let low = r.u64(), let high = r.u64() else { return nil }
+        cost = USD(attodollars: Int128(Int64(bitPattern: high)) << 64 | Int128(low))
+      }
+      let counts = RawCounts(
+        input: v[0], output: v[1], cacheCreation: v[2], cacheRead: v[3], write5m: v[4], write1h: v[5],
+        webSearch: v[6])
+      if let key {
+        row.hash = KeyHash.hash(KeyEncoding.identity(key))
+        row.key = arena.append(key)
+      }
+      let i = insertNew(row, counts: counts, line: Int(line), measured: m >= 0 ? m : nil, headers: nil, hints: nil)
+      noteLoggedCost(cost, at: i)
+    }
+    recordsAdded = Int(added)
+  }
+
+  /// Whether `bytes` is one whole ``KeyEncoding`` entry: a kind of 0 or 1,
+  /// then its parts' lengths and bytes, ending where the bytes end.
+  static func wellFormedKey(_ bytes: ArraySlice<UInt8>) -> Bool {
+    guard let kind = bytes.first, kind <= 1 else { return false }
+    var at = bytes.startIndex + 1
+    for _ in 0..<(kind == 1 ? 3 : 2) {
+      var n = 0
+      var shift = 0
+      while true {
+        guard at < bytes.endIndex, shift <= 28 else { return false }
+        let b = bytes[at]
+        at += 1
+        n |= Int(b & 0x7F) << shift
+        shift += 7
+        if b & 0x80 == 0 { break }
+      }
+      guard n == 0 || n - 1 <= bytes.endIndex - at else { return false }
+      if n > 0 { at += n - 1 }
+    }
+    return at == bytes.endIndex
   }
 }
 

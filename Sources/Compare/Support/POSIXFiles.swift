@@ -332,9 +332,25 @@ package enum POSIXFiles {
     return 0
   }
 
+  /// Writes a cache file whole (a temporary file renamed into place) without
+  /// waiting for the disk: a cache must carry its own check (a crash can
+  /// leave it torn, never half-replaced by another's bytes).
+  package static func writeCache(_ bytes: [UInt8], to path: String) throws(FileError) {
+    let tmp = try stage(beside: path, mode: newFileMode, sync: false) { fd in bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+    guard rename(tmp, path) == 0 else {
+      let e = errno
+      unlink(tmp)
+      throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
+    }
+  }
+
   /// A new temporary file in the folder of `path`, filled by `fill` (which
-  /// returns 0 or an errno), given `mode`, synced and closed; its path.
-  private static func stage(beside path: String, mode: mode_t, _ fill: (Int32) -> Int32) throws(FileError) -> String {
+  /// returns 0 or an errno), given `mode`, synced (unless `sync` is false)
+  /// and closed; its path.
+  private static func stage(beside path: String, mode: mode_t, sync: Bool = true, _ fill: (Int32) -> Int32)
+    throws(FileError) -> String
+  {
     let dir: String
     if let slash = path.lastIndex(of: "/") {
       dir = String(path[..<slash])
@@ -356,7 +372,7 @@ package enum POSIXFiles {
       throw FileError(path: path, kind: .unwritable, reason: errnoText(failed))
     }
     fchmod(fd, mode)
-    guard fsync(fd) == 0 || errno == EINVAL, close(fd) == 0 else {
+    guard !sync || fsync(fd) == 0 || errno == EINVAL, close(fd) == 0 else {
       let e = errno
       unlink(tmp)
       throw FileError(path: path, kind: .unwritable, reason: errnoText(e))
