@@ -764,9 +764,9 @@ extension PricedTable {
     ) { k in
       let i = Int(sorted[k])
       // The final columns come after the trailing ones, as the header has them.
-      let cells = requestCells(row: i, timeZone: timeZone)
-      let n = AnalysisRenderer.finalColumns.count
-      return Array(cells.dropLast(n)) + requestTrailingCells(row: i) + cells.suffix(n)
+      var cells = requestCells(row: i, timeZone: timeZone)
+      cells.insert(contentsOf: requestTrailingCells(row: i), at: cells.count - AnalysisRenderer.finalColumns.count)
+      return cells
     }
   }
 

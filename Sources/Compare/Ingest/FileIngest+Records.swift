@@ -1,4 +1,6 @@
+import Dispatch
 import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -760,13 +762,34 @@ extension FileIngest {
     let pairing = FileIngest.contains(bytes, 0..<bytes.count, Array("/v1/messages/count_tokens".utf8))
     var stream = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
     var ledger = partial.ledger
-    let shaped: Bool
-    do {
-      shaped = try JSONParser.forEachHAREntry(bytes) { stream.add($0, ledger: &ledger) }
-    } catch {
-      shaped = false
+    guard let ranges = try? JSONParser.harEntryRanges(bytes) else { return false }
+    // Entries are read in slices side by side, each into its own stream and
+    // ledger, joined in order: what one pass in order would give.
+    let slices = ranges.count >= options.harSliceEntries ? max(2, min(ParallelIngest.cores, 4)) : 1
+    let size = (ranges.count + slices - 1) / max(1, slices)
+    let parts = Mutex([(CaptureReader.HARStream, Ledger)?](repeating: nil, count: slices))
+    let shared = SharedBytes(bytes)
+    let failed = Mutex(false)
+    DispatchQueue.concurrentPerform(iterations: slices) { k in
+      var part = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
+      part.index = k * size
+      var partLedger = Ledger()
+      for r in ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)] {
+        guard let entry = try? JSONParser.parse(UnsafeBufferPointer(rebasing: shared.bytes[r]), maxDepth: 10_000 - 3)
+        else {
+          failed.withLock { $0 = true }
+          return
+        }
+        part.add(entry, ledger: &partLedger)
+      }
+      parts.withLock { $0[k] = (part, partLedger) }
     }
-    guard shaped else { return false }
+    guard !failed.withLock({ $0 }) else { return false }
+    for part in parts.withLock({ $0 }) {
+      guard let (s, l) = part else { return false }
+      stream.append(s)
+      ledger.merge(l)
+    }
     partial.ledger = ledger
     partial.ledger.lines += 1
     partial.ledger.records += 1
@@ -788,4 +811,11 @@ extension FileIngest {
         (s.properties.isAlphabetic && s.isASCII) || ("0"..."9").contains(s) ? Character(s) : "-"
       })
   }
+}
+
+/// A file's bytes, read by slices side by side while the file's reader
+/// waits for them all: the buffer outlives every use.
+private struct SharedBytes: @unchecked Sendable {
+  let bytes: UnsafeBufferPointer<UInt8>
+  init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 }

@@ -37,6 +37,11 @@ public struct IngestOptions: Sendable {
   /// each shipped file both ways.
   package var leanRecords = true
 
+  /// A HAR with at least this many entries is read in slices side by side
+  /// (each slice's entries parsed apart, the slices joined in order). The
+  /// result is the same either way: a test reads HARs both ways.
+  package var harSliceEntries = 2_048
+
   /// The default line cap: 64 MiB.
   public static let defaultLineLimit = 64 << 20
   /// The default document cap: 1 GiB.

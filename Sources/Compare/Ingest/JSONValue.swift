@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A parsed JSON document: the catalog, API responses, whole captures.
 ///
 /// Transcripts never go through this type; they use ``LineScanner``.
@@ -103,6 +111,83 @@ package struct JSONParser {
   package static func forEachHAREntry(
     _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000, _ body: (JSONValue) -> Void
   ) throws(JSONError) -> Bool {
+    try walkHAR(bytes, maxDepth: maxDepth) { (p) throws(JSONError) in
+      let budget = p.maxDepth
+      p.maxDepth = budget - 3
+      defer { p.maxDepth = budget }
+      body(try p.parseValue())
+    }
+  }
+
+  /// Where each HAR entry lies, found without parsing the entries: their
+  /// brackets are counted outside strings. Everything around them is parsed
+  /// as ``forEachHAREntry(_:maxDepth:_:)`` parses it; each range must then
+  /// be parsed whole with ``parse(_:maxDepth:)`` at `maxDepth - 3`, which
+  /// validates it (a range that is not one value fails there), so the
+  /// document reads or fails exactly as one walk would. nil when the
+  /// document is not shaped so.
+  package static func harEntryRanges(
+    _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000
+  ) throws(JSONError) -> [Range<Int>]? {
+    var ranges: [Range<Int>] = []
+    let shaped = try walkHAR(bytes, maxDepth: maxDepth) { (p) throws(JSONError) in
+      p.skipSpace()
+      let start = p.i
+      try p.skim()
+      ranges.append(start..<p.i)
+    }
+    return shaped ? ranges : nil
+  }
+
+  /// Steps over one value without reading it: brackets are counted (not
+  /// matched) outside strings, and a scalar runs to the next `,`, closing
+  /// bracket or white space. What it steps over is validated by whoever
+  /// parses the range.
+  private mutating func skim() throws(JSONError) {
+    guard let base = bytes.baseAddress else { throw JSONError(offset: i, reason: "unexpected end") }
+    let n = bytes.count
+    var depth = 0
+    while i < n {
+      let c = base[i]
+      if c == UInt8(ascii: "\"") {
+        i += 1
+        while true {
+          guard i < n, let q = memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) else {
+            throw JSONError(offset: n, reason: "unterminated string")
+          }
+          let at = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
+          var k = at - 1
+          var slashes = 0
+          while k >= i, base[k] == UInt8(ascii: "\\") {
+            slashes += 1
+            k -= 1
+          }
+          i = at + 1
+          if slashes % 2 == 0 { break }
+        }
+        if depth == 0 { return }
+        continue
+      }
+      if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+        depth += 1
+      } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+        if depth == 0 { return }
+        depth -= 1
+        i += 1
+        if depth == 0 { return }
+        continue
+      } else if depth == 0, c == UInt8(ascii: ",") || c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+        return
+      }
+      i += 1
+    }
+    if depth > 0 { throw JSONError(offset: n, reason: "unexpected end") }
+  }
+
+  /// The walk of ``forEachHAREntry(_:maxDepth:_:)``: `element` reads each entry.
+  private static func walkHAR(
+    _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, element: (inout JSONParser) throws(JSONError) -> Void
+  ) throws(JSONError) -> Bool {
     var p = JSONParser(bytes, maxDepth: maxDepth)
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
     var sawLog = false
@@ -134,12 +219,7 @@ package struct JSONParser {
           try p.skip(depth: 2)
           return
         }
-        try p.elements { (p) throws(JSONError) in
-          let budget = p.maxDepth
-          p.maxDepth = budget - 3
-          defer { p.maxDepth = budget }
-          body(try p.parseValue())
-        }
+        try p.elements(element)
       }
     }
     p.skipSpace()

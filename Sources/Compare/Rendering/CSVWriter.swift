@@ -41,13 +41,24 @@ package struct CSVWriter {
   /// Whether a cell is written as it is: digits, letters, `.`, `_`, `:` and
   /// `-` after the first byte (most cells are plain numbers or words).
   static func isPlain(_ bytes: some Sequence<UInt8>) -> Bool {
-    for (n, c) in bytes.enumerated() {
-      let safe =
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-        || c == 0x2E || c == 0x5F || c == 0x3A || (n > 0 && c == 0x2D)
-      if !safe { return false }
+    var first = true
+    for c in bytes {
+      // Bit 0: safe anywhere; bit 1: safe after the first byte.
+      let safe = plainBytes[Int(c)]
+      if safe & (first ? 1 : 2) == 0 { return false }
+      first = false
     }
     return true
+  }
+
+  /// Per byte, where ``isPlain(_:)`` lets it stand.
+  private static let plainBytes: [UInt8] = (0..<256).map { (c: Int) -> UInt8 in
+    if (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E || c == 0x5F
+      || c == 0x3A
+    {
+      return 3
+    }
+    return c == 0x2D ? 2 : 0
   }
 
   /// A cell as written: formula-like text is prefixed with `'` (OWASP), and

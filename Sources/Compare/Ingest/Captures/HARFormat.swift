@@ -157,6 +157,19 @@ extension CaptureReader {
       }
     }
 
+    /// Takes in the entries `other` read after this stream's (a slice of
+    /// the same file read side by side): the result is what one stream
+    /// reading both slices in order would hold.
+    mutating func append(_ other: HARStream) {
+      for (key, group) in other.groups {
+        groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
+      }
+      values += other.values
+      records += other.records
+      keys += other.keys
+      index = other.index
+    }
+
     /// The records, each paired with the latest count_tokens call of the
     /// same prompt made no later than it.
     mutating func finish(ledger: inout Ledger) -> [RawUsage] {
@@ -477,6 +490,12 @@ struct CountGroup {
   mutating func append(index: Int, time: Instant?) {
     indices.append(index)
     times.append(time?.millisecondsSinceEpoch ?? .min)
+  }
+
+  /// Appends `other`'s calls after these, their indices moved by `offset`.
+  mutating func append(contentsOf other: CountGroup, offset: Int) {
+    indices += other.indices.map { $0 + offset }
+    times += other.times
   }
 
   /// The index of the call taken, now used; nil when none qualifies.
