@@ -57,12 +57,14 @@ enum Tokengap {
       output.write(HelpLayout.wrap(overview, width: output.columns))
       return ExitCode.ok.rawValue
     case "completions":
-      guard let shell = rest.first, rest.count == 1, let script = Completions.script(for: shell) else {
+      guard let text = rest.first, rest.count == 1, let shell = Completions.Shell(rawValue: text) else {
+        let hint = rest.count == 1 ? Suggestions.hint(rest[rest.startIndex], Completions.Shell.spellings) : ""
         errors.write(
-          "tokengap: error: 'completions' takes one shell: bash, zsh or fish (tokengap completions bash)\n")
+          "tokengap: error: \(Escape.terminal("'completions' takes one shell: \(Completions.Shell.helpList) (tokengap completions bash)" + hint))\n"
+        )
         return ExitCode.usage.rawValue
       }
-      output.write(script)
+      output.write(Completions.script(for: shell))
       return ExitCode.ok.rawValue
     case "help":
       guard let name = rest.first else {

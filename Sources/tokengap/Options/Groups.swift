@@ -96,6 +96,11 @@ struct LimitOptions {
   /// `--limits`: a saved rate_limits response.
   var file: String?
 
+  /// Limits from a tier alone (`watch --tier`).
+  init(tier: String? = nil) {
+    self.tier = tier
+  }
+
   init(_ o: ParsedOptions) throws(UsageError) {
     tier = o.value("tier")
     itpm = try o.count("itpm")

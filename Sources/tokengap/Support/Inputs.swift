@@ -11,7 +11,8 @@ enum Inputs {
         "Keep records at or after this time: a day (2026-01-01, 20260101, today, yesterday; midnight in --timezone where the command has it, else UTC), a span back from now (7d, 24h) or an RFC 3339 time."
     ),
     OptionSpec(name: "until", value: "time", help: "Keep records before this time, in the forms --since takes."),
-    OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
+    OptionSpec(
+      name: "model", value: "text", help: "Keep models whose id contains this text.", catalogValues: .models),
     OptionSpec(
       name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
     OptionSpec(
