@@ -170,14 +170,6 @@ struct ParsedOptions {
     return n
   }
 
-  /// One of a fixed set of spellings.
-  func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type, default d: E)
-    throws(UsageError) -> E where E.RawValue == String
-  {
-    guard let text = value(name) else { return d }
-    return try Self.choice(name, text, E.allCases.map { $0 })
-  }
-
   /// One of the given spellings, or a usage error listing them.
   static func choice<E: RawRepresentable>(_ name: String, _ text: String, _ cases: [E])
     throws(UsageError) -> E where E.RawValue == String

@@ -202,11 +202,6 @@ enum Common {
     return .table
   }
 
-  /// The built-in catalog or the one named by `--catalog`.
-  static func catalog(_ options: ParsedOptions) throws -> ModelCatalog {
-    try catalog(path: options.value("catalog"))
-  }
-
   /// The built-in catalog, or the one in the file at `path`.
   static func catalog(path: String?) throws -> ModelCatalog {
     guard let path else { return CatalogLoader.embedded() }

@@ -31,7 +31,9 @@ struct InputOptions {
   /// midnight in `zone`.
   init(_ o: ParsedOptions, zone: TimeZoneRule = .utc) throws(UsageError) {
     paths = o.positionals
-    format = try o.choice("input-format", InputFormat.self, default: .auto)
+    format =
+      try o.choice("input-format", InputFormat.self)
+      ?? .auto
     since = try o.time("since", zone: zone)
     until = try o.time("until", zone: zone)
     sinceText = o.value("since")
@@ -43,9 +45,7 @@ struct InputOptions {
     }
     model = o.value("model")
     pricingDay = try o.instant("at")?.day
-    if o.value("accounting") != nil {
-      accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
-    }
+    accounting = try o.choice("accounting", Accounting.self)
     if let text = o.value("jobs") {
       guard let j = Int(text), j >= 1, j <= 256 else {
         throw UsageError("'--jobs' must be a whole number from 1 to 256, not '\(text)'")

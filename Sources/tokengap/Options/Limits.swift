@@ -95,14 +95,6 @@ enum Replay {
   /// The limits per pool named by `--tier`, `--itpm/--otpm/--rpm` or
   /// `--limits`; nil when none was asked for.
   static func limits(
-    _ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
-  ) throws -> Limits? {
-    try limits(LimitOptions(o), catalog: catalog, firstDay: firstDay, lastDay: lastDay, required: required)
-  }
-
-  /// ``limits(_:catalog:firstDay:lastDay:required:)`` with the limit
-  /// options parsed.
-  static func limits(
     _ o: LimitOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
   ) throws -> Limits? {
     let explicit = [o.itpm, o.otpm, o.rpm]

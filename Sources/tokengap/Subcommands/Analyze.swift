@@ -174,8 +174,8 @@ extension AnalyzeCommand {
   ) {
     let table = format == .table
     let sessions = table && dims == [.session]
-    var key = try o.value("sort").map { text throws(UsageError) in try GroupSort.parse("sort", text) }
-    let order = try o.value("order").map { text throws(UsageError) in try SortOrder.parse("order", text) } ?? .desc
+    var key = try o.choice("sort", GroupSort.self)
+    let order = try o.choice("order", SortOrder.self) ?? .desc
     if key == nil, sessions { key = .time }
     if key == nil, o.value("order") != nil {
       throw UsageError("'--order' orders what '--sort' names: give '--sort cost', 'ratio', 'time' or 'tokens' too")

@@ -106,8 +106,8 @@ enum EstimateCommand {
           model: model, input: try o.count("input") ?? 0, cacheWrite: total, cacheWrite5m: w5, cacheWrite1h: w1,
           cacheRead: try o.count("cache-read"), outputTokens: try o.count("output-tokens") ?? 0,
           webSearch: try o.count("web-search"), day: try o.instant("at")?.day,
-          geo: try o.value("geo").map { text throws(UsageError) in try Geography.parse("geo", text) } ?? .global,
-          speed: try o.value("speed").map { text throws(UsageError) in try Speed.parse("speed", text) } ?? .standard,
+          geo: try o.choice("geo", Geography.self) ?? .global,
+          speed: try o.choice("speed", Speed.self) ?? .standard,
           batch: o.flag("batch")))
     }
   }

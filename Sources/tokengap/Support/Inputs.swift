@@ -53,13 +53,6 @@ enum Inputs {
     var ledger: Ledger { priced.ledger }
   }
 
-  /// Finds and reads the inputs named by the options.
-  ///
-  /// Days in `--since` and `--until` start at midnight in `zone`.
-  static func load(_ o: ParsedOptions, zone: TimeZoneRule = .utc) async throws -> Loaded {
-    try await load(InputOptions(o, zone: zone))
-  }
-
   /// Finds and reads the inputs the options name.
   static func load(_ i: InputOptions) async throws -> Loaded {
     let catalog = try Common.catalog(path: i.catalogPath)
@@ -132,15 +125,6 @@ enum Inputs {
   ///   `simulate`), and how the requests read fall short of it; nil for
   ///   the general one.
   static func requireUsable(
-    _ usable: Bool, _ input: Loaded, _ o: ParsedOptions, needs: (what: String, lacking: String)? = nil,
-    errors: inout any TextSink
-  ) throws {
-    guard !usable else { return }
-    try requireUsable(usable, input, InputOptions(o), needs: needs, errors: &errors)
-  }
-
-  /// ``requireUsable(_:_:_:needs:errors:)`` with the input options parsed.
-  static func requireUsable(
     _ usable: Bool, _ input: Loaded, _ i: InputOptions, needs: (what: String, lacking: String)? = nil,
     errors: inout any TextSink
   ) throws {
@@ -182,13 +166,6 @@ enum Inputs {
   }
 
   /// Prints the ledger and decides the exit status after a report was written.
-  static func finish(
-    _ ledger: Ledger, _ o: ParsedOptions, usable: Bool, errors: inout any TextSink
-  ) -> ExitCode {
-    finish(ledger, quiet: o.flag("quiet"), strict: o.flag("strict"), usable: usable, errors: &errors)
-  }
-
-  /// ``finish(_:_:usable:errors:)`` with the input options parsed.
   static func finish(_ ledger: Ledger, _ i: InputOptions, usable: Bool, errors: inout any TextSink) -> ExitCode {
     finish(ledger, quiet: i.quiet, strict: i.strict, usable: usable, errors: &errors)
   }
