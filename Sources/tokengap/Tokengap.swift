@@ -57,6 +57,10 @@ enum Tokengap {
       output.write(HelpLayout.wrap(overview, width: output.columns))
       return ExitCode.ok.rawValue
     case "completions":
+      if rest.count == 1, rest.first == "-h" || rest.first == "--help" {
+        output.write(HelpLayout.wrap(Completions.spec.help(), width: output.columns))
+        return ExitCode.ok.rawValue
+      }
       guard let text = rest.first, rest.count == 1, let shell = Completions.Shell(rawValue: text) else {
         let hint = rest.count == 1 ? Suggestions.hint(rest[rest.startIndex], Completions.Shell.spellings) : ""
         errors.write(
@@ -71,7 +75,7 @@ enum Tokengap {
         output.write(HelpLayout.wrap(overview, width: output.columns))
         return ExitCode.ok.rawValue
       }
-      guard let spec = commands.first(where: { $0.name == name }) else {
+      guard let spec = (commands + [Completions.spec]).first(where: { $0.name == name }) else {
         errors.write("tokengap: error: \(Escape.terminal(unknownSubcommand(name)))\n")
         return ExitCode.usage.rawValue
       }

@@ -128,6 +128,14 @@ struct CatalogCompletionsTests {
     #expect(r.out.contains(ids.joined(separator: " ")))
   }
 
+  @Test("completions has help, as 'help completions' and with -h or --help")
+  func completionsHelp() async {
+    let help = await tokengap("help", "completions")
+    #expect(help.status == 0 && help.out.hasPrefix("OVERVIEW: Print a completion script for a shell."))
+    #expect(help.out.contains("USAGE: tokengap completions bash|zsh|fish\n"))
+    for flag in ["-h", "--help"] { #expect(await tokengap("completions", flag).out == help.out) }
+  }
+
   @Test("A mistyped shell gets the nearest")
   func shellHint() async {
     let r = await tokengap("completions", "zhs")

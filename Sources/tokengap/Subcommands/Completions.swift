@@ -19,6 +19,21 @@ enum Completions {
 
   static var commands: [CommandSpec] { Tokengap.commands }
 
+  /// `completions`' own help: it takes a shell, not options.
+  static let spec = CommandSpec(
+    name: "completions",
+    abstract: "Print a completion script for a shell.",
+    usage: "tokengap completions \(Shell.spellings.joined(separator: "|"))",
+    arguments: [("<shell>", Shell.helpList + ".")],
+    options: [],
+    discussion: """
+      Load it for this bash session with source <(tokengap completions bash);
+      save it as ~/.local/share/bash-completion/completions/tokengap (bash),
+      _tokengap in a folder of $fpath (zsh), or
+      ~/.config/fish/completions/tokengap.fish (fish). Tier names and model ids
+      are offered from the built-in catalog.
+      """)
+
   /// The values offered for an option: its fixed choices, else those the
   /// built-in catalog holds (tiers, model ids); empty for a file or free text.
   static func values(_ o: OptionSpec) -> [String] {
@@ -51,7 +66,7 @@ enum Completions {
           return
         fi
         case "${COMP_WORDS[1]}" in
-          help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " "))" -- "$cur")); return ;;
+          help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " ")) completions" -- "$cur")); return ;;
           completions) COMPREPLY=($(compgen -W "\(Shell.spellings.joined(separator: " "))" -- "$cur")); return ;;
 
       """
@@ -116,7 +131,7 @@ enum Completions {
           return
         fi
         case $words[2] in
-          help) _values 'subcommand' \(commands.map(\.name).joined(separator: " ")) ;;
+          help) _values 'subcommand' \(commands.map(\.name).joined(separator: " ")) completions ;;
           completions) _values 'shell' \(Shell.spellings.joined(separator: " ")) ;;
 
       """
