@@ -32,6 +32,25 @@ struct OptionSpec {
   /// The values the option takes, when it is a fixed list: what shell
   /// completions offer (help and errors name them too).
   var choices: [String] = []
+  /// Values that come from the catalog rather than a fixed list (tier
+  /// names, model ids): completions offer the built-in catalog's.
+  var catalogValues: CatalogValues? = nil
+}
+
+/// A list of values an option takes that the catalog holds.
+enum CatalogValues {
+  /// Rate-limit tier names (`tier-1`, `scale`).
+  case tiers
+  /// Model ids (`claude-sonnet-4-5`).
+  case models
+
+  /// The values in `catalog`, each once, in the order completions offer them.
+  func values(in catalog: ModelCatalog) -> [String] {
+    switch self {
+    case .tiers: Replay.tierNames(catalog.rateLimitTables.flatMap(\.tiers))
+    case .models: catalog.models.map(\.id)
+    }
+  }
 }
 
 /// A subcommand's interface, for parsing and for help.
@@ -149,14 +168,6 @@ struct ParsedOptions {
       throw UsageError("'--\(name)' needs a whole number of 0 or more, not '\(text)'")
     }
     return n
-  }
-
-  /// One of a fixed set of spellings.
-  func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type, default d: E)
-    throws(UsageError) -> E where E.RawValue == String
-  {
-    guard let text = value(name) else { return d }
-    return try Self.choice(name, text, E.allCases.map { $0 })
   }
 
   /// One of the given spellings, or a usage error listing them.

@@ -57,19 +57,25 @@ enum Tokengap {
       output.write(HelpLayout.wrap(overview, width: output.columns))
       return ExitCode.ok.rawValue
     case "completions":
-      guard let shell = rest.first, rest.count == 1, let script = Completions.script(for: shell) else {
+      if rest.count == 1, rest.first == "-h" || rest.first == "--help" {
+        output.write(HelpLayout.wrap(Completions.spec.help(), width: output.columns))
+        return ExitCode.ok.rawValue
+      }
+      guard let text = rest.first, rest.count == 1, let shell = Completions.Shell(rawValue: text) else {
+        let hint = rest.count == 1 ? Suggestions.hint(rest[rest.startIndex], Completions.Shell.spellings) : ""
         errors.write(
-          "tokengap: error: 'completions' takes one shell: bash, zsh or fish (tokengap completions bash)\n")
+          "tokengap: error: \(Escape.terminal("'completions' takes one shell: \(Completions.Shell.helpList) (tokengap completions bash)" + hint))\n"
+        )
         return ExitCode.usage.rawValue
       }
-      output.write(script)
+      output.write(Completions.script(for: shell))
       return ExitCode.ok.rawValue
     case "help":
       guard let name = rest.first else {
         output.write(HelpLayout.wrap(overview, width: output.columns))
         return ExitCode.ok.rawValue
       }
-      guard let spec = commands.first(where: { $0.name == name }) else {
+      guard let spec = (commands + [Completions.spec]).first(where: { $0.name == name }) else {
         errors.write("tokengap: error: \(Escape.terminal(unknownSubcommand(name)))\n")
         return ExitCode.usage.rawValue
       }
@@ -198,11 +204,6 @@ enum Common {
       for (ext, format) in byExtension where name.hasSuffix(ext) && formats.contains(format) { return format }
     }
     return .table
-  }
-
-  /// The built-in catalog or the one named by `--catalog`.
-  static func catalog(_ options: ParsedOptions) throws -> ModelCatalog {
-    try catalog(path: options.value("catalog"))
   }
 
   /// The built-in catalog, or the one in the file at `path`.

@@ -270,7 +270,10 @@ struct ChartCLITests {
 struct HelpSnapshotTests {
   @Test(
     "Every command's help matches its reviewed snapshot",
-    arguments: ["overview", "analyze", "simulate", "cache", "pairs", "chart", "report", "estimate", "rules"])
+    arguments: [
+      "overview", "analyze", "simulate", "cache", "pairs", "chart", "report", "estimate", "rules", "statusline",
+      "watch", "completions",
+    ])
   func help(_ name: String) async throws {
     let r = name == "overview" ? await tokengap("--help") : await tokengap("help", name)
     let path = root + "/Tests/tokengapTests/Snapshots/help-\(name).txt"

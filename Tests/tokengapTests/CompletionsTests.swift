@@ -48,29 +48,27 @@ struct StatuslineTests {
     let status =
       #"{"session_id":"fe5e1c67-53e7-4862-81ae-d0e013e3270b","transcript_path":"PATH","model":{"id":"claude-sonnet-4-20250514","display_name":"Sonnet 4"},"cwd":"/path/to/Demo","workspace":{"current_dir":"/path/to/Demo"}}"#
       .replacing("PATH", with: path)
-    var o = ParsedOptions()
-    o.localZone = .utc
     // No state file under the home folder from a test.
-    o.values["no-cache"] = ["true"]
-    let line = await StatuslineCommand.text(forStatus: Array(status.utf8), limit: nil, options: o)
+    let o = StatuslineCommand.Options(noCache: true)
+    let line = await StatuslineCommand.text(forStatus: Array(status.utf8), options: o)
     #expect(line == "P/I 27.3x · hit 96.3% · $2.39")
-    let withLimit = await StatuslineCommand.text(forStatus: Array(status.utf8), limit: 30_000, options: o)
+    let withLimit = await StatuslineCommand.text(
+      forStatus: Array(status.utf8), options: StatuslineCommand.Options(itpm: 30_000, noCache: true))
     #expect(withLimit.hasPrefix("P/I 27.3x · hit 96.3% · $2.39 · ITPM ") && withLimit.hasSuffix("% of 30.0K"))
   }
 
   @Test("Without a transcript it says so in a few words")
   func missing() async {
-    var o = ParsedOptions()
-    o.values["no-cache"] = ["true"]
+    let o = StatuslineCommand.Options(noCache: true)
     #expect(
-      await StatuslineCommand.text(forStatus: Array("{}".utf8), limit: nil, options: o).hasPrefix(
+      await StatuslineCommand.text(forStatus: Array("{}".utf8), options: o).hasPrefix(
         "tokengap: no transcript_path"))
     #expect(
-      await StatuslineCommand.text(forStatus: Array("not json".utf8), limit: nil, options: o).hasPrefix(
+      await StatuslineCommand.text(forStatus: Array("not json".utf8), options: o).hasPrefix(
         "tokengap: no transcript_path"))
     let none = #"{"transcript_path":"/nonexistent/x.jsonl"}"#
     #expect(
-      await StatuslineCommand.text(forStatus: Array(none.utf8), limit: nil, options: o)
+      await StatuslineCommand.text(forStatus: Array(none.utf8), options: o)
         == "tokengap: no usage in x.jsonl")
   }
 }

@@ -59,8 +59,9 @@ struct StatuslineStateTests {
     }
 
     func line(_ args: [String] = []) async throws -> (line: String, bytesRead: Int64) {
-      let o = try parseOptions(args[...] + ["--cache-dir", cache], StatuslineCommand.spec)
-      return await StatuslineCommand.reading(status: try status(), limit: 30_000, options: o)
+      let o = try StatuslineCommand.Options(
+        parseOptions(args[...] + ["--cache-dir", cache, "--itpm", "30000"], StatuslineCommand.spec))
+      return await StatuslineCommand.reading(status: try status(), options: o)
     }
 
     /// The line of a full read, with no state read or written.

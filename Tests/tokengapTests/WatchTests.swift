@@ -107,8 +107,9 @@ struct WatchTests {
         read.append(live.touchedLastUpdate)
         final = live
       }, now: { Instant(millisecondsSinceEpoch: 1_768_471_200_000) }, terminal: false)
-    let o = try parseOptions(
-      [dir, "--iterations", "6", "--interval", "0", "--timezone", "UTC", "--itpm", "30000"][...], WatchCommand.spec)
+    let o = try WatchCommand.Options(
+      parseOptions(
+        [dir, "--iterations", "6", "--interval", "0", "--timezone", "UTC", "--itpm", "30000"][...], WatchCommand.spec))
     var out: any TextSink = BufferSink()
     #expect(try WatchCommand.watch(o, output: &out, hooks: hooks) == .ok)
     let live = try #require(final)

@@ -39,6 +39,14 @@ extension OptionChoice {
   }
 }
 
+extension ParsedOptions {
+  /// The case of `type` that option `name` spells; nil when it is not given.
+  func choice<C: OptionChoice>(_ name: String, _ type: C.Type) throws(UsageError) -> C? {
+    guard let text = value(name) else { return nil }
+    return try C.parse(name, text)
+  }
+}
+
 extension OptionSpec {
   /// An option whose value is one of a choice's cases: help is `lead`, the
   /// cases with their notes, then `tail`; completions offer the cases.

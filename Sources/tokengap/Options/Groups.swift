@@ -31,7 +31,9 @@ struct InputOptions {
   /// midnight in `zone`.
   init(_ o: ParsedOptions, zone: TimeZoneRule = .utc) throws(UsageError) {
     paths = o.positionals
-    format = try o.choice("input-format", InputFormat.self, default: .auto)
+    format =
+      try o.choice("input-format", InputFormat.self)
+      ?? .auto
     since = try o.time("since", zone: zone)
     until = try o.time("until", zone: zone)
     sinceText = o.value("since")
@@ -43,9 +45,7 @@ struct InputOptions {
     }
     model = o.value("model")
     pricingDay = try o.instant("at")?.day
-    if o.value("accounting") != nil {
-      accounting = try o.choice("accounting", Accounting.self, default: .anthropic)
-    }
+    accounting = try o.choice("accounting", Accounting.self)
     if let text = o.value("jobs") {
       guard let j = Int(text), j >= 1, j <= 256 else {
         throw UsageError("'--jobs' must be a whole number from 1 to 256, not '\(text)'")
@@ -95,6 +95,11 @@ struct LimitOptions {
   var rpm: Int64?
   /// `--limits`: a saved rate_limits response.
   var file: String?
+
+  /// Limits from a tier alone (`watch --tier`).
+  init(tier: String? = nil) {
+    self.tier = tier
+  }
 
   init(_ o: ParsedOptions) throws(UsageError) {
     tier = o.value("tier")

@@ -6,7 +6,8 @@ enum Replay {
   static let limitOptions: [OptionSpec] = [
     OptionSpec(
       name: "tier", value: "name",
-      help: "Rate-limit tier from the catalog: tier-1 … tier-4 (2025), start, build, scale (from 2026-09)."),
+      help: "Rate-limit tier from the catalog: tier-1 … tier-4 (2025), start, build, scale (from 2026-09).",
+      catalogValues: .tiers),
     OptionSpec(
       name: "limits-at", value: "date", help: "Day whose rate-limit table applies.",
       defaultText: "the day of the first request"),
@@ -46,14 +47,19 @@ enum Replay {
 
   /// `no rate-limit table lists tier 'x'`, the tiers there are, and the nearest.
   static func unknownTier(_ tier: String, in tiers: [String], on day: CivilDay?) -> String {
-    var seen = Set<String>()
-    // Numbered tiers in order, then the others as the tables list them.
-    let unique = tiers.filter { seen.insert($0).inserted }
-    let names = unique.filter { $0.hasPrefix("tier-") }.sorted() + unique.filter { !$0.hasPrefix("tier-") }
+    let names = tierNames(tiers)
     let when = day.map { " in force on \($0)" } ?? ""
     guard !names.isEmpty else { return "no rate-limit table\(when) lists tier '\(tier)', nor any tier" }
     return "no rate-limit table\(when) lists tier '\(tier)'; the tiers are \(names.joined(separator: ", "))"
       + Suggestions.hint(tier, names)
+  }
+
+  /// Tier names each once: the numbered tiers in order, then the others as
+  /// the tables list them.
+  static func tierNames(_ tiers: [String]) -> [String] {
+    var seen = Set<String>()
+    let unique = tiers.filter { seen.insert($0).inserted }
+    return unique.filter { $0.hasPrefix("tier-") }.sorted() + unique.filter { !$0.hasPrefix("tier-") }
   }
 
   /// The timed requests as arrivals, and how many had no time.
@@ -88,14 +94,6 @@ enum Replay {
 
   /// The limits per pool named by `--tier`, `--itpm/--otpm/--rpm` or
   /// `--limits`; nil when none was asked for.
-  static func limits(
-    _ o: ParsedOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
-  ) throws -> Limits? {
-    try limits(LimitOptions(o), catalog: catalog, firstDay: firstDay, lastDay: lastDay, required: required)
-  }
-
-  /// ``limits(_:catalog:firstDay:lastDay:required:)`` with the limit
-  /// options parsed.
   static func limits(
     _ o: LimitOptions, catalog: ModelCatalog, firstDay: CivilDay?, lastDay: CivilDay? = nil, required: Bool
   ) throws -> Limits? {

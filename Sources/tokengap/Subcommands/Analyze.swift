@@ -87,39 +87,78 @@ enum AnalyzeCommand {
     return dims
   }
 
+  /// `analyze`'s options, parsed once.
+  struct Options {
+    var inputs: InputOptions
+    /// `--output`; nil or `-` for standard output.
+    var path: String?
+    /// `--by`: the keys groups are made of.
+    var dimensions: [Dimension]
+    /// `--format jsonl`, or `--rows` with CSV: a row per request; nil for a
+    /// rendering of the groups.
+    var rows: RowFormat?
+    /// The rendering of the groups (CSV when ``rows`` is set).
+    var format: OutputFormat
+    var timeZone: TimeZoneRule
+    /// `--columns`: the table's columns; nil for the default ones.
+    var columns: [String]?
+    /// `--sort` and `--order`; nil for the grouping's order.
+    var ordering: (GroupSort, SortOrder)?
+    /// `--top`: how many groups the table shows; nil for all.
+    var top: Int?
+    var wide: Bool
+    /// `--source-label`: the source exported rows carry; nil for the host name.
+    var sourceLabel: String?
+
+    init(_ o: ParsedOptions) throws {
+      dimensions = try AnalyzeCommand.parseGrouping(o.value("by") ?? "session")
+      rows = try AnalyzeCommand.rowFormat(o, dimensions)
+      format = rows == nil ? try Common.format(o) : .csv
+      timeZone = try o.timeZone()
+      columns = try AnalyzeCommand.columns(o, dimensions)
+      (ordering, top) = try AnalyzeCommand.sorting(o, dimensions, format: rows == nil ? format : nil)
+      inputs = try InputOptions(o, zone: timeZone)
+      path = o.value("output")
+      wide = o.flag("wide")
+      sourceLabel = o.value("source-label")
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    let dims = try parseGrouping(o.value("by") ?? "session")
-    let rows = try rowFormat(o, dims)
-    let format = rows == nil ? try Common.format(o) : .csv
-    let zone = try o.timeZone()
-    let chosen = try columns(o, dims)
-    let (ordering, top) = try sorting(o, dims, format: rows == nil ? format : nil)
-    let input = try await Inputs.load(o, zone: zone)
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    let dims = o.dimensions
+    let zone = o.timeZone
+    let input = try await Inputs.load(o.inputs)
     let priced = input.priced
-    try Inputs.requireUsable(priced.ledger.requests > 0, input, o, errors: &errors)
-    if let rows {
-      let source = o.value("source-label") ?? hostName()
+    try Inputs.requireUsable(priced.ledger.requests > 0, input, o.inputs, errors: &errors)
+    if let rows = o.rows {
       try emitRows(
-        priced, rows, source: source, zone: zone, to: o.value("output"), inputs: input.files, output: &output)
-      return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
+        priced, rows, source: o.sourceLabel ?? hostName(), zone: zone, to: o.path, inputs: input.files,
+        output: &output)
+      return Inputs.finish(priced.ledger, o.inputs, usable: priced.ledger.requests > 0, errors: &errors)
     }
     // A row per request as CSV goes straight from the priced table: the same
     // bytes, without a group held per request.
     let text: String
-    if dims == [.request] && format == .csv && ordering == nil {
+    if dims == [.request] && o.format == .csv && o.ordering == nil {
       text = priced.requestsCSV(timeZone: zone)
     } else {
       var result = priced.analysis(dimensions: dims, timeZone: zone)
-      if let (key, order) = ordering { result = result.sorted(by: key, order) }
+      if let (key, order) = o.ordering { result = result.sorted(by: key, order) }
       // A table fits the terminal it is shown in (100 columns in a file or a pipe).
-      let width = o.value("output") == nil ? output.columns ?? 100 : 100
+      let width = o.path == nil ? output.columns ?? 100 : 100
       text = AnalysisRenderer.render(
-        result, format: format, shape: TableShape(width: width, wide: o.flag("wide"), columns: chosen, top: top))
+        result, format: o.format, shape: TableShape(width: width, wide: o.wide, columns: o.columns, top: o.top))
     }
-    try Common.emit(text, to: o.value("output"), inputs: input.files, output: &output)
-    return Inputs.finish(priced.ledger, o, usable: priced.ledger.requests > 0, errors: &errors)
+    try Common.emit(text, to: o.path, inputs: input.files, output: &output)
+    return Inputs.finish(priced.ledger, o.inputs, usable: priced.ledger.requests > 0, errors: &errors)
   }
 }
 
@@ -135,10 +174,8 @@ extension AnalyzeCommand {
   ) {
     let table = format == .table
     let sessions = table && dims == [.session]
-    var key = try o.value("sort").map { text throws(UsageError) in
-      try ParsedOptions.choice("sort", text, GroupSort.allCases)
-    }
-    let order = try o.choice("order", SortOrder.self, default: .desc)
+    var key = try o.choice("sort", GroupSort.self)
+    let order = try o.choice("order", SortOrder.self) ?? .desc
     if key == nil, sessions { key = .time }
     if key == nil, o.value("order") != nil {
       throw UsageError("'--order' orders what '--sort' names: give '--sort cost', 'ratio', 'time' or 'tokens' too")

@@ -22,7 +22,7 @@ enum CacheCommand {
 
     init(_ o: ParsedOptions) throws {
       output = try OutputOptions(o)
-      by = try o.value("by").map { text throws(UsageError) in try CacheGrouping.parse("by", text) } ?? .session
+      by = try o.choice("by", CacheGrouping.self) ?? .session
       timeZone = try o.timeZone()
       inputs = try InputOptions(o, zone: timeZone)
     }

@@ -1,17 +1,45 @@
+import Compare
+
 /// `tokengap completions bash|zsh|fish`: completion scripts generated from
 /// the same option specs that parse the command line and write its help, so
 /// a new option is completed the day it exists.
 enum Completions {
-  static func script(for shell: String) -> String? {
+  /// The shells a script is written for.
+  enum Shell: String, CaseIterable, OptionChoice {
+    case bash, zsh, fish
+  }
+
+  static func script(for shell: Shell) -> String {
     switch shell {
-    case "bash": bash()
-    case "zsh": zsh()
-    case "fish": fish()
-    default: nil
+    case .bash: bash()
+    case .zsh: zsh()
+    case .fish: fish()
     }
   }
 
   static var commands: [CommandSpec] { Tokengap.commands }
+
+  /// `completions`' own help: it takes a shell, not options.
+  static let spec = CommandSpec(
+    name: "completions",
+    abstract: "Print a completion script for a shell.",
+    usage: "tokengap completions \(Shell.spellings.joined(separator: "|"))",
+    arguments: [("<shell>", Shell.helpList + ".")],
+    options: [],
+    discussion: """
+      Load it for this bash session with source <(tokengap completions bash);
+      save it as ~/.local/share/bash-completion/completions/tokengap (bash),
+      _tokengap in a folder of $fpath (zsh), or
+      ~/.config/fish/completions/tokengap.fish (fish). Tier names and model ids
+      are offered from the built-in catalog.
+      """)
+
+  /// The values offered for an option: its fixed choices, else those the
+  /// built-in catalog holds (tiers, model ids); empty for a file or free text.
+  static func values(_ o: OptionSpec) -> [String] {
+    guard o.choices.isEmpty, let source = o.catalogValues else { return o.choices }
+    return source.values(in: CatalogLoader.embedded())
+  }
 
   /// Every option of a command, with `--help` as parsing adds it.
   static func options(_ c: CommandSpec) -> [OptionSpec] {
@@ -38,18 +66,19 @@ enum Completions {
           return
         fi
         case "${COMP_WORDS[1]}" in
-          help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " "))" -- "$cur")); return ;;
-          completions) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return ;;
+          help) COMPREPLY=($(compgen -W "\(commands.map(\.name).joined(separator: " ")) completions" -- "$cur")); return ;;
+          completions) COMPREPLY=($(compgen -W "\(Shell.spellings.joined(separator: " "))" -- "$cur")); return ;;
 
       """
     for c in commands {
       out += "    \(c.name))\n      case \"$prev\" in\n"
       for o in options(c) where o.value != nil {
         let names = (["--" + o.name] + (o.short.map { ["-\($0)"] } ?? [])).joined(separator: "|")
+        let choices = values(o)
         let values =
-          o.choices.isEmpty
+          choices.isEmpty
           ? "COMPREPLY=($(compgen -f -- \"$cur\"))"
-          : "COMPREPLY=($(compgen -W \"\(o.choices.joined(separator: " "))\" -- \"$cur\"))"
+          : "COMPREPLY=($(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\"))"
         out += "        \(names)) \(values); return ;;\n"
       }
       let all = options(c).flatMap { o in ["--" + o.name] + (o.short.map { ["-\($0)"] } ?? []) }
@@ -102,8 +131,8 @@ enum Completions {
           return
         fi
         case $words[2] in
-          help) _values 'subcommand' \(commands.map(\.name).joined(separator: " ")) ;;
-          completions) _values 'shell' bash zsh fish ;;
+          help) _values 'subcommand' \(commands.map(\.name).joined(separator: " ")) completions ;;
+          completions) _values 'shell' \(Shell.spellings.joined(separator: " ")) ;;
 
       """
     for c in commands {
@@ -114,9 +143,10 @@ enum Completions {
         let open = o.short == nil ? "" : "'"
         var spec = "\(names)\(open)[\(text)]"
         if let value = o.value {
+          let choices = values(o)
           spec +=
-            o.choices.isEmpty
-            ? ":\(zshEscape(value)):_files" : ":\(zshEscape(value)):(\(o.choices.joined(separator: " ")))"
+            choices.isEmpty
+            ? ":\(zshEscape(value)):_files" : ":\(zshEscape(value)):(\(choices.joined(separator: " ")))"
         }
         out += "        \(spec)' \\\n"
       }
@@ -142,7 +172,7 @@ enum Completions {
       complete -c tokengap -f
       complete -c tokengap -n __fish_use_subcommand -a help -d 'Show help for a subcommand'
       complete -c tokengap -n __fish_use_subcommand -a completions -d 'Print a completion script for a shell'
-      complete -c tokengap -n '__fish_seen_subcommand_from completions' -a 'bash zsh fish'
+      complete -c tokengap -n '__fish_seen_subcommand_from completions' -a '\(Shell.spellings.joined(separator: " "))'
 
       """
     for c in commands {
@@ -156,7 +186,10 @@ enum Completions {
         var line = "complete -c tokengap \(when)"
         if let s = o.short { line += " -s \(s)" }
         line += " -l \(o.name)"
-        if o.value != nil { line += o.choices.isEmpty ? " -r -F" : " -r -f -a '\(o.choices.joined(separator: " "))'" }
+        if o.value != nil {
+          let choices = values(o)
+          line += choices.isEmpty ? " -r -F" : " -r -f -a '\(fishEscape(choices.joined(separator: " ")))'"
+        }
         line += " -d '\(fishEscape(summary(o.help)))'"
         out += line + "\n"
       }

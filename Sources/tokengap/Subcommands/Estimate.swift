@@ -11,7 +11,9 @@ enum EstimateCommand {
              tokengap estimate --itpm-limit <n> --cache-hit-rate <h>
       """,
     options: [
-      OptionSpec(name: "model", value: "id", help: "Model id as logged (dated, alias, Bedrock, Vertex, [1m])."),
+      OptionSpec(
+        name: "model", value: "id", help: "Model id as logged (dated, alias, Bedrock, Vertex, [1m]).",
+        catalogValues: .models),
       OptionSpec(name: "input", value: "n", help: "Uncached input tokens (usage.input_tokens).", defaultText: "0"),
       OptionSpec(
         name: "cache-write", value: "n",
@@ -39,70 +41,123 @@ enum EstimateCommand {
       the legacy models the rate-limit docs mark with a dagger.
       """)
 
+  /// `estimate`'s options, parsed once: one request's counts, or a limit
+  /// and a hit rate.
+  struct Options {
+    /// What is asked: the gap of one request, or the throughput a limit
+    /// admits.
+    enum Question {
+      case gap(Request)
+      case throughput(limit: Int64, hitRate: Ratio)
+    }
+
+    /// One request, as `--model`, the counts and the pricing options give it.
+    struct Request {
+      var model: String
+      var input: Int64
+      /// `--cache-write`: all writes, split by TTL or not.
+      var cacheWrite: Int64?
+      var cacheWrite5m: Int64?
+      var cacheWrite1h: Int64?
+      var cacheRead: Int64?
+      var outputTokens: Int64
+      var webSearch: Int64?
+      /// `--at`: the day whose prices apply; nil for today.
+      var day: CivilDay?
+      var geo: Geography
+      var speed: Speed
+      var batch: Bool
+    }
+
+    var question: Question
+    var format: OutputFormat
+    var catalogPath: String?
+    var quiet: Bool
+
+    init(_ o: ParsedOptions) throws {
+      guard o.positionals.isEmpty else {
+        throw UsageError("unexpected argument '\(o.positionals[0])'")
+      }
+      catalogPath = o.value("catalog")
+      quiet = o.flag("quiet")
+      if o.flag("itpm-limit") || o.flag("cache-hit-rate") {
+        guard let limit = try o.count("itpm-limit"), let text = o.value("cache-hit-rate") else {
+          throw UsageError("'--itpm-limit' and '--cache-hit-rate' go together")
+        }
+        guard let m = Multiplier(text), m.numerator <= m.denominator, let hit = Ratio(m.numerator, m.denominator)
+        else {
+          throw UsageError("'--cache-hit-rate' must be a decimal from 0 to 1, not '\(text)'")
+        }
+        format = try Common.format(o, [.table, .json])
+        question = .throughput(limit: limit, hitRate: hit)
+        return
+      }
+      guard let model = o.value("model") else { throw UsageError("missing '--model <id>'") }
+      format = try Common.format(o, [.table, .json])
+      let w5 = try o.count("cache-write-5m")
+      let w1 = try o.count("cache-write-1h")
+      let total = try o.count("cache-write")
+      if let total, (w5 ?? 0) + (w1 ?? 0) > total {
+        throw UsageError("'--cache-write' (\(total)) is less than its 5-minute and 1-hour parts")
+      }
+      // The counts are read first: a mistake in one is reported as it is.
+      question = .gap(
+        Request(
+          model: model, input: try o.count("input") ?? 0, cacheWrite: total, cacheWrite5m: w5, cacheWrite1h: w1,
+          cacheRead: try o.count("cache-read"), outputTokens: try o.count("output-tokens") ?? 0,
+          webSearch: try o.count("web-search"), day: try o.instant("at")?.day,
+          geo: try o.choice("geo", Geography.self) ?? .global,
+          speed: try o.choice("speed", Speed.self) ?? .standard,
+          batch: o.flag("batch")))
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     throws -> ExitCode
   {
-    guard o.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(o.positionals[0])'")
+    try run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) throws -> ExitCode {
+    switch o.question {
+    case .gap(let r): try gap(r, format: o.format, catalogPath: o.catalogPath, output: &output)
+    case .throughput(let limit, let hit): throughput(limit: limit, hitRate: hit, format: o.format, output: &output)
     }
-    if o.flag("itpm-limit") || o.flag("cache-hit-rate") {
-      return try throughput(o, output: &output)
-    }
-    guard let modelID = o.value("model") else { throw UsageError("missing '--model <id>'") }
-    let format = try Common.format(o, [.table, .json])
-    let w5 = try o.count("cache-write-5m")
-    let w1 = try o.count("cache-write-1h")
-    let total = try o.count("cache-write")
-    if let total, (w5 ?? 0) + (w1 ?? 0) > total {
-      throw UsageError("'--cache-write' (\(total)) is less than its 5-minute and 1-hour parts")
-    }
-    // The counts are read first: a mistake in one is reported as it is.
-    let input = try o.count("input") ?? 0
-    let read = try o.count("cache-read")
-    let outputTokens = try o.count("output-tokens") ?? 0
-    let webSearch = try o.count("web-search")
+    return .ok
+  }
+
+  private static func gap(
+    _ r: Options.Request, format: OutputFormat, catalogPath: String?, output: inout any TextSink
+  ) throws {
     let usage: TokenUsage
     do {
       usage = try TokenUsage.fromAPI(
-        input: input, cacheCreation: total, cacheWrite5m: w5, cacheWrite1h: w1, cacheRead: read,
-        output: outputTokens, webSearchRequests: webSearch)
+        input: r.input, cacheCreation: r.cacheWrite, cacheWrite5m: r.cacheWrite5m, cacheWrite1h: r.cacheWrite1h,
+        cacheRead: r.cacheRead, output: r.outputTokens, webSearchRequests: r.webSearch)
     } catch {
       throw UsageError("\(error)")
     }
-    let day = try o.instant("at")?.day ?? WallClock.today()
-    let geo = try o.choice("geo", Geography.self, default: .global)
-    let speed = try o.choice("speed", Speed.self, default: .standard)
-    let catalog = try Common.catalog(o)
+    let catalog = try Common.catalog(path: catalogPath)
     // A model named here is one the user means to price: a name the catalog
     // does not know is a mistake, not an unpriced request.
-    let model = catalog.resolve(modelID)
+    let model = catalog.resolve(r.model)
     guard model.entry != nil else {
       throw UsageError(
-        "model '\(modelID)' is not in the catalog \(catalog.version)" + Suggestions.modelHint(modelID, in: catalog))
+        "model '\(r.model)' is not in the catalog \(catalog.version)" + Suggestions.modelHint(r.model, in: catalog))
     }
     let gap: Gap
     do {
       gap = try Gap(
-        usage: usage, model: model, day: day,
-        options: RequestOptions(batch: o.flag("batch"), usGeo: geo == .us, fast: speed == .fast),
-        catalog: catalog)
+        usage: usage, model: model, day: r.day ?? WallClock.today(),
+        options: RequestOptions(batch: r.batch, usGeo: r.geo == .us, fast: r.speed == .fast), catalog: catalog)
     } catch {
       throw UsageError("\(error)")
     }
     output.write(
       format == .json ? EstimateRenderer.json(gap, catalog: catalog) : EstimateRenderer.table(gap, catalog: catalog))
-    return .ok
   }
 
-  private static func throughput(_ o: ParsedOptions, output: inout any TextSink) throws -> ExitCode {
-    guard let limit = try o.count("itpm-limit"), let text = o.value("cache-hit-rate") else {
-      throw UsageError("'--itpm-limit' and '--cache-hit-rate' go together")
-    }
-    guard let m = Multiplier(text), m.numerator <= m.denominator else {
-      throw UsageError("'--cache-hit-rate' must be a decimal from 0 to 1, not '\(text)'")
-    }
-    let format = try Common.format(o, [.table, .json])
-    guard let hit = Ratio(m.numerator, m.denominator) else { throw UsageError("bad hit rate") }
+  private static func throughput(limit: Int64, hitRate hit: Ratio, format: OutputFormat, output: inout any TextSink) {
     let effective = effectivePromptThroughput(itpmLimit: limit, cacheHitRate: hit)
     let value = effective.map { $0.formatted(decimals: 0) }
     if format == .json {
@@ -117,7 +172,6 @@ enum EstimateCommand {
           + (value.map { "\($0) prompt tokens per minute.\n" }
             ?? "an unbounded number of prompt tokens (every token is a cache read).\n"))
     }
-    return .ok
   }
 }
 

@@ -44,16 +44,43 @@ enum StatuslineCommand {
   /// The most standard input read: a status object is a few hundred bytes.
   static let inputLimit = 1 << 20
 
+  /// `statusline`'s options, parsed once.
+  struct Options {
+    /// `--itpm`: the limit the last minute's charge is shown against.
+    var itpm: Int64?
+    /// `--cache-dir`: where the state is kept; nil for the default folder.
+    var cacheDirectory: String?
+    /// `--no-cache`: read the transcript whole, keep no state.
+    var noCache = false
+    var catalogPath: String?
+
+    init(itpm: Int64? = nil, cacheDirectory: String? = nil, noCache: Bool = false, catalogPath: String? = nil) {
+      self.itpm = itpm
+      self.cacheDirectory = cacheDirectory
+      self.noCache = noCache
+      self.catalogPath = catalogPath
+    }
+
+    init(_ o: ParsedOptions) throws(UsageError) {
+      if let text = o.value("itpm") {
+        guard let n = Int64(text), n > 0 else {
+          throw UsageError("'--itpm' takes a positive whole number, not '\(text)'")
+        }
+        itpm = n
+      }
+      cacheDirectory = o.value("cache-dir")
+      noCache = o.flag("no-cache")
+      catalogPath = o.value("catalog")
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
     async throws -> ExitCode
   {
-    var limit: Int64?
-    if let text = o.value("itpm") {
-      guard let n = Int64(text), n > 0 else {
-        throw UsageError("'--itpm' takes a positive whole number, not '\(text)'")
-      }
-      limit = n
-    }
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) async throws -> ExitCode {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)
     while bytes.count < inputLimit {
@@ -62,19 +89,19 @@ enum StatuslineCommand {
       guard n > 0 else { break }
       bytes += chunk[0..<n]
     }
-    output.write(await text(forStatus: bytes, limit: limit, options: o) + "\n")
+    output.write(await text(forStatus: bytes, options: o) + "\n")
     return .ok
   }
 
   /// The line for one status object (the bytes Claude Code writes). A status
   /// line shows what went wrong in a few words; it never fails.
-  static func text(forStatus bytes: [UInt8], limit: Int64?, options o: ParsedOptions) async -> String {
-    await reading(status: bytes, limit: limit, options: o).line
+  static func text(forStatus bytes: [UInt8], options o: Options) async -> String {
+    await reading(status: bytes, options: o).line
   }
 
   /// The line, and the transcript bytes read to make it (all of them
   /// without a usable state; only those added since with one).
-  static func reading(status bytes: [UInt8], limit: Int64?, options o: ParsedOptions) async -> (
+  static func reading(status bytes: [UInt8], options o: Options) async -> (
     line: String, bytesRead: Int64
   ) {
     guard let status = try? JSONParser.parse(bytes), let path = status["transcript_path"]?.string, !path.isEmpty else {
@@ -89,11 +116,11 @@ enum StatuslineCommand {
     }
     let name = Escape.terminal(String(path.split(separator: "/").last ?? ""))
     let found = Discovery.find(files)
-    guard found.missing.isEmpty, found.unreadable.isEmpty, let catalog = try? Common.catalog(o) else {
+    guard found.missing.isEmpty, found.unreadable.isEmpty, let catalog = try? Common.catalog(path: o.catalogPath) else {
       return ("tokengap: no usage in \(name)", 0)
     }
     let options = IngestOptions(catalog: catalog)
-    let store = o.flag("no-cache") ? nil : StatuslineState.location(path, directory: o.value("cache-dir"))
+    let store = o.noCache ? nil : StatuslineState.location(path, directory: o.cacheDirectory)
     let saved = store.flatMap { StatuslineState.load($0, transcript: path, options: options) }
     let read = await Follow.read(
       found.files, marks: saved?.marks ?? [], table: saved?.table, options: options, jobs: ParallelIngest.cores)
@@ -104,7 +131,7 @@ enum StatuslineCommand {
     }
     let priced = read.analyzer.priced(PricingContext(catalog: catalog, pricingDay: WallClock.today()))
     guard priced.ledger.requests > 0 else { return ("tokengap: no usage in \(name)", read.bytesRead) }
-    let text = line(priced.analysis(dimensions: [.total]).total, lastMinute: lastMinuteITPM(priced), limit: limit)
+    let text = line(priced.analysis(dimensions: [.total]).total, lastMinute: lastMinuteITPM(priced), limit: o.itpm)
     return (text, read.bytesRead)
   }
 

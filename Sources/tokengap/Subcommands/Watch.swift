@@ -32,7 +32,8 @@ enum WatchCommand {
       OptionSpec(
         name: "tier", value: "name",
         help:
-          "Rate-limit tier from the catalog, for each pool's ITPM limit: tier-1 … tier-4 (2025), start, build, scale."),
+          "Rate-limit tier from the catalog, for each pool's ITPM limit: tier-1 … tier-4 (2025), start, build, scale.",
+        catalogValues: .tiers),
       OptionSpec(name: "itpm", value: "n", help: "One ITPM limit for every pool."),
       OptionSpec(name: "interval", value: "seconds", help: "Time between updates.", defaultText: "1"),
       OptionSpec(name: "iterations", value: "n", help: "Stop after this many updates (for scripts and benchmarks)."),
@@ -59,44 +60,70 @@ enum WatchCommand {
     var terminal: Bool? = nil
   }
 
+  /// `watch`'s options, parsed once.
+  struct Options {
+    /// The folders and files followed; empty for the Claude Code roots.
+    var paths: [String]
+    /// `--tier`: each pool's ITPM limit from the catalog.
+    var tier: String?
+    /// `--itpm`: one ITPM limit for every pool.
+    var itpm: Int64?
+    /// `--interval`: seconds between updates.
+    var interval = 1.0
+    /// `--iterations`: updates before it stops; nil for until stopped.
+    var iterations: Int64?
+    var timeZone: TimeZoneRule
+    var catalogPath: String?
+
+    init(_ o: ParsedOptions) throws(UsageError) {
+      paths = o.positionals
+      catalogPath = o.value("catalog")
+      timeZone = try o.timeZone()
+      if o.value("tier") != nil, o.value("itpm") != nil {
+        throw UsageError("give one of '--tier' or '--itpm', not both")
+      }
+      tier = o.value("tier")
+      if let text = o.value("itpm") {
+        guard let n = Int64(text), n > 0 else {
+          throw UsageError("'--itpm' takes a positive whole number, not '\(text)'")
+        }
+        itpm = n
+      }
+      if let text = o.value("interval") {
+        guard let v = Double(text), v >= 0, v <= 3600 else {
+          throw UsageError("'--interval' takes seconds from 0 to 3600, not '\(text)'")
+        }
+        interval = v
+      }
+      iterations = try o.count("iterations")
+    }
+  }
+
   static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink) async throws
     -> ExitCode
   {
-    try watch(o, output: &output, hooks: Hooks())
+    try watch(Options(o), output: &output, hooks: Hooks())
   }
 
   /// The ITPM limit of a pool, from `--itpm` or `--tier`; nil when neither was given.
-  static func limitLookup(_ o: ParsedOptions, catalog: ModelCatalog) throws -> (
+  static func limitLookup(_ o: Options, catalog: ModelCatalog) throws -> (
     label: String, itpm: (String) -> Int64?
   )? {
-    if o.value("tier") != nil, o.value("itpm") != nil {
-      throw UsageError("give one of '--tier' or '--itpm', not both")
-    }
-    if let text = o.value("itpm") {
-      guard let n = Int64(text), n > 0 else {
-        throw UsageError("'--itpm' takes a positive whole number, not '\(text)'")
-      }
-      return ("ITPM \(Fmt.tokens(n)) for every pool", { _ in n })
-    }
-    guard o.value("tier") != nil,
-      let limits = try Replay.limits(o, catalog: catalog, firstDay: WallClock.today(), required: false)
+    if let n = o.itpm { return ("ITPM \(Fmt.tokens(n)) for every pool", { _ in n }) }
+    guard let tier = o.tier,
+      let limits = try Replay.limits(
+        LimitOptions(tier: tier), catalog: catalog, firstDay: WallClock.today(), required: false)
     else { return nil }
     return (limits.label, { limits.lookup($0)?.inputTokensPerMinute })
   }
 
-  static func watch(_ o: ParsedOptions, output: inout any TextSink, hooks: Hooks) throws -> ExitCode {
-    let catalog = try Common.catalog(o)
-    let zone = try o.timeZone()
+  static func watch(_ o: Options, output: inout any TextSink, hooks: Hooks) throws -> ExitCode {
+    let catalog = try Common.catalog(path: o.catalogPath)
+    let zone = o.timeZone
     let limits = try limitLookup(o, catalog: catalog)
-    var interval = 1.0
-    if let text = o.value("interval") {
-      guard let v = Double(text), v >= 0, v <= 3600 else {
-        throw UsageError("'--interval' takes seconds from 0 to 3600, not '\(text)'")
-      }
-      interval = v
-    }
-    let iterations = try o.count("iterations")
-    var roots = o.positionals
+    let interval = o.interval
+    let iterations = o.iterations
+    var roots = o.paths
     if roots.isEmpty {
       roots = Discovery.defaultRoots()
       guard !roots.isEmpty else {

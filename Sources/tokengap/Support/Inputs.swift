@@ -11,7 +11,8 @@ enum Inputs {
         "Keep records at or after this time: a day (2026-01-01, 20260101, today, yesterday; midnight in --timezone where the command has it, else UTC), a span back from now (7d, 24h) or an RFC 3339 time."
     ),
     OptionSpec(name: "until", value: "time", help: "Keep records before this time, in the forms --since takes."),
-    OptionSpec(name: "model", value: "text", help: "Keep models whose id contains this text."),
+    OptionSpec(
+      name: "model", value: "text", help: "Keep models whose id contains this text.", catalogValues: .models),
     OptionSpec(
       name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
     OptionSpec(
@@ -50,13 +51,6 @@ enum Inputs {
 
     /// The whole run's ledger (the one ``total()`` carries, without grouping).
     var ledger: Ledger { priced.ledger }
-  }
-
-  /// Finds and reads the inputs named by the options.
-  ///
-  /// Days in `--since` and `--until` start at midnight in `zone`.
-  static func load(_ o: ParsedOptions, zone: TimeZoneRule = .utc) async throws -> Loaded {
-    try await load(InputOptions(o, zone: zone))
   }
 
   /// Finds and reads the inputs the options name.
@@ -131,15 +125,6 @@ enum Inputs {
   ///   `simulate`), and how the requests read fall short of it; nil for
   ///   the general one.
   static func requireUsable(
-    _ usable: Bool, _ input: Loaded, _ o: ParsedOptions, needs: (what: String, lacking: String)? = nil,
-    errors: inout any TextSink
-  ) throws {
-    guard !usable else { return }
-    try requireUsable(usable, input, InputOptions(o), needs: needs, errors: &errors)
-  }
-
-  /// ``requireUsable(_:_:_:needs:errors:)`` with the input options parsed.
-  static func requireUsable(
     _ usable: Bool, _ input: Loaded, _ i: InputOptions, needs: (what: String, lacking: String)? = nil,
     errors: inout any TextSink
   ) throws {
@@ -181,13 +166,6 @@ enum Inputs {
   }
 
   /// Prints the ledger and decides the exit status after a report was written.
-  static func finish(
-    _ ledger: Ledger, _ o: ParsedOptions, usable: Bool, errors: inout any TextSink
-  ) -> ExitCode {
-    finish(ledger, quiet: o.flag("quiet"), strict: o.flag("strict"), usable: usable, errors: &errors)
-  }
-
-  /// ``finish(_:_:usable:errors:)`` with the input options parsed.
   static func finish(_ ledger: Ledger, _ i: InputOptions, usable: Bool, errors: inout any TextSink) -> ExitCode {
     finish(ledger, quiet: i.quiet, strict: i.strict, usable: usable, errors: &errors)
   }
