@@ -124,7 +124,7 @@ public struct Gap: Sendable, Hashable, Codable {
 
   /// Computes the gap of one request from its price class: the one place
   /// the definitions above are applied.
-  public init(usage: TokenUsage, priceClass c: PriceClass) throws(UsageError) {
+  public init(usage: TokenUsage, priceClass c: borrowing PriceClass) throws(UsageError) {
     self.model = c.model
     self.usage = usage
     let writes = try usage.cacheWrite()
