@@ -102,3 +102,86 @@ struct LineCapTests {
     #expect(p.ledger.problems.first?.reason.contains("524288 bytes") == true)
   }
 }
+
+@Suite("Large rows files read in chunks side by side")
+struct RowChunkingTests {
+  /// One row: the columns a row is read from, and a padding column no
+  /// reader knows (about 20 KB), so that 500 rows span two 8 MiB chunks.
+  static func row(
+    _ k: Int, schema: String = "tokengap.request/2", ids: Bool = true, line: Int? = nil
+  ) -> String {
+    let pad = String(repeating: "p", count: 20_000)
+    let id = ids ? #""message_id":"msg_\#(k)","request_id":"req_\#(k)","# : ""
+    return
+      #"{"time":"2026-02-01T10:00:00.000Z","session":"s\#(k % 4)","project":"p","model":"claude-sonnet-4-5","#
+      + id
+      + #""input_tokens":\#(k),"output_tokens":1,"cache_read_tokens":100,"schema":"\#(schema)","#
+      + #""file":"/src/a.jsonl","line":\#(line ?? k),"pad":"\#(pad)"}"# + "\n"
+  }
+
+  static func write(_ text: String) throws -> String {
+    let path = "/tmp/tokengap-row-chunks-\(UInt64.random(in: 0...UInt64.max)).jsonl"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    return path
+  }
+
+  /// The file read whole, in one piece (as before rows were split).
+  static func whole(_ path: String, text: String) -> AnalysisResult {
+    var analyzer = Analyzer()
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: path))
+    return analyzer.finish(dimensions: [.request], catalog: testCatalog, pricingDay: pricingDay)
+  }
+
+  @Test("Rows with ids: the chunks give the whole file's figures, for any --jobs")
+  func withIDs() async throws {
+    let text = (0..<500).map { Self.row($0) }.joined()
+    let path = try Self.write(text)
+    let one = await analyze([path], by: [.request], jobs: 1)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(two))
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(Self.whole(path, text: text)))
+    // Σ k over k < 500, and 100 cache reads each.
+    #expect(one.total.requests == 500 && one.total.input == 124_750 && one.total.cacheRead == 50_000)
+    #expect(one.ledger.files == 1 && one.ledger.lines == 500 && one.ledger.problems.isEmpty)
+  }
+
+  @Test("Rows without ids from one source line on both sides of a cut: read whole, each row its own request")
+  func withoutIDsAcrossTheCut() async throws {
+    // Every row names the same source line: each is numbered in file order.
+    let text = (0..<500).map { Self.row($0, ids: false, line: 7) }.joined()
+    let path = try Self.write(text)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(two.total.requests == 500 && two.total.input == 124_750)
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(Self.whole(path, text: text)))
+  }
+
+  @Test("A schema change past the first chunk is refused as in a file read whole, once")
+  func schemaChangeAcrossTheCut() async throws {
+    let text = (0..<500).map { Self.row($0, schema: $0 < 450 ? "tokengap.request/2" : "tokengap.request/1") }
+      .joined()
+    let path = try Self.write(text)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(two.total.requests == 450)
+    #expect(two.ledger.malformedLines == 50)
+    #expect(two.ledger.problems.map(\.line) == [451])
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(Self.whole(path, text: text)))
+  }
+}
+
+@Suite("Rows written as bytes")
+struct RowBytesTests {
+  @Test("A JSON string written as bytes is the text the String writer makes")
+  func quoteMatchesTheStringWriter() {
+    var cases = ["", "plain", "a\"b", "back\\slash", "tab\there", "line\nbreak\r", "\u{7F}del", "é ü 漢字 🙂"]
+    cases += (0..<32).map { "x" + String(UnicodeScalar(UInt8($0))) + "y" }
+    cases.append((0..<128).map { String(UnicodeScalar(UInt8($0))) }.joined())
+    for s in cases {
+      var text = ""
+      JSONValue.quote(s, into: &text)
+      var bytes: [UInt8] = []
+      RequestRows.quote(s, into: &bytes)
+      #expect(bytes == Array(text.utf8), "\(Array(s.utf8))")
+    }
+  }
+}

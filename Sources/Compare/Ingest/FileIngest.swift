@@ -111,6 +111,8 @@ public struct FileIngest {
     public var start: Int64
     public var end: Int64
     public var first: Bool
+    /// A chunk of tokengap's own rows (JSON Lines), not of transcripts.
+    public var rows = false
   }
 
   /// Reads a file, or one chunk of it; a chunk's line numbers count from its
@@ -140,6 +142,11 @@ public struct FileIngest {
     readLines(fd)
     finishStream()
     partial.lineCount = lineCount
+    if chunk != nil, mode == .rows {
+      partial.rowChunk = RowChunk(
+        schema: rowReader.fileSchema, places: Set(rowReader.ordinals.keys),
+        schemaProblems: partial.ledger.problems.contains { $0.kind == .rowSchema })
+    }
     return partial
   }
 
@@ -178,7 +185,7 @@ public struct FileIngest {
     let filled = all.count
     partial.ledger.bytes += Int64(filled)
     if let chunk, !chunk.first {
-      mode = .lines
+      mode = chunk.rows ? .rows : .lines
     } else if !decideFormat(all, filled) {
       return
     }
@@ -296,7 +303,7 @@ public struct FileIngest {
       if first, filled >= 65_536 || eof {
         first = false
         if let chunk, !chunk.first {
-          mode = .lines
+          mode = chunk.rows ? .rows : .lines
         } else if !decideFormat(filled) {
           return
         }

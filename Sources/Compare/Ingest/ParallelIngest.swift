@@ -41,15 +41,16 @@ public enum ParallelIngest {
     let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
     guard n > 0 else { return nil }
     let head = probe[0..<n]
+    // tokengap's own rows (JSON Lines) split too: the chunks are checked
+    // against each other when merged (``RowChunk``).
+    let rows = options.format == .auto && FormatSniffer.isRows(head)
     // Only plain JSON Lines split: not documents, captures or streams.
     guard
       let first = head.first(where: {
         $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
       }),
       first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
-      // Rows are read whole: a file's schema and its rows' source lines stay together.
-      !FormatSniffer.isRows(head),
-      !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
+      rows || !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
       let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
     else { return nil }
     var bounds: [Int64] = [0]
@@ -67,7 +68,7 @@ public enum ParallelIngest {
       guard var cut = found, cut < size else { break }
       // Never cut inside a stream: move past lines that continue one.
       var moved: Int64 = 0
-      while cut < size, moved < chunkSize, let line = lineStart(fd, at: cut, size: size),
+      while !rows, cut < size, moved < chunkSize, let line = lineStart(fd, at: cut, size: size),
         continuesStream(line.bytes)
       {
         moved += line.length
@@ -78,7 +79,9 @@ public enum ParallelIngest {
       at = cut + chunkSize
     }
     bounds.append(size)
-    return (0..<(bounds.count - 1)).map { FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0) }
+    return (0..<(bounds.count - 1)).map {
+      FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0, rows: rows)
+    }
   }
 
   /// Stream events that belong to an open stream (everything but its start).
@@ -162,6 +165,26 @@ public enum ParallelIngest {
         return
       }
       waiting[w.file, default: [:]][w.index] = p
+      if w.chunk?.rows == true {
+        // Rows: every chunk is in before any is added, and when they do
+        // not read as the whole file does, the file is read again whole.
+        guard let parts = waiting[w.file], parts.count == pieces[w.file] else { return }
+        waiting[w.file] = nil
+        let ordered = (0..<pieces[w.file]).compactMap { parts[$0] }
+        let checks = ordered.compactMap(\.rowChunk)
+        guard ordered.count == pieces[w.file], checks.count == ordered.count, RowChunk.agree(checks) else {
+          var whole = FileIngest(options: options)
+          analyzer.add(whole.ingest(w.path))
+          return
+        }
+        var offset = 0
+        for var part in ordered {
+          part.shiftLines(by: offset, in: w.path)
+          offset += part.lineCount
+          analyzer.add(part)
+        }
+        return
+      }
       var state = nextChunk[w.file] ?? (0, 0)
       while var part = waiting[w.file]?.removeValue(forKey: state.index) {
         part.shiftLines(by: state.lineOffset, in: w.path)

@@ -173,8 +173,8 @@ extension FileIngest {
 
   /// One row's values, by column: checked, then kept as a usage record.
   mutating func readRow(_ v: [String?], _ n: Int) {
-    func value(_ name: String) -> String? { RequestRows.position[name].flatMap { v[$0] } }
-    guard let schema = value("schema") else {
+    func value(_ c: Int?) -> String? { c.flatMap { v[$0] } }
+    guard let schema = value(RowReader.Col.schema) else {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
@@ -193,49 +193,49 @@ extension FileIngest {
     }
     rowReader.fileSchema = schema
     var bad: String?
-    func count(_ name: String, required: Bool = false) -> Int64? {
-      guard let text = value(name) else {
-        if required, bad == nil { bad = "row without '\(name)'" }
+    func count(_ c: Int?, required: Bool = false) -> Int64? {
+      guard let text = value(c) else {
+        if required, bad == nil { bad = "row without '\(RowReader.Col.name(c))'" }
         return nil
       }
       guard let x = Int64(text), x >= 0 else {
-        if bad == nil { bad = "'\(name)' is not a whole number from 0 to 2^63-1: '\(text)'" }
+        if bad == nil { bad = "'\(RowReader.Col.name(c))' is not a whole number from 0 to 2^63-1: '\(text)'" }
         return nil
       }
       return x
     }
-    func flag(_ name: String) -> Bool? {
-      guard let text = value(name) else { return nil }
+    func flag(_ c: Int?) -> Bool? {
+      guard let text = value(c) else { return nil }
       guard text == "true" || text == "false" else {
-        if bad == nil { bad = "'\(name)' is neither true nor false: '\(text)'" }
+        if bad == nil { bad = "'\(RowReader.Col.name(c))' is neither true nor false: '\(text)'" }
         return nil
       }
       return text == "true"
     }
     var raw = RawUsage()
-    raw.input = count("input_tokens", required: true)
-    raw.output = count("output_tokens", required: true)
-    raw.write5m = count("cache_creation_5m_tokens") ?? 0
-    raw.write1h = count("cache_creation_1h_tokens") ?? 0
-    raw.cacheRead = count("cache_read_tokens") ?? 0
-    let unknown = count("cache_creation_unknown_ttl_tokens") ?? 0
-    raw.webSearch = count("web_search_requests")
-    raw.measured = count("count_tokens_measured")
-    raw.maxTokens = count("max_tokens")
-    raw.durationMs = count("duration_ms")
-    let line = count("line", required: true)
-    let total = count("cache_creation_input_tokens")
-    raw.sidechain = flag("sidechain") ?? false
-    raw.stopReason = flag("stop_reason") ?? false
-    raw.batch = flag("batch") ?? false
-    raw.usGeo = flag("us_geo") ?? false
-    raw.fast = flag("fast") ?? false
-    raw.longContext = flag("long_context")
-    raw.aggregate = flag("aggregate") ?? false
-    raw.incompleteStream = flag("incomplete_stream") ?? false
-    raw.embedded = flag("embedded") ?? false
+    raw.input = count(RowReader.Col.inputTokens, required: true)
+    raw.output = count(RowReader.Col.outputTokens, required: true)
+    raw.write5m = count(RowReader.Col.cacheCreation5mTokens) ?? 0
+    raw.write1h = count(RowReader.Col.cacheCreation1hTokens) ?? 0
+    raw.cacheRead = count(RowReader.Col.cacheReadTokens) ?? 0
+    let unknown = count(RowReader.Col.cacheCreationUnknownTtlTokens) ?? 0
+    raw.webSearch = count(RowReader.Col.webSearchRequests)
+    raw.measured = count(RowReader.Col.countTokensMeasured)
+    raw.maxTokens = count(RowReader.Col.maxTokens)
+    raw.durationMs = count(RowReader.Col.durationMs)
+    let line = count(RowReader.Col.line, required: true)
+    let total = count(RowReader.Col.cacheCreationInputTokens)
+    raw.sidechain = flag(RowReader.Col.sidechain) ?? false
+    raw.stopReason = flag(RowReader.Col.stopReason) ?? false
+    raw.batch = flag(RowReader.Col.batch) ?? false
+    raw.usGeo = flag(RowReader.Col.usGeo) ?? false
+    raw.fast = flag(RowReader.Col.fast) ?? false
+    raw.longContext = flag(RowReader.Col.longContext)
+    raw.aggregate = flag(RowReader.Col.aggregate) ?? false
+    raw.incompleteStream = flag(RowReader.Col.incompleteStream) ?? false
+    raw.embedded = flag(RowReader.Col.embedded) ?? false
     // The rule that decided the row's I: it stays the request's rule.
-    if let text = value("accounting") {
+    if let text = value(RowReader.Col.accounting) {
       guard let rule = Accounting(rawValue: text) else {
         rowProblem(.invalidField, n, "'accounting' is none of anthropic, bedrock, openai: '\(text)'")
         return
@@ -243,18 +243,18 @@ extension FileIngest {
       raw.traits.pin(rule)
     }
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
-    raw.traits.regional = flag("regional") ?? false
-    raw.traits.serverTools = flag("server_tools") ?? false
+    raw.traits.regional = flag(RowReader.Col.regional) ?? false
+    raw.traits.serverTools = flag(RowReader.Col.serverTools) ?? false
     // The cost the source's log wrote, carried as it was (a row's own figure).
-    if let text = value("logged_cost_usd") {
+    if let text = value(RowReader.Col.loggedCostUsd) {
       raw.loggedCost = USD(dollars: text.utf8)
       if raw.loggedCost == nil, bad == nil { bad = "'logged_cost_usd' is not a non-negative number: '\(text)'" }
     }
-    if let text = value("time") {
+    if let text = value(RowReader.Col.time) {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }
     }
-    guard let file = value("file"), let line, bad == nil else {
+    guard let file = value(RowReader.Col.file), let line, bad == nil else {
       rowProblem(.invalidField, n, bad ?? "row without 'file'")
       return
     }
@@ -263,15 +263,15 @@ extension FileIngest {
       total
       ?? (raw.write5m ?? 0).addingReportingOverflow(raw.write1h ?? 0).partialValue
       .addingReportingOverflow(unknown).partialValue
-    raw.model = value("logged_model") ?? value("model") ?? ""
-    raw.session = value("session") ?? ""
-    raw.project = value("project") ?? ""
-    raw.agent = value("agent")
-    raw.messageID = value("message_id")
-    raw.requestID = value("request_id")
+    raw.model = value(RowReader.Col.loggedModel) ?? value(RowReader.Col.model) ?? ""
+    raw.session = value(RowReader.Col.session) ?? ""
+    raw.project = value(RowReader.Col.project) ?? ""
+    raw.agent = value(RowReader.Col.agent)
+    raw.messageID = value(RowReader.Col.messageId)
+    raw.requestID = value(RowReader.Col.requestId)
     raw.sourceFile = file
     raw.sourceLine = Int(clamping: line)
-    if let key = value("dedup_key") {
+    if let key = value(RowReader.Col.dedupKey) {
       raw.key = key
     } else if raw.messageID == nil {
       // No id at all: the request is its source's line (and its place
@@ -284,6 +284,67 @@ extension FileIngest {
     // Reported once where the request was first read.
     raw.streamFolded = true
     accept(raw, n, line: \.usageLines)
+  }
+}
+
+extension RowReader {
+  /// The positions of the columns a row is read from (the others, such as
+  /// P, I and the costs, follow from these and are not read).
+  enum Col {
+    static let accounting = RequestRows.position["accounting"]
+    static let agent = RequestRows.position["agent"]
+    static let aggregate = RequestRows.position["aggregate"]
+    static let batch = RequestRows.position["batch"]
+    static let cacheCreation1hTokens = RequestRows.position["cache_creation_1h_tokens"]
+    static let cacheCreation5mTokens = RequestRows.position["cache_creation_5m_tokens"]
+    static let cacheCreationInputTokens = RequestRows.position["cache_creation_input_tokens"]
+    static let cacheCreationUnknownTtlTokens = RequestRows.position["cache_creation_unknown_ttl_tokens"]
+    static let cacheReadTokens = RequestRows.position["cache_read_tokens"]
+    static let countTokensMeasured = RequestRows.position["count_tokens_measured"]
+    static let dedupKey = RequestRows.position["dedup_key"]
+    static let durationMs = RequestRows.position["duration_ms"]
+    static let embedded = RequestRows.position["embedded"]
+    static let fast = RequestRows.position["fast"]
+    static let file = RequestRows.position["file"]
+    static let incompleteStream = RequestRows.position["incomplete_stream"]
+    static let inputTokens = RequestRows.position["input_tokens"]
+    static let line = RequestRows.position["line"]
+    static let loggedCostUsd = RequestRows.position["logged_cost_usd"]
+    static let loggedModel = RequestRows.position["logged_model"]
+    static let longContext = RequestRows.position["long_context"]
+    static let maxTokens = RequestRows.position["max_tokens"]
+    static let messageId = RequestRows.position["message_id"]
+    static let model = RequestRows.position["model"]
+    static let outputTokens = RequestRows.position["output_tokens"]
+    static let project = RequestRows.position["project"]
+    static let regional = RequestRows.position["regional"]
+    static let requestId = RequestRows.position["request_id"]
+    static let schema = RequestRows.position["schema"]
+    static let serverTools = RequestRows.position["server_tools"]
+    static let session = RequestRows.position["session"]
+    static let sidechain = RequestRows.position["sidechain"]
+    static let stopReason = RequestRows.position["stop_reason"]
+    static let time = RequestRows.position["time"]
+    static let usGeo = RequestRows.position["us_geo"]
+    static let webSearchRequests = RequestRows.position["web_search_requests"]
+
+    /// Whether each column is read (a column not read makes no text).
+    static let read: [Bool] = {
+      var read = [Bool](repeating: false, count: RequestRows.columns.count)
+      for c in [
+        accounting, agent, aggregate, batch, cacheCreation1hTokens, cacheCreation5mTokens, cacheCreationInputTokens,
+        cacheCreationUnknownTtlTokens, cacheReadTokens, countTokensMeasured, dedupKey, durationMs, embedded, fast, file,
+        incompleteStream, inputTokens, line, loggedCostUsd, loggedModel, longContext, maxTokens, messageId, model,
+        outputTokens, project, regional, requestId, schema, serverTools, session, sidechain, stopReason, time, usGeo,
+        webSearchRequests,
+      ] {
+        if let c { read[c] = true }
+      }
+      return read
+    }()
+
+    /// A column's name, for a message.
+    static func name(_ c: Int?) -> String { c.map { RequestRows.columns[$0] } ?? "" }
   }
 }
 
@@ -399,15 +460,20 @@ extension RowReader {
       guard t.count == word.utf8CodeUnitCount, let p = t.baseAddress else { return false }
       return memcmp(p, word.utf8Start, t.count) == 0
     }
+    /// Whether a string's bytes are ASCII.
+    func ascii(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+      for b in bytes where b >= 0x80 { return false }
+      return true
+    }
     /// A string's text: ASCII as it is, anything else validated as UTF-8.
     func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-      var ascii = true
-      for b in bytes where b >= 0x80 {
-        ascii = false
-        break
-      }
-      return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+      ascii(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
     }
+    /// Whether a string's bytes are UTF-8.
+    func valid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+      ascii(bytes) || String(validating: bytes, as: UTF8.self) != nil
+    }
+    let read = Col.read
     space()
     guard i < end, base[i] == UInt8(ascii: "{") else { return nil }
     i += 1
@@ -436,10 +502,13 @@ extension RowReader {
       let c = base[i]
       let kind = column.map { kinds[$0] }
       if c == UInt8(ascii: "\"") {
-        guard let bytes = string(), let value = text(bytes) else { return nil }
-        if let column {
-          guard kind == .text else { return nil }
+        guard let bytes = string() else { return nil }
+        if let column, read[column] {
+          guard kind == .text, let value = text(bytes) else { return nil }
           values[column] = value
+        } else {
+          // Checked as the tree parser checks it; no text made.
+          guard kind == nil || kind == .text, valid(bytes) else { return nil }
         }
       } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
         return nil
@@ -464,7 +533,7 @@ extension RowReader {
           guard isNumber(token) else { return nil }
           if let column {
             guard kind == .number else { return nil }
-            values[column] = String(decoding: token, as: UTF8.self)
+            if read[column] { values[column] = String(decoding: token, as: UTF8.self) }
           }
         }
       }
