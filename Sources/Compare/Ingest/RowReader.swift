@@ -414,139 +414,175 @@ extension RowReader {
 }
 
 extension RowReader {
-  /// The columns' names as bytes, by length: a key is matched without
-  /// making a String of it or hashing it.
-  static let namesByLength: [[(name: [UInt8], column: Int)]] = {
-    var byLength = [[(name: [UInt8], column: Int)]](repeating: [], count: 64)
+  /// Every column's name in one array: column k's is
+  /// `nameBytes[nameStarts[k]..<nameStarts[k + 1]]`.
+  static let nameBytes: [UInt8] = RequestRows.columns.flatMap { Array($0.utf8) }
+  static let nameStarts: [Int] = RequestRows.columns.reduce(into: [0]) { starts, name in
+    starts.append((starts.last ?? 0) + name.utf8.count)
+  }
+  /// The columns by the length of their names.
+  static let columnsByLength: [[Int]] = {
+    var byLength = [[Int]](repeating: [], count: 64)
     for (k, name) in RequestRows.columns.enumerated() where name.utf8.count < 64 {
-      byLength[name.utf8.count].append((Array(name.utf8), k))
+      byLength[name.utf8.count].append(k)
     }
     return byLength
   }()
+
+  /// A cursor over one line: the bytes, where it is, where the line ends.
+  struct FlatScan {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    var i = 0
+
+    @inline(__always) mutating func space() {
+      while i < end, base[i] == 0x20 || base[i] == 0x09 || base[i] == 0x0D || base[i] == 0x0A { i += 1 }
+    }
+
+    /// The start and length of a string without escapes or control
+    /// characters starting at `i` (a quote); moves past it. Eight bytes at
+    /// a time: the first quote, backslash or byte below 0x20 among them is
+    /// the lowest flagged byte (borrows run upward only, so it is exact).
+    @inline(__always) mutating func string() -> (start: Int, count: Int)? {
+      guard i < end, base[i] == UInt8(ascii: "\"") else { return nil }
+      let start = i + 1
+      var k = start
+      while k + 8 <= end {
+        let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+        let q = w ^ 0x2222_2222_2222_2222
+        let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        let low: UInt64 = 0x0101_0101_0101_0101
+        let hit = ((q &- low) & ~q | (s &- low) & ~s | (w &- 0x2020_2020_2020_2020) & ~w) & 0x8080_8080_8080_8080
+        if hit == 0 {
+          k += 8
+          continue
+        }
+        k += hit.trailingZeroBitCount >> 3
+        break
+      }
+      while k < end {
+        let c = base[k]
+        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+        k += 1
+      }
+      guard k < end, base[k] == UInt8(ascii: "\"") else { return nil }
+      i = k + 1
+      return (start, k - start)
+    }
+
+    /// Whether the bytes at `start` spell `word` (ASCII, compared in place).
+    @inline(__always) func spells(_ start: Int, _ count: Int, _ word: StaticString) -> Bool {
+      count == word.utf8CodeUnitCount && memcmp(base + start, word.utf8Start, count) == 0
+    }
+
+    /// Whether the bytes at `start` are ASCII.
+    @inline(__always) func ascii(_ start: Int, _ count: Int) -> Bool {
+      for k in start..<(start + count) where base[k] >= 0x80 { return false }
+      return true
+    }
+  }
 
   /// A row line read as a flat JSON object straight into column values:
   /// strings without escapes, numbers as written, `true`/`false`, `null`
   /// as absent. Nil for anything else (an escape, a nested value, a
   /// duplicate or mistyped column, bad syntax): the tree parser reads those
   /// lines and words their problems, so both paths give the same result.
+  ///
+  /// Keys are matched first against the column after the previous key's
+  /// (tokengap writes them in order), then among the names of their length.
   static func flatRow(_ line: UnsafeBufferPointer<UInt8>) -> [String?]? {
     guard let base = line.baseAddress else { return nil }
-    let end = line.count
-    var i = 0
-    @inline(__always) func space() {
-      while i < end, base[i] == 0x20 || base[i] == 0x09 || base[i] == 0x0D || base[i] == 0x0A { i += 1 }
-    }
-    /// The bytes of a string without escapes starting at `i` (a quote); moves past it.
-    func string() -> UnsafeBufferPointer<UInt8>? {
-      guard i < end, base[i] == UInt8(ascii: "\"") else { return nil }
-      let start = i + 1
-      var k = start
-      while k < end {
-        let c = base[k]
-        if c == UInt8(ascii: "\"") { break }
-        if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
-        k += 1
-      }
-      guard k < end else { return nil }
-      i = k + 1
-      return UnsafeBufferPointer(start: base + start, count: k - start)
-    }
-    let table = namesByLength
     let kinds = RequestRows.kinds
-    var values = [String?](repeating: nil, count: kinds.count)
-    var seen = [Bool](repeating: false, count: kinds.count)
-    /// Whether `t` spells `word` (ASCII, compared in place).
-    func spells(_ t: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-      guard t.count == word.utf8CodeUnitCount, let p = t.baseAddress else { return false }
-      return memcmp(p, word.utf8Start, t.count) == 0
-    }
-    /// Whether a string's bytes are ASCII.
-    func ascii(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-      for b in bytes where b >= 0x80 { return false }
-      return true
-    }
-    /// A string's text: ASCII as it is, anything else validated as UTF-8.
-    func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-      ascii(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
-    }
-    /// Whether a string's bytes are UTF-8.
-    func valid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-      ascii(bytes) || String(validating: bytes, as: UTF8.self) != nil
-    }
     let read = Col.read
-    space()
-    guard i < end, base[i] == UInt8(ascii: "{") else { return nil }
-    i += 1
-    space()
-    if i < end, base[i] == UInt8(ascii: "}") { return nil }
-    while true {
-      space()
-      guard let key = string() else { return nil }
-      space()
-      guard i < end, base[i] == UInt8(ascii: ":") else { return nil }
-      i += 1
-      space()
-      var column: Int?
-      if key.count < table.count, let k = key.baseAddress {
-        for candidate in table[key.count]
-        where candidate.name.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, k, key.count) } }) == 0 {
-          column = candidate.column
-          break
+    let starts = nameStarts
+    let byLength = columnsByLength
+    return nameBytes.withUnsafeBufferPointer { names -> [String?]? in
+      guard let names = names.baseAddress else { return nil }
+      var s = FlatScan(base: base, end: line.count)
+      var values = [String?](repeating: nil, count: kinds.count)
+      var seen = [Bool](repeating: false, count: kinds.count)
+      var predicted = 0
+      func named(_ c: Int, _ key: (start: Int, count: Int)) -> Bool {
+        starts[c + 1] - starts[c] == key.count && memcmp(names + starts[c], base + key.start, key.count) == 0
+      }
+      s.space()
+      guard s.i < s.end, base[s.i] == UInt8(ascii: "{") else { return nil }
+      s.i += 1
+      s.space()
+      if s.i < s.end, base[s.i] == UInt8(ascii: "}") { return nil }
+      while true {
+        s.space()
+        guard let key = s.string() else { return nil }
+        s.space()
+        guard s.i < s.end, base[s.i] == UInt8(ascii: ":") else { return nil }
+        s.i += 1
+        s.space()
+        var column: Int?
+        if predicted < kinds.count, named(predicted, key) {
+          column = predicted
+        } else if key.count < byLength.count {
+          column = byLength[key.count].first { named($0, key) }
         }
-      }
-      if let c = column {
-        if seen[c] { return nil }
-        seen[c] = true
-      }
-      guard i < end else { return nil }
-      let c = base[i]
-      let kind = column.map { kinds[$0] }
-      if c == UInt8(ascii: "\"") {
-        guard let bytes = string() else { return nil }
-        if let column, read[column] {
-          guard kind == .text, let value = text(bytes) else { return nil }
-          values[column] = value
+        if let c = column {
+          if seen[c] { return nil }
+          seen[c] = true
+          predicted = c + 1
+        }
+        guard s.i < s.end else { return nil }
+        let c = base[s.i]
+        let kind = column.map { kinds[$0] }
+        if c == UInt8(ascii: "\"") {
+          guard let value = s.string() else { return nil }
+          guard kind == nil || kind == .text else { return nil }
+          let ascii = s.ascii(value.start, value.count)
+          let bytes = UnsafeBufferPointer(start: base + value.start, count: value.count)
+          if let column, read[column] {
+            guard let text = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+            else { return nil }
+            values[column] = text
+          } else if !ascii, String(validating: bytes, as: UTF8.self) == nil {
+            // Checked as the tree parser checks it; no text kept.
+            return nil
+          }
+        } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+          return nil
         } else {
-          // Checked as the tree parser checks it; no text made.
-          guard kind == nil || kind == .text, valid(bytes) else { return nil }
-        }
-      } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-        return nil
-      } else {
-        let start = i
-        while i < end {
-          let d = base[i]
-          if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == 0x20 || d == 0x09 || d == 0x0D || d == 0x0A {
-            break
+          let start = s.i
+          while s.i < s.end {
+            let d = base[s.i]
+            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == 0x20 || d == 0x09 || d == 0x0D || d == 0x0A {
+              break
+            }
+            s.i += 1
           }
-          i += 1
-        }
-        let token = UnsafeBufferPointer(start: base + start, count: i - start)
-        if spells(token, "null") {
-          // Absent, whatever the column.
-        } else if spells(token, "true") || spells(token, "false") {
-          if let column {
-            guard kind == .flag || kind == .optionalFlag else { return nil }
-            values[column] = token.count == 4 ? "true" : "false"
-          }
-        } else {
-          guard isNumber(token) else { return nil }
-          if let column {
-            guard kind == .number else { return nil }
-            if read[column] { values[column] = String(decoding: token, as: UTF8.self) }
+          let count = s.i - start
+          if s.spells(start, count, "null") {
+            // Absent, whatever the column.
+          } else if s.spells(start, count, "true") || s.spells(start, count, "false") {
+            if let column {
+              guard kind == .flag || kind == .optionalFlag else { return nil }
+              values[column] = count == 4 ? "true" : "false"
+            }
+          } else {
+            let token = UnsafeBufferPointer(start: base + start, count: count)
+            guard isNumber(token) else { return nil }
+            if let column {
+              guard kind == .number else { return nil }
+              if read[column] { values[column] = String(decoding: token, as: UTF8.self) }
+            }
           }
         }
+        s.space()
+        guard s.i < s.end else { return nil }
+        if base[s.i] == UInt8(ascii: ",") {
+          s.i += 1
+          continue
+        }
+        guard base[s.i] == UInt8(ascii: "}") else { return nil }
+        s.i += 1
+        s.space()
+        return s.i == s.end ? values : nil
       }
-      space()
-      guard i < end else { return nil }
-      if base[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard base[i] == UInt8(ascii: "}") else { return nil }
-      i += 1
-      space()
-      return i == end ? values : nil
     }
   }
 
