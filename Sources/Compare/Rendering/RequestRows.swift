@@ -68,28 +68,37 @@ public enum RequestRows {
   /// its source file and line): never written out.
   static let sourceKeyPrefix = "tokengap.row\u{1F}"
 
-  /// `"name":` for each column, ready to append.
-  private static let jsonNames: [[UInt8]] = columns.map { name in
-    var out = ""
+  /// What comes before each column's value, all in one array: `{"time":`
+  /// for the first, `,"name":` for the others; column k's is
+  /// `jsonPrefixes[jsonStarts[k]..<jsonStarts[k + 1]]`.
+  private static let jsonPrefixes: [UInt8] = columns.enumerated().flatMap { k, name in
+    var out = k == 0 ? "{" : ","
     JSONValue.quote(name, into: &out)
     return Array((out + ":").utf8)
+  }
+  private static let jsonStarts: [Int] = columns.enumerated().reduce(into: [0]) { starts, column in
+    var out = ""
+    JSONValue.quote(column.element, into: &out)
+    starts.append((starts.last ?? 0) + 2 + out.utf8.count)
   }
 
   /// One row as a JSON Lines line: values as they are, no injection guard.
   /// Written as bytes: a cell's bytes are copied where they lie.
   static func appendJSON(_ cells: [String], to out: inout [UInt8]) {
-    out.append(UInt8(ascii: "{"))
-    for (k, cell) in cells.enumerated() {
-      if k > 0 { out.append(UInt8(ascii: ",")) }
-      out.append(contentsOf: jsonNames[k])
-      switch kinds[k] {
-      case .text:
-        if cell.isEmpty { append("null", to: &out) } else { quote(cell, into: &out) }
-      case .number, .optionalFlag:
-        if cell.isEmpty { append("null", to: &out) } else { append(cell, to: &out) }
-      case .flag: append(cell == "true" ? "true" : "false", to: &out)
+    let starts = jsonStarts
+    jsonPrefixes.withUnsafeBufferPointer { prefixes in
+      for (k, cell) in cells.enumerated() where k + 1 < starts.count {
+        out.append(contentsOf: prefixes[starts[k]..<starts[k + 1]])
+        switch kinds[k] {
+        case .text:
+          if cell.isEmpty { append("null", to: &out) } else { quote(cell, into: &out) }
+        case .number, .optionalFlag:
+          if cell.isEmpty { append("null", to: &out) } else { append(cell, to: &out) }
+        case .flag: append(cell == "true" ? "true" : "false", to: &out)
+        }
       }
     }
+    if cells.isEmpty { out.append(UInt8(ascii: "{")) }
     out.append(UInt8(ascii: "}"))
     out.append(0x0A)
   }
