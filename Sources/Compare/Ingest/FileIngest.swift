@@ -111,8 +111,10 @@ public struct FileIngest {
     public var start: Int64
     public var end: Int64
     public var first: Bool
-    /// A chunk of tokengap's own rows (JSON Lines), not of transcripts.
+    /// A chunk of tokengap's own rows, not of transcripts.
     public var rows = false
+    /// Rows as CSV: the file's header line, for the chunks after the first.
+    public var csvHeader: [UInt8]?
   }
 
   /// Reads a file, or one chunk of it; a chunk's line numbers count from its
@@ -145,7 +147,8 @@ public struct FileIngest {
     if chunk != nil, mode == .rows {
       partial.rowChunk = RowChunk(
         schema: rowReader.fileSchema, places: Set(rowReader.ordinals.keys),
-        schemaProblems: partial.ledger.problems.contains { $0.kind == .rowSchema })
+        schemaProblems: rowReader.refused || partial.ledger.problems.contains { $0.kind == .rowSchema },
+        openRecord: !rowReader.carry.isEmpty)
     }
     return partial
   }
@@ -186,6 +189,7 @@ public struct FileIngest {
     partial.ledger.bytes += Int64(filled)
     if let chunk, !chunk.first {
       mode = chunk.rows ? .rows : .lines
+      if let header = chunk.csvHeader { adoptHeader(header) }
     } else if !decideFormat(all, filled) {
       return
     }
@@ -304,6 +308,7 @@ public struct FileIngest {
         first = false
         if let chunk, !chunk.first {
           mode = chunk.rows ? .rows : .lines
+          if let header = chunk.csvHeader { adoptHeader(header) }
         } else if !decideFormat(filled) {
           return
         }

@@ -36,15 +36,21 @@ public struct FilePartial: Sendable {
 /// What reading a chunk of a rows file took from the state of the rows
 /// before it: the chunks of one file read side by side give the figures of
 /// the file read whole when, chunk by chunk, the schema is the file's, no
-/// schema was refused, and no source line without ids has rows in two
-/// chunks (its rows are numbered in file order).
+/// schema was refused, no source line without ids has rows in two chunks
+/// (its rows are numbered in file order), and (CSV) no chunk but the last
+/// ends inside a quoted field: then, from the first on, each chunk starts
+/// where a record does.
 struct RowChunk: Sendable {
   /// The schema of the chunk's first readable row.
   var schema: String?
   /// The source file and line of each row without any id.
   var places: Set<String>
-  /// Whether a row's schema was refused (reported once per file).
+  /// Whether a row's schema was refused (reported once per file), or the
+  /// file (a CSV header without the row columns).
   var schemaProblems: Bool
+  /// CSV: whether the chunk ends inside a quoted field (the cut after it
+  /// was not between records).
+  var openRecord = false
 
   /// Whether chunks (in file order) read apart read as the whole file does.
   static func agree(_ chunks: [RowChunk]) -> Bool {
@@ -52,6 +58,7 @@ struct RowChunk: Sendable {
     var places: Set<String> = []
     for (k, c) in chunks.enumerated() {
       if k > 0, c.schemaProblems { return false }
+      if k + 1 < chunks.count, c.openRecord { return false }
       if let s = c.schema {
         if let earlier = schema, earlier != s { return false }
         schema = s

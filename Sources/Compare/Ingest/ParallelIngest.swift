@@ -41,6 +41,9 @@ public enum ParallelIngest {
     let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
     guard n > 0 else { return nil }
     let head = probe[0..<n]
+    if options.format == .auto, let header = csvRowsHeader(head) {
+      return csvChunks(fd, size: size, header: header)
+    }
     // tokengap's own rows (JSON Lines) split too: the chunks are checked
     // against each other when merged (``RowChunk``).
     let rows = options.format == .auto && FormatSniffer.isRows(head)
@@ -81,6 +84,72 @@ public enum ParallelIngest {
     bounds.append(size)
     return (0..<(bounds.count - 1)).map {
       FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0, rows: rows)
+    }
+  }
+
+  /// The header line of tokengap's own rows as CSV (the request CSV's
+  /// header first), when the file's first bytes are one and it holds no quote.
+  static func csvRowsHeader(_ head: ArraySlice<UInt8>) -> [UInt8]? {
+    var i = head.startIndex
+    // What the format sniffer skips: a byte order mark, then white space.
+    if head[i...].starts(with: [0xEF, 0xBB, 0xBF]) { i += 3 }
+    while i < head.endIndex, head[i] == 0x20 || head[i] == 0x0A || head[i] == 0x0D || head[i] == 0x09 { i += 1 }
+    guard head[i...].starts(with: FormatSniffer.rowsCSVHeader), let nl = head[i...].firstIndex(of: 0x0A),
+      !head[i..<nl].contains(UInt8(ascii: "\""))
+    else { return nil }
+    return Array(head[i..<nl])
+  }
+
+  /// Chunks of a CSV rows file, each cut just after a newline outside
+  /// quotes (an even number of quotes before it). A cut the reader finds
+  /// inside a record after all (a stray quote) is caught when the chunks
+  /// are merged (``RowChunk``), and the file is then read whole.
+  static func csvChunks(_ fd: Int32, size: Int64, header: [UInt8]) -> [FileIngest.Chunk] {
+    var bounds: [Int64] = [0]
+    var target = chunkSize
+    var quoted = false
+    var window = [UInt8](repeating: 0, count: 1 << 16)
+    var pos: Int64 = 0
+    var done = false
+    while !done, pos < size {
+      let m = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+      guard m > 0 else { break }
+      window.withUnsafeBufferPointer { w in
+        guard let base = w.baseAddress else { return }
+        var k = 0
+        while k < m {
+          if k + 8 <= m {
+            // Eight bytes at a time past those with neither a quote nor a newline.
+            let x = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+            let q = x ^ 0x2222_2222_2222_2222
+            let l = x ^ 0x0A0A_0A0A_0A0A_0A0A
+            let low: UInt64 = 0x0101_0101_0101_0101
+            if ((q &- low) & ~q | (l &- low) & ~l) & 0x8080_8080_8080_8080 == 0 {
+              k += 8
+              continue
+            }
+          }
+          let c = base[k]
+          if c == UInt8(ascii: "\"") {
+            quoted.toggle()
+          } else if c == 0x0A, !quoted, pos + Int64(k) >= target {
+            let cut = pos + Int64(k) + 1
+            guard cut < size else {
+              done = true
+              return
+            }
+            bounds.append(cut)
+            target = cut + chunkSize
+          }
+          k += 1
+        }
+      }
+      pos += Int64(m)
+    }
+    bounds.append(size)
+    return (0..<(bounds.count - 1)).map {
+      FileIngest.Chunk(
+        start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0, rows: true, csvHeader: $0 == 0 ? nil : header)
     }
   }
 

@@ -50,6 +50,15 @@ extension FileIngest {
       partial.ledger.malformedLines += 1
       return
     }
+    if rowReader.csv, rowReader.carry.isEmpty, !blank, let header = rowReader.header, let base = line.baseAddress,
+      memchr(base, Int32(UInt8(ascii: "\"")), line.count) == nil
+    {
+      // A record without quotes (nearly every row): its cells are the
+      // bytes between commas, read where they lie.
+      partial.ledger.records += 1
+      if let values = csvRowInPlace(line, header, n) { readRow(values, n) }
+      return
+    }
     var values: [String?]
     if rowReader.csv {
       var record: [UInt8]
@@ -143,6 +152,47 @@ extension FileIngest {
     readRow(values, n)
   }
 
+  /// A CSV record without quotes read in place: the columns a request is
+  /// rebuilt from as text, every mapped cell checked as UTF-8 (the first
+  /// invalid one is the row's problem, as in ``RowReader/csvCells(_:)``'s
+  /// path); nil when the row is malformed.
+  mutating func csvRowInPlace(_ line: UnsafeBufferPointer<UInt8>, _ header: [Int?], _ n: Int) -> [String?]? {
+    guard let base = line.baseAddress else { return nil }
+    // A CR ending the record is dropped, as csvCells drops it.
+    let end = line.last == 0x0D ? line.count - 1 : line.count
+    let kinds = RequestRows.kinds
+    let read = RowReader.Col.read
+    var values = [String?](repeating: nil, count: kinds.count)
+    var k = 0
+    var start = 0
+    while k < header.count {
+      let stop =
+        memchr(base + start, Int32(UInt8(ascii: ",")), end - start).map {
+          base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+        } ?? end
+      if let c = header[k] {
+        let cell = UnsafeBufferPointer(start: base + start, count: stop - start)
+        var ascii = true
+        for b in cell where b >= 0x80 {
+          ascii = false
+          break
+        }
+        if !ascii, String(validating: cell, as: UTF8.self) == nil {
+          rowProblem(.invalidText, n, "invalid UTF-8 in '\(RequestRows.columns[c])'")
+          return nil
+        }
+        if !cell.isEmpty, read[c] {
+          let text = String(decoding: cell, as: UTF8.self)
+          values[c] = kinds[c] == .text ? RowReader.unguarded(text) : text
+        }
+      }
+      k += 1
+      if stop >= end { break }
+      start = stop + 1
+    }
+    return values
+  }
+
   /// A malformed row: counted, with its problem.
   mutating func rowProblem(_ kind: Ledger.Problem.Kind, _ n: Int, _ reason: String) {
     partial.ledger.malformedLines += 1
@@ -153,8 +203,7 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
-    // The columns added after schema 1 may be absent: a schema 1 file has none.
-    let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
+    let missing = RowReader.missingColumns(names)
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
@@ -169,6 +218,23 @@ extension FileIngest {
     }
     rowReader.header = names.map { RequestRows.position[$0] }
     partial.ledger.nonUsageLines += 1
+  }
+
+  /// A chunk after the first of a CSV rows file: the file's header line,
+  /// taken without counting it (the first chunk counted it); a header
+  /// without the row columns refuses the chunk (the file is then read whole).
+  mutating func adoptHeader(_ line: [UInt8]) {
+    rowReader.csv = true
+    guard let cells = RowReader.csvCells(line) else {
+      rowReader.refused = true
+      return
+    }
+    let names = cells.map { String(decoding: $0, as: UTF8.self) }
+    if RowReader.missingColumns(names).isEmpty {
+      rowReader.header = names.map { RequestRows.position[$0] }
+    } else {
+      rowReader.refused = true
+    }
   }
 
   /// One row's values, by column: checked, then kept as a usage record.
@@ -349,6 +415,13 @@ extension RowReader {
 }
 
 extension RowReader {
+  /// The row columns a CSV header lacks; those added after schema 1 may be
+  /// absent (a schema 1 file has none).
+  static func missingColumns(_ names: [String]) -> [String] {
+    let present = Set(names)
+    return RequestRows.columns.filter { !present.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
+  }
+
   /// The cells of one CSV record (RFC 4180); nil when a quoted field is
   /// still open at the end (it goes on on the next line). A CR before the
   /// end of the record is dropped.
