@@ -177,8 +177,24 @@ def main():
     parallelism = 2 * one / two if two else 0
     main = alternate(cmds, a.runs)
     out = tempfile.mkdtemp()
+    # Issue 16, item 3: the tree's requests as tokengap's own rows, read back
+    # against the transcripts they came from (the same requests), in one run.
+    rows = os.path.join(out, "rows.jsonl")
+    subprocess.run("%s analyze %s --by request --format jsonl -q -o %s" % (TG, corpus, rows), shell=True, check=True)
+    rows_mb = os.path.getsize(rows) / 1048576
+    rows_csv = os.path.join(out, "rows.csv")
+    subprocess.run("%s analyze %s --by request --format csv --rows -q -o %s" % (TG, corpus, rows_csv),
+                   shell=True, check=True)
+    rows_read = alternate([
+        ("transcripts: analyze TREE --by session --format csv", main_job, None),
+        ("rows: analyze rows.jsonl --by session --format csv",
+         "%s analyze %s --by session --format csv -q" % (TG, rows), None),
+        ("rows as CSV: analyze rows.csv --by session --format csv",
+         "%s analyze %s --by session --format csv -q" % (TG, rows_csv), None),
+    ], a.runs)
     others = alternate([
         ("analyze --by request --format csv", "%s analyze %s --by request --format csv -q" % (TG, corpus), None),
+        ("analyze --by request --format jsonl", "%s analyze %s --by request --format jsonl -q" % (TG, corpus), None),
         ("simulate --tier build", "%s simulate %s --tier build -q" % (TG, corpus), None),
         ("chart --svg", "%s chart %s --svg --out %s/chart -q" % (TG, corpus, out), None),
         ("report", "%s report %s --out %s/report.md -q" % (TG, corpus, out), None),
@@ -232,6 +248,12 @@ def main():
           "| command | median wall (s) | peak RSS (MB) | × the main job |", "|---|---:|---:|---:|"]
     for name, (w, r) in others.items():
         L.append("| %s | %.3f | %.0f | %.2f |" % (name, w, r, w / again))
+    L += ["", "## Rows read back (issue 16)", "",
+          "The tree exported with `analyze --by request --format jsonl` (%.0f MB of rows) and `--format csv --rows` (%.0f MB), then read with `analyze --by session --format csv`, alternating with the transcripts it came from." % (rows_mb, os.path.getsize(rows_csv) / 1048576), "",
+          "| command | median wall (s) | peak RSS (MB) | × the transcripts |", "|---|---:|---:|---:|"]
+    tr = rows_read["transcripts: analyze TREE --by session --format csv"][0]
+    for name, (w, r) in rows_read.items():
+        L.append("| %s | %.3f | %.0f | %.2f |" % (name, w, r, w / tr))
     L += ["", "## Memory per request", "",
           "One line per distinct request (`message.id` only, no time), `analyze --by session --format csv`.", "",
           "| records | file (MB) | wall (s) | peak RSS (MB) |", "|---:|---:|---:|---:|"]
@@ -265,6 +287,12 @@ def main():
             continue
         G.append(row("%s ≤ 2× the main job and ≤ 128 MB" % name, "%.2f×, %.0f MB" % (w / again, r),
                      w / again <= 2 and r <= 128))
+    rw = rows_read["rows: analyze rows.jsonl --by session --format csv"][0]
+    G.append(row("reading the rows ≤ reading the transcripts of the same requests (issue 16)",
+                 "%.3f s against %.3f s (%.2f×)" % (rw, tr, rw / tr), rw <= tr))
+    rc = rows_read["rows as CSV: analyze rows.csv --by session --format csv"][0]
+    G.append(row("reading the rows as CSV ≤ reading the transcripts (issue 16)",
+                 "%.3f s against %.3f s (%.2f×)" % (rc, tr, rc / tr), rc <= tr))
     for n, _, _, r in memory:
         limit = 250 if n == 1_000_000 else 1200
         G.append(row("%s records under %d MB" % (format(n, ","), limit), "%.0f MB" % r, r < limit))

@@ -102,3 +102,173 @@ struct LineCapTests {
     #expect(p.ledger.problems.first?.reason.contains("524288 bytes") == true)
   }
 }
+
+@Suite("Large rows files read in chunks side by side")
+struct RowChunkingTests {
+  /// One row: the columns a row is read from, and a padding column no
+  /// reader knows (about 20 KB), so that 500 rows span two 8 MiB chunks.
+  static func row(
+    _ k: Int, schema: String = "tokengap.request/2", ids: Bool = true, line: Int? = nil
+  ) -> String {
+    let pad = String(repeating: "p", count: 20_000)
+    let id = ids ? #""message_id":"msg_\#(k)","request_id":"req_\#(k)","# : ""
+    return
+      #"{"time":"2026-02-01T10:00:00.000Z","session":"s\#(k % 4)","project":"p","model":"claude-sonnet-4-5","#
+      + id
+      + #""input_tokens":\#(k),"output_tokens":1,"cache_read_tokens":100,"schema":"\#(schema)","#
+      + #""file":"/src/a.jsonl","line":\#(line ?? k),"pad":"\#(pad)"}"# + "\n"
+  }
+
+  static func write(_ text: String, ext: String = "jsonl") throws -> String {
+    let path = "/tmp/tokengap-row-chunks-\(UInt64.random(in: 0...UInt64.max)).\(ext)"
+    try POSIXFiles.writeAtomically(Array(text.utf8), to: path)
+    return path
+  }
+
+  /// The file read whole, in one piece (as before rows were split).
+  static func whole(_ path: String, text: String) -> AnalysisResult {
+    var analyzer = Analyzer()
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: path))
+    return analyzer.finish(dimensions: [.request], catalog: testCatalog, pricingDay: pricingDay)
+  }
+
+  @Test("Rows with ids: the chunks give the whole file's figures, for any --jobs")
+  func withIDs() async throws {
+    let text = (0..<500).map { Self.row($0) }.joined()
+    let path = try Self.write(text)
+    let one = await analyze([path], by: [.request], jobs: 1)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(two))
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(Self.whole(path, text: text)))
+    // Σ k over k < 500, and 100 cache reads each.
+    #expect(one.total.requests == 500 && one.total.input == 124_750 && one.total.cacheRead == 50_000)
+    #expect(one.ledger.files == 1 && one.ledger.lines == 500 && one.ledger.problems.isEmpty)
+  }
+
+  @Test("Rows without ids from one source line on both sides of a cut: read whole, each row its own request")
+  func withoutIDsAcrossTheCut() async throws {
+    // Every row names the same source line: each is numbered in file order.
+    let text = (0..<500).map { Self.row($0, ids: false, line: 7) }.joined()
+    let path = try Self.write(text)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(two.total.requests == 500 && two.total.input == 124_750)
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(Self.whole(path, text: text)))
+  }
+
+  @Test("A schema change past the first chunk is refused as in a file read whole, once")
+  func schemaChangeAcrossTheCut() async throws {
+    let text = (0..<500).map { Self.row($0, schema: $0 < 450 ? "tokengap.request/2" : "tokengap.request/1") }
+      .joined()
+    let path = try Self.write(text)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(two.total.requests == 450)
+    #expect(two.ledger.malformedLines == 50)
+    #expect(two.ledger.problems.map(\.line) == [451])
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(Self.whole(path, text: text)))
+  }
+}
+
+@Suite("Rows written as bytes")
+struct RowBytesTests {
+  @Test("A JSON string written as bytes is the text the String writer makes")
+  func quoteMatchesTheStringWriter() {
+    var cases = ["", "plain", "a\"b", "back\\slash", "tab\there", "line\nbreak\r", "\u{7F}del", "é ü 漢字 🙂"]
+    cases += (0..<32).map { "x" + String(UnicodeScalar(UInt8($0))) + "y" }
+    cases.append((0..<128).map { String(UnicodeScalar(UInt8($0))) }.joined())
+    for s in cases {
+      var text = ""
+      JSONValue.quote(s, into: &text)
+      var bytes: [UInt8] = []
+      RequestRows.quote(s, into: &bytes)
+      #expect(bytes == Array(text.utf8), "\(Array(s.utf8))")
+    }
+  }
+}
+
+@Suite("Large CSV rows files read in chunks side by side")
+struct CSVRowChunkingTests {
+  /// A CSV row: the row columns given, empty elsewhere, then a padding
+  /// column no reader knows (about 20 KB), so that 500 rows span two chunks.
+  static func row(_ k: Int, session: String) -> String {
+    let given = [
+      "time": "2026-02-01T10:00:00.000Z", "session": session, "project": "p", "model": "claude-sonnet-4-5",
+      "message_id": "msg_\(k)", "request_id": "req_\(k)", "input_tokens": "\(k)", "output_tokens": "1",
+      "cache_read_tokens": "100", "schema": "tokengap.request/2", "file": "/src/a.jsonl", "line": "\(k)",
+    ]
+    return (RequestRows.columns.map { given[$0] ?? "" } + [String(repeating: "p", count: 20_000)])
+      .joined(separator: ",") + "\r\n"
+  }
+
+  static let header = (RequestRows.columns + ["pad"]).joined(separator: ",") + "\r\n"
+
+  @Test("Quoted fields with commas and line breaks: the chunks give the whole file's figures")
+  func quotedFields() async throws {
+    // Every 7th session is quoted and holds a comma and a line break.
+    let text =
+      Self.header
+      + (0..<500).map { Self.row($0, session: $0 % 7 == 0 ? "\"s,\n\($0)\"" : "s\($0 % 4)") }
+      .joined()
+    let path = try RowChunkingTests.write(text, ext: "csv")
+    let one = await analyze([path], by: [.request], jobs: 1)
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(AnalysisRenderer.json(one) == AnalysisRenderer.json(two))
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(RowChunkingTests.whole(path, text: text)))
+    #expect(two.total.requests == 500 && two.total.input == 124_750 && two.ledger.problems.isEmpty)
+  }
+
+  @Test("A stray quote that puts a cut inside a record: the file is read whole")
+  func strayQuote() async throws {
+    // Row 0's session holds a quote inside an unquoted cell (kept as it is);
+    // counting quotes, the cut then falls in row 430's quoted line break.
+    let text =
+      Self.header
+      + (0..<500).map { Self.row($0, session: $0 == 0 ? "a\"b" : $0 == 430 ? "\"m\nn\"" : "s") }.joined()
+    let path = try RowChunkingTests.write(text, ext: "csv")
+    let two = await analyze([path], by: [.request], jobs: 2)
+    #expect(AnalysisRenderer.json(two) == AnalysisRenderer.json(RowChunkingTests.whole(path, text: text)))
+    #expect(two.total.requests == 500 && two.total.input == 124_750 && two.ledger.problems.isEmpty)
+  }
+
+  /// A file's figures, read from bytes in memory, but for the byte count
+  /// (a quoted cell is two bytes longer).
+  static func read(_ bytes: [UInt8]) -> [Substring] {
+    var analyzer = Analyzer()
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    analyzer.add(ingest.ingest(bytes: bytes, name: "rows.csv"))
+    return AnalysisRenderer.json(analyzer.finish(dimensions: [.request], catalog: testCatalog, pricingDay: pricingDay))
+      .split(separator: "\n").filter { !$0.contains("\"bytes\":") }
+  }
+
+  @Test("A record without quotes, read in place, reads as the same record with a quoted cell")
+  func inPlaceMatchesQuoted() {
+    let model = RequestRows.columns.firstIndex(of: "model") ?? 0
+    func record(_ k: Int, quoted: Bool, _ change: (inout [[UInt8]]) -> Void = { _ in }) -> [UInt8] {
+      var cells = Self.row(k, session: "s").dropLast(1).split(separator: ",", omittingEmptySubsequences: false)
+        .map { Array($0.utf8) }
+      change(&cells)
+      if quoted { cells[model] = [0x22] + cells[model] + [0x22] }
+      return Array(cells.joined(separator: [0x2C]))
+    }
+    let session = RequestRows.columns.firstIndex(of: "session") ?? 0
+    let project = RequestRows.columns.firstIndex(of: "project") ?? 0
+    let cases: [(String, (inout [[UInt8]]) -> Void, [UInt8])] = [
+      ("CRLF", { _ in }, [0x0D, 0x0A]),
+      ("LF", { _ in }, [0x0A]),
+      ("a CR inside", { $0[session] += [0x0D, 0x61] }, [0x0A]),
+      ("guarded", { $0[project] = Array("'-home-user-app".utf8) }, [0x0A]),
+      ("fewer cells", { $0.removeLast(30) }, [0x0A]),
+      ("more cells", { $0 += [Array("x".utf8), []] }, [0x0A]),
+      ("trailing comma", { $0.append([]) }, [0x0A]),
+      ("invalid UTF-8 in a row column", { $0[session] = [0x61, 0xFF] }, [0x0A]),
+      ("invalid UTF-8 in the padding", { $0[$0.count - 1] = [0xC3] }, [0x0A]),
+      ("UTF-8 text", { $0[session] = Array("sé漢".utf8) }, [0x0A]),
+    ]
+    for (name, change, end) in cases {
+      let head = Array(Self.header.utf8)
+      let plain = head + record(7, quoted: false, change) + end + record(8, quoted: false) + end
+      let quoted = head + record(7, quoted: true, change) + end + record(8, quoted: true) + end
+      #expect(Self.read(plain) == Self.read(quoted), "\(name)")
+    }
+  }
+}

@@ -328,3 +328,61 @@ struct FlatRowTests {
     #expect(flat(line) == nil, "\(line)")
   }
 }
+
+@Suite("Rows read flat, against the tree parser")
+struct FlatRowOracleTests {
+  /// Lines whose strings end, escape or break at every offset of the
+  /// eight-byte words the flat reader walks.
+  static let lines: [String] = {
+    var out: [String] = []
+    for n in 0..<20 {
+      let body = String(repeating: "a", count: n)
+      out.append(#"{"session":"\#(body)","input_tokens":\#(n),"zz":"\#(body)é"}"#)
+      out.append(#"{"session":"\#(body)\"x","input_tokens":1}"#)
+      out.append("{\"session\":\"\(body)\u{01}x\",\"input_tokens\":1}")
+      out.append("{\"session\":\"\(body)\u{1F}\",\"input_tokens\":1}")
+      out.append(#"{"project":"\#(body)\\","time":"2026-01-01T00:00:00Z"}"#)
+      out.append(#"{"model":"\#(body)漢字🙂\#(body)","sidechain":false,"long_context":true}"#)
+      out.append(#"{"file":"/p/\#(body)","line":\#(n)}"#)
+    }
+    out.append(#"{ "session" : "s" , "input_tokens" : 3 }"#)
+    out.append(#"{"input_tokens":1e3,"output_tokens":-0}"#)
+    return out
+  }()
+
+  @Test("What the flat reader accepts, the tree parser reads to the same values", arguments: lines)
+  func agrees(_ line: String) throws {
+    guard let flat = Array(line.utf8).withUnsafeBufferPointer({ RowReader.flatRow($0) }) else {
+      // Refused: the tree parser reads the line (and words its problem).
+      return
+    }
+    let tree = try JSONParser.parse(Array(line.utf8))
+    guard case .object(let members) = tree else {
+      Issue.record("the flat reader accepted what is not an object: \(line)")
+      return
+    }
+    for (name, value) in members {
+      guard let c = RequestRows.columns.firstIndex(of: name), RowReader.Col.read[c] else { continue }
+      switch value {
+      case .string(let s): #expect(flat[c] == s, "\(name) in \(line)")
+      case .number(let t): #expect(flat[c] == t, "\(name) in \(line)")
+      case .bool(let b): #expect(flat[c] == (b ? "true" : "false"), "\(name) in \(line)")
+      case .null: #expect(flat[c] == nil, "\(name) in \(line)")
+      default: Issue.record("a nested value accepted: \(line)")
+      }
+    }
+  }
+
+  @Test("An escape or a control byte at any offset sends the line to the tree parser")
+  func refusesEscapes() {
+    for n in 0..<20 {
+      let body = String(repeating: "b", count: n)
+      for line in [#"{"session":"\#(body)\"x"}"#, "{\"session\":\"\(body)\u{01}x\"}"] {
+        #expect(Array(line.utf8).withUnsafeBufferPointer { RowReader.flatRow($0) } == nil, "\(n)")
+      }
+      // Without them the line is read flat, whatever the string's length.
+      let plain = Array(#"{"session":"\#(body)é"}"#.utf8).withUnsafeBufferPointer { RowReader.flatRow($0) }
+      #expect(plain?[RequestRows.columns.firstIndex(of: "session") ?? 0] == body + "é", "\(n)")
+    }
+  }
+}

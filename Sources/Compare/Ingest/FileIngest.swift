@@ -114,6 +114,10 @@ public struct FileIngest {
     public var start: Int64
     public var end: Int64
     public var first: Bool
+    /// A chunk of tokengap's own rows, not of transcripts.
+    public var rows = false
+    /// Rows as CSV: the file's header line, for the chunks after the first.
+    public var csvHeader: [UInt8]?
   }
 
   /// Reads a file, or one chunk of it; a chunk's line numbers count from its
@@ -143,6 +147,12 @@ public struct FileIngest {
     readLines(fd)
     finishStream()
     partial.lineCount = lineCount
+    if chunk != nil, mode == .rows {
+      partial.rowChunk = RowChunk(
+        schema: rowReader.fileSchema, places: Set(rowReader.ordinals.keys),
+        schemaProblems: rowReader.refused || partial.ledger.problems.contains { $0.kind == .rowSchema },
+        openRecord: !rowReader.carry.isEmpty)
+    }
     return partial
   }
 
@@ -181,7 +191,8 @@ public struct FileIngest {
     let filled = all.count
     partial.ledger.bytes += Int64(filled)
     if let chunk, !chunk.first {
-      mode = .lines
+      mode = chunk.rows ? .rows : .lines
+      if let header = chunk.csvHeader { adoptHeader(header) }
     } else if !decideFormat(all, filled) {
       return
     }
@@ -299,7 +310,8 @@ public struct FileIngest {
       if first, filled >= 65_536 || eof {
         first = false
         if let chunk, !chunk.first {
-          mode = .lines
+          mode = chunk.rows ? .rows : .lines
+          if let header = chunk.csvHeader { adoptHeader(header) }
         } else if !decideFormat(filled) {
           return
         }

@@ -43,7 +43,22 @@ public enum ParallelIngest {
     var probe = [UInt8](repeating: 0, count: 65_536)
     let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
     guard n > 0 else { return nil }
-    guard isPlainLines(probe[0..<n]) else { return nil }
+    let head = probe[0..<n]
+    if options.format == .auto, let header = csvRowsHeader(head) {
+      return csvChunks(fd, size: size, header: header)
+    }
+    // tokengap's own rows (JSON Lines) split too: the chunks are checked
+    // against each other when merged (``RowChunk``).
+    let rows = options.format == .auto && FormatSniffer.isRows(head)
+    // Only plain JSON Lines split: not documents, captures or streams.
+    guard
+      let first = head.first(where: {
+        $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF
+      }),
+      first == UInt8(ascii: "{"), !FormatSniffer.isCapture(head),
+      rows || !head.withUnsafeBufferPointer({ FileIngest.contains($0, 0..<$0.count, Array("message_start".utf8)) }),
+      let nl = head.firstIndex(of: 0x0A), head[..<nl].contains(where: { $0 == UInt8(ascii: "}") })
+    else { return nil }
     var bounds: [Int64] = [0]
     var at = chunkSize
     var window = [UInt8](repeating: 0, count: 1 << 16)
@@ -59,7 +74,7 @@ public enum ParallelIngest {
       guard var cut = found, cut < size else { break }
       // Never cut inside a stream: move past lines that continue one.
       var moved: Int64 = 0
-      while cut < size, moved < chunkSize, let line = lineStart(fd, at: cut, size: size),
+      while !rows, cut < size, moved < chunkSize, let line = lineStart(fd, at: cut, size: size),
         continuesStream(line.bytes)
       {
         moved += line.length
@@ -70,7 +85,75 @@ public enum ParallelIngest {
       at = cut + chunkSize
     }
     bounds.append(size)
-    return (0..<(bounds.count - 1)).map { FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0) }
+    return (0..<(bounds.count - 1)).map {
+      FileIngest.Chunk(start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0, rows: rows)
+    }
+  }
+
+  /// The header line of tokengap's own rows as CSV (the request CSV's
+  /// header first), when the file's first bytes are one and it holds no quote.
+  static func csvRowsHeader(_ head: ArraySlice<UInt8>) -> [UInt8]? {
+    var i = head.startIndex
+    // What the format sniffer skips: a byte order mark, then white space.
+    if head[i...].starts(with: [0xEF, 0xBB, 0xBF]) { i += 3 }
+    while i < head.endIndex, head[i] == 0x20 || head[i] == 0x0A || head[i] == 0x0D || head[i] == 0x09 { i += 1 }
+    guard head[i...].starts(with: FormatSniffer.rowsCSVHeader), let nl = head[i...].firstIndex(of: 0x0A),
+      !head[i..<nl].contains(UInt8(ascii: "\""))
+    else { return nil }
+    return Array(head[i..<nl])
+  }
+
+  /// Chunks of a CSV rows file, each cut just after a newline outside
+  /// quotes (an even number of quotes before it). A cut the reader finds
+  /// inside a record after all (a stray quote) is caught when the chunks
+  /// are merged (``RowChunk``), and the file is then read whole.
+  static func csvChunks(_ fd: Int32, size: Int64, header: [UInt8]) -> [FileIngest.Chunk] {
+    var bounds: [Int64] = [0]
+    var target = chunkSize
+    var quoted = false
+    var window = [UInt8](repeating: 0, count: 1 << 16)
+    var pos: Int64 = 0
+    var done = false
+    while !done, pos < size {
+      let m = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(pos)) }
+      guard m > 0 else { break }
+      window.withUnsafeBufferPointer { w in
+        guard let base = w.baseAddress else { return }
+        var k = 0
+        while k < m {
+          if k + 8 <= m {
+            // Eight bytes at a time past those with neither a quote nor a newline.
+            let x = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+            let q = x ^ 0x2222_2222_2222_2222
+            let l = x ^ 0x0A0A_0A0A_0A0A_0A0A
+            let low: UInt64 = 0x0101_0101_0101_0101
+            if ((q &- low) & ~q | (l &- low) & ~l) & 0x8080_8080_8080_8080 == 0 {
+              k += 8
+              continue
+            }
+          }
+          let c = base[k]
+          if c == UInt8(ascii: "\"") {
+            quoted.toggle()
+          } else if c == 0x0A, !quoted, pos + Int64(k) >= target {
+            let cut = pos + Int64(k) + 1
+            guard cut < size else {
+              done = true
+              return
+            }
+            bounds.append(cut)
+            target = cut + chunkSize
+          }
+          k += 1
+        }
+      }
+      pos += Int64(m)
+    }
+    bounds.append(size)
+    return (0..<(bounds.count - 1)).map {
+      FileIngest.Chunk(
+        start: bounds[$0], end: bounds[$0 + 1], first: $0 == 0, rows: true, csvHeader: $0 == 0 ? nil : header)
+    }
   }
 
   /// Whether a file whose first bytes (up to 64 KiB) are `head` is plain
@@ -184,6 +267,26 @@ public enum ParallelIngest {
         return
       }
       waiting[w.file, default: [:]][w.index] = p
+      if w.chunk?.rows == true {
+        // Rows: every chunk is in before any is added, and when they do
+        // not read as the whole file does, the file is read again whole.
+        guard let parts = waiting[w.file], parts.count == pieces[w.file] else { return }
+        waiting[w.file] = nil
+        let ordered = (0..<pieces[w.file]).compactMap { parts[$0] }
+        let checks = ordered.compactMap(\.rowChunk)
+        guard ordered.count == pieces[w.file], checks.count == ordered.count, RowChunk.agree(checks) else {
+          var whole = FileIngest(options: options)
+          analyzer.add(whole.ingest(w.path))
+          return
+        }
+        var offset = 0
+        for var part in ordered {
+          part.shiftLines(by: offset, in: w.path)
+          offset += part.lineCount
+          analyzer.add(part)
+        }
+        return
+      }
       var state = nextChunk[w.file] ?? (0, 0)
       while var part = waiting[w.file]?.removeValue(forKey: state.index) {
         part.shiftLines(by: state.lineOffset, in: w.path)

@@ -50,6 +50,15 @@ extension FileIngest {
       partial.ledger.malformedLines += 1
       return
     }
+    if rowReader.csv, rowReader.carry.isEmpty, !blank, let header = rowReader.header, let base = line.baseAddress,
+      memchr(base, Int32(UInt8(ascii: "\"")), line.count) == nil
+    {
+      // A record without quotes (nearly every row): its cells are the
+      // bytes between commas, read where they lie.
+      partial.ledger.records += 1
+      if let values = csvRowInPlace(line, header, n) { readRow(values, n) }
+      return
+    }
     var values: [String?]
     if rowReader.csv {
       var record: [UInt8]
@@ -143,6 +152,47 @@ extension FileIngest {
     readRow(values, n)
   }
 
+  /// A CSV record without quotes read in place: the columns a request is
+  /// rebuilt from as text, every mapped cell checked as UTF-8 (the first
+  /// invalid one is the row's problem, as in ``RowReader/csvCells(_:)``'s
+  /// path); nil when the row is malformed.
+  mutating func csvRowInPlace(_ line: UnsafeBufferPointer<UInt8>, _ header: [Int?], _ n: Int) -> [String?]? {
+    guard let base = line.baseAddress else { return nil }
+    // A CR ending the record is dropped, as csvCells drops it.
+    let end = line.last == 0x0D ? line.count - 1 : line.count
+    let kinds = RequestRows.kinds
+    let read = RowReader.Col.read
+    var values = [String?](repeating: nil, count: kinds.count)
+    var k = 0
+    var start = 0
+    while k < header.count {
+      let stop =
+        memchr(base + start, Int32(UInt8(ascii: ",")), end - start).map {
+          base.distance(to: $0.assumingMemoryBound(to: UInt8.self))
+        } ?? end
+      if let c = header[k] {
+        let cell = UnsafeBufferPointer(start: base + start, count: stop - start)
+        var ascii = true
+        for b in cell where b >= 0x80 {
+          ascii = false
+          break
+        }
+        if !ascii, String(validating: cell, as: UTF8.self) == nil {
+          rowProblem(.invalidText, n, "invalid UTF-8 in '\(RequestRows.columns[c])'")
+          return nil
+        }
+        if !cell.isEmpty, read[c] {
+          let text = String(decoding: cell, as: UTF8.self)
+          values[c] = kinds[c] == .text ? RowReader.unguarded(text) : text
+        }
+      }
+      k += 1
+      if stop >= end { break }
+      start = stop + 1
+    }
+    return values
+  }
+
   /// A malformed row: counted, with its problem.
   mutating func rowProblem(_ kind: Ledger.Problem.Kind, _ n: Int, _ reason: String) {
     partial.ledger.malformedLines += 1
@@ -153,8 +203,7 @@ extension FileIngest {
   /// the row columns (a plain request CSV) refuses the file.
   mutating func readHeader(_ cells: [[UInt8]], _ n: Int) {
     let names = cells.map { String(decoding: $0, as: UTF8.self) }
-    // The columns added after schema 1 may be absent: a schema 1 file has none.
-    let missing = RequestRows.columns.filter { !names.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
+    let missing = RowReader.missingColumns(names)
     guard missing.isEmpty else {
       partial.ledger.malformedLines += 1
       rowReader.refused = true
@@ -171,10 +220,27 @@ extension FileIngest {
     partial.ledger.nonUsageLines += 1
   }
 
+  /// A chunk after the first of a CSV rows file: the file's header line,
+  /// taken without counting it (the first chunk counted it); a header
+  /// without the row columns refuses the chunk (the file is then read whole).
+  mutating func adoptHeader(_ line: [UInt8]) {
+    rowReader.csv = true
+    guard let cells = RowReader.csvCells(line) else {
+      rowReader.refused = true
+      return
+    }
+    let names = cells.map { String(decoding: $0, as: UTF8.self) }
+    if RowReader.missingColumns(names).isEmpty {
+      rowReader.header = names.map { RequestRows.position[$0] }
+    } else {
+      rowReader.refused = true
+    }
+  }
+
   /// One row's values, by column: checked, then kept as a usage record.
   mutating func readRow(_ v: [String?], _ n: Int) {
-    func value(_ name: String) -> String? { RequestRows.position[name].flatMap { v[$0] } }
-    guard let schema = value("schema") else {
+    func value(_ c: Int?) -> String? { c.flatMap { v[$0] } }
+    guard let schema = value(RowReader.Col.schema) else {
       rowProblem(.rowSchema, n, "row without 'schema'")
       return
     }
@@ -193,49 +259,49 @@ extension FileIngest {
     }
     rowReader.fileSchema = schema
     var bad: String?
-    func count(_ name: String, required: Bool = false) -> Int64? {
-      guard let text = value(name) else {
-        if required, bad == nil { bad = "row without '\(name)'" }
+    func count(_ c: Int?, required: Bool = false) -> Int64? {
+      guard let text = value(c) else {
+        if required, bad == nil { bad = "row without '\(RowReader.Col.name(c))'" }
         return nil
       }
       guard let x = Int64(text), x >= 0 else {
-        if bad == nil { bad = "'\(name)' is not a whole number from 0 to 2^63-1: '\(text)'" }
+        if bad == nil { bad = "'\(RowReader.Col.name(c))' is not a whole number from 0 to 2^63-1: '\(text)'" }
         return nil
       }
       return x
     }
-    func flag(_ name: String) -> Bool? {
-      guard let text = value(name) else { return nil }
+    func flag(_ c: Int?) -> Bool? {
+      guard let text = value(c) else { return nil }
       guard text == "true" || text == "false" else {
-        if bad == nil { bad = "'\(name)' is neither true nor false: '\(text)'" }
+        if bad == nil { bad = "'\(RowReader.Col.name(c))' is neither true nor false: '\(text)'" }
         return nil
       }
       return text == "true"
     }
     var raw = RawUsage()
-    raw.input = count("input_tokens", required: true)
-    raw.output = count("output_tokens", required: true)
-    raw.write5m = count("cache_creation_5m_tokens") ?? 0
-    raw.write1h = count("cache_creation_1h_tokens") ?? 0
-    raw.cacheRead = count("cache_read_tokens") ?? 0
-    let unknown = count("cache_creation_unknown_ttl_tokens") ?? 0
-    raw.webSearch = count("web_search_requests")
-    raw.measured = count("count_tokens_measured")
-    raw.maxTokens = count("max_tokens")
-    raw.durationMs = count("duration_ms")
-    let line = count("line", required: true)
-    let total = count("cache_creation_input_tokens")
-    raw.sidechain = flag("sidechain") ?? false
-    raw.stopReason = flag("stop_reason") ?? false
-    raw.batch = flag("batch") ?? false
-    raw.usGeo = flag("us_geo") ?? false
-    raw.fast = flag("fast") ?? false
-    raw.longContext = flag("long_context")
-    raw.aggregate = flag("aggregate") ?? false
-    raw.incompleteStream = flag("incomplete_stream") ?? false
-    raw.embedded = flag("embedded") ?? false
+    raw.input = count(RowReader.Col.inputTokens, required: true)
+    raw.output = count(RowReader.Col.outputTokens, required: true)
+    raw.write5m = count(RowReader.Col.cacheCreation5mTokens) ?? 0
+    raw.write1h = count(RowReader.Col.cacheCreation1hTokens) ?? 0
+    raw.cacheRead = count(RowReader.Col.cacheReadTokens) ?? 0
+    let unknown = count(RowReader.Col.cacheCreationUnknownTtlTokens) ?? 0
+    raw.webSearch = count(RowReader.Col.webSearchRequests)
+    raw.measured = count(RowReader.Col.countTokensMeasured)
+    raw.maxTokens = count(RowReader.Col.maxTokens)
+    raw.durationMs = count(RowReader.Col.durationMs)
+    let line = count(RowReader.Col.line, required: true)
+    let total = count(RowReader.Col.cacheCreationInputTokens)
+    raw.sidechain = flag(RowReader.Col.sidechain) ?? false
+    raw.stopReason = flag(RowReader.Col.stopReason) ?? false
+    raw.batch = flag(RowReader.Col.batch) ?? false
+    raw.usGeo = flag(RowReader.Col.usGeo) ?? false
+    raw.fast = flag(RowReader.Col.fast) ?? false
+    raw.longContext = flag(RowReader.Col.longContext)
+    raw.aggregate = flag(RowReader.Col.aggregate) ?? false
+    raw.incompleteStream = flag(RowReader.Col.incompleteStream) ?? false
+    raw.embedded = flag(RowReader.Col.embedded) ?? false
     // The rule that decided the row's I: it stays the request's rule.
-    if let text = value("accounting") {
+    if let text = value(RowReader.Col.accounting) {
       guard let rule = Accounting(rawValue: text) else {
         rowProblem(.invalidField, n, "'accounting' is none of anthropic, bedrock, openai: '\(text)'")
         return
@@ -243,18 +309,18 @@ extension FileIngest {
       raw.traits.pin(rule)
     }
     // Schema 2: a regional endpoint the logged model does not show (Vertex AI).
-    raw.traits.regional = flag("regional") ?? false
-    raw.traits.serverTools = flag("server_tools") ?? false
+    raw.traits.regional = flag(RowReader.Col.regional) ?? false
+    raw.traits.serverTools = flag(RowReader.Col.serverTools) ?? false
     // The cost the source's log wrote, carried as it was (a row's own figure).
-    if let text = value("logged_cost_usd") {
+    if let text = value(RowReader.Col.loggedCostUsd) {
       raw.loggedCost = USD(dollars: text.utf8)
       if raw.loggedCost == nil, bad == nil { bad = "'logged_cost_usd' is not a non-negative number: '\(text)'" }
     }
-    if let text = value("time") {
+    if let text = value(RowReader.Col.time) {
       raw.time = Instant(text)
       if raw.time == nil, bad == nil { bad = "'time' is not an RFC 3339 time with a zone: '\(text)'" }
     }
-    guard let file = value("file"), let line, bad == nil else {
+    guard let file = value(RowReader.Col.file), let line, bad == nil else {
       rowProblem(.invalidField, n, bad ?? "row without 'file'")
       return
     }
@@ -263,15 +329,15 @@ extension FileIngest {
       total
       ?? (raw.write5m ?? 0).addingReportingOverflow(raw.write1h ?? 0).partialValue
       .addingReportingOverflow(unknown).partialValue
-    raw.model = value("logged_model") ?? value("model") ?? ""
-    raw.session = value("session") ?? ""
-    raw.project = value("project") ?? ""
-    raw.agent = value("agent")
-    raw.messageID = value("message_id")
-    raw.requestID = value("request_id")
+    raw.model = value(RowReader.Col.loggedModel) ?? value(RowReader.Col.model) ?? ""
+    raw.session = value(RowReader.Col.session) ?? ""
+    raw.project = value(RowReader.Col.project) ?? ""
+    raw.agent = value(RowReader.Col.agent)
+    raw.messageID = value(RowReader.Col.messageId)
+    raw.requestID = value(RowReader.Col.requestId)
     raw.sourceFile = file
     raw.sourceLine = Int(clamping: line)
-    if let key = value("dedup_key") {
+    if let key = value(RowReader.Col.dedupKey) {
       raw.key = key
     } else if raw.messageID == nil {
       // No id at all: the request is its source's line (and its place
@@ -288,6 +354,74 @@ extension FileIngest {
 }
 
 extension RowReader {
+  /// The positions of the columns a row is read from (the others, such as
+  /// P, I and the costs, follow from these and are not read).
+  enum Col {
+    static let accounting = RequestRows.position["accounting"]
+    static let agent = RequestRows.position["agent"]
+    static let aggregate = RequestRows.position["aggregate"]
+    static let batch = RequestRows.position["batch"]
+    static let cacheCreation1hTokens = RequestRows.position["cache_creation_1h_tokens"]
+    static let cacheCreation5mTokens = RequestRows.position["cache_creation_5m_tokens"]
+    static let cacheCreationInputTokens = RequestRows.position["cache_creation_input_tokens"]
+    static let cacheCreationUnknownTtlTokens = RequestRows.position["cache_creation_unknown_ttl_tokens"]
+    static let cacheReadTokens = RequestRows.position["cache_read_tokens"]
+    static let countTokensMeasured = RequestRows.position["count_tokens_measured"]
+    static let dedupKey = RequestRows.position["dedup_key"]
+    static let durationMs = RequestRows.position["duration_ms"]
+    static let embedded = RequestRows.position["embedded"]
+    static let fast = RequestRows.position["fast"]
+    static let file = RequestRows.position["file"]
+    static let incompleteStream = RequestRows.position["incomplete_stream"]
+    static let inputTokens = RequestRows.position["input_tokens"]
+    static let line = RequestRows.position["line"]
+    static let loggedCostUsd = RequestRows.position["logged_cost_usd"]
+    static let loggedModel = RequestRows.position["logged_model"]
+    static let longContext = RequestRows.position["long_context"]
+    static let maxTokens = RequestRows.position["max_tokens"]
+    static let messageId = RequestRows.position["message_id"]
+    static let model = RequestRows.position["model"]
+    static let outputTokens = RequestRows.position["output_tokens"]
+    static let project = RequestRows.position["project"]
+    static let regional = RequestRows.position["regional"]
+    static let requestId = RequestRows.position["request_id"]
+    static let schema = RequestRows.position["schema"]
+    static let serverTools = RequestRows.position["server_tools"]
+    static let session = RequestRows.position["session"]
+    static let sidechain = RequestRows.position["sidechain"]
+    static let stopReason = RequestRows.position["stop_reason"]
+    static let time = RequestRows.position["time"]
+    static let usGeo = RequestRows.position["us_geo"]
+    static let webSearchRequests = RequestRows.position["web_search_requests"]
+
+    /// Whether each column is read (a column not read makes no text).
+    static let read: [Bool] = {
+      var read = [Bool](repeating: false, count: RequestRows.columns.count)
+      for c in [
+        accounting, agent, aggregate, batch, cacheCreation1hTokens, cacheCreation5mTokens, cacheCreationInputTokens,
+        cacheCreationUnknownTtlTokens, cacheReadTokens, countTokensMeasured, dedupKey, durationMs, embedded, fast, file,
+        incompleteStream, inputTokens, line, loggedCostUsd, loggedModel, longContext, maxTokens, messageId, model,
+        outputTokens, project, regional, requestId, schema, serverTools, session, sidechain, stopReason, time, usGeo,
+        webSearchRequests,
+      ] {
+        if let c { read[c] = true }
+      }
+      return read
+    }()
+
+    /// A column's name, for a message.
+    static func name(_ c: Int?) -> String { c.map { RequestRows.columns[$0] } ?? "" }
+  }
+}
+
+extension RowReader {
+  /// The row columns a CSV header lacks; those added after schema 1 may be
+  /// absent (a schema 1 file has none).
+  static func missingColumns(_ names: [String]) -> [String] {
+    let present = Set(names)
+    return RequestRows.columns.filter { !present.contains($0) && !RequestRows.addedAfterVersion1.contains($0) }
+  }
+
   /// The cells of one CSV record (RFC 4180); nil when a quoted field is
   /// still open at the end (it goes on on the next line). A CR before the
   /// end of the record is dropped.
@@ -353,131 +487,175 @@ extension RowReader {
 }
 
 extension RowReader {
-  /// The columns' names as bytes, by length: a key is matched without
-  /// making a String of it or hashing it.
-  static let namesByLength: [[(name: [UInt8], column: Int)]] = {
-    var byLength = [[(name: [UInt8], column: Int)]](repeating: [], count: 64)
+  /// Every column's name in one array: column k's is
+  /// `nameBytes[nameStarts[k]..<nameStarts[k + 1]]`.
+  static let nameBytes: [UInt8] = RequestRows.columns.flatMap { Array($0.utf8) }
+  static let nameStarts: [Int] = RequestRows.columns.reduce(into: [0]) { starts, name in
+    starts.append((starts.last ?? 0) + name.utf8.count)
+  }
+  /// The columns by the length of their names.
+  static let columnsByLength: [[Int]] = {
+    var byLength = [[Int]](repeating: [], count: 64)
     for (k, name) in RequestRows.columns.enumerated() where name.utf8.count < 64 {
-      byLength[name.utf8.count].append((Array(name.utf8), k))
+      byLength[name.utf8.count].append(k)
     }
     return byLength
   }()
+
+  /// A cursor over one line: the bytes, where it is, where the line ends.
+  struct FlatScan {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    var i = 0
+
+    @inline(__always) mutating func space() {
+      while i < end, base[i] == 0x20 || base[i] == 0x09 || base[i] == 0x0D || base[i] == 0x0A { i += 1 }
+    }
+
+    /// The start and length of a string without escapes or control
+    /// characters starting at `i` (a quote); moves past it. Eight bytes at
+    /// a time: the first quote, backslash or byte below 0x20 among them is
+    /// the lowest flagged byte (borrows run upward only, so it is exact).
+    @inline(__always) mutating func string() -> (start: Int, count: Int)? {
+      guard i < end, base[i] == UInt8(ascii: "\"") else { return nil }
+      let start = i + 1
+      var k = start
+      while k + 8 <= end {
+        let w = UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self))
+        let q = w ^ 0x2222_2222_2222_2222
+        let s = w ^ 0x5C5C_5C5C_5C5C_5C5C
+        let low: UInt64 = 0x0101_0101_0101_0101
+        let hit = ((q &- low) & ~q | (s &- low) & ~s | (w &- 0x2020_2020_2020_2020) & ~w) & 0x8080_8080_8080_8080
+        if hit == 0 {
+          k += 8
+          continue
+        }
+        k += hit.trailingZeroBitCount >> 3
+        break
+      }
+      while k < end {
+        let c = base[k]
+        if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+        k += 1
+      }
+      guard k < end, base[k] == UInt8(ascii: "\"") else { return nil }
+      i = k + 1
+      return (start, k - start)
+    }
+
+    /// Whether the bytes at `start` spell `word` (ASCII, compared in place).
+    @inline(__always) func spells(_ start: Int, _ count: Int, _ word: StaticString) -> Bool {
+      count == word.utf8CodeUnitCount && memcmp(base + start, word.utf8Start, count) == 0
+    }
+
+    /// Whether the bytes at `start` are ASCII.
+    @inline(__always) func ascii(_ start: Int, _ count: Int) -> Bool {
+      for k in start..<(start + count) where base[k] >= 0x80 { return false }
+      return true
+    }
+  }
 
   /// A row line read as a flat JSON object straight into column values:
   /// strings without escapes, numbers as written, `true`/`false`, `null`
   /// as absent. Nil for anything else (an escape, a nested value, a
   /// duplicate or mistyped column, bad syntax): the tree parser reads those
   /// lines and words their problems, so both paths give the same result.
+  ///
+  /// Keys are matched first against the column after the previous key's
+  /// (tokengap writes them in order), then among the names of their length.
   static func flatRow(_ line: UnsafeBufferPointer<UInt8>) -> [String?]? {
     guard let base = line.baseAddress else { return nil }
-    let end = line.count
-    var i = 0
-    @inline(__always) func space() {
-      while i < end, base[i] == 0x20 || base[i] == 0x09 || base[i] == 0x0D || base[i] == 0x0A { i += 1 }
-    }
-    /// The bytes of a string without escapes starting at `i` (a quote); moves past it.
-    func string() -> UnsafeBufferPointer<UInt8>? {
-      guard i < end, base[i] == UInt8(ascii: "\"") else { return nil }
-      let start = i + 1
-      var k = start
-      while k < end {
-        let c = base[k]
-        if c == UInt8(ascii: "\"") { break }
-        if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
-        k += 1
-      }
-      guard k < end else { return nil }
-      i = k + 1
-      return UnsafeBufferPointer(start: base + start, count: k - start)
-    }
-    let table = namesByLength
     let kinds = RequestRows.kinds
-    var values = [String?](repeating: nil, count: kinds.count)
-    var seen = [Bool](repeating: false, count: kinds.count)
-    /// Whether `t` spells `word` (ASCII, compared in place).
-    func spells(_ t: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-      guard t.count == word.utf8CodeUnitCount, let p = t.baseAddress else { return false }
-      return memcmp(p, word.utf8Start, t.count) == 0
-    }
-    /// A string's text: ASCII as it is, anything else validated as UTF-8.
-    func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-      var ascii = true
-      for b in bytes where b >= 0x80 {
-        ascii = false
-        break
+    let read = Col.read
+    let starts = nameStarts
+    let byLength = columnsByLength
+    return nameBytes.withUnsafeBufferPointer { names -> [String?]? in
+      guard let names = names.baseAddress else { return nil }
+      var s = FlatScan(base: base, end: line.count)
+      var values = [String?](repeating: nil, count: kinds.count)
+      var seen = [Bool](repeating: false, count: kinds.count)
+      var predicted = 0
+      func named(_ c: Int, _ key: (start: Int, count: Int)) -> Bool {
+        starts[c + 1] - starts[c] == key.count && memcmp(names + starts[c], base + key.start, key.count) == 0
       }
-      return ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
-    }
-    space()
-    guard i < end, base[i] == UInt8(ascii: "{") else { return nil }
-    i += 1
-    space()
-    if i < end, base[i] == UInt8(ascii: "}") { return nil }
-    while true {
-      space()
-      guard let key = string() else { return nil }
-      space()
-      guard i < end, base[i] == UInt8(ascii: ":") else { return nil }
-      i += 1
-      space()
-      var column: Int?
-      if key.count < table.count, let k = key.baseAddress {
-        for candidate in table[key.count]
-        where candidate.name.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, k, key.count) } }) == 0 {
-          column = candidate.column
-          break
+      s.space()
+      guard s.i < s.end, base[s.i] == UInt8(ascii: "{") else { return nil }
+      s.i += 1
+      s.space()
+      if s.i < s.end, base[s.i] == UInt8(ascii: "}") { return nil }
+      while true {
+        s.space()
+        guard let key = s.string() else { return nil }
+        s.space()
+        guard s.i < s.end, base[s.i] == UInt8(ascii: ":") else { return nil }
+        s.i += 1
+        s.space()
+        var column: Int?
+        if predicted < kinds.count, named(predicted, key) {
+          column = predicted
+        } else if key.count < byLength.count {
+          column = byLength[key.count].first { named($0, key) }
         }
-      }
-      if let c = column {
-        if seen[c] { return nil }
-        seen[c] = true
-      }
-      guard i < end else { return nil }
-      let c = base[i]
-      let kind = column.map { kinds[$0] }
-      if c == UInt8(ascii: "\"") {
-        guard let bytes = string(), let value = text(bytes) else { return nil }
-        if let column {
-          guard kind == .text else { return nil }
-          values[column] = value
+        if let c = column {
+          if seen[c] { return nil }
+          seen[c] = true
+          predicted = c + 1
         }
-      } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
-        return nil
-      } else {
-        let start = i
-        while i < end {
-          let d = base[i]
-          if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == 0x20 || d == 0x09 || d == 0x0D || d == 0x0A {
-            break
+        guard s.i < s.end else { return nil }
+        let c = base[s.i]
+        let kind = column.map { kinds[$0] }
+        if c == UInt8(ascii: "\"") {
+          guard let value = s.string() else { return nil }
+          guard kind == nil || kind == .text else { return nil }
+          let ascii = s.ascii(value.start, value.count)
+          let bytes = UnsafeBufferPointer(start: base + value.start, count: value.count)
+          if let column, read[column] {
+            guard let text = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+            else { return nil }
+            values[column] = text
+          } else if !ascii, String(validating: bytes, as: UTF8.self) == nil {
+            // Checked as the tree parser checks it; no text kept.
+            return nil
           }
-          i += 1
-        }
-        let token = UnsafeBufferPointer(start: base + start, count: i - start)
-        if spells(token, "null") {
-          // Absent, whatever the column.
-        } else if spells(token, "true") || spells(token, "false") {
-          if let column {
-            guard kind == .flag || kind == .optionalFlag else { return nil }
-            values[column] = token.count == 4 ? "true" : "false"
-          }
+        } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+          return nil
         } else {
-          guard isNumber(token) else { return nil }
-          if let column {
-            guard kind == .number else { return nil }
-            values[column] = String(decoding: token, as: UTF8.self)
+          let start = s.i
+          while s.i < s.end {
+            let d = base[s.i]
+            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == 0x20 || d == 0x09 || d == 0x0D || d == 0x0A {
+              break
+            }
+            s.i += 1
+          }
+          let count = s.i - start
+          if s.spells(start, count, "null") {
+            // Absent, whatever the column.
+          } else if s.spells(start, count, "true") || s.spells(start, count, "false") {
+            if let column {
+              guard kind == .flag || kind == .optionalFlag else { return nil }
+              values[column] = count == 4 ? "true" : "false"
+            }
+          } else {
+            let token = UnsafeBufferPointer(start: base + start, count: count)
+            guard isNumber(token) else { return nil }
+            if let column {
+              guard kind == .number else { return nil }
+              if read[column] { values[column] = String(decoding: token, as: UTF8.self) }
+            }
           }
         }
+        s.space()
+        guard s.i < s.end else { return nil }
+        if base[s.i] == UInt8(ascii: ",") {
+          s.i += 1
+          continue
+        }
+        guard base[s.i] == UInt8(ascii: "}") else { return nil }
+        s.i += 1
+        s.space()
+        return s.i == s.end ? values : nil
       }
-      space()
-      guard i < end else { return nil }
-      if base[i] == UInt8(ascii: ",") {
-        i += 1
-        continue
-      }
-      guard base[i] == UInt8(ascii: "}") else { return nil }
-      i += 1
-      space()
-      return i == end ? values : nil
     }
   }
 

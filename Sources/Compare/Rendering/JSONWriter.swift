@@ -50,7 +50,7 @@ extension JSONValue {
     out += String(repeating: "  ", count: indent)
   }
 
-  static func quote(_ s: String, into out: inout String) {
+  package static func quote(_ s: String, into out: inout String) {
     out += "\""
     // Most text needs no escape: no quote, backslash or control character.
     if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

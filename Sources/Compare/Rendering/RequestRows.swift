@@ -68,27 +68,75 @@ public enum RequestRows {
   /// its source file and line): never written out.
   static let sourceKeyPrefix = "tokengap.row\u{1F}"
 
-  /// `"name":` for each column, ready to append.
-  private static let jsonNames: [String] = columns.map { name in
-    var out = ""
+  /// What comes before each column's value, all in one array: `{"time":`
+  /// for the first, `,"name":` for the others; column k's is
+  /// `jsonPrefixes[jsonStarts[k]..<jsonStarts[k + 1]]`.
+  private static let jsonPrefixes: [UInt8] = columns.enumerated().flatMap { k, name in
+    var out = k == 0 ? "{" : ","
     JSONValue.quote(name, into: &out)
-    return out + ":"
+    return Array((out + ":").utf8)
+  }
+  private static let jsonStarts: [Int] = columns.enumerated().reduce(into: [0]) { starts, column in
+    var out = ""
+    JSONValue.quote(column.element, into: &out)
+    starts.append((starts.last ?? 0) + 2 + out.utf8.count)
   }
 
   /// One row as a JSON Lines line: values as they are, no injection guard.
-  static func appendJSON(_ cells: [String], to out: inout String) {
-    out += "{"
-    for (k, cell) in cells.enumerated() {
-      if k > 0 { out += "," }
-      out += jsonNames[k]
-      switch kinds[k] {
-      case .text:
-        if cell.isEmpty { out += "null" } else { JSONValue.quote(cell, into: &out) }
-      case .number, .optionalFlag: out += cell.isEmpty ? "null" : cell
-      case .flag: out += cell == "true" ? "true" : "false"
+  /// Written as bytes: a cell's bytes are copied where they lie.
+  static func appendJSON(_ cells: [String], to out: inout [UInt8]) {
+    let starts = jsonStarts
+    jsonPrefixes.withUnsafeBufferPointer { prefixes in
+      for (k, cell) in cells.enumerated() where k + 1 < starts.count {
+        out.append(contentsOf: prefixes[starts[k]..<starts[k + 1]])
+        switch kinds[k] {
+        case .text:
+          if cell.isEmpty { append("null", to: &out) } else { quote(cell, into: &out) }
+        case .number, .optionalFlag:
+          if cell.isEmpty { append("null", to: &out) } else { append(cell, to: &out) }
+        case .flag: append(cell == "true" ? "true" : "false", to: &out)
+        }
       }
     }
-    out += "}\n"
+    if cells.isEmpty { out.append(UInt8(ascii: "{")) }
+    out.append(UInt8(ascii: "}"))
+    out.append(0x0A)
+  }
+
+  /// A string's bytes, copied where they lie when the string is native.
+  private static func append(_ s: String, to out: inout [UInt8]) {
+    if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+      out.append(contentsOf: s.utf8)
+    }
+  }
+
+  /// A JSON string: the bytes of ``JSONValue/quote(_:into:)``'s text.
+  package static func quote(_ s: String, into out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    let plain =
+      s.utf8.withContiguousStorageIfAvailable { raw -> Bool in
+        for c in raw where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return false }
+        out.append(contentsOf: raw)
+        return true
+      } ?? false
+    if !plain {
+      let hex = Array("0123456789abcdef".utf8)
+      for c in s.utf8 {
+        switch c {
+        case UInt8(ascii: "\""): append("\\\"", to: &out)
+        case UInt8(ascii: "\\"): append("\\\\", to: &out)
+        case 0x0A: append("\\n", to: &out)
+        case 0x0D: append("\\r", to: &out)
+        case 0x09: append("\\t", to: &out)
+        case ..<0x20:
+          append("\\u00", to: &out)
+          out.append(hex[Int(c >> 4)])
+          out.append(hex[Int(c & 0xF)])
+        default: out.append(c)
+        }
+      }
+    }
+    out.append(UInt8(ascii: "\""))
   }
 }
 
@@ -119,17 +167,17 @@ extension PricedTable {
       let end = min(order.count, start + chunk)
       let rows = order[start..<end]
       let texts = TextSlices.make(count: rows.count) { range in
-        var text = ""
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(range.count * (format == .csv ? 1024 : 1800))
         for r in rows[(rows.startIndex + range.lowerBound)..<(rows.startIndex + range.upperBound)] {
           let cells = rowCells(row: Int(r), source: source, timeZone: timeZone)
           if format == .csv {
             CSVWriter.append(cells, to: &bytes)
           } else {
-            RequestRows.appendJSON(cells, to: &text)
+            RequestRows.appendJSON(cells, to: &bytes)
           }
         }
-        return format == .csv ? String(decoding: bytes, as: UTF8.self) : text
+        return String(decoding: bytes, as: UTF8.self)
       }
       for text in texts where !text.isEmpty {
         guard emit(text) else { return }

@@ -33,15 +33,18 @@ struct FileDescriptorSink: TextSink {
   }
 
   mutating func write(_ text: String) {
-    let bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-      let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        return
+    // A native string's bytes are written where they lie, not copied first.
+    var text = text
+    text.withUTF8 { bytes in
+      var offset = 0
+      while offset < bytes.count {
+        let n = systemWrite(fd, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+        if n < 0 {
+          if errno == EINTR { continue }
+          return
+        }
+        offset += n
       }
-      offset += n
     }
   }
 }
