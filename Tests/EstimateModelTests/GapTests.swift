@@ -267,3 +267,88 @@ struct CodableTests {
     #expect(try JSONDecoder().decode(CivilDay.self, from: JSONEncoder().encode(day)) == day)
   }
 }
+
+@Suite("Gap figures")
+struct GapFiguresTests {
+  @Test("A request's figures are its gap's numbers, by hand and over many usages and classes")
+  func figuresAreTheGapsNumbers() throws {
+    let catalog = miniCatalog()
+    let day = try #require(CivilDay("2026-11-01"))
+    // By hand: Sonnet 4.5, 20,000 in + 180,000 read = P 200,000 (not past
+    // 200,000: standard rates); Ce = 200,000 × $3/M = $0.6; Ca = 20,000 × $3/M
+    // + 180,000 × $0.30/M = $0.114; Co = 5 × $15/M = $0.000075.
+    let sonnet = PriceClass(model: catalog.resolve("claude-sonnet-4-5"), day: day, catalog: catalog)
+    let f = try GapFigures(usage: TokenUsage(input: 20_000, cacheRead: 180_000, output: 5), priceClass: sonnet)
+    #expect(f.estimate == 200_000 && f.itpm == 20_000 && f.otpm == 5)
+    #expect(f.inputCostEstimate?.formatted() == "0.6")
+    #expect(f.inputCostActual?.formatted() == "0.114")
+    #expect(f.outputCost?.formatted() == "0.000075")
+    #expect(!f.lowerBound && !f.thirdPartyPrice)
+    // Every kind of write, standard then long-prompt rates (forced): 1,000 in,
+    // 2,000 5-minute, 4,000 1-hour and 1,000 unknown-TTL writes (priced as
+    // 5-minute: a lower bound), 10,000 read, 100 out; P = 18,000.
+    let all = TokenUsage(
+      input: 1_000, cacheWrite5m: 2_000, cacheWrite1h: 4_000, cacheWriteUnknownTTL: 1_000, cacheRead: 10_000,
+      output: 100)
+    let standard = try GapFigures(usage: all, priceClass: sonnet)
+    // 0.003 + 0.0075 + 0.024 + 0.00375 + 0.003
+    #expect(standard.inputCostActual?.formatted() == "0.04125")
+    #expect(standard.inputCostEstimate?.formatted() == "0.054")
+    #expect(standard.outputCost?.formatted() == "0.0015")
+    #expect(standard.lowerBound)
+    let longClass = PriceClass(
+      model: catalog.resolve("claude-sonnet-4-5"), day: day, options: RequestOptions(longContext: true),
+      catalog: catalog)
+    let long = try GapFigures(usage: all, priceClass: longClass)
+    // 0.006 + 0.015 + 0.048 + 0.0075 + 0.006
+    #expect(long.inputCostActual?.formatted() == "0.0825")
+    #expect(long.inputCostEstimate?.formatted() == "0.108")
+    #expect(long.outputCost?.formatted() == "0.00225")
+    // Every kind of class: standard, long prompt forced either way, batch and
+    // US geography, Bedrock's rule, a model not priced on its day, one unknown.
+    let classes = [
+      sonnet,
+      PriceClass(
+        model: catalog.resolve("claude-sonnet-4-5"), day: day, options: RequestOptions(longContext: true),
+        catalog: catalog),
+      PriceClass(
+        model: catalog.resolve("claude-sonnet-4-5"), day: day, options: RequestOptions(longContext: false),
+        catalog: catalog),
+      PriceClass(
+        model: catalog.resolve("claude-sonnet-5-5"), day: try #require(CivilDay("2026-10-01")),
+        options: RequestOptions(batch: true, usGeo: true), catalog: catalog),
+      PriceClass(model: catalog.resolve("claude-sonnet-5-5"), day: day, catalog: catalog),
+      PriceClass(model: catalog.resolve("claude-sonnet-4-5"), day: day, catalog: catalog, accounting: .bedrock),
+      PriceClass(model: catalog.resolve("claude-nonesuch-9"), day: day, catalog: catalog),
+    ]
+    var rng = SystemRandomNumberGenerator()
+    var priced = 0
+    var unpriced = 0
+    var thrown = 0
+    for k in 0..<4_000 {
+      // Mostly ordinary counts; now and then one near the 64-bit edge.
+      func count() -> Int64 {
+        k % 97 == 0 ? Int64.max - Int64.random(in: 0...10, using: &rng) : Int64.random(in: 0...400_000, using: &rng)
+      }
+      let usage = TokenUsage(
+        input: count(), cacheWrite5m: count(), cacheWrite1h: k % 3 == 0 ? count() : 0,
+        cacheWriteUnknownTTL: k % 5 == 0 ? count() : 0, cacheRead: count(), output: count(),
+        webSearchRequests: Int64.random(in: 0...3, using: &rng))
+      let c = classes[k % classes.count]
+      let gap = Result { () throws(UsageError) in try Gap(usage: usage, priceClass: c) }
+      let figures = Result { () throws(UsageError) in try GapFigures(usage: usage, priceClass: c) }
+      switch (gap, figures) {
+      case (.success(let g), .success(let f)):
+        #expect(g.figures == f)
+        if f.costActual != nil { priced += 1 } else { unpriced += 1 }
+      case (.failure(let a), .failure(let b)):
+        #expect("\(a)" == "\(b)")
+        thrown += 1
+      default:
+        Issue.record("a gap and its figures disagree on whether \(usage) overflows")
+      }
+    }
+    // Each outcome was reached.
+    #expect(priced > 100 && unpriced > 100 && thrown > 10)
+  }
+}

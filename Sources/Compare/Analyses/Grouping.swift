@@ -238,7 +238,7 @@ extension PricedTable {
           var at = starts[k]
           let end = at + counts[k]
           self.forEachRequest(in: (k * size)..<min(t.count, (k + 1) * size)) { i in
-            guard at < end, GroupPass.isSampled(self.priced(row: i).gap) else { return }
+            guard at < end, GroupPass.isSampled(self.figures(row: i).figures) else { return }
             out.value[at] = UInt32(i)
             at += 1
           }
@@ -471,7 +471,7 @@ private struct GroupPass {
 
   /// Whether a request's ratio is in the distributions: it has a gap and
   /// an ITPM charge.
-  static func isSampled(_ gap: Gap?) -> Bool {
+  static func isSampled(_ gap: GapFigures?) -> Bool {
     guard let gap else { return false }
     return gap.itpm > 0
   }
@@ -479,7 +479,7 @@ private struct GroupPass {
   mutating func run(_ priced: PricedTable, rows: Range<Int>) {
     let t = priced.table
     priced.forEachRequest(in: rows) { i in
-      let (usage, gap, p, itpm) = priced.priced(row: i)
+      let (usage, gap, p, itpm) = priced.figures(row: i)
       let measured = t.measuredCountTokens(of: i)
       let key = grouper.key(t, i, priced)
       let g: Int
@@ -499,8 +499,9 @@ private struct GroupPass {
       lastGroup = (key, g)
       let logged = t.loggedCost(of: i)
       summaries[g].add(
-        usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false, logged: logged)
-      total.add(usage: usage, estimate: p, itpm: itpm, gap: gap, measured: measured, keepSample: false, logged: logged)
+        usage: usage, estimate: p, itpm: itpm, figures: gap, measured: measured, keepSample: false, logged: logged)
+      total.add(
+        usage: usage, estimate: p, itpm: itpm, figures: gap, measured: measured, keepSample: false, logged: logged)
       let row = t.rows[i]
       if row.flags.contains(.timed) {
         summaries[g].noteTime(row.time)
@@ -780,11 +781,11 @@ extension PricedTable {
   /// its summary columns and the final ones (a summary of one, made and
   /// dropped).
   func requestCells(row i: Int, timeZone: TimeZoneRule) -> [String] {
-    let (usage, gap, p, itpm) = priced(row: i)
+    let (usage, gap, p, itpm) = figures(row: i)
     var s = Summary()
     s.add(
-      usage: usage, estimate: p, itpm: itpm, gap: gap, measured: table.measuredCountTokens(of: i), keepSample: false,
-      logged: table.loggedCost(of: i))
+      usage: usage, estimate: p, itpm: itpm, figures: gap, measured: table.measuredCountTokens(of: i),
+      keepSample: false, logged: table.loggedCost(of: i))
     let (cp, ci) = charges(ofRow: i)
     s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
     return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s) + AnalysisRenderer.finalValues(s)

@@ -105,6 +105,17 @@ public struct Summary: Sendable {
     usage u: TokenUsage, estimate p: Int128, itpm i: Int128, gap: Gap?, measured: Int64? = nil,
     keepSample: Bool = true, logged: USD? = nil
   ) {
+    add(
+      usage: u, estimate: p, itpm: i, figures: gap?.figures, measured: measured, keepSample: keepSample,
+      logged: logged)
+  }
+
+  /// ``add(usage:estimate:itpm:gap:measured:keepSample:logged:)`` with the
+  /// gap's numbers alone (``GapFigures``): what a table's sums are made of.
+  public mutating func add(
+    usage u: TokenUsage, estimate p: Int128, itpm i: Int128, figures gap: GapFigures?, measured: Int64? = nil,
+    keepSample: Bool = true, logged: USD? = nil
+  ) {
     if let logged {
       loggedCostRequests += 1
       loggedCost = loggedCost + logged

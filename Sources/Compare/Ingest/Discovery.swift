@@ -76,22 +76,40 @@ public struct Discovery: Sendable {
     var stack = [root]
     var found: [String] = []
     while let dir = stack.popLast() {
+      // Each child is looked up from its directory's descriptor, not from
+      // the root again (a walk of a thousand files spent most of its time
+      // resolving their full paths).
+      guard let handle = opendir(POSIXFiles.cPath(dir)) else {
+        let why = errno
+        var st = stat()
+        guard stat(POSIXFiles.cPath(dir), &st) == 0 else { continue }
+        skipped.append(
+          .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(why))"))
+        continue
+      }
+      defer { closedir(handle) }
+      let dfd = dirfd(handle)
       var st = stat()
-      guard stat(POSIXFiles.cPath(dir), &st) == 0 else { continue }
+      guard fstat(dfd, &st) == 0 else { continue }
       guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
         skipped.append(
           .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
         continue
       }
-      guard let children = POSIXFiles.list(dir) else {
-        skipped.append(
-          .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(errno))"))
-        continue
+      var children: [String] = []
+      while let entry = readdir(handle) {
+        // The name is read in place up to its NUL: readdir's record may end
+        // before the declared 256 bytes of d_name.
+        let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
+          let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
+          return POSIXFiles.fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
+        }
+        if name != "." && name != ".." { children.append(name) }
       }
       for name in children.sorted() {
         let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
         var cs = stat()
-        guard stat(POSIXFiles.cPath(path), &cs) == 0 else {
+        guard fstatat(dfd, POSIXFiles.cPath(name), &cs, 0) == 0 else {
           skipped.append(
             .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
           continue

@@ -147,26 +147,36 @@ public struct PricedTable: Sendable {
     var perRule = [Int](repeating: 0, count: Accounting.allCases.count)
     // The ledger's request counts, from the same table every analysis reads.
     ledger.duplicatesCollapsed = ledger.usageRecords - (table.count - absorbed)
-    for i in 0..<table.count where rowClass[i] != Self.replayClass {
-      let c = classes[Int(rowClass[i])]
+    // What the ledger needs of each class, looked up once per class (a
+    // class is copied, strings and all, when read out of the array).
+    let ruleIndex = classes.map { Accounting.allCases.firstIndex(of: $0.accounting) ?? 0 }
+    let tierAssumed = classes.map(\.tierAssumed)
+    let bigBurndown = classes.map { $0.outputBurndown > Int64(Int32.max) }
+    let unpricedReasons = classes.map { c in
+      c.unpriced.map { $0 == .unknownModel ? c.model : "\(c.model) (\($0.rawValue))" }
+    }
+    for i in 0..<table.count {
+      let k = rowClass[i]
+      guard k != Self.replayClass else { continue }
+      let c = Int(k)
+      let row = table.rows[i]
       let usage = table.counts(of: i).usage
       ledger.requests += 1
-      perRule[Accounting.allCases.firstIndex(of: c.accounting) ?? 0] += 1
-      if !table.rows[i].flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
+      perRule[ruleIndex[c]] += 1
+      if !row.flags.contains(.stopReason) { ledger.unfinishedStreaming += 1 }
       if usage.cacheWriteUnknownTTL > 0 { ledger.unknownTTLRequests += 1 }
-      if table.rows[i].traits.serverTools { ledger.serverToolRequests += 1 }
-      if c.tierAssumed { ledger.tierAssumedRecords += 1 }
-      let reason: String?
-      do {
-        // Only a count past 32 bits (a wide row) or an outsized OTPM burndown
-        // can overflow; any other row is priced without building its gap.
-        if table.rows[i].flags.contains(.wide) || c.outputBurndown > Int64(Int32.max) {
-          _ = try Gap(usage: usage, priceClass: c)
+      if row.traits.serverTools { ledger.serverToolRequests += 1 }
+      if tierAssumed[c] { ledger.tierAssumedRecords += 1 }
+      var reason = unpricedReasons[c]
+      // Only a count past 32 bits (a wide row) or an outsized OTPM burndown
+      // can overflow; any other row is priced without building its gap.
+      if row.flags.contains(.wide) || bigBurndown[c] {
+        do {
+          _ = try Gap(usage: usage, priceClass: classes[c])
+        } catch {
+          reason = "\(classes[c].model) (overflow)"
+          ledger.problem(.promptOverflow, table.strings[row.file], table.line(of: i), "\(error)")
         }
-        reason = c.unpriced.map { $0 == .unknownModel ? c.model : "\(c.model) (\($0.rawValue))" }
-      } catch {
-        reason = "\(c.model) (overflow)"
-        ledger.problem(.promptOverflow, table.strings[table.rows[i].file], table.line(of: i), "\(error)")
       }
       if let reason {
         ledger.unpricedRequests += 1
@@ -232,11 +242,21 @@ public struct PricedTable: Sendable {
   package func priceClass(ofRow i: Int) -> PriceClass { classes[Int(rowClass[i])] }
 
   /// Row `i`'s usage, gap, and exact `P` and `I`, reading its class in place.
+  /// Row `i`'s usage, gap figures (nil when `P` overflows), and exact `P`
+  /// and `I`: ``priced(row:)`` without the names a ``Gap`` carries.
+  package func figures(row i: Int) -> (usage: TokenUsage, figures: GapFigures?, estimate: Int128, itpm: Int128) {
+    let usage = table.counts(of: i).usage
+    let k = Int(rowClass[i])
+    let (p, itpm) = PricedRequest.charges(usage, countsReads: countsReads[k])
+    let f = classes.withUnsafeBufferPointer { try? GapFigures(usage: usage, priceClass: $0[k]) }
+    return (usage, f, p, itpm)
+  }
+
   package func priced(row i: Int) -> (usage: TokenUsage, gap: Gap?, estimate: Int128, itpm: Int128) {
     let usage = table.counts(of: i).usage
     let k = Int(rowClass[i])
     let (p, itpm) = PricedRequest.charges(usage, countsReads: countsReads[k])
-    return (usage, try? Gap(usage: usage, priceClass: classes[k]), p, itpm)
+    return (usage, classes.withUnsafeBufferPointer { try? Gap(usage: usage, priceClass: $0[k]) }, p, itpm)
   }
 
   /// Row `i`'s exact `P` and `I`.

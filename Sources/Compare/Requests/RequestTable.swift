@@ -38,6 +38,9 @@ public struct RequestTable: Sendable {
   private var hints: [Int: ReplayHints] = [:]
   /// The cost the log itself wrote, by row (the largest of the copies').
   private var loggedCosts: [Int: USD] = [:]
+  /// Some row's key has a message id and no request id (set as rows are
+  /// added): only then can ``mergeCopiesWithoutRequestID()`` merge anything.
+  private var mayLackRequestID = false
   private var headers: [Int: RateLimitHeaders] = [:]
 
   /// Per project, the working directory its lines name (`cwd`), for people:
@@ -401,6 +404,8 @@ public struct RequestTable: Sendable {
   /// `other` went to (new, or merged into).
   package mutating func merge(_ other: RequestTable, touched: (Int) -> Void) {
     recordsAdded += other.recordsAdded
+    // Its rows were looked at when they were added to it.
+    if other.mayLackRequestID { mayLackRequestID = true }
     var map = [UInt32](repeating: 0, count: other.strings.count)
     for k in 0..<other.strings.count { map[k] = strings.intern(other.strings[UInt32(k)]) }
     func mapped(_ id: UInt32) -> UInt32 { id == StringPool.none ? id : map[Int(id)] }
@@ -422,7 +427,7 @@ public struct RequestTable: Sendable {
       row.flags.subtract([.wide, .hasMeasured, .hasHeaders])
       let logged = other.loggedCost(of: i)
       if row.flags.contains(.fileKey) {
-        let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+        let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x, checkKey: false)
         noteLoggedCost(logged, at: i)
         touched(i)
         continue
@@ -436,7 +441,7 @@ public struct RequestTable: Sendable {
         continue
       }
       row.key = arena.append(encoded)
-      let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x)
+      let i = insertNew(row, counts: counts, line: line, measured: m, headers: h, hints: x, checkKey: false)
       noteLoggedCost(logged, at: i)
       touched(i)
     }
@@ -452,9 +457,13 @@ public struct RequestTable: Sendable {
 
   @discardableResult private mutating func insertNew(
     _ row: Row, counts: RawCounts, line: Int, measured m: Int64?, headers h: RateLimitHeaders?,
-    hints x: ReplayHints?
+    hints x: ReplayHints?, checkKey: Bool = true
   ) -> Int {
     let i = rows.count
+    if checkKey, !mayLackRequestID, !row.flags.contains(.fileKey) {
+      let e = arena.entry(at: row.key)
+      if e.first == 0, KeyEncoding.ids(e).requestID == nil { mayLackRequestID = true }
+    }
     rows.append(row)
     store(counts, line: line, at: i)
     if let x { hints[i] = x }
@@ -730,6 +739,8 @@ public struct RequestTable: Sendable {
   /// ambiguous and stays a request of its own. Returns how many merged; a
   /// merged row keeps `copies == 0` and is no request.
   package mutating func mergeCopiesWithoutRequestID() -> Int {
+    // Most tables have no such copy, and know it.
+    guard mayLackRequestID else { return 0 }
     func ids(_ i: Int) -> (ArraySlice<UInt8>, Bool)? {
       let r = rows[i]
       guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }

@@ -125,38 +125,95 @@ public struct Gap: Sendable, Hashable, Codable {
   /// Computes the gap of one request from its price class: the one place
   /// the definitions above are applied.
   public init(usage: TokenUsage, priceClass c: borrowing PriceClass) throws(UsageError) {
+    let f = try GapFigures(usage: usage, priceClass: c)
     self.model = c.model
     self.usage = usage
-    let writes = try usage.cacheWrite()
-    estimate = try usage.prompt()
+    estimate = f.estimate
     countsCacheReads = c.countsCacheReads
-    itpm = try TokenUsage.add(
-      try TokenUsage.add(usage.input, writes, "itpm"),
-      countsCacheReads ? usage.cacheRead : 0, "itpm")
-    let (scaled, overflow) = usage.output.multipliedReportingOverflow(by: c.outputBurndown)
-    if overflow { throw .overflow("otpm") }
-    otpm = scaled
-    lowerBound = usage.cacheWriteUnknownTTL > 0 || c.tierAssumed
+    itpm = f.itpm
+    otpm = f.otpm
+    lowerBound = f.lowerBound
     if let reason = c.unpriced {
       unpriced = reason
       return
     }
-    let card: RateCard
-    let tier: String
-    if let long = c.longPrompt, c.longContext ?? (estimate > long.above) {
-      card = long.rates
-      tier = "long_prompt" + c.tierSuffix
-    } else if let standard = c.standard {
-      card = standard
-      tier = c.baseTier + c.tierSuffix
-    } else {
+    guard let (card, long) = c.card(prompt: estimate) else {
       unpriced = .noPricePeriod
       return
     }
     pricePeriod = c.pricePeriod
     thirdPartyPrice = c.thirdPartyPrice
-    priceTier = tier
+    priceTier = (long ? "long_prompt" : c.baseTier) + c.tierSuffix
     rates = card
+    inputCostEstimate = f.inputCostEstimate
+    inputCostActual = f.inputCostActual
+    outputCost = f.outputCost
+    webSearchCost = f.webSearchCost
+  }
+
+  /// The gap's numbers alone.
+  public var figures: GapFigures {
+    GapFigures(
+      estimate: estimate, itpm: itpm, otpm: otpm, lowerBound: lowerBound, thirdPartyPrice: thirdPartyPrice,
+      inputCostEstimate: inputCostEstimate, inputCostActual: inputCostActual, outputCost: outputCost,
+      webSearchCost: webSearchCost)
+  }
+}
+
+/// A request's gap as numbers only: what sums, distributions and rows are
+/// made of. ``Gap`` adds the names (model, price period and tier, rates);
+/// both come from ``init(usage:priceClass:)``, where the definitions of
+/// ``Gap`` are applied. Making these copies no string, so a table of
+/// requests is summed without touching a reference count.
+public struct GapFigures: Sendable, Hashable {
+  public var estimate: Int64
+  public var itpm: Int64
+  public var otpm: Int64
+  /// The writes of unknown TTL were priced as 5-minute writes, or the tier was assumed.
+  public var lowerBound: Bool
+  /// The costs rest on prices from a third-party source.
+  public var thirdPartyPrice: Bool
+  /// The costs; nil when the request is unpriced.
+  public var inputCostEstimate: USD?
+  public var inputCostActual: USD?
+  public var outputCost: USD?
+  public var webSearchCost: USD?
+
+  /// Input, output and web search: the request's bill.
+  public var costActual: USD? {
+    guard let a = inputCostActual, let o = outputCost else { return nil }
+    return a + o + (webSearchCost ?? .zero)
+  }
+
+  public init(
+    estimate: Int64, itpm: Int64, otpm: Int64, lowerBound: Bool, thirdPartyPrice: Bool, inputCostEstimate: USD?,
+    inputCostActual: USD?, outputCost: USD?, webSearchCost: USD?
+  ) {
+    self.estimate = estimate
+    self.itpm = itpm
+    self.otpm = otpm
+    self.lowerBound = lowerBound
+    self.thirdPartyPrice = thirdPartyPrice
+    self.inputCostEstimate = inputCostEstimate
+    self.inputCostActual = inputCostActual
+    self.outputCost = outputCost
+    self.webSearchCost = webSearchCost
+  }
+
+  /// Applies ``Gap``'s definitions to one request of a class.
+  public init(usage: TokenUsage, priceClass c: borrowing PriceClass) throws(UsageError) {
+    let writes = try usage.cacheWrite()
+    estimate = try usage.prompt()
+    itpm = try TokenUsage.add(
+      try TokenUsage.add(usage.input, writes, "itpm"),
+      c.countsCacheReads ? usage.cacheRead : 0, "itpm")
+    let (scaled, overflow) = usage.output.multipliedReportingOverflow(by: c.outputBurndown)
+    if overflow { throw .overflow("otpm") }
+    otpm = scaled
+    lowerBound = usage.cacheWriteUnknownTTL > 0 || c.tierAssumed
+    thirdPartyPrice = false
+    guard c.unpriced == nil, let (card, _) = c.card(prompt: estimate) else { return }
+    thirdPartyPrice = c.thirdPartyPrice
     inputCostEstimate = card.input.cost(estimate)
     inputCostActual =
       card.input.cost(usage.input) + card.write5m.cost(usage.cacheWrite5m)
@@ -205,6 +262,14 @@ public struct PriceClass: Sendable, Hashable, Codable {
   public var thirdPartyPrice: Bool = false
 
   /// Resolves the class of requests on `model` sent on `day` with `options`.
+  /// The rates a prompt of `prompt` tokens pays, and whether they are the
+  /// long-prompt ones; nil when the class has no price on its day.
+  public func card(prompt: Int64) -> (RateCard, long: Bool)? {
+    if let long = longPrompt, longContext ?? (prompt > long.above) { return (long.rates, true) }
+    if let standard { return (standard, false) }
+    return nil
+  }
+
   public init(
     model: ResolvedModel, day: CivilDay, options: RequestOptions = .init(),
     catalog: ModelCatalog, accounting: Accounting = .anthropic, aggregate: Bool = false
