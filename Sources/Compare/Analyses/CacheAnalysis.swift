@@ -141,6 +141,7 @@ public enum CacheAnalysis {
   private static func run(lanes: [String: [(Item, Gap)]]) -> (events: [CacheEvent], sessions: [CacheSummary]) {
     var events: [CacheEvent] = []
     var sessions: [String: CacheSummary] = [:]
+    var current: CacheSummary?
     for key in lanes.keys.sorted() {
       guard
         let list = lanes[key]?.sorted(by: {
@@ -160,7 +161,13 @@ public enum CacheAnalysis {
           time: t, session: r.session, lane: lane, model: g.model, estimate: g.estimate,
           cacheRead: u.cacheRead, cacheWrite: writes, gapMs: gapMs, rebuild: false,
           rebuiltTokens: 0, rebuildExtraCost: .zero, neverReadTokens: 0)
-        var s = sessions[r.session] ?? CacheSummary(session: r.session)
+        // A lane is one session's: its summary stays at hand while the lane
+        // runs, and is stored when another session's request comes.
+        if current?.session != r.session {
+          if let done = current { sessions[done.session] = done }
+          current = sessions[r.session] ?? CacheSummary(session: r.session)
+        }
+        guard var s = current else { continue }
         if let previous, let gapMs, writes > 0, gapMs > ttl {
           let pu = previous.0.usage
           let prefix = pu.cacheRead + pu.cacheWrite5m + pu.cacheWrite1h + pu.cacheWriteUnknownTTL
@@ -212,10 +219,11 @@ public enum CacheAnalysis {
           s.rebuildExtraCost = s.rebuildExtraCost + e.rebuildExtraCost
         }
         s.neverReadTokens += Int128(e.neverReadTokens)
-        sessions[r.session] = s
+        current = s
         events.append(e)
       }
     }
+    if let done = current { sessions[done.session] = done }
     events.sort { ($0.time, $0.session, $0.lane) < ($1.time, $1.session, $1.lane) }
     return (events, sessions.values.sorted { $0.session < $1.session })
   }

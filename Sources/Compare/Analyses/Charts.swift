@@ -216,7 +216,7 @@ public enum Charts {
         let s = running[k]
         CSVWriter.append(
           [
-            LocalTime.format(points[k].time, timeZone, .millisecond), String(s.e), String(s.i), s.ce.formatted(),
+            LocalTime.format(points[k].time, timeZone, .millisecond), Fmt.int(s.e), Fmt.int(s.i), s.ce.formatted(),
             s.ca.formatted(),
           ], to: &bytes)
       }

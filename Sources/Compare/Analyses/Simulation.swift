@@ -397,21 +397,34 @@ public struct MinuteRow: Sendable {
     self.minute = minute
     self.pool = pool
   }
+
+  /// Counts one arrival of this minute and pool.
+  mutating func add(_ a: Arrival) {
+    requests += 1
+    estimate += Int128(a.estimate)
+    itpm += Int128(a.itpm)
+    output += Int128(a.output)
+  }
 }
 
 public enum MinuteSeries {
   public static func build(_ arrivals: [Arrival]) -> [MinuteRow] {
-    var rows: [String: MinuteRow] = [:]
+    struct Key: Hashable {
+      var minute: Int64
+      var pool: String
+    }
+    // Each minute and pool's row, found by a key made without text and
+    // updated where it lies.
+    var rows: [Key: MinuteRow] = [:]
+    rows.reserveCapacity(Swift.min(arrivals.count, 1 << 16))
     for a in arrivals {
       let ms = a.time.millisecondsSinceEpoch
-      let minute = Instant(millisecondsSinceEpoch: ms - ((ms % 60_000) + 60_000) % 60_000)
-      let key = "\(minute.millisecondsSinceEpoch)|\(a.pool)"
-      var row = rows[key] ?? MinuteRow(minute: minute, pool: a.pool)
-      row.requests += 1
-      row.estimate += Int128(a.estimate)
-      row.itpm += Int128(a.itpm)
-      row.output += Int128(a.output)
-      rows[key] = row
+      let start = ms - ((ms % 60_000) + 60_000) % 60_000
+      rows[
+        Key(minute: start, pool: a.pool),
+        default: MinuteRow(minute: Instant(millisecondsSinceEpoch: start), pool: a.pool)
+      ]
+      .add(a)
     }
     return rows.values.sorted { ($0.minute, $0.pool) < ($1.minute, $1.pool) }
   }

@@ -44,9 +44,9 @@ public enum AnalysisRenderer {
   static func values(_ s: Summary) -> [String] {
     let p = s.ratioPercentiles()
     return [
-      String(s.requests), String(s.input), String(s.cacheWrite5m), String(s.cacheWrite1h),
-      String(s.cacheWriteUnknownTTL), String(s.cacheRead), String(s.output), String(s.estimate),
-      String(s.itpm), String(s.overestimate), Fmt.ratio(s.overestimationRatio),
+      String(s.requests), Fmt.int(s.input), Fmt.int(s.cacheWrite5m), Fmt.int(s.cacheWrite1h),
+      Fmt.int(s.cacheWriteUnknownTTL), Fmt.int(s.cacheRead), Fmt.int(s.output), Fmt.int(s.estimate),
+      Fmt.int(s.itpm), Fmt.int(s.overestimate), Fmt.ratio(s.overestimationRatio),
       Fmt.ratio(s.excessShare), Fmt.ratio(s.cacheHitRate), Fmt.ratio(p.p50), Fmt.ratio(p.p90),
       Fmt.ratio(p.p99), Fmt.ratio(p.max), Fmt.usd(s.cost(s.inputCostEstimate)),
       Fmt.usd(s.cost(s.inputCostActual)), Fmt.usd(s.cost(s.outputCost)),

@@ -8,6 +8,12 @@ public enum OutputFormat: String, CaseIterable, Sendable {
 
 /// Number spellings shared by every renderer.
 package enum Fmt {
+  /// An exact integer's decimal text: the 64-bit conversion when it fits
+  /// (the generic 128-bit one is many times slower), the same text either way.
+  @inline(__always) package static func int(_ v: Int128) -> String {
+    if let small = Int64(exactly: v) { return String(small) }
+    return String(v)
+  }
   /// `1 request`, `2 requests`: a count and its noun, agreeing in number.
   package static func count<T: BinaryInteger>(_ n: T, _ singular: String, _ plural: String? = nil) -> String {
     "\(n) " + (n == 1 ? singular : plural ?? singular + "s")

@@ -169,8 +169,8 @@ public enum SimulationRenderer {
     var w = CSVWriter(header: minuteColumns)
     for m in rows {
       w.row([
-        LocalTime.format(m.minute, timeZone, .minute), m.pool, String(m.requests), String(m.estimate), String(m.itpm),
-        String(m.output),
+        LocalTime.format(m.minute, timeZone, .minute), m.pool, String(m.requests), Fmt.int(m.estimate), Fmt.int(m.itpm),
+        Fmt.int(m.output),
       ])
     }
     return w.text
