@@ -228,3 +228,22 @@ struct GroupingSlicesTests {
     }
   }
 }
+
+@Suite("CSV integers as bytes")
+struct CSVIntegerTests {
+  @Test("An integer cell's bytes are String(v)'s, from zero to past 64 bits")
+  func digits() {
+    var values: [Int128] = [0, 1, -1, 9, 10, -10, 99, 100, 12_345, -987_654_321]
+    values += [Int128(Int64.max), Int128(Int64.min), Int128(Int64.max) + 1, Int128(Int64.min) - 1, .max, .min]
+    var rng = SplitMix(seed: 7)
+    for _ in 0..<2_000 {
+      let v = Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64)
+      values.append(Int128(v))
+    }
+    for v in values {
+      var bytes: [UInt8] = []
+      CSVWriter.appendInteger(v, to: &bytes)
+      #expect(String(decoding: bytes, as: UTF8.self) == String(v))
+    }
+  }
+}

@@ -762,32 +762,39 @@ extension PricedTable {
     }
     return AnalysisRenderer.csvParts(
       keyColumns: Dimension.request.columns, trailing: Dimension.trailingColumns([.request]), count: sorted.count
-    ) { k in
+    ) { k, bytes in
       let i = Int(sorted[k])
+      for (n, key) in keys(.request, row: i, timeZone).enumerated() {
+        if n > 0 { bytes.append(0x2C) }
+        CSVWriter.appendCell(key, to: &bytes)
+      }
       // The final columns come after the trailing ones, as the header has them.
-      var cells = requestCells(row: i, timeZone: timeZone)
-      cells.insert(contentsOf: requestTrailingCells(row: i), at: cells.count - AnalysisRenderer.finalColumns.count)
-      return cells
+      AnalysisRenderer.appendValues(requestSummary(row: i), trailing: requestTrailingCells(row: i), to: &bytes)
     }
   }
 
   /// One request's trailing cells of the `--by request` CSV: its rule and
   /// whether it used server tools.
   func requestTrailingCells(row i: Int) -> [String] {
-    [priceClass(ofRow: i).accounting.rawValue, table.rows[i].traits.serverTools ? "true" : "false"]
+    [rule(ofRow: i).rawValue, table.rows[i].traits.serverTools ? "true" : "false"]
+  }
+
+  /// Row `i`'s request as a summary of one (its percentiles its ratio).
+  func requestSummary(row i: Int) -> Summary {
+    let (usage, gap, p, itpm) = figures(row: i)
+    var s = Summary()
+    s.add(
+      usage: usage, estimate: p, itpm: itpm, figures: gap, measured: table.measuredCountTokens(of: i),
+      keepSample: false, logged: table.loggedCost(of: i))
+    s.percentiles = s.ratioCount == 1 ? .only(Ratio(p, itpm)) : Summary.Percentiles()
+    return s
   }
 
   /// One request's cells of the `--by request` CSV: its key columns, then
   /// its summary columns and the final ones (a summary of one, made and
   /// dropped).
   func requestCells(row i: Int, timeZone: TimeZoneRule) -> [String] {
-    let (usage, gap, p, itpm) = figures(row: i)
-    var s = Summary()
-    s.add(
-      usage: usage, estimate: p, itpm: itpm, figures: gap, measured: table.measuredCountTokens(of: i),
-      keepSample: false, logged: table.loggedCost(of: i))
-    let (cp, ci) = charges(ofRow: i)
-    s.percentiles = s.ratioCount == 1 ? .only(Ratio(cp, ci)) : Summary.Percentiles()
+    let s = requestSummary(row: i)
     return keys(.request, row: i, timeZone) + AnalysisRenderer.values(s) + AnalysisRenderer.finalValues(s)
   }
 }

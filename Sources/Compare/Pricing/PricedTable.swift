@@ -238,6 +238,12 @@ public struct PricedTable: Sendable {
     return names
   }
 
+  /// The rule that decided row `i`'s I (its class's, read in place).
+  package func rule(ofRow i: Int) -> Accounting {
+    let k = Int(rowClass[i])
+    return classes.withUnsafeBufferPointer { $0[k].accounting }
+  }
+
   /// The price class of row `i`.
   package func priceClass(ofRow i: Int) -> PriceClass { classes[Int(rowClass[i])] }
 

@@ -55,6 +55,48 @@ public enum AnalysisRenderer {
     ]
   }
 
+  /// ``values(_:)`` and, after the `trailing` cells, ``finalValues(_:)``,
+  /// appended as one row's CSV cells after its key cells (each preceded by
+  /// a comma; then the line's end): the text ``CSVWriter`` writes for them,
+  /// made without a String per number. A ratio is formatted once for the
+  /// percentiles that equal it (every percentile of a single request).
+  static func appendValues(_ s: Summary, trailing: [String], to bytes: inout [UInt8]) {
+    @inline(__always) func integer(_ v: Int128) {
+      bytes.append(0x2C)
+      CSVWriter.appendInteger(v, to: &bytes)
+    }
+    @inline(__always) func cell(_ text: String) {
+      bytes.append(0x2C)
+      CSVWriter.appendCell(text, to: &bytes)
+    }
+    let p = s.ratioPercentiles()
+    integer(Int128(s.requests))
+    for v in [
+      s.input, s.cacheWrite5m, s.cacheWrite1h, s.cacheWriteUnknownTTL, s.cacheRead, s.output, s.estimate, s.itpm,
+    ] {
+      integer(v)
+    }
+    integer(s.overestimate)
+    let ratio = s.overestimationRatio
+    let ratioText = Fmt.ratio(ratio)
+    cell(ratioText)
+    cell(Fmt.ratio(s.excessShare))
+    cell(Fmt.ratio(s.cacheHitRate))
+    for q in [p.p50, p.p90, p.p99, p.max] { cell(q == ratio ? ratioText : Fmt.ratio(q)) }
+    cell(Fmt.usd(s.cost(s.inputCostEstimate)))
+    cell(Fmt.usd(s.cost(s.inputCostActual)))
+    cell(Fmt.usd(s.cost(s.outputCost)))
+    cell(Fmt.usd(s.cost(s.costActual)))
+    cell(Fmt.ratio(s.inputCostRatio))
+    cell(s.lowerBound > 0 ? "true" : "false")
+    integer(Int128(s.unpriced))
+    for t in trailing { cell(t) }
+    integer(Int128(s.thirdPartyPriced))
+    cell(s.loggedCostRequests > 0 ? Fmt.usd(s.loggedCost) : "")
+    bytes.append(0x0D)
+    bytes.append(0x0A)
+  }
+
   /// The columns after every other (after a grouping's trailing ones),
   /// added since the first release: a public interface.
   public static let finalColumns = ["third_party_priced_requests", "logged_cost_usd"]
@@ -88,6 +130,21 @@ public enum AnalysisRenderer {
 
   /// The same text in parts, in order (the header, then slices of rows):
   /// for a writer that writes them one after another.
+  /// ``csvParts(keyColumns:trailing:count:cells:)`` with each row appended
+  /// as bytes by `row` (its line's end included).
+  static func csvParts(
+    keyColumns: [String], trailing: [String] = [], count: Int, row: @Sendable (Int, inout [UInt8]) -> Void
+  ) -> [String] {
+    let header = CSVWriter(header: keyColumns + summaryColumns + trailing + finalColumns).text
+    return [header]
+      + TextSlices.make(count: count) { range in
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(range.count * 320)
+        for k in range { row(k, &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+      }
+  }
+
   static func csvParts(
     keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
   ) -> [String] {

@@ -26,16 +26,48 @@ package struct CSVWriter {
   package static func append(_ cells: [String], to bytes: inout [UInt8]) {
     for (k, c) in cells.enumerated() {
       if k > 0 { bytes.append(0x2C) }
-      let copied =
-        c.utf8.withContiguousStorageIfAvailable { raw -> Bool in
-          guard isPlain(raw) else { return false }
-          bytes.append(contentsOf: raw)
-          return true
-        } ?? false
-      if !copied { bytes.append(contentsOf: cell(c).utf8) }
+      appendCell(c, to: &bytes)
     }
     bytes.append(0x0D)
     bytes.append(0x0A)
+  }
+
+  /// Appends one cell as ``cell(_:)`` writes it (a plain cell's bytes are
+  /// copied where they lie).
+  @inline(__always) package static func appendCell(_ c: String, to bytes: inout [UInt8]) {
+    let copied =
+      c.utf8.withContiguousStorageIfAvailable { raw -> Bool in
+        guard isPlain(raw) else { return false }
+        bytes.append(contentsOf: raw)
+        return true
+      } ?? false
+    if !copied { bytes.append(contentsOf: cell(c).utf8) }
+  }
+
+  /// Appends an integer cell: its decimal digits (and sign), as ``cell(_:)``
+  /// writes `String(v)`.
+  package static func appendInteger(_ v: Int128, to bytes: inout [UInt8]) {
+    guard let small = Int64(exactly: v), small != .min else {
+      bytes.append(contentsOf: String(v).utf8)
+      return
+    }
+    var n = small
+    if n < 0 {
+      bytes.append(UInt8(ascii: "-"))
+      n = -n
+    }
+    // Up to 19 digits, written backwards into a small buffer.
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { buffer in
+      var m = UInt64(n)
+      repeat {
+        count += 1
+        buffer[24 - count] = UInt8(truncatingIfNeeded: m % 10) &+ UInt8(ascii: "0")
+        m /= 10
+      } while m > 0
+      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+    }
   }
 
   /// Whether a cell is written as it is: digits, letters, `.`, `_`, `:` and
