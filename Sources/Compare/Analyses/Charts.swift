@@ -212,13 +212,20 @@ public enum Charts {
     let running = sums
     let rows = TextSlices.make(count: points.count) { range in
       var bytes: [UInt8] = []
+      bytes.reserveCapacity(range.count * 72)
       for k in range {
         let s = running[k]
-        CSVWriter.append(
-          [
-            LocalTime.format(points[k].time, timeZone, .millisecond), Fmt.int(s.e), Fmt.int(s.i), s.ce.formatted(),
-            s.ca.formatted(),
-          ], to: &bytes)
+        CSVWriter.appendCell(LocalTime.format(points[k].time, timeZone, .millisecond), to: &bytes)
+        bytes.append(0x2C)
+        CSVWriter.appendInteger(s.e, to: &bytes)
+        bytes.append(0x2C)
+        CSVWriter.appendInteger(s.i, to: &bytes)
+        bytes.append(0x2C)
+        CSVWriter.appendCell(s.ce.formatted(), to: &bytes)
+        bytes.append(0x2C)
+        CSVWriter.appendCell(s.ca.formatted(), to: &bytes)
+        bytes.append(0x0D)
+        bytes.append(0x0A)
       }
       return String(decoding: bytes, as: UTF8.self)
     }

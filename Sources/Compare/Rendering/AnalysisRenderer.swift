@@ -58,8 +58,8 @@ public enum AnalysisRenderer {
   /// ``values(_:)`` and, after the `trailing` cells, ``finalValues(_:)``,
   /// appended as one row's CSV cells after its key cells (each preceded by
   /// a comma; then the line's end): the text ``CSVWriter`` writes for them,
-  /// made without a String per number. A ratio is formatted once for the
-  /// percentiles that equal it (every percentile of a single request).
+  /// made without a String per number. A single request's ratio is
+  /// formatted once for its four percentiles, which are that ratio.
   static func appendValues(_ s: Summary, trailing: [String], to bytes: inout [UInt8]) {
     @inline(__always) func integer(_ v: Int128) {
       bytes.append(0x2C)
@@ -77,12 +77,16 @@ public enum AnalysisRenderer {
       integer(v)
     }
     integer(s.overestimate)
-    let ratio = s.overestimationRatio
-    let ratioText = Fmt.ratio(ratio)
+    let ratioText = Fmt.ratio(s.overestimationRatio)
     cell(ratioText)
     cell(Fmt.ratio(s.excessShare))
     cell(Fmt.ratio(s.cacheHitRate))
-    for q in [p.p50, p.p90, p.p99, p.max] { cell(q == ratio ? ratioText : Fmt.ratio(q)) }
+    if s.requests == 1, s.ratioCount == 1 {
+      // A request's every percentile is its ratio.
+      for _ in 0..<4 { cell(ratioText) }
+    } else {
+      for q in [p.p50, p.p90, p.p99, p.max] { cell(Fmt.ratio(q)) }
+    }
     cell(Fmt.usd(s.cost(s.inputCostEstimate)))
     cell(Fmt.usd(s.cost(s.inputCostActual)))
     cell(Fmt.usd(s.cost(s.outputCost)))

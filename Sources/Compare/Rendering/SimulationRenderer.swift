@@ -166,14 +166,20 @@ public enum SimulationRenderer {
   /// Tokens per minute and pool; each minute labelled in `timeZone`, with
   /// its offset (the minutes are the same instants in every zone).
   public static func minutesCSV(_ rows: [MinuteRow], timeZone: TimeZoneRule = .utc) -> String {
-    var w = CSVWriter(header: minuteColumns)
+    var bytes = Array(CSVWriter(header: minuteColumns).text.utf8)
+    bytes.reserveCapacity(bytes.count + rows.count * 64)
     for m in rows {
-      w.row([
-        LocalTime.format(m.minute, timeZone, .minute), m.pool, String(m.requests), Fmt.int(m.estimate), Fmt.int(m.itpm),
-        Fmt.int(m.output),
-      ])
+      CSVWriter.appendCell(LocalTime.format(m.minute, timeZone, .minute), to: &bytes)
+      bytes.append(0x2C)
+      CSVWriter.appendCell(m.pool, to: &bytes)
+      for v in [Int128(m.requests), m.estimate, m.itpm, m.output] {
+        bytes.append(0x2C)
+        CSVWriter.appendInteger(v, to: &bytes)
+      }
+      bytes.append(0x0D)
+      bytes.append(0x0A)
     }
-    return w.text
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   public static func seriesCSV(_ samples: [BucketSample], timeZone: TimeZoneRule = .utc) -> String {
