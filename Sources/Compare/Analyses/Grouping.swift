@@ -171,7 +171,7 @@ extension PricedTable {
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var pass = GroupPass(
         grouper: Grouper(dimensions: dimensions, timeZone: timeZone, names: names, byRule: byRule),
-        recordGroups: t.count <= quadLimit, keepSamples: t.count <= quadLimit)
+        withQuads: t.count <= quadLimit)
       pass.run(self, rows: (k * size)..<min(t.count, (k + 1) * size))
       parts.withLock { $0[k] = pass }
     }
@@ -216,10 +216,10 @@ extension PricedTable {
       }
       total.merge(part.total)
       if withQuads {
-        for (j, r) in part.sampled.enumerated() {
-          let (p, i) = charges(ofRow: Int(r))
-          quads.append(
-            Quad(p: UInt64(clamping: p), i: UInt64(clamping: i), row: r, group: global[Int(part.sampledGroup[j])]))
+        // Made in the slice, with the slice's group numbers: renumbered here.
+        for var q in part.quads {
+          q.group = global[Int(q.group)]
+          quads.append(q)
         }
       }
     }
@@ -449,24 +449,21 @@ private struct GroupPass {
   var summaries: [Summary] = []
   var representatives: [Int] = []
   var last: [UInt32] = []
-  var sampled: [UInt32] = []
   /// The previous row's key and group.
   var lastGroup: (GroupKey, Int)?
-  /// The rows ``isSampled(_:)`` takes, kept in `sampled` or not.
+  /// The rows ``isSampled(_:)`` takes, kept in `quads` or not.
   var sampledCount = 0
-  /// Per sampled row, its group (in this slice's numbering).
-  var sampledGroup: [UInt32] = []
+  /// Per sampled row: its P, I, row and group (in this slice's numbering).
+  var quads: [Quad] = []
   var total = Summary()
 
-  /// Whether `sampledGroup` is kept (for the ratio sort of up to four million).
-  let recordGroups: Bool
-  /// Whether the sampled rows are listed (else only counted).
-  let keepSamples: Bool
+  /// Whether each sampled request is kept as a ``Quad`` (its P, I, row and
+  /// group, for the ratio sort of up to four million), else only counted.
+  let withQuads: Bool
 
-  init(grouper: Grouper, recordGroups: Bool, keepSamples: Bool = true) {
+  init(grouper: Grouper, withQuads: Bool) {
     self.grouper = grouper
-    self.recordGroups = recordGroups
-    self.keepSamples = keepSamples
+    self.withQuads = withQuads
   }
 
   /// Whether a request's ratio is in the distributions: it has a gap and
@@ -509,8 +506,9 @@ private struct GroupPass {
       }
       if Self.isSampled(gap) {
         sampledCount += 1
-        if keepSamples { sampled.append(UInt32(i)) }
-        if recordGroups { sampledGroup.append(UInt32(g)) }
+        if withQuads {
+          quads.append(Quad(p: UInt64(clamping: p), i: UInt64(clamping: itpm), row: UInt32(i), group: UInt32(g)))
+        }
         last[g] = UInt32(i)
       }
     }
