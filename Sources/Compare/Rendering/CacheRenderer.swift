@@ -108,6 +108,44 @@ public enum CacheRenderer {
     return markdown ? t.markdown() : t.plain()
   }
 
+  /// The session table fitted to `width` columns, as `analyze`'s is: token
+  /// counts as K/M/B, money to the cent, session ids cut to their start
+  /// (never below 8 characters), then the 1-hour columns go from the right.
+  /// ``sessionsTable(_:markdown:top:)`` is every column in full (`--wide`).
+  package static func sessionsFitted(_ list: [CacheSummary], width: Int) -> String {
+    typealias Column = FittedTable.Column
+    let columns = [
+      Column(id: "session", header: "session", right: false, minimum: 8),
+      Column(id: "requests", header: "requests", right: true),
+      Column(id: "estimate_tokens", header: "prompt", right: true),
+      Column(id: "cache_read_tokens", header: "read", right: true),
+      Column(id: "cache_hit_rate", header: "hit rate", right: true),
+      Column(id: "rebuilds", header: "rebuilds", right: true),
+      Column(id: "rebuilt_tokens", header: "rebuilt", right: true),
+      Column(id: "rebuild_extra_cost_usd", header: "rebuild $", right: true),
+      Column(id: "never_read_tokens", header: "never read", right: true),
+      Column(id: "cache_creation_1h_tokens", header: "1h writes", right: true),
+      Column(id: "one_hour_extra_cost_usd", header: "1h extra $", right: true),
+      Column(id: "one_hour_savings_usd", header: "1h saved $", right: true),
+      Column(id: "one_hour_paid_off", header: "1h paid off", right: false),
+    ]
+    func cells(_ s: CacheSummary) -> [String] {
+      [
+        Escape.terminal(s.session), Fmt.grouped(s.requests), Fmt.tokens(s.estimate), Fmt.tokens(s.cacheRead),
+        Fmt.percent(s.hitRate), String(s.rebuilds), Fmt.tokens(s.rebuiltTokens), Fmt.money(s.rebuildExtraCost),
+        Fmt.tokens(s.neverReadTokens), Fmt.tokens(s.write1h), Fmt.money(s.oneHourExtraCost),
+        Fmt.money(s.oneHourSavings), s.oneHourPaidOff.map { $0 ? "yes" : "no" } ?? "",
+      ]
+    }
+    var table = FittedTable(
+      columns: columns, rows: list.map(cells), total: cells(CacheSummary.total(list, named: "total")))
+    table.totalShown = list.count > 1
+    // The question's own figures stay: the hit rate and the rebuilds.
+    let kept: Set = ["session", "requests", "estimate_tokens", "cache_read_tokens", "cache_hit_rate", "rebuilds"]
+    let text = table.lines(width: width, keep: kept)
+    return text + table.hiddenNote(width: width)
+  }
+
   /// One row per request, in time order; times in `timeZone`, with the offset.
   public static func events(
     _ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil, timeZone: TimeZoneRule = .utc
