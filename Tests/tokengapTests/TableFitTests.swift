@@ -110,7 +110,8 @@ enum FittedCommands {
 
   /// The command lines, by the name their snapshots carry.
   static let commands: [(name: String, args: [String])] = [
-    ("cache", ["cache", root + "/datasets", "-q", "--timezone", "UTC"])
+    ("cache", ["cache", root + "/datasets", "-q", "--timezone", "UTC"]),
+    ("pairs", ["pairs", root + "/datasets", "-q", "--timezone", "UTC"]),
   ]
 }
 
@@ -134,6 +135,8 @@ struct FittedTableTests {
     let wide = await tokengap(columns: 80, "cache", root + "/datasets", "--wide", "-q")
     #expect(wide.out.contains("1h paid off") && wide.out.contains("3,064,814"))
     #expect(wide.out.contains("198393f2-22db-477b-ac77-1825bea883ae"), "whole session ids")
+    let pairs = await tokengap(columns: 80, "pairs", root + "/datasets", "--wide", "-q")
+    #expect(pairs.out.contains("2026-01-01T00:00:01.000Z  claude-sonnet-4-5  msg_013iycMuM1HroKAxYATQzxwG      1114"))
   }
 }
 
