@@ -112,6 +112,8 @@ enum FittedCommands {
   static let commands: [(name: String, args: [String])] = [
     ("cache", ["cache", root + "/datasets", "-q", "--timezone", "UTC"]),
     ("pairs", ["pairs", root + "/datasets", "-q", "--timezone", "UTC"]),
+    // Four tiers, a long-context bucket and a table carried forward.
+    ("rules", ["rules", "--at", "2026-03-01"]),
   ]
 }
 
@@ -137,6 +139,8 @@ struct FittedTableTests {
     #expect(wide.out.contains("198393f2-22db-477b-ac77-1825bea883ae"), "whole session ids")
     let pairs = await tokengap(columns: 80, "pairs", root + "/datasets", "--wide", "-q")
     #expect(pairs.out.contains("2026-01-01T00:00:01.000Z  claude-sonnet-4-5  msg_013iycMuM1HroKAxYATQzxwG      1114"))
+    let rules = await tokengap(columns: 80, "rules", "--at", "2026-03-01", "--wide")
+    #expect(rules.out.contains("ITPM counts reads") && rules.out.contains("4,000 / 2,000,000 / 400,000"))
   }
 }
 
