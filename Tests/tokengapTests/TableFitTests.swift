@@ -114,6 +114,7 @@ enum FittedCommands {
     ("pairs", ["pairs", root + "/datasets", "-q", "--timezone", "UTC"]),
     // Four tiers, a long-context bucket and a table carried forward.
     ("rules", ["rules", "--at", "2026-03-01"]),
+    ("simulate", ["simulate", root + "/datasets", "--tier", "tier-1", "-q", "--timezone", "UTC"]),
   ]
 }
 
@@ -141,6 +142,8 @@ struct FittedTableTests {
     #expect(pairs.out.contains("2026-01-01T00:00:01.000Z  claude-sonnet-4-5  msg_013iycMuM1HroKAxYATQzxwG      1114"))
     let rules = await tokengap(columns: 80, "rules", "--at", "2026-03-01", "--wide")
     #expect(rules.out.contains("ITPM counts reads") && rules.out.contains("4,000 / 2,000,000 / 400,000"))
+    let simulate = await tokengap(columns: 80, "simulate", root + "/datasets", "--tier", "tier-1", "--wide", "-q")
+    #expect(simulate.out.contains("p90 wait") && simulate.out.contains("(the least a client could have asked for, so"))
   }
 }
 

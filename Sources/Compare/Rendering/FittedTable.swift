@@ -101,7 +101,8 @@ package struct FittedTable {
   }
 
   /// Text wrapped at spaces to `width` columns; lines after the first of a
-  /// paragraph start with `indent`. A word longer than the room stays whole.
+  /// paragraph start with `indent`. A word longer than the room stays whole,
+  /// and so does a number with its unit of time (`3 h`, `55.1 s`).
   package static func wrap(_ text: String, width: Int, indent: String = "") -> String {
     var out = ""
     for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -110,7 +111,7 @@ package struct FittedTable {
       let hanging = lead + indent
       var line = lead
       var empty = true
-      for word in paragraph.dropFirst(lead.count).split(separator: " ") {
+      for word in unbroken(paragraph.dropFirst(lead.count).split(separator: " ")) {
         if !empty, line.count + 1 + word.count > width {
           out += line + "\n"
           line = hanging + word
@@ -122,6 +123,26 @@ package struct FittedTable {
       out += line + "\n"
     }
     out.removeLast()
+    return out
+  }
+
+  /// Words, with a number and the unit of time after it joined as one.
+  private static func unbroken(_ words: [Substring]) -> [String] {
+    let units: Set<Substring> = ["ms", "s", "min", "h", "d"]
+    var out: [String] = []
+    var k = 0
+    while k < words.count {
+      let word = words[k]
+      if k + 1 < words.count, units.contains(words[k + 1]), word.first?.isNumber == true,
+        word.allSatisfy({ $0.isNumber || $0 == "." || $0 == "," })
+      {
+        out.append(word + " " + words[k + 1])
+        k += 2
+      } else {
+        out.append(String(word))
+        k += 1
+      }
+    }
     return out
   }
 }
