@@ -147,6 +147,19 @@ struct FittedTableTests {
   }
 }
 
+extension FittedTableTests {
+  @Test("Ids are cut no shorter than tells them apart, up to 16 characters")
+  func distinct() async {
+    let r = await tokengap(columns: 80, "cache", root + "/datasets/claude-code", "-q")
+    #expect(r.out.contains("\nsession-a…  ") && r.out.contains("\nsession-b…  "), "\(r.out)")
+    #expect(FittedTable.distinctWidth(["abcdefghij1xyz", "abcdefghij2xyz"], least: 8, most: 16) == 12)
+    #expect(
+      FittedTable.distinctWidth(
+        ["a" + String(repeating: "x", count: 20) + "1", "a" + String(repeating: "x", count: 20) + "2"], least: 8,
+        most: 16) == 8)
+  }
+}
+
 @Suite("Fitted table snapshots")
 struct FittedTableSnapshotTests {
   @Test("Each fitted table matches its reviewed snapshot at 80, 100 and 120 columns", arguments: FittedCommands.widths)

@@ -110,12 +110,13 @@ public enum CacheRenderer {
 
   /// The session table fitted to `width` columns, as `analyze`'s is: token
   /// counts as K/M/B, money to the cent, session ids cut to their start
-  /// (never below 8 characters), then the 1-hour columns go from the right.
+  /// (to 8 characters, or up to 16 where they share a longer start), then
+  /// the 1-hour columns go from the right.
   /// ``sessionsTable(_:markdown:top:)`` is every column in full (`--wide`).
   package static func sessionsFitted(_ list: [CacheSummary], width: Int) -> String {
     typealias Column = FittedTable.Column
-    let columns = [
-      Column(id: "session", header: "session", right: false, minimum: 8),
+    var columns = [
+      Column(id: "session", header: "session", right: false),
       Column(id: "requests", header: "requests", right: true),
       Column(id: "estimate_tokens", header: "prompt", right: true),
       Column(id: "cache_read_tokens", header: "read", right: true),
@@ -137,8 +138,10 @@ public enum CacheRenderer {
         Fmt.money(s.oneHourSavings), s.oneHourPaidOff.map { $0 ? "yes" : "no" } ?? "",
       ]
     }
-    var table = FittedTable(
-      columns: columns, rows: list.map(cells), total: cells(CacheSummary.total(list, named: "total")))
+    let rows = list.map(cells)
+    // Cut no shorter than tells the sessions apart (up to 16 characters).
+    columns[0].minimum = FittedTable.distinctWidth(rows.map { $0[0] }, least: 8, most: 16)
+    var table = FittedTable(columns: columns, rows: rows, total: cells(CacheSummary.total(list, named: "total")))
     table.totalShown = list.count > 1
     // The question's own figures stay: the hit rate and the rebuilds.
     let kept: Set = ["session", "requests", "estimate_tokens", "cache_read_tokens", "cache_hit_rate", "rebuilds"]

@@ -93,6 +93,24 @@ package struct FittedTable {
     hidden > 0 ? "(\(Fmt.count(hidden, "column")) hidden to fit \(width) columns; --wide shows every column)\n" : ""
   }
 
+  /// The least width, from `least` up to `most`, at which the cells cut to
+  /// their start still tell each other apart: the minimum for an id column
+  /// whose ids share a longer start. `least` when none up to `most` does
+  /// (a wider cut that still confuses some would only cost columns).
+  package static func distinctWidth(_ cells: [String], least: Int, most: Int) -> Int {
+    guard least < most else { return least }
+    for limit in least...most {
+      var seen = Set<String>()
+      var distinct = true
+      for cell in Set(cells) where !seen.insert(cut(cell, limit, keepEnd: false)).inserted {
+        distinct = false
+        break
+      }
+      if distinct { return limit }
+    }
+    return least
+  }
+
   /// A cell cut to `limit` characters with an ellipsis, keeping its start
   /// or its end.
   static func cut(_ text: String, _ limit: Int, keepEnd: Bool) -> String {

@@ -116,10 +116,10 @@ public enum PairsRenderer {
   /// rate-limit headers go first when the width is short.
   static func fittedTable(_ rows: [PairRow], _ zone: TimeZoneRule, width: Int) -> String {
     typealias Column = FittedTable.Column
-    let columns = [
+    var columns = [
       Column(id: "time", header: "time", right: false),
       Column(id: "model", header: "model", right: false, minimum: 12),
-      Column(id: "message_id", header: "message", right: false, minimum: 8),
+      Column(id: "message_id", header: "message", right: false),
       Column(id: "measured_count_tokens", header: "measured", right: true),
       Column(id: "estimate_tokens", header: "P", right: true),
       Column(id: "measured_minus_estimate", header: "measured-P", right: true),
@@ -145,7 +145,10 @@ public enum PairsRenderer {
         rec.rateLimit?.inputTokensRemaining.map { Fmt.tokens($0) } ?? "",
       ].map { Escape.terminal($0) }
     }
-    var table = FittedTable(columns: columns, rows: rows.map(cells))
+    let rows = rows.map(cells)
+    // Cut no shorter than tells the messages apart (up to 16 characters).
+    columns[2].minimum = FittedTable.distinctWidth(rows.map { $0[2] }, least: 8, most: 16)
+    var table = FittedTable(columns: columns, rows: rows)
     let kept: Set = [
       "time", "model", "measured_count_tokens", "estimate_tokens", "measured_minus_estimate", "itpm_tokens",
     ]
