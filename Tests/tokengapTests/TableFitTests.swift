@@ -111,6 +111,7 @@ enum FittedCommands {
   /// The command lines, by the name their snapshots carry.
   static let commands: [(name: String, args: [String])] = [
     ("cache", ["cache", root + "/datasets", "-q", "--timezone", "UTC"]),
+    ("cache-requests", ["cache", root + "/datasets", "--by", "request", "-q", "--timezone", "UTC"]),
     ("pairs", ["pairs", root + "/datasets", "-q", "--timezone", "UTC"]),
     // Four tiers, a long-context bucket and a table carried forward.
     ("rules", ["rules", "--at", "2026-03-01"]),
@@ -138,6 +139,9 @@ struct FittedTableTests {
     let wide = await tokengap(columns: 80, "cache", root + "/datasets", "--wide", "-q")
     #expect(wide.out.contains("1h paid off") && wide.out.contains("3,064,814"))
     #expect(wide.out.contains("198393f2-22db-477b-ac77-1825bea883ae"), "whole session ids")
+    let requests = await tokengap(columns: 80, "cache", root + "/datasets", "--by", "request", "--wide", "-q")
+    #expect(
+      requests.out.contains("2025-06-14T10:00:30.000Z  test_session") && requests.out.contains("never_read_tokens"))
     let pairs = await tokengap(columns: 80, "pairs", root + "/datasets", "--wide", "-q")
     #expect(pairs.out.contains("2026-01-01T00:00:01.000Z  claude-sonnet-4-5  msg_013iycMuM1HroKAxYATQzxwG      1114"))
     let rules = await tokengap(columns: 80, "rules", "--at", "2026-03-01", "--wide")

@@ -157,6 +157,50 @@ public enum CacheRenderer {
       eventColumns, list.map { eventCells($0, timeZone) }, format: format, title: "Cache by request", catalog: catalog)
   }
 
+  /// The requests fitted to `width`, as `analyze --by request`'s are:
+  /// times to the second, session ids cut to their start, model ids without
+  /// `claude-`, token counts as K/M/B, gaps as durations; the lane goes
+  /// first when the width is short, then the columns from the right.
+  package static func eventsFitted(_ list: [CacheEvent], timeZone: TimeZoneRule, width: Int) -> String {
+    typealias Column = FittedTable.Column
+    var columns = [
+      Column(id: "time", header: "time", right: false),
+      Column(id: "session", header: "session", right: false),
+      Column(id: "lane", header: "lane", right: false, minimum: 8),
+      Column(id: "model", header: "model", right: false, minimum: 12),
+      Column(id: "estimate_tokens", header: "prompt", right: true),
+      Column(id: "cache_read_tokens", header: "read", right: true),
+      Column(id: "cache_write_tokens", header: "write", right: true),
+      Column(id: "cache_hit_rate", header: "hit rate", right: true),
+      Column(id: "gap_s", header: "gap", right: true),
+      Column(id: "rebuild", header: "rebuild", right: false),
+      Column(id: "rebuilt_tokens", header: "rebuilt", right: true),
+      Column(id: "rebuild_extra_cost_usd", header: "rebuild $", right: true),
+      Column(id: "never_read_tokens", header: "never read", right: true),
+    ]
+    func cells(_ e: CacheEvent) -> [String] {
+      let model =
+        e.model.hasPrefix("claude-") && e.model.dropFirst(7).first?.isLetter == true
+        ? String(e.model.dropFirst(7)) : e.model
+      return [
+        // To the second, as people read a clock: 2025-09-03 00:47:21.
+        String(LocalTime.format(e.time, timeZone, .millisecond).prefix(19)).replacing("T", with: " "),
+        e.session, e.lane, model, Fmt.tokens(e.estimate), Fmt.tokens(e.cacheRead), Fmt.tokens(e.cacheWrite),
+        Fmt.percent(Ratio(e.cacheRead, e.estimate)), e.gapMs.map { Fmt.duration(ms: $0) } ?? "",
+        e.rebuild ? "yes" : "", Fmt.tokens(e.rebuiltTokens), Fmt.money(e.rebuildExtraCost),
+        Fmt.tokens(e.neverReadTokens),
+      ].map { Escape.terminal($0) }
+    }
+    let rows = list.map(cells)
+    // Cut no shorter than tells the sessions apart (up to 16 characters).
+    columns[1].minimum = FittedTable.distinctWidth(rows.map { $0[1] }, least: 8, most: 16)
+    var table = FittedTable(columns: columns, rows: rows)
+    let text = table.lines(
+      width: width, dropFirst: ["lane"],
+      keep: ["time", "session", "estimate_tokens", "cache_read_tokens", "cache_hit_rate", "rebuild"])
+    return text + table.hiddenNote(width: width)
+  }
+
   static func render(
     _ columns: [String], _ rows: [[String]], format: OutputFormat, title: String, catalog: ModelCatalog?
   ) -> String {

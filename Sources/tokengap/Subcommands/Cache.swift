@@ -64,6 +64,9 @@ enum CacheCommand {
           lines.map { FittedTable.wrap(Escape.terminal($0), width: width, indent: "  ") + "\n" }.joined() + "\n"
           + CacheRenderer.sessionsFitted(analysis.sessions, width: width)
       }
+    case (.request, .table) where !o.wide:
+      text = CacheRenderer.eventsFitted(
+        analysis.events, timeZone: o.timeZone, width: Common.tableWidth(o.output.path, output))
     case (.request, _):
       text = CacheRenderer.events(analysis.events, format: format, catalog: input.catalog, timeZone: o.timeZone)
     case (.session, _):
