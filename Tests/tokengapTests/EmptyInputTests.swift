@@ -142,7 +142,8 @@ struct CacheHeadlineTests {
       #"{"type":"assistant","timestamp":"2026-01-01T00:01:00Z","sessionId":"s","requestId":"r2","message":{"id":"m2","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{"input_tokens":100,"cache_creation_input_tokens":0,"cache_read_input_tokens":1000,"output_tokens":1}}}"#,
     ]
     try POSIXFiles.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: dir + "/s.jsonl")
-    let r = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01")
+    // --wide: the sentences unwrapped and the table in full.
+    let r = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01", "--wide")
     #expect(r.status == 0, "\(r.err)")
     let expected = [
       // Both requests on 1 January, in the zone the tests pin (UTC).
@@ -158,6 +159,9 @@ struct CacheHeadlineTests {
     #expect(r.out.split(separator: "\n", omittingEmptySubsequences: false).prefix(8).map(String.init) == expected)
     #expect(r.out.contains("prompt tokens"))
     #expect(r.out.contains("45.5%"))
+    // By default the sentences wrap at 100 columns and the table is compact.
+    let compact = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01")
+    #expect(compact.out.contains("the limit does\n  not)") && compact.out.contains("2.20K"))
     // CSV keeps its columns and plain values.
     let csv = await tokengap("cache", dir + "/s.jsonl", "-q", "--at", "2026-11-01", "--format", "csv")
     #expect(csv.out.contains("\r\ns,2,2200,1000,0.454545,0,0,0,0,0,0,0,0,\r\n"))

@@ -102,3 +102,81 @@ struct HelpFitTests {
     )
   }
 }
+
+/// The compact tables of `cache`, `pairs`, `rules` and `simulate`, at three
+/// widths, on the shipped data.
+enum FittedCommands {
+  static let widths = [80, 100, 120]
+
+  /// The command lines, by the name their snapshots carry.
+  static let commands: [(name: String, args: [String])] = [
+    ("cache", ["cache", root + "/datasets", "-q", "--timezone", "UTC"]),
+    ("cache-requests", ["cache", root + "/datasets", "--by", "request", "-q", "--timezone", "UTC"]),
+    ("pairs", ["pairs", root + "/datasets", "-q", "--timezone", "UTC"]),
+    // Four tiers, a long-context bucket and a table carried forward.
+    ("rules", ["rules", "--at", "2026-03-01"]),
+    ("simulate", ["simulate", root + "/datasets", "--tier", "tier-1", "-q", "--timezone", "UTC"]),
+  ]
+}
+
+@Suite("Fitted tables")
+struct FittedTableTests {
+  @Test("cache, pairs, rules and simulate fit 80, 100 and 120 columns", arguments: FittedCommands.widths)
+  func fits(_ width: Int) async {
+    for (name, args) in FittedCommands.commands {
+      let r = await tokengap(columns: width, args)
+      #expect(r.status == 0, "\(name): \(r.err)")
+      let over: [String] = r.out.split(separator: "\n").map(String.init).filter { $0.count > width }
+      #expect(over.isEmpty, "\(name) at \(width): \(over.first ?? "")")
+    }
+  }
+
+  @Test("Without a terminal a table fits 100 columns; --wide is every column in full")
+  func wide() async {
+    let plain = await tokengap("cache", root + "/datasets", "-q")
+    #expect(plain.out.split(separator: "\n").allSatisfy { $0.count <= 100 })
+    #expect(plain.out.contains("\ntotal ") && plain.out.contains("3.06M") && plain.out.contains("hidden to fit 100"))
+    let wide = await tokengap(columns: 80, "cache", root + "/datasets", "--wide", "-q")
+    #expect(wide.out.contains("1h paid off") && wide.out.contains("3,064,814"))
+    #expect(wide.out.contains("198393f2-22db-477b-ac77-1825bea883ae"), "whole session ids")
+    let requests = await tokengap(columns: 80, "cache", root + "/datasets", "--by", "request", "--wide", "-q")
+    #expect(
+      requests.out.contains("2025-06-14T10:00:30.000Z  test_session") && requests.out.contains("never_read_tokens"))
+    let pairs = await tokengap(columns: 80, "pairs", root + "/datasets", "--wide", "-q")
+    #expect(pairs.out.contains("2026-01-01T00:00:01.000Z  claude-sonnet-4-5  msg_013iycMuM1HroKAxYATQzxwG      1114"))
+    let rules = await tokengap(columns: 80, "rules", "--at", "2026-03-01", "--wide")
+    #expect(rules.out.contains("ITPM counts reads") && rules.out.contains("4,000 / 2,000,000 / 400,000"))
+    let simulate = await tokengap(columns: 80, "simulate", root + "/datasets", "--tier", "tier-1", "--wide", "-q")
+    #expect(simulate.out.contains("p90 wait") && simulate.out.contains("(the least a client could have asked for, so"))
+  }
+}
+
+extension FittedTableTests {
+  @Test("Ids are cut no shorter than tells them apart, up to 16 characters")
+  func distinct() async {
+    let r = await tokengap(columns: 80, "cache", root + "/datasets/claude-code", "-q")
+    #expect(r.out.contains("\nsession-a…  ") && r.out.contains("\nsession-b…  "), "\(r.out)")
+    #expect(FittedTable.distinctWidth(["abcdefghij1xyz", "abcdefghij2xyz"], least: 8, most: 16) == 12)
+    #expect(
+      FittedTable.distinctWidth(
+        ["a" + String(repeating: "x", count: 20) + "1", "a" + String(repeating: "x", count: 20) + "2"], least: 8,
+        most: 16) == 8)
+  }
+}
+
+@Suite("Fitted table snapshots")
+struct FittedTableSnapshotTests {
+  @Test("Each fitted table matches its reviewed snapshot at 80, 100 and 120 columns", arguments: FittedCommands.widths)
+  func snapshot(_ width: Int) async throws {
+    for (name, args) in FittedCommands.commands {
+      let r = await tokengap(columns: width, args)
+      let path = root + "/Tests/tokengapTests/Snapshots/table-\(name)-\(width).txt"
+      if POSIXFiles.environment("RECORD_SNAPSHOTS") == "1" {
+        try POSIXFiles.writeAtomically(Array(r.out.utf8), to: path)
+        Issue.record("recorded \(path)")
+        continue
+      }
+      #expect(r.out == String(decoding: try POSIXFiles.read(path), as: UTF8.self), "\(name) at \(width)")
+    }
+  }
+}

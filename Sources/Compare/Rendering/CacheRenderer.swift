@@ -108,12 +108,97 @@ public enum CacheRenderer {
     return markdown ? t.markdown() : t.plain()
   }
 
+  /// The session table fitted to `width` columns, as `analyze`'s is: token
+  /// counts as K/M/B, money to the cent, session ids cut to their start
+  /// (to 8 characters, or up to 16 where they share a longer start), then
+  /// the 1-hour columns go from the right.
+  /// ``sessionsTable(_:markdown:top:)`` is every column in full (`--wide`).
+  package static func sessionsFitted(_ list: [CacheSummary], width: Int) -> String {
+    typealias Column = FittedTable.Column
+    var columns = [
+      Column(id: "session", header: "session", right: false),
+      Column(id: "requests", header: "requests", right: true),
+      Column(id: "estimate_tokens", header: "prompt", right: true),
+      Column(id: "cache_read_tokens", header: "read", right: true),
+      Column(id: "cache_hit_rate", header: "hit rate", right: true),
+      Column(id: "rebuilds", header: "rebuilds", right: true),
+      Column(id: "rebuilt_tokens", header: "rebuilt", right: true),
+      Column(id: "rebuild_extra_cost_usd", header: "rebuild $", right: true),
+      Column(id: "never_read_tokens", header: "never read", right: true),
+      Column(id: "cache_creation_1h_tokens", header: "1h writes", right: true),
+      Column(id: "one_hour_extra_cost_usd", header: "1h extra $", right: true),
+      Column(id: "one_hour_savings_usd", header: "1h saved $", right: true),
+      Column(id: "one_hour_paid_off", header: "1h paid off", right: false),
+    ]
+    func cells(_ s: CacheSummary) -> [String] {
+      [
+        Escape.terminal(s.session), Fmt.grouped(s.requests), Fmt.tokens(s.estimate), Fmt.tokens(s.cacheRead),
+        Fmt.percent(s.hitRate), String(s.rebuilds), Fmt.tokens(s.rebuiltTokens), Fmt.money(s.rebuildExtraCost),
+        Fmt.tokens(s.neverReadTokens), Fmt.tokens(s.write1h), Fmt.money(s.oneHourExtraCost),
+        Fmt.money(s.oneHourSavings), s.oneHourPaidOff.map { $0 ? "yes" : "no" } ?? "",
+      ]
+    }
+    let rows = list.map(cells)
+    // Cut no shorter than tells the sessions apart (up to 16 characters).
+    columns[0].minimum = FittedTable.distinctWidth(rows.map { $0[0] }, least: 8, most: 16)
+    var table = FittedTable(columns: columns, rows: rows, total: cells(CacheSummary.total(list, named: "total")))
+    table.totalShown = list.count > 1
+    // The question's own figures stay: the hit rate and the rebuilds.
+    let kept: Set = ["session", "requests", "estimate_tokens", "cache_read_tokens", "cache_hit_rate", "rebuilds"]
+    let text = table.lines(width: width, keep: kept)
+    return text + table.hiddenNote(width: width)
+  }
+
   /// One row per request, in time order; times in `timeZone`, with the offset.
   public static func events(
     _ list: [CacheEvent], format: OutputFormat, catalog: ModelCatalog? = nil, timeZone: TimeZoneRule = .utc
   ) -> String {
     render(
       eventColumns, list.map { eventCells($0, timeZone) }, format: format, title: "Cache by request", catalog: catalog)
+  }
+
+  /// The requests fitted to `width`, as `analyze --by request`'s are:
+  /// times to the second, session ids cut to their start, model ids without
+  /// `claude-`, token counts as K/M/B, gaps as durations; the lane goes
+  /// first when the width is short, then the columns from the right.
+  package static func eventsFitted(_ list: [CacheEvent], timeZone: TimeZoneRule, width: Int) -> String {
+    typealias Column = FittedTable.Column
+    var columns = [
+      Column(id: "time", header: "time", right: false),
+      Column(id: "session", header: "session", right: false),
+      Column(id: "lane", header: "lane", right: false, minimum: 8),
+      Column(id: "model", header: "model", right: false, minimum: 12),
+      Column(id: "estimate_tokens", header: "prompt", right: true),
+      Column(id: "cache_read_tokens", header: "read", right: true),
+      Column(id: "cache_write_tokens", header: "write", right: true),
+      Column(id: "cache_hit_rate", header: "hit rate", right: true),
+      Column(id: "gap_s", header: "gap", right: true),
+      Column(id: "rebuild", header: "rebuild", right: false),
+      Column(id: "rebuilt_tokens", header: "rebuilt", right: true),
+      Column(id: "rebuild_extra_cost_usd", header: "rebuild $", right: true),
+      Column(id: "never_read_tokens", header: "never read", right: true),
+    ]
+    func cells(_ e: CacheEvent) -> [String] {
+      let model =
+        e.model.hasPrefix("claude-") && e.model.dropFirst(7).first?.isLetter == true
+        ? String(e.model.dropFirst(7)) : e.model
+      return [
+        // To the second, as people read a clock: 2025-09-03 00:47:21.
+        String(LocalTime.format(e.time, timeZone, .millisecond).prefix(19)).replacing("T", with: " "),
+        e.session, e.lane, model, Fmt.tokens(e.estimate), Fmt.tokens(e.cacheRead), Fmt.tokens(e.cacheWrite),
+        Fmt.percent(Ratio(e.cacheRead, e.estimate)), e.gapMs.map { Fmt.duration(ms: $0) } ?? "",
+        e.rebuild ? "yes" : "", Fmt.tokens(e.rebuiltTokens), Fmt.money(e.rebuildExtraCost),
+        Fmt.tokens(e.neverReadTokens),
+      ].map { Escape.terminal($0) }
+    }
+    let rows = list.map(cells)
+    // Cut no shorter than tells the sessions apart (up to 16 characters).
+    columns[1].minimum = FittedTable.distinctWidth(rows.map { $0[1] }, least: 8, most: 16)
+    var table = FittedTable(columns: columns, rows: rows)
+    let text = table.lines(
+      width: width, dropFirst: ["lane"],
+      keep: ["time", "session", "estimate_tokens", "cache_read_tokens", "cache_hit_rate", "rebuild"])
+    return text + table.hiddenNote(width: width)
   }
 
   static func render(

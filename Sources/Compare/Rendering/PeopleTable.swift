@@ -152,9 +152,9 @@ enum PeopleTable {
     }
     let shown = shape.top.map { Array(r.rows.prefix($0)) } ?? r.rows
     let clock = ActivityClock(zone: r.zone, rows: shown.map(\.summary))
-    var columns = ids.compactMap { column($0, keys: keys, trailing: r.trailingColumns, clock: clock) }
+    let columns = ids.compactMap { column($0, keys: keys, trailing: r.trailingColumns, clock: clock) }
     // Cells as shown (escaped for the terminal), then the totals row.
-    var rows = shown.map { row in columns.map { Escape.terminal($0.cell(row)) } }
+    let rows = shown.map { row in columns.map { Escape.terminal($0.cell(row)) } }
     let totalKeys = keys.indices.map { $0 == 0 ? "total" : "" }
     let totalRow = GroupRow(keys: totalKeys, summary: r.total, trailing: r.trailingColumns.map { _ in "" })
     // The headline's period says when the whole ran: no first and last here.
@@ -163,30 +163,11 @@ enum PeopleTable {
       total[first] = "total"
     }
     for k in columns.indices where keys.contains(columns[k].id) && k != 0 { total[k] = "" }
-    func widths() -> [Int] {
-      columns.indices.map { c in max(columns[c].header.count, rows.map { $0[c].count }.max() ?? 0, total[c].count) }
-    }
-    func span(_ w: [Int]) -> Int { w.reduce(0, +) + 2 * max(0, w.count - 1) }
-    var w = widths()
     // Cut text keys, widest first, each to no less than its own minimum (a
     // session id keeps its start, a project its end: the part that tells
     // them apart; a model keeps its name).
     let minimum = ["session": 8, "project": 12, "model": 12, "message_id": 8, "request_id": 8]
-    let cuttable = columns.indices.filter { minimum[columns[$0].id] != nil }
-    // A column is never cut below its header, and each pass narrows one
-    // column or stops: the loop ends whatever the cells hold.
-    func floor(_ c: Int) -> Int { max(minimum[columns[c].id] ?? 8, columns[c].header.count, total[c].count) }
-    while span(w) > shape.width,
-      let c = cuttable.filter({ w[$0] > floor($0) }).max(by: { w[$0] - floor($0) < w[$1] - floor($1) })
-    {
-      let limit = max(floor(c), w[c] - (span(w) - shape.width))
-      for k in rows.indices { rows[k][c] = cut(rows[k][c], limit, keepEnd: columns[c].id == "project") }
-      let before = w[c]
-      w = widths()
-      if w[c] >= before { break }
-    }
     // Still too wide: the last columns go, never the question's own.
-    var hidden = 0
     // The total cost goes first, then the excess (the ratio says it too),
     // then from the right, so the two input costs stay side by side.
     // A request's own ids go before its figures (its time, session and
@@ -195,38 +176,20 @@ enum PeopleTable {
       (keys.contains("request_id") ? ["requests", "request_id", "message_id"] : []) + [
         "cost_actual_usd", "excess_share",
       ] + (keys.contains("request_id") ? ["input_cost_estimate_usd", "input_cost_actual_usd", "project"] : [])
-    func droppable(_ c: Int) -> Bool { !keys.contains(columns[c].id) && !essential.contains(columns[c].id) }
-    while span(w) > shape.width, shape.columns == nil,
-      let c = dropFirst.lazy.compactMap({ id in columns.firstIndex { $0.id == id } }).first
-        ?? columns.indices.last(where: droppable)
-    {
-      columns.remove(at: c)
-      for k in rows.indices { rows[k].remove(at: c) }
-      total.remove(at: c)
-      hidden += 1
-      w = widths()
-    }
-    func line(_ cells: [String]) -> String {
-      var parts: [String] = []
-      for (c, cell) in cells.enumerated() {
-        let pad = String(repeating: " ", count: max(0, w[c] - cell.count))
-        parts.append(columns[c].right ? pad + cell : cell + pad)
-      }
-      var text = parts.joined(separator: "  ")
-      while text.last == " " { text.removeLast() }
-      return text + "\n"
-    }
-    let rule = w.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
-    var out = line(columns.map(\.header)) + rule
-    for row in rows { out += line(row) }
-    if r.rows.count > 1 { out += rule + line(total) }
+    var table = FittedTable(
+      columns: columns.map {
+        FittedTable.Column(
+          id: $0.id, header: $0.header, right: $0.right, minimum: minimum[$0.id], keepEnd: $0.id == "project")
+      },
+      rows: rows, total: total)
+    table.totalShown = r.rows.count > 1
+    var out = table.lines(
+      width: shape.width, dropFirst: dropFirst, mayDrop: shape.columns == nil, keep: essential.union(keys))
     if r.rows.count > shown.count {
       let noun = r.dimensions.count == 1 ? r.dimensions[0].rawValue : "group"
       out += "… \(Fmt.count(r.rows.count - shown.count, "more " + noun)) (--top 0 for all)\n"
     }
-    if hidden > 0 {
-      out += "(\(Fmt.count(hidden, "column")) hidden to fit \(shape.width) columns; --wide shows every column)\n"
-    }
+    out += table.hiddenNote(width: shape.width)
     return out
   }
 
@@ -269,12 +232,5 @@ enum PeopleTable {
       }
       return text(last)
     }
-  }
-
-  /// A cell cut to `limit` characters with an ellipsis, keeping its start
-  /// or its end.
-  static func cut(_ text: String, _ limit: Int, keepEnd: Bool) -> String {
-    guard text.count > limit, limit >= 2 else { return text }
-    return keepEnd ? "…" + String(text.suffix(limit - 1)) : String(text.prefix(limit - 1)) + "…"
   }
 }

@@ -12,13 +12,16 @@ public enum RulesRenderer {
     "source_date", "third_party",
   ]
 
-  public static func render(_ catalog: ModelCatalog, at day: CivilDay, format: OutputFormat)
+  /// The catalog as of `day` in a format. With a `width`, the table is
+  /// fitted to it (limits as K/M, the price columns of least use going
+  /// first, notes wrapped); without, every column in full.
+  public static func render(_ catalog: ModelCatalog, at day: CivilDay, format: OutputFormat, width: Int? = nil)
     -> String
   {
     switch format {
     case .json: return json(catalog, at: day)
     case .csv: return csv(catalog, at: day)
-    case .table: return table(catalog, at: day, markdown: false)
+    case .table: return table(catalog, at: day, markdown: false, width: width)
     case .markdown: return table(catalog, at: day, markdown: true)
     }
   }
@@ -192,7 +195,12 @@ public enum RulesRenderer {
     return doc.serialized() + "\n"
   }
 
-  static func table(_ catalog: ModelCatalog, at day: CivilDay, markdown: Bool) -> String {
+  static func table(_ catalog: ModelCatalog, at day: CivilDay, markdown: Bool, width: Int? = nil) -> String {
+    // A note wrapped at the width, its lines after the first indented.
+    func note(_ text: String, indent: String = "  ") -> String {
+      width.map { FittedTable.wrap(text, width: $0, indent: indent) } ?? text
+    }
+    var fitted: [[String]] = []
     var t = TextTable(
       header: [
         "model", "pool", "period", "input", "write 5m", "write 1h", "read", "read x",
@@ -207,20 +215,30 @@ public enum RulesRenderer {
           ">\(Fmt.grouped($0.above)): \($0.rates.input.perMillionTokens)/\($0.rates.output.perMillionTokens)"
         } ?? ""
       let fast = c[17].isEmpty ? "" : "\(c[17])/\(c[18])"
-      t.append([
+      let row = [
         c[0], c[4], (c[5].isEmpty ? "(no price)" : c[5]) + (c[23].isEmpty ? "" : " [3P]"), c[8], c[9], c[10], c[11],
         c[13], c[12], long, fast, c[20] == "true" ? "yes (†)" : "no",
-      ])
+      ]
+      t.append(row)
+      fitted.append(row.map { Escape.terminal($0) })
       if !c[23].isEmpty { thirdParty.append("\(c[0]): \(c[23])") }
     }
     var out =
       markdown ? "# Catalog as of \(day)\n\n" : "Catalog \(catalog.version) as of \(day) (USD per million tokens)\n\n"
-    out += markdown ? t.markdown() : t.plain()
+    if let width, !markdown {
+      out += fittedPrices(fitted, width: width)
+    } else {
+      out += markdown ? t.markdown() : t.plain()
+    }
     if !thirdParty.isEmpty {
       out +=
-        "\n[3P] rests on a third-party source (analyze counts the requests priced from third-party prices as "
-        + "third_party_priced_requests; a third-party start day decides from which day the prices apply):\n"
-      for line in thirdParty { out += (markdown ? "- " + Escape.markdown(line) : "  " + line) + "\n" }
+        "\n"
+        + note(
+          "[3P] rests on a third-party source (analyze counts the requests priced from third-party prices as "
+            + "third_party_priced_requests; a third-party start day decides from which day the prices apply):") + "\n"
+      for line in thirdParty {
+        out += (markdown ? "- " + Escape.markdown(line) : note("  " + Escape.terminal(line))) + "\n"
+      }
     }
     for table in catalog.rateLimitTables(on: day) {
       var r = TextTable(
@@ -245,20 +263,81 @@ public enum RulesRenderer {
             })
       }
       out += "\n" + (markdown ? "## " : "") + "Rate limits \(table.id) (\(table.source))\n\n"
-      out += markdown ? r.markdown() : r.plain()
+      if let width, !markdown {
+        out += fittedLimits(table, width: width)
+      } else {
+        out += markdown ? r.markdown() : r.plain()
+      }
       let rule =
         table.outputRule == .maxTokens
         ? "max_tokens charged at the start of a request, corrected to the real output at its end"
         : "evaluated in real time as output is produced; max_tokens does not factor in"
-      out += "\nOTPM: \(rule) (\(table.source)).\n"
+      out += "\n" + note("OTPM: \(rule) (\(table.source)).") + "\n"
       if let later = table.carriedForward(on: day) {
-        out += "[3P] \(later.note) (\(later.source))\n"
+        out += note("[3P] \(later.note) (\(later.source))") + "\n"
       }
     }
     let m = catalog.modifiers
     out +=
-      "\nModifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), regional endpoints x\(m.regional) (Bedrock us./eu./apac./jp./au. ids, Vertex AI locations other than global; models marked regional_premium), web search $\(m.webSearch.formatted()) per request.\n"
+      "\n"
+      + note(
+        "Modifiers: batch x\(m.batch), US-only inference_geo x\(m.usGeo) (models marked us_geo), regional endpoints x\(m.regional) (Bedrock us./eu./apac./jp./au. ids, Vertex AI locations other than global; models marked regional_premium), web search $\(m.webSearch.formatted()) per request."
+      ) + "\n"
     out += "catalog sha256: \(catalog.sha256)\n"
     return out
+  }
+
+  /// The price table fitted to `width`: whole model ids (they are what
+  /// `--model` takes); the fast and long-prompt prices, the read
+  /// multiplier and the pool go first when the width is short.
+  static func fittedPrices(_ rows: [[String]], width: Int) -> String {
+    typealias Column = FittedTable.Column
+    let columns = [
+      Column(id: "model", header: "model", right: false),
+      Column(id: "pool", header: "pool", right: false),
+      Column(id: "period", header: "period", right: false),
+      Column(id: "input", header: "input", right: true),
+      Column(id: "write_5m", header: "write 5m", right: true),
+      Column(id: "write_1h", header: "write 1h", right: true),
+      Column(id: "read", header: "read", right: true),
+      Column(id: "read_multiplier", header: "read x", right: true),
+      Column(id: "output", header: "output", right: true),
+      Column(id: "long_prompt", header: "long prompt", right: false),
+      Column(id: "fast", header: "fast in/out", right: false),
+      Column(id: "counts_cache_reads", header: "reads in I", right: false),
+    ]
+    var table = FittedTable(columns: columns, rows: rows)
+    let text = table.lines(
+      width: width,
+      dropFirst: ["fast", "long_prompt", "read_multiplier", "pool", "counts_cache_reads", "write_1h", "period"],
+      keep: ["model", "input", "read", "output"])
+    return text + table.hiddenNote(width: width)
+  }
+
+  /// A rate-limit table fitted to `width`: limits as K/M, a long-context
+  /// bucket's threshold in a note under the table, the last tiers going
+  /// when still too wide.
+  static func fittedLimits(_ table: RateLimitTable, width: Int) -> String {
+    typealias Column = FittedTable.Column
+    func limits(_ l: RateLimits?) -> String {
+      l.map {
+        "\(Fmt.grouped($0.requestsPerMinute))/\(Fmt.tokens($0.inputTokensPerMinute))/\(Fmt.tokens($0.outputTokensPerMinute))"
+      } ?? "-"
+    }
+    let columns =
+      [Column(id: "pool", header: "pool: rpm/itpm/otpm", right: false, minimum: 12)]
+      + table.tiers.map { Column(id: $0, header: $0, right: true) }
+    var rows = table.rows.map { row in [Escape.terminal(row.pool)] + table.tiers.map { limits(row.limits[$0]) } }
+    var notes = ""
+    for long in table.longContext {
+      rows.append([Escape.terminal(long.bucketPool)] + table.tiers.map { limits(long.limits[$0]) })
+      notes +=
+        FittedTable.wrap(
+          Escape.terminal("\(long.bucketPool): prompts above \(Fmt.grouped(long.above)) tokens (\(long.source))"),
+          width: width, indent: "  ") + "\n"
+    }
+    var fitted = FittedTable(columns: columns, rows: rows)
+    let text = fitted.lines(width: width, keep: ["pool"])
+    return text + notes + fitted.hiddenNote(width: width)
   }
 }

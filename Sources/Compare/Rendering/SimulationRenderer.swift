@@ -152,14 +152,19 @@ public enum SimulationRenderer {
     ]
   }
 
-  public static func render(_ r: SimulationReport, format: OutputFormat) -> String {
+  /// The replay in a format. With a `width`, the table's sentences wrap at
+  /// it and each regime table is fitted to it (prompt tokens per minute as
+  /// `P/min` in K/M, the p90 wait going first); without, the lines are as
+  /// long as they are.
+  public static func render(_ r: SimulationReport, format: OutputFormat, width: Int? = nil) -> String {
     switch format {
     case .csv:
       var w = CSVWriter(header: csvColumns)
       for o in r.outcomes { w.row(cells(o, thirdParty: thirdParty(r, o), zone: r.timeZone)) }
       return w.text
     case .json: return json(r)
-    case .table, .markdown: return table(r, markdown: format == .markdown)
+    case .table: return table(r, markdown: false, width: width)
+    case .markdown: return table(r, markdown: true)
     }
   }
 
@@ -279,16 +284,24 @@ public enum SimulationRenderer {
     return doc.serialized() + "\n"
   }
 
-  static func table(_ r: SimulationReport, markdown: Bool) -> String {
+  static func table(_ r: SimulationReport, markdown: Bool, width: Int? = nil) -> String {
+    // A terminal line wrapped at the width (its own indent kept, and two
+    // more spaces after its first line); as it is without a width.
+    func wrapped(_ line: String) -> String {
+      guard let width, !markdown else { return line }
+      return FittedTable.wrap(line, width: width, indent: "  ")
+    }
     // The period replayed leads, then the limits it was replayed against.
     var out = markdown ? "# tokengap simulate\n\n" : ""
-    if let period = r.period { out += markdown ? "Period: \(Escape.markdown(period))\n\n" : "period: \(period)\n" }
-    out += markdown ? "Limits: \(r.limitsLabel)\n\n" : "limits: \(r.limitsLabel)\n"
+    if let period = r.period {
+      out += markdown ? "Period: \(Escape.markdown(period))\n\n" : wrapped("period: \(period)") + "\n"
+    }
+    out += markdown ? "Limits: \(r.limitsLabel)\n\n" : wrapped("limits: \(r.limitsLabel)") + "\n"
     let assumptions = r.assumptions
     if !assumptions.isEmpty {
       out += markdown ? "Assumptions:\n\n" : "assumptions:\n"
       for line in assumptions {
-        out += (markdown ? "- " + Escape.markdown(line) : "  " + Escape.terminal(line)) + "\n"
+        out += (markdown ? "- " + Escape.markdown(line) : wrapped("  " + Escape.terminal(line))) + "\n"
       }
       if markdown { out += "\n" }
     }
@@ -298,12 +311,14 @@ public enum SimulationRenderer {
     for pool in r.pools {
       guard let server = r.outcome(pool, .server) else { continue }
       let l = server.limits
-      out += markdown ? "\n## Pool \(Escape.markdown(pool))\n\n" : "\npool \(Escape.terminal(pool)): "
-      out +=
+      let limits =
         "\(Fmt.grouped(l.requestsPerMinute)) RPM / \(Fmt.grouped(l.inputTokensPerMinute)) ITPM / \(Fmt.grouped(l.outputTokensPerMinute)) OTPM; "
-        + "\(Fmt.count(server.requests, "request")) \(span(server.start, server.finish, r.timeZone))\n"
-      if markdown { out += "\n" }
-      for line in findings(r, pool, server) { out += bullet + line + "\n" }
+        + "\(Fmt.count(server.requests, "request")) \(span(server.start, server.finish, r.timeZone))"
+      out +=
+        markdown
+        ? "\n## Pool \(Escape.markdown(pool))\n\n" + limits + "\n\n"
+        : "\n" + wrapped("pool \(Escape.terminal(pool)): " + limits) + "\n"
+      for line in findings(r, pool, server) { out += wrapped(bullet + line) + "\n" }
       out += "\n"
       var t = TextTable(
         header: [
@@ -319,17 +334,58 @@ public enum SimulationRenderer {
           o.achievedPromptPerMinute.map { Fmt.grouped($0.numerator / max(1, $0.denominator)) } ?? "-",
         ])
       }
-      out += markdown ? t.markdown() : t.plain()
+      if let width, !markdown {
+        out += fittedRegimes(r.outcomes.filter { $0.pool == pool }, width: width)
+      } else {
+        out += markdown ? t.markdown() : t.plain()
+      }
     }
     for (pool, n) in r.unlimitedPools.sorted(by: { $0.key < $1.key }) {
       out +=
-        "\npool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.count(n, "request")) not simulated (no published limit for this pool and tier)\n"
+        "\n"
+        + wrapped(
+          "pool \(markdown ? Escape.markdown(pool) : Escape.terminal(pool)): \(Fmt.count(n, "request")) not simulated (no published limit for this pool and tier)"
+        ) + "\n"
     }
     if r.requestsWithoutTime > 0 {
       out +=
-        "\n\(Fmt.count(r.requestsWithoutTime, "request")) \(Fmt.verb(r.requestsWithoutTime, "carries", "carry")) no time and \(Fmt.verb(r.requestsWithoutTime, "was", "were")) not simulated\n"
+        "\n"
+        + wrapped(
+          "\(Fmt.count(r.requestsWithoutTime, "request")) \(Fmt.verb(r.requestsWithoutTime, "carries", "carry")) no time and \(Fmt.verb(r.requestsWithoutTime, "was", "were")) not simulated"
+        ) + "\n"
     }
     return out
+  }
+
+  /// A pool's regimes fitted to `width`: what was sent and waited stays;
+  /// the p90 wait goes first, then the columns from the right.
+  static func fittedRegimes(_ outcomes: [RegimeOutcome], width: Int) -> String {
+    typealias Column = FittedTable.Column
+    let columns = [
+      Column(id: "regime", header: "regime", right: false),
+      Column(id: "sent", header: "sent", right: true),
+      Column(id: "delayed", header: "delayed", right: true),
+      Column(id: "total_wait", header: "total wait", right: true),
+      Column(id: "p90_wait", header: "p90 wait", right: true),
+      Column(id: "max_wait", header: "max wait", right: true),
+      Column(id: "rejected_429", header: "429s", right: true),
+      Column(id: "never_fit", header: "never fit", right: true),
+      Column(id: "makespan", header: "makespan", right: true),
+      // Prompt tokens sent per minute of makespan: ΣP / makespan.
+      Column(id: "prompt_per_minute", header: "P/min", right: true),
+    ]
+    let rows = outcomes.map { o in
+      [
+        o.regime.rawValue, Fmt.grouped(o.sent), Fmt.grouped(o.delayed), Fmt.duration(ms: o.totalWaitMs),
+        Fmt.duration(ms: o.p90WaitMs), Fmt.duration(ms: o.maxWaitMs), Fmt.grouped(o.rejected),
+        Fmt.grouped(o.neverFit), Fmt.duration(ms: o.makespanMs),
+        o.achievedPromptPerMinute.map { Fmt.tokens($0.numerator / max(1, $0.denominator)) } ?? "-",
+      ]
+    }
+    var table = FittedTable(columns: columns, rows: rows)
+    let text = table.lines(
+      width: width, dropFirst: ["p90_wait"], keep: ["regime", "sent", "delayed", "total_wait", "never_fit"])
+    return text + table.hiddenNote(width: width)
   }
 
   /// When a pool's traffic ran, to the minute.

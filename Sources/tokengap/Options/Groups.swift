@@ -130,4 +130,15 @@ extension Common {
   static let output = OptionSpec(
     name: "output", short: "o", value: "file",
     help: "Write to this file instead of standard output; without --format, a .json, .csv or .md name sets the format.")
+
+  /// `--wide`: the terminal table with every column at full precision.
+  static let wide = OptionSpec(
+    name: "wide", value: nil,
+    help: "The table with every column at full precision (default: compact columns fitted to the terminal).")
+
+  /// How many columns a table may take: the terminal's (or `COLUMNS`) on
+  /// standard output, 100 in a file or a pipe.
+  static func tableWidth(_ path: String?, _ output: any TextSink) -> Int {
+    path == nil || path == "-" ? output.columns ?? 100 : 100
+  }
 }

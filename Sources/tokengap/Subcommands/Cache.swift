@@ -6,11 +6,11 @@ enum CacheCommand {
   static let spec = CommandSpec(
     name: "cache",
     abstract: "Explain the cache: hit rate over time, rebuilds after idle gaps, writes never read.",
-    usage: "tokengap cache [<path> ...] [--by session|request] [--format <format>]",
+    usage: "tokengap cache [<path> ...] [--by session|request] [--format <format>] [--wide]",
     arguments: [Inputs.pathArgument],
     options: [
       OptionSpec(name: "by", value: "key", CacheGrouping.self, defaultText: "session"),
-      Common.format(), Common.json, Common.output, Common.timezone,
+      Common.format(), Common.json, Common.output, Common.timezone, Common.wide,
     ] + Inputs.options)
 
   /// `cache`'s options, parsed once.
@@ -19,8 +19,11 @@ enum CacheCommand {
     var output: OutputOptions
     var by: CacheGrouping
     var timeZone: TimeZoneRule
+    /// `--wide`: every column at full precision.
+    var wide: Bool
 
     init(_ o: ParsedOptions) throws {
+      wide = o.flag("wide")
       output = try OutputOptions(o)
       by = try o.choice("by", CacheGrouping.self) ?? .session
       timeZone = try o.timeZone()
@@ -50,9 +53,20 @@ enum CacheCommand {
       let markdown = format == .markdown
       let lines = CacheRenderer.headline(
         total: input.total().total, sessions: analysis.sessions, zone: o.timeZone)
-      text =
-        (markdown ? "# Cache by session\n\n" + lines.map { "- \($0)\n" }.joined() : lines.map { $0 + "\n" }.joined())
-        + "\n" + CacheRenderer.sessionsTable(analysis.sessions, markdown: markdown)
+      if markdown || o.wide {
+        text =
+          (markdown ? "# Cache by session\n\n" + lines.map { "- \($0)\n" }.joined() : lines.map { $0 + "\n" }.joined())
+          + "\n" + CacheRenderer.sessionsTable(analysis.sessions, markdown: markdown)
+      } else {
+        // Fitted to the terminal: the sentences wrap, the table is compact.
+        let width = Common.tableWidth(o.output.path, output)
+        text =
+          lines.map { FittedTable.wrap(Escape.terminal($0), width: width, indent: "  ") + "\n" }.joined() + "\n"
+          + CacheRenderer.sessionsFitted(analysis.sessions, width: width)
+      }
+    case (.request, .table) where !o.wide:
+      text = CacheRenderer.eventsFitted(
+        analysis.events, timeZone: o.timeZone, width: Common.tableWidth(o.output.path, output))
     case (.request, _):
       text = CacheRenderer.events(analysis.events, format: format, catalog: input.catalog, timeZone: o.timeZone)
     case (.session, _):

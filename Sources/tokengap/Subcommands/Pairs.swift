@@ -6,10 +6,10 @@ enum PairsCommand {
   static let spec = CommandSpec(
     name: "pairs",
     abstract: "Show captured count_tokens values and rate-limit headers beside P and I.",
-    usage: "tokengap pairs [<path> ...] [--format <format>]",
+    usage: "tokengap pairs [<path> ...] [--format <format>] [--wide]",
     arguments: [Inputs.pathArgument],
     options: [
-      Common.format(), Common.json, Common.output, Common.timezone,
+      Common.format(), Common.json, Common.output, Common.timezone, Common.wide,
     ] + Inputs.options,
     discussion: """
       Reads HAR captures and paired JSON captures; each count_tokens call is paired
@@ -22,8 +22,11 @@ enum PairsCommand {
     var inputs: InputOptions
     var output: OutputOptions
     var timeZone: TimeZoneRule
+    /// `--wide`: every column at full precision.
+    var wide: Bool
 
     init(_ o: ParsedOptions) throws {
+      wide = o.flag("wide")
       output = try OutputOptions(o)
       timeZone = try o.timeZone()
       inputs = try InputOptions(o, zone: timeZone)
@@ -50,7 +53,8 @@ enum PairsCommand {
     let ledger = input.ledger
     try Common.emit(
       PairsRenderer.render(
-        rows, ledger: ledger, format: o.output.format, catalog: input.catalog, timeZone: o.timeZone),
+        rows, ledger: ledger, format: o.output.format, catalog: input.catalog, timeZone: o.timeZone,
+        width: o.wide ? nil : Common.tableWidth(o.output.path, output)),
       to: o.output.path, inputs: input.files, output: &output)
     return Inputs.finish(ledger, o.inputs, usable: !rows.isEmpty, errors: &errors)
   }

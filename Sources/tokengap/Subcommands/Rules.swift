@@ -6,7 +6,7 @@ enum RulesCommand {
   static let spec = CommandSpec(
     name: "rules",
     abstract: "Print the catalog's prices, ITPM rules and rate limits as of a date.",
-    usage: "tokengap rules [--at <date>] [--format <format>]",
+    usage: "tokengap rules [--at <date>] [--format <format>] [--wide]",
     options: [
       OptionSpec(name: "at", value: "date", help: "The day to show.", defaultText: "today, UTC"),
       Common.format(), Common.json,
@@ -15,7 +15,7 @@ enum RulesCommand {
         help: "Write to a file instead of standard output; without --format, a .json, .csv or .md name sets the format."
       ),
       Common.quiet("Print nothing on standard error but errors."),
-      Common.catalog,
+      Common.catalog, Common.wide,
     ])
 
   /// `rules`' options, parsed once.
@@ -24,6 +24,8 @@ enum RulesCommand {
     /// `--at`: the day shown; nil for today.
     var day: CivilDay?
     var catalogPath: String?
+    /// `--wide`: every column at full precision.
+    var wide: Bool
 
     init(_ o: ParsedOptions) throws {
       guard o.positionals.isEmpty else {
@@ -32,6 +34,7 @@ enum RulesCommand {
       output = try OutputOptions(o)
       day = try o.instant("at")?.day
       catalogPath = o.value("catalog")
+      wide = o.flag("wide")
     }
   }
 
@@ -44,8 +47,9 @@ enum RulesCommand {
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) throws -> ExitCode {
     let catalog = try Common.catalog(path: o.catalogPath)
     try Common.emit(
-      RulesRenderer.render(catalog, at: o.day ?? WallClock.today(), format: o.output.format), to: o.output.path,
-      output: &output)
+      RulesRenderer.render(
+        catalog, at: o.day ?? WallClock.today(), format: o.output.format,
+        width: o.wide ? nil : Common.tableWidth(o.output.path, output)), to: o.output.path, output: &output)
     return .ok
   }
 }

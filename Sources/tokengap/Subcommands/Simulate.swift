@@ -7,7 +7,7 @@ enum SimulateCommand {
     name: "simulate",
     abstract: "Replay recorded traffic through the rate-limit buckets: server rule vs count_tokens pacing.",
     usage:
-      "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n> | --limits <file>) [--format <format>] [--series <file>] [--minutes <file>]",
+      "tokengap simulate [<path> ...] (--tier <name> | --itpm <n> --otpm <n> --rpm <n> | --limits <file>) [--format <format>] [--series <file>] [--minutes <file>] [--wide]",
     arguments: [Inputs.pathArgument],
     options: Replay.limitOptions + [
       Common.format(), Common.json, Common.output,
@@ -16,7 +16,7 @@ enum SimulateCommand {
         help: "Write bucket levels over time as CSV (time,pool,regime,dimension,level,capacity)."),
       OptionSpec(
         name: "minutes", value: "file", help: "Write tokens per clock-aligned minute as CSV, labelled in --timezone."),
-      Common.timezone,
+      Common.timezone, Common.wide,
     ] + Inputs.options,
     discussion: """
       Four regimes per model pool: 'server' paces on the cache-aware ITPM charge I,
@@ -49,8 +49,11 @@ enum SimulateCommand {
     /// `--minutes`: tokens per minute as CSV.
     var minutes: String?
     var timeZone: TimeZoneRule
+    /// `--wide`: every column at full precision, the sentences unwrapped.
+    var wide: Bool
 
     init(_ o: ParsedOptions) throws {
+      wide = o.flag("wide")
       output = try OutputOptions(o)
       timeZone = try o.timeZone()
       limits = try LimitOptions(o)
@@ -99,7 +102,9 @@ enum SimulateCommand {
         output: &output)
     }
     try Common.emit(
-      SimulationRenderer.render(report, format: o.output.format), to: o.output.path, inputs: input.files,
+      SimulationRenderer.render(
+        report, format: o.output.format, width: o.wide ? nil : Common.tableWidth(o.output.path, output)),
+      to: o.output.path, inputs: input.files,
       output: &output)
     return Inputs.finish(ledger, o.inputs, usable: !arrivals.isEmpty, errors: &errors)
   }
