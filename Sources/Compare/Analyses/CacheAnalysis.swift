@@ -87,48 +87,70 @@ public enum CacheAnalysis {
     var usage: TokenUsage
   }
 
+  /// A request of a lane: what the analysis reads of its gap.
+  struct LaneRequest {
+    var item: Item
+    var model: String
+    var estimate: Int64
+    /// The prices applied; nil when unpriced.
+    var rates: RateCard?
+  }
+
   public static func run(_ requests: [PricedRequest])
     -> (events: [CacheEvent], sessions: [CacheSummary])
   {
-    var lanes: [String: [(Item, Gap)]] = [:]
+    var lanes: [String: [LaneRequest]] = [:]
     for r in requests {
       guard r.time != nil else { continue }
       guard let gap = r.gap else { continue }
       lanes[laneKey(session: r.session, sidechain: r.sidechain, agent: r.agent), default: []].append(
-        (Item(time: r.time, session: r.session, usage: r.usage), gap))
+        LaneRequest(
+          item: Item(time: r.time, session: r.session, usage: r.usage), model: gap.model, estimate: gap.estimate,
+          rates: gap.rates))
     }
-    return run(lanes: lanes)
+    return run(lanes: lanes.map { ($0.key, $0.value) })
   }
 
   /// The same, read row by row from the table in the order of
-  /// ``PricedTable/ordered()``: no `PricedRequest` is made.
+  /// ``PricedTable/ordered()``: no `PricedRequest` or `Gap` is made.
   package static func run(_ priced: PricedTable) -> (events: [CacheEvent], sessions: [CacheSummary]) {
-    var lanes: [String: [(Item, Gap)]] = [:]
-    // A lane's key, spelled once per (session, agent, sidechain) of the table.
+    // A lane per (session, agent, sidechain) of the table, its key spelled once.
     struct LaneID: Hashable {
       var session: UInt32
       var agent: UInt32
       var sidechain: Bool
     }
-    var names: [LaneID: String] = [:]
+    var lanes: [(key: String, entries: [LaneRequest])] = []
+    var laneOf: [LaneID: Int] = [:]
+    var last: (LaneID, Int)?
     let t = priced.table
     for i in priced.orderedRows() {
       let row = t.rows[i]
       guard row.flags.contains(.timed) else { continue }
-      let (usage, gap, _, _) = priced.priced(row: i)
-      guard let gap else { continue }
+      let (usage, figures, _, _) = priced.figures(row: i)
+      guard let figures else { continue }
       let id = LaneID(session: row.session, agent: row.agent, sidechain: row.flags.contains(.sidechain))
-      let key: String
-      if let known = names[id] {
-        key = known
+      let lane: Int
+      if let last, last.0 == id {
+        lane = last.1
+      } else if let known = laneOf[id] {
+        lane = known
       } else {
-        key = laneKey(
-          session: t.strings[row.session], sidechain: id.sidechain,
-          agent: row.agent == StringPool.none ? nil : t.strings[row.agent])
-        names[id] = key
+        lane = lanes.count
+        lanes.append(
+          (
+            laneKey(
+              session: t.strings[row.session], sidechain: id.sidechain,
+              agent: row.agent == StringPool.none ? nil : t.strings[row.agent]), []
+          ))
+        laneOf[id] = lane
       }
-      lanes[key, default: []].append(
-        (Item(time: Instant(millisecondsSinceEpoch: row.time), session: t.strings[row.session], usage: usage), gap))
+      last = (id, lane)
+      let (model, rates) = priced.modelAndRates(ofRow: i, prompt: figures.estimate)
+      lanes[lane].entries.append(
+        LaneRequest(
+          item: Item(time: Instant(millisecondsSinceEpoch: row.time), session: t.strings[row.session], usage: usage),
+          model: model, estimate: figures.estimate, rates: rates))
     }
     return run(lanes: lanes)
   }
@@ -138,16 +160,16 @@ public enum CacheAnalysis {
     session + "\u{1F}" + (sidechain ? "agent:" + (agent ?? "sidechain") : "main")
   }
 
-  private static func run(lanes: [String: [(Item, Gap)]]) -> (events: [CacheEvent], sessions: [CacheSummary]) {
+  private static func run(lanes: [(key: String, entries: [LaneRequest])]) -> (
+    events: [CacheEvent], sessions: [CacheSummary]
+  ) {
     var events: [CacheEvent] = []
     var sessions: [String: CacheSummary] = [:]
     var current: CacheSummary?
-    for key in lanes.keys.sorted() {
-      guard
-        let list = lanes[key]?.sorted(by: {
-          ($0.0.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.time ?? .init(millisecondsSinceEpoch: 0))
-        })
-      else { continue }
+    for (key, entries) in lanes.sorted(by: { $0.key < $1.key }) {
+      let list = entries.map { ($0.item, $0) }.sorted(by: {
+        ($0.0.time ?? .init(millisecondsSinceEpoch: 0)) < ($1.0.time ?? .init(millisecondsSinceEpoch: 0))
+      })
       let lane = String(key.split(separator: "\u{1F}").last ?? "main")
       var lastWriteWasOneHour = false
       for (i, (r, g)) in list.enumerated() {

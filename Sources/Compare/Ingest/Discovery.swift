@@ -122,7 +122,7 @@ public struct Discovery: Sendable {
             if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
             continue
           }
-          if let since, Int64(cs.st_mtim.tv_sec) * 1000 < since.millisecondsSinceEpoch {
+          if let since, WallClock.seconds(cs.st_mtim) * 1000 < since.millisecondsSinceEpoch {
             skippedByTime += 1
             continue
           }

@@ -86,7 +86,7 @@ package final class FollowedFile {
     device = UInt64(truncatingIfNeeded: st.st_dev)
     inode = UInt64(truncatingIfNeeded: st.st_ino)
     size = Int64(st.st_size)
-    modified = Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec)
+    modified = WallClock.nanoseconds(st.st_mtim)
   }
 
   deinit { close(fd) }

@@ -238,6 +238,15 @@ public struct PricedTable: Sendable {
     return names
   }
 
+  /// Row `i`'s canonical model and, when priced, the rates a prompt of
+  /// `prompt` tokens pays (``Gap/model`` and ``Gap/rates``, without a gap).
+  package func modelAndRates(ofRow i: Int, prompt: Int64) -> (model: String, rates: RateCard?) {
+    let k = Int(rowClass[i])
+    return classes.withUnsafeBufferPointer { c in
+      (c[k].model, c[k].unpriced == nil ? c[k].card(prompt: prompt)?.0 : nil)
+    }
+  }
+
   /// The rule that decided row `i`'s I (its class's, read in place).
   package func rule(ofRow i: Int) -> Accounting {
     let k = Int(rowClass[i])
