@@ -219,12 +219,16 @@ def main():
     har = []
     gen_har = os.path.join(ROOT, "Scripts/gen-har.py")
     if os.path.exists(gen_har):
-        for n in ([100_000] if a.quick else [100_000, 200_000]):
-            path = os.path.join(work, "entries-%d.har" % n)
+        # Both sizes alternating, medians: the doubling is a ratio within the run.
+        sizes = [100_000] if a.quick else [100_000, 200_000]
+        paths = {n: os.path.join(work, "entries-%d.har" % n) for n in sizes}
+        for n, path in paths.items():
             if not os.path.exists(path):
                 subprocess.run([sys.executable, gen_har, path, str(n)], check=True)
-            w, r = timed("%s analyze %s -q" % (TG, path))
-            har.append((n, os.path.getsize(path) / 1048576, w, r))
+        timings = alternate([(str(n), "%s analyze %s -q" % (TG, paths[n]), None) for n in sizes], a.runs)
+        for n in sizes:
+            w, r = timings[str(n)]
+            har.append((n, os.path.getsize(paths[n]) / 1048576, w, r))
 
     wc = main["wc -l"][0]
     tg = main["tokengap analyze --by session --format csv"][0]
@@ -272,7 +276,7 @@ def main():
         slope = (r2 - r1) * 1048576 / (n2 - n1)
         L += ["", "Growth between the two: %.0f bytes per request." % slope]
     if har:
-        L += ["", "## HAR captures (read entry by entry)", "", "`Scripts/gen-har.py OUT N`, then `tokengap analyze FILE -q`.", "",
+        L += ["", "## HAR captures (read entry by entry)", "", "`Scripts/gen-har.py OUT N`, then `tokengap analyze FILE -q`, the two sizes alternating, medians.", "",
               "| entries | file (MB) | wall (s) | peak RSS (MB) |", "|---:|---:|---:|---:|"]
         for n, size, w, r in har:
             L.append("| %s | %.0f | %.2f | %.0f |" % (format(n, ","), size, w, r))
