@@ -298,3 +298,23 @@ func parseOptions(
   }
   return parsed
 }
+
+/// A subcommand's options, read once from the parsed command line.
+protocol ParsedFromOptions {
+  init(_ o: ParsedOptions) throws
+}
+
+/// A subcommand that runs on its own options struct; running it on the
+/// parsed command line parses that struct first.
+protocol Subcommand {
+  associatedtype Options: ParsedFromOptions
+  static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) async throws -> ExitCode
+}
+
+extension Subcommand {
+  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
+    async throws -> ExitCode
+  {
+    try await run(Options(o), output: &output, errors: &errors)
+  }
+}

@@ -435,12 +435,6 @@ private struct Quad: Sendable {
   }
 }
 
-/// A value handed to concurrent work that touches disjoint parts of it.
-private struct UnsafeSendable<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
-}
-
 /// One slice of the table summed by group, groups in order of first row.
 private struct GroupPass {
   var grouper: Grouper

@@ -768,14 +768,14 @@ extension FileIngest {
     let slices = ranges.count >= options.harSliceEntries ? max(2, min(ParallelIngest.cores, 4)) : 1
     let size = (ranges.count + slices - 1) / max(1, slices)
     let parts = Mutex([(CaptureReader.HARStream, Ledger)?](repeating: nil, count: slices))
-    let shared = SharedBytes(bytes)
+    let shared = UnsafeSendable(bytes)
     let failed = Mutex(false)
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var part = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
       part.index = k * size
       var partLedger = Ledger()
       for r in ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)] {
-        guard let entry = try? JSONParser.parse(UnsafeBufferPointer(rebasing: shared.bytes[r]), maxDepth: 10_000 - 3)
+        guard let entry = try? JSONParser.parse(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
         else {
           failed.withLock { $0 = true }
           return
@@ -811,11 +811,4 @@ extension FileIngest {
         (s.properties.isAlphabetic && s.isASCII) || ("0"..."9").contains(s) ? Character(s) : "-"
       })
   }
-}
-
-/// A file's bytes, read by slices side by side while the file's reader
-/// waits for them all: the buffer outlives every use.
-private struct SharedBytes: @unchecked Sendable {
-  let bytes: UnsafeBufferPointer<UInt8>
-  init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 }

@@ -10,7 +10,7 @@ import EstimateModel
 #endif
 
 /// `tokengap analyze`: the gap over recorded usage, grouped.
-enum AnalyzeCommand {
+enum AnalyzeCommand: Subcommand {
   static let spec = CommandSpec(
     name: "analyze",
     abstract: "Measure the gap over recorded usage: transcripts and API responses.",
@@ -88,7 +88,7 @@ enum AnalyzeCommand {
   }
 
   /// `analyze`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     /// `--output`; nil or `-` for standard output.
     var path: String?
@@ -122,12 +122,6 @@ enum AnalyzeCommand {
       wide = o.flag("wide")
       sourceLabel = o.value("source-label")
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

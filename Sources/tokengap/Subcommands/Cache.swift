@@ -2,7 +2,7 @@ import Compare
 import EstimateModel
 
 /// `tokengap cache`: rebuilds, unread writes and the 1-hour TTL's pay-off.
-enum CacheCommand {
+enum CacheCommand: Subcommand {
   static let spec = CommandSpec(
     name: "cache",
     abstract: "Explain the cache: hit rate over time, rebuilds after idle gaps, writes never read.",
@@ -14,7 +14,7 @@ enum CacheCommand {
     ] + Inputs.options)
 
   /// `cache`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     var output: OutputOptions
     var by: CacheGrouping
@@ -29,12 +29,6 @@ enum CacheCommand {
       timeZone = try o.timeZone()
       inputs = try InputOptions(o, zone: timeZone)
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

@@ -7,7 +7,7 @@ import EstimateModel
 
 /// `tokengap chart`: chart-ready CSV files and SVG charts, for people who
 /// would rather look.
-enum ChartCommand {
+enum ChartCommand: Subcommand {
   static let spec = CommandSpec(
     name: "chart",
     abstract: "Write chart-ready CSV files (and SVG charts with --svg) to a directory.",
@@ -26,7 +26,7 @@ enum ChartCommand {
       """)
 
   /// `chart`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     var limits: LimitOptions
     /// `--out`: the folder the files go to.
@@ -109,12 +109,6 @@ enum ChartCommand {
     }
     let written = Set(names)
     for name in Charts.fileNames where !written.contains(name) { unlink(dir + "/" + name) }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

@@ -2,7 +2,7 @@ import Compare
 import EstimateModel
 
 /// `tokengap pairs`: captured count_tokens values beside the reconstructed estimate.
-enum PairsCommand {
+enum PairsCommand: Subcommand {
   static let spec = CommandSpec(
     name: "pairs",
     abstract: "Show captured count_tokens values and rate-limit headers beside P and I.",
@@ -18,7 +18,7 @@ enum PairsCommand {
       """)
 
   /// `pairs`' options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     var output: OutputOptions
     var timeZone: TimeZoneRule
@@ -31,12 +31,6 @@ enum PairsCommand {
       timeZone = try o.timeZone()
       inputs = try InputOptions(o, zone: timeZone)
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

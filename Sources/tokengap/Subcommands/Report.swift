@@ -2,7 +2,7 @@ import Compare
 import EstimateModel
 
 /// `tokengap report`: a Markdown notebook with tables, the ledger, the simulation and charts.
-enum ReportCommand {
+enum ReportCommand: Subcommand {
   static let spec = CommandSpec(
     name: "report",
     abstract: "Write a Markdown report with its charts beside it.",
@@ -13,7 +13,7 @@ enum ReportCommand {
     ] + Replay.limitOptions + [Common.timezone] + Inputs.options)
 
   /// `report`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     var limits: LimitOptions
     /// `--out`: the Markdown file.
@@ -30,12 +30,6 @@ enum ReportCommand {
       limits = try LimitOptions(o)
       inputs = try InputOptions(o, zone: timeZone)
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

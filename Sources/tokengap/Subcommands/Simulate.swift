@@ -2,7 +2,7 @@ import Compare
 import EstimateModel
 
 /// `tokengap simulate`: recorded traffic through the rate-limit token buckets.
-enum SimulateCommand {
+enum SimulateCommand: Subcommand {
   static let spec = CommandSpec(
     name: "simulate",
     abstract: "Replay recorded traffic through the rate-limit buckets: server rule vs count_tokens pacing.",
@@ -40,7 +40,7 @@ enum SimulateCommand {
       """)
 
   /// `simulate`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     var inputs: InputOptions
     var output: OutputOptions
     var limits: LimitOptions
@@ -61,12 +61,6 @@ enum SimulateCommand {
       series = o.value("series")
       minutes = o.value("minutes")
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink)

@@ -15,7 +15,7 @@ import EstimateModel
 /// (`session_id`, `transcript_path`, `model`, `cwd`, …); the line gives the
 /// session's overestimation ratio, cache hit rate and cost, and with
 /// `--itpm` the last minute's ITPM charge against that limit.
-enum StatuslineCommand {
+enum StatuslineCommand: Subcommand {
   static let spec = CommandSpec(
     name: "statusline",
     abstract: "Print one line for Claude Code's status line: the session's P/I, hit rate and cost.",
@@ -45,7 +45,7 @@ enum StatuslineCommand {
   static let inputLimit = 1 << 20
 
   /// `statusline`'s options, parsed once.
-  struct Options {
+  struct Options: ParsedFromOptions {
     /// `--itpm`: the limit the last minute's charge is shown against.
     var itpm: Int64?
     /// `--cache-dir`: where the state is kept; nil for the default folder.
@@ -72,12 +72,6 @@ enum StatuslineCommand {
       noCache = o.flag("no-cache")
       catalogPath = o.value("catalog")
     }
-  }
-
-  static func run(_ o: ParsedOptions, output: inout any TextSink, errors: inout any TextSink)
-    async throws -> ExitCode
-  {
-    try await run(Options(o), output: &output, errors: &errors)
   }
 
   static func run(_ o: Options, output: inout any TextSink, errors: inout any TextSink) async throws -> ExitCode {
