@@ -55,20 +55,20 @@ enum Inputs {
 
   /// Finds and reads the inputs the options name.
   static func load(_ i: InputOptions) async throws -> Loaded {
+    let paths = i.paths.isEmpty ? Discovery.defaultRoots() : i.paths
+    // The directory walk runs beside the catalog's loading; errors keep
+    // their order (the catalog's and `--model`'s come first).
+    async let walk = Discovery.find(paths, modifiedSince: i.since)
     let catalog = try Common.catalog(path: i.catalogPath)
     let modelFilter = try i.model.map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
-    var paths = i.paths
-    if paths.isEmpty {
-      paths = Discovery.defaultRoots()
-      guard !paths.isEmpty else {
-        throw CommandFailure(
-          code: .noInput,
-          message:
-            "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories"
-        )
-      }
+    guard !paths.isEmpty else {
+      throw CommandFailure(
+        code: .noInput,
+        message:
+          "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories"
+      )
     }
-    let found = Discovery.find(paths, modifiedSince: i.since)
+    let found = await walk
     if let missing = found.missing.first {
       throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
     }
