@@ -110,10 +110,21 @@ public enum AnalysisRenderer {
     [String(s.thirdPartyPriced), s.loggedCostRequests > 0 ? Fmt.usd(s.loggedCost) : ""]
   }
 
+  /// The groups as CSV: each row's cells written as bytes (``appendValues``),
+  /// the text ``CSVWriter`` writes for `keys + values + trailing + final`.
   public static func csv(_ r: AnalysisResult) -> String {
-    csv(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) {
-      r.rows[$0].keys + values(r.rows[$0].summary) + r.rows[$0].trailing + finalValues(r.rows[$0].summary)
-    }
+    joined(
+      csvParts(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) { k, bytes in
+        let row = r.rows[k]
+        let start = bytes.count
+        for (n, key) in row.keys.enumerated() {
+          if n > 0 { bytes.append(0x2C) }
+          CSVWriter.appendCell(key, to: &bytes)
+        }
+        appendValues(row.summary, trailing: row.trailing, to: &bytes)
+        // Without key cells the row starts at its first value, not a comma.
+        if row.keys.isEmpty { bytes.remove(at: start) }
+      })
   }
 
   /// A header and `count` rows, row `k`'s cells from `cells(k)`. Many rows
@@ -121,8 +132,11 @@ public enum AnalysisRenderer {
   static func csv(
     keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
   ) -> String {
-    // Joined into one buffer sized once, each part freed as it is copied.
-    var parts = csvParts(keyColumns: keyColumns, trailing: trailing, count: count, cells: cells)
+    joined(csvParts(keyColumns: keyColumns, trailing: trailing, count: count, cells: cells))
+  }
+
+  /// Parts joined into one buffer sized once, each freed as it is copied.
+  static func joined(_ parts: consuming [String]) -> String {
     var out = ""
     out.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
     for k in parts.indices {
