@@ -156,6 +156,30 @@ struct InPlaceSortTests {
       }
     }
   }
+
+  @Test("Selecting ranks puts each where the sort puts it, through quickselect, insertion sort and heapsort")
+  func selectAgreesWithSorted() {
+    var rng = SplitMix(seed: 0x5E1EC7)
+    var inputs: [[Int]] = [[1], [2, 1], Array(0..<100), Array((0..<100).reversed())]
+    for n in [3, 17, 18, 100, 1_000, 10_000] {
+      // Distinct values (a total order, as the ratio order with rows breaking ties is).
+      var distinct = Array(0..<n)
+      for k in stride(from: n - 1, to: 0, by: -1) { distinct.swapAt(k, Int(rng.next() % UInt64(k + 1))) }
+      inputs.append(distinct)
+      inputs.append((0..<n).map { $0 < n / 2 ? 2 * $0 : 2 * (n - $0) + 1 })
+    }
+    for input in inputs {
+      let sorted = input.sorted()
+      let ranks = Summary.ranks(input.count)
+      for limit in [nil, 0, 1] as [Int?] {
+        var a = input
+        a.withUnsafeMutableBufferPointer { InPlaceSort.select($0, ranks: ranks, depthLimit: limit, by: <) }
+        #expect(
+          ranks.map { a[$0] } == ranks.map { sorted[$0] }, "\(input.count) values, limit \(String(describing: limit))")
+        #expect(a.sorted() == sorted, "the same values, moved")
+      }
+    }
+  }
 }
 
 @Suite("Price classes past 16 bits")
@@ -226,6 +250,39 @@ struct GroupingSlicesTests {
         #expect(rowsOnly == one, "\(dims) in \(slices) slices, row numbers sorted")
       }
     }
+  }
+
+  @Test("Past 16,384 ratios each group's are sorted side by side; the percentiles are the global sort's")
+  func manyRatiosAgree() async throws {
+    // 20,000 requests over 300 sessions (one of them a tenth of all), ratios
+    // from cache reads that repeat, so equal ratios tie across groups.
+    var text = ""
+    for k in 0..<20_000 {
+      let session = k % 10 == 0 ? 0 : 1 + k % 299
+      text += #"{"type":"assistant","timestamp":"2026-03-02T10:00:00.000Z","sessionId":"s\#(session)","#
+      text += #""requestId":"r\#(k)","message":{"id":"m\#(k)","model":"claude-sonnet-4-5","usage":"#
+      text += #"{"input_tokens":\#(1 + k % 17),"cache_read_input_tokens":\#((k * 7919) % 3001),"output_tokens":1}}}"#
+      text += "\n"
+    }
+    var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+    var analyzer = Analyzer()
+    analyzer.add(ingest.ingest(bytes: Array(text.utf8), name: "ratios.jsonl"))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    #expect(priced.count == 20_000)
+    for dims: [Dimension] in [[.session], [.total]] {
+      let quads = priced.analysis(dimensions: dims, timeZone: .utc, slices: 2)
+      let rows = priced.analysis(dimensions: dims, timeZone: .utc, slices: 2, quadLimit: 0)
+      #expect(AnalysisRenderer.render(quads, format: .json) == AnalysisRenderer.render(rows, format: .json), "\(dims)")
+    }
+    // The run's median by hand: sort every request's P/I.
+    let ratios = (0..<20_000).map { k -> (Int, Int) in
+      let read = (k * 7919) % 3001
+      return (1 + k % 17 + read, 1 + k % 17)
+    }.sorted { $0.0 * $1.1 < $1.0 * $0.1 }
+    // Nearest rank: the smallest with at least half at or below it, the 10,000th.
+    let median = ratios[9_999]
+    let total = priced.analysis(dimensions: [.total], timeZone: .utc).total
+    #expect(total.percentiles?.p50 == Ratio(Int128(median.0), Int128(median.1)))
   }
 }
 

@@ -251,14 +251,25 @@ extension PricedTable {
         filled = all
       }
     }
-    // The distributions: every sampled request in ratio order.
     let ratio: (Int) -> (Int128, Int128) = { i in self.charges(ofRow: i) }
+    func value(_ i: Int) -> Ratio? {
+      let (p, itpm) = ratio(i)
+      return Ratio(p, itpm)
+    }
+    total.percentiles = Summary.Percentiles()
+    for g in summaries.indices { summaries[g].percentiles = Summary.Percentiles() }
     if withQuads {
-      Quad.sort(&quads)
-      sampled = quads.map(\.row)
+      // Each group's distribution from its own requests, the run's from
+      // four ranks selected: nothing orders every request at once.
+      Quad.percentiles(&quads, groups: summaries.count) { g, rows in
+        let r = rows.map { value(Int($0)) }
+        let p = Summary.Percentiles(p50: r[0], p90: r[1], p99: r[2], max: r[3])
+        if let g { summaries[g].percentiles = p } else { total.percentiles = p }
+      }
     } else {
-      // In place (a stable sort would take half as much again): the order
-      // is total, row numbers breaking ties, so any sort gives this one.
+      // Every sampled request in ratio order. In place (a stable sort would
+      // take half as much again): the order is total, row numbers breaking
+      // ties, so any sort gives this one.
       sampled.withUnsafeMutableBufferPointer { buffer in
         InPlaceSort.sort(buffer) { a, b in
           let (pa, ia) = ratio(Int(a))
@@ -268,46 +279,38 @@ extension PricedTable {
           return l != r ? l < r : a < b
         }
       }
-    }
-    func value(_ i: Int) -> Ratio? {
-      let (p, itpm) = ratio(i)
-      return Ratio(p, itpm)
-    }
-    total.percentiles = Summary.Percentiles()
-    if !sampled.isEmpty {
-      let r = Summary.ranks(sampled.count).map { value(Int(sampled[$0])) }
-      total.percentiles = .init(p50: r[0], p90: r[1], p99: r[2], max: r[3])
-    }
-    for g in summaries.indices { summaries[g].percentiles = Summary.Percentiles() }
-    // Every rank of one value is that value (each group of `--by request`).
-    var multi = false
-    for g in summaries.indices where summaries[g].ratioCount >= 1 {
-      if summaries[g].ratioCount == 1 {
-        summaries[g].percentiles = .only(value(Int(last[g])))
-      } else {
-        multi = true
+      if !sampled.isEmpty {
+        let r = Summary.ranks(sampled.count).map { value(Int(sampled[$0])) }
+        total.percentiles = .init(p50: r[0], p90: r[1], p99: r[2], max: r[3])
       }
-    }
-    if summaries.count == 1 {
-      summaries[0].percentiles = total.percentiles
-    } else if multi {
-      var seen = [Int](repeating: 0, count: summaries.count)
-      var wanted = summaries.map { $0.ratioCount > 1 ? Summary.ranks($0.ratioCount) : [] }
-      var found = [[Ratio?]](repeating: [], count: summaries.count)
-      for (k, r) in sampled.enumerated() {
-        let i = Int(r)
-        guard let g = withQuads ? Int(quads[k].group) : groups[grouper.key(t, i, self)],
-          summaries[g].ratioCount > 1
-        else { continue }
-        while let next = wanted[g].first, next == seen[g] {
-          found[g].append(value(i))
-          wanted[g].removeFirst()
+      // Every rank of one value is that value (each group of `--by request`).
+      var multi = false
+      for g in summaries.indices where summaries[g].ratioCount >= 1 {
+        if summaries[g].ratioCount == 1 {
+          summaries[g].percentiles = .only(value(Int(last[g])))
+        } else {
+          multi = true
         }
-        seen[g] += 1
       }
-      for g in summaries.indices where summaries[g].ratioCount > 1 && found[g].count == 4 {
-        summaries[g].percentiles = .init(
-          p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
+      if summaries.count == 1 {
+        summaries[0].percentiles = total.percentiles
+      } else if multi {
+        var seen = [Int](repeating: 0, count: summaries.count)
+        var wanted = summaries.map { $0.ratioCount > 1 ? Summary.ranks($0.ratioCount) : [] }
+        var found = [[Ratio?]](repeating: [], count: summaries.count)
+        for r in sampled {
+          let i = Int(r)
+          guard let g = groups[grouper.key(t, i, self)], summaries[g].ratioCount > 1 else { continue }
+          while let next = wanted[g].first, next == seen[g] {
+            found[g].append(value(i))
+            wanted[g].removeFirst()
+          }
+          seen[g] += 1
+        }
+        for g in summaries.indices where summaries[g].ratioCount > 1 && found[g].count == 4 {
+          summaries[g].percentiles = .init(
+            p50: found[g][0], p90: found[g][1], p99: found[g][2], max: found[g][3])
+        }
       }
     }
     quads = []
@@ -397,41 +400,54 @@ private struct Quad: Sendable {
     return a.row < b.row
   }
 
-  /// Sorted: in place; up to a quarter million, as two halves sorted side
-  /// by side in place and merged into one new array (the merge's copy stays
-  /// small; beyond, memory per request matters more than the milliseconds).
-  static func sort(_ all: inout [Quad]) {
-    guard all.count >= 1 << 14, all.count <= 1 << 18, ParallelIngest.cores > 1 else {
-      all.sort(by: precedes)
-      return
-    }
-    let half = all.count / 2
-    all.withUnsafeMutableBufferPointer { buffer in
-      let base = UnsafeSendable(buffer)
-      DispatchQueue.concurrentPerform(iterations: 2) { k in
-        let whole = base.value
-        let part =
-          k == 0
-          ? UnsafeMutableBufferPointer(rebasing: whole[..<half]) : UnsafeMutableBufferPointer(rebasing: whole[half...])
-        var slice = part
-        slice.sort(by: precedes)
+  /// The nearest-rank percentiles (``Summary/ranks(_:)``) of every group
+  /// of `all` and of all of them, in place: the quads are dealt out by group
+  /// (each group's in one stretch, in place), each stretch is sorted on its
+  /// own (the stretches side by side), and the run's four ranks are then
+  /// selected, not sorted for. `found` hears each group's rows at its ranks
+  /// (a group without a quad is not heard of), then the run's (group nil).
+  static func percentiles(_ all: inout [Quad], groups count: Int, _ found: (Int?, [UInt32]) -> Void) {
+    guard !all.isEmpty, count > 0 else { return }
+    // Where each group's stretch starts.
+    var start = [Int](repeating: 0, count: count + 1)
+    for q in all { start[Int(q.group) + 1] += 1 }
+    for g in 0..<count { start[g + 1] += start[g] }
+    all.withUnsafeMutableBufferPointer { a in
+      // Dealt in place: each slot takes the quad of its stretch's group.
+      var next = start
+      for g in 0..<count {
+        while next[g] < start[g + 1] {
+          let h = Int(a[next[g]].group)
+          if h == g {
+            next[g] += 1
+          } else {
+            a.swapAt(next[g], next[h])
+            next[h] += 1
+          }
+        }
+      }
+      // Stretches sorted side by side, each worker taking whole groups
+      // holding about an equal share of the quads.
+      let workers = a.count >= 1 << 14 ? ParallelIngest.cores : 1
+      var cuts = [0]
+      for g in 0..<count where cuts.count < workers && start[g] * workers >= a.count * cuts.count {
+        if g > cuts[cuts.count - 1] { cuts.append(g) }
+      }
+      cuts.append(count)
+      let base = UnsafeSendable(a)
+      let (bounds, shares) = (start, cuts)
+      DispatchQueue.concurrentPerform(iterations: shares.count - 1) { w in
+        for g in shares[w]..<shares[w + 1] where bounds[g + 1] - bounds[g] > 1 {
+          InPlaceSort.sort(UnsafeMutableBufferPointer(rebasing: base.value[bounds[g]..<bounds[g + 1]]), by: precedes)
+        }
       }
     }
-    var out: [Quad] = []
-    out.reserveCapacity(all.count)
-    var (x, y) = (0, half)
-    while x < half, y < all.count {
-      if precedes(all[y], all[x]) {
-        out.append(all[y])
-        y += 1
-      } else {
-        out.append(all[x])
-        x += 1
-      }
+    for g in 0..<count where start[g + 1] > start[g] {
+      found(g, Summary.ranks(start[g + 1] - start[g]).map { all[start[g] + $0].row })
     }
-    out += all[x..<half]
-    out += all[y...]
-    all = out
+    let ranks = Summary.ranks(all.count)
+    all.withUnsafeMutableBufferPointer { InPlaceSort.select($0, ranks: ranks, by: precedes) }
+    found(nil, ranks.map { all[$0].row })
   }
 }
 
@@ -469,6 +485,8 @@ private struct GroupPass {
 
   mutating func run(_ priced: PricedTable, rows: Range<Int>) {
     let t = priced.table
+    // At most a quad a row: no copy as the list grows.
+    if withQuads { quads.reserveCapacity(rows.count) }
     priced.forEachRequest(in: rows) { i in
       let (usage, gap, p, itpm) = priced.figures(row: i)
       let measured = t.measuredCountTokens(of: i)
@@ -879,22 +897,7 @@ package enum InPlaceSort {
         return
       }
       depth -= 1
-      // Median of three to a[lo], then Hoare's partition around it.
-      let mid = lo + (hi - lo) / 2
-      if less(a[mid], a[lo]) { a.swapAt(mid, lo) }
-      if less(a[hi - 1], a[lo]) { a.swapAt(hi - 1, lo) }
-      if less(a[hi - 1], a[mid]) { a.swapAt(hi - 1, mid) }
-      a.swapAt(lo, mid)
-      let pivot = a[lo]
-      var i = lo
-      var j = hi
-      while true {
-        repeat { i += 1 } while i < hi && less(a[i], pivot)
-        repeat { j -= 1 } while less(pivot, a[j])
-        if i >= j { break }
-        a.swapAt(i, j)
-      }
-      a.swapAt(lo, j)
+      let j = partition(a, lo, hi, less)
       // The smaller side recursively, the larger in the loop: the stack
       // stays within log2(n) frames.
       if j - lo < hi - j - 1 {
@@ -905,17 +908,82 @@ package enum InPlaceSort {
         hi = j
       }
     }
-    // Insertion sort for what is left.
-    if hi - lo > 1 {
-      for k in (lo + 1)..<hi {
-        let x = a[k]
-        var m = k
-        while m > lo, less(x, a[m - 1]) {
-          a[m] = a[m - 1]
-          m -= 1
-        }
-        a[m] = x
+    insertionSort(a, lo, hi, less)
+  }
+
+  /// Median of three to `a[lo]`, then Hoare's partition of `a[lo..<hi]`
+  /// (more than two elements) around it: returns where the pivot ends,
+  /// nothing before it sorting after it and nothing after it before it.
+  private static func partition<T>(
+    _ a: UnsafeMutableBufferPointer<T>, _ lo: Int, _ hi: Int, _ less: (T, T) -> Bool
+  ) -> Int {
+    let mid = lo + (hi - lo) / 2
+    if less(a[mid], a[lo]) { a.swapAt(mid, lo) }
+    if less(a[hi - 1], a[lo]) { a.swapAt(hi - 1, lo) }
+    if less(a[hi - 1], a[mid]) { a.swapAt(hi - 1, mid) }
+    a.swapAt(lo, mid)
+    let pivot = a[lo]
+    var i = lo
+    var j = hi
+    while true {
+      repeat { i += 1 } while i < hi && less(a[i], pivot)
+      repeat { j -= 1 } while less(pivot, a[j])
+      if i >= j { break }
+      a.swapAt(i, j)
+    }
+    a.swapAt(lo, j)
+    return j
+  }
+
+  private static func insertionSort<T>(
+    _ a: UnsafeMutableBufferPointer<T>, _ lo: Int, _ hi: Int, _ less: (T, T) -> Bool
+  ) {
+    guard hi - lo > 1 else { return }
+    for k in (lo + 1)..<hi {
+      let x = a[k]
+      var m = k
+      while m > lo, less(x, a[m - 1]) {
+        a[m] = a[m - 1]
+        m -= 1
       }
+      a[m] = x
+    }
+  }
+
+  /// Puts the element of each of `ranks` (ascending) where sorting `a`
+  /// would put it, in time linear in the count (quickselect; past
+  /// `depthLimit` levels the stretch left is sorted, as in ``sort``).
+  /// The order must be total for the result not to depend on the input's.
+  package static func select<T>(
+    _ a: UnsafeMutableBufferPointer<T>, ranks: [Int], depthLimit: Int? = nil, by less: (T, T) -> Bool
+  ) {
+    var limit = 0
+    var n = a.count
+    while n > 0 {
+      limit += 2
+      n >>= 1
+    }
+    // Each rank is searched for after the one before it, which is in place
+    // (a rank equal to it is found already).
+    var from = 0
+    for k in ranks where k >= from && k < a.count {
+      var (lo, hi, depth) = (from, a.count, depthLimit ?? limit)
+      while hi - lo > 16 {
+        if depth == 0 {
+          introsort(a, lo, hi, 0, less)
+          break
+        }
+        depth -= 1
+        let j = partition(a, lo, hi, less)
+        if k == j {
+          lo = j
+          hi = j
+          break
+        }
+        if k < j { hi = j } else { lo = j + 1 }
+      }
+      if hi - lo <= 16 { insertionSort(a, lo, hi, less) }
+      from = k + 1
     }
   }
 

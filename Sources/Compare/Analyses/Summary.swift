@@ -70,7 +70,7 @@ public struct Summary: Sendable {
   }
 
   /// The 0-based positions of p50, p90, p99 and max among `n` sorted samples.
-  static func ranks(_ n: Int) -> [Int] {
+  package static func ranks(_ n: Int) -> [Int] {
     [50, 90, 99].map { p in min(n - 1, Swift.max(0, (p * n + 99) / 100 - 1)) } + [n - 1]
   }
 
