@@ -309,6 +309,26 @@ struct SHA256Tests {
       SHA256.hex([UInt8](repeating: 0x61, count: 1_000_000))
         == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
+
+  @Test("Fed in pieces of any size, the digest of the whole message")
+  func pieces() {
+    // Every length up to three blocks, cut in pieces of 1 to 65 bytes (a
+    // piece of 1 goes in as a byte): every way a block boundary can fall.
+    let message = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+    for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 200] {
+      let whole = SHA256.hex(Array(message[..<length]))
+      for size in 1...65 {
+        var hasher = SHA256()
+        var start = 0
+        while start < length {
+          let end = min(start + size, length)
+          if end - start == 1 { hasher.update(message[start]) } else { hasher.update(Array(message[start..<end])) }
+          start = end
+        }
+        #expect(hasher.finalize().hex == whole, "length \(length), pieces of \(size)")
+      }
+    }
+  }
 }
 
 @Suite("Model names as gateways and other tools write them")

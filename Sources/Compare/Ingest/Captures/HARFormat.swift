@@ -27,8 +27,8 @@ extension CaptureReader {
   }
 
   /// A HAR read one entry at a time: each entry is reduced to its records
-  /// (and, when the file may pair count_tokens calls, its prompt key) and
-  /// dropped, so a capture of any length is never held as a tree.
+  /// (and, when the file may pair count_tokens calls, its prompt digest)
+  /// and dropped, so a capture of any length is never held as a tree.
   ///
   /// count_tokens calls are paired with messages at the end, in entry order,
   /// as when every entry is at hand: a call recorded after its message, or
@@ -37,17 +37,18 @@ extension CaptureReader {
     let reader: CaptureReader
     /// The line problems and records name (a cassette sets it per interaction).
     var line: Int
-    /// The file may hold count_tokens calls: prompt keys are kept for pairing.
+    /// The file may hold count_tokens calls: prompt digests are kept for pairing.
     let pairing: Bool
     /// The entry's number in problems (a cassette sets it per interaction).
     var index = 0
     /// What problems call an entry.
     var entryNoun = "HAR entry"
     private var values: [Int64] = []
-    private var groups: [String: CountGroup] = [:]
+    /// The count_tokens calls by prompt digest (``CaptureReader/promptDigest(_:)``).
+    private var groups: [SHA256.Digest: CountGroup] = [:]
     private var records: [RawUsage] = []
-    /// Per record: its request's prompt key, for pairing.
-    private var keys: [String?] = []
+    /// Per record: its request's prompt digest, for pairing.
+    private var keys: [SHA256.Digest?] = []
 
     init(reader: CaptureReader, line: Int, pairing: Bool) {
       self.reader = reader
@@ -63,7 +64,7 @@ extension CaptureReader {
           "input_tokens"]?.int64,
         let request = CaptureReader.requestBody(e)
       {
-        groups[CaptureReader.promptKey(request), default: CountGroup()].append(index: values.count, time: call.time)
+        groups[CaptureReader.promptDigest(request), default: CountGroup()].append(index: values.count, time: call.time)
         values.append(value)
       }
       let headers = reader.headerPairs(e["response"]?["headers"])
@@ -117,7 +118,7 @@ extension CaptureReader {
         if request == nil { request = .some(CaptureReader.requestBody(e)) }
         return request ?? nil
       }
-      var key: String??  // the same, for the request's prompt
+      var key: SHA256.Digest??  // the same, for the request's prompt digest
       let found = reader.responseRecords(.string(body))
       if found.isEmpty {
         unreadable(
@@ -151,7 +152,7 @@ extension CaptureReader {
           ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
           .flatMap { $0 >= 0 ? $0 : nil }
         r.durationMs = CaptureReader.milliseconds(e["time"])
-        if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptKey)) }
+        if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptDigest)) }
         records.append(r)
         keys.append(key ?? nil)
       }
@@ -391,20 +392,43 @@ extension CaptureReader {
   /// A breakpoint changes what is cached, never what is counted ("token
   /// counting provides an estimate without using caching logic"), so a
   /// count_tokens body without breakpoints pairs with the messages body that
-  /// has them.
+  /// has them. Pairing keeps only ``promptDigest(_:)``, the SHA-256 of these bytes.
   static func promptKey(_ request: JSONValue) -> String {
     var canonical = ""
     canonical.reserveCapacity(256)
-    for key in ["model", "system", "tools", "messages", "tool_choice", "thinking"] {
-      canonical += key + "="
-      if let value = request[key] {
-        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &canonical)
-      } else {
-        canonical += "null"
-      }
-      canonical += "\n"
-    }
+    writePrompt(request, into: &canonical)
     return canonical
+  }
+
+  /// The SHA-256 of ``promptKey(_:)``'s UTF-8 bytes, fed to the hasher as
+  /// they are written (the key is never built): 32 bytes a request however
+  /// long its prompt.
+  ///
+  /// Two prompts pair when their digests are equal, which for different
+  /// keys would take a SHA-256 collision: none is known, and by the
+  /// birthday bound the chance of one among n distinct prompts is below
+  /// n² / 2²⁵⁷ (4 × 10⁻⁶⁶ for a million). Equal means equal bytes: a
+  /// key that differs only in Unicode normalization (an `é` written as
+  /// `e` and a combining accent) is another prompt, as it is to the
+  /// tokenizer. (String keys compared by canonical equivalence paired them.)
+  static func promptDigest(_ request: JSONValue) -> SHA256.Digest {
+    var hasher = SHA256()
+    writePrompt(request, into: &hasher)
+    return hasher.finalize()
+  }
+
+  /// ``promptKey(_:)``'s text, written to `out`.
+  private static func writePrompt<Sink: CanonicalJSONSink>(_ request: JSONValue, into out: inout Sink) {
+    for key in ["model", "system", "tools", "messages", "tool_choice", "thinking"] {
+      out.write(key)
+      out.write("=")
+      if let value = request[key] {
+        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &out)
+      } else {
+        out.write("null")
+      }
+      out.write("\n")
+    }
   }
 
   /// `v` without the `cache_control` of its blocks: the members of the
@@ -438,7 +462,7 @@ extension CaptureReader {
 
   /// Appends `v`'s canonical JSON: a duplicate key keeps its first spelling
   /// and its last value (as a dictionary keyed by the members would).
-  static func canonicalJSON(_ v: JSONValue, into out: inout String) {
+  static func canonicalJSON<Sink: CanonicalJSONSink>(_ v: JSONValue, into out: inout Sink) {
     switch v {
     case .object(let members):
       // Members by key, equal keys in document order: each run of equal
@@ -446,29 +470,93 @@ extension CaptureReader {
       let order = members.indices.sorted {
         members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1)
       }
-      out += "{"
+      out.write("{")
       var n = 0
       while n < order.count {
         var last = n
         while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
-        if n > 0 { out += "," }
-        JSONValue.quote(members[order[n]].0, into: &out)
-        out += ":"
+        if n > 0 { out.write(",") }
+        out.writeQuoted(members[order[n]].0)
+        out.write(":")
         canonicalJSON(members[order[last]].1, into: &out)
         n = last + 1
       }
-      out += "}"
+      out.write("}")
     case .array(let items):
-      out += "["
+      out.write("[")
       for (n, item) in items.enumerated() {
-        if n > 0 { out += "," }
+        if n > 0 { out.write(",") }
         canonicalJSON(item, into: &out)
       }
-      out += "]"
-    case .string(let s): JSONValue.quote(s, into: &out)
-    case .number(let text): out += text
-    case .bool(let b): out += b ? "true" : "false"
-    case .null: out += "null"
+      out.write("]")
+    case .string(let s): out.writeQuoted(s)
+    case .number(let text): out.write(text)
+    case .bool(let b): out.write(b ? "true" : "false")
+    case .null: out.write("null")
+    }
+  }
+}
+
+/// Where ``CaptureReader/canonicalJSON(_:into:)`` writes: text, or a hasher
+/// fed the UTF-8 bytes that text would have.
+protocol CanonicalJSONSink {
+  /// `text` as it is.
+  mutating func write(_ text: String)
+  /// `text` as a JSON string: ``JSONValue/quote(_:into:)``'s text.
+  mutating func writeQuoted(_ text: String)
+}
+
+/// `write(_:)` is the standard library's (``TextOutputStream``): it appends.
+extension String: CanonicalJSONSink {
+  mutating func writeQuoted(_ text: String) { JSONValue.quote(text, into: &self) }
+}
+
+extension SHA256: CanonicalJSONSink {
+  mutating func write(_ text: String) {
+    if text.utf8.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) == nil {
+      for c in text.utf8 { update(c) }
+    }
+  }
+
+  /// The bytes of ``JSONValue/quote(_:into:)``'s text (as
+  /// ``RequestRows/quote(_:into:)`` writes them): runs of plain bytes go in
+  /// whole, each escape as its text.
+  mutating func writeQuoted(_ text: String) {
+    update(UInt8(ascii: "\""))
+    let plain =
+      text.utf8.withContiguousStorageIfAvailable { raw -> Bool in
+        var start = 0
+        for (i, c) in raw.enumerated() where c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") {
+          update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[start..<i])))
+          escape(c)
+          start = i + 1
+        }
+        update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: raw[start...])))
+        return true
+      } ?? false
+    if !plain {
+      for c in text.utf8 {
+        if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { escape(c) } else { update(c) }
+      }
+    }
+    update(UInt8(ascii: "\""))
+  }
+
+  /// A quote, a backslash or a control character, escaped.
+  private mutating func escape(_ c: UInt8) {
+    switch c {
+    case UInt8(ascii: "\""): write("\\\"")
+    case UInt8(ascii: "\\"): write("\\\\")
+    case 0x0A: write("\\n")
+    case 0x0D: write("\\r")
+    case 0x09: write("\\t")
+    default:
+      let hex: StaticString = "0123456789abcdef"
+      write("\\u00")
+      hex.withUTF8Buffer { digits in
+        update(digits[Int(c >> 4)])
+        update(digits[Int(c & 0xF)])
+      }
     }
   }
 }
