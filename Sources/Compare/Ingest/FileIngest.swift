@@ -493,6 +493,15 @@ public struct FileIngest {
     }
     // An open stream learns from its content blocks (a fallback, a server tool).
     if stream != nil { noteStreamBlock(all, start..<range.upperBound) }
+    // The common line, one object, is scanned into a local record and lent
+    // from there: one held in an array is copied (900 bytes and their
+    // retains) to be lent to a mutating method.
+    var record = ScannedRecord()
+    if scanner.scanSingle(all, start..<range.upperBound, into: &record) {
+      classify(record, lineNumber: n, countLine: true)
+      if document { noteDocumentServerTools(all, start..<range.upperBound) }
+      return
+    }
     pending.removeAll(keepingCapacity: true)
     let failure = scanner.scan(all, start..<range.upperBound, into: &pending)
     var count = pending.count
@@ -506,9 +515,7 @@ public struct FileIngest {
     // Iterated from a local: the records are borrowed, not copied.
     var records = pending
     pending = []
-    records.withUnsafeBufferPointer { all in
-      for k in all.indices { classify(all[k], lineNumber: n, countLine: k == 0) }
-    }
+    for k in records.indices { classify(records[k], lineNumber: n, countLine: k == 0) }
     records.removeAll(keepingCapacity: true)
     pending = records
     if document { noteDocumentServerTools(all, start..<range.upperBound) }

@@ -276,6 +276,22 @@ struct LineScanner {
     return nil
   }
 
+  /// Scans a line that is one object alone (white space around it) into
+  /// `record` in place: true. False for anything else (an array, objects
+  /// glued together, a failure): ``scan(_:_:into:)`` then reads the line
+  /// again, and `record` is to be ignored.
+  mutating func scanSingle(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into record: inout ScannedRecord
+  ) -> Bool {
+    b = bytes
+    end = range.upperBound
+    let i = skipSpace(range.lowerBound)
+    guard i < end, b[i] == UInt8(ascii: "{"), case .success(let next) = scanObject(i, .root, &record) else {
+      return false
+    }
+    return skipSpace(next) == end
+  }
+
   private func trailing(_ i: Int) -> ScanFailure? {
     let j = skipSpace(i)
     return j < end ? ScanFailure(offset: j, reason: "unexpected data after the array") : nil
