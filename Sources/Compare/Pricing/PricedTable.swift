@@ -65,6 +65,8 @@ public struct PricedTable: Sendable {
   /// The whole run's ledger, requests and pricing counts included.
   public let ledger: Ledger
   private let classes: [PriceClass]
+  /// Per class: its numbers, read for each request without the class's text.
+  private let facts: [PriceFacts]
   /// Per class: cache reads count toward ITPM.
   private let countsReads: [Bool]
   /// Per row: its class, or `replayClass` for a dropped replay.
@@ -141,6 +143,7 @@ public struct PricedTable: Sendable {
     self.context = context
     self.classes = classes
     self.countsReads = classes.map(\.countsCacheReads)
+    self.facts = classes.map(\.facts)
     self.rowClass = rowClass
     self.count = requests
     // Requests per rule, in the order of Accounting.allCases.
@@ -263,7 +266,7 @@ public struct PricedTable: Sendable {
     let usage = table.counts(of: i).usage
     let k = Int(rowClass[i])
     let (p, itpm) = PricedRequest.charges(usage, countsReads: countsReads[k])
-    let f = classes.withUnsafeBufferPointer { try? GapFigures(usage: usage, priceClass: $0[k]) }
+    let f = facts.withUnsafeBufferPointer { try? GapFigures(usage: usage, facts: $0[k]) }
     return (usage, f, p, itpm)
   }
 

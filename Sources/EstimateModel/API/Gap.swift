@@ -202,6 +202,12 @@ public struct GapFigures: Sendable, Hashable {
 
   /// Applies ``Gap``'s definitions to one request of a class.
   public init(usage: TokenUsage, priceClass c: borrowing PriceClass) throws(UsageError) {
+    try self.init(usage: usage, facts: c.facts)
+  }
+
+  /// Applies ``Gap``'s definitions to one request of a class, from the
+  /// class's numbers alone: the one place they are applied.
+  public init(usage: TokenUsage, facts c: borrowing PriceFacts) throws(UsageError) {
     let writes = try usage.cacheWrite()
     estimate = try usage.prompt()
     itpm = try TokenUsage.add(
@@ -210,9 +216,10 @@ public struct GapFigures: Sendable, Hashable {
     let (scaled, overflow) = usage.output.multipliedReportingOverflow(by: c.outputBurndown)
     if overflow { throw .overflow("otpm") }
     otpm = scaled
-    lowerBound = usage.cacheWriteUnknownTTL > 0 || c.tierAssumed
+    let assumed = c.tierAssumed
+    lowerBound = usage.cacheWriteUnknownTTL > 0 || assumed
     thirdPartyPrice = false
-    guard c.unpriced == nil, let (card, _) = c.card(prompt: estimate) else { return }
+    guard c.priced, let (card, _) = c.card(prompt: estimate) else { return }
     thirdPartyPrice = c.thirdPartyPrice
     inputCostEstimate = card.input.cost(estimate)
     inputCostActual =
@@ -264,10 +271,14 @@ public struct PriceClass: Sendable, Hashable, Codable {
   /// Resolves the class of requests on `model` sent on `day` with `options`.
   /// The rates a prompt of `prompt` tokens pays, and whether they are the
   /// long-prompt ones; nil when the class has no price on its day.
-  public func card(prompt: Int64) -> (RateCard, long: Bool)? {
-    if let long = longPrompt, longContext ?? (prompt > long.above) { return (long.rates, true) }
-    if let standard { return (standard, false) }
-    return nil
+  public func card(prompt: Int64) -> (RateCard, long: Bool)? { facts.card(prompt: prompt) }
+
+  /// The numbers a request's figures are computed from.
+  public var facts: PriceFacts {
+    PriceFacts(
+      countsCacheReads: countsCacheReads, outputBurndown: outputBurndown, priced: unpriced == nil,
+      tierAssumed: tierAssumed, thirdPartyPrice: thirdPartyPrice, webSearchPrice: webSearchPrice,
+      standard: standard, longAbove: longPrompt?.above, longRates: longPrompt?.rates, longContext: longContext)
   }
 
   public init(
@@ -345,5 +356,47 @@ public struct PriceClass: Sendable, Hashable, Codable {
       longContext = false
       tierAssumed = true
     }
+  }
+}
+
+/// The numbers of a ``PriceClass`` that ``GapFigures`` is computed from:
+/// plain data, no text, so a table reads them for each request without
+/// counting references.
+public struct PriceFacts: Sendable, Hashable {
+  public var countsCacheReads: Bool
+  public var outputBurndown: Int64
+  /// The class has a price (``PriceClass/unpriced`` is nil).
+  public var priced: Bool
+  public var tierAssumed: Bool
+  public var thirdPartyPrice: Bool
+  public var webSearchPrice: USD
+  public var standard: RateCard?
+  /// The long-prompt tier's threshold and rates, when one applies.
+  public var longAbove: Int64?
+  public var longRates: RateCard?
+  public var longContext: Bool?
+
+  public init(
+    countsCacheReads: Bool, outputBurndown: Int64, priced: Bool, tierAssumed: Bool, thirdPartyPrice: Bool,
+    webSearchPrice: USD, standard: RateCard?, longAbove: Int64?, longRates: RateCard?, longContext: Bool?
+  ) {
+    self.countsCacheReads = countsCacheReads
+    self.outputBurndown = outputBurndown
+    self.priced = priced
+    self.tierAssumed = tierAssumed
+    self.thirdPartyPrice = thirdPartyPrice
+    self.webSearchPrice = webSearchPrice
+    self.standard = standard
+    self.longAbove = longAbove
+    self.longRates = longRates
+    self.longContext = longContext
+  }
+
+  /// The rates a prompt of `prompt` tokens pays, and whether they are the
+  /// long-prompt ones; nil when the class has no price on its day.
+  public func card(prompt: Int64) -> (RateCard, long: Bool)? {
+    if let above = longAbove, let rates = longRates, longContext ?? (prompt > above) { return (rates, true) }
+    if let standard { return (standard, false) }
+    return nil
   }
 }
