@@ -509,13 +509,8 @@ private struct GroupPass {
       let logged = t.loggedCost(of: i)
       summaries[g].add(
         usage: usage, estimate: p, itpm: itpm, figures: gap, measured: measured, keepSample: false, logged: logged)
-      total.add(
-        usage: usage, estimate: p, itpm: itpm, figures: gap, measured: measured, keepSample: false, logged: logged)
       let row = t.rows[i]
-      if row.flags.contains(.timed) {
-        summaries[g].noteTime(row.time)
-        total.noteTime(row.time)
-      }
+      if row.flags.contains(.timed) { summaries[g].noteTime(row.time) }
       if Self.isSampled(gap) {
         sampledCount += 1
         if withQuads {
@@ -524,6 +519,9 @@ private struct GroupPass {
         last[g] = UInt32(i)
       }
     }
+    // Every row is in one group: the slice's total is their sum (a merge
+    // a group, not an addition a row).
+    for g in summaries.indices { total.merge(summaries[g]) }
   }
 }
 
