@@ -135,9 +135,11 @@ public struct Analyzer: Sendable {
 extension PricedTable {
   /// Groups and sums the requests.
   ///
-  /// One pass sums every group; the ratio distributions come from one sort
-  /// of the requests' row numbers (4 bytes a request), walked once to find
-  /// each group's nearest ranks, so no per-request sample is kept.
+  /// One pass sums every group. The ratio distributions: up to four million
+  /// requests, each group's (P, I, row) quads are sorted in a stretch of
+  /// their own and the run's four nearest ranks selected; beyond, one sort
+  /// of the requests' row numbers (4 bytes a request) is walked once to find
+  /// each group's ranks. No per-request sample is kept in a summary.
   ///
   /// - Parameters:
   ///   - dimensions: The grouping, such as `[.day, .model]`.
@@ -149,7 +151,7 @@ extension PricedTable {
   /// ``analysis(dimensions:timeZone:)`` with the first pass cut in `slices`
   /// summed side by side; the result does not depend on `slices`.
   ///
-  /// - Parameter quadLimit: Up to this many requests the ratio sort carries
+  /// - Parameter quadLimit: Up to this many requests the distributions carry
   ///   each request's P and I (24 bytes); past it, row numbers only (4 bytes,
   ///   P and I read back in each comparison). Tests lower it to reach both.
   package func analysis(
@@ -382,7 +384,7 @@ extension PricedTable {
   }
 }
 
-/// A sampled request for the ratio sort: P, I (both fit 64 bits when the
+/// A sampled request for the distributions: P, I (both fit 64 bits when the
 /// request has a gap), its row and its group.
 private struct Quad: Sendable {
   var p: UInt64
@@ -468,7 +470,7 @@ private struct GroupPass {
   var total = Summary()
 
   /// Whether each sampled request is kept as a ``Quad`` (its P, I, row and
-  /// group, for the ratio sort of up to four million), else only counted.
+  /// group, for the distributions of up to four million), else only counted.
   let withQuads: Bool
 
   init(grouper: Grouper, withQuads: Bool) {
