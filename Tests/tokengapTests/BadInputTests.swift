@@ -121,6 +121,41 @@ struct BadInputTests {
     #expect(fifo.status == 65, "named explicitly, the FIFO is skipped, not read (no blocking)")
   }
 
+  @Test(
+    "A walk's subdirectories walked side by side give one walk's files and skips, in its order; a directory two of them reach is walked in order"
+  )
+  func walkApart() throws {
+    func tree(linked: Bool) throws -> String {
+      let root = temporaryDirectory("walk")
+      for d in ["a", "b", "b/sub", "c", "d"] { mkdir(root + "/" + d, 0o755) }
+      for f in ["a/x.jsonl", "a/y.txt", "b/z.jsonl", "b/sub/w.jsonl", "top.jsonl"] {
+        try POSIXFiles.writeAtomically(Array("{}\n".utf8), to: root + "/" + f)
+      }
+      try POSIXFiles.writeAtomically(Array("notes".utf8), to: root + "/a/notes.md")
+      #expect(mkfifo(root + "/b/pipe.jsonl", 0o644) == 0)
+      #expect(symlink(root, root + "/d/back") == 0)
+      if linked { #expect(symlink(root + "/a", root + "/c/link") == 0) }
+      return root
+    }
+    // One walk pops the last directory pushed first: d (its link back to the
+    // root already entered), c, b (the FIFO), then a.
+    let apart = try tree(linked: false)
+    let found = Discovery.find([apart])
+    #expect(
+      found.files == ["a/x.jsonl", "a/y.txt", "b/sub/w.jsonl", "b/z.jsonl", "top.jsonl"].map { apart + "/" + $0 })
+    #expect(found.skipped.map(\.file) == [apart + "/d/back", apart + "/b/pipe.jsonl"])
+    #expect(found.passedOver == [".md": 1])
+    #expect(found.sizes[apart + "/b/z.jsonl"] == 3)
+    // c/link reaches a before a itself is popped: a is the one left out.
+    let linked = try tree(linked: true)
+    let both = Discovery.find([linked])
+    #expect(
+      both.files
+        == ["b/sub/w.jsonl", "b/z.jsonl", "c/link/x.jsonl", "c/link/y.txt", "top.jsonl"].map { linked + "/" + $0 })
+    #expect(both.skipped.map(\.file) == [linked + "/d/back", linked + "/b/pipe.jsonl", linked + "/a"])
+    #expect(both.skipped.last?.reason.contains("already visited") == true)
+  }
+
   @Test("Standard input is an input: '-o' onto the file it reads is refused with 74")
   func stdinNotOverwritten() async throws {
     let dir = temporaryDirectory("stdin")

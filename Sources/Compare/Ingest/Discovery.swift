@@ -1,4 +1,6 @@
+import Dispatch
 public import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -75,68 +77,119 @@ public struct Discovery: Sendable {
   private mutating func walk(_ root: String, _ visited: inout Set<[UInt64]>, _ since: Instant?) {
     var stack = [root]
     var found: [String] = []
-    while let dir = stack.popLast() {
-      // Each child is looked up from its directory's descriptor, not from
-      // the root again (a walk of a thousand files spent most of its time
-      // resolving their full paths).
-      guard let handle = opendir(POSIXFiles.cPath(dir)) else {
-        let why = errno
-        var st = stat()
-        guard stat(POSIXFiles.cPath(dir), &st) == 0 else { continue }
-        skipped.append(
-          .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(why))"))
-        continue
+    // The root first; then its subdirectories side by side, each walked
+    // whole on its own, when no directory is reached from two of them.
+    if let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
+    if stack.count >= 2, ParallelIngest.cores > 1, let parts = Self.walkApart(stack, visited, since) {
+      // Joined in the order one walk takes them: the last pushed first.
+      for part in parts.reversed() {
+        found += part.found
+        sizes.merge(part.discovery.sizes) { a, _ in a }
+        skipped += part.discovery.skipped
+        skippedByTime += part.discovery.skippedByTime
+        passedOver.merge(part.discovery.passedOver, uniquingKeysWith: +)
+        visited.formUnion(part.visited)
       }
-      defer { closedir(handle) }
-      let dfd = dirfd(handle)
+      stack = []
+    }
+    while let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
+    files += found.sorted()
+  }
+
+  /// One subdirectory's walk, done apart: what it found, and the
+  /// directories it entered (beyond those entered before it).
+  private struct Part: Sendable {
+    var discovery = Discovery()
+    var found: [String] = []
+    var visited = Set<[UInt64]>()
+  }
+
+  /// Walks each of `dirs` whole, side by side, each from the directories
+  /// entered so far; nil when two of them entered the same directory (a
+  /// link): one walk in order then tells which one saw it first.
+  private static func walkApart(_ dirs: [String], _ seed: Set<[UInt64]>, _ since: Instant?) -> [Part]? {
+    let parts = Mutex([Part?](repeating: nil, count: dirs.count))
+    DispatchQueue.concurrentPerform(iterations: dirs.count) { k in
+      var part = Part()
+      var visited = seed
+      var stack = [dirs[k]]
+      while let dir = stack.popLast() { part.discovery.visit(dir, &stack, &visited, since, &part.found) }
+      part.visited = visited.subtracting(seed)
+      parts.withLock { $0[k] = part }
+    }
+    let all = parts.withLock { $0.compactMap { $0 } }
+    guard all.count == dirs.count else { return nil }
+    var entered = Set<[UInt64]>()
+    for part in all {
+      for id in part.visited where !entered.insert(id).inserted { return nil }
+    }
+    return all
+  }
+
+  /// Lists one directory: its files into `found`, its subdirectories onto `stack`.
+  private mutating func visit(
+    _ dir: String, _ stack: inout [String], _ visited: inout Set<[UInt64]>, _ since: Instant?,
+    _ found: inout [String]
+  ) {
+    // Each child is looked up from its directory's descriptor, not from
+    // the root again (a walk of a thousand files spent most of its time
+    // resolving their full paths).
+    guard let handle = opendir(POSIXFiles.cPath(dir)) else {
+      let why = errno
       var st = stat()
-      guard fstat(dfd, &st) == 0 else { continue }
-      guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
+      guard stat(POSIXFiles.cPath(dir), &st) == 0 else { return }
+      skipped.append(
+        .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(why))"))
+      return
+    }
+    defer { closedir(handle) }
+    let dfd = dirfd(handle)
+    var st = stat()
+    guard fstat(dfd, &st) == 0 else { return }
+    guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
+      skipped.append(
+        .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
+      return
+    }
+    var children: [String] = []
+    while let entry = readdir(handle) {
+      // The name is read in place up to its NUL: readdir's record may end
+      // before the declared 256 bytes of d_name.
+      let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
+        let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
+        return POSIXFiles.fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
+      }
+      if name != "." && name != ".." { children.append(name) }
+    }
+    for name in children.sorted() {
+      let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+      var cs = stat()
+      guard fstatat(dfd, POSIXFiles.cPath(name), &cs, 0) == 0 else {
         skipped.append(
-          .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
+          .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
         continue
       }
-      var children: [String] = []
-      while let entry = readdir(handle) {
-        // The name is read in place up to its NUL: readdir's record may end
-        // before the declared 256 bytes of d_name.
-        let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
-          let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
-          return POSIXFiles.fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
-        }
-        if name != "." && name != ".." { children.append(name) }
-      }
-      for name in children.sorted() {
-        let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-        var cs = stat()
-        guard fstatat(dfd, POSIXFiles.cPath(name), &cs, 0) == 0 else {
-          skipped.append(
-            .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
+      switch cs.st_mode & S_IFMT {
+      case S_IFDIR:
+        stack.append(path)
+      case S_IFREG:
+        guard Discovery.isCandidate(name) else {
+          if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
           continue
         }
-        switch cs.st_mode & S_IFMT {
-        case S_IFDIR:
-          stack.append(path)
-        case S_IFREG:
-          guard Discovery.isCandidate(name) else {
-            if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
-            continue
-          }
-          if let since, WallClock.seconds(cs.st_mtim) * 1000 < since.millisecondsSinceEpoch {
-            skippedByTime += 1
-            continue
-          }
-          found.append(path)
-          sizes[path] = Int64(cs.st_size)
-        default:
-          if Discovery.isCandidate(name) {
-            skipped.append(
-              .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
-          }
+        if let since, WallClock.seconds(cs.st_mtim) * 1000 < since.millisecondsSinceEpoch {
+          skippedByTime += 1
+          continue
+        }
+        found.append(path)
+        sizes[path] = Int64(cs.st_size)
+      default:
+        if Discovery.isCandidate(name) {
+          skipped.append(
+            .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
         }
       }
     }
-    files += found.sorted()
   }
 
   /// File names a directory walk reads: JSON, JSON Lines, HAR, SSE and text
