@@ -100,6 +100,7 @@ public struct PricedTable: Sendable {
     var requests = 0
     var absorbed = 0
     var last: (ClassKey, UInt32)?
+    var before: (ClassKey, UInt32)?
     for i in 0..<table.count {
       let row = table.rows[i]
       if row.copies == 0 {
@@ -122,6 +123,9 @@ public struct PricedTable: Sendable {
       let id: UInt32
       if let last, last.0 == key {
         id = last.1
+      } else if let before, before.0 == key {
+        // Two classes taking turns (a session's model and its helper's).
+        id = before.1
       } else if let found = classIDs[key] {
         id = found
       } else {
@@ -136,7 +140,10 @@ public struct PricedTable: Sendable {
         classes.append(context.priceClass(of: row, in: table, model: model))
         classIDs[key] = id
       }
-      last = (key, id)
+      if last?.1 != id {
+        before = last
+        last = (key, id)
+      }
       rowClass.set(i, id)
     }
     self.table = table
