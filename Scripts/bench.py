@@ -184,8 +184,8 @@ def main():
     parallelism = 2 * one / two if two else 0
     # And how much the kernel's reading of the tree's files scales: cat of
     # every file at once against two cats of half the files each, at once
-    # (the copy from the page cache is a quarter of tokengap's reading;
-    # where it scales less than twice, so does any reader of these bytes).
+    # (the copy from the page cache is about a quarter of tokengap's
+    # reading: where it scales less than twice, the reading does too).
     listing = sorted(os.path.join(d, f) for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".jsonl"))
     lists = tempfile.mkdtemp()
     for name, part in (("all", listing), ("a", listing[0::2]), ("b", listing[1::2])):
@@ -264,7 +264,7 @@ def main():
           "",
           "Corpus: `Scripts/gen-corpus.py` seed 42, %.0f MB in %s files (log-normal sizes, a few files of tens of MB; 1–4 streaming copies per response; large tool results; progress lines with embedded subagent copies). Files in the page cache; %d alternating runs, medians; peak RSS is the largest of the runs." % (mb, files, a.runs),
           "",
-          "Parallelism available during the run: %.2f of 2 cores (two CPU-bound loops at once against one; `--jobs 2` cannot beat it). Reading the tree's files with two `cat`s at once (half the files each) was %.2fx as fast as with one (the kernel's copy from the page cache, a quarter of tokengap's reading, scales no better on this machine)." % (parallelism, read_scaling),
+          "Parallelism available during the run: %.2f of 2 cores (two CPU-bound loops at once against one; `--jobs 2` cannot beat it). Reading the tree's files with two `cat`s at once (half the files each) was %.2fx as fast as with one (the kernel's copy from the page cache, about a quarter of tokengap's reading, scales that much here: with the rest at 2×, the reading as a whole would reach about 1.85×)." % (parallelism, read_scaling),
           "", "## The main job", "",
           "| command | median wall (s) | MB/s | peak RSS (MB) | × wc -l |", "|---|---:|---:|---:|---:|"]
     for name, (w, r) in main.items():
