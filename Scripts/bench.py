@@ -264,7 +264,8 @@ def main():
           "",
           "Corpus: `Scripts/gen-corpus.py` seed 42, %.0f MB in %s files (log-normal sizes, a few files of tens of MB; 1–4 streaming copies per response; large tool results; progress lines with embedded subagent copies). Files in the page cache; %d alternating runs, medians; peak RSS is the largest of the runs." % (mb, files, a.runs),
           "",
-          "Parallelism available during the run: %.2f of 2 cores (two CPU-bound loops at once against one; `--jobs 2` cannot beat it). Reading the tree's files with two `cat`s at once (half the files each) was %.2fx as fast as with one (the kernel's copy from the page cache, about a quarter of tokengap's reading, scales that much here: with the rest at 2×, the reading as a whole would reach about 1.85×)." % (parallelism, read_scaling),
+          "Parallelism available during the run: %.2f of 2 cores (two CPU-bound loops at once against one; `--jobs 2` cannot beat it). Reading the tree's files with two `cat`s at once (half the files each) was %.2fx as fast as with one (the kernel's copy from the page cache, about a quarter of tokengap's reading, scales that much here: with the rest at 2×, the reading as a whole would reach about %.2f×)." % (
+              parallelism, read_scaling, 1 / (0.25 / read_scaling + 0.75 / 2)),
           "", "## The main job", "",
           "| command | median wall (s) | MB/s | peak RSS (MB) | × wc -l |", "|---|---:|---:|---:|---:|"]
     for name, (w, r) in main.items():
