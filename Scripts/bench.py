@@ -191,7 +191,7 @@ def main():
     for name, part in (("all", listing), ("a", listing[0::2]), ("b", listing[1::2])):
         with open(os.path.join(lists, name), "w") as f:
             f.write("\0".join(part))
-    cat = "xargs -0 -a %s cat"
+    cat = "xargs -0 -a %s cat > /dev/null"
     read_one = [timed(cat % os.path.join(lists, "all"))[0] for _ in range(5)]
     read_two = [timed("(%s) & (%s); wait" % (cat % os.path.join(lists, "a"), cat % os.path.join(lists, "b")))[0]
                 for _ in range(5)]
