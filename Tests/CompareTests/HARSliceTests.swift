@@ -74,6 +74,43 @@ struct HARSliceTests {
     }
   }
 
+  /// Entry `k` of `count`: three prompts taking turns through the whole
+  /// file, every fourth entry a count_tokens call, the clock shuffled (a
+  /// call may come after its messages call in the file and before it in
+  /// time, or in another slice), so each prompt's calls are taken across
+  /// every slice.
+  func shuffledEntry(_ k: Int, of count: Int) -> String {
+    let prompt = #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"p\#(k % 3)"}]}"#
+    let second = k * 37 % count
+    let time =
+      "2026-10-20T1\(second / 3600):\(second / 60 % 60 < 10 ? "0" : "")\(second / 60 % 60):"
+      + "\(second % 60 < 10 ? "0" : "")\(second % 60).000Z"
+    let countTokens = k % 4 == 0
+    let response =
+      countTokens
+      ? #"{"input_tokens":\#(1_000 + k)}"#
+      : #"{"id":"msg_\#(k)","model":"claude-sonnet-4-5","usage":{"input_tokens":\#(k),"output_tokens":1}}"#
+    return #"{"startedDateTime":"\#(time)","request":{"method":"POST","#
+      + #""url":"https://api.anthropic.com/v1/messages\#(countTokens ? "/count_tokens" : "")","#
+      + #""postData":{"text":\#(quoted(prompt))}},"#
+      + #""response":{"status":200,"headers":[],"content":{"text":\#(quoted(response))}}}"#
+  }
+
+  @Test("Prompts repeated through the file, clocks shuffled: each call goes to the same request sliced")
+  func shuffled() {
+    // 211 entries: 53 count_tokens calls for 158 messages calls.
+    let count = 211
+    let text = #"{"log":{"entries":["# + (0..<count).map { shuffledEntry($0, of: count) }.joined(separator: ",") + "]}}"
+    let bytes = Array(text.utf8)
+    let one = read(bytes, name: "shuffled.har", sliced: false)
+    // Not vacuous: most calls pair, and not each with the entry after it.
+    #expect(one.ledger.countTokensCalls == 53)
+    #expect(one.ledger.countTokensPaired > 40)
+    let sliced = read(bytes, name: "shuffled.har", sliced: true)
+    #expect(sliced.csv == one.csv)
+    #expect(sliced.ledger == one.ledger)
+  }
+
   @Test("A document that is no HAR, or breaks inside an entry, fails the same way sliced")
   func broken() {
     let good = (0..<20).map(entry)

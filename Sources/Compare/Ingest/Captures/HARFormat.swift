@@ -158,32 +158,65 @@ extension CaptureReader {
       }
     }
 
-    /// Takes in the entries `other` read after this stream's (a slice of
-    /// the same file read side by side): the result is what one stream
-    /// reading both slices in order would hold.
-    mutating func append(_ other: HARStream) {
-      for (key, group) in other.groups {
-        groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
-      }
-      values += other.values
-      records += other.records
-      keys += other.keys
-      index = other.index
-    }
+    /// The records read so far.
+    var recordCount: Int { records.count }
 
     /// The records, each paired with the latest count_tokens call of the
     /// same prompt made no later than it.
     mutating func finish(ledger: inout Ledger) -> [RawUsage] {
       if !groups.isEmpty {
-        for k in records.indices {
-          if let key = keys[k], let best = groups[key]?.takeLatest(notAfter: records[k].time) {
-            records[k].measured = values[best]
-            ledger.countTokensPaired += 1
-          }
+        for k in records.indices where Self.pair(&records[k], keys[k], &groups, values) {
+          ledger.countTokensPaired += 1
         }
       }
       keys = []
       return records
+    }
+
+    /// Streams that read consecutive slices of one file side by side,
+    /// finished as one stream reading the slices in order would be: each
+    /// record, paired, goes to `body` in file order. The records are moved
+    /// out of the slices, not copied (nor are the slices joined first), and
+    /// each slice's storage is freed once its records are handed over.
+    /// Returns the count_tokens calls paired.
+    static func finish(_ parts: inout [HARStream], _ body: (consuming RawUsage) -> Void) -> Int {
+      // The count_tokens calls of all the slices, numbered in file order.
+      var groups: [SHA256.Digest: CountGroup] = [:]
+      var values: [Int64] = []
+      for p in parts.indices {
+        for (key, group) in parts[p].groups {
+          groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
+        }
+        values += parts[p].values
+        parts[p].groups = [:]
+        parts[p].values = []
+      }
+      var paired = 0
+      for p in parts.indices {
+        let keys = parts[p].keys
+        parts[p].keys = []
+        parts[p].records.withUnsafeMutableBufferPointer { records in
+          for k in records.indices {
+            // Moved out, a blank left in its place (the array still owns k).
+            var r = records.moveElement(from: k)
+            records.initializeElement(at: k, to: RawUsage())
+            if !groups.isEmpty, k < keys.count, pair(&r, keys[k], &groups, values) { paired += 1 }
+            body(r)
+          }
+        }
+        parts[p].records = []
+      }
+      return paired
+    }
+
+    /// Pairs a record with the latest unused count_tokens call of its
+    /// prompt (`key`) made no later than it; false when none qualifies.
+    private static func pair(
+      _ r: inout RawUsage, _ key: SHA256.Digest?, _ groups: inout [SHA256.Digest: CountGroup], _ values: [Int64]
+    ) -> Bool {
+      guard let key, let best = groups[key]?.takeLatest(notAfter: r.time) else { return false }
+      r.measured = values[best]
+      return true
     }
   }
 
