@@ -764,7 +764,8 @@ extension FileIngest {
     guard let ranges = try? JSONParser.harEntryRanges(bytes) else { return false }
     // Entries are read in slices side by side, each into its own stream and
     // ledger, joined in order: what one pass in order would give.
-    let slices = ranges.count >= options.harSliceEntries ? max(2, min(ParallelIngest.cores, 4)) : 1
+    let sliceSize = max(1, options.harSliceSize)
+    let slices = ranges.count >= options.harSliceEntries ? max(2, (ranges.count + sliceSize - 1) / sliceSize) : 1
     let size = (ranges.count + slices - 1) / slices
     let parts = Mutex([(CaptureReader.HARStream, Ledger)?](repeating: nil, count: slices))
     let shared = UnsafeSendable(bytes)
