@@ -809,7 +809,7 @@ extension FileIngest {
     }
     var first = true
     let paired = CaptureReader.HARStream.finish(&streams) { raw in
-      accept(raw, 1, line: first ? \.usageLines : nil)
+      accept(consume raw, 1, line: first ? \.usageLines : nil)
       first = false
     }
     partial.ledger.countTokensPaired += paired

@@ -201,7 +201,7 @@ extension CaptureReader {
             var r = records.moveElement(from: k)
             records.initializeElement(at: k, to: RawUsage())
             if !groups.isEmpty, k < keys.count, pair(&r, keys[k], &groups, values) { paired += 1 }
-            body(r)
+            body(consume r)
           }
         }
         parts[p].records = []
