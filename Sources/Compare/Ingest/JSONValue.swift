@@ -151,20 +151,7 @@ package struct JSONParser {
       let c = base[i]
       if c == UInt8(ascii: "\"") {
         i += 1
-        while true {
-          guard i < n, let q = memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) else {
-            throw JSONError(offset: n, reason: "unterminated string")
-          }
-          let at = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
-          var k = at - 1
-          var slashes = 0
-          while k >= i, base[k] == UInt8(ascii: "\\") {
-            slashes += 1
-            k -= 1
-          }
-          i = at + 1
-          if slashes % 2 == 0 { break }
-        }
+        try skimString(base, n)
         if depth == 0 { return }
         continue
       }
@@ -182,6 +169,36 @@ package struct JSONParser {
       i += 1
     }
     if depth > 0 { throw JSONError(offset: n, reason: "unexpected end") }
+  }
+
+  /// Steps past the rest of a string whose opening quote was read: to just
+  /// after the first quote no backslash escapes (a backslash escapes the
+  /// byte after it). Eight bytes are looked at a time while none is a quote
+  /// or a backslash: the strings of a capture (bodies of JSON written as
+  /// JSON text) are long, their escaped quotes every few bytes.
+  private mutating func skimString(_ base: UnsafePointer<UInt8>, _ n: Int) throws(JSONError) {
+    // The lowest set bit of this marks the first zero byte of `v` (bits
+    // above it may be set by the borrow).
+    func zeroBytes(_ v: UInt64) -> UInt64 { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 }
+    while true {
+      while i + 8 <= n {
+        let x = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+        let special = zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+        if special != 0 {
+          i += special.trailingZeroBitCount >> 3
+          break
+        }
+        i += 8
+      }
+      guard i < n else { throw JSONError(offset: n, reason: "unterminated string") }
+      let c = base[i]
+      if c == UInt8(ascii: "\"") {
+        i += 1
+        return
+      }
+      // A backslash and the byte it escapes; any other byte alone.
+      i += c == UInt8(ascii: "\\") ? 2 : 1
+    }
   }
 
   /// The walk of ``forEachHAREntry(_:maxDepth:_:)``: `element` reads each entry.
