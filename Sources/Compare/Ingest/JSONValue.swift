@@ -343,9 +343,14 @@ package struct JSONParser {
     var stack: [Frame] = []
     var values: [JSONValue] = []
     var keys: [String] = []
-    stack.reserveCapacity(8)
-    values.reserveCapacity(32)
-    keys.reserveCapacity(32)
+    // The stacks are made when the first container opens: a string or a
+    // number (a field read on its own) takes no allocation.
+    func reserve() {
+      guard stack.capacity == 0 else { return }
+      stack.reserveCapacity(8)
+      values.reserveCapacity(32)
+      keys.reserveCapacity(32)
+    }
     while true {
       skipSpace()
       guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
@@ -360,6 +365,7 @@ package struct JSONParser {
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
           let key = try parseKey()
+          reserve()
           stack.append(Frame(isObject: true, values: values.count, keys: keys.count))
           keys.append(key)
           continue
@@ -372,6 +378,7 @@ package struct JSONParser {
           value = .array([])
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
+          reserve()
           stack.append(Frame(isObject: false, values: values.count, keys: keys.count))
           continue
         }
