@@ -775,7 +775,8 @@ extension FileIngest {
       part.index = k * size
       var partLedger = Ledger()
       for r in ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)] {
-        guard let entry = try? JSONParser.parse(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
+        guard
+          let entry = try? JSONParser.harEntry(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
         else {
           failed.withLock { $0 = true }
           return

@@ -254,6 +254,141 @@ package struct JSONParser {
     return true
   }
 
+  /// A HAR entry's fields (``HAREntry``) read from its bytes, which are
+  /// validated as ``parse(_:maxDepth:)`` validates them (the same bytes fail
+  /// both ways): the fields are those ``HAREntry/init(_:)`` takes from the
+  /// parsed entry. Only the objects and lists on the way to a field are
+  /// walked; every other value is parsed as a whole parse would parse it,
+  /// and dropped, so an entry is never held as a tree.
+  package static func harEntry(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000) throws(JSONError)
+    -> HAREntry
+  {
+    var p = JSONParser(bytes, maxDepth: maxDepth)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
+    var e = HAREntry()
+    if try p.enter(UInt8(ascii: "{"), enclosing: 0) {
+      // A member written twice: the last one read gives the field.
+      try p.members(depth: 1) { (p, key) throws(JSONError) in
+        switch key {
+        case "request": try p.harRequest(into: &e)
+        case "response": try p.harResponse(into: &e)
+        case "startedDateTime": e.started = CaptureReader.time(try p.value(enclosing: 1))
+        case "time": e.elapsed = CaptureReader.milliseconds(try p.value(enclosing: 1))
+        default: try p.skip(depth: 1)
+        }
+      }
+    } else {
+      try p.skip(depth: 0)
+    }
+    p.skipSpace()
+    if p.i != bytes.count { throw JSONError(offset: p.i, reason: "trailing data") }
+    return e
+  }
+
+  /// An entry's `request`: its `url` and `postData.text`.
+  private mutating func harRequest(into e: inout HAREntry) throws(JSONError) {
+    e.url = nil
+    e.requestText = nil
+    guard try enter(UInt8(ascii: "{"), enclosing: 1) else { return try skip(depth: 1) }
+    try members(depth: 2) { (p, key) throws(JSONError) in
+      switch key {
+      case "url": e.url = try p.value(enclosing: 2).string
+      case "postData":
+        e.requestText = nil
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 2) else { return try p.skip(depth: 2) }
+        try p.members(depth: 3) { (p, key) throws(JSONError) in
+          if key == "text" { e.requestText = try p.value(enclosing: 3).string } else { try p.skip(depth: 3) }
+        }
+      default: try p.skip(depth: 2)
+      }
+    }
+  }
+
+  /// An entry's `response`: its `status`, `headers` and `content`.
+  private mutating func harResponse(into e: inout HAREntry) throws(JSONError) {
+    e.status = nil
+    e.headers = []
+    e.text = nil
+    e.encoding = nil
+    e.mimeType = nil
+    guard try enter(UInt8(ascii: "{"), enclosing: 1) else { return try skip(depth: 1) }
+    try members(depth: 2) { (p, key) throws(JSONError) in
+      switch key {
+      case "status": e.status = try p.value(enclosing: 2).int64
+      case "headers": e.headers = try p.harHeaders()
+      case "content":
+        e.text = nil
+        e.encoding = nil
+        e.mimeType = nil
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 2) else { return try p.skip(depth: 2) }
+        try p.members(depth: 3) { (p, key) throws(JSONError) in
+          switch key {
+          case "text": e.text = try p.value(enclosing: 3).string
+          case "encoding": e.encoding = try p.value(enclosing: 3).string
+          case "mimeType": e.mimeType = try p.value(enclosing: 3).string
+          default: try p.skip(depth: 3)
+          }
+        }
+      default: try p.skip(depth: 2)
+      }
+    }
+  }
+
+  /// A response's `headers` as ``CaptureReader/headerPairs(_:)`` reads
+  /// them: a list of `{name, value}` objects, or an object of names to a
+  /// value (or to a list, whose first value is taken).
+  private mutating func harHeaders() throws(JSONError) -> [(String, String)] {
+    var pairs: [(String, String)] = []
+    if try enter(UInt8(ascii: "["), enclosing: 2) {
+      pairs.reserveCapacity(8)
+      try elements { (p) throws(JSONError) in
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 3) else { return try p.skip(depth: 3) }
+        var name: String?
+        var value: String?
+        try p.members(depth: 4) { (p, key) throws(JSONError) in
+          switch key {
+          case "name": name = try p.value(enclosing: 4).string
+          case "value": value = try p.value(enclosing: 4).string
+          default: try p.skip(depth: 4)
+          }
+        }
+        if let name, let value { pairs.append((name, value)) }
+      }
+    } else if try enter(UInt8(ascii: "{"), enclosing: 2) {
+      try members(depth: 3) { (p, key) throws(JSONError) in
+        let v = try p.value(enclosing: 3)
+        if let pair = v.string.map({ (key, $0) }) ?? v.array?.first?.string.map({ (key, $0) }) { pairs.append(pair) }
+      }
+    } else {
+      try skip(depth: 2)
+    }
+    return pairs
+  }
+
+  /// Steps into an object or a list (opening with `bracket`) as
+  /// ``parseValue()`` would with `enclosing` containers open around it: one
+  /// that is not empty fails past the depth limit. False (nothing consumed
+  /// but white space) when the value is something else; ``members(depth:_:)``
+  /// or ``elements(_:)`` then reads what it holds.
+  private mutating func enter(_ bracket: UInt8, enclosing: Int) throws(JSONError) -> Bool {
+    skipSpace()
+    guard i < bytes.count, bytes[i] == bracket else { return false }
+    i += 1
+    skipSpace()
+    // `}` and `]` follow `{` and `[` two code points on.
+    if i < bytes.count, bytes[i] == bracket &+ 2 { return true }
+    if enclosing >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
+    return true
+  }
+
+  /// Parses one value with `enclosing` containers open around it (the depth limit counts them).
+  private mutating func value(enclosing: Int) throws(JSONError) -> JSONValue {
+    let budget = maxDepth
+    maxDepth = budget - enclosing
+    defer { maxDepth = budget }
+    return try parseValue()
+  }
+
   /// Parses and drops one value inside a container at nesting `depth`.
   private mutating func skip(depth: Int) throws(JSONError) {
     let budget = maxDepth

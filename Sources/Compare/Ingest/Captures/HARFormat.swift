@@ -1,4 +1,4 @@
-import EstimateModel
+package import EstimateModel
 
 /// HAR 1.2 (browsers, mitmproxy, Charles): `log.entries`.
 struct HARFormat: CaptureFormat {
@@ -57,17 +57,21 @@ extension CaptureReader {
     }
 
     mutating func add(_ e: JSONValue, ledger: inout Ledger) {
+      add(HAREntry(e), ledger: &ledger)
+    }
+
+    /// Reads one entry: its records, and (a count_tokens call) its count.
+    mutating func add(_ e: HAREntry, ledger: inout Ledger) {
       defer { index += 1 }
-      guard let call = CaptureReader.harCall(e) else { return }
+      guard let call = CaptureReader.harCall(url: e.url, started: e.started, status: e.status) else { return }
       if call.countTokens, (200..<300).contains(call.status) || call.status == 0,
-        let value = CaptureReader.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?[
-          "input_tokens"]?.int64,
-        let request = CaptureReader.requestBody(e)
+        let value = e.body.flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?.int64,
+        let request = e.request
       {
         groups[CaptureReader.promptDigest(request), default: CountGroup()].append(index: values.count, time: call.time)
         values.append(value)
       }
-      let headers = reader.headerPairs(e["response"]?["headers"])
+      let headers = e.headers
       if call.status == 429 {
         ledger.responses429 += 1
         if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({
@@ -91,9 +95,7 @@ extension CaptureReader {
       }
       let contentType = headers.first(where: { lowercasedName($0.0) == "content-type" })?.1 ?? ""
       if lowercasedName(contentType).hasPrefix("application/vnd.amazon.eventstream")
-        || (e["response"]?["content"]?["mimeType"]?.string).map({
-          lowercasedName($0).hasPrefix("application/vnd.amazon.eventstream")
-        }) == true
+        || e.mimeType.map({ lowercasedName($0).hasPrefix("application/vnd.amazon.eventstream") }) == true
       {
         unreadable("Bedrock event-stream body (application/vnd.amazon.eventstream) not supported")
         return
@@ -104,18 +106,15 @@ extension CaptureReader {
         unreadable("compressed body (content-encoding: \(encoding)) not supported")
         return
       }
-      guard let body = CaptureReader.content(e["response"]?["content"]) else {
-        let content = e["response"]?["content"]
-        unreadable(
-          content?["text"]?.string == nil
-            ? "no response body recorded" : "the response body is not valid base64")
+      guard let body = e.body else {
+        unreadable(e.text == nil ? "no response body recorded" : "the response body is not valid base64")
         return
       }
       // The request is parsed only when needed (for pairing, or for a
       // missing model), and then once: nil until then, .some(nil) when it is no JSON.
       var request: JSONValue??
       func requestBody() -> JSONValue? {
-        if request == nil { request = .some(CaptureReader.requestBody(e)) }
+        if request == nil { request = .some(e.request) }
         return request ?? nil
       }
       var key: SHA256.Digest??  // the same, for the request's prompt digest
@@ -149,9 +148,9 @@ extension CaptureReader {
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         r.maxTokens =
           (request.map { $0?["max_tokens"]?.int64 }
-          ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
+          ?? e.requestText.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
           .flatMap { $0 >= 0 ? $0 : nil }
-        r.durationMs = CaptureReader.milliseconds(e["time"])
+        r.durationMs = e.elapsed
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptDigest)) }
         records.append(r)
         keys.append(key ?? nil)
@@ -243,10 +242,17 @@ extension CaptureReader {
   /// endpoint and the model its URL names (Bedrock and Vertex); nil for any
   /// other URL.
   static func harCall(_ e: JSONValue) -> HARCall? {
-    guard let url = e["request"]?["url"]?.string else { return nil }
+    harCall(
+      url: e["request"]?["url"]?.string, started: e["startedDateTime"].flatMap(Self.time),
+      status: e["response"]?["status"]?.int64)
+  }
+
+  /// ``harCall(_:)`` from the entry's `request.url`, `startedDateTime` and
+  /// `response.status` (0 when absent).
+  static func harCall(url: String?, started time: Instant?, status: Int64?) -> HARCall? {
+    guard let url else { return nil }
     let path = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
-    let time = e["startedDateTime"].flatMap(Self.time)
-    let status = e["response"]?["status"]?.int64 ?? 0
+    let status = status ?? 0
     let countTokens = path.hasSuffix("/v1/messages/count_tokens")
     if countTokens || path.hasSuffix("/v1/messages") {
       return HARCall(countTokens: countTokens, time: time, status: status, endpoint: .messages, model: nil)
@@ -349,11 +355,6 @@ extension CaptureReader {
     }
   }
 
-  /// A HAR entry's request body, parsed.
-  static func requestBody(_ e: JSONValue) -> JSONValue? {
-    e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
-  }
-
   /// The integer value of a key of a JSON object's top level, found without
   /// building the document (a request body can be a whole prompt); nil when
   /// the key is absent there or its value is not a plain integer.
@@ -406,8 +407,13 @@ extension CaptureReader {
 
   /// A HAR `content`: text, base64-decoded when so encoded.
   static func content(_ c: JSONValue?) -> String? {
-    guard let text = c?["text"]?.string else { return nil }
-    if c?["encoding"]?.string == "base64" {
+    content(text: c?["text"]?.string, encoding: c?["encoding"]?.string)
+  }
+
+  /// A HAR `content`'s `text` and `encoding`: the text, base64-decoded when so encoded.
+  static func content(text: String?, encoding: String?) -> String? {
+    guard let text else { return nil }
+    if encoding == "base64" {
       return Base64.decode(text).map { String(decoding: $0, as: UTF8.self) }
     }
     return text
@@ -591,6 +597,60 @@ extension SHA256: CanonicalJSONSink {
         update(digits[Int(c & 0xF)])
       }
     }
+  }
+}
+
+/// What reading a HAR entry looks at, taken from the entry: each field is
+/// the value the parsed entry gives (`e["request"]?["url"]?.string`, …), so
+/// a member written twice gives its last value, and one of another type
+/// none. ``JSONParser/harEntry(_:maxDepth:)`` takes them from the entry's
+/// bytes without building the entry.
+package struct HAREntry: Equatable, Sendable {
+  /// `request.url`, when a string.
+  package var url: String?
+  /// `startedDateTime`: RFC 3339 text or milliseconds (``CaptureReader/time(_:)``).
+  package var started: Instant?
+  /// `response.status`, when an integer.
+  package var status: Int64?
+  /// `time`, the elapsed milliseconds, rounded (``CaptureReader/milliseconds(_:)``).
+  package var elapsed: Int64?
+  /// `request.postData.text`, when a string.
+  package var requestText: String?
+  /// `response.headers` as name and value pairs (``CaptureReader/headerPairs(_:)``).
+  package var headers: [(String, String)] = []
+  /// `response.content`'s `text`, `encoding` and `mimeType`, when strings.
+  package var text: String?
+  package var encoding: String?
+  package var mimeType: String?
+
+  package init() {}
+
+  /// The fields of a parsed entry.
+  package init(_ e: JSONValue) {
+    let request = e["request"]
+    let response = e["response"]
+    let content = response?["content"]
+    url = request?["url"]?.string
+    started = e["startedDateTime"].flatMap(CaptureReader.time)
+    status = response?["status"]?.int64
+    elapsed = CaptureReader.milliseconds(e["time"])
+    requestText = request?["postData"]?["text"]?.string
+    headers = CaptureReader.headerPairs(response?["headers"])
+    text = content?["text"]?.string
+    encoding = content?["encoding"]?.string
+    mimeType = content?["mimeType"]?.string
+  }
+
+  /// The response body: the content's text, base64-decoded when so encoded.
+  var body: String? { CaptureReader.content(text: text, encoding: encoding) }
+
+  /// The request body, parsed.
+  var request: JSONValue? { requestText.flatMap { try? JSONParser.parse($0) } }
+
+  package static func == (a: HAREntry, b: HAREntry) -> Bool {
+    a.url == b.url && a.started == b.started && a.status == b.status && a.elapsed == b.elapsed
+      && a.requestText == b.requestText && a.text == b.text && a.encoding == b.encoding && a.mimeType == b.mimeType
+      && a.headers.count == b.headers.count && zip(a.headers, b.headers).allSatisfy { $0 == $1 }
   }
 }
 
