@@ -462,7 +462,11 @@ extension CaptureReader {
       out.write(key)
       out.write("=")
       if let value = request[key] {
-        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &out)
+        if key == "model" {
+          canonicalJSON(value, into: &out)
+        } else {
+          canonicalJSONWithoutCacheControl(value, into: &out)
+        }
       } else {
         out.write("null")
       }
@@ -470,25 +474,31 @@ extension CaptureReader {
     }
   }
 
-  /// `v` without the `cache_control` of its blocks: the members of the
+  /// Appends the canonical JSON of `v` without the `cache_control` of its
+  /// blocks, as it is read (no copy of `v` is made): the members of the
   /// objects in a list (system and content blocks, tools), of a message's
   /// `content` list, and of the `content` of a tool result within it.
   /// Anything else, a tool's input included, is kept as written.
-  static func withoutCacheControl(_ v: JSONValue, blocks: Bool) -> JSONValue {
-    guard blocks else { return v }
+  static func canonicalJSONWithoutCacheControl<Sink: CanonicalJSONSink>(_ v: JSONValue, into out: inout Sink) {
     switch v {
     case .array(let items):
-      return .array(items.map { withoutCacheControl($0, blocks: true) })
+      out.write("[")
+      for (n, item) in items.enumerated() {
+        if n > 0 { out.write(",") }
+        canonicalJSONWithoutCacheControl(item, into: &out)
+      }
+      out.write("]")
     case .object(let members):
-      // A block (or a message): drop its breakpoint; descend into `content` only.
-      return .object(
-        members.compactMap { (k, value) in
-          if k == "cache_control" { return nil }
-          if k == "content", case .array = value { return (k, withoutCacheControl(value, blocks: true)) }
-          return (k, value)
-        })
+      // A block (or a message): its breakpoint dropped; a `content` list stripped in turn.
+      writeObject(members, dropping: "cache_control", into: &out) { key, value, out in
+        if key == "content", case .array = value {
+          canonicalJSONWithoutCacheControl(value, into: &out)
+        } else {
+          canonicalJSON(value, into: &out)
+        }
+      }
     default:
-      return v
+      canonicalJSON(v, into: &out)
     }
   }
 
@@ -504,23 +514,7 @@ extension CaptureReader {
   static func canonicalJSON<Sink: CanonicalJSONSink>(_ v: JSONValue, into out: inout Sink) {
     switch v {
     case .object(let members):
-      // Members by key, equal keys in document order: each run of equal
-      // keys is written once, with its first spelling and its last value.
-      let order = members.indices.sorted {
-        members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1)
-      }
-      out.write("{")
-      var n = 0
-      while n < order.count {
-        var last = n
-        while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
-        if n > 0 { out.write(",") }
-        out.writeQuoted(members[order[n]].0)
-        out.write(":")
-        canonicalJSON(members[order[last]].1, into: &out)
-        n = last + 1
-      }
-      out.write("}")
+      writeObject(members, into: &out) { _, value, out in canonicalJSON(value, into: &out) }
     case .array(let items):
       out.write("[")
       for (n, item) in items.enumerated() {
@@ -533,6 +527,33 @@ extension CaptureReader {
     case .bool(let b): out.write(b ? "true" : "false")
     case .null: out.write("null")
     }
+  }
+}
+
+extension CaptureReader {
+  /// Appends an object's members by key, equal keys in document order:
+  /// each run of equal keys is written once, with its first spelling and
+  /// its last value (`value` writes it, given the last member's key).
+  /// Members keyed `dropping` are left out.
+  fileprivate static func writeObject<Sink: CanonicalJSONSink>(
+    _ members: [(String, JSONValue)], dropping dropped: String? = nil, into out: inout Sink,
+    value: (String, JSONValue, inout Sink) -> Void
+  ) {
+    var order = Array(members.indices)
+    if let dropped { order.removeAll { members[$0].0 == dropped } }
+    order.sort { members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1) }
+    out.write("{")
+    var n = 0
+    while n < order.count {
+      var last = n
+      while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
+      if n > 0 { out.write(",") }
+      out.writeQuoted(members[order[n]].0)
+      out.write(":")
+      value(members[order[last]].0, members[order[last]].1, &out)
+      n = last + 1
+    }
+    out.write("}")
   }
 }
 
