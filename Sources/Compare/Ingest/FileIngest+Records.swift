@@ -774,7 +774,9 @@ extension FileIngest {
       var part = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
       part.index = k * size
       var partLedger = Ledger()
-      for r in ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)] {
+      let slice = ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)]
+      part.reserve(entries: slice.count)
+      for r in slice {
         guard
           let entry = try? JSONParser.harEntry(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
         else {

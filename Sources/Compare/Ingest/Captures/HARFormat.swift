@@ -160,6 +160,13 @@ extension CaptureReader {
     /// The records read so far.
     var recordCount: Int { records.count }
 
+    /// Room for the records of `entries` more entries (one each, as most
+    /// give), made at once rather than by doubling as they come.
+    mutating func reserve(entries: Int) {
+      records.reserveCapacity(records.count + entries)
+      keys.reserveCapacity(keys.count + entries)
+    }
+
     /// The records, each paired with the latest count_tokens call of the
     /// same prompt made no later than it.
     mutating func finish(ledger: inout Ledger) -> [RawUsage] {
