@@ -383,3 +383,18 @@ struct ManyCopiesTests {
     #expect(outputs.filter { $0 == 100 }.count == n)
   }
 }
+
+@Suite("Large read buffers")
+struct ReadBufferTests {
+  @Test("Asking for huge pages leaves a buffer's bytes as they are, whatever its size and alignment")
+  func hugePages() {
+    for (size, offset) in [(0, 0), (100, 3), (5 << 20, 4_097), (9 << 20, 1)] {
+      var bytes = [UInt8](repeating: 0, count: size + offset)
+      for k in bytes.indices { bytes[k] = UInt8(truncatingIfNeeded: k &* 31 &+ 7) }
+      bytes.withUnsafeMutableBufferPointer { all in
+        FileIngest.adviseHugePages(UnsafeMutableBufferPointer(rebasing: all[offset...]))
+      }
+      #expect(bytes.indices.allSatisfy { bytes[$0] == UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }, "\(size)")
+    }
+  }
+}
