@@ -7,6 +7,8 @@ enum Tokengap {
     var out: any TextSink = FileDescriptorSink(fd: 1)
     var err: any TextSink = FileDescriptorSink(fd: 2)
     let arguments = Array(CommandLine.arguments.dropFirst())
+    // The process exits right after the command: what it loaded is not freed first.
+    ExitKeep.process.enable()
     let status = await run(arguments, output: &out, errors: &err)
     terminate(status)
   }

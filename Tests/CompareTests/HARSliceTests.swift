@@ -8,10 +8,12 @@ import Testing
 @Suite("A HAR read in slices agrees with one read in order")
 struct HARSliceTests {
   /// The request CSV and the ledger of `bytes` read as `name`, in slices
-  /// (every HAR is sliced) or in one pass.
-  func read(_ bytes: [UInt8], name: String, sliced: Bool) -> (csv: String, ledger: Ledger) {
+  /// (every HAR is sliced; `sliceSize` entries a slice at most, and at
+  /// least two slices) or in one pass.
+  func read(_ bytes: [UInt8], name: String, sliced: Bool, sliceSize: Int = 4_096) -> (csv: String, ledger: Ledger) {
     var options = IngestOptions(catalog: testCatalog)
     options.harSliceEntries = sliced ? 1 : Int.max
+    options.harSliceSize = sliceSize
     var ingest = FileIngest(options: options)
     var analyzer = Analyzer()
     analyzer.add(ingest.ingest(bytes: bytes, name: name))
@@ -61,9 +63,12 @@ struct HARSliceTests {
       let text = #"{"log":{"version":"1.2","entries":["# + (0..<count).map(entry).joined(separator: ",") + "]}}"
       let bytes = Array(text.utf8)
       let one = read(bytes, name: "gen.har", sliced: false)
-      let sliced = read(bytes, name: "gen.har", sliced: true)
-      #expect(sliced.csv == one.csv, "\(count) entries")
-      #expect(sliced.ledger == one.ledger, "\(count) entries")
+      // Two slices, then many: a slice of one entry, of two, of seven.
+      for size in [4_096, 1, 2, 7] {
+        let sliced = read(bytes, name: "gen.har", sliced: true, sliceSize: size)
+        #expect(sliced.csv == one.csv, "\(count) entries, slices of \(size)")
+        #expect(sliced.ledger == one.ledger, "\(count) entries, slices of \(size)")
+      }
       if count == 301 {
         // The case is not vacuous: calls were paired, 429s and problems counted.
         #expect(one.ledger.countTokensPaired > 40)
@@ -71,6 +76,45 @@ struct HARSliceTests {
         #expect(one.ledger.retryAfterSeconds.count == 24)
         #expect(one.ledger.problems.count > 10)
       }
+    }
+  }
+
+  /// Entry `k` of `count`: three prompts taking turns through the whole
+  /// file, every fourth entry a count_tokens call, the clock shuffled (a
+  /// call may come after its messages call in the file and before it in
+  /// time, or in another slice), so each prompt's calls are taken across
+  /// every slice.
+  func shuffledEntry(_ k: Int, of count: Int) -> String {
+    let prompt = #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"p\#(k % 3)"}]}"#
+    let second = k * 37 % count
+    let time =
+      "2026-10-20T1\(second / 3600):\(second / 60 % 60 < 10 ? "0" : "")\(second / 60 % 60):"
+      + "\(second % 60 < 10 ? "0" : "")\(second % 60).000Z"
+    let countTokens = k % 4 == 0
+    let response =
+      countTokens
+      ? #"{"input_tokens":\#(1_000 + k)}"#
+      : #"{"id":"msg_\#(k)","model":"claude-sonnet-4-5","usage":{"input_tokens":\#(k),"output_tokens":1}}"#
+    return #"{"startedDateTime":"\#(time)","request":{"method":"POST","#
+      + #""url":"https://api.anthropic.com/v1/messages\#(countTokens ? "/count_tokens" : "")","#
+      + #""postData":{"text":\#(quoted(prompt))}},"#
+      + #""response":{"status":200,"headers":[],"content":{"text":\#(quoted(response))}}}"#
+  }
+
+  @Test("Prompts repeated through the file, clocks shuffled: each call goes to the same request sliced")
+  func shuffled() {
+    // 211 entries: 53 count_tokens calls for 158 messages calls.
+    let count = 211
+    let text = #"{"log":{"entries":["# + (0..<count).map { shuffledEntry($0, of: count) }.joined(separator: ",") + "]}}"
+    let bytes = Array(text.utf8)
+    let one = read(bytes, name: "shuffled.har", sliced: false)
+    // Not vacuous: most calls pair, and not each with the entry after it.
+    #expect(one.ledger.countTokensCalls == 53)
+    #expect(one.ledger.countTokensPaired > 40)
+    for size in [4_096, 1, 2, 5, 50] {
+      let sliced = read(bytes, name: "shuffled.har", sliced: true, sliceSize: size)
+      #expect(sliced.csv == one.csv, "slices of \(size)")
+      #expect(sliced.ledger == one.ledger, "slices of \(size)")
     }
   }
 
@@ -88,9 +132,11 @@ struct HARSliceTests {
     ] {
       let bytes = Array(text.utf8)
       let one = read(bytes, name: "broken.har", sliced: false)
-      let sliced = read(bytes, name: "broken.har", sliced: true)
-      #expect(sliced.csv == one.csv, "\(text.suffix(40))")
-      #expect(sliced.ledger == one.ledger, "\(text.suffix(40))")
+      for size in [4_096, 1, 3] {
+        let sliced = read(bytes, name: "broken.har", sliced: true, sliceSize: size)
+        #expect(sliced.csv == one.csv, "\(text.suffix(40)), slices of \(size)")
+        #expect(sliced.ledger == one.ledger, "\(text.suffix(40)), slices of \(size)")
+      }
     }
   }
 
@@ -102,9 +148,11 @@ struct HARSliceTests {
     for path in hars {
       let bytes = try POSIXFiles.read(path)
       let one = read(bytes, name: path, sliced: false)
-      let sliced = read(bytes, name: path, sliced: true)
-      #expect(sliced.csv == one.csv, "\(path)")
-      #expect(sliced.ledger == one.ledger, "\(path)")
+      for size in [4_096, 1] {
+        let sliced = read(bytes, name: path, sliced: true, sliceSize: size)
+        #expect(sliced.csv == one.csv, "\(path), slices of \(size)")
+        #expect(sliced.ledger == one.ledger, "\(path), slices of \(size)")
+      }
     }
   }
 }

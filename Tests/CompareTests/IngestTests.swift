@@ -358,3 +358,43 @@ struct RunOrderTests {
     }
   }
 }
+
+@Suite("Copies found among many requests")
+struct ManyCopiesTests {
+  @Test("20,000 requests each read twice, out of order, and 500 more sharing only a message id")
+  func manyCopies() {
+    let n = 20_000
+    func line(_ id: String, _ request: String, output: Int) -> String {
+      #"{"type":"assistant","sessionId":"s","requestId":"\#(request)","timestamp":"2026-10-20T13:00:00Z","#
+        + #""message":{"id":"\#(id)","model":"claude-opus-4-6","usage":{"input_tokens":1,"output_tokens":\#(output)}}}"#
+    }
+    var lines = (0..<n).map { line("msg_\($0)", "req_\($0)", output: $0 % 7 + 1) }
+    // The second copies in another order (7,919 is prime to 20,000), each with the larger output.
+    lines += (0..<n).map { k in line("msg_\(k * 7_919 % n)", "req_\(k * 7_919 % n)", output: 100) }
+    // Same message id, another request id: requests of their own.
+    lines += (0..<500).map { line("msg_\($0)", "other_\($0)", output: 1) }
+    let priced = pricedTable([("many.jsonl", lines.joined(separator: "\n") + "\n")])
+    // 20,000 requests of two copies each (output 100), 500 of one (output 1).
+    #expect(priced.ledger.usageRecords == 2 * n + 500)
+    #expect(priced.ledger.requests == n + 500)
+    #expect(priced.ledger.duplicatesCollapsed == n)
+    let outputs = priced.ordered().map(\.usage.output)
+    #expect(outputs.reduce(0, +) == Int64(n) * 100 + 500)
+    #expect(outputs.filter { $0 == 100 }.count == n)
+  }
+}
+
+@Suite("Large read buffers")
+struct ReadBufferTests {
+  @Test("Asking for huge pages leaves a buffer's bytes as they are, whatever its size and alignment")
+  func hugePages() {
+    for (size, offset) in [(0, 0), (100, 3), (5 << 20, 4_097), (9 << 20, 1)] {
+      var bytes = [UInt8](repeating: 0, count: size + offset)
+      for k in bytes.indices { bytes[k] = UInt8(truncatingIfNeeded: k &* 31 &+ 7) }
+      bytes.withUnsafeMutableBufferPointer { all in
+        FileIngest.adviseHugePages(UnsafeMutableBufferPointer(rebasing: all[offset...]))
+      }
+      #expect(bytes.indices.allSatisfy { bytes[$0] == UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }, "\(size)")
+    }
+  }
+}

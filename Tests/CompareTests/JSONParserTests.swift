@@ -119,3 +119,62 @@ struct JSONParserTests {
     }
   }
 }
+
+/// `JSONParser.harEntryRanges` finds each HAR entry without parsing it: the
+/// ranges must be each entry's bytes, whatever its strings hold.
+@Suite("Where a HAR's entries lie")
+struct HAREntryRangeTests {
+  /// A document of `entries` (each one JSON value's text) joined by
+  /// `separators` (cycled), and where each entry starts and ends in it,
+  /// counted as the text is put together.
+  func document(_ entries: [String], separators: [String] = [",", " ,\n "]) -> ([UInt8], [Range<Int>]) {
+    var bytes = Array(#"{"log":{"version":"1.2","entries":[ "#.utf8)
+    var ranges: [Range<Int>] = []
+    for (k, entry) in entries.enumerated() {
+      if k > 0 { bytes += Array(separators[k % separators.count].utf8) }
+      let start = bytes.count
+      bytes += Array(entry.utf8)
+      ranges.append(start..<bytes.count)
+    }
+    bytes += Array(#" ],"pages":[]}}"#.utf8)
+    return (bytes, ranges)
+  }
+
+  func ranges(_ bytes: [UInt8]) throws -> [Range<Int>]? {
+    try bytes.withUnsafeBufferPointer { try JSONParser.harEntryRanges($0) }
+  }
+
+  @Test("Strings with quotes and backslashes escaped anywhere, every length, every alignment")
+  func escapes() throws {
+    // Each piece is a string's inside: escaped quotes and backslashes, a
+    // backslash escaping the closing quote's neighbour, non-ASCII text.
+    let pieces = [
+      "", "a", #"\""#, #"\\"#, #"\\\""#, #"\\\\"#, #"x\"y"#, #"\"\"\"\"\"\"\"\""#, #"\\\\\\\\\\\\\\\\\\"#,
+      #"{\"model\":\"claude\",\"n\":[1,2]}"#, "é€😀", #"\u0022\u005c"#, #"]}"#, "[{", String(repeating: "z", count: 17),
+    ]
+    var entries: [String] = []
+    for (k, piece) in pieces.enumerated() {
+      // Padding moves the piece across the eight-byte steps.
+      for pad in 0..<9 {
+        let text = String(repeating: "p", count: pad) + piece
+        entries.append(#"{"k\#(k)":"\#(text)","n":[\#(pad),{"s":"\#(piece)"}]}"#)
+        entries.append(#"["\#(text)","\#(piece)\#(text)"]"#)
+      }
+    }
+    entries += [#""lone \" string""#, "12.5e3", "true", "null", #"{}"#, #"[]"#]
+    let (bytes, expected) = document(entries)
+    #expect(try ranges(bytes) == expected)
+    // Every entry is one JSON value, and the document parses whole.
+    _ = try JSONParser.parse(bytes)
+  }
+
+  @Test("A string left open, or a backslash as the last byte, is no document")
+  func unterminated() {
+    for text in [
+      #"{"log":{"entries":[{"a":"abc\"}]}}"#, #"{"log":{"entries":[{"a":"abc\\\"}]}}"#,
+      #"{"log":{"entries":[{"a":"abcdefghijklmnop"#, #"{"log":{"entries":[{"a":"abcdefghijklmnop\"#,
+    ] {
+      #expect(throws: JSONError.self, "\(text)") { try ranges(Array(text.utf8)) }
+    }
+  }
+}

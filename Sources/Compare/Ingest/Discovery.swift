@@ -240,7 +240,9 @@ public struct Discovery: Sendable {
 }
 
 extension String {
-  var trimmingSpaces: String {
+  package var trimmingSpaces: String {
+    // A text that neither starts nor ends with a space byte is its own trim.
+    guard utf8.first == 0x20 || utf8.last == 0x20 else { return self }
     var s = Substring(self)
     while s.first == " " { s = s.dropFirst() }
     while s.last == " " { s = s.dropLast() }

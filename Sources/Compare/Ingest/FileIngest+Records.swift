@@ -760,13 +760,13 @@ extension FileIngest {
     let reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
     // Prompt keys are kept only when the file may hold count_tokens calls.
     let pairing = FileIngest.contains(bytes, 0..<bytes.count, Array("/v1/messages/count_tokens".utf8))
-    var stream = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
     var ledger = partial.ledger
     guard let ranges = try? JSONParser.harEntryRanges(bytes) else { return false }
     // Entries are read in slices side by side, each into its own stream and
     // ledger, joined in order: what one pass in order would give.
-    let slices = ranges.count >= options.harSliceEntries ? max(2, min(ParallelIngest.cores, 4)) : 1
-    let size = (ranges.count + slices - 1) / max(1, slices)
+    let sliceSize = max(1, options.harSliceSize)
+    let slices = ranges.count >= options.harSliceEntries ? max(2, (ranges.count + sliceSize - 1) / sliceSize) : 1
+    let size = (ranges.count + slices - 1) / slices
     let parts = Mutex([(CaptureReader.HARStream, Ledger)?](repeating: nil, count: slices))
     let shared = UnsafeSendable(bytes)
     let failed = Mutex(false)
@@ -774,8 +774,11 @@ extension FileIngest {
       var part = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
       part.index = k * size
       var partLedger = Ledger()
-      for r in ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)] {
-        guard let entry = try? JSONParser.parse(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
+      let slice = ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)]
+      part.reserve(entries: slice.count)
+      for r in slice {
+        guard
+          let entry = try? JSONParser.harEntry(UnsafeBufferPointer(rebasing: shared.value[r]), maxDepth: 10_000 - 3)
         else {
           failed.withLock { $0 = true }
           return
@@ -785,22 +788,34 @@ extension FileIngest {
       parts.withLock { $0[k] = (part, partLedger) }
     }
     guard !failed.withLock({ $0 }) else { return false }
-    for part in parts.withLock({ $0 }) {
+    var taken = parts.withLock { all in
+      let taken = all
+      all = []
+      return taken
+    }
+    var streams: [CaptureReader.HARStream] = []
+    streams.reserveCapacity(slices)
+    for part in taken {
       guard let (s, l) = part else { return false }
-      stream.append(s)
+      streams.append(s)
       ledger.merge(l)
     }
+    // The slices' records are now held by `streams` alone: moved out of
+    // them below, not copied.
+    taken = []
     partial.ledger = ledger
     partial.ledger.lines += 1
     partial.ledger.records += 1
-    let records = stream.finish(ledger: &partial.ledger)
-    if records.isEmpty {
+    if streams.allSatisfy({ $0.recordCount == 0 }) {
       partial.ledger.nonUsageLines += 1
       return true
     }
-    for (k, raw) in records.enumerated() {
-      accept(raw, 1, line: k == 0 ? \.usageLines : nil)
+    var first = true
+    let paired = CaptureReader.HARStream.finish(&streams) { raw in
+      accept(consume raw, 1, line: first ? \.usageLines : nil)
+      first = false
     }
+    partial.ledger.countTokensPaired += paired
     return true
   }
 

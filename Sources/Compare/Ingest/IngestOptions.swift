@@ -41,6 +41,10 @@ public struct IngestOptions: Sendable {
   /// (each slice's entries parsed apart, the slices joined in order). The
   /// result is the same either way: a test reads HARs both ways.
   package var harSliceEntries = 2_048
+  /// The entries of one slice, at most: a sliced HAR has many more slices
+  /// than there are cores, taken in turn, so a core slowed by other work
+  /// reads fewer of them instead of holding up the rest.
+  package var harSliceSize = 4_096
 
   /// The default line cap: 64 MiB.
   public static let defaultLineLimit = 64 << 20

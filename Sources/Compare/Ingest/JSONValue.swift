@@ -151,20 +151,7 @@ package struct JSONParser {
       let c = base[i]
       if c == UInt8(ascii: "\"") {
         i += 1
-        while true {
-          guard i < n, let q = memchr(base + i, Int32(UInt8(ascii: "\"")), n - i) else {
-            throw JSONError(offset: n, reason: "unterminated string")
-          }
-          let at = base.distance(to: q.assumingMemoryBound(to: UInt8.self))
-          var k = at - 1
-          var slashes = 0
-          while k >= i, base[k] == UInt8(ascii: "\\") {
-            slashes += 1
-            k -= 1
-          }
-          i = at + 1
-          if slashes % 2 == 0 { break }
-        }
+        try skimString(base, n)
         if depth == 0 { return }
         continue
       }
@@ -182,6 +169,36 @@ package struct JSONParser {
       i += 1
     }
     if depth > 0 { throw JSONError(offset: n, reason: "unexpected end") }
+  }
+
+  /// Steps past the rest of a string whose opening quote was read: to just
+  /// after the first quote no backslash escapes (a backslash escapes the
+  /// byte after it). Eight bytes are looked at a time while none is a quote
+  /// or a backslash: the strings of a capture (bodies of JSON written as
+  /// JSON text) are long, their escaped quotes every few bytes.
+  private mutating func skimString(_ base: UnsafePointer<UInt8>, _ n: Int) throws(JSONError) {
+    // The lowest set bit of this marks the first zero byte of `v` (bits
+    // above it may be set by the borrow).
+    func zeroBytes(_ v: UInt64) -> UInt64 { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 }
+    while true {
+      while i + 8 <= n {
+        let x = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+        let special = zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+        if special != 0 {
+          i += special.trailingZeroBitCount >> 3
+          break
+        }
+        i += 8
+      }
+      guard i < n else { throw JSONError(offset: n, reason: "unterminated string") }
+      let c = base[i]
+      if c == UInt8(ascii: "\"") {
+        i += 1
+        return
+      }
+      // A backslash and the byte it escapes; any other byte alone.
+      i += c == UInt8(ascii: "\\") ? 2 : 1
+    }
   }
 
   /// The walk of ``forEachHAREntry(_:maxDepth:_:)``: `element` reads each entry.
@@ -235,6 +252,141 @@ package struct JSONParser {
     if depth > maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
     i += 1
     return true
+  }
+
+  /// A HAR entry's fields (``HAREntry``) read from its bytes, which are
+  /// validated as ``parse(_:maxDepth:)`` validates them (the same bytes fail
+  /// both ways): the fields are those ``HAREntry/init(_:)`` takes from the
+  /// parsed entry. Only the objects and lists on the way to a field are
+  /// walked; every other value is parsed as a whole parse would parse it,
+  /// and dropped, so an entry is never held as a tree.
+  package static func harEntry(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000) throws(JSONError)
+    -> HAREntry
+  {
+    var p = JSONParser(bytes, maxDepth: maxDepth)
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
+    var e = HAREntry()
+    if try p.enter(UInt8(ascii: "{"), enclosing: 0) {
+      // A member written twice: the last one read gives the field.
+      try p.members(depth: 1) { (p, key) throws(JSONError) in
+        switch key {
+        case "request": try p.harRequest(into: &e)
+        case "response": try p.harResponse(into: &e)
+        case "startedDateTime": e.started = CaptureReader.time(try p.value(enclosing: 1))
+        case "time": e.elapsed = CaptureReader.milliseconds(try p.value(enclosing: 1))
+        default: try p.skip(depth: 1)
+        }
+      }
+    } else {
+      try p.skip(depth: 0)
+    }
+    p.skipSpace()
+    if p.i != bytes.count { throw JSONError(offset: p.i, reason: "trailing data") }
+    return e
+  }
+
+  /// An entry's `request`: its `url` and `postData.text`.
+  private mutating func harRequest(into e: inout HAREntry) throws(JSONError) {
+    e.url = nil
+    e.requestText = nil
+    guard try enter(UInt8(ascii: "{"), enclosing: 1) else { return try skip(depth: 1) }
+    try members(depth: 2) { (p, key) throws(JSONError) in
+      switch key {
+      case "url": e.url = try p.value(enclosing: 2).string
+      case "postData":
+        e.requestText = nil
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 2) else { return try p.skip(depth: 2) }
+        try p.members(depth: 3) { (p, key) throws(JSONError) in
+          if key == "text" { e.requestText = try p.value(enclosing: 3).string } else { try p.skip(depth: 3) }
+        }
+      default: try p.skip(depth: 2)
+      }
+    }
+  }
+
+  /// An entry's `response`: its `status`, `headers` and `content`.
+  private mutating func harResponse(into e: inout HAREntry) throws(JSONError) {
+    e.status = nil
+    e.headers = []
+    e.text = nil
+    e.encoding = nil
+    e.mimeType = nil
+    guard try enter(UInt8(ascii: "{"), enclosing: 1) else { return try skip(depth: 1) }
+    try members(depth: 2) { (p, key) throws(JSONError) in
+      switch key {
+      case "status": e.status = try p.value(enclosing: 2).int64
+      case "headers": e.headers = try p.harHeaders()
+      case "content":
+        e.text = nil
+        e.encoding = nil
+        e.mimeType = nil
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 2) else { return try p.skip(depth: 2) }
+        try p.members(depth: 3) { (p, key) throws(JSONError) in
+          switch key {
+          case "text": e.text = try p.value(enclosing: 3).string
+          case "encoding": e.encoding = try p.value(enclosing: 3).string
+          case "mimeType": e.mimeType = try p.value(enclosing: 3).string
+          default: try p.skip(depth: 3)
+          }
+        }
+      default: try p.skip(depth: 2)
+      }
+    }
+  }
+
+  /// A response's `headers` as ``CaptureReader/headerPairs(_:)`` reads
+  /// them: a list of `{name, value}` objects, or an object of names to a
+  /// value (or to a list, whose first value is taken).
+  private mutating func harHeaders() throws(JSONError) -> [(String, String)] {
+    var pairs: [(String, String)] = []
+    if try enter(UInt8(ascii: "["), enclosing: 2) {
+      pairs.reserveCapacity(8)
+      try elements { (p) throws(JSONError) in
+        guard try p.enter(UInt8(ascii: "{"), enclosing: 3) else { return try p.skip(depth: 3) }
+        var name: String?
+        var value: String?
+        try p.members(depth: 4) { (p, key) throws(JSONError) in
+          switch key {
+          case "name": name = try p.value(enclosing: 4).string
+          case "value": value = try p.value(enclosing: 4).string
+          default: try p.skip(depth: 4)
+          }
+        }
+        if let name, let value { pairs.append((name, value)) }
+      }
+    } else if try enter(UInt8(ascii: "{"), enclosing: 2) {
+      try members(depth: 3) { (p, key) throws(JSONError) in
+        let v = try p.value(enclosing: 3)
+        if let pair = v.string.map({ (key, $0) }) ?? v.array?.first?.string.map({ (key, $0) }) { pairs.append(pair) }
+      }
+    } else {
+      try skip(depth: 2)
+    }
+    return pairs
+  }
+
+  /// Steps into an object or a list (opening with `bracket`) as
+  /// ``parseValue()`` would with `enclosing` containers open around it: one
+  /// that is not empty fails past the depth limit. False (nothing consumed
+  /// but white space) when the value is something else; ``members(depth:_:)``
+  /// or ``elements(_:)`` then reads what it holds.
+  private mutating func enter(_ bracket: UInt8, enclosing: Int) throws(JSONError) -> Bool {
+    skipSpace()
+    guard i < bytes.count, bytes[i] == bracket else { return false }
+    i += 1
+    skipSpace()
+    // `}` and `]` follow `{` and `[` two code points on.
+    if i < bytes.count, bytes[i] == bracket &+ 2 { return true }
+    if enclosing >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
+    return true
+  }
+
+  /// Parses one value with `enclosing` containers open around it (the depth limit counts them).
+  private mutating func value(enclosing: Int) throws(JSONError) -> JSONValue {
+    let budget = maxDepth
+    maxDepth = budget - enclosing
+    defer { maxDepth = budget }
+    return try parseValue()
   }
 
   /// Parses and drops one value inside a container at nesting `depth`.
@@ -326,9 +478,14 @@ package struct JSONParser {
     var stack: [Frame] = []
     var values: [JSONValue] = []
     var keys: [String] = []
-    stack.reserveCapacity(8)
-    values.reserveCapacity(32)
-    keys.reserveCapacity(32)
+    // The stacks are made when the first container opens: a string or a
+    // number (a field read on its own) takes no allocation.
+    func reserve() {
+      guard stack.capacity == 0 else { return }
+      stack.reserveCapacity(8)
+      values.reserveCapacity(32)
+      keys.reserveCapacity(32)
+    }
     while true {
       skipSpace()
       guard i < bytes.count else { throw JSONError(offset: i, reason: "unexpected end") }
@@ -343,6 +500,7 @@ package struct JSONParser {
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
           let key = try parseKey()
+          reserve()
           stack.append(Frame(isObject: true, values: values.count, keys: keys.count))
           keys.append(key)
           continue
@@ -355,6 +513,7 @@ package struct JSONParser {
           value = .array([])
         } else {
           if stack.count >= maxDepth { throw JSONError(offset: i, reason: "nesting too deep") }
+          reserve()
           stack.append(Frame(isObject: false, values: values.count, keys: keys.count))
           continue
         }

@@ -116,6 +116,9 @@ public final class RateLimitHeaders: Sendable, Equatable {
 
 /// `name.lowercased()`, without building a new string when the name is
 /// already lowercase ASCII (as header names usually are).
-func lowercasedName(_ name: String) -> String {
-  name.utf8.contains { (0x41...0x5A).contains($0) || $0 >= 0x80 } ? name.lowercased() : name
+package func lowercasedName(_ name: String) -> String {
+  func changes(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || c >= 0x80 }
+  // Read as one buffer (a tight loop) where the text is contiguous, as native strings are.
+  let lower = name.utf8.withContiguousStorageIfAvailable { !$0.contains(where: changes) }
+  return lower ?? !name.utf8.contains(where: changes) ? name : name.lowercased()
 }

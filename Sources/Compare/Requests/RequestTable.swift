@@ -16,7 +16,7 @@ import EstimateModel
 /// fields as 32-bit counts, and sessions, projects, models, files and agents
 /// as interned 32-bit ids. Counts that do not fit 32 bits move the row's
 /// values to a side table, so every value stays exact. With its index slot
-/// and price class a request costs about 95 bytes plus its key's length.
+/// and tag and its price class a request costs about 97 bytes plus its key's length.
 ///
 /// Copies of one request (streaming snapshots, embedded copies, the same
 /// response in two files) merge field by field: each raw usage field keeps
@@ -1245,10 +1245,16 @@ enum KeyHash {
   }
 }
 
-/// Open addressing over row numbers: a slot holds a row number + 1.
+/// Open addressing over row numbers: a slot holds a row number + 1, and a
+/// tag (the hash's top byte) beside it, so a probe reads a row's hash (a
+/// row anywhere in the table) only when the tags agree: about one probe in
+/// 256 that passes another key.
 private struct KeyIndex: Sendable {
   private var slots: [UInt32] = []
+  private var tags: [UInt8] = []
   private var used = 0
+
+  private static func tag(_ hash: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: hash >> 56) }
 
   func find(
     hash: UInt64, rows: PagedArray<RequestTable.Row>, _ equal: (Int) -> Bool
@@ -1259,10 +1265,13 @@ private struct KeyIndex: Sendable {
   func find(hash: UInt64, hashOf: (Int) -> UInt64, _ equal: (Int) -> Bool) -> Int? {
     guard !slots.isEmpty else { return nil }
     let mask = slots.count - 1
+    let tag = Self.tag(hash)
     var s = Int(truncatingIfNeeded: hash) & mask
     while slots[s] != 0 {
-      let i = Int(slots[s] - 1)
-      if hashOf(i) == hash, equal(i) { return i }
+      if tags[s] == tag {
+        let i = Int(slots[s] - 1)
+        if hashOf(i) == hash, equal(i) { return i }
+      }
       s = (s + 1) & mask
     }
     return nil
@@ -1278,17 +1287,21 @@ private struct KeyIndex: Sendable {
     var s = Int(truncatingIfNeeded: hash) & mask
     while slots[s] != 0 { s = (s + 1) & mask }
     slots[s] = row + 1
+    tags[s] = Self.tag(hash)
     used += 1
   }
 
   private mutating func grow(_ hashOf: (Int) -> UInt64) {
     let old = slots
+    let oldTags = tags
     slots = [UInt32](repeating: 0, count: max(64, old.count * 2))
+    tags = [UInt8](repeating: 0, count: slots.count)
     let mask = slots.count - 1
-    for v in old where v != 0 {
+    for (k, v) in old.enumerated() where v != 0 {
       var s = Int(truncatingIfNeeded: hashOf(Int(v - 1))) & mask
       while slots[s] != 0 { s = (s + 1) & mask }
       slots[s] = v
+      tags[s] = oldTags[k]
     }
   }
 }

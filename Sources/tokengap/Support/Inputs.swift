@@ -92,7 +92,9 @@ enum Inputs {
     let context = PricingContext(
       catalog: catalog, pricingDay: i.pricingDay ?? WallClock.today(), accounting: i.accounting)
     // Consumed: its key index is freed before the prices are stored.
-    return Loaded(priced: (consume analyzer).priced(context), files: found.files)
+    let loaded = Loaded(priced: (consume analyzer).priced(context), files: found.files)
+    ExitKeep.process.hold(loaded.priced)
+    return loaded
   }
 
   /// The text `--model` keeps: the text as given when some catalog name

@@ -40,7 +40,7 @@ struct CaptureReader {
 
   /// HTTP headers as recorded: a HAR's `[{name, value}]` list, or an object
   /// of names to a value (or to a list, whose first value is taken).
-  func headerPairs(_ h: JSONValue?) -> [(String, String)] {
+  static func headerPairs(_ h: JSONValue?) -> [(String, String)] {
     if let list = h?.array {
       return list.compactMap { item in
         guard let n = item["name"]?.string, let v = item["value"]?.string else { return nil }

@@ -1,4 +1,4 @@
-import EstimateModel
+package import EstimateModel
 
 /// HAR 1.2 (browsers, mitmproxy, Charles): `log.entries`.
 struct HARFormat: CaptureFormat {
@@ -57,17 +57,21 @@ extension CaptureReader {
     }
 
     mutating func add(_ e: JSONValue, ledger: inout Ledger) {
+      add(HAREntry(e), ledger: &ledger)
+    }
+
+    /// Reads one entry: its records, and (a count_tokens call) its count.
+    mutating func add(_ e: HAREntry, ledger: inout Ledger) {
       defer { index += 1 }
-      guard let call = CaptureReader.harCall(e) else { return }
+      guard let call = CaptureReader.harCall(url: e.url, started: e.started, status: e.status) else { return }
       if call.countTokens, (200..<300).contains(call.status) || call.status == 0,
-        let value = CaptureReader.content(e["response"]?["content"]).flatMap({ try? JSONParser.parse($0) })?[
-          "input_tokens"]?.int64,
-        let request = CaptureReader.requestBody(e)
+        let value = e.body.flatMap({ try? JSONParser.parse($0) })?["input_tokens"]?.int64,
+        let request = e.request
       {
         groups[CaptureReader.promptDigest(request), default: CountGroup()].append(index: values.count, time: call.time)
         values.append(value)
       }
-      let headers = reader.headerPairs(e["response"]?["headers"])
+      let headers = e.headers
       if call.status == 429 {
         ledger.responses429 += 1
         if let after = headers.first(where: { lowercasedName($0.0) == "retry-after" }).flatMap({
@@ -91,9 +95,7 @@ extension CaptureReader {
       }
       let contentType = headers.first(where: { lowercasedName($0.0) == "content-type" })?.1 ?? ""
       if lowercasedName(contentType).hasPrefix("application/vnd.amazon.eventstream")
-        || (e["response"]?["content"]?["mimeType"]?.string).map({
-          lowercasedName($0).hasPrefix("application/vnd.amazon.eventstream")
-        }) == true
+        || e.mimeType.map({ lowercasedName($0).hasPrefix("application/vnd.amazon.eventstream") }) == true
       {
         unreadable("Bedrock event-stream body (application/vnd.amazon.eventstream) not supported")
         return
@@ -104,18 +106,15 @@ extension CaptureReader {
         unreadable("compressed body (content-encoding: \(encoding)) not supported")
         return
       }
-      guard let body = CaptureReader.content(e["response"]?["content"]) else {
-        let content = e["response"]?["content"]
-        unreadable(
-          content?["text"]?.string == nil
-            ? "no response body recorded" : "the response body is not valid base64")
+      guard let body = e.body else {
+        unreadable(e.text == nil ? "no response body recorded" : "the response body is not valid base64")
         return
       }
       // The request is parsed only when needed (for pairing, or for a
       // missing model), and then once: nil until then, .some(nil) when it is no JSON.
       var request: JSONValue??
       func requestBody() -> JSONValue? {
-        if request == nil { request = .some(CaptureReader.requestBody(e)) }
+        if request == nil { request = .some(e.request) }
         return request ?? nil
       }
       var key: SHA256.Digest??  // the same, for the request's prompt digest
@@ -149,41 +148,81 @@ extension CaptureReader {
         if r.model == nil { r.model = requestBody()?["model"]?.string ?? call.model }
         r.maxTokens =
           (request.map { $0?["max_tokens"]?.int64 }
-          ?? e["request"]?["postData"]?["text"]?.string.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
+          ?? e.requestText.flatMap { CaptureReader.topLevelInteger($0, key: "max_tokens") })
           .flatMap { $0 >= 0 ? $0 : nil }
-        r.durationMs = CaptureReader.milliseconds(e["time"])
+        r.durationMs = e.elapsed
         if pairing, key == nil { key = .some(requestBody().map(CaptureReader.promptDigest)) }
         records.append(r)
         keys.append(key ?? nil)
       }
     }
 
-    /// Takes in the entries `other` read after this stream's (a slice of
-    /// the same file read side by side): the result is what one stream
-    /// reading both slices in order would hold.
-    mutating func append(_ other: HARStream) {
-      for (key, group) in other.groups {
-        groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
-      }
-      values += other.values
-      records += other.records
-      keys += other.keys
-      index = other.index
+    /// The records read so far.
+    var recordCount: Int { records.count }
+
+    /// Room for the records of `entries` more entries (one each, as most
+    /// give), made at once rather than by doubling as they come.
+    mutating func reserve(entries: Int) {
+      records.reserveCapacity(records.count + entries)
+      keys.reserveCapacity(keys.count + entries)
     }
 
     /// The records, each paired with the latest count_tokens call of the
     /// same prompt made no later than it.
     mutating func finish(ledger: inout Ledger) -> [RawUsage] {
       if !groups.isEmpty {
-        for k in records.indices {
-          if let key = keys[k], let best = groups[key]?.takeLatest(notAfter: records[k].time) {
-            records[k].measured = values[best]
-            ledger.countTokensPaired += 1
-          }
+        for k in records.indices where Self.pair(&records[k], keys[k], &groups, values) {
+          ledger.countTokensPaired += 1
         }
       }
       keys = []
       return records
+    }
+
+    /// Streams that read consecutive slices of one file side by side,
+    /// finished as one stream reading the slices in order would be: each
+    /// record, paired, goes to `body` in file order. The records are moved
+    /// out of the slices, not copied (nor are the slices joined first), and
+    /// each slice's storage is freed once its records are handed over.
+    /// Returns the count_tokens calls paired.
+    static func finish(_ parts: inout [HARStream], _ body: (consuming RawUsage) -> Void) -> Int {
+      // The count_tokens calls of all the slices, numbered in file order.
+      var groups: [SHA256.Digest: CountGroup] = [:]
+      var values: [Int64] = []
+      for p in parts.indices {
+        for (key, group) in parts[p].groups {
+          groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
+        }
+        values += parts[p].values
+        parts[p].groups = [:]
+        parts[p].values = []
+      }
+      var paired = 0
+      for p in parts.indices {
+        let keys = parts[p].keys
+        parts[p].keys = []
+        parts[p].records.withUnsafeMutableBufferPointer { records in
+          for k in records.indices {
+            // Moved out, a blank left in its place (the array still owns k).
+            var r = records.moveElement(from: k)
+            records.initializeElement(at: k, to: RawUsage())
+            if !groups.isEmpty, k < keys.count, pair(&r, keys[k], &groups, values) { paired += 1 }
+            body(consume r)
+          }
+        }
+        parts[p].records = []
+      }
+      return paired
+    }
+
+    /// Pairs a record with the latest unused count_tokens call of its
+    /// prompt (`key`) made no later than it; false when none qualifies.
+    private static func pair(
+      _ r: inout RawUsage, _ key: SHA256.Digest?, _ groups: inout [SHA256.Digest: CountGroup], _ values: [Int64]
+    ) -> Bool {
+      guard let key, let best = groups[key]?.takeLatest(notAfter: r.time) else { return false }
+      r.measured = values[best]
+      return true
     }
   }
 
@@ -210,10 +249,17 @@ extension CaptureReader {
   /// endpoint and the model its URL names (Bedrock and Vertex); nil for any
   /// other URL.
   static func harCall(_ e: JSONValue) -> HARCall? {
-    guard let url = e["request"]?["url"]?.string else { return nil }
+    harCall(
+      url: e["request"]?["url"]?.string, started: e["startedDateTime"].flatMap(Self.time),
+      status: e["response"]?["status"]?.int64)
+  }
+
+  /// ``harCall(_:)`` from the entry's `request.url`, `startedDateTime` and
+  /// `response.status` (0 when absent).
+  static func harCall(url: String?, started time: Instant?, status: Int64?) -> HARCall? {
+    guard let url else { return nil }
     let path = url.utf8.contains(UInt8(ascii: "?")) ? url.split(separator: "?").first.map(String.init) ?? url : url
-    let time = e["startedDateTime"].flatMap(Self.time)
-    let status = e["response"]?["status"]?.int64 ?? 0
+    let status = status ?? 0
     let countTokens = path.hasSuffix("/v1/messages/count_tokens")
     if countTokens || path.hasSuffix("/v1/messages") {
       return HARCall(countTokens: countTokens, time: time, status: status, endpoint: .messages, model: nil)
@@ -316,11 +362,6 @@ extension CaptureReader {
     }
   }
 
-  /// A HAR entry's request body, parsed.
-  static func requestBody(_ e: JSONValue) -> JSONValue? {
-    e["request"]?["postData"]?["text"]?.string.flatMap { try? JSONParser.parse($0) }
-  }
-
   /// The integer value of a key of a JSON object's top level, found without
   /// building the document (a request body can be a whole prompt); nil when
   /// the key is absent there or its value is not a plain integer.
@@ -373,8 +414,13 @@ extension CaptureReader {
 
   /// A HAR `content`: text, base64-decoded when so encoded.
   static func content(_ c: JSONValue?) -> String? {
-    guard let text = c?["text"]?.string else { return nil }
-    if c?["encoding"]?.string == "base64" {
+    content(text: c?["text"]?.string, encoding: c?["encoding"]?.string)
+  }
+
+  /// A HAR `content`'s `text` and `encoding`: the text, base64-decoded when so encoded.
+  static func content(text: String?, encoding: String?) -> String? {
+    guard let text else { return nil }
+    if encoding == "base64" {
       return Base64.decode(text).map { String(decoding: $0, as: UTF8.self) }
     }
     return text
@@ -423,7 +469,11 @@ extension CaptureReader {
       out.write(key)
       out.write("=")
       if let value = request[key] {
-        canonicalJSON(withoutCacheControl(value, blocks: key != "model"), into: &out)
+        if key == "model" {
+          canonicalJSON(value, into: &out)
+        } else {
+          canonicalJSONWithoutCacheControl(value, into: &out)
+        }
       } else {
         out.write("null")
       }
@@ -431,25 +481,31 @@ extension CaptureReader {
     }
   }
 
-  /// `v` without the `cache_control` of its blocks: the members of the
+  /// Appends the canonical JSON of `v` without the `cache_control` of its
+  /// blocks, as it is read (no copy of `v` is made): the members of the
   /// objects in a list (system and content blocks, tools), of a message's
   /// `content` list, and of the `content` of a tool result within it.
   /// Anything else, a tool's input included, is kept as written.
-  static func withoutCacheControl(_ v: JSONValue, blocks: Bool) -> JSONValue {
-    guard blocks else { return v }
+  static func canonicalJSONWithoutCacheControl<Sink: CanonicalJSONSink>(_ v: JSONValue, into out: inout Sink) {
     switch v {
     case .array(let items):
-      return .array(items.map { withoutCacheControl($0, blocks: true) })
+      out.write("[")
+      for (n, item) in items.enumerated() {
+        if n > 0 { out.write(",") }
+        canonicalJSONWithoutCacheControl(item, into: &out)
+      }
+      out.write("]")
     case .object(let members):
-      // A block (or a message): drop its breakpoint; descend into `content` only.
-      return .object(
-        members.compactMap { (k, value) in
-          if k == "cache_control" { return nil }
-          if k == "content", case .array = value { return (k, withoutCacheControl(value, blocks: true)) }
-          return (k, value)
-        })
+      // A block (or a message): its breakpoint dropped; a `content` list stripped in turn.
+      writeObject(members, dropping: "cache_control", into: &out) { key, value, out in
+        if key == "content", case .array = value {
+          canonicalJSONWithoutCacheControl(value, into: &out)
+        } else {
+          canonicalJSON(value, into: &out)
+        }
+      }
     default:
-      return v
+      canonicalJSON(v, into: &out)
     }
   }
 
@@ -465,23 +521,7 @@ extension CaptureReader {
   static func canonicalJSON<Sink: CanonicalJSONSink>(_ v: JSONValue, into out: inout Sink) {
     switch v {
     case .object(let members):
-      // Members by key, equal keys in document order: each run of equal
-      // keys is written once, with its first spelling and its last value.
-      let order = members.indices.sorted {
-        members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1)
-      }
-      out.write("{")
-      var n = 0
-      while n < order.count {
-        var last = n
-        while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
-        if n > 0 { out.write(",") }
-        out.writeQuoted(members[order[n]].0)
-        out.write(":")
-        canonicalJSON(members[order[last]].1, into: &out)
-        n = last + 1
-      }
-      out.write("}")
+      writeObject(members, into: &out) { _, value, out in canonicalJSON(value, into: &out) }
     case .array(let items):
       out.write("[")
       for (n, item) in items.enumerated() {
@@ -494,6 +534,33 @@ extension CaptureReader {
     case .bool(let b): out.write(b ? "true" : "false")
     case .null: out.write("null")
     }
+  }
+}
+
+extension CaptureReader {
+  /// Appends an object's members by key, equal keys in document order:
+  /// each run of equal keys is written once, with its first spelling and
+  /// its last value (`value` writes it, given the last member's key).
+  /// Members keyed `dropping` are left out.
+  fileprivate static func writeObject<Sink: CanonicalJSONSink>(
+    _ members: [(String, JSONValue)], dropping dropped: String? = nil, into out: inout Sink,
+    value: (String, JSONValue, inout Sink) -> Void
+  ) {
+    var order = Array(members.indices)
+    if let dropped { order.removeAll { members[$0].0 == dropped } }
+    order.sort { members[$0].0 < members[$1].0 || (members[$0].0 == members[$1].0 && $0 < $1) }
+    out.write("{")
+    var n = 0
+    while n < order.count {
+      var last = n
+      while last + 1 < order.count, members[order[last + 1]].0 == members[order[n]].0 { last += 1 }
+      if n > 0 { out.write(",") }
+      out.writeQuoted(members[order[n]].0)
+      out.write(":")
+      value(members[order[last]].0, members[order[last]].1, &out)
+      n = last + 1
+    }
+    out.write("}")
   }
 }
 
@@ -558,6 +625,60 @@ extension SHA256: CanonicalJSONSink {
         update(digits[Int(c & 0xF)])
       }
     }
+  }
+}
+
+/// What reading a HAR entry looks at, taken from the entry: each field is
+/// the value the parsed entry gives (`e["request"]?["url"]?.string`, …), so
+/// a member written twice gives its last value, and one of another type
+/// none. ``JSONParser/harEntry(_:maxDepth:)`` takes them from the entry's
+/// bytes without building the entry.
+package struct HAREntry: Equatable, Sendable {
+  /// `request.url`, when a string.
+  package var url: String?
+  /// `startedDateTime`: RFC 3339 text or milliseconds (``CaptureReader/time(_:)``).
+  package var started: Instant?
+  /// `response.status`, when an integer.
+  package var status: Int64?
+  /// `time`, the elapsed milliseconds, rounded (``CaptureReader/milliseconds(_:)``).
+  package var elapsed: Int64?
+  /// `request.postData.text`, when a string.
+  package var requestText: String?
+  /// `response.headers` as name and value pairs (``CaptureReader/headerPairs(_:)``).
+  package var headers: [(String, String)] = []
+  /// `response.content`'s `text`, `encoding` and `mimeType`, when strings.
+  package var text: String?
+  package var encoding: String?
+  package var mimeType: String?
+
+  package init() {}
+
+  /// The fields of a parsed entry.
+  package init(_ e: JSONValue) {
+    let request = e["request"]
+    let response = e["response"]
+    let content = response?["content"]
+    url = request?["url"]?.string
+    started = e["startedDateTime"].flatMap(CaptureReader.time)
+    status = response?["status"]?.int64
+    elapsed = CaptureReader.milliseconds(e["time"])
+    requestText = request?["postData"]?["text"]?.string
+    headers = CaptureReader.headerPairs(response?["headers"])
+    text = content?["text"]?.string
+    encoding = content?["encoding"]?.string
+    mimeType = content?["mimeType"]?.string
+  }
+
+  /// The response body: the content's text, base64-decoded when so encoded.
+  var body: String? { CaptureReader.content(text: text, encoding: encoding) }
+
+  /// The request body, parsed.
+  var request: JSONValue? { requestText.flatMap { try? JSONParser.parse($0) } }
+
+  package static func == (a: HAREntry, b: HAREntry) -> Bool {
+    a.url == b.url && a.started == b.started && a.status == b.status && a.elapsed == b.elapsed
+      && a.requestText == b.requestText && a.text == b.text && a.encoding == b.encoding && a.mimeType == b.mimeType
+      && a.headers.count == b.headers.count && zip(a.headers, b.headers).allSatisfy { $0 == $1 }
   }
 }
 

@@ -10,7 +10,7 @@ struct PairedCaptureFormat: CaptureFormat {
     ledger.countTokensCalls += 1
     var records = reader.responseRecords(response)
     let measured = doc["count_tokens"]?["input_tokens"]?.int64 ?? doc["count_tokens"]?.int64
-    let headers = reader.headerPairs(doc["headers"])
+    let headers = CaptureReader.headerPairs(doc["headers"])
     let time = doc["time"].flatMap(CaptureReader.time)
     for k in records.indices {
       records[k].measured = measured
