@@ -37,6 +37,24 @@ struct ConsistencyTests {
     }
   }
 
+  @Test("Grouped CSV written as bytes is CSVWriter's text of each group's cells", arguments: cases)
+  func groupedCSVBytes(_ c: Case) async throws {
+    let found = Discovery.find([dataset(c.dataset)])
+    let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
+    let priced = analyzer.priced(
+      PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: c.accounting))
+    for dims: [Dimension] in [[.session], [.day, .model], [.total], [.minute]] {
+      let r = priced.analysis(dimensions: dims, timeZone: .utc)
+      var text = CSVWriter(
+        header: r.keyColumns + summaryColumns + r.trailingColumns + AnalysisRenderer.finalColumns)
+      for row in r.rows {
+        text.row(
+          row.keys + AnalysisRenderer.values(row.summary) + row.trailing + AnalysisRenderer.finalValues(row.summary))
+      }
+      #expect(AnalysisRenderer.csv(r) == text.text, "\(dims)")
+    }
+  }
+
   @Test("Ties in time and session sort by model, then ids, as the grouped rows do; untimed rows first")
   func requestsCSVTies() async throws {
     func line(_ time: String?, _ session: String, _ model: String, _ id: String, _ request: String?) -> String {

@@ -41,7 +41,7 @@ public enum AnalysisRenderer {
   }
 
   /// The summary columns' values for one group.
-  static func values(_ s: Summary) -> [String] {
+  package static func values(_ s: Summary) -> [String] {
     let p = s.ratioPercentiles()
     return [
       String(s.requests), Fmt.int(s.input), Fmt.int(s.cacheWrite5m), Fmt.int(s.cacheWrite1h),
@@ -106,37 +106,25 @@ public enum AnalysisRenderer {
   public static let finalColumns = ["third_party_priced_requests", "logged_cost_usd"]
 
   /// The ``finalColumns``' values for one group.
-  static func finalValues(_ s: Summary) -> [String] {
+  package static func finalValues(_ s: Summary) -> [String] {
     [String(s.thirdPartyPriced), s.loggedCostRequests > 0 ? Fmt.usd(s.loggedCost) : ""]
   }
 
   /// The groups as CSV: each row's cells written as bytes (``appendValues``),
   /// the text ``CSVWriter`` writes for `keys + values + trailing + final`.
   public static func csv(_ r: AnalysisResult) -> String {
-    joined(
-      csvParts(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) { k, bytes in
-        let row = r.rows[k]
-        let start = bytes.count
-        for (n, key) in row.keys.enumerated() {
-          if n > 0 { bytes.append(0x2C) }
-          CSVWriter.appendCell(key, to: &bytes)
-        }
-        appendValues(row.summary, trailing: row.trailing, to: &bytes)
-        // Without key cells the row starts at its first value, not a comma.
-        if row.keys.isEmpty { bytes.remove(at: start) }
-      })
-  }
-
-  /// A header and `count` rows, row `k`'s cells from `cells(k)`. Many rows
-  /// (one a request) are formatted in parallel slices, joined in order.
-  static func csv(
-    keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
-  ) -> String {
-    joined(csvParts(keyColumns: keyColumns, trailing: trailing, count: count, cells: cells))
-  }
-
-  /// Parts joined into one buffer sized once, each freed as it is copied.
-  static func joined(_ parts: consuming [String]) -> String {
+    var parts = csvParts(keyColumns: r.keyColumns, trailing: r.trailingColumns, count: r.rows.count) { k, bytes in
+      let row = r.rows[k]
+      let start = bytes.count
+      for (n, key) in row.keys.enumerated() {
+        if n > 0 { bytes.append(0x2C) }
+        CSVWriter.appendCell(key, to: &bytes)
+      }
+      appendValues(row.summary, trailing: row.trailing, to: &bytes)
+      // Without key cells the row starts at its first value, not a comma.
+      if row.keys.isEmpty { bytes.remove(at: start) }
+    }
+    // Joined into one buffer sized once, each part freed as it is copied.
     var out = ""
     out.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
     for k in parts.indices {
@@ -146,10 +134,9 @@ public enum AnalysisRenderer {
     return out
   }
 
-  /// The same text in parts, in order (the header, then slices of rows):
-  /// for a writer that writes them one after another.
-  /// ``csvParts(keyColumns:trailing:count:cells:)`` with each row appended
-  /// as bytes by `row` (its line's end included).
+  /// A header and `count` rows in parts, in order (the header, then slices
+  /// of rows formatted side by side), for a writer that writes them one
+  /// after another; `row` appends row `k` as bytes, its line's end included.
   static func csvParts(
     keyColumns: [String], trailing: [String] = [], count: Int, row: @Sendable (Int, inout [UInt8]) -> Void
   ) -> [String] {
@@ -159,18 +146,6 @@ public enum AnalysisRenderer {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(range.count * 320)
         for k in range { row(k, &bytes) }
-        return String(decoding: bytes, as: UTF8.self)
-      }
-  }
-
-  static func csvParts(
-    keyColumns: [String], trailing: [String] = [], count: Int, cells: @Sendable (Int) -> [String]
-  ) -> [String] {
-    let header = CSVWriter(header: keyColumns + summaryColumns + trailing + finalColumns).text
-    return [header]
-      + TextSlices.make(count: count) { range in
-        var bytes: [UInt8] = []
-        for row in range { CSVWriter.append(cells(row), to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)
       }
   }
