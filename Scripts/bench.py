@@ -15,7 +15,11 @@ Needs python3; aiburn is timed when installed (pip install aiburn==0.4.5).
 import argparse, os, platform, shutil, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TG = os.path.join(ROOT, ".build", "release", "tokengap")
+# The binary Scripts/install.sh installs (on Linux, the Swift runtime linked
+# in), built the same way: what a user runs.
+BUILD = ["swift", "build", "-c", "release", "--scratch-path", ".build-install"] + (
+    ["--static-swift-stdlib"] if platform.system() == "Linux" else [])
+TG = os.path.join(ROOT, ".build-install", "release", "tokengap")
 
 
 def timed(cmd, env=None):
@@ -143,8 +147,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--live-only", action="store_true")
     a = ap.parse_args()
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(BUILD, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     work = os.environ.get("BENCH_DIR", "/tmp/tokengap-bench")
     os.makedirs(work, exist_ok=True)
     corpus = os.path.join(work, "tree-%d" % a.size)
@@ -257,10 +260,11 @@ def main():
     L += ["# Benchmarks", "", "Reproduce:", "", "```sh",
           "Scripts/bench.py --size %d --runs %d%s   # writes this file" % (a.size, a.runs, " --quick" if a.quick else ""),
           "```", "",
-          "Machine: %d cores, %s, %.0f GiB. Toolchain: %s. Commit: %s. Date: %s." % (
+          "Machine: %d cores, %s, %.0f GiB. Toolchain: %s. Commit: %s. Date: %s. Binary: `%s` (as `Scripts/install.sh` builds it)." % (
               os.cpu_count(), cpu, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
               (swift.stdout or swift.stderr).splitlines()[0], commit,
-              subprocess.run(["date", "-u", "+%Y-%m-%d"], capture_output=True, text=True).stdout.strip()),
+              subprocess.run(["date", "-u", "+%Y-%m-%d"], capture_output=True, text=True).stdout.strip(),
+              " ".join(BUILD)),
           "",
           "Corpus: `Scripts/gen-corpus.py` seed 42, %.0f MB in %s files (log-normal sizes, a few files of tens of MB; 1–4 streaming copies per response; large tool results; progress lines with embedded subagent copies). Files in the page cache; %d alternating runs, medians; peak RSS is the largest of the runs." % (mb, files, a.runs),
           "",

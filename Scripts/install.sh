@@ -9,8 +9,14 @@ prefix=${1:-${PREFIX:-$HOME/.local}}
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
   export PATH=/opt/swift/usr/bin:$PATH
 fi
-swift build -c release
-bin=$(swift build -c release --show-bin-path)/tokengap
+# On Linux the Swift runtime is linked into the binary: it runs on a machine
+# with no Swift toolchain (copy it across a fleet), keeps working when the
+# toolchain moves, and starts faster (no shared Swift libraries to load and
+# relocate). Built in its own folder: the flag changes every object file.
+build=(-c release --scratch-path .build-install)
+[ "$(uname -s)" = Linux ] && build+=(--static-swift-stdlib)
+swift build "${build[@]}"
+bin=$(swift build "${build[@]}" --show-bin-path)/tokengap
 install -d "$prefix/bin" "$prefix/share/bash-completion/completions" "$prefix/share/zsh/site-functions" \
   "$prefix/share/fish/vendor_completions.d"
 install -m 755 "$bin" "$prefix/bin/tokengap"

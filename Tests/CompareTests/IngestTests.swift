@@ -330,6 +330,21 @@ struct ReplayTests {
     let many = run(main: ["m1", "m2"], sidechains: side)
     #expect(many.dropped == 2 && many.requests == 2 + 1)
   }
+
+  @Test("Past 16,384 rows the main rows look their ids up in slices: each replay is dropped once")
+  func replaysInSlices() {
+    // m5 is a main-thread id in both halves of the table (two requests with
+    // the same message id); m10007 and m19999 sit in the second half.
+    let main = (0..<20_000).map { "m\($0)" } + ["m5"]
+    let side = [
+      ("m5", "req_a"), ("m5", "req_b"), ("m10007", "req_c"), ("m19999", "req_d"), ("s1", "req_e"), ("s2", "req_f"),
+    ]
+    let r = run(main: main, sidechains: side)
+    // By hand: the replays are m5's two copies, m10007's and m19999's; s1
+    // and s2 exist only in the sidechain and stay requests.
+    #expect(r.dropped == 4)
+    #expect(r.requests == 20_001 + 2)
+  }
 }
 
 @Suite("Order of a run")

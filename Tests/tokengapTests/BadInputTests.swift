@@ -125,8 +125,16 @@ struct BadInputTests {
     "A walk's subdirectories walked side by side give one walk's files and skips, in its order; a directory two of them reach is walked in order"
   )
   func walkApart() throws {
-    func tree(linked: Bool) throws -> String {
-      let root = temporaryDirectory("walk")
+    func tree(linked: Bool, nested: Bool = false) throws -> String {
+      var root = temporaryDirectory("walk")
+      // Under directories that each hold one (`~/.claude/projects`): the
+      // walk goes down them before it splits.
+      if nested {
+        for d in ["/one", "/projects"] {
+          root += d
+          mkdir(root, 0o755)
+        }
+      }
       for d in ["a", "b", "b/sub", "c", "d"] { mkdir(root + "/" + d, 0o755) }
       for f in ["a/x.jsonl", "a/y.txt", "b/z.jsonl", "b/sub/w.jsonl", "top.jsonl"] {
         try POSIXFiles.writeAtomically(Array("{}\n".utf8), to: root + "/" + f)
@@ -154,6 +162,15 @@ struct BadInputTests {
         == ["b/sub/w.jsonl", "b/z.jsonl", "c/link/x.jsonl", "c/link/y.txt", "top.jsonl"].map { linked + "/" + $0 })
     #expect(both.skipped.map(\.file) == [linked + "/d/back", linked + "/b/pipe.jsonl", linked + "/a"])
     #expect(both.skipped.last?.reason.contains("already visited") == true)
+    // The same trees two single directories down: the same walk.
+    for (flat, flatRoot) in [(found, apart), (both, linked)] {
+      let root = try tree(linked: flatRoot == linked, nested: true)
+      let nested = Discovery.find([String(root.dropLast("/one/projects".count))])
+      func moved(_ paths: [String]) -> [String] { paths.map { root + $0.dropFirst(flatRoot.count) } }
+      #expect(nested.files == moved(flat.files))
+      #expect(nested.skipped.map(\.file) == moved(flat.skipped.map(\.file)))
+      #expect(nested.passedOver == flat.passedOver)
+    }
   }
 
   @Test("Standard input is an input: '-o' onto the file it reads is refused with 74")

@@ -77,9 +77,10 @@ public struct Discovery: Sendable {
   private mutating func walk(_ root: String, _ visited: inout Set<[UInt64]>, _ since: Instant?) {
     var stack = [root]
     var found: [String] = []
-    // The root first; then its subdirectories side by side, each walked
-    // whole on its own, when no directory is reached from two of them.
-    if let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
+    // The root first, and down while a directory holds one subdirectory
+    // (`~/.claude` holds `projects`); then the subdirectories side by side,
+    // each walked whole on its own, when no directory is reached from two.
+    while stack.count == 1, let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
     if stack.count >= 2, ParallelIngest.cores > 1, let parts = Self.walkApart(stack, visited, since) {
       // Joined in the order one walk takes them: the last pushed first.
       for part in parts.reversed() {

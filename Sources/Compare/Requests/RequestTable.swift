@@ -1,4 +1,6 @@
+import Dispatch
 import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -687,7 +689,7 @@ public struct RequestTable: Sendable {
   /// sidechain rows are the fewer: their message ids are indexed (equal ids
   /// chained), and each main row's id takes its whole chain.
   private func replaysIndexingSidechains() -> [Int] {
-    func messageID(_ i: Int) -> ArraySlice<UInt8>? {
+    @Sendable func messageID(_ i: Int) -> ArraySlice<UInt8>? {
       let r = rows[i]
       guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }
       guard let m = KeyEncoding.ids(arena.entry(at: r.key)).messageID, !m.isEmpty else { return nil }
@@ -717,14 +719,27 @@ public struct RequestTable: Sendable {
       index.insert(slot, hash: h, hashOf: { hashes[$0] })
     }
     guard !first.isEmpty else { return [] }
+    // The main rows look their ids up side by side (the index is only
+    // read), each slice listing the ids it found; a chain is taken once.
+    let slices = rows.count >= 16_384 ? ParallelIngest.cores : 1
+    let size = (rows.count + slices - 1) / slices
+    let (ids, idHashes, firsts) = (index, hashes, first)
+    let hits = Mutex([[UInt32]](repeating: [], count: slices))
+    DispatchQueue.concurrentPerform(iterations: slices) { k in
+      var seen: [UInt32] = []
+      for i in (k * size)..<min(rows.count, (k + 1) * size) where !rows[i].flags.contains(.sidechain) {
+        guard let m = messageID(i),
+          let slot = ids.find(
+            hash: KeyHash.hash(m), hashOf: { idHashes[$0] }, { messageID(Int(firsts[$0])) == m })
+        else { continue }
+        seen.append(UInt32(slot))
+      }
+      hits.withLock { $0[k] = seen }
+    }
     var replays: [Int] = []
-    for i in 0..<rows.count where !rows[i].flags.contains(.sidechain) {
-      guard let m = messageID(i),
-        let slot = index.find(hash: KeyHash.hash(m), hashOf: { hashes[$0] }, { messageID(Int(first[$0])) == m }),
-        !found[slot]
-      else { continue }
-      found[slot] = true
-      var row = Int32(first[slot])
+    for slot in hits.withLock({ $0 }).joined() where !found[Int(slot)] {
+      found[Int(slot)] = true
+      var row = Int32(first[Int(slot)])
       while row >= 0 {
         replays.append(Int(row))
         row = next[Int(row)]
