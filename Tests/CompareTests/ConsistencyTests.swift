@@ -234,6 +234,63 @@ struct WideClassTests {
   }
 }
 
+@Suite("Pricing in slices")
+struct PricingSlicesTests {
+  @Test("Classes found in 1, 2, 3 or 7 slices give every row the same class, the same ledger and the same groups")
+  func slicesAgree() throws {
+    // 4,000 responses: three models taking turns in runs, 9 days, batch
+    // and fast flags, a tenth untimed (priced as of the pricing day); one in
+    // 50 has a sidechain replay, one in 40 (never the same) a copy without
+    // its requestId.
+    let models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]
+    var lines: [String] = []
+    for k in 0..<4_000 {
+      let time = k % 10 == 0 ? "" : #""timestamp":"2026-03-0\#(1 + (k / 300) % 9)T10:00:00.000Z","#
+      let model = models[(k / 7) % 3]
+      let extra = k % 17 == 0 ? #","speed":"fast""# : k % 23 == 0 ? #","service_tier":"batch""# : ""
+      let message =
+        #""message":{"id":"m\#(k)","model":"\#(model)","usage":{"input_tokens":\#(1 + k % 13),"#
+        + #""cache_read_input_tokens":\#((k * 7919) % 5000),"output_tokens":\#(k % 11)\#(extra)}}"#
+      lines.append(#"{"type":"assistant",\#(time)"sessionId":"s\#(k % 40)","requestId":"r\#(k)",\#(message)}"#)
+      if k % 50 == 25 {
+        lines.append(
+          #"{"type":"assistant","isSidechain":true,\#(time)"sessionId":"s","requestId":"x\#(k)",\#(message)}"#)
+      }
+      if k % 40 == 0 { lines.append(#"{"type":"assistant",\#(time)"sessionId":"s\#(k % 40)",\#(message)}"#) }
+    }
+    let bytes = Array(lines.joined(separator: "\n").utf8)
+    func priced(_ slices: Int) -> PricedTable {
+      var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
+      var analyzer = Analyzer()
+      analyzer.add(ingest.ingest(bytes: bytes, name: "mixed.jsonl"))
+      return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay), slices: slices)
+    }
+    let one = priced(1)
+    // By construction: 4,000 requests, 80 replays, 100 copies merged.
+    #expect(one.count == 4_000)
+    #expect(one.ledger.sidechainReplaysDropped == 80)
+    #expect(one.table.count == 4_000 + 80 + 100)
+    let numbers = (0..<one.table.count).map { one.classNumber(ofRow: $0) }
+    let classes = (0..<one.table.count).map { i in one.classNumber(ofRow: i).map { _ in one.priceClass(ofRow: i) } }
+    #expect(numbers.compactMap { $0 }.max() ?? 0 > 20, "many classes, met in turns")
+    let json = AnalysisRenderer.render(one.analysis(dimensions: [.day, .model], timeZone: .utc), format: .json)
+    for slices in [2, 3, 7] {
+      let many = priced(slices)
+      #expect(many.count == one.count)
+      #expect(many.ledger == one.ledger, "\(slices) slices")
+      let renumbered = numbers.indices.filter { many.classNumber(ofRow: $0) != numbers[$0] }
+      #expect(renumbered.isEmpty, "\(slices) slices: \(renumbered.count) rows numbered otherwise")
+      let repriced = classes.indices.filter { i in
+        many.classNumber(ofRow: i).map { _ in many.priceClass(ofRow: i) } != classes[i]
+      }
+      #expect(repriced.isEmpty, "\(slices) slices: \(repriced.count) rows priced otherwise")
+      #expect(many.modelNumbers() == one.modelNumbers())
+      #expect(
+        AnalysisRenderer.render(many.analysis(dimensions: [.day, .model], timeZone: .utc), format: .json) == json)
+    }
+  }
+}
+
 @Suite("Grouping in slices")
 struct GroupingSlicesTests {
   @Test("Summing the table in 1, 2, 3 or 7 slices gives the same groups, sums, percentiles and order")

@@ -113,12 +113,19 @@ public struct Analyzer: Sendable {
 
   /// Drops replays and prices every request once: the table every analysis reads.
   public consuming func priced(_ context: PricingContext) -> PricedTable {
+    priced(context, slices: nil)
+  }
+
+  /// ``priced(_:)`` with the classes found in `slices` side by side (nil:
+  /// as many as cores past 16,384 rows); the table does not depend on it.
+  package consuming func priced(_ context: PricingContext, slices: Int?) -> PricedTable {
     // Taken, not copied: marking replays must not duplicate the rows.
     var t = table.sealed()
     table = RequestTable()
     _ = t.mergeCopiesWithoutRequestID()
     _ = t.dropReplays()
-    return PricedTable(table: t, ledger: ledger, context: context)
+    guard let slices else { return PricedTable(table: t, ledger: ledger, context: context) }
+    return PricedTable(table: t, ledger: ledger, context: context, slices: slices)
   }
 
   /// Groups, prices and sums the requests (``priced(_:)`` then

@@ -1,4 +1,6 @@
+import Dispatch
 public import EstimateModel
+import Synchronization
 
 /// What prices a run's requests: the catalog, the day for requests without
 /// a time, and the rate-limit rule when one is imposed.
@@ -92,60 +94,81 @@ public struct PricedTable: Sendable {
 
   /// Prices `table` (whose replays are already marked) under `context`.
   package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
+    self.init(
+      table: table, ledger: ingestLedger, context: context, slices: table.count >= 16_384 ? ParallelIngest.cores : 1)
+  }
+
+  /// ``init(table:ledger:context:)`` with the rows' classes found in
+  /// `slices` side by side; the table does not depend on `slices`.
+  package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext, slices wanted: Int) {
     var ledger = ingestLedger
     var classes: [PriceClass] = []
     var classIDs: [ClassKey: UInt32] = [:]
     var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
-    var rowClass = ClassColumn(count: table.count)
-    var requests = 0
-    var absorbed = 0
-    var last: (ClassKey, UInt32)?
-    var before: (ClassKey, UInt32)?
-    for i in 0..<table.count {
-      let row = table.rows[i]
-      if row.copies == 0 {
-        // Merged into the request that carries its requestId.
-        absorbed += 1
-        continue
-      }
-      if row.flags.contains(.replay) {
-        ledger.sidechainReplaysDropped += 1
-        continue
-      }
-      requests += 1
-      let day =
-        row.flags.contains(.timed)
-        ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
-      let key = ClassKey(
-        model: row.model, day: day.daysSinceEpoch,
-        options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue,
-        traits: row.traits.priced)
-      let id: UInt32
-      if let last, last.0 == key {
-        id = last.1
-      } else if let before, before.0 == key {
-        // Two classes taking turns (a session's model and its helper's).
-        id = before.1
-      } else if let found = classIDs[key] {
-        id = found
+    /// The run's number of the class `key`, first met in `row`.
+    func classID(_ key: ClassKey, firstRow row: Int) -> UInt32 {
+      if let id = classIDs[key] { return id }
+      let r = table.rows[row]
+      let model: ResolvedModel
+      if let m = resolved[Int(r.model)] {
+        model = m
       } else {
-        let model: ResolvedModel
-        if let m = resolved[Int(row.model)] {
-          model = m
-        } else {
-          model = context.catalog.resolve(table.strings[row.model])
-          resolved[Int(row.model)] = model
-        }
-        id = UInt32(classes.count)
-        classes.append(context.priceClass(of: row, in: table, model: model))
-        classIDs[key] = id
+        model = context.catalog.resolve(table.strings[r.model])
+        resolved[Int(r.model)] = model
       }
-      if last?.1 != id {
-        before = last
-        last = (key, id)
-      }
-      rowClass.set(i, id)
+      let id = UInt32(classes.count)
+      classes.append(context.priceClass(of: r, in: table, model: model))
+      classIDs[key] = id
+      return id
     }
+    // Each slice numbers the classes it meets, in order, in its own rows;
+    // the run's numbers are then given slice by slice (the order one pass
+    // meets them in) and the later slices' rows renumbered.
+    var rowClass = ClassColumn(count: table.count)
+    let slices = max(1, min(wanted, table.count))
+    let size = (table.count + slices - 1) / slices
+    let found = Mutex([ClassScan?](repeating: nil, count: slices))
+    rowClass.withNarrow { column in
+      let out = UnsafeSendable(column)
+      DispatchQueue.concurrentPerform(iterations: slices) { k in
+        let rows = (k * size)..<min(table.count, (k + 1) * size)
+        let scan = ClassScan(table, rows: rows, pricingDay: context.pricingDay) { i, id in
+          out.value[i] = UInt16(truncatingIfNeeded: id)
+        }
+        found.withLock { $0[k] = scan }
+      }
+    }
+    var scans = found.withLock { $0 }.compactMap { $0 }
+    let maps = scans.map { scan in scan.keys.indices.map { classID(scan.keys[$0], firstRow: scan.firstRows[$0]) } }
+    if scans.count == slices, classes.count < Int(UInt16.max) {
+      rowClass.withNarrow { column in
+        let out = UnsafeSendable(column)
+        DispatchQueue.concurrentPerform(iterations: slices) { k in
+          let map = maps[k]
+          // The first slice's numbers (any slice's that met no class
+          // before it) are the run's already.
+          guard map.indices.contains(where: { map[$0] != UInt32($0) }) else { return }
+          for i in (k * size)..<min(table.count, (k + 1) * size) where out.value[i] != .max {
+            out.value[i] = UInt16(truncatingIfNeeded: map[Int(out.value[i])])
+          }
+        }
+      }
+    } else {
+      // More classes than 2 bytes number (or no slices): one pass, its
+      // numbers the run's, 4 bytes a row past 65,534 classes.
+      classes = []
+      classIDs = [:]
+      rowClass = ClassColumn(count: table.count)
+      let whole = ClassScan(table, rows: 0..<table.count, pricingDay: context.pricingDay) { i, id in
+        rowClass.set(i, id)
+      }
+      // Numbered in the order met: the scan's own numbers.
+      for k in whole.keys.indices { _ = classID(whole.keys[k], firstRow: whole.firstRows[k]) }
+      scans = [whole]
+    }
+    let requests = scans.reduce(0) { $0 + $1.requests }
+    let absorbed = scans.reduce(0) { $0 + $1.absorbed }
+    ledger.sidechainReplaysDropped += scans.reduce(0) { $0 + $1.replays }
     self.table = table
     self.context = context
     self.classes = classes
@@ -207,6 +230,13 @@ public struct PricedTable: Sendable {
 
     init(count: Int) { narrow = [UInt16](repeating: .max, count: count) }
 
+    /// The 2-byte column, for writers of disjoint rows side by side (not
+    /// called once the column is wide).
+    mutating func withNarrow(_ body: (UnsafeMutableBufferPointer<UInt16>) -> Void) {
+      guard wide == nil else { return }
+      narrow.withUnsafeMutableBufferPointer { body($0) }
+    }
+
     @inline(__always) subscript(i: Int) -> UInt32 {
       if let wide { return wide[i] }
       let v = narrow[i]
@@ -227,6 +257,62 @@ public struct PricedTable: Sendable {
     var day: Int64
     var options: UInt16
     var traits: UInt8
+  }
+
+  /// The classes a stretch of rows meets, numbered in the order met, each
+  /// row's number handed to `set`; merged copies and replays counted, not
+  /// numbered.
+  private struct ClassScan: Sendable {
+    var keys: [ClassKey] = []
+    /// Per class: the row it was first met in.
+    var firstRows: [Int] = []
+    var requests = 0
+    /// Rows merged into the request that carries their requestId.
+    var absorbed = 0
+    var replays = 0
+
+    init(_ table: RequestTable, rows: Range<Int>, pricingDay: CivilDay, set: (Int, UInt32) -> Void) {
+      var ids: [ClassKey: UInt32] = [:]
+      var last: (ClassKey, UInt32)?
+      var before: (ClassKey, UInt32)?
+      for i in rows {
+        let row = table.rows[i]
+        if row.copies == 0 {
+          absorbed += 1
+          continue
+        }
+        if row.flags.contains(.replay) {
+          replays += 1
+          continue
+        }
+        requests += 1
+        let day = row.flags.contains(.timed) ? Instant(millisecondsSinceEpoch: row.time).day : pricingDay
+        let key = ClassKey(
+          model: row.model, day: day.daysSinceEpoch,
+          options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate])
+            .rawValue,
+          traits: row.traits.priced)
+        let id: UInt32
+        if let last, last.0 == key {
+          id = last.1
+        } else if let before, before.0 == key {
+          // Two classes taking turns (a session's model and its helper's).
+          id = before.1
+        } else if let known = ids[key] {
+          id = known
+        } else {
+          id = UInt32(keys.count)
+          keys.append(key)
+          firstRows.append(i)
+          ids[key] = id
+        }
+        if last?.1 != id {
+          before = last
+          last = (key, id)
+        }
+        set(i, id)
+      }
+    }
   }
 
   /// Calls `body` with the row number of every request (replays left
@@ -261,6 +347,13 @@ public struct PricedTable: Sendable {
   package func rule(ofRow i: Int) -> Accounting {
     let k = Int(rowClass[i])
     return classes.withUnsafeBufferPointer { $0[k].accounting }
+  }
+
+  /// Row `i`'s class number (classes are numbered in the order the table
+  /// meets them); nil for a row that is no request (a replay or a merged copy).
+  package func classNumber(ofRow i: Int) -> Int? {
+    let k = rowClass[i]
+    return k == Self.replayClass ? nil : Int(k)
   }
 
   /// The price class of row `i`.
