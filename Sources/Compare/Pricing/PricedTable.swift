@@ -74,6 +74,8 @@ public struct PricedTable: Sendable {
   private static let replayClass = ClassColumn.none
   /// The number of requests (replays left out).
   public let count: Int
+  /// The requests without a time: priced as of the context's pricing day.
+  public let requestsWithoutTime: Int
   /// The rules that decided the requests' I, each with its request count,
   /// in the order of ``Accounting/allCases``.
   public let rules: [(rule: Accounting, requests: Int)]
@@ -98,6 +100,7 @@ public struct PricedTable: Sendable {
     var resolved = [ResolvedModel?](repeating: nil, count: table.strings.count)
     var rowClass = ClassColumn(count: table.count)
     var requests = 0
+    var untimed = 0
     var absorbed = 0
     var last: (ClassKey, UInt32)?
     var before: (ClassKey, UInt32)?
@@ -113,9 +116,9 @@ public struct PricedTable: Sendable {
         continue
       }
       requests += 1
-      let day =
-        row.flags.contains(.timed)
-        ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
+      let timed = row.flags.contains(.timed)
+      if !timed { untimed += 1 }
+      let day = timed ? Instant(millisecondsSinceEpoch: row.time).day : context.pricingDay
       let key = ClassKey(
         model: row.model, day: day.daysSinceEpoch,
         options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate]).rawValue,
@@ -153,6 +156,7 @@ public struct PricedTable: Sendable {
     self.facts = classes.map(\.facts)
     self.rowClass = rowClass
     self.count = requests
+    self.requestsWithoutTime = untimed
     // Requests per rule, in the order of Accounting.allCases.
     var perRule = [Int](repeating: 0, count: Accounting.allCases.count)
     // The ledger's request counts, from the same table every analysis reads.
