@@ -269,6 +269,9 @@ struct PricingSlicesTests {
     // By construction: 4,000 requests, 80 replays, 100 copies merged.
     #expect(one.count == 4_000)
     #expect(one.ledger.sidechainReplaysDropped == 80)
+    // A tenth untimed: 400 requests (the replays and copies of untimed
+    // responses are no requests).
+    #expect(one.requestsWithoutTime == 400)
     #expect(one.table.count == 4_000 + 80 + 100)
     let numbers = (0..<one.table.count).map { one.classNumber(ofRow: $0) }
     let classes = (0..<one.table.count).map { i in one.classNumber(ofRow: i).map { _ in one.priceClass(ofRow: i) } }
@@ -277,6 +280,7 @@ struct PricingSlicesTests {
     for slices in [2, 3, 7] {
       let many = priced(slices)
       #expect(many.count == one.count)
+      #expect(many.requestsWithoutTime == one.requestsWithoutTime)
       #expect(many.ledger == one.ledger, "\(slices) slices")
       let renumbered = numbers.indices.filter { many.classNumber(ofRow: $0) != numbers[$0] }
       #expect(renumbered.isEmpty, "\(slices) slices: \(renumbered.count) rows numbered otherwise")

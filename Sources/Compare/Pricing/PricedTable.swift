@@ -76,6 +76,8 @@ public struct PricedTable: Sendable {
   private static let replayClass = ClassColumn.none
   /// The number of requests (replays left out).
   public let count: Int
+  /// The requests without a time: priced as of the context's pricing day.
+  public let requestsWithoutTime: Int
   /// The rules that decided the requests' I, each with its request count,
   /// in the order of ``Accounting/allCases``.
   public let rules: [(rule: Accounting, requests: Int)]
@@ -168,6 +170,7 @@ public struct PricedTable: Sendable {
     }
     let requests = scans.reduce(0) { $0 + $1.requests }
     let absorbed = scans.reduce(0) { $0 + $1.absorbed }
+    let untimed = scans.reduce(0) { $0 + $1.untimed }
     ledger.sidechainReplaysDropped += scans.reduce(0) { $0 + $1.replays }
     self.table = table
     self.context = context
@@ -176,6 +179,7 @@ public struct PricedTable: Sendable {
     self.facts = classes.map(\.facts)
     self.rowClass = rowClass
     self.count = requests
+    self.requestsWithoutTime = untimed
     // Requests per rule, in the order of Accounting.allCases.
     var perRule = [Int](repeating: 0, count: Accounting.allCases.count)
     // The ledger's request counts, from the same table every analysis reads.
@@ -267,6 +271,8 @@ public struct PricedTable: Sendable {
     /// Per class: the row it was first met in.
     var firstRows: [Int] = []
     var requests = 0
+    /// Requests without a time (priced as of the pricing day).
+    var untimed = 0
     /// Rows merged into the request that carries their requestId.
     var absorbed = 0
     var replays = 0
@@ -286,7 +292,9 @@ public struct PricedTable: Sendable {
           continue
         }
         requests += 1
-        let day = row.flags.contains(.timed) ? Instant(millisecondsSinceEpoch: row.time).day : pricingDay
+        let timed = row.flags.contains(.timed)
+        if !timed { untimed += 1 }
+        let day = timed ? Instant(millisecondsSinceEpoch: row.time).day : pricingDay
         let key = ClassKey(
           model: row.model, day: day.daysSinceEpoch,
           options: row.flags.intersection([.batch, .usGeo, .fast, .longContextKnown, .longContext, .aggregate])

@@ -1,4 +1,5 @@
-/// Data made safe for where it is shown: a terminal, Markdown, SVG.
+/// Data made safe for where it is shown: a terminal, Markdown, SVG, a shell
+/// command.
 ///
 /// Model names, session ids, project names and file paths come from files
 /// that other programs (and sometimes other people) wrote. None of them may
@@ -41,6 +42,55 @@ package enum Escape {
       }
     }
     return out
+  }
+
+  /// A shell word that reads back as the text: bare when every character is
+  /// safe, else quoted.
+  ///
+  /// | the text                                   | written         |
+  /// |--------------------------------------------|-----------------|
+  /// | only `A-Z a-z 0-9 _ . / : = @ % + , -`     | `as-is`         |
+  /// | anything else, empty, or led by `=`        | `'it'\''s'`     |
+  /// | a control, as ``terminal(_:)`` finds them  | `$'a\nb\033'`   |
+  ///
+  /// A word led by `=` is quoted because zsh expands `=name` to a command's
+  /// path. Controls (a newline, an escape, a bidi override) are written as
+  /// visible escapes in POSIX.1-2024's dollar-single quotes (bash, zsh and
+  /// ksh read them; dash 0.5.12 does not): the word stays on one line, so it
+  /// cannot end a Markdown code block, move a terminal's cursor or reorder
+  /// what is shown. `\n`, `\t` and `\r` go by name, other controls as their
+  /// UTF-8 bytes, each in three octal digits.
+  package static func shell(_ s: String) -> String {
+    func safe(_ u: Unicode.Scalar) -> Bool {
+      switch u {
+      case "A"..."Z", "a"..."z", "0"..."9", "_", ".", "/", ":", "=", "@", "%", "+", ",", "-": true
+      default: false
+      }
+    }
+    if !s.isEmpty, s.first != "=", s.unicodeScalars.allSatisfy(safe) { return s }
+    guard s.unicodeScalars.contains(where: isControl) else {
+      return "'" + s.replacing("'", with: #"'\''"#) + "'"
+    }
+    var out = "$'"
+    for u in s.unicodeScalars {
+      switch u {
+      case "\\": out += #"\\"#
+      case "'": out += #"\'"#
+      case "\n": out += #"\n"#
+      case "\t": out += #"\t"#
+      case "\r": out += #"\r"#
+      default:
+        guard isControl(u) else {
+          out.unicodeScalars.append(u)
+          continue
+        }
+        for byte in String(u).utf8 {
+          let octal = String(byte, radix: 8)
+          out += "\\" + String(repeating: "0", count: 3 - octal.count) + octal
+        }
+      }
+    }
+    return out + "'"
   }
 
   /// XML text or a double-quoted attribute: `& < > "` as entities; characters XML 1.0

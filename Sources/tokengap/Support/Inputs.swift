@@ -40,6 +40,8 @@ enum Inputs {
   struct Loaded {
     var priced: PricedTable
     var files: [String]
+    /// The paths read: those given, else the Claude Code roots found.
+    var roots: [String]
 
     var catalog: ModelCatalog { priced.context.catalog }
 
@@ -92,7 +94,7 @@ enum Inputs {
     let context = PricingContext(
       catalog: catalog, pricingDay: i.pricingDay ?? WallClock.today(), accounting: i.accounting)
     // Consumed: its key index is freed before the prices are stored.
-    let loaded = Loaded(priced: (consume analyzer).priced(context), files: found.files)
+    let loaded = Loaded(priced: (consume analyzer).priced(context), files: found.files, roots: paths)
     ExitKeep.process.hold(loaded.priced)
     return loaded
   }
