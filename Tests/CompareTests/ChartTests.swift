@@ -269,3 +269,31 @@ struct EmptyChartTests {
     #expect(!histogram.contains("Nothing to draw") && histogram.contains(">aggregate ΣP/ΣI 1x</text>"))
   }
 }
+
+@Suite("Chart amounts")
+struct ChartAmountTests {
+  @Test("An amount past 64 bits converts to the Double the generic conversion gives, ties and signs included")
+  func wideConversion() {
+    var values: [Int128] = [0, 1, -1, .max, .min, .max - 1, .min + 1]
+    for bits in 60..<127 {
+      let p = Int128(1) << bits
+      // Around each power of two, and the halfway points the rounding
+      // must break to even: 2^bits plus half a unit in the last place.
+      for d: Int128 in [-1, 0, 1] { values += [p + d, -(p + d)] }
+      if bits > 53 {
+        let half = Int128(1) << (bits - 53)
+        for k: Int128 in [1, 2, 3] {
+          values += [p + half * k, p + half * k + 1, p + half * k - 1, -(p + half * k)]
+        }
+      }
+    }
+    var g = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      let v = Int128(truncatingIfNeeded: UInt128(g.next()) << 64 | UInt128(g.next()))
+      values += [v, v >> Int(g.next() % 64)]
+    }
+    let wrong = values.filter { Charts.double($0).bitPattern != Double($0).bitPattern }
+    #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    #expect(Charts.dollars(USD(attodollars: 12_345_678_901_234_567_890_123)) == 12_345.678_901_234_567_890_123)
+  }
+}
