@@ -157,7 +157,7 @@ private func exists(in folder: String, _ name: [UInt8]) -> Bool {
   return access(path, F_OK) == 0
 }
 
-/// C0 and C1 controls, DEL and the bidi controls.
+/// C0 and C1 controls, DEL and the bidi controls: what a terminal acts on.
 private func isRawControl(_ u: Unicode.Scalar) -> Bool {
   let v = u.value
   return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
@@ -170,7 +170,7 @@ private func read(_ path: String) -> String {
 
 private let transcripts = root + "/datasets/claude-code/claude-code-viewer"
 
-@Suite("report: links to the charts lead to them")
+@Suite("report: links to the charts lead to them; paths in messages are escaped")
 struct ReportLinksTests {
   @Test("'my report.md': the links, written by hand")
   func space() async throws {
@@ -196,7 +196,7 @@ struct ReportLinksTests {
     for link in links { #expect(linkTarget(String(link)).map { exists(in: dir, $0) } == true, "\(link)") }
   }
 
-  @Test("Hostile folder and file names: every link resolves, no line is injected")
+  @Test("Hostile folder and file names: every link resolves, no line is injected, the message holds no control")
   func hostile() async throws {
     let dir = temporaryDirectory("links-hostile")
     // A space, parentheses, brackets, a newline, a backtick, '<', '>',
@@ -228,5 +228,23 @@ struct ReportLinksTests {
     }
     #expect(!lines.contains { $0.hasPrefix("# INJ") || $0.hasPrefix("- INJ") })
     #expect(!md.unicodeScalars.contains { isRawControl($0) && $0 != "\n" })
+
+    // The message: one line, the paths escaped.
+    #expect(r.out.hasSuffix("\n") && r.out.utf8.filter { $0 == 0x0A }.count == 1, "\(r.out)")
+    #expect(!r.out.dropLast().unicodeScalars.contains(where: isRawControl), "\(r.out)")
+    #expect(r.out == "wrote \(Escape.terminal(out)) and 10 files in \(Escape.terminal(charts))/\n")
+  }
+
+  @Test("chart's 'wrote' lines escape the folder: one line a file, no control")
+  func chartMessages() async throws {
+    let dir = temporaryDirectory("links-chart") + "/c\u{1B}[2J\n# INJ \u{202E}é"
+    let r = await tokengap("chart", transcripts, "--out", dir, "--svg", "-q")
+    #expect(r.status == 0, "\(r.err)")
+    let lines = r.out.split(separator: "\n")
+    #expect(lines.count == (POSIXFiles.list(dir)?.count ?? -1))
+    for line in lines {
+      #expect(line.hasPrefix("wrote \(Escape.terminal(dir))/"), "\(line)")
+      #expect(!line.unicodeScalars.contains(where: isRawControl), "\(line)")
+    }
   }
 }

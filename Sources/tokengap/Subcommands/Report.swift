@@ -134,7 +134,10 @@ enum ReportCommand: Subcommand {
       throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }
     try ChartCommand.commit(staged, names: names, in: chartDir)
-    output.write("wrote \(out) and \(Fmt.count(names.count, "file")) in \(chartDir)/\n")
+    // Paths as given, escaped: a name's escape sequence or line break must
+    // not reach the terminal.
+    output.write(
+      "wrote \(Escape.terminal(out)) and \(Fmt.count(names.count, "file")) in \(Escape.terminal(chartDir))/\n")
     return Inputs.finish(total.ledger, o.inputs, usable: total.ledger.requests > 0, errors: &errors)
   }
 }
