@@ -44,6 +44,46 @@ package enum Escape {
     return out
   }
 
+  /// A relative file path as the destination of a Markdown link or image:
+  /// percent-encoded, so it leads to the file in any viewer.
+  ///
+  /// | in the path                                 | written             |
+  /// |---------------------------------------------|---------------------|
+  /// | `A-Z a-z 0-9 - . _ /`                       | as is               |
+  /// | every other byte, UTF-8 and controls too    | `%XX`, upper case   |
+  ///
+  /// Percent-encoding rather than CommonMark's `<…>` destination: `<…>`
+  /// cannot hold a line break at all, and the brackets are CommonMark's (a
+  /// reader that predates it may keep them in the address). An encoded path
+  /// is a plain relative URL that CommonMark readers, GitHub's cmark-gfm and
+  /// Python-Markdown all pass through as written (checked with markdown-it-py
+  /// 4.3, cmarkgfm 2025.10 and Python-Markdown 3.11), and that a browser or a
+  /// repository viewer decodes back to the name. Besides a space, `(`, `)`,
+  /// `<`, `>`, a line break and the other controls, which end or break a
+  /// destination, it encodes `\` and `&` (CommonMark reads backslash escapes
+  /// and entities in a destination), `%` (so the encoding reads back), `:`
+  /// (`a:b/c` would be a URL with the scheme `a`), `?` and `#` (a query, a
+  /// fragment). A file-name byte that is not UTF-8
+  /// (``POSIXFiles/fileName(_:)``) is encoded as that byte: the name on disk.
+  package static func linkDestination(_ path: String) -> String {
+    let hex = Array("0123456789ABCDEF".unicodeScalars)
+    var out = ""
+    for byte in POSIXFiles.cPath(path).dropLast() {
+      let b = UInt8(bitPattern: byte)
+      switch b {
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+        UInt8(ascii: "/"):
+        out.unicodeScalars.append(Unicode.Scalar(b))
+      default:
+        out.unicodeScalars.append("%")
+        out.unicodeScalars.append(hex[Int(b >> 4)])
+        out.unicodeScalars.append(hex[Int(b & 0x0F)])
+      }
+    }
+    return out
+  }
+
   /// A shell word that reads back as the text: bare when every character is
   /// safe, else quoted.
   ///

@@ -121,7 +121,9 @@ enum ChartCommand: Subcommand {
     let (names, _) = try await charts(
       o.limits, timeZone: o.timeZone, input, svg: o.svg, into: dir, staged: staged)
     try commit(staged, names: names, in: dir)
-    for name in names { output.write("wrote \(dir)/\(name)\n") }
+    // The folder as given, escaped: its escape sequence or line break must
+    // not reach the terminal.
+    for name in names { output.write("wrote \(Escape.terminal(dir + "/" + name))\n") }
     let ledger = input.ledger
     return Inputs.finish(ledger, o.inputs, usable: ledger.requests > 0, errors: &errors)
   }

@@ -100,11 +100,11 @@ enum ReportCommand: Subcommand {
         "The busiest pool's ITPM bucket under each pacing: where count_tokens pacing empties it, requests would have waited.",
     ]
     for name in names where name.hasSuffix(".svg") {
-      md += "![\(name)](\(chartLink)/\(name))\n\n"
+      md += "!" + link(name, in: chartLink) + "\n\n"
       if let caption = captions[name] { md += "*\(caption)*\n\n" }
     }
     md += "The data behind them, and the full tables:\n\n"
-    for name in names where !name.hasSuffix(".svg") { md += "- [\(name)](\(chartLink)/\(name))\n" }
+    for name in names where !name.hasSuffix(".svg") { md += "- " + link(name, in: chartLink) + "\n" }
     md += "\n## Totals\n\n" + AnalysisRenderer.headlineMarkdown(total.total) + "\n"
     let top = 10
     md +=
@@ -134,12 +134,24 @@ enum ReportCommand: Subcommand {
       throw CommandFailure(code: .cannotWrite, message: "cannot write \(error)")
     }
     try ChartCommand.commit(staged, names: names, in: chartDir)
-    output.write("wrote \(out) and \(Fmt.count(names.count, "file")) in \(chartDir)/\n")
+    // Paths as given, escaped: a name's escape sequence or line break must
+    // not reach the terminal.
+    output.write(
+      "wrote \(Escape.terminal(out)) and \(Fmt.count(names.count, "file")) in \(Escape.terminal(chartDir))/\n")
     return Inputs.finish(total.ledger, o.inputs, usable: total.ledger.requests > 0, errors: &errors)
   }
 }
 
 extension ReportCommand {
+  /// A Markdown link to the file `name` in the folder `folder` beside the
+  /// report (an image with `!` before it): the text escaped as Markdown, the
+  /// destination percent-encoded (``Escape/linkDestination(_:)``), so a
+  /// folder named with a space, a parenthesis or a line break still leads to
+  /// it and writes no line of its own.
+  static func link(_ name: String, in folder: String) -> String {
+    "[" + Escape.markdown(name) + "](" + Escape.linkDestination(folder + "/" + name) + ")"
+  }
+
   /// The options the Reproduce line leaves out, each with why: none changes
   /// what the report says.
   static let notReproduced: [String: String] = [
