@@ -308,13 +308,14 @@ struct ReplayTests {
       + #""message":{"id":"\#(id)","model":"claude-sonnet-4-5","usage":{"input_tokens":1,"output_tokens":1}}}"#
   }
 
-  private func run(main: [String], sidechains: [(String, String)]) -> (dropped: Int, requests: Int) {
+  private func run(main: [String], sidechains: [(String, String)], slices: Int? = nil) -> (dropped: Int, requests: Int)
+  {
     var text = main.enumerated().map { line($1, "req_main_\($0)", sidechain: false) }
     text += sidechains.map { line($0.0, $0.1, sidechain: true) }
     var ingest = FileIngest(options: IngestOptions(catalog: testCatalog))
     var analyzer = Analyzer()
     analyzer.add(ingest.ingest(bytes: Array(text.joined(separator: "\n").utf8), name: "r.jsonl"))
-    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
+    let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay), slices: slices)
     return (priced.ledger.sidechainReplaysDropped, priced.count)
   }
 
@@ -339,11 +340,13 @@ struct ReplayTests {
     let side = [
       ("m5", "req_a"), ("m5", "req_b"), ("m10007", "req_c"), ("m19999", "req_d"), ("s1", "req_e"), ("s2", "req_f"),
     ]
-    let r = run(main: main, sidechains: side)
     // By hand: the replays are m5's two copies, m10007's and m19999's; s1
     // and s2 exist only in the sidechain and stay requests.
-    #expect(r.dropped == 4)
-    #expect(r.requests == 20_001 + 2)
+    for slices in [nil, 1, 2, 3] {
+      let r = run(main: main, sidechains: side, slices: slices)
+      #expect(r.dropped == 4, "\(String(describing: slices)) slices")
+      #expect(r.requests == 20_001 + 2)
+    }
   }
 }
 

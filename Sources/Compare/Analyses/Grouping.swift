@@ -116,14 +116,15 @@ public struct Analyzer: Sendable {
     priced(context, slices: nil)
   }
 
-  /// ``priced(_:)`` with the classes found in `slices` side by side (nil:
-  /// as many as cores past 16,384 rows); the table does not depend on it.
+  /// ``priced(_:)`` with replays found and classes numbered in `slices`
+  /// side by side (nil: ``ParallelIngest/threads`` past 16,384 rows); the
+  /// table does not depend on it.
   package consuming func priced(_ context: PricingContext, slices: Int?) -> PricedTable {
     // Taken, not copied: marking replays must not duplicate the rows.
     var t = table.sealed()
     table = RequestTable()
     _ = t.mergeCopiesWithoutRequestID()
-    _ = t.dropReplays()
+    _ = t.dropReplays(slices: slices)
     guard let slices else { return PricedTable(table: t, ledger: ledger, context: context) }
     return PricedTable(table: t, ledger: ledger, context: context, slices: slices)
   }
@@ -152,7 +153,7 @@ extension PricedTable {
   ///   - dimensions: The grouping, such as `[.day, .model]`.
   ///   - timeZone: For day, hour and minute keys.
   public func analysis(dimensions: [Dimension], timeZone: TimeZoneRule = .utc) -> AnalysisResult {
-    analysis(dimensions: dimensions, timeZone: timeZone, slices: table.count >= 16_384 ? ParallelIngest.cores : 1)
+    analysis(dimensions: dimensions, timeZone: timeZone, slices: table.count >= 16_384 ? ParallelIngest.threads : 1)
   }
 
   /// ``analysis(dimensions:timeZone:)`` with the first pass cut in `slices`
@@ -437,7 +438,7 @@ private struct Quad: Sendable {
       }
       // Stretches sorted side by side, each worker taking whole groups
       // holding about an equal share of the quads.
-      let workers = a.count >= 1 << 14 ? ParallelIngest.cores : 1
+      let workers = a.count >= 1 << 14 ? ParallelIngest.threads : 1
       var cuts = [0]
       for g in 0..<count where cuts.count < workers && start[g] * workers >= a.count * cuts.count {
         if g > cuts[cuts.count - 1] { cuts.append(g) }

@@ -81,7 +81,7 @@ public struct Discovery: Sendable {
     // (`~/.claude` holds `projects`); then the subdirectories side by side,
     // each walked whole on its own, when no directory is reached from two.
     while stack.count == 1, let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
-    if stack.count >= 2, ParallelIngest.cores > 1, let parts = Self.walkApart(stack, visited, since) {
+    if stack.count >= 2, ParallelIngest.threads > 1, let parts = Self.walkApart(stack, visited, since) {
       // Joined in the order one walk takes them: the last pushed first.
       for part in parts.reversed() {
         found += part.found

@@ -1,4 +1,5 @@
 import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -354,4 +355,20 @@ public enum ParallelIngest {
 
   /// The number of cores available.
   public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+  /// The threads the steps around the reading use side by side (the
+  /// directory walk, marking replays, pricing, grouping, sorting, writing
+  /// text): the cores, unless ``limitThreads(_:)`` set fewer. How many
+  /// threads read is `run`'s `jobs`.
+  public static var threads: Int {
+    let limit = threadLimit.load(ordering: .relaxed)
+    return limit > 0 ? min(limit, cores) : cores
+  }
+
+  /// Limits ``threads`` to `n` (at least 1) for the rest of the process:
+  /// with `--jobs 1` a run uses one core throughout, not only to read.
+  /// No output depends on it.
+  public static func limitThreads(_ n: Int) { threadLimit.store(max(1, n), ordering: .relaxed) }
+
+  private static let threadLimit = Atomic<Int>(0)
 }

@@ -97,7 +97,7 @@ public struct PricedTable: Sendable {
   /// Prices `table` (whose replays are already marked) under `context`.
   package init(table: RequestTable, ledger ingestLedger: Ledger, context: PricingContext) {
     self.init(
-      table: table, ledger: ingestLedger, context: context, slices: table.count >= 16_384 ? ParallelIngest.cores : 1)
+      table: table, ledger: ingestLedger, context: context, slices: table.count >= 16_384 ? ParallelIngest.threads : 1)
   }
 
   /// ``init(table:ledger:context:)`` with the rows' classes found in

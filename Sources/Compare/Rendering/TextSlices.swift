@@ -7,7 +7,7 @@ import Synchronization
 /// writer can write them one after another without joining them.
 package enum TextSlices {
   package static func make(count: Int, minimum: Int = 512, _ body: @Sendable (Range<Int>) -> String) -> [String] {
-    let slices = count >= minimum ? 2 * max(1, ParallelIngest.cores) : 1
+    let slices = count >= minimum ? 2 * ParallelIngest.threads : 1
     let size = (count + slices - 1) / slices
     let parts = Mutex([String](repeating: "", count: slices))
     DispatchQueue.concurrentPerform(iterations: slices) { k in

@@ -638,8 +638,10 @@ public struct RequestTable: Sendable {
 
   /// Marks sidechain rows whose `message.id` a main-chain row carries:
   /// replays of a main-chain request, not requests of their own. Returns
-  /// how many were marked.
-  package mutating func dropReplays() -> Int {
+  /// how many were marked. When sidechain rows are the fewer, the main
+  /// rows look their ids up in `slices` side by side (nil:
+  /// ``ParallelIngest/threads`` past 16,384 rows); the marks do not depend on it.
+  package mutating func dropReplays(slices: Int? = nil) -> Int {
     var main = KeyIndex()
     var mainIDs: [UInt32] = []
     func messageID(_ i: Int) -> ArraySlice<UInt8>? {
@@ -658,7 +660,7 @@ public struct RequestTable: Sendable {
     var sideCount = 0
     for i in 0..<rows.count where rows[i].flags.contains(.sidechain) { sideCount += 1 }
     if 2 * sideCount < rows.count {
-      let replays = replaysIndexingSidechains()
+      let replays = replaysIndexingSidechains(slices: slices ?? (rows.count >= 16_384 ? ParallelIngest.threads : 1))
       for i in replays { rows[i].flags.insert(.replay) }
       return replays.count
     }
@@ -688,7 +690,7 @@ public struct RequestTable: Sendable {
   /// The replays ``dropReplays()`` marks, found from the other side when
   /// sidechain rows are the fewer: their message ids are indexed (equal ids
   /// chained), and each main row's id takes its whole chain.
-  private func replaysIndexingSidechains() -> [Int] {
+  private func replaysIndexingSidechains(slices wanted: Int) -> [Int] {
     @Sendable func messageID(_ i: Int) -> ArraySlice<UInt8>? {
       let r = rows[i]
       guard !r.flags.contains(.fileKey), r.copies > 0 else { return nil }
@@ -721,7 +723,7 @@ public struct RequestTable: Sendable {
     guard !first.isEmpty else { return [] }
     // The main rows look their ids up side by side (the index is only
     // read), each slice listing the ids it found; a chain is taken once.
-    let slices = rows.count >= 16_384 ? ParallelIngest.cores : 1
+    let slices = max(1, min(wanted, rows.count))
     let size = (rows.count + slices - 1) / slices
     let (ids, idHashes, firsts) = (index, hashes, first)
     let hits = Mutex([[UInt32]](repeating: [], count: slices))

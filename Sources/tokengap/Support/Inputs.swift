@@ -16,7 +16,9 @@ enum Inputs {
     OptionSpec(
       name: "at", value: "date", help: "Price records that carry no time as of this day.", defaultText: "today, UTC"),
     OptionSpec(
-      name: "jobs", short: "j", value: "n", help: "Files read in parallel.", defaultText: "the number of cores"),
+      name: "jobs", short: "j", value: "n",
+      help: "Threads a run uses: to read files, price, group and write.",
+      defaultText: "the number of cores"),
     OptionSpec(
       name: "accounting", value: "rule", Accounting.self, lead: "Impose one rate-limit rule on every request: ",
       defaultText: "by source"),
@@ -58,6 +60,8 @@ enum Inputs {
   /// Finds and reads the inputs the options name.
   static func load(_ i: InputOptions) async throws -> Loaded {
     let paths = i.paths.isEmpty ? Discovery.defaultRoots() : i.paths
+    // `--jobs 1` is one core throughout, not only for reading.
+    ParallelIngest.limitThreads(i.jobs)
     // The directory walk runs beside the catalog's loading; errors keep
     // their order (the catalog's and `--model`'s come first).
     async let walk = Discovery.find(paths, modifiedSince: i.since)
