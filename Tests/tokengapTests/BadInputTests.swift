@@ -122,21 +122,15 @@ struct BadInputTests {
   }
 
   @Test(
-    "A walk's subdirectories walked side by side give one walk's files and skips, in its order; a directory two of them reach is walked in order"
+    "A walk goes depth first in name order: files come in the order of their full paths, as they are found; a directory reached twice is read where the walk first reaches it"
   )
-  func walkApart() throws {
-    func tree(linked: Bool, nested: Bool = false) throws -> String {
-      var root = temporaryDirectory("walk")
-      // Under directories that each hold one (`~/.claude/projects`): the
-      // walk goes down them before it splits.
-      if nested {
-        for d in ["/one", "/projects"] {
-          root += d
-          mkdir(root, 0o755)
-        }
-      }
+  func walkOrder() throws {
+    func tree(linked: Bool) throws -> String {
+      let root = temporaryDirectory("walk")
+      // `a.json`, `a-b.json` and `a0.json` sort around the directory `a`
+      // ('-' < '.' < '/' < '0'): the order of full paths, not of names.
       for d in ["a", "b", "b/sub", "c", "d"] { mkdir(root + "/" + d, 0o755) }
-      for f in ["a/x.jsonl", "a/y.txt", "b/z.jsonl", "b/sub/w.jsonl", "top.jsonl"] {
+      for f in ["a/x.jsonl", "a/y.txt", "a.json", "a-b.json", "a0.json", "b/z.jsonl", "b/sub/w.jsonl", "top.jsonl"] {
         try POSIXFiles.writeAtomically(Array("{}\n".utf8), to: root + "/" + f)
       }
       try POSIXFiles.writeAtomically(Array("notes".utf8), to: root + "/a/notes.md")
@@ -145,32 +139,28 @@ struct BadInputTests {
       if linked { #expect(symlink(root + "/a", root + "/c/link") == 0) }
       return root
     }
-    // One walk pops the last directory pushed first: d (its link back to the
-    // root already entered), c, b (the FIFO), then a.
     let apart = try tree(linked: false)
-    let found = Discovery.find([apart])
-    #expect(
-      found.files == ["a/x.jsonl", "a/y.txt", "b/sub/w.jsonl", "b/z.jsonl", "top.jsonl"].map { apart + "/" + $0 })
-    #expect(found.skipped.map(\.file) == [apart + "/d/back", apart + "/b/pipe.jsonl"])
+    var handed: [String] = []
+    let found = Discovery.find([apart], modifiedSince: nil) { path, _ in handed.append(path) }
+    // By hand, in the order of the full paths.
+    let expected = ["a-b.json", "a.json", "a/x.jsonl", "a/y.txt", "a0.json", "b/sub/w.jsonl", "b/z.jsonl", "top.jsonl"]
+    #expect(found.files == expected.map { apart + "/" + $0 })
+    #expect(found.files == found.files.sorted())
+    #expect(handed == found.files, "handed out in the order of the list")
+    #expect(found.skipped.map(\.file) == [apart + "/b/pipe.jsonl", apart + "/d/back"])
     #expect(found.passedOver == [".md": 1])
     #expect(found.sizes[apart + "/b/z.jsonl"] == 3)
-    // c/link reaches a before a itself is popped: a is the one left out.
+    // a is reached by name before c/link: c/link is the one left out.
     let linked = try tree(linked: true)
     let both = Discovery.find([linked])
+    #expect(both.files == expected.map { linked + "/" + $0 })
+    #expect(both.skipped.map(\.file) == [linked + "/b/pipe.jsonl", linked + "/c/link", linked + "/d/back"])
+    #expect(both.skipped.dropFirst().allSatisfy { $0.reason.contains("already visited") })
+    // Two paths: each one's files in turn, in the order given.
+    let two = Discovery.find([linked + "/b", apart + "/a"])
     #expect(
-      both.files
-        == ["b/sub/w.jsonl", "b/z.jsonl", "c/link/x.jsonl", "c/link/y.txt", "top.jsonl"].map { linked + "/" + $0 })
-    #expect(both.skipped.map(\.file) == [linked + "/d/back", linked + "/b/pipe.jsonl", linked + "/a"])
-    #expect(both.skipped.last?.reason.contains("already visited") == true)
-    // The same trees two single directories down: the same walk.
-    for (flat, flatRoot) in [(found, apart), (both, linked)] {
-      let root = try tree(linked: flatRoot == linked, nested: true)
-      let nested = Discovery.find([String(root.dropLast("/one/projects".count))])
-      func moved(_ paths: [String]) -> [String] { paths.map { root + $0.dropFirst(flatRoot.count) } }
-      #expect(nested.files == moved(flat.files))
-      #expect(nested.skipped.map(\.file) == moved(flat.skipped.map(\.file)))
-      #expect(nested.passedOver == flat.passedOver)
-    }
+      two.files == ["b/sub/w.jsonl", "b/z.jsonl"].map { linked + "/" + $0 }
+        + ["a/x.jsonl", "a/y.txt"].map { apart + "/" + $0 })
   }
 
   @Test("Standard input is an input: '-o' onto the file it reads is refused with 74")

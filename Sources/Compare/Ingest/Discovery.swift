@@ -1,6 +1,4 @@
-import Dispatch
 public import EstimateModel
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -35,14 +33,34 @@ public struct Discovery: Sendable {
   ///
   /// Directories contribute `*.jsonl`, `*.json`, `*.ndjson`, `*.har`, `*.sse`,
   /// `*.txt`, `*.yaml` and `*.yml` files (not `*.meta.json`);
-  /// a file named explicitly is read whatever its name. Symbolic links are
-  /// followed once: a directory already visited is not entered again.
+  /// a file named explicitly is read whatever its name. Under each path the
+  /// files come in the order of their full paths, the walk going depth
+  /// first through each directory's entries in that order (a directory's
+  /// name taken as `name/`). Symbolic links are followed once: a directory
+  /// the walk reaches again is not entered again.
   public static func find(_ paths: [String], modifiedSince: Instant? = nil) -> Discovery {
+    find(paths, modifiedSince: modifiedSince) { _, _ in }
+  }
+
+  /// ``find(_:modifiedSince:)`` handing each file and its size (nil for
+  /// standard input) to `found` as soon as it is found, in the order of
+  /// ``files``: a reader can start before the walk ends.
+  package static func find(
+    _ paths: [String], modifiedSince: Instant?, found: (String, Int64?) -> Void
+  ) -> Discovery {
     var d = Discovery()
     var visited = Set<[UInt64]>()
+    // Kept apart from `d`, which the walk is changing while it hands files out.
+    var files: [String] = []
+    var sizes: [String: Int64] = [:]
+    func take(_ path: String, _ size: Int64?) {
+      files.append(path)
+      if let size { sizes[path] = size }
+      found(path, size)
+    }
     for path in paths {
       if path == "-" {
-        d.files.append(path)
+        take(path, nil)
         continue
       }
       var st = stat()
@@ -56,7 +74,7 @@ public struct Discovery: Sendable {
       }
       switch st.st_mode & S_IFMT {
       case S_IFDIR:
-        d.walk(path, &visited, modifiedSince)
+        d.visit(path, &visited, modifiedSince, take)
       case S_IFREG:
         let fd = open(POSIXFiles.cPath(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
@@ -64,73 +82,22 @@ public struct Discovery: Sendable {
           continue
         }
         close(fd)
-        d.files.append(path)
-        d.sizes[path] = Int64(st.st_size)
+        take(path, Int64(st.st_size))
       default:
         d.skipped.append(
           .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
       }
     }
+    d.files = files
+    d.sizes = sizes
     return d
   }
 
-  private mutating func walk(_ root: String, _ visited: inout Set<[UInt64]>, _ since: Instant?) {
-    var stack = [root]
-    var found: [String] = []
-    // The root first, and down while a directory holds one subdirectory
-    // (`~/.claude` holds `projects`); then the subdirectories side by side,
-    // each walked whole on its own, when no directory is reached from two.
-    while stack.count == 1, let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
-    if stack.count >= 2, ParallelIngest.threads > 1, let parts = Self.walkApart(stack, visited, since) {
-      // Joined in the order one walk takes them: the last pushed first.
-      for part in parts.reversed() {
-        found += part.found
-        sizes.merge(part.discovery.sizes) { a, _ in a }
-        skipped += part.discovery.skipped
-        skippedByTime += part.discovery.skippedByTime
-        passedOver.merge(part.discovery.passedOver, uniquingKeysWith: +)
-        visited.formUnion(part.visited)
-      }
-      stack = []
-    }
-    while let dir = stack.popLast() { visit(dir, &stack, &visited, since, &found) }
-    files += found.sorted()
-  }
-
-  /// One subdirectory's walk, done apart: what it found, and the
-  /// directories it entered (beyond those entered before it).
-  private struct Part: Sendable {
-    var discovery = Discovery()
-    var found: [String] = []
-    var visited = Set<[UInt64]>()
-  }
-
-  /// Walks each of `dirs` whole, side by side, each from the directories
-  /// entered so far; nil when two of them entered the same directory (a
-  /// link): one walk in order then tells which one saw it first.
-  private static func walkApart(_ dirs: [String], _ seed: Set<[UInt64]>, _ since: Instant?) -> [Part]? {
-    let parts = Mutex([Part?](repeating: nil, count: dirs.count))
-    DispatchQueue.concurrentPerform(iterations: dirs.count) { k in
-      var part = Part()
-      var visited = seed
-      var stack = [dirs[k]]
-      while let dir = stack.popLast() { part.discovery.visit(dir, &stack, &visited, since, &part.found) }
-      part.visited = visited.subtracting(seed)
-      parts.withLock { $0[k] = part }
-    }
-    let all = parts.withLock { $0.compactMap { $0 } }
-    guard all.count == dirs.count else { return nil }
-    var entered = Set<[UInt64]>()
-    for part in all {
-      for id in part.visited where !entered.insert(id).inserted { return nil }
-    }
-    return all
-  }
-
-  /// Lists one directory: its files into `found`, its subdirectories onto `stack`.
+  /// Walks one directory: its files to `take`, its subdirectories walked in
+  /// turn, all in the order of their names (a directory's as `name/`), so
+  /// the files come in the order of their full paths without a sort.
   private mutating func visit(
-    _ dir: String, _ stack: inout [String], _ visited: inout Set<[UInt64]>, _ since: Instant?,
-    _ found: inout [String]
+    _ dir: String, _ visited: inout Set<[UInt64]>, _ since: Instant?, _ take: (String, Int64?) -> Void
   ) {
     // Each child is looked up from its directory's descriptor, not from
     // the root again (a walk of a thousand files spent most of its time
@@ -143,53 +110,62 @@ public struct Discovery: Sendable {
         .init(.skippedFile, file: dir, line: 0, reason: "cannot open directory: \(POSIXFiles.errnoText(why))"))
       return
     }
-    defer { closedir(handle) }
-    let dfd = dirfd(handle)
-    var st = stat()
-    guard fstat(dfd, &st) == 0 else { return }
-    guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
-      skipped.append(
-        .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
-      return
-    }
-    var children: [String] = []
-    while let entry = readdir(handle) {
-      // The name is read in place up to its NUL: readdir's record may end
-      // before the declared 256 bytes of d_name.
-      let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
-        let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
-        return POSIXFiles.fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
-      }
-      if name != "." && name != ".." { children.append(name) }
-    }
-    for name in children.sorted() {
-      let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-      var cs = stat()
-      guard fstatat(dfd, POSIXFiles.cPath(name), &cs, 0) == 0 else {
+    // The entries, listed with the directory open; walked after it is
+    // closed (a deep tree holds no descriptor per level).
+    var entries: [(key: String, path: String, size: Int64?)] = []
+    do {
+      defer { closedir(handle) }
+      let dfd = dirfd(handle)
+      var st = stat()
+      guard fstat(dfd, &st) == 0 else { return }
+      guard visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else {
         skipped.append(
-          .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
-        continue
+          .init(.skippedFile, file: dir, line: 0, reason: "directory already visited (symbolic link loop?); skipped"))
+        return
       }
-      switch cs.st_mode & S_IFMT {
-      case S_IFDIR:
-        stack.append(path)
-      case S_IFREG:
-        guard Discovery.isCandidate(name) else {
-          if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
-          continue
+      var children: [String] = []
+      while let entry = readdir(handle) {
+        // The name is read in place up to its NUL: readdir's record may end
+        // before the declared 256 bytes of d_name.
+        let name = withUnsafeMutablePointer(to: &entry.pointee.d_name) { field -> String in
+          let raw = UnsafeRawPointer(field).assumingMemoryBound(to: CChar.self)
+          return POSIXFiles.fileName(UnsafeRawBufferPointer(start: raw, count: strlen(raw)))
         }
-        if let since, WallClock.seconds(cs.st_mtim) * 1000 < since.millisecondsSinceEpoch {
-          skippedByTime += 1
-          continue
-        }
-        found.append(path)
-        sizes[path] = Int64(cs.st_size)
-      default:
-        if Discovery.isCandidate(name) {
+        if name != "." && name != ".." { children.append(name) }
+      }
+      for name in children.sorted() {
+        let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+        var cs = stat()
+        guard fstatat(dfd, POSIXFiles.cPath(name), &cs, 0) == 0 else {
           skipped.append(
-            .init(.skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+            .init(.skippedFile, file: path, line: 0, reason: "cannot stat: \(POSIXFiles.errnoText(errno))"))
+          continue
+        }
+        switch cs.st_mode & S_IFMT {
+        case S_IFDIR:
+          entries.append((name + "/", path, nil))
+        case S_IFREG:
+          guard Discovery.isCandidate(name) else {
+            if !name.hasSuffix(".meta.json") { passedOver[Discovery.fileExtension(name), default: 0] += 1 }
+            continue
+          }
+          if let since, WallClock.seconds(cs.st_mtim) * 1000 < since.millisecondsSinceEpoch {
+            skippedByTime += 1
+            continue
+          }
+          entries.append((name, path, Int64(cs.st_size)))
+        default:
+          if Discovery.isCandidate(name) {
+            skipped.append(
+              .init(
+                .skippedFile, file: path, line: 0, reason: "not a regular file (FIFO, device or socket); skipped"))
+          }
         }
       }
+    }
+    entries.sort { $0.key < $1.key }
+    for e in entries {
+      if let size = e.size { take(e.path, size) } else { visit(e.path, &visited, since, take) }
     }
   }
 

@@ -22,6 +22,8 @@ public enum ParallelIngest {
     var path: String
     var chunk: FileIngest.Chunk?
     var index: Int
+    /// How many pieces its file is read in.
+    var pieces = 1
     /// Its place in the run: partials are merged in this order, whichever
     /// finishes first, so nothing that keeps arrival order (the ledger's
     /// Retry-After values) depends on timing.
@@ -233,21 +235,124 @@ public enum ParallelIngest {
     _ files: [String], sizes: [String: Int64] = [:], limits: [String: Int64], options: IngestOptions, jobs: Int,
     progress: ((Progress) -> Void)? = nil
   ) async -> Analyzer {
+    var planner = Planner(options: options, limits: limits)
     var work: [Work] = []
-    var pieces: [Int] = []
-    for (i, path) in files.enumerated() {
+    for path in files { work += planner.pieces(of: path, size: sizes[path]) }
+    var next = 0
+    return await ingest(options: options, jobs: jobs, progress: progress) {
+      guard next < work.count else { return nil }
+      next += 1
+      return work[next - 1]
+    }
+  }
+
+  /// ``run(_:sizes:options:jobs:progress:)`` over the files `feed` hands
+  /// over while a walk is still finding them (``Discovery/find(_:modifiedSince:found:)``):
+  /// the reading starts with the first file found. The same run as over
+  /// the finished list.
+  package static func run(
+    feed: Feed, options: IngestOptions, jobs: Int, progress: ((Progress) -> Void)? = nil
+  ) async -> Analyzer {
+    var planner = Planner(options: options, limits: [:])
+    var pending: [Work] = []
+    var taken = 0
+    return await ingest(options: options, jobs: jobs, progress: progress) {
+      while pending.isEmpty {
+        guard let (path, size) = await feed.file(taken) else { return nil }
+        taken += 1
+        pending = planner.pieces(of: path, size: size).reversed()
+      }
+      return pending.popLast()
+    }
+  }
+
+  /// Cuts files into pieces of work, numbered in run order.
+  struct Planner {
+    let options: IngestOptions
+    let limits: [String: Int64]
+    var files = 0
+    var order = 0
+
+    /// The pieces of the next file: its chunks when it is a large JSON
+    /// Lines file, else the file whole.
+    mutating func pieces(of path: String, size: Int64?) -> [Work] {
+      let i = files
+      files += 1
       let limit = limits[path]
-      let small = (limit ?? sizes[path]).map { $0 <= chunkSize } ?? false
-      if !small, let chunks = chunks(path, options: options, limit: limit), chunks.count > 1 {
-        for (k, c) in chunks.enumerated() { work.append(Work(file: i, path: path, chunk: c, index: k)) }
-        pieces.append(chunks.count)
+      let small = (limit ?? size).map { $0 <= chunkSize } ?? false
+      var out: [Work] = []
+      if !small, let chunks = ParallelIngest.chunks(path, options: options, limit: limit), chunks.count > 1 {
+        for (k, c) in chunks.enumerated() {
+          out.append(Work(file: i, path: path, chunk: c, index: k, pieces: chunks.count))
+        }
       } else {
         let whole = limit.map { FileIngest.Chunk(start: 0, end: $0, first: true) }
-        work.append(Work(file: i, path: path, chunk: whole, index: 0))
-        pieces.append(1)
+        out.append(Work(file: i, path: path, chunk: whole, index: 0))
+      }
+      for k in out.indices {
+        out[k].order = order
+        order += 1
+      }
+      return out
+    }
+  }
+
+  /// Files handed from a directory walk to a run while the walk goes on.
+  package final class Feed: Sendable {
+    private struct State {
+      var files: [(path: String, size: Int64?)] = []
+      var done = false
+      var waiting: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// A file found (its size from the walk's `stat`; nil for standard input).
+    package func add(_ path: String, size: Int64?) {
+      let waiting = state.withLock { s in
+        s.files.append((path, size))
+        defer { s.waiting = nil }
+        return s.waiting
+      }
+      waiting?.resume()
+    }
+
+    /// The walk has ended: no file follows.
+    package func finish() {
+      let waiting = state.withLock { s in
+        s.done = true
+        defer { s.waiting = nil }
+        return s.waiting
+      }
+      waiting?.resume()
+    }
+
+    /// File `k` (from 0), once found; nil when the walk ended without it.
+    /// One caller at a time.
+    func file(_ k: Int) async -> (path: String, size: Int64?)? {
+      while true {
+        let ready: (path: String, size: Int64?)?? = state.withLock { s in
+          k < s.files.count ? .some(s.files[k]) : s.done ? .some(nil) : nil
+        }
+        if let ready { return ready }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+          let now = state.withLock { s in
+            guard k >= s.files.count, !s.done else { return true }
+            s.waiting = c
+            return false
+          }
+          if now { c.resume() }
+        }
       }
     }
-    for k in work.indices { work[k].order = k }
+  }
+
+  /// Reads the pieces `next` hands out, at most `jobs` at once, and merges
+  /// them in run order.
+  private static func ingest(
+    options: IngestOptions, jobs: Int, progress: ((Progress) -> Void)?, next: () async -> Work?
+  ) async -> Analyzer {
     var analyzer = Analyzer()
     // Chunks of one file are added in order, each as soon as the chunks
     // before it are in (its line numbers start after theirs); only chunks
@@ -255,15 +360,16 @@ public enum ParallelIngest {
     var waiting: [Int: [Int: FilePartial]] = [:]
     var nextChunk: [Int: (index: Int, lineOffset: Int)] = [:]
     var done = 0
+    var started = 0
     var bytes: Int64 = 0
     func deliver(_ w: Work, _ p: FilePartial) {
       done += 1
       analyzer.linesByFile[w.path, default: 0] += p.lineCount
       bytes += p.ledger.bytes
       defer {
-        progress?(Progress(done: done, total: work.count, bytes: bytes, requests: analyzer.table.count))
+        progress?(Progress(done: done, total: started, bytes: bytes, requests: analyzer.table.count))
       }
-      guard pieces[w.file] > 1 else {
+      guard w.pieces > 1 else {
         analyzer.add(p)
         return
       }
@@ -271,11 +377,11 @@ public enum ParallelIngest {
       if w.chunk?.rows == true {
         // Rows: every chunk is in before any is added, and when they do
         // not read as the whole file does, the file is read again whole.
-        guard let parts = waiting[w.file], parts.count == pieces[w.file] else { return }
+        guard let parts = waiting[w.file], parts.count == w.pieces else { return }
         waiting[w.file] = nil
-        let ordered = (0..<pieces[w.file]).compactMap { parts[$0] }
+        let ordered = (0..<w.pieces).compactMap { parts[$0] }
         let checks = ordered.compactMap(\.rowChunk)
-        guard ordered.count == pieces[w.file], checks.count == ordered.count, RowChunk.agree(checks) else {
+        guard ordered.count == w.pieces, checks.count == ordered.count, RowChunk.agree(checks) else {
           var whole = FileIngest(options: options)
           analyzer.add(whole.ingest(w.path))
           return
@@ -296,12 +402,15 @@ public enum ParallelIngest {
         analyzer.add(part)
       }
       nextChunk[w.file] = state
-      if state.index == pieces[w.file] { waiting[w.file] = nil }
+      if state.index == w.pieces { waiting[w.file] = nil }
     }
     let jobs = max(1, jobs)
     if jobs == 1 {
       var ingest = FileIngest(options: options)
-      for w in work { deliver(w, ingest.ingest(w.path, chunk: w.chunk)) }
+      while let w = await next() {
+        started += 1
+        deliver(w, ingest.ingest(w.path, chunk: w.chunk))
+      }
       return analyzer
     }
     // Each reader's buffer (hot in the cache) goes back to the next piece of
@@ -309,11 +418,8 @@ public enum ParallelIngest {
     // that is emptied when taken: a buffer captured by the task closure would
     // stay referenced there, and the reader's first write would copy it.
     await withTaskGroup(of: (Work, FilePartial, ReadBuffer).self) { group in
-      var next = 0
-      func start(_ group: inout TaskGroup<(Work, FilePartial, ReadBuffer)>, _ box: ReadBuffer) {
-        guard next < work.count else { return }
-        let w = work[next]
-        next += 1
+      func start(_ group: inout TaskGroup<(Work, FilePartial, ReadBuffer)>, _ w: Work, _ box: ReadBuffer) {
+        started += 1
         group.addTask {
           var ingest = FileIngest(options: options, reusing: box.take())
           let partial = ingest.ingest(w.path, chunk: w.chunk)
@@ -321,16 +427,19 @@ public enum ParallelIngest {
           return (w, partial, box)
         }
       }
-      for _ in 0..<min(jobs, work.count) { start(&group, ReadBuffer()) }
+      for _ in 0..<jobs {
+        guard let w = await next() else { break }
+        start(&group, w, ReadBuffer())
+      }
       var finished: [Int: (Work, FilePartial)] = [:]
       var due = 0
       while let (w, partial, box) = await group.next() {
         // The next piece starts before this one is merged: a reader never
         // waits for the merge.
-        start(&group, box)
+        if let n = await next() { start(&group, n, box) }
         finished[w.order] = (w, partial)
-        while let (next, p) = finished.removeValue(forKey: due) {
-          deliver(next, p)
+        while let (nw, p) = finished.removeValue(forKey: due) {
+          deliver(nw, p)
           due += 1
         }
       }

@@ -62,9 +62,19 @@ enum Inputs {
     let paths = i.paths.isEmpty ? Discovery.defaultRoots() : i.paths
     // `--jobs 1` is one core throughout, not only for reading.
     ParallelIngest.limitThreads(i.jobs)
-    // The directory walk runs beside the catalog's loading; errors keep
-    // their order (the catalog's and `--model`'s come first).
-    async let walk = Discovery.find(paths, modifiedSince: i.since)
+    // With more than one job the directory walk runs beside the catalog's
+    // loading and the reading: each file is handed over as it is found, in
+    // run order, and read while the walk goes on. With one, on one core,
+    // it comes first. Errors keep their order (the catalog's and
+    // `--model`'s come first).
+    let feed = ParallelIngest.Feed()
+    let (since, beside) = (i.since, i.jobs > 1)
+    async let walk: Discovery? = {
+      guard beside else { return nil }
+      let found = Discovery.find(paths, modifiedSince: since) { path, size in feed.add(path, size: size) }
+      feed.finish()
+      return found
+    }()
     let catalog = try Common.catalog(path: i.catalogPath)
     let modelFilter = try i.model.map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
     guard !paths.isEmpty else {
@@ -74,19 +84,31 @@ enum Inputs {
           "no path given and no Claude Code transcripts found ($CLAUDE_CONFIG_DIR, ~/.config/claude/projects, ~/.claude/projects); pass files or directories"
       )
     }
-    let found = await walk
-    if let missing = found.missing.first {
-      throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
-    }
-    if let (path, reason) = found.unreadable.first {
-      throw CommandFailure(code: .noInput, message: "cannot read '\(path)': \(reason)")
+    func check(_ found: Discovery) throws {
+      if let missing = found.missing.first {
+        throw CommandFailure(code: .noInput, message: "no such file or directory '\(missing)'")
+      }
+      if let (path, reason) = found.unreadable.first {
+        throw CommandFailure(code: .noInput, message: "cannot read '\(path)': \(reason)")
+      }
     }
     let options = IngestOptions(
       format: i.format, since: i.since, until: i.until, modelFilter: modelFilter, catalog: catalog,
       captureLimit: i.documentLimit, lineLimit: i.lineLimit)
     let display = ProgressLine(enabled: !i.quiet && isTerminal(2))
-    var analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: i.jobs) {
-      display.show($0)
+    var analyzer: Analyzer
+    let found: Discovery
+    if beside {
+      analyzer = await ParallelIngest.run(feed: feed, options: options, jobs: i.jobs) { display.show($0) }
+      found = await walk ?? Discovery()
+      // A path that is missing or unreadable fails the run, read or not.
+      try check(found)
+    } else {
+      found = Discovery.find(paths, modifiedSince: since)
+      try check(found)
+      analyzer = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: 1) {
+        display.show($0)
+      }
     }
     display.clear()
     var extra = FilePartial()
