@@ -1,6 +1,11 @@
 import Compare
+import Dispatch
 import EstimateModel
 import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 @Suite("Large files split at line boundaries")
 struct ChunkingTests {
@@ -270,5 +275,48 @@ struct CSVRowChunkingTests {
       let quoted = head + record(7, quoted: true, change) + end + record(8, quoted: true) + end
       #expect(Self.read(plain) == Self.read(quoted), "\(name)")
     }
+  }
+}
+
+@Suite("Reading while the walk goes on")
+struct FeedTests {
+  @Test("Files handed over one at a time while a walk goes on are read as the finished list is, large files in chunks")
+  func feedAsList() async throws {
+    // The 20 MB transcript (cut in chunks) between shipped folders.
+    let paths = [dataset("claude-code"), ChunkingTests.path, dataset("api-responses"), dataset("sse-streams")]
+    let options = IngestOptions(catalog: testCatalog)
+    let context = PricingContext(catalog: testCatalog, pricingDay: pricingDay)
+    let found = Discovery.find(paths)
+    let listed = await ParallelIngest.run(found.files, sizes: found.sizes, options: options, jobs: 2).priced(context)
+    for pause: UInt32 in [0, 300] {
+      let feed = ParallelIngest.Feed()
+      // A walk on a thread of its own, slowed down: the run waits for files.
+      DispatchQueue.global().async {
+        _ = Discovery.find(paths, modifiedSince: nil) { path, size in
+          if pause > 0 { usleep(pause) }
+          feed.add(path, size: size)
+        }
+        feed.finish()
+      }
+      let fed = await ParallelIngest.run(feed: feed, options: options, jobs: 3).priced(context)
+      #expect(fed.ledger == listed.ledger, "pause \(pause) µs")
+      #expect(
+        fed.ledger.files == found.files.count && fed.ledger.problems.map(\.line) == listed.ledger.problems.map(\.line))
+      for dims: [Dimension] in [[.session], [.request]] {
+        #expect(
+          AnalysisRenderer.json(fed.analysis(dimensions: dims))
+            == AnalysisRenderer.json(listed.analysis(dimensions: dims)))
+      }
+    }
+    // The chunked file's 9,000 requests are among them.
+    #expect(listed.ledger.requests > 9_000)
+  }
+
+  @Test("A run over a feed that ends without a file reads nothing")
+  func emptyFeed() async {
+    let feed = ParallelIngest.Feed()
+    feed.finish()
+    let analyzer = await ParallelIngest.run(feed: feed, options: IngestOptions(catalog: testCatalog), jobs: 2)
+    #expect(analyzer.ledger.files == 0 && analyzer.table.count == 0)
   }
 }
