@@ -26,21 +26,21 @@ def timed(cmd, env=None):
     """Runs a command; returns (wall seconds, peak RSS in MB).
 
     A command without shell syntax (a list, or a string without | & ; < > ( ))
-    is started directly, its peak RSS read from wait4's rusage: no shell
-    and no time(1) between the clock and the program (they added about
-    5 ms to every command, a thirtieth of a 0.17 s run, which shrank every
-    ratio between two commands). Others run under bash and time(1), whose
-    %M gives the peak RSS. The wall time is read with perf_counter around
-    the child either way (time(1)'s %e counts in steps of 10 ms)."""
+    runs under time(1) alone, no shell between it and the program (bash
+    added about 3 ms to every command, a fiftieth of a 0.17 s run, which
+    shrank every ratio between two commands); others under bash too.
+    time(1)'s %M gives the peak RSS (read from wait4 here it would count
+    the forked Python), and the wall time is read with perf_counter around
+    the child (time(1)'s %e counts in steps of 10 ms)."""
     import shlex, time
     if isinstance(cmd, list) or not any(c in cmd for c in "|&;<>()"):
         argv = cmd if isinstance(cmd, list) else shlex.split(cmd)
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        _, _, usage = os.wait4(child.pid, 0)
+        out = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, env=env)
         wall = time.perf_counter() - start
-        child.returncode = 0  # reaped above
-        return wall, usage.ru_maxrss / 1024
+        rss = out.stderr.strip().splitlines()[-1].split()[0]
+        return wall, int(rss) / 1024
     start = time.perf_counter()
     out = subprocess.run(
         ["/usr/bin/time", "-f", "%M", "bash", "-c", cmd + " > /dev/null 2>&1"],
