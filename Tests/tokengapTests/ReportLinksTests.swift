@@ -196,6 +196,25 @@ struct ReportLinksTests {
     for link in links { #expect(linkTarget(String(link)).map { exists(in: dir, $0) } == true, "\(link)") }
   }
 
+  @Test("Past the ten groups a table shows, the line naming the rest links its CSV, and counts the CSV's other rows")
+  func restLinked() async throws {
+    let dir = temporaryDirectory("links-rest")
+    let out = dir + "/my report.md"
+    let r = await tokengap("report", root + "/datasets/claude-code", "--out", out, "-q")
+    #expect(r.status == 0, "\(r.err)")
+    let report = read(out)
+    for name in ["sessions.csv", "days.csv"] {
+      // The CSV's rows less its header and the ten the table shows.
+      let rows = read(dir + "/my report-charts/" + name).split(separator: "\r\n").count - 1
+      #expect(rows > 10, "\(name): more groups than the table shows")
+      let line = "\(rows - 10) more row\(rows - 10 == 1 ? "" : "s") in [\(name)](my%20report-charts/\(name))."
+      #expect(report.split(separator: "\n").contains(Substring(line)), "\(line)")
+      // The link alone (without the full stop), read as a list item's.
+      let link = "- " + line.drop { $0 != "[" }.dropLast()
+      #expect(linkTarget(link).map { exists(in: dir, $0) } == true)
+    }
+  }
+
   @Test("Hostile folder and file names: every link resolves, no line is injected, the message holds no control")
   func hostile() async throws {
     let dir = temporaryDirectory("links-hostile")

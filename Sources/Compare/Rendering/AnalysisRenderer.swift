@@ -352,6 +352,9 @@ public enum AnalysisRenderer {
 
   /// The `top` groups that cost the most (equal costs in the grouping's
   /// order), as a Markdown table, and a line saying where the rest are.
+  ///
+  /// - Parameter csvName: Where the rest are, as Markdown (`report` gives
+  ///   a link to the CSV file); written as given.
   public static func topGroupsMarkdown(_ r: AnalysisResult, top: Int, rest csvName: String) -> String {
     guard !r.keyColumns.isEmpty, !r.rows.isEmpty else { return "" }
     let ranked = r.rows.indices.sorted {

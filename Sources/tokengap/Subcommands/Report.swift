@@ -108,12 +108,16 @@ enum ReportCommand: Subcommand {
     md += "\n## Totals\n\n" + AnalysisRenderer.headlineMarkdown(total.total) + "\n"
     let top = 10
     md +=
-      "## Sessions that cost the most\n\n" + AnalysisRenderer.topGroupsMarkdown(total, top: top, rest: "sessions.csv")
+      "## Sessions that cost the most\n\n"
+      + AnalysisRenderer.topGroupsMarkdown(total, top: top, rest: link("sessions.csv", in: chartLink))
       + "\n"
     md +=
-      "## Days that cost the most\n\n" + AnalysisRenderer.topGroupsMarkdown(dayResult, top: top, rest: "days.csv")
+      "## Days that cost the most\n\n"
+      + AnalysisRenderer.topGroupsMarkdown(dayResult, top: top, rest: link("days.csv", in: chartLink))
       + "\n"
-    md += "## Models\n\n" + AnalysisRenderer.topGroupsMarkdown(modelResult, top: top, rest: "models.csv") + "\n"
+    md +=
+      "## Models\n\n"
+      + AnalysisRenderer.topGroupsMarkdown(modelResult, top: top, rest: link("models.csv", in: chartLink)) + "\n"
     if let simulation {
       md +=
         "## Rate limits\n\n"
