@@ -9,6 +9,13 @@ struct ConsistencyTests {
     var dataset: String
     var accounting: Accounting
     var testDescription: String { "\(dataset) --accounting \(accounting.rawValue)" }
+
+    /// The dataset read with two jobs and priced under the case's rule.
+    func priced() async -> PricedTable {
+      let found = Discovery.find([CompareTests.dataset(dataset)])
+      let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
+      return analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: accounting))
+    }
   }
 
   static let cases: [Case] = [
@@ -27,10 +34,7 @@ struct ConsistencyTests {
 
   @Test("The streamed per-request CSV is byte for byte the grouped one", arguments: cases)
   func requestsCSVStreamed(_ c: Case) async throws {
-    let found = Discovery.find([dataset(c.dataset)])
-    let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
-    let priced = analyzer.priced(
-      PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: c.accounting))
+    let priced = await c.priced()
     for zone in [TimeZoneRule.utc, try TimeZoneRule.named("-03:30")] {
       let grouped = AnalysisRenderer.csv(priced.analysis(dimensions: [.request], timeZone: zone))
       #expect(priced.requestsCSV(timeZone: zone) == grouped, "\(zone.name)")
@@ -39,10 +43,7 @@ struct ConsistencyTests {
 
   @Test("Grouped CSV written as bytes is CSVWriter's text of each group's cells", arguments: cases)
   func groupedCSVBytes(_ c: Case) async throws {
-    let found = Discovery.find([dataset(c.dataset)])
-    let analyzer = await ParallelIngest.run(found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
-    let priced = analyzer.priced(
-      PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: c.accounting))
+    let priced = await c.priced()
     for dims: [Dimension] in [[.session], [.day, .model], [.total], [.minute]] {
       let r = priced.analysis(dimensions: dims, timeZone: .utc)
       var text = CSVWriter(
@@ -95,11 +96,7 @@ struct ConsistencyTests {
     "analyze totals = chart's requests.csv and minutes.csv = pairs = cache = simulate",
     arguments: cases)
   func totalsAgree(_ c: Case) async throws {
-    let found = Discovery.find([dataset(c.dataset)])
-    let analyzer = await ParallelIngest.run(
-      found.files, options: IngestOptions(catalog: testCatalog), jobs: 2)
-    let priced = analyzer.priced(
-      PricingContext(catalog: testCatalog, pricingDay: pricingDay, accounting: c.accounting))
+    let priced = await c.priced()
     let total = priced.analysis(dimensions: [.total]).total
     let requests = priced.ordered()
     #expect(total.requests == requests.count && total.requests == priced.ledger.requests)

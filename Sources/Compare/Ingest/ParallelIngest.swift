@@ -465,10 +465,9 @@ public enum ParallelIngest {
   /// The number of cores available.
   public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-  /// The threads the steps around the reading use side by side (the
-  /// directory walk, marking replays, pricing, grouping, sorting, writing
-  /// text): the cores, unless ``limitThreads(_:)`` set fewer. How many
-  /// threads read is `run`'s `jobs`.
+  /// The threads the steps after the reading use side by side (marking
+  /// replays, pricing, grouping, sorting, writing text): the cores, unless
+  /// ``limitThreads(_:)`` set fewer. How many threads read is `run`'s `jobs`.
   public static var threads: Int {
     let limit = threadLimit.load(ordering: .relaxed)
     return limit > 0 ? min(limit, cores) : cores

@@ -142,7 +142,7 @@ public struct PricedTable: Sendable {
     }
     var scans = found.withLock { $0 }.compactMap { $0 }
     let maps = scans.map { scan in scan.keys.indices.map { classID(scan.keys[$0], firstRow: scan.firstRows[$0]) } }
-    if scans.count == slices, classes.count < Int(UInt16.max) {
+    if classes.count < Int(UInt16.max) {
       rowClass.withNarrow { column in
         let out = UnsafeSendable(column)
         DispatchQueue.concurrentPerform(iterations: slices) { k in
@@ -156,8 +156,8 @@ public struct PricedTable: Sendable {
         }
       }
     } else {
-      // More classes than 2 bytes number (or no slices): one pass, its
-      // numbers the run's, 4 bytes a row past 65,534 classes.
+      // More classes than 2 bytes number (a slice's numbers were cut to
+      // 16 bits): one pass again, its numbers the run's, 4 bytes a row.
       classes = []
       classIDs = [:]
       rowClass = ClassColumn(count: table.count)
