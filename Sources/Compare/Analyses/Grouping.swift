@@ -324,12 +324,10 @@ extension PricedTable {
       }
     }
     quads = []
-    var result: [GroupRow] = []
-    result.reserveCapacity(summaries.count)
     let trailing = Dimension.trailingColumns(dimensions, mixedRules: byRule)
     let paths = dimensions.contains(.session) || dimensions.contains(.project)
-    for g in summaries.indices {
-      let cells = trailing.map { name -> String in
+    func trailingCells(_ g: Int) -> [String] {
+      trailing.map { name -> String in
         let time: Int64?
         switch name {
         case "first_time": time = summaries[g].firstTime
@@ -339,23 +337,28 @@ extension PricedTable {
         }
         return time.map { LocalTime.format(Instant(millisecondsSinceEpoch: $0), timeZone, .millisecond) } ?? ""
       }
+    }
+    // The groups are ordered by their key columns (groups split by rule:
+    // then by rule), ties in group order. The group numbers are sorted,
+    // not the rows: a row (its summary, its strings) is large to move.
+    let groupKeys = summaries.indices.map { g in dimensions.flatMap { keys($0, row: representatives[g], timeZone) } }
+    let ruleCells = byRule ? summaries.indices.map { trailingCells($0).last ?? "" } : []
+    var order = Array(summaries.indices)
+    order.sort { a, b in
+      if groupKeys[a] != groupKeys[b] { return groupKeys[a].lexicographicallyPrecedes(groupKeys[b]) }
+      if byRule, ruleCells[a] != ruleCells[b] { return ruleCells[a] < ruleCells[b] }
+      return a < b
+    }
+    var result: [GroupRow] = []
+    result.reserveCapacity(summaries.count)
+    for g in order {
       result.append(
         GroupRow(
-          keys: dimensions.flatMap { keys($0, row: representatives[g], timeZone) },
-          summary: summaries[g], trailing: cells, cwd: paths ? cwd(ofRow: representatives[g]) : nil))
+          keys: groupKeys[g], summary: summaries[g], trailing: trailingCells(g),
+          cwd: paths ? cwd(ofRow: representatives[g]) : nil))
     }
-    // Freed before the sort, which is in place: a row per request must not
-    // be held three times over.
     summaries = []
     representatives = []
-    if byRule {
-      // Groups of one key split by rule: the rule orders them.
-      result.sort { a, b in
-        a.keys != b.keys ? a.keys.lexicographicallyPrecedes(b.keys) : (a.trailing.last ?? "") < (b.trailing.last ?? "")
-      }
-    } else {
-      result.sort { $0.keys.lexicographicallyPrecedes($1.keys) }
-    }
     return AnalysisResult(
       dimensions: dimensions, keyColumns: dimensions.flatMap(\.columns), rows: result, total: total,
       ledger: ledger, catalogVersion: context.catalog.version, catalogSHA256: context.catalog.sha256,

@@ -75,7 +75,11 @@ enum Inputs {
       feed.finish()
       return found
     }()
-    let catalog = try Common.catalog(path: i.catalogPath)
+    // The reading needs the catalog only to match --model: the embedded one
+    // then loads beside it (it cannot fail), else it comes first.
+    let early = !beside || i.catalogPath != nil || i.model != nil
+    async let embedded: ModelCatalog? = early ? nil : CatalogLoader.embedded()
+    let catalog = early ? try Common.catalog(path: i.catalogPath) : Self.readingCatalog
     let modelFilter = try i.model.map { text throws(UsageError) in try Inputs.modelFilter(text, catalog) }
     guard !paths.isEmpty else {
       throw CommandFailure(
@@ -118,12 +122,19 @@ enum Inputs {
     extra.ledger.filesPassedOver = found.passedOver
     analyzer.add(extra)
     let context = PricingContext(
-      catalog: catalog, pricingDay: i.pricingDay ?? WallClock.today(), accounting: i.accounting)
+      catalog: await embedded ?? catalog, pricingDay: i.pricingDay ?? WallClock.today(), accounting: i.accounting)
     // Consumed: its key index is freed before the prices are stored.
     let loaded = Loaded(priced: (consume analyzer).priced(context), files: found.files, roots: paths)
     ExitKeep.process.hold(loaded.priced)
     return loaded
   }
+
+  /// What the reading is given when it needs no catalog (no `--model`):
+  /// nothing in it is looked at.
+  private static let readingCatalog = ModelCatalog(
+    version: "", sha256: "", models: [],
+    modifiers: PriceModifiers(batch: .one, usGeo: .one, webSearch: .zero, source: ""), rateLimitTables: [],
+    sources: [])
 
   /// The text `--model` keeps: the text as given when some catalog name
   /// holds it (`sonnet`, `opus-4`); a spelling the catalog resolves
