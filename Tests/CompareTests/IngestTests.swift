@@ -2,6 +2,12 @@ import Compare
 import EstimateModel
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 @Suite("Reading transcripts and responses")
 struct IngestTests {
   func byKey(_ rs: [PricedRequest]) -> [String: PricedRequest] {
@@ -414,5 +420,58 @@ struct ReadBufferTests {
       }
       #expect(bytes.indices.allSatisfy { bytes[$0] == UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }, "\(size)")
     }
+  }
+
+  @Test("The rest of a large document, read in stretches side by side: the file's bytes, the offset after them")
+  func sideBySideRead() throws {
+    let size = FileIngest.sideBySideMinimum + (3 << 20) + 12_345
+    // A prime period: a stretch read to the wrong place shows.
+    var bytes = (0..<251).map { UInt8($0) }
+    while bytes.count < size { bytes += bytes }
+    bytes.removeLast(bytes.count - size)
+    let path = "/tmp/tokengap-side-by-side-\(WallClock.now().millisecondsSinceEpoch).bin"
+    try POSIXFiles.writeAtomically(bytes, to: path)
+    defer { unlink(path) }
+    // (stretches, bytes read before with read(2), room past the file in
+    // the buffer, where in the buffer the reading starts: not on a 2 MiB mark).
+    let cases = [(2, 1_000, 0, 0), (3, 65_536, 4_097, 4_097), (7, 0, 1 << 22, 1), (2, size - 100, 50, 3)]
+    for (pieces, skip, room, shift) in cases {
+      let got = Self.readRest(path, skip: skip, room: room, shift: shift, pieces: pieces)
+      // Below the minimum (the last case) one read(2) reads it all the same.
+      #expect(got.before == skip)
+      #expect(got.read == size - skip, "\(pieces) \(skip)")
+      #expect(got.bytes == Array(bytes[skip...]), "\(pieces) \(skip)")
+      #expect(got.untouched)
+      #expect(got.offset == size)
+      #expect(got.next == 0)
+    }
+  }
+
+  /// Reads `skip` bytes of `path` with read(2), then the rest with
+  /// ``FileIngest/readSideBySide(_:into:count:pieces:)`` at `shift` into a
+  /// buffer with `room` bytes to spare: what each step read, the bytes, whether
+  /// the room was left as it was, the offset after, and what read(2) reads next.
+  static func readRest(_ path: String, skip: Int, room: Int, shift: Int, pieces: Int) -> (
+    before: Int, read: Int, bytes: [UInt8], untouched: Bool, offset: Int, next: Int
+  ) {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return (-1, -1, [], false, -1, -1) }
+    defer { close(fd) }
+    var head = [UInt8](repeating: 0, count: max(skip, 1))
+    let before = head.withUnsafeMutableBytes { raw in raw.baseAddress.map { Int(read(fd, $0, skip)) } ?? -1 }
+    var buffer = [UInt8](repeating: 0xAA, count: shift + (Int(lseek(fd, 0, SEEK_END)) - skip) + room)
+    _ = lseek(fd, off_t(skip), SEEK_SET)
+    let count = buffer.count - shift
+    let n = buffer.withUnsafeMutableBytes { raw in
+      raw.baseAddress.map { FileIngest.readSideBySide(fd, into: $0 + shift, count: count, pieces: pieces) } ?? -1
+    }
+    let offset = Int(lseek(fd, 0, SEEK_CUR))
+    var probe = [UInt8](repeating: 0, count: 1)
+    let next = probe.withUnsafeMutableBytes { raw in raw.baseAddress.map { Int(read(fd, $0, 1)) } ?? -1 }
+    guard n >= 0 else { return (before, n, [], false, offset, next) }
+    return (
+      before, n, Array(buffer[shift..<(shift + n)]),
+      buffer[..<shift].allSatisfy { $0 == 0xAA } && buffer[(shift + n)...].allSatisfy { $0 == 0xAA }, offset, next
+    )
   }
 }

@@ -1,5 +1,7 @@
 import CSupport
+import Dispatch
 import EstimateModel
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -96,6 +98,60 @@ public struct FileIngest {
       guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
       _ = madvise(p, end - start, MADV_HUGEPAGE)
     #endif
+  }
+
+  /// Below this, the rest of a document is read with one read(2).
+  package static let sideBySideMinimum = 16 << 20
+
+  /// Reads up to `count` bytes from `fd`'s offset into `base` as read(2)
+  /// would, with pread(2) in `pieces` stretches side by side: the copy from
+  /// the page cache and the faulting-in of the fresh buffer (most of the
+  /// time a large capture spends before its first entry is read) are shared
+  /// by the cores. Stretches end on 2 MiB marks of the buffer, so no huge
+  /// page is faulted in by two of them.
+  ///
+  /// Returns the bytes read without a gap from the start, and leaves the
+  /// offset after them: a file that shrank meanwhile is read up to where a
+  /// stretch fell short. When the first stretch read nothing, or the offset
+  /// cannot be told (a pipe), one read(2) decides, so an error or the end
+  /// of the file reads as it always has.
+  package static func readSideBySide(_ fd: Int32, into base: UnsafeMutableRawPointer, count: Int, pieces: Int) -> Int {
+    let start = lseek(fd, 0, SEEK_CUR)
+    var st = stat()
+    guard start >= 0, pieces > 1, fstat(fd, &st) == 0 else { return systemRead(fd, base, count) }
+    // The stretches cover what the file holds now (the buffer may be larger).
+    let span = min(count, Int(max(0, Int64(st.st_size) - Int64(start))))
+    guard span >= sideBySideMinimum else { return systemRead(fd, base, count) }
+    let huge = 1 << 21
+    let address = Int(bitPattern: base)
+    var cuts = [0]
+    for k in 1..<pieces {
+      let mark = ((address + span * k / pieces + huge - 1) & ~(huge - 1)) - address
+      if mark > cuts[cuts.count - 1], mark < span { cuts.append(mark) }
+    }
+    cuts.append(span)
+    let got = Mutex([Int](repeating: 0, count: cuts.count - 1))
+    let target = UnsafeSendable(base)
+    let bounds = cuts
+    DispatchQueue.concurrentPerform(iterations: bounds.count - 1) { k in
+      var done = 0
+      let length = bounds[k + 1] - bounds[k]
+      while done < length {
+        let n = pread(fd, target.value + bounds[k] + done, length - done, start + off_t(bounds[k] + done))
+        if n < 0, errno == EINTR { continue }
+        if n <= 0 { break }
+        done += n
+      }
+      got.withLock { $0[k] = done }
+    }
+    var total = 0
+    for (k, n) in got.withLock({ $0 }).enumerated() {
+      total += n
+      if n < bounds[k + 1] - bounds[k] { break }
+    }
+    guard total > 0 else { return systemRead(fd, base, count) }
+    _ = lseek(fd, start + off_t(total), SEEK_SET)
+    return total
   }
 
   /// A byte array whose contents will be overwritten by read(2): not zeroed.
@@ -292,11 +348,17 @@ public struct FileIngest {
         }
       }
       let want = Int(min(Int64(buffer.count - filled), remaining))
+      let whole = chunk == nil && (mode == .document || mode == .capture)
       let n =
         want == 0
         ? 0
         : buffer.withUnsafeMutableBytes { raw in
-          systemRead(fd, raw.baseAddress.map { $0 + filled }, want)
+          guard let base = raw.baseAddress else { return 0 }
+          // The rest of a large document: read in pieces side by side.
+          if whole, want >= Self.sideBySideMinimum, ParallelIngest.threads > 1 {
+            return Self.readSideBySide(fd, into: base + filled, count: want, pieces: ParallelIngest.threads)
+          }
+          return systemRead(fd, base + filled, want)
         }
       if n > 0 { remaining -= Int64(n) }
       if n < 0 {
