@@ -752,18 +752,33 @@ extension FileIngest {
   }
 
   /// A HAR read one entry at a time (``CaptureReader/HARStream``): the same
-  /// records and ledger as parsing it whole, in memory that does not grow
-  /// with the capture's length. False, with nothing changed, when the
-  /// document is invalid or not a HAR after all: the whole-document path
-  /// then reads (and reports) it as before.
+  /// records and ledger as parsing it whole, no entry ever held as a tree.
+  /// (The file is in memory here; a large one is read window by window
+  /// instead, ``readHARWindows(_:filled:)``.) False, with nothing changed,
+  /// when the document is invalid or not a HAR after all: the
+  /// whole-document path then reads (and reports) it as before.
   mutating func streamHAR(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     let reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
     // Prompt keys are kept only when the file may hold count_tokens calls.
-    let pairing = FileIngest.contains(bytes, 0..<bytes.count, Array("/v1/messages/count_tokens".utf8))
-    var ledger = partial.ledger
-    guard let ranges = try? JSONParser.harEntryRanges(bytes) else { return false }
-    // Entries are read in slices side by side, each into its own stream and
-    // ledger, joined in order: what one pass in order would give.
+    let pairing = FileIngest.contains(bytes, 0..<bytes.count, FileIngest.countTokensPath)
+    guard let ranges = try? JSONParser.harEntryRanges(bytes),
+      let parts = readHAREntries(bytes, ranges, firstIndex: 0, reader: reader, pairing: pairing)
+    else { return false }
+    acceptHAR(parts)
+    return true
+  }
+
+  /// The path whose presence in a HAR means count_tokens calls may be paired.
+  static let countTokensPath = Array("/v1/messages/count_tokens".utf8)
+
+  /// The entries at `ranges` of `bytes`, read in slices side by side, each
+  /// into its own stream and ledger, in order: what one pass in order would
+  /// give. `firstIndex` numbers the first (entries are named by number in
+  /// problems). nil when an entry is no valid JSON.
+  func readHAREntries(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>], firstIndex: Int, reader: CaptureReader,
+    pairing: Bool
+  ) -> [(CaptureReader.HARStream, Ledger)]? {
     let sliceSize = max(1, options.harSliceSize)
     let slices = ranges.count >= options.harSliceEntries ? max(2, (ranges.count + sliceSize - 1) / sliceSize) : 1
     let size = (ranges.count + slices - 1) / slices
@@ -772,7 +787,7 @@ extension FileIngest {
     let failed = Mutex(false)
     DispatchQueue.concurrentPerform(iterations: slices) { k in
       var part = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
-      part.index = k * size
+      part.index = firstIndex + k * size
       var partLedger = Ledger()
       let slice = ranges[min(ranges.count, k * size)..<min(ranges.count, (k + 1) * size)]
       part.reserve(entries: slice.count)
@@ -787,28 +802,38 @@ extension FileIngest {
       }
       parts.withLock { $0[k] = (part, partLedger) }
     }
-    guard !failed.withLock({ $0 }) else { return false }
-    var taken = parts.withLock { all in
+    guard !failed.withLock({ $0 }) else { return nil }
+    let taken = parts.withLock { all in
       let taken = all
       all = []
       return taken
     }
-    var streams: [CaptureReader.HARStream] = []
-    streams.reserveCapacity(slices)
+    var read: [(CaptureReader.HARStream, Ledger)] = []
+    read.reserveCapacity(slices)
     for part in taken {
-      guard let (s, l) = part else { return false }
+      guard let part else { return nil }
+      read.append(part)
+    }
+    return read
+  }
+
+  /// Takes a whole HAR's entries, read in slices (``readHAREntries(_:_:firstIndex:reader:pairing:)``):
+  /// their ledgers joined in order, each record paired and accepted.
+  mutating func acceptHAR(_ parts: consuming [(CaptureReader.HARStream, Ledger)]) {
+    var streams: [CaptureReader.HARStream] = []
+    streams.reserveCapacity(parts.count)
+    for (s, l) in parts {
       streams.append(s)
-      ledger.merge(l)
+      partial.ledger.merge(l)
     }
     // The slices' records are now held by `streams` alone: moved out of
     // them below, not copied.
-    taken = []
-    partial.ledger = ledger
+    parts = []
     partial.ledger.lines += 1
     partial.ledger.records += 1
     if streams.allSatisfy({ $0.recordCount == 0 }) {
       partial.ledger.nonUsageLines += 1
-      return true
+      return
     }
     var first = true
     let paired = CaptureReader.HARStream.finish(&streams) { raw in
@@ -816,7 +841,6 @@ extension FileIngest {
       first = false
     }
     partial.ledger.countTokensPaired += paired
-    return true
   }
 
   /// Claude Code's project directory name for a working directory.

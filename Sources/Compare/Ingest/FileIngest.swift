@@ -78,7 +78,7 @@ public struct FileIngest {
 
   /// Gives up the read buffer, to hand to the next reader: the caller holds
   /// the only reference, so the next reader writes into it without a copy.
-  mutating func takeReadBuffer() -> [UInt8] {
+  package mutating func takeReadBuffer() -> [UInt8] {
     let taken = buffer
     buffer = []
     return taken
@@ -394,6 +394,8 @@ public struct FileIngest {
         } else if !decideFormat(filled) {
           return
         }
+        // A large HAR: read window by window, never whole.
+        if mode == .capture, !eof, readHARWindows(fd, filled: filled) { return }
       }
       if first || ((mode == .document || mode == .capture) && !eof) { continue }
       if mode == .document || mode == .capture, filled > options.captureLimit {

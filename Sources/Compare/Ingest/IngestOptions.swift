@@ -45,6 +45,14 @@ public struct IngestOptions: Sendable {
   /// than there are cores, taken in turn, so a core slowed by other work
   /// reads fewer of them instead of holding up the rest.
   package var harSliceSize = 4_096
+  /// A HAR file of at least this many bytes is read window by window
+  /// (``FileIngest/readHARWindows(_:filled:)``), not whole: its memory is
+  /// then a window's, not the file's. The result is the same either way: a
+  /// test reads HARs both ways.
+  package var harWindowMinimum = 32 << 20
+  /// The bytes read at a time when a HAR is read window by window (the
+  /// window grows only for an entry longer than it).
+  package var harWindowSize = 16 << 20
 
   /// The default line cap: 64 MiB.
   public static let defaultLineLimit = 64 << 20

@@ -139,6 +139,75 @@ package struct JSONParser {
     return shaped ? ranges : nil
   }
 
+  /// The offset of a HAR's first entry, found by walking the document as
+  /// ``harEntryRanges(_:maxDepth:)`` does, up to that entry: `bytes` may be
+  /// the file's first bytes only. nil when they end first, when the list is
+  /// empty or when the document is no HAR; whoever asks then reads it whole.
+  /// (A second `log` or `entries` further on is seen only at the end, by
+  /// ``harEntryRanges(_:maxDepth:)`` over the document without its entries.)
+  package static func harFirstEntry(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 10_000) -> Int? {
+    var first: Int?
+    do {
+      _ = try walkHAR(bytes, maxDepth: maxDepth) { (p) throws(JSONError) in
+        p.skipSpace()
+        first = p.i
+        // Found: the walk stops here.
+        throw JSONError(offset: p.i, reason: "first entry")
+      }
+    } catch {}
+    return first
+  }
+
+  /// Where an entry list read piece by piece stands: at its start, after a
+  /// comma, or after an entry.
+  package enum HARListPlace: Equatable, Sendable { case start, afterComma, afterEntry }
+
+  /// The entries of a HAR's list that lie whole in `bytes` from `start`,
+  /// found as ``harEntryRanges(_:maxDepth:)`` finds them (brackets counted
+  /// outside strings; each range is validated by whoever parses it).
+  ///
+  /// Returns their ranges; `resume`, the offset the next piece must start
+  /// reading at (the start of an entry the end of `bytes` cut, or the end);
+  /// the `place` there; and `end`, the offset of the list's `]` once reached.
+  /// `final` says `bytes` run to the end of the file: an entry cut short is
+  /// then an error, as it is in one walk. Throws where one walk would fail
+  /// between the entries (no comma, a comma before `]`).
+  package static func harEntries(
+    _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, place: HARListPlace, final: Bool
+  ) throws(JSONError) -> (ranges: [Range<Int>], resume: Int, place: HARListPlace, end: Int?) {
+    var p = JSONParser(bytes, maxDepth: .max)
+    p.i = start
+    var place = place
+    var ranges: [Range<Int>] = []
+    while true {
+      p.skipSpace()
+      guard p.i < bytes.count else {
+        if final { throw JSONError(offset: p.i, reason: "unexpected end") }
+        return (ranges, p.i, place, nil)
+      }
+      let c = bytes[p.i]
+      if place == .afterEntry {
+        if c == UInt8(ascii: "]") { return (ranges, p.i, place, p.i) }
+        guard c == UInt8(ascii: ",") else { throw JSONError(offset: p.i, reason: "expected ',' or ']'") }
+        p.i += 1
+        place = .afterComma
+        continue
+      }
+      if place == .start, c == UInt8(ascii: "]") { return (ranges, p.i, place, p.i) }
+      let entry = p.i
+      do {
+        try p.skim()
+      } catch {
+        if final { throw error }
+        return (ranges, entry, place, nil)
+      }
+      // A value running to the end may go on in the next piece.
+      if p.i == bytes.count, !final { return (ranges, entry, place, nil) }
+      ranges.append(entry..<p.i)
+      place = .afterEntry
+    }
+  }
+
   /// Steps over one value without reading it: brackets are counted (not
   /// matched) outside strings, and a scalar runs to the next `,`, closing
   /// bracket or white space. What it steps over is validated by whoever
