@@ -449,6 +449,26 @@ extension HostileTextTests {
     #expect(ledger.contains(#"\x1b[31m.jsonl:2"#), "the problem's file name, escaped")
   }
 
+  @Test("The ledger lists up to eight retry-after values; more are summarised, not printed one by one")
+  func retryAfterSummary() {
+    var ledger = Ledger()
+    ledger.responses429 = 8
+    ledger.retryAfterSeconds = [5, 1, 1, 9, 2, 30, 2, 2]
+    #expect(
+      AnalysisRenderer.ledgerText(ledger).contains(
+        "ledger: 8 responses were HTTP 429 (retry-after: 5, 1, 1, 9, 2, 30, 2, 2 s)\n"))
+    // Nine values, sorted 1 1 2 2 2 5 7 9 30: the fifth (nearest rank of
+    // the median) is 2. One 429 more had no retry-after.
+    ledger.responses429 = 10
+    ledger.retryAfterSeconds.append(7)
+    #expect(
+      AnalysisRenderer.ledgerText(ledger).contains(
+        "ledger: 10 responses were HTTP 429 (retry-after given on 9: 1 to 30 s, median 2 s; each in the JSON ledger)\n"
+      ))
+    let json = AnalysisRenderer.ledgerJSON(ledger)
+    #expect(json["retry_after_seconds"] == .array([5, 1, 1, 9, 2, 30, 2, 2, 7].map { .int($0) }))
+  }
+
   @Test("A document over the cap is a skipped file, counted as skipped")
   func documentCap() throws {
     let path = "/tmp/tokengap-doc-cap-\(WallClock.now().millisecondsSinceEpoch).json"

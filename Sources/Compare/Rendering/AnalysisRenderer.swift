@@ -426,6 +426,16 @@ public enum AnalysisRenderer {
       + more + "\n"
   }
 
+  /// The retry-after values of the 429 responses, for the ledger's line:
+  /// up to eight listed in the order read; more summarised (how many, the
+  /// range, the nearest-rank median), every value being in the JSON ledger.
+  package static func retryAfterText(_ values: [Int64]) -> String {
+    guard let low = values.min(), let high = values.max() else { return "" }
+    if values.count <= 8 { return " (retry-after: \(values.map(String.init).joined(separator: ", ")) s)" }
+    let median = values.sorted()[(values.count + 1) / 2 - 1]
+    return " (retry-after given on \(values.count): \(low) to \(high) s, median \(median) s; each in the JSON ledger)"
+  }
+
   public static func ledgerText(_ l: Ledger) -> String {
     var out =
       "ledger: \(Fmt.count(l.files, "file")) (\(l.filesSkipped) skipped), \(Fmt.count(l.lines, "line")), \(Fmt.count(l.records, "record")), \(Fmt.count(l.usageRecords, "usage record"))"
@@ -456,8 +466,7 @@ public enum AnalysisRenderer {
     if l.responses429 > 0 {
       out +=
         "ledger: \(Fmt.count(l.responses429, "response")) \(Fmt.verb(l.responses429, "was", "were")) HTTP 429"
-        + (l.retryAfterSeconds.isEmpty
-          ? "" : " (retry-after: \(l.retryAfterSeconds.map(String.init).joined(separator: ", ")) s)") + "\n"
+        + retryAfterText(l.retryAfterSeconds) + "\n"
     }
     if l.aggregateRecords > 0 {
       out +=
