@@ -99,6 +99,31 @@ struct ChartTests {
     #expect(last.hasSuffix(",116010,12791,0.34803,0.0788622"))
   }
 
+  @Test("The last minute with traffic: its requests' ITPM charges, whatever the file order; none without a time")
+  func lastMinute() {
+    func line(_ id: String, _ time: String?, input: Int, write: Int, read: Int) -> String {
+      let stamp = time.map { #""timestamp":"2026-10-20T12:\#($0).000Z","# } ?? ""
+      return #"{"type":"assistant",\#(stamp)"sessionId":"s","message":{"id":"\#(id)","model":"claude-sonnet-4-5","#
+        + #""usage":{"input_tokens":\#(input),"cache_creation_input_tokens":\#(write),"#
+        + #""cache_read_input_tokens":\#(read),"output_tokens":5}}}"#
+    }
+    // Sonnet 4.5: I = input + cache writes (reads do not count). The last
+    // minute, 12:03, holds m1 (100 + 50) and m4 (7 + 0), written apart and
+    // out of order; m2 (12:01), m5 (12:02:59) and the
+    // untimed m3 are left out: 157.
+    let text =
+      [
+        line("m1", "03:59", input: 100, write: 50, read: 9_000),
+        line("m2", "01:00", input: 1_000, write: 0, read: 0),
+        line("m3", nil, input: 5_000, write: 0, read: 0),
+        line("m4", "03:00", input: 7, write: 0, read: 40),
+        line("m5", "02:59", input: 300, write: 0, read: 0),
+      ].joined(separator: "\n") + "\n"
+    #expect(Charts.lastMinuteITPM(pricedTable([("s.jsonl", text)])) == 157)
+    #expect(
+      Charts.lastMinuteITPM(pricedTable([("u.jsonl", line("m3", nil, input: 5, write: 0, read: 0) + "\n")])) == nil)
+  }
+
   @Test(
     "SVG output matches the reviewed snapshots",
     arguments: ["estimate_vs_itpm.svg", "ratio_histogram.svg", "cumulative_cost.svg", "bucket_levels.svg"])

@@ -138,6 +138,12 @@ struct ConsistencyTests {
     #expect(lean.untimed == untimed && lean.arrivals.count == arrivals.count)
     #expect(zip(lean.arrivals, arrivals).allSatisfy { $0.time == $1.time && $0.pool == $1.pool && $0.itpm == $1.itpm })
     #expect(lean.points.map(\.estimate) == Charts.points(requests).map(\.estimate))
+    // The status line's last minute: the sorted arrivals of the latest minute.
+    let lastMinute = arrivals.last.map { last in
+      arrivals.filter { $0.time.millisecondsSinceEpoch / 60_000 == last.time.millisecondsSinceEpoch / 60_000 }
+        .reduce(Int128(0)) { $0 + Int128($1.itpm) }
+    }
+    #expect(Charts.lastMinuteITPM(priced) == lastMinute, "last minute")
 
     let pairs = PairsRenderer.rows(requests)
     let paired = requests.filter { $0.measuredCountTokens != nil || $0.rateLimit != nil }

@@ -75,6 +75,29 @@ public enum Charts {
     return (arrivals, untimed, points)
   }
 
+  /// The ITPM charge of the last UTC minute with traffic (the status
+  /// line's): what ``arrivalsAndPoints(_:)``'s arrivals in the minute of the
+  /// latest sum to (timed requests, their prompt within 64 bits), summed
+  /// from the rows' figures in one pass, no arrival made or sorted. nil
+  /// without a timed request.
+  package static func lastMinuteITPM(_ priced: PricedTable) -> Int128? {
+    var minute: Int64?
+    var sum: Int128 = 0
+    let rows = priced.table.rows
+    priced.forEachRequest { i in
+      let r = rows[i]
+      guard r.flags.contains(.timed), let f = priced.figures(row: i).figures else { return }
+      let m = r.time / 60_000
+      if let current = minute, m < current { return }
+      if m != minute {
+        minute = m
+        sum = 0
+      }
+      sum += Int128(f.itpm)
+    }
+    return minute.map { _ in sum }
+  }
+
   package static func points(_ requests: [PricedRequest]) -> [Point] {
     requests.compactMap { r in
       guard let t = r.time, let g = r.gap else { return nil }

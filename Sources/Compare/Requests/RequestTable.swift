@@ -947,11 +947,10 @@ extension RequestTable {
         guard let bytes = r.data(), Self.wellFormedKey(bytes) else { return nil }
         key = Array(bytes)
       }
-      var v: [Int64] = []
-      for _ in 0..<7 {
-        guard let x = r.i64(), x >= 0 else { return nil }
-        v.append(x)
-      }
+      // The seven counts, in the order written (no array made per row).
+      guard let v0 = r.i64(), let v1 = r.i64(), let v2 = r.i64(), let v3 = r.i64(), let v4 = r.i64(),
+        let v5 = r.i64(), let v6 = r.i64(), min(v0, v1, v2, v3, v4, v5, v6) >= 0
+      else { return nil }
       guard let line = r.i64(), line >= 0, line <= Int64(Int32.max), let m = r.i64(), m >= -1,
         let hasCost = r.u8(), hasCost <= 1
       else { return nil }
@@ -961,8 +960,7 @@ extension RequestTable {
         cost = USD(attodollars: Int128(Int64(bitPattern: high)) << 64 | Int128(low))
       }
       let counts = RawCounts(
-        input: v[0], output: v[1], cacheCreation: v[2], cacheRead: v[3], write5m: v[4], write1h: v[5],
-        webSearch: v[6])
+        input: v0, output: v1, cacheCreation: v2, cacheRead: v3, write5m: v4, write1h: v5, webSearch: v6)
       if let key {
         row.hash = KeyHash.hash(KeyEncoding.identity(key))
         row.key = arena.append(key)
@@ -1237,6 +1235,7 @@ enum KeyEncoding {
 /// A 64-bit hash of key bytes (multiply-xorshift over 8-byte words).
 enum KeyHash {
   static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+    if let h = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return h }
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: bytes.count)
     var word: UInt64 = 0
     var n = 0
@@ -1250,6 +1249,24 @@ enum KeyHash {
       }
     }
     if n > 0 { h = mix(h ^ word) }
+    return mix(h)
+  }
+
+  /// The same hash over bytes in memory, eight at a time: a word is its
+  /// eight bytes read little-endian, as the loop above assembles it.
+  static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: bytes.count)
+    guard let base = bytes.baseAddress else { return mix(h) }
+    var at = 0
+    while bytes.count - at >= 8 {
+      h = mix(h ^ UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)))
+      at += 8
+    }
+    if at < bytes.count {
+      var word: UInt64 = 0
+      for k in at..<bytes.count { word |= UInt64(bytes[k]) << (UInt64(k - at) * 8) }
+      h = mix(h ^ word)
+    }
     return mix(h)
   }
 

@@ -118,20 +118,31 @@ package enum POSIXFiles {
   public static func read(_ path: String, limit: Int = 1 << 34) throws(FileError) -> [UInt8] {
     let fd = try openForReading(path)
     defer { if fd != 0 { close(fd) } }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    // Read straight into the result, sized by the file's size when it has
+    // one (a byte more, to see the end in the same call), doubled when full:
+    // no chunk copied into it, no zeroed buffer.
+    var st = stat()
+    let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+    var out = [UInt8](repeating: 0, count: max(1 << 12, min(size, limit) + 1))
+    var filled = 0
     while true {
-      let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+      if filled == out.count {
+        if filled > limit { throw FileError(path: path, kind: .unreadable, reason: "larger than \(limit) bytes") }
+        out.append(contentsOf: repeatElement(0, count: out.count))
+      }
+      let at = filled
+      let n = out.withUnsafeMutableBytes { raw in
+        raw.baseAddress.map { systemRead(fd, $0 + at, raw.count - at) } ?? 0
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw FileError(path: path, kind: .unreadable, reason: errnoText(errno))
       }
       if n == 0 { break }
-      out.append(contentsOf: chunk[0..<n])
-      if out.count > limit {
-        throw FileError(path: path, kind: .unreadable, reason: "larger than \(limit) bytes")
-      }
+      filled += n
     }
+    if filled > limit { throw FileError(path: path, kind: .unreadable, reason: "larger than \(limit) bytes") }
+    out.removeLast(out.count - filled)
     return out
   }
 

@@ -125,7 +125,8 @@ enum StatuslineCommand: Subcommand {
     }
     let priced = read.analyzer.priced(PricingContext(catalog: catalog, pricingDay: WallClock.today()))
     guard priced.ledger.requests > 0 else { return ("tokengap: no usage in \(name)", read.bytesRead) }
-    let text = line(priced.analysis(dimensions: [.total]).total, lastMinute: lastMinuteITPM(priced), limit: o.itpm)
+    let text = line(
+      priced.analysis(dimensions: [.total]).total, lastMinute: Charts.lastMinuteITPM(priced), limit: o.itpm)
     return (text, read.bytesRead)
   }
 
@@ -141,15 +142,6 @@ enum StatuslineCommand: Subcommand {
     return parts.joined(separator: " · ")
   }
 
-  /// The ITPM charge of the session's last UTC minute with traffic.
-  static func lastMinuteITPM(_ priced: PricedTable) -> Int128? {
-    let (arrivals, _, _) = Charts.arrivalsAndPoints(priced)
-    guard let last = arrivals.last else { return nil }
-    let minute = last.time.millisecondsSinceEpoch / 60_000
-    return arrivals.reversed().prefix { $0.time.millisecondsSinceEpoch / 60_000 == minute }.reduce(Int128(0)) {
-      $0 + Int128($1.itpm)
-    }
-  }
 }
 
 /// The statusline's state file: what was read of one transcript (its files'
