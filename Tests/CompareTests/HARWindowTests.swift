@@ -21,13 +21,24 @@ struct HARWindowTests {
   /// The request CSV and JSON and the ledger of the file at `path`, read in
   /// windows of `window` bytes (nil: whole), and how large the read buffer
   /// grew: a windowed read never holds the file.
-  func read(_ path: String, window: Int?) -> (csv: String, ledger: Ledger, buffer: Int) {
-    var options = IngestOptions(catalog: testCatalog)
+  /// With `offset`, the file is read from that offset of an open
+  /// descriptor, as standard input may be.
+  func read(
+    _ path: String, window: Int?, cap: Int = IngestOptions.defaultCaptureLimit, offset: Int? = nil
+  ) -> (csv: String, ledger: Ledger, buffer: Int) {
+    var options = IngestOptions(catalog: testCatalog, captureLimit: cap)
     options.harWindowMinimum = window == nil ? Int.max : 0
     options.harWindowSize = window ?? 1
     var ingest = FileIngest(options: options, bufferSize: 1 << 12)
     var analyzer = Analyzer()
-    analyzer.add(ingest.ingest(path))
+    if let offset {
+      let fd = open(path, O_RDONLY)
+      defer { close(fd) }
+      #expect(fd >= 0 && lseek(fd, off_t(offset), SEEK_SET) == off_t(offset))
+      analyzer.add(ingest.ingest(descriptor: fd, name: "-"))
+    } else {
+      analyzer.add(ingest.ingest(path))
+    }
     let buffer = ingest.takeReadBuffer().count
     let priced = analyzer.priced(PricingContext(catalog: testCatalog, pricingDay: pricingDay))
     let json = AnalysisRenderer.render(priced.analysis(dimensions: [.request]), format: .json)
@@ -39,16 +50,17 @@ struct HARWindowTests {
   /// the largest buffer a windowed read grew.
   @discardableResult
   func compare(
-    _ text: String, name: String, windows: [Int] = [7, 1_000, 4_096], sourceLocation: SourceLocation = #_sourceLocation
+    _ text: String, name: String, windows: [Int] = [7, 1_000, 4_096], cap: Int = IngestOptions.defaultCaptureLimit,
+    offset: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation
   ) throws -> (csv: String, ledger: Ledger, buffer: Int, size: Int) {
     let path = "/tmp/tokengap-har-window-\(name)-\(WallClock.now().millisecondsSinceEpoch).har"
     let bytes = Array(text.utf8)
     try POSIXFiles.writeAtomically(bytes, to: path)
     defer { unlink(path) }
-    let whole = read(path, window: nil)
+    let whole = read(path, window: nil, cap: cap, offset: offset)
     var largest = 0
     for window in windows {
-      let windowed = read(path, window: window)
+      let windowed = read(path, window: window, cap: cap, offset: offset)
       #expect(windowed.csv == whole.csv, "\(name), windows of \(window)", sourceLocation: sourceLocation)
       #expect(windowed.ledger == whole.ledger, "\(name), windows of \(window)", sourceLocation: sourceLocation)
       largest = max(largest, windowed.buffer)
@@ -168,5 +180,38 @@ struct HARWindowTests {
     // Not vacuous: some damage broke the whole document (the windowed read
     // fell back), some left it readable (its entries read window by window).
     #expect(broken > 10 && read > 10, "\(broken) broken, \(read) read")
+  }
+
+  @Test("At the document cap the whole read decides (skipped at the cap, read below it), windowed or not")
+  func cap() throws {
+    let har = #"{"log":{"entries":["# + (0..<400).map(slices.entry).joined(separator: ",") + "]}}"
+    let cap = 1 << 18
+    #expect(har.utf8.count < cap - 10)
+    func padded(_ text: String, to size: Int) -> String { text + String(repeating: " ", count: size - text.utf8.count) }
+    let at = try compare(padded(har, to: cap), name: "cap", windows: [4_096], cap: cap)
+    #expect(at.ledger.filesSkipped == 1 && at.ledger.requests == 0)
+    let below = try compare(padded(har, to: cap - 1), name: "below", windows: [4_096], cap: cap)
+    #expect(below.ledger.filesSkipped == 0 && below.ledger.requests > 200)
+    let broken = try compare(padded(har + " x", to: cap), name: "broken-cap", windows: [4_096], cap: cap)
+    #expect(broken.ledger.filesSkipped == 1)
+  }
+
+  @Test("count_tokens URLs written with escaped slashes: paired neither way, whatever the window")
+  func escapedSlashes() throws {
+    let har = #"{"log":{"entries":["# + (0..<400).map(slices.entry).joined(separator: ",") + "]}}"
+    let escaped = har.replacing("/v1/messages/count_tokens", with: #"\/v1\/messages\/count_tokens"#)
+    #expect(!escaped.contains("/v1/messages/count_tokens"))
+    let read = try compare(escaped, name: "escaped", windows: [7, 50, 51, 4_096])
+    #expect(read.ledger.countTokensCalls > 50 && read.ledger.countTokensPaired == 0)
+  }
+
+  @Test("Read from an offset of an open file (standard input): from there, both ways, and on falling back")
+  func offset() throws {
+    let har = #"{"log":{"entries":["# + (0..<400).map(slices.entry).joined(separator: ",") + "]}}"
+    let good = try compare("JUNK\n" + har, name: "offset", windows: [4_096], offset: 5)
+    #expect(good.ledger.requests > 200 && good.ledger.malformedLines == 0)
+    // Broken after the list: read again whole, from the offset, not from 0.
+    let bad = try compare("JUNK\n" + har + "\n{\"a\":1}\n", name: "offset-bad", windows: [4_096], offset: 5)
+    #expect(bad.ledger.lines == 2)
   }
 }

@@ -23,19 +23,28 @@ extension FileIngest {
   /// Reads the rest of a HAR window by window, the first `filled` bytes
   /// being in the buffer (its format decided). False, with nothing read or
   /// changed, when the file is not one to read so: not a regular file,
-  /// smaller than ``IngestOptions/harWindowMinimum`` or larger than the
-  /// document cap, not a HAR, or its first entry not in those bytes.
+  /// smaller than ``IngestOptions/harWindowMinimum`` or not smaller than the
+  /// document cap, not a HAR, its first entry not in those bytes, or the
+  /// search for count_tokens calls failed.
   ///
   /// The document around the entries (everything before the first, and
   /// after the list's `]`) is checked at the end as one walk checks it:
   /// the prefix is kept, the rest read, and the two walked as a HAR with no
-  /// entries. When that, an entry, or the list between them fails, the file
-  /// is read again whole, which reports it as it always has.
+  /// entries. When that, an entry, or the list between them fails, or the
+  /// file grows to the cap while read, it is read again from where its
+  /// reading began by the whole-file read, which reports it as it always
+  /// has (cap included).
   mutating func readHARWindows(_ fd: Int32, filled: Int) -> Bool {
     var st = stat()
     guard chunk == nil, !cassette, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-    let size = Int(st.st_size)
-    guard size >= options.harWindowMinimum, size <= options.captureLimit, filled < size else { return false }
+    // Where the reading began (standard input may start past the file's
+    // first byte), and the bytes from there to the end.
+    let here = lseek(fd, 0, SEEK_CUR)
+    guard here >= off_t(filled) else { return false }
+    let origin = Int(here) - filled
+    let size = Int(st.st_size) - origin
+    // Below the document cap only: at or past it the whole read decides.
+    guard size >= options.harWindowMinimum, size < options.captureLimit, filled < size else { return false }
     let first = buffer.withUnsafeBufferPointer { all -> Int? in
       let head = UnsafeBufferPointer(rebasing: all[0..<filled])
       guard FileIngest.startsWithLogKey(head) else { return nil }
@@ -44,14 +53,20 @@ extension FileIngest {
     guard let first else { return false }
     let prefix = Array(buffer[0..<first])
     let window = max(1, options.harWindowSize)
-    if buffer.count < filled + window { grow(to: filled + window, keeping: filled) }
+    // Room for a window, and for the search below (at least 4 KiB).
+    let room = filled + max(window, 1 << 12)
+    if buffer.count < room { grow(to: room, keeping: filled) }
     // Prompt keys are kept only when the file may hold count_tokens calls,
     // looked for before the first entry is read (a call may pair with a
-    // messages call anywhere in the file).
-    let pairing =
-      buffer.withUnsafeMutableBytes { raw in
-        FileIngest.contains(fd, size: size, FileIngest.countTokensPath, scratch: raw, from: filled)
-      } ?? true
+    // messages call anywhere in the file); when it cannot be looked for,
+    // the file is read whole, as before.
+    let found = buffer.withUnsafeMutableBytes { raw in
+      FileIngest.contains(fd, from: origin, size: size, FileIngest.countTokensPath, scratch: raw, at: filled)
+    }
+    guard let pairing = found else { return false }
+    // The bytes read, to stop at the cap should the file grow meanwhile.
+    var total = filled
+    let base = partial.ledger.bytes - Int64(filled)
     let reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
     var parts: [(CaptureReader.HARStream, Ledger)] = []
     var entries = 0
@@ -60,20 +75,20 @@ extension FileIngest {
     var place = JSONParser.HARListPlace.start
     var eof = false
     while true {
-      let found = buffer.withUnsafeBufferPointer { all in
+      let parsed = buffer.withUnsafeBufferPointer { all in
         Result { () throws(JSONError) in
           try JSONParser.harEntries(
             UnsafeBufferPointer(rebasing: all[0..<filled]), from: start, place: place, final: eof)
         }
       }
-      guard case .success(let step) = found else { return readWholeAgain(fd) }
+      guard case .success(let step) = parsed else { return readWholeAgain(fd, from: origin, bytes: base) }
       if !step.ranges.isEmpty {
         let read = buffer.withUnsafeBufferPointer { all in
           readHAREntries(
             UnsafeBufferPointer(rebasing: all[0..<filled]), step.ranges, firstIndex: entries, reader: reader,
             pairing: pairing)
         }
-        guard let read else { return readWholeAgain(fd) }
+        guard let read else { return readWholeAgain(fd, from: origin, bytes: base) }
         parts += read
         entries += step.ranges.count
       }
@@ -90,14 +105,16 @@ extension FileIngest {
           if n < 0 { return readFailed() }
           if n == 0 { break }
           partial.ledger.bytes += Int64(n)
+          total += n
+          if total >= options.captureLimit { return readWholeAgain(fd, from: origin, bytes: base) }
           skeleton += buffer[0..<n]
         }
         let none = skeleton.withUnsafeBufferPointer { try? JSONParser.harEntryRanges($0) }
-        guard let none, none.isEmpty else { return readWholeAgain(fd) }
+        guard let none, none.isEmpty else { return readWholeAgain(fd, from: origin, bytes: base) }
         acceptHAR(parts)
         return true
       }
-      if eof { return readWholeAgain(fd) }
+      if eof { return readWholeAgain(fd, from: origin, bytes: base) }
       // Keep what was not read yet, then read on behind it.
       let keep = filled - step.resume
       buffer.withUnsafeMutableBytes { raw in
@@ -115,7 +132,10 @@ extension FileIngest {
       if n < 0 { return readFailed() }
       if n == 0 { eof = true }
       filled += n
+      total += n
       partial.ledger.bytes += Int64(n)
+      // A file grown to the cap while read: the whole read decides.
+      if total >= options.captureLimit { return readWholeAgain(fd, from: origin, bytes: base) }
     }
   }
 
@@ -136,48 +156,22 @@ extension FileIngest {
     }
   }
 
-  /// The file read again from its start, whole, and read as a capture, as
-  /// before windows: what it reports is what the whole-file read reports.
-  private mutating func readWholeAgain(_ fd: Int32) -> Bool {
-    partial.ledger.bytes = 0
-    guard lseek(fd, 0, SEEK_SET) == 0 else { return readFailed() }
-    var filled = 0
-    while true {
-      if filled == buffer.count {
-        if filled > options.captureLimit { break }
-        grow(to: 2 * buffer.count, keeping: filled)
-      }
-      let at = filled
-      let n = buffer.withUnsafeMutableBytes { raw in
-        raw.baseAddress.map { systemRead(fd, $0 + at, raw.count - at) } ?? 0
-      }
-      if n < 0, errno == EINTR { continue }
-      if n < 0 { return readFailed() }
-      if n == 0 { break }
-      filled += n
-      partial.ledger.bytes += Int64(n)
-    }
-    if filled > options.captureLimit {
-      skipLargeDocument()
-      return true
-    }
-    buffer.withUnsafeMutableBufferPointer { all in
-      // A byte order mark, blanked as the format's sniffing blanks it.
-      if filled >= 3, all[0] == 0xEF, all[1] == 0xBB, all[2] == 0xBF {
-        all[0] = 0x20
-        all[1] = 0x20
-        all[2] = 0x20
-      }
-    }
-    buffer.withUnsafeBufferPointer { handleCapture($0, 0..<filled) }
+  /// The file read again from where its reading began, by the whole-file
+  /// read (``readLines(_:windows:)`` without windows): what it reports is
+  /// what that read reports, cap included. `bytes`: the ledger's count
+  /// before the first read.
+  private mutating func readWholeAgain(_ fd: Int32, from origin: Int, bytes: Int64) -> Bool {
+    partial.ledger.bytes = bytes
+    guard lseek(fd, off_t(origin), SEEK_SET) == off_t(origin) else { return readFailed() }
+    readLines(fd, windows: false)
     return true
   }
 
-  /// Whether `needle` occurs in the first `size` bytes of the file, read
-  /// with pread(2) (the offset is left alone) into `scratch` past `from`;
-  /// nil when they cannot be read.
+  /// Whether `needle` occurs in the `size` bytes of the file from offset
+  /// `from`, read with pread(2) (the offset is left alone) into `scratch`
+  /// past `at`; nil when they cannot be read or the scratch is too small.
   static func contains(
-    _ fd: Int32, size: Int, _ needle: [UInt8], scratch: UnsafeMutableRawBufferPointer, from: Int
+    _ fd: Int32, from origin: Int, size: Int, _ needle: [UInt8], scratch: UnsafeMutableRawBufferPointer, at from: Int
   ) -> Bool? {
     guard let base = scratch.baseAddress.map({ $0 + from }), scratch.count - from > 2 * needle.count else {
       return nil
@@ -185,7 +179,7 @@ extension FileIngest {
     let room = scratch.count - from
     var offset = 0
     while offset < size {
-      let n = systemPread(fd, base, min(room, size - offset), off_t(offset))
+      let n = systemPread(fd, base, min(room, size - offset), off_t(origin + offset))
       if n < 0, errno == EINTR { continue }
       guard n > 0 else { return n == 0 ? false : nil }
       let found = needle.withUnsafeBytes { needle in

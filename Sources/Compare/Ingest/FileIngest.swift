@@ -214,6 +214,19 @@ public struct FileIngest {
     } else {
       remaining = .max
     }
+    return read(fd)
+  }
+
+  /// Reads an open file from its offset, named `name` (as `ingest("-")`
+  /// reads standard input); the descriptor is left open.
+  package mutating func ingest(descriptor fd: Int32, name: String) -> FilePartial {
+    start(name, chunk: nil)
+    remaining = .max
+    return read(fd)
+  }
+
+  /// Reads the open file of ``start(_:chunk:)`` up to ``remaining``.
+  private mutating func read(_ fd: Int32) -> FilePartial {
     // read(2), not mmap: a file truncated by another process while mapped
     // would raise SIGBUS; reading costs about the same here (measured).
     readLines(fd)
@@ -307,7 +320,9 @@ public struct FileIngest {
   }
 
   /// Reads with read(2) into the reusable buffer and hands out whole lines.
-  mutating func readLines(_ fd: Int32) {
+  /// `windows`: a large HAR may be read window by window (false when that
+  /// read fell back to this one).
+  mutating func readLines(_ fd: Int32, windows: Bool = true) {
     var filled = 0
     var lineNumber = 0
     var first = true
@@ -395,7 +410,7 @@ public struct FileIngest {
           return
         }
         // A large HAR: read window by window, never whole.
-        if mode == .capture, !eof, readHARWindows(fd, filled: filled) { return }
+        if windows, mode == .capture, !eof, readHARWindows(fd, filled: filled) { return }
       }
       if first || ((mode == .document || mode == .capture) && !eof) { continue }
       if mode == .document || mode == .capture, filled > options.captureLimit {
