@@ -768,8 +768,11 @@ extension FileIngest {
     return true
   }
 
-  /// The path whose presence in a HAR means count_tokens calls may be paired.
-  static let countTokensPath = Array("/v1/messages/count_tokens".utf8)
+  /// What a file must hold for count_tokens calls to be paired: the last
+  /// part of their path alone, so that a URL written with escaped slashes
+  /// (`\/v1\/messages\/count_tokens`, as PHP's json_encode writes it) is
+  /// found too. (Found in a prompt instead, it only keeps prompt keys.)
+  static let countTokensPath = Array("count_tokens".utf8)
 
   /// The entries at `ranges` of `bytes`, read in slices side by side, each
   /// into its own stream and ledger, in order: what one pass in order would

@@ -49,7 +49,7 @@ struct CassetteReader {
   func read(
     _ bytes: UnsafeBufferPointer<UInt8>, ledger: inout Ledger, malformed: inout Bool
   ) -> [RawUsage]? {
-    let pairing = FileIngest.contains(bytes, 0..<bytes.count, Array("/v1/messages/count_tokens".utf8))
+    let pairing = FileIngest.contains(bytes, 0..<bytes.count, FileIngest.countTokensPath)
     var stream = CaptureReader.HARStream(reader: reader, line: 1, pairing: pairing)
     stream.entryNoun = "cassette interaction"
     var yaml = YAMLReader(bytes)
