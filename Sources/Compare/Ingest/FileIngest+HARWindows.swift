@@ -139,10 +139,9 @@ extension FileIngest {
     }
   }
 
-  /// A read that failed: the file is named, as the whole-file read names it.
+  /// A read that failed, noted as the whole-file read notes it (no line read yet).
   private mutating func readFailed() -> Bool {
-    partial.ledger.skippedFiles.append(
-      .init(.skippedFile, file: path, line: 0, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
+    noteReadFailure(line: 0)
     return true
   }
 
@@ -168,15 +167,16 @@ extension FileIngest {
   }
 
   /// Whether `needle` occurs in the `size` bytes of the file from offset
-  /// `from`, read with pread(2) (the offset is left alone) into `scratch`
-  /// past `at`; nil when they cannot be read or the scratch is too small.
+  /// `origin`, read with pread(2) (the offset is left alone) into `scratch`
+  /// past its first `used` bytes; nil when they cannot be read or the
+  /// scratch is too small.
   static func contains(
-    _ fd: Int32, from origin: Int, size: Int, _ needle: [UInt8], scratch: UnsafeMutableRawBufferPointer, at from: Int
+    _ fd: Int32, from origin: Int, size: Int, _ needle: [UInt8], scratch: UnsafeMutableRawBufferPointer, at used: Int
   ) -> Bool? {
-    guard let base = scratch.baseAddress.map({ $0 + from }), scratch.count - from > 2 * needle.count else {
+    guard let base = scratch.baseAddress.map({ $0 + used }), scratch.count - used > 2 * needle.count else {
       return nil
     }
-    let room = scratch.count - from
+    let room = scratch.count - used
     var offset = 0
     while offset < size {
       let n = systemPread(fd, base, min(room, size - offset), off_t(origin + offset))

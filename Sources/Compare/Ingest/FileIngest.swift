@@ -245,6 +245,13 @@ public struct FileIngest {
   var remaining: Int64 = .max
   var lineCount = 0
 
+  /// A read(2) that failed (errno says why) at `line`: the file is listed
+  /// as skipped there; what was read before it still counts.
+  mutating func noteReadFailure(line: Int) {
+    partial.ledger.skippedFiles.append(
+      .init(.skippedFile, file: path, line: line, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
+  }
+
   mutating func skipFile(_ reason: String) {
     partial.ledger.files = 0
     partial.ledger.filesSkipped = 1
@@ -378,8 +385,7 @@ public struct FileIngest {
       if n > 0 { remaining -= Int64(n) }
       if n < 0 {
         if errno == EINTR { continue }
-        partial.ledger.skippedFiles.append(
-          .init(.skippedFile, file: path, line: lineNumber, reason: "read failed: \(POSIXFiles.errnoText(errno))"))
+        noteReadFailure(line: lineNumber)
         return
       }
       if n == 0 { eof = true }

@@ -120,7 +120,7 @@ package enum POSIXFiles {
     defer { if fd != 0 { close(fd) } }
     // Read straight into the result, sized by the file's size when it has
     // one (a byte more, to see the end in the same call), doubled when full:
-    // no chunk copied into it, no zeroed buffer.
+    // no chunk read and then copied into it.
     var st = stat()
     let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
     var out = [UInt8](repeating: 0, count: max(1 << 12, min(size, limit) + 1))

@@ -141,7 +141,6 @@ enum StatuslineCommand: Subcommand {
     }
     return parts.joined(separator: " · ")
   }
-
 }
 
 /// The statusline's state file: what was read of one transcript (its files'
