@@ -267,3 +267,26 @@ struct ReportLinksTests {
     }
   }
 }
+
+@Suite("report: the chart captions say what the charts draw")
+struct ReportCaptionTests {
+  /// The limit line is the only `stroke-dasharray="6 4"` line a chart draws.
+  private static let limitLine = "stroke-dasharray=\"6 4\""
+
+  @Test("Without --tier no limit line is drawn, and the caption says so; with --tier both are there")
+  func limitLine() async throws {
+    let dir = temporaryDirectory("caption-limit")
+    for (name, tier) in [("plain", [String]()), ("tiered", ["--tier", "build"])] {
+      let out = dir + "/\(name).md"
+      let r = await tokengap(["report", transcripts, "--out", out, "-q"] + tier)
+      #expect(r.status == 0, "\(r.err)")
+      let report = read(out)
+      let svg = read(dir + "/\(name)-charts/estimate_vs_itpm.svg")
+      #expect(!svg.isEmpty)
+      let drawn = svg.contains(Self.limitLine)
+      #expect(drawn == !tier.isEmpty, "\(name): a limit line drawn: \(drawn)")
+      #expect(report.contains("the dashed line is that pool's limit") == drawn, "\(name)")
+      #expect(report.contains("no limits were given, so no limit line is drawn") == !drawn, "\(name)")
+    }
+  }
+}
