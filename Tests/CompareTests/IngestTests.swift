@@ -211,6 +211,26 @@ struct CSVTests {
     ])
   func neutralize(_ raw: String, _ written: String) {
     #expect(CSVWriter.cell(raw) == written)
+    var bytes: [UInt8] = []
+    CSVWriter.appendCell(raw, to: &bytes)
+    #expect(String(decoding: bytes, as: UTF8.self) == written)
+  }
+
+  @Test("The byte writer appends what cell(_:) returns, for cells made of the characters that matter")
+  func bytesMatchCell() {
+    // Formula starts, separators, quoting characters, a number's parts,
+    // letters, a quote mark, a space and non-ASCII.
+    let alphabet: [String] = [
+      "=", "+", "-", "@", "\t", "\r", "\n", ",", "\"", ";", "|", "'", "a", "Z", "0", "7", ".", "_", ":", " ", "é", "日",
+    ]
+    var g = SplitMix(seed: 18_726)
+    for _ in 0..<50_000 {
+      var raw = ""
+      for _ in 0..<Int(g.next() % 7) { raw += alphabet[Int(g.next() % UInt64(alphabet.count))] }
+      var bytes: [UInt8] = [0x2C]
+      CSVWriter.appendCell(raw, to: &bytes)
+      #expect(String(decoding: bytes.dropFirst(), as: UTF8.self) == CSVWriter.cell(raw), "\(Array(raw.utf8))")
+    }
   }
 }
 

@@ -112,3 +112,45 @@ struct LoggedDollarsTests {
     #expect(atto("1e19") == nil)
   }
 }
+
+@Suite("Money and ratio bytes")
+struct DecimalBytesTests {
+  private func bytes(_ write: (inout [UInt8]) -> Void) -> String {
+    var out: [UInt8] = [0x2C]  // written after what is there, never over it
+    write(&out)
+    return String(decoding: out.dropFirst(), as: UTF8.self)
+  }
+
+  @Test("USD.write appends what formatted returns, for any amount and decimals")
+  func dollars() {
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      let bits = Int.random(in: 1...126, using: &rng)
+      let magnitude = Int128.random(in: 0...(Int128(1) << bits), using: &rng)
+      let u = USD(attodollars: Bool.random(using: &rng) ? -magnitude : magnitude)
+      let decimals = Int.random(in: -1...20, using: &rng)
+      #expect(bytes { u.write(decimals: decimals, to: &$0) } == u.formatted(decimals: decimals), "\(u.attodollars)")
+    }
+    for a: Int128 in [0, -1, 1, -499_999_999, -500_000_000, Int128.max, Int128.min + 1] {
+      let u = USD(attodollars: a)
+      #expect(bytes { u.write(to: &$0) } == u.formatted(), "\(a)")
+    }
+  }
+
+  @Test("Ratio.write appends what formatted returns, on the 128-bit path and the long division")
+  func ratios() throws {
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+      let n = Int128.random(in: -(Int128(1) << Int.random(in: 1...120, using: &rng))...(Int128(1) << 70), using: &rng)
+      let d = Int128.random(in: 1...(Int128(1) << Int.random(in: 1...110, using: &rng)), using: &rng)
+      guard let r = Ratio(n, Bool.random(using: &rng) ? d : -d) else { continue }
+      let decimals = Int.random(in: -1...14, using: &rng)
+      let shift = Int.random(in: -1...4, using: &rng)
+      #expect(
+        bytes { r.write(decimals: decimals, shift: shift, to: &$0) } == r.formatted(decimals: decimals, shift: shift),
+        "\(n)/\(d) \(decimals) \(shift)")
+    }
+    let third = try #require(Ratio(Int128(1), Int128(3)))
+    #expect(bytes { third.write(to: &$0) } == "0.333333")
+  }
+}

@@ -58,8 +58,8 @@ public enum AnalysisRenderer {
   /// ``values(_:)`` and, after the `trailing` cells, ``finalValues(_:)``,
   /// appended as one row's CSV cells after its key cells (each preceded by
   /// a comma; then the line's end): the text ``CSVWriter`` writes for them,
-  /// made without a String per number. A single request's ratio is
-  /// formatted once for its four percentiles, which are that ratio.
+  /// made without a String per number. A single request's four
+  /// percentiles are its ratio, taken without sorting.
   static func appendValues(_ s: Summary, trailing: [String], to bytes: inout [UInt8]) {
     @inline(__always) func integer(_ v: Int128) {
       bytes.append(0x2C)
@@ -69,6 +69,16 @@ public enum AnalysisRenderer {
       bytes.append(0x2C)
       CSVWriter.appendCell(text, to: &bytes)
     }
+    // Ratios and dollars are written as bytes, no String made: digits, a
+    // point and a minus sign, which a cell writes as they are.
+    @inline(__always) func ratio(_ r: Ratio?) {
+      bytes.append(0x2C)
+      r?.write(to: &bytes)
+    }
+    @inline(__always) func usd(_ u: USD?) {
+      bytes.append(0x2C)
+      u?.write(to: &bytes)
+    }
     let p = s.ratioPercentiles()
     integer(Int128(s.requests))
     for v in [
@@ -77,26 +87,25 @@ public enum AnalysisRenderer {
       integer(v)
     }
     integer(s.overestimate)
-    let ratioText = Fmt.ratio(s.overestimationRatio)
-    cell(ratioText)
-    cell(Fmt.ratio(s.excessShare))
-    cell(Fmt.ratio(s.cacheHitRate))
+    ratio(s.overestimationRatio)
+    ratio(s.excessShare)
+    ratio(s.cacheHitRate)
     if s.requests == 1, s.ratioCount == 1 {
-      // A request's every percentile is its ratio.
-      for _ in 0..<4 { cell(ratioText) }
+      // A request's every percentile is its ratio (not sorted for).
+      for _ in 0..<4 { ratio(s.overestimationRatio) }
     } else {
-      for q in [p.p50, p.p90, p.p99, p.max] { cell(Fmt.ratio(q)) }
+      for q in [p.p50, p.p90, p.p99, p.max] { ratio(q) }
     }
-    cell(Fmt.usd(s.cost(s.inputCostEstimate)))
-    cell(Fmt.usd(s.cost(s.inputCostActual)))
-    cell(Fmt.usd(s.cost(s.outputCost)))
-    cell(Fmt.usd(s.cost(s.costActual)))
-    cell(Fmt.ratio(s.inputCostRatio))
+    usd(s.cost(s.inputCostEstimate))
+    usd(s.cost(s.inputCostActual))
+    usd(s.cost(s.outputCost))
+    usd(s.cost(s.costActual))
+    ratio(s.inputCostRatio)
     cell(s.lowerBound > 0 ? "true" : "false")
     integer(Int128(s.unpriced))
     for t in trailing { cell(t) }
     integer(Int128(s.thirdPartyPriced))
-    cell(s.loggedCostRequests > 0 ? Fmt.usd(s.loggedCost) : "")
+    if s.loggedCostRequests > 0 { usd(s.loggedCost) } else { bytes.append(0x2C) }
     bytes.append(0x0D)
     bytes.append(0x0A)
   }

@@ -18,10 +18,25 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
 
   /// The amount with at most `decimals` digits after the point, rounded half up.
   public func formatted(decimals: Int = 9) -> String {
+    let (negative, rounded, scale, decimals) = rounded(decimals: decimals)
+    return (negative ? "-" : "") + Decimal128Text.fixed(rounded, scale: scale, decimals: decimals)
+  }
+
+  /// ``formatted(decimals:)``'s text appended to `bytes`, no String made:
+  /// for writers of many cells.
+  package func write(decimals: Int = 9, to bytes: inout [UInt8]) {
+    let (negative, rounded, scale, decimals) = rounded(decimals: decimals)
+    if negative { bytes.append(UInt8(ascii: "-")) }
+    Decimal128Text.append(rounded, scale: scale, decimals: decimals, to: &bytes)
+  }
+
+  /// The magnitude in units of 10^-`decimals` dollars, rounded half up; the
+  /// scale of those units; whether a minus sign is written (never for a
+  /// zero); the decimals clamped to 0...18.
+  private func rounded(decimals: Int) -> (negative: Bool, rounded: UInt128, scale: UInt128, decimals: Int) {
     let decimals = min(max(decimals, 0), 18)
     var unit: UInt128 = 1
     for _ in 0..<(18 - decimals) { unit *= 10 }
-    let negative = attodollars < 0
     let magnitude = attodollars.magnitude
     // Half up, without forming magnitude + unit / 2 (which could overflow);
     // in 64 bits when the amount fits (under $18), as nearly every request does.
@@ -35,8 +50,7 @@ public struct USD: Sendable, Hashable, Comparable, CustomStringConvertible, Coda
     let rounded = q + (r >= unit - unit / 2 && unit > 1 ? 1 : 0)
     var scale: UInt128 = 1
     for _ in 0..<decimals { scale *= 10 }
-    let sign = negative && rounded != 0 ? "-" : ""
-    return sign + Decimal128Text.fixed(rounded, scale: scale, decimals: decimals)
+    return (attodollars < 0 && rounded != 0, rounded, scale, decimals)
   }
 
   public var description: String { "$" + formatted() }
@@ -132,6 +146,26 @@ enum Decimal128Text {
   /// The digits are written into a stack buffer and the String made once:
   /// this runs for every money and ratio cell of every output row.
   static func fixed(_ value: UInt128, scale: UInt128, decimals: Int) -> String {
+    // 39 digits for the whole part, a point, at most 38 decimals.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buf in
+      let n = render(value, scale: scale, decimals: decimals, into: buf)
+      return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+    }
+  }
+
+  /// ``fixed(_:scale:decimals:)``'s text appended to `bytes`.
+  static func append(_ value: UInt128, scale: UInt128, decimals: Int, to bytes: inout [UInt8]) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buf in
+      let n = render(value, scale: scale, decimals: decimals, into: buf)
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+    }
+  }
+
+  /// Writes ``fixed(_:scale:decimals:)``'s text into `buf` (80 bytes at
+  /// least); its length.
+  private static func render(
+    _ value: UInt128, scale: UInt128, decimals: Int, into buf: UnsafeMutableBufferPointer<UInt8>
+  ) -> Int {
     let whole: UInt128
     let rest: UInt128
     if value <= UInt128(UInt64.max), scale <= UInt128(UInt64.max) {
@@ -141,17 +175,13 @@ enum Decimal128Text {
     } else {
       (whole, rest) = value.quotientAndRemainder(dividingBy: max(scale, 1))
     }
-    // 39 digits for the whole part, a point, at most 38 decimals.
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buf in
-      var n = 0
-      n = write(whole, into: buf, at: n, width: 1)
-      if decimals > 0, rest != 0 {
-        buf[n] = UInt8(ascii: ".")
-        n = write(rest, into: buf, at: n + 1, width: min(decimals, 38))
-        while buf[n - 1] == UInt8(ascii: "0") { n -= 1 }
-      }
-      return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+    var n = write(whole, into: buf, at: 0, width: 1)
+    if decimals > 0, rest != 0 {
+      buf[n] = UInt8(ascii: ".")
+      n = write(rest, into: buf, at: n + 1, width: min(decimals, 38))
+      while buf[n - 1] == UInt8(ascii: "0") { n -= 1 }
     }
+    return n
   }
 
   /// Writes `value` in decimal, zero-padded to `width` digits, at `start`; the end index.
@@ -357,19 +387,8 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
     let negative = (numerator < 0) != (denominator < 0)
     let n = numerator.magnitude
     let d = denominator.magnitude
-    if n < 1 << 64, d < 1 << 100, decimals + shift <= 12 {
-      // Small enough for 128-bit arithmetic: n × 10^(k+s) × 2 + d < 2^106.
-      var scale: UInt128 = 1
-      for _ in 0..<(decimals + shift) { scale *= 10 }
-      var keep: UInt128 = 1
-      for _ in 0..<decimals { keep *= 10 }
-      let top = n * scale * 2 + d
-      // 64-bit division when both fit, as for nearly every row.
-      let rounded =
-        top <= UInt128(UInt64.max) && 2 * d <= UInt128(UInt64.max)
-        ? UInt128(UInt64(top) / UInt64(2 * d)) : top / (2 * d)
-      let sign = negative && rounded != 0 ? "-" : ""
-      return sign + Decimal128Text.fixed(rounded, scale: keep, decimals: decimals)
+    if let (minus, rounded, keep) = roundedSmall(decimals: decimals, shift: shift) {
+      return (minus ? "-" : "") + Decimal128Text.fixed(rounded, scale: keep, decimals: decimals)
     }
     var integer = Array(String(n / d).utf8)
     var r = n % d
@@ -415,6 +434,42 @@ public struct Ratio: Sendable, Comparable, CustomStringConvertible, Codable {
     let whole = String(decoding: integer, as: UTF8.self)
     return fraction.isEmpty
       ? sign + whole : sign + whole + "." + String(decoding: fraction, as: UTF8.self)
+  }
+
+  /// ``formatted(decimals:shift:)``'s text appended to `bytes`, with no
+  /// String made when the ratio is small enough for 128-bit arithmetic (as
+  /// nearly every one is): for writers of many cells.
+  package func write(decimals: Int = 6, shift: Int = 0, to bytes: inout [UInt8]) {
+    let decimals = min(max(decimals, 0), 18)
+    let shift = min(max(shift, 0), 18)
+    guard let (minus, rounded, keep) = roundedSmall(decimals: decimals, shift: shift) else {
+      bytes.append(contentsOf: formatted(decimals: decimals, shift: shift).utf8)
+      return
+    }
+    if minus { bytes.append(UInt8(ascii: "-")) }
+    Decimal128Text.append(rounded, scale: keep, decimals: decimals, to: &bytes)
+  }
+
+  /// The ratio times 10^(`decimals` + `shift`), rounded half up, its
+  /// magnitude; 10^`decimals`; whether a minus sign is written (never for
+  /// a zero). Nil when 128-bit arithmetic might overflow (the long
+  /// division in ``formatted(decimals:shift:)`` then decides).
+  private func roundedSmall(decimals: Int, shift: Int) -> (minus: Bool, rounded: UInt128, keep: UInt128)? {
+    let n = numerator.magnitude
+    let d = denominator.magnitude
+    guard n < 1 << 64, d < 1 << 100, decimals + shift <= 12 else { return nil }
+    // Small enough for 128-bit arithmetic: n × 10^(k+s) × 2 + d < 2^106.
+    var scale: UInt128 = 1
+    for _ in 0..<(decimals + shift) { scale *= 10 }
+    var keep: UInt128 = 1
+    for _ in 0..<decimals { keep *= 10 }
+    let top = n * scale * 2 + d
+    // 64-bit division when both fit, as for nearly every row.
+    let rounded =
+      top <= UInt128(UInt64.max) && 2 * d <= UInt128(UInt64.max)
+      ? UInt128(UInt64(top) / UInt64(2 * d)) : top / (2 * d)
+    let negative = (numerator < 0) != (denominator < 0)
+    return (negative && rounded != 0, rounded, keep)
   }
 
   public var description: String { formatted() }
