@@ -180,3 +180,43 @@ struct FittedTableSnapshotTests {
     }
   }
 }
+
+@Suite("The ledger on a terminal")
+struct LedgerWrapTests {
+  private func run(errorColumns: Int?) async -> String {
+    var out: any TextSink = BufferSink()
+    var err: any TextSink = BufferSink(columns: errorColumns)
+    _ = await Tokengap.run(
+      ["analyze", root + "/datasets", "--at", "2026-11-01"], zone: .utc, output: &out, errors: &err)
+    return (err as? BufferSink)?.text ?? ""
+  }
+
+  @Test("At 80 and 120 columns ledger lines break at spaces, their rest indented; elsewhere they stay whole")
+  func wraps() async {
+    let whole = await run(errorColumns: nil)
+    let ledger = whole.split(separator: "\n").filter { $0.hasPrefix("ledger: ") }
+    #expect(ledger.count > 5)
+    #expect(ledger.contains { $0.count > 120 }, "a line long enough to wrap")
+    let indent = String(repeating: " ", count: 8)
+    for width in [80, 120] {
+      let wrapped = await run(errorColumns: width)
+      let lines = wrapped.split(separator: "\n", omittingEmptySubsequences: false)
+      // Every line fits unless one word alone is wider.
+      for line in lines where line.count > width {
+        #expect(!line.dropFirst(indent.count).contains(" "), "\(width): \(line)")
+      }
+      // Joined again (a continuation line is its words after one space),
+      // the lines are the whole ones.
+      var joined: [String] = []
+      for line in lines {
+        if line.hasPrefix(indent), let last = joined.popLast() {
+          joined.append(last + " " + line.dropFirst(indent.count))
+        } else {
+          joined.append(String(line))
+        }
+      }
+      #expect(joined.joined(separator: "\n") == whole, "\(width)")
+      #expect(lines.count > joined.count, "\(width): some line was wrapped")
+    }
+  }
+}

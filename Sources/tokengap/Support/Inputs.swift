@@ -171,7 +171,7 @@ enum Inputs {
   ) throws {
     guard !usable else { return }
     let l = input.ledger
-    if !i.quiet && l.hasProblems { errors.write(AnalysisRenderer.ledgerText(l)) }
+    if !i.quiet && l.hasProblems { errors.write(ledgerText(l, width: errors.columns)) }
     var looked: String
     switch i.paths.count {
     case 0: looked = "the Claude Code transcript folders"
@@ -206,6 +206,15 @@ enum Inputs {
     throw CommandFailure(code: .data, message: message)
   }
 
+  /// The ledger's lines, wrapped at spaces to `width` when standard error
+  /// is a terminal (or `COLUMNS` says), each line's rest indented under
+  /// its text; whole lines elsewhere, for scripts that read them.
+  static func ledgerText(_ l: Ledger, width: Int?) -> String {
+    let text = AnalysisRenderer.ledgerText(l)
+    guard let width else { return text }
+    return FittedTable.wrap(text, width: width, indent: String(repeating: " ", count: "ledger: ".count))
+  }
+
   /// Prints the ledger and decides the exit status after a report was written.
   static func finish(_ ledger: Ledger, _ i: InputOptions, usable: Bool, errors: inout any TextSink) -> ExitCode {
     finish(ledger, quiet: i.quiet, strict: i.strict, usable: usable, errors: &errors)
@@ -214,7 +223,7 @@ enum Inputs {
   static func finish(
     _ ledger: Ledger, quiet: Bool, strict: Bool, usable: Bool, errors: inout any TextSink
   ) -> ExitCode {
-    if !quiet { errors.write(AnalysisRenderer.ledgerText(ledger)) }
+    if !quiet { errors.write(ledgerText(ledger, width: errors.columns)) }
     if strict && ledger.hasProblems {
       errors.write(
         "tokengap: error: --strict: the ledger lists \(Fmt.count(ledger.problems.count + ledger.skippedFiles.count, "problem"))\n"
