@@ -155,4 +155,57 @@ struct HARSliceTests {
       }
     }
   }
+
+  /// Entry `k` of the cases where accepting records as they come and
+  /// pairing them at the end could differ from pairing each before it is
+  /// accepted: copies of one message (the first unpaired, the second
+  /// paired; both paired with different calls), a response whose
+  /// iterations make several rows, records refused or flagged when
+  /// accepted (a negative count, a cache split that disagrees) that take
+  /// a call all the same, and entries without a body.
+  func trickyEntry(_ k: Int) -> String {
+    let prompt = #"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"t\#(k % 4)"}]}"#
+    let time = "2026-10-20T13:\(k / 60 < 10 ? "0" : "")\(k / 60):\(k % 60 < 10 ? "0" : "")\(k % 60).000Z"
+    func call(_ path: String, _ content: String?) -> String {
+      let body = content.map { #","content":{"text":\#(quoted($0))}"# } ?? #","content":{}"#
+      return #"{"startedDateTime":"\#(time)","request":{"method":"POST","#
+        + #""url":"https://api.anthropic.com/v1/messages\#(path)","postData":{"text":\#(quoted(prompt))}},"#
+        + #""response":{"status":200,"headers":[]\#(body)}}"#
+    }
+    let usage: String
+    switch k % 9 {
+    case 0, 5: return call("/count_tokens", #"{"input_tokens":\#(500 + k)}"#)
+    case 1: usage = #""input_tokens":-4,"output_tokens":1"#
+    case 2:
+      usage =
+        #""input_tokens":3,"output_tokens":2,"iterations":[{"type":"compaction","model":"claude-haiku-4-5","input_tokens":70,"output_tokens":9},{"type":"message","input_tokens":3,"output_tokens":2}]"#
+    case 3:
+      usage =
+        #""input_tokens":2,"cache_creation_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":10,"ephemeral_1h_input_tokens":20},"output_tokens":1"#
+    case 7: return call("", nil)
+    default: usage = #""input_tokens":\#(k),"cache_read_input_tokens":\#(900 + k),"output_tokens":3"#
+    }
+    // Copies of one message: every id is used by two entries nine apart.
+    let response =
+      #"{"id":"msg_t\#(k % 18 / 2)","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{\#(usage)}}"#
+    return call("", response)
+  }
+
+  @Test("Accepting records as they come, paired at the end, gives what pairing each first gives (the tree path)")
+  func pairedAtTheEnd() {
+    let entries = (0..<120).map(trickyEntry).joined(separator: ",")
+    // A HAR whose first key is not `log` is parsed whole and paired record
+    // by record before any is accepted: the reference.
+    let tree = read(Array(#"{"comment":"x","log":{"entries":[\#(entries)]}}"#.utf8), name: "t.har", sliced: false)
+    let streamed = #"{"log":{"entries":[\#(entries)],"comment":"x"}}"#
+    #expect(tree.ledger.countTokensPaired > 10)
+    #expect(tree.ledger.problems.count > 20)
+    #expect(tree.csv.contains("claude-haiku-4-5"), "an iteration's step made a row")
+    for size in [4_096, 1, 4, 13] {
+      let got = read(Array(streamed.utf8), name: "t.har", sliced: size != 4_096, sliceSize: size)
+      #expect(got.csv == tree.csv, "slices of \(size)")
+      #expect(got.ledger == tree.ledger, "slices of \(size)")
+      #expect(got.ledger.problems.map(\.reason) == tree.ledger.problems.map(\.reason), "slices of \(size)")
+    }
+  }
 }

@@ -68,7 +68,27 @@ extension FileIngest {
     var total = filled
     let base = partial.ledger.bytes - Int64(filled)
     let reader = CaptureReader(path: path, fileStem: fileStem, parentName: parentName)
-    var parts: [(CaptureReader.HARStream, Ledger)] = []
+    // Each window's records go to the table as they are read (only their
+    // prompts are kept, for pairing at the end); should the whole read
+    // take over, the partial is put back as it was here.
+    let saved = (partial, fileIDs)
+    var h = beginHAR()
+    func restore(keepingBytes: Bool) {
+      let bytes = partial.ledger.bytes
+      (partial, fileIDs) = saved
+      if keepingBytes { partial.ledger.bytes = bytes }
+      harTicket = nil
+      harTicketRows = []
+    }
+    func wholeAgain() -> Bool {
+      restore(keepingBytes: false)
+      return readWholeAgain(fd, from: origin, bytes: base)
+    }
+    func failed() -> Bool {
+      // As before windows: what was read is dropped, its bytes counted.
+      restore(keepingBytes: true)
+      return readFailed()
+    }
     var entries = 0
     var filled = filled
     var start = first
@@ -81,15 +101,15 @@ extension FileIngest {
             UnsafeBufferPointer(rebasing: all[0..<filled]), from: start, place: place, final: eof)
         }
       }
-      guard case .success(let step) = parsed else { return readWholeAgain(fd, from: origin, bytes: base) }
+      guard case .success(let step) = parsed else { return wholeAgain() }
       if !step.ranges.isEmpty {
         let read = buffer.withUnsafeBufferPointer { all in
           readHAREntries(
             UnsafeBufferPointer(rebasing: all[0..<filled]), step.ranges, firstIndex: entries, reader: reader,
             pairing: pairing)
         }
-        guard let read else { return readWholeAgain(fd, from: origin, bytes: base) }
-        parts += read
+        guard let read else { return wholeAgain() }
+        acceptHAR(read, into: &h)
         entries += step.ranges.count
       }
       place = step.place
@@ -102,19 +122,19 @@ extension FileIngest {
             raw.baseAddress.map { systemRead(fd, $0, raw.count) } ?? 0
           }
           if n < 0, errno == EINTR { continue }
-          if n < 0 { return readFailed() }
+          if n < 0 { return failed() }
           if n == 0 { break }
           partial.ledger.bytes += Int64(n)
           total += n
-          if total >= options.captureLimit { return readWholeAgain(fd, from: origin, bytes: base) }
+          if total >= options.captureLimit { return wholeAgain() }
           skeleton += buffer[0..<n]
         }
         let none = skeleton.withUnsafeBufferPointer { try? JSONParser.harEntryRanges($0) }
-        guard let none, none.isEmpty else { return readWholeAgain(fd, from: origin, bytes: base) }
-        acceptHAR(parts)
+        guard let none, none.isEmpty else { return wholeAgain() }
+        finishHAR(h)
         return true
       }
-      if eof { return readWholeAgain(fd, from: origin, bytes: base) }
+      if eof { return wholeAgain() }
       // Keep what was not read yet, then read on behind it.
       let keep = filled - step.resume
       buffer.withUnsafeMutableBytes { raw in
@@ -129,13 +149,13 @@ extension FileIngest {
         raw.baseAddress.map { systemRead(fd, $0 + filled, want) } ?? 0
       }
       if n < 0, errno == EINTR { continue }
-      if n < 0 { return readFailed() }
+      if n < 0 { return failed() }
       if n == 0 { eof = true }
       filled += n
       total += n
       partial.ledger.bytes += Int64(n)
       // A file grown to the cap while read: the whole read decides.
-      if total >= options.captureLimit { return readWholeAgain(fd, from: origin, bytes: base) }
+      if total >= options.captureLimit { return wholeAgain() }
     }
   }
 

@@ -578,7 +578,7 @@ extension FileIngest {
     if raw.stopReason { flags.insert(.stopReason) }
     if raw.aggregate { flags.insert(.aggregate) }
     if raw.incompleteStream { flags.insert(.incompleteStream) }
-    partial.table.add(
+    let row = partial.table.add(
       RequestTable.Record(
         key: key, time: raw.time, session: raw.session ?? fileStem,
         project: raw.project ?? parentName, model: model,
@@ -592,6 +592,7 @@ extension FileIngest {
         flags: flags, measured: raw.measured, headers: raw.rateLimit,
         hints: ReplayHints(maxTokens: raw.maxTokens, durationMs: raw.durationMs, orNil: ()), traits: raw.traits,
         loggedCost: raw.loggedCost))
+    if let ticket = harTicket { harTicketRows.append((ticket, row)) }
   }
 
   /// The de-duplication key of a record as text (its ids, or the key its
@@ -764,7 +765,9 @@ extension FileIngest {
     guard let ranges = try? JSONParser.harEntryRanges(bytes),
       let parts = readHAREntries(bytes, ranges, firstIndex: 0, reader: reader, pairing: pairing)
     else { return false }
-    acceptHAR(parts)
+    var h = beginHAR()
+    acceptHAR(parts, into: &h)
+    finishHAR(h)
     return true
   }
 
@@ -820,30 +823,68 @@ extension FileIngest {
     return read
   }
 
-  /// Takes a whole HAR's entries, read in slices (``readHAREntries(_:_:firstIndex:reader:pairing:)``):
-  /// their ledgers joined in order, each record paired and accepted.
-  mutating func acceptHAR(_ parts: consuming [(CaptureReader.HARStream, Ledger)]) {
+  /// A HAR being accepted slice by slice (``acceptHAR(_:into:)``), then
+  /// finished (``finishHAR(_:)``).
+  struct HARAcceptance {
+    var pairing = CaptureReader.HARPairing()
+    /// The slices' ledgers, joined in order.
+    var entries = Ledger()
+    /// The partial's problems before the HAR's.
+    let problemsBefore: Int
+    var anyRecord = false
+  }
+
+  /// Begins accepting a HAR's records.
+  func beginHAR() -> HARAcceptance {
+    HARAcceptance(problemsBefore: partial.ledger.problems.count)
+  }
+
+  /// Takes the slices of a HAR read in order (``readHAREntries(_:_:firstIndex:reader:pairing:)``):
+  /// their ledgers are joined, their records accepted into the table as
+  /// they come (the first one's fate counts the document's line), each
+  /// with a ticket for pairing at the end when it has a prompt digest.
+  mutating func acceptHAR(_ parts: consuming [(CaptureReader.HARStream, Ledger)], into h: inout HARAcceptance) {
     var streams: [CaptureReader.HARStream] = []
     streams.reserveCapacity(parts.count)
     for (s, l) in parts {
       streams.append(s)
-      partial.ledger.merge(l)
+      h.entries.merge(l)
     }
     // The slices' records are now held by `streams` alone: moved out of
     // them below, not copied.
     parts = []
+    for k in streams.indices {
+      h.pairing.takeCalls(of: &streams[k])
+      streams[k].drain { raw, digest in
+        harTicket = digest.map { h.pairing.ticket($0, time: raw.time) }
+        accept(raw, 1, line: h.anyRecord ? nil : \.usageLines)
+        h.anyRecord = true
+      }
+    }
+    harTicket = nil
+  }
+
+  /// Ends a HAR: the ledger as one pass in order writes it (the entries'
+  /// problems, then those of accepting their records), and each record
+  /// paired with the latest count_tokens call for its prompt made no later
+  /// than it, the value going to the record's rows (a row keeps the first
+  /// value a copy gave it, as merged copies do).
+  mutating func finishHAR(_ h: consuming HARAcceptance) {
+    let accepted = Array(partial.ledger.problems[h.problemsBefore...])
+    partial.ledger.problems.removeSubrange(h.problemsBefore...)
+    partial.ledger.merge(h.entries)
+    partial.ledger.problems += accepted
     partial.ledger.lines += 1
     partial.ledger.records += 1
-    if streams.allSatisfy({ $0.recordCount == 0 }) {
-      partial.ledger.nonUsageLines += 1
-      return
+    if !h.anyRecord { partial.ledger.nonUsageLines += 1 }
+    let counts = h.pairing.counts()
+    partial.ledger.countTokensPaired += counts.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+    if !counts.isEmpty {
+      for (ticket, row) in harTicketRows {
+        if let m = counts[ticket] { partial.table.fillMeasured(m, row: row) }
+      }
     }
-    var first = true
-    let paired = CaptureReader.HARStream.finish(&streams) { raw in
-      accept(consume raw, 1, line: first ? \.usageLines : nil)
-      first = false
-    }
-    partial.ledger.countTokensPaired += paired
+    harTicketRows = []
   }
 
   /// Claude Code's project directory name for a working directory.

@@ -48,6 +48,13 @@ public struct FileIngest {
   var stream: RawUsage?
   var streamLine = 0
 
+  /// A HAR's records are accepted as they are read and paired at the end
+  /// (``CaptureReader/HARPairing``): the ticket of the record being
+  /// accepted, and each ticketed record's row (a record may make several:
+  /// its iterations' steps).
+  var harTicket: Int?
+  var harTicketRows: [(ticket: Int, row: Int)] = []
+
   /// tokengap's own rows (``RowReader``): the state of the file being read.
   var rowReader = RowReader()
 

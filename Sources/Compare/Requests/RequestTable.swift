@@ -336,8 +336,9 @@ public struct RequestTable: Sendable {
     place(row, encoded: encodedKey, counts: counts, line: line, measured: nil, headers: nil)
   }
 
-  /// Adds one record: a new row, or merged into its request's row.
-  package mutating func add(_ r: Record) {
+  /// Adds one record: a new row, or merged into its request's row;
+  /// returns that row.
+  @discardableResult package mutating func add(_ r: Record) -> Int {
     recordsAdded += 1
     var row = row(
       time: r.time?.millisecondsSinceEpoch, flags: r.flags,
@@ -354,7 +355,7 @@ public struct RequestTable: Sendable {
       row.flags.insert(.fileKey)
       let i = insertNew(row, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
       noteLoggedCost(r.loggedCost, at: i)
-      return
+      return i
     case .ids(let m, let q):
       encoded = KeyEncoding.ids(m, q)
     case .custom(let k, let m, let q):
@@ -365,6 +366,15 @@ public struct RequestTable: Sendable {
     let i = place(
       row, encoded: encoded, counts: r.counts, line: r.line, measured: r.measured, headers: r.headers, hints: r.hints)
     noteLoggedCost(r.loggedCost, at: i)
+    return i
+  }
+
+  /// Gives row `i` a count_tokens value when it has none yet: as a copy
+  /// carrying `m` merged into it would (the first copy's value stays).
+  mutating func fillMeasured(_ m: Int64, row i: Int) {
+    guard measured[i] == nil else { return }
+    measured[i] = m
+    rows[i].flags.insert(.hasMeasured)
   }
 
   /// Keeps the largest logged cost of a request's copies.

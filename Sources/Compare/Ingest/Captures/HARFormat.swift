@@ -43,9 +43,9 @@ extension CaptureReader {
     var index = 0
     /// What problems call an entry.
     var entryNoun = "HAR entry"
-    private var values: [Int64] = []
+    fileprivate var values: [Int64] = []
     /// The count_tokens calls by prompt digest (``CaptureReader/promptDigest(_:)``).
-    private var groups: [SHA256.Digest: CountGroup] = [:]
+    fileprivate var groups: [SHA256.Digest: CountGroup] = [:]
     private var records: [RawUsage] = []
     /// Per record: its request's prompt digest, for pairing.
     private var keys: [SHA256.Digest?] = []
@@ -179,40 +179,22 @@ extension CaptureReader {
       return records
     }
 
-    /// Streams that read consecutive slices of one file side by side,
-    /// finished as one stream reading the slices in order would be: each
-    /// record, paired, goes to `body` in file order. The records are moved
-    /// out of the slices, not copied (nor are the slices joined first), and
-    /// each slice's storage is freed once its records are handed over.
-    /// Returns the count_tokens calls paired.
-    static func finish(_ parts: inout [HARStream], _ body: (consuming RawUsage) -> Void) -> Int {
-      // The count_tokens calls of all the slices, numbered in file order.
-      var groups: [SHA256.Digest: CountGroup] = [:]
-      var values: [Int64] = []
-      for p in parts.indices {
-        for (key, group) in parts[p].groups {
-          groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
+    /// Hands each record read, in order, to `body` with its request's
+    /// prompt digest (nil when it has none, or the file holds no
+    /// count_tokens call): moved out, not copied, the storage freed as
+    /// they go. The count_tokens calls stay, for ``HARPairing/takeCalls(of:)``.
+    mutating func drain(_ body: (consuming RawUsage, SHA256.Digest?) -> Void) {
+      let keys = self.keys
+      self.keys = []
+      records.withUnsafeMutableBufferPointer { records in
+        for k in records.indices {
+          // Moved out, a blank left in its place (the array still owns k).
+          let r = records.moveElement(from: k)
+          records.initializeElement(at: k, to: RawUsage())
+          body(r, k < keys.count ? keys[k] : nil)
         }
-        values += parts[p].values
-        parts[p].groups = [:]
-        parts[p].values = []
       }
-      var paired = 0
-      for p in parts.indices {
-        let keys = parts[p].keys
-        parts[p].keys = []
-        parts[p].records.withUnsafeMutableBufferPointer { records in
-          for k in records.indices {
-            // Moved out, a blank left in its place (the array still owns k).
-            var r = records.moveElement(from: k)
-            records.initializeElement(at: k, to: RawUsage())
-            if !groups.isEmpty, k < keys.count, pair(&r, keys[k], &groups, values) { paired += 1 }
-            body(consume r)
-          }
-        }
-        parts[p].records = []
-      }
-      return paired
+      records = []
     }
 
     /// Pairs a record with the latest unused count_tokens call of its
@@ -223,6 +205,56 @@ extension CaptureReader {
       guard let key, let best = groups[key]?.takeLatest(notAfter: r.time) else { return false }
       r.measured = values[best]
       return true
+    }
+  }
+
+  /// The count_tokens calls of a HAR read in slices, and its messages
+  /// records' prompts in file order (each a ticket), paired at the end as
+  /// ``HARStream/finish(ledger:)`` pairs them: each record, in order, takes
+  /// the latest unused call for its prompt made no later than it. What is
+  /// kept a record: its digest and time (40 bytes), not the record, which
+  /// goes to the request table as it is read.
+  struct HARPairing {
+    private var groups: [SHA256.Digest: CountGroup] = [:]
+    private var values: [Int64] = []
+    private var digests: [SHA256.Digest] = []
+    /// Each ticket's time in ms; `Int64.max` for none (no limit, as nil is).
+    private var times: [Int64] = []
+
+    /// Takes a slice's count_tokens calls, numbered after those of the
+    /// slices taken before (the slices taken in file order).
+    mutating func takeCalls(of s: inout HARStream) {
+      for (key, group) in s.groups {
+        groups[key, default: CountGroup()].append(contentsOf: group, offset: values.count)
+      }
+      values += s.values
+      s.groups = [:]
+      s.values = []
+    }
+
+    /// The next record's ticket: its prompt's digest and its time.
+    mutating func ticket(_ digest: SHA256.Digest, time: Instant?) -> Int {
+      digests.append(digest)
+      times.append(time?.millisecondsSinceEpoch ?? .max)
+      return digests.count - 1
+    }
+
+    /// Each ticket's count_tokens value, nil where none qualifies (empty
+    /// when the file held no count_tokens call): the calls taken ticket by
+    /// ticket, in order.
+    mutating func counts() -> [Int64?] {
+      defer {
+        digests = []
+        times = []
+      }
+      guard !groups.isEmpty else { return [] }
+      var out = [Int64?](repeating: nil, count: digests.count)
+      for k in digests.indices {
+        if let best = groups[digests[k]]?.takeLatest(notAfter: Instant(millisecondsSinceEpoch: times[k])) {
+          out[k] = values[best]
+        }
+      }
+      return out
     }
   }
 
