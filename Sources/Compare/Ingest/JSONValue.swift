@@ -737,9 +737,24 @@ package struct JSONParser {
     let start = i
     i += 1
     // Most strings hold no escape: scan to the first quote, backslash or
-    // control character, noting whether any byte is beyond ASCII.
+    // control character, noting whether any byte is beyond ASCII; eight
+    // bytes at a time (as ``skimString(_:_:)`` does), then byte by byte.
     var high: UInt8 = 0
     let from = i
+    if let base = bytes.baseAddress {
+      // The lowest set bit of each marks the first byte that is zero, or
+      // below 0x20 (bits above it may be set by the borrow).
+      func zeroBytes(_ v: UInt64) -> UInt64 { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 }
+      func controlBytes(_ v: UInt64) -> UInt64 { (v &- 0x2020_2020_2020_2020) & ~v & 0x8080_8080_8080_8080 }
+      var words: UInt64 = 0
+      while i + 8 <= bytes.count {
+        let x = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+        if zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C) | controlBytes(x) != 0 { break }
+        words |= x
+        i += 8
+      }
+      if words & 0x8080_8080_8080_8080 != 0 { high = 0x80 }
+    }
     while i < bytes.count {
       let c = bytes[i]
       if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
