@@ -131,7 +131,7 @@ extension FileIngest {
         }
         let none = skeleton.withUnsafeBufferPointer { try? JSONParser.harEntryRanges($0) }
         guard let none, none.isEmpty else { return wholeAgain() }
-        finishHAR(h)
+        finishHAR(consume h)
         return true
       }
       if eof { return wholeAgain() }

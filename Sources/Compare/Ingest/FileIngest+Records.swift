@@ -767,7 +767,7 @@ extension FileIngest {
     else { return false }
     var h = beginHAR()
     acceptHAR(parts, into: &h)
-    finishHAR(h)
+    finishHAR(consume h)
     return true
   }
 
