@@ -35,19 +35,17 @@ package struct CSVWriter {
   /// Appends one cell as ``cell(_:)`` writes it, from the cell's bytes
   /// where they lie (``appendCell(bytes:to:)``), no String made.
   @inline(__always) package static func appendCell(_ c: String, to bytes: inout [UInt8]) {
-    let done =
-      c.utf8.withContiguousStorageIfAvailable { raw -> Bool in
-        appendCell(bytes: raw, to: &bytes)
-        return true
-      } ?? false
-    if !done { bytes.append(contentsOf: cell(c).utf8) }
+    var c = c
+    c.withUTF8 { appendCell(bytes: $0, to: &bytes) }
   }
 
-  /// Appends the text ``cell(_:)`` makes of the cell with these UTF-8
-  /// bytes, written byte by byte in one pass (``cell(_:)`` makes Strings:
-  /// a key such as `-home-user-project`, neutralized on every row of every
-  /// per-request CSV, cost thousands of instructions a row). Equal to it
-  /// for every input (`CSVTests` compares the two on generated cells).
+  /// Appends a cell, given as UTF-8 bytes, as written: formula-like text
+  /// is prefixed with `'` (OWASP) — at the start, and after `;`, tab or
+  /// `|`, where spreadsheets in many locales split a cell — and cells
+  /// holding commas, quotes or line breaks are quoted. One pass, byte by
+  /// byte (a key such as `-home-user-project`, neutralized on every row of
+  /// every per-request CSV, cost thousands of instructions a row through
+  /// Strings; `CSVTests` keeps that version as the oracle).
   package static func appendCell(bytes raw: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
     if isPlain(raw) {
       bytes.append(contentsOf: raw)
@@ -132,39 +130,16 @@ package struct CSVWriter {
   }
 
   /// A cell as written: formula-like text is prefixed with `'` (OWASP), and
-  /// cells holding commas, quotes or line breaks are quoted.
+  /// cells holding commas, quotes or line breaks are quoted
+  /// (``appendCell(bytes:to:)`` writes it).
   package static func cell(_ raw: String) -> String {
-    // Native strings are contiguous: their bytes are read in place.
-    let plain = raw.utf8.withContiguousStorageIfAvailable { isPlain($0) } ?? isPlain(raw.utf8)
-    if plain { return raw }
-    var value = raw
-    if let first = value.utf8.first,
-      [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D]
-        .contains(first), !isNumber(value)
-    {
-      value = "'" + value
-    }
-    // Spreadsheets in many locales split on ';' (and some on tab or '|'): a
-    // formula character after such a separator starts a cell there too.
-    if !isNumber(value), value.utf8.contains(where: { $0 == 0x3B || $0 == 0x09 || $0 == 0x7C }) {
+    var raw = raw
+    return raw.withUTF8 { bytes in
+      if isPlain(bytes) { return nil }
       var out: [UInt8] = []
-      var previous: UInt8 = 0
-      for c in value.utf8 {
-        if previous == 0x3B || previous == 0x09 || previous == 0x7C,
-          c == UInt8(ascii: "=") || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
-            || c == UInt8(ascii: "@")
-        {
-          out.append(UInt8(ascii: "'"))
-        }
-        out.append(c)
-        previous = c
-      }
-      value = String(decoding: out, as: UTF8.self)
-    }
-    if value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-      return "\"" + value.replacing("\"", with: "\"\"") + "\""
-    }
-    return value
+      appendCell(bytes: bytes, to: &out)
+      return String(decoding: out, as: UTF8.self)
+    } ?? raw
   }
 
   /// A plain decimal number such as `-12` or `+3.5`.

@@ -157,9 +157,6 @@ extension CaptureReader {
       }
     }
 
-    /// The records read so far.
-    var recordCount: Int { records.count }
-
     /// Room for the records of `entries` more entries (one each, as most
     /// give), made at once rather than by doubling as they come.
     mutating func reserve(entries: Int) {
@@ -168,14 +165,24 @@ extension CaptureReader {
     }
 
     /// The records, each paired with the latest count_tokens call of the
-    /// same prompt made no later than it.
+    /// same prompt made no later than it (``HARPairing``, as for a HAR
+    /// read in slices).
     mutating func finish(ledger: inout Ledger) -> [RawUsage] {
-      if !groups.isEmpty {
-        for k in records.indices where Self.pair(&records[k], keys[k], &groups, values) {
+      var pairing = HARPairing()
+      pairing.takeCalls(of: &self)
+      var tickets: [(record: Int, ticket: Int)] = []
+      for k in records.indices {
+        if k < keys.count, let key = keys[k] { tickets.append((k, pairing.ticket(key, time: records[k].time))) }
+      }
+      keys = []
+      let counts = pairing.counts()
+      if !counts.isEmpty {
+        for (k, ticket) in tickets {
+          guard let m = counts[ticket] else { continue }
+          records[k].measured = m
           ledger.countTokensPaired += 1
         }
       }
-      keys = []
       return records
     }
 
@@ -197,15 +204,6 @@ extension CaptureReader {
       records = []
     }
 
-    /// Pairs a record with the latest unused count_tokens call of its
-    /// prompt (`key`) made no later than it; false when none qualifies.
-    private static func pair(
-      _ r: inout RawUsage, _ key: SHA256.Digest?, _ groups: inout [SHA256.Digest: CountGroup], _ values: [Int64]
-    ) -> Bool {
-      guard let key, let best = groups[key]?.takeLatest(notAfter: r.time) else { return false }
-      r.measured = values[best]
-      return true
-    }
   }
 
   /// The count_tokens calls of a HAR read in slices, and its messages
