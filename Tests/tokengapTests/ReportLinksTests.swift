@@ -273,7 +273,7 @@ struct ReportCaptionTests {
   /// The limit line is the only `stroke-dasharray="6 4"` line a chart draws.
   private static let limitLine = "stroke-dasharray=\"6 4\""
 
-  @Test("Without --tier no limit line is drawn, and the caption says so; with --tier both are there")
+  @Test("Without --tier no limit line is drawn, and the caption and legend say so; with --tier all three are there")
   func limitLine() async throws {
     let dir = temporaryDirectory("caption-limit")
     for (name, tier) in [("plain", [String]()), ("tiered", ["--tier", "build"])] {
@@ -287,6 +287,8 @@ struct ReportCaptionTests {
       #expect(drawn == !tier.isEmpty, "\(name): a limit line drawn: \(drawn)")
       #expect(report.contains("the dashed line is that pool's limit") == drawn, "\(name)")
       #expect(report.contains("no limits were given, so no limit line is drawn") == !drawn, "\(name)")
+      // The legend keys the limit only when a line is drawn.
+      #expect(svg.contains(">ITPM limit<") == drawn, "\(name): the legend")
     }
   }
 }

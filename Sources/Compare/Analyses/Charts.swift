@@ -390,8 +390,11 @@ public enum Charts {
         : "A dot: a pool's UTC minute (or a span's busiest, where a panel says so). Red above blue: what caching saves."
     return SVGChart.stacked(
       title: "count_tokens estimate vs ITPM charge, per minute and pool", subtitle: subtitle,
+      // The limit's key only where a panel draws one (none without limits).
       legend: panels.isEmpty
-        ? [] : [("estimate P (count_tokens)", "#E45756"), ("ITPM charge I", "#4C78A8"), ("ITPM limit", "#2CA02C")],
+        ? []
+        : [("estimate P (count_tokens)", "#E45756"), ("ITPM charge I", "#4C78A8")]
+          + (panels.contains { !$0.rules.isEmpty } ? [("ITPM limit", "#2CA02C")] : []),
       panels: panels)
   }
 

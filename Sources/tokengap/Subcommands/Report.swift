@@ -94,7 +94,7 @@ enum ReportCommand: Subcommand {
         "Per minute and rate-limit pool: red is what count_tokens would count against the ITPM limit, blue what counted; "
         + (simulation == nil
           ? "no limits were given, so no limit line is drawn (`--tier` draws each pool's)."
-          : "the dashed line is that pool's limit."),
+          : "the dashed line is that pool's limit, where one was given."),
       "ratio_histogram.svg":
         "How many requests overstated their ITPM charge, and by how much (P / I per request); the red line is the aggregate, which weighs requests by their tokens.",
       "cumulative_cost.svg":
